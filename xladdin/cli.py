@@ -1,0 +1,247 @@
+"""The `xladdin` command: a thin shell over xladdin.jobs. Exit 0 ran, 2 usage/settings, 3 master unusable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, JobResult, execute, summary_sentence
+from .schema import METRICS
+from .settings import SettingsError
+from .workbook.master import MasterBook, MasterUnusable
+
+EXIT_SETTINGS, EXIT_MASTER = 2, 3
+
+console = Console(highlight=False)
+
+
+def _fail(message: str, code: int) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]错误：[/]{message}")
+    sys.exit(code)
+
+
+def guarded(func):
+    """Turn the two expected failures into their exit codes with a Chinese message."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as exc:
+            _fail(str(exc), EXIT_SETTINGS)
+        except MasterUnusable as exc:
+            _fail(str(exc), EXIT_MASTER)
+    return wrapper
+
+
+def _parse_as_of(ctx, param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期应写成 YYYY-MM-DD，如 2026-11-24（现为 {value}）") from None
+
+
+def job_options(func):
+    """--inbox, --as-of and --json, shared by validate, consolidate, rank and run."""
+    func = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")(func)
+    func = click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD",
+                        help="Report date to consolidate and rank as of (default: today).")(func)
+    func = click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
+                        help="Folder of submissions (default: 收件箱文件夹 in 设置, beside the master).")(func)
+    func = click.argument("master", type=click.Path(dir_okay=False, path_type=Path))(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xladdin")
+def main() -> None:
+    """Validate, consolidate and rank land-acquisition ledgers in an HQ master workbook.
+
+    \b
+    Example:
+        xladdin demo ./demo
+        xladdin run ./demo/指挥部母表.xlsm
+    """
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="指挥部母表.xlsm", show_default=True, help="File name of the master.")
+@click.option("--force", is_flag=True, help="Replace an existing master of that name.")
+@guarded
+def init(directory: Path, name: str, force: bool) -> None:
+    """Create a new, empty master workbook in DIRECTORY, with its inbox folder.
+
+    \b
+    Example:
+        xladdin init ./攻坚指挥部
+    """
+    from .workbook.build import build_master
+
+    path = directory / name
+    if path.suffix.lower() not in (".xlsm", ".xlsx"):
+        raise click.BadParameter("母表文件名应以 .xlsm 结尾", param_hint="--name")
+    if path.exists() and not force:
+        _fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
+    build_master(path)
+    (directory / "报送").mkdir(exist_ok=True)
+    console.print(f"已新建母表：[bold]{path}[/]")
+    console.print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the templates (default: 填报模板 beside the master).")
+@guarded
+def templates(master: Path, out: Path | None) -> None:
+    """Write one fill-in ledger workbook per work group of the registry.
+
+    \b
+    Example:
+        xladdin templates ./demo/指挥部母表.xlsm --out ./模板
+    """
+    from .workbook.ledger import write_templates
+
+    registry = MasterBook.open(master).registry()
+    paths = write_templates(registry, out or master.parent / "填报模板")
+    for path in paths:
+        console.print(f"  {path}")
+    console.print(f"已生成 {len(paths)} 个工作组的填报模板。")
+
+
+def _run_command(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool, **kw) -> JobResult:
+    result = execute(master, inbox=inbox, as_of=as_of, **kw)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_result(result)
+    return result
+
+
+@main.command()
+@job_options
+@guarded
+def validate(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) -> None:
+    """Check every file in the inbox; changes nothing (neither master nor history).
+
+    \b
+    Example:
+        xladdin validate ./demo/指挥部母表.xlsm --json
+    """
+    _run_command(master, inbox, as_of, as_json, write=False)
+
+
+@main.command()
+@job_options
+@guarded
+def consolidate(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) -> None:
+    """Validate the inbox and consolidate accepted ledgers into 汇总, 历史, 校验报告 and 报送记录.
+
+    \b
+    Example:
+        xladdin consolidate ./demo/指挥部母表.xlsm --as-of 2026-11-24
+    """
+    _run_command(master, inbox, as_of, as_json, write_ranking=False)
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Rank as of this date (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")
+@guarded
+def rank(master: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Recompute 汇总 and the 红黑榜 formulas from the history, without reading the inbox.
+
+    \b
+    Example:
+        xladdin rank ./demo/指挥部母表.xlsm --as-of 2026-11-20
+    """
+    _run_command(master, None, as_of, as_json, intake=False)
+
+
+@main.command()
+@job_options
+@guarded
+def run(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) -> None:
+    """The one-click job: validate, consolidate, rank, write the report, log and notice.
+
+    \b
+    Example:
+        xladdin run ./demo/指挥部母表.xlsm
+    """
+    _run_command(master, inbox, as_of, as_json)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"))
+@click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Last day of the campaign (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")
+@guarded
+def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Build a demo campaign in DIRECTORY (default ./demo) and run the one-click job on it.
+
+    \b
+    Example:
+        xladdin demo ./demo
+    """
+    from .demo import MASTER_NAME, build_demo
+
+    manifest = build_demo(directory, as_of)
+    if not as_json:
+        console.print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
+                      f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
+    result = _run_command(directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
+    if not as_json:
+        console.rule("通报")
+        for line in result.notice:
+            console.print(line)
+        console.print(f"\n母表在：[bold]{result.master.resolve()}[/]")
+
+
+def print_result(result: JobResult) -> None:
+    """A short human summary: what was read, what was rejected and why, the ranking."""
+    verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
+    console.print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
+    if result.ignored:
+        console.print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
+    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status != KNOWN]
+    if shown:
+        table = Table(title="需要关注的报送", title_justify="left", show_lines=False)
+        for column in ("文件", "工作组", "结果", "原因"):
+            table.add_column(column)
+        for f in shown:
+            if f.status == NEW_REJECTED:
+                first = f.errors[0]
+                reason = f"{first.cell} {first.message}" + (f"（另有 {len(f.errors) - 1} 个错误）" if len(f.errors) > 1
+                                                            else "")
+                verdict = "[red]退回[/]"
+            elif f.status == DUPLICATE:
+                reason, verdict = f"与《{f.same_as}》内容相同，未重复处理", "[yellow]重复[/]"
+            else:
+                reason = f"{len(f.warnings)} 个警告：" + "；".join(dict.fromkeys(i.title for i in f.warnings))
+                verdict = "[green]接收[/]"
+            table.add_row(f.file, f.group or "—", verdict, reason)
+        console.print(table)
+    ranking = Table(title=f"红黑榜（截至 {result.as_of}）", title_justify="left")
+    ranking.add_column("排名单位")
+    for _, label in METRICS:
+        ranking.add_column(label, justify="right")
+    ranking.add_column("榜单")
+    for row in result.ranking.itertuples(index=False):
+        cells = []
+        for key, _ in METRICS:
+            value, rank = getattr(row, key), getattr(row, f"{key}_rank")
+            cells.append("—" if value != value else f"{value:.2%}（{int(rank)}）")
+        ranking.add_row(row.unit, *cells, row.list_text)
+    console.print(ranking)
+

@@ -1,0 +1,138 @@
+"""The catalogue of validation issue codes and the Issue record: errors are data, never exceptions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ERROR = "错误"
+WARNING = "警告"
+
+
+@dataclass(frozen=True)
+class IssueType:
+    code: str
+    severity: str
+    title: str
+    template: str  # str.format fields: value, expected, column, detail, project
+
+
+CATALOGUE: dict[str, IssueType] = {
+    t.code: t
+    for t in (
+        # The file and its template.
+        IssueType("file-unreadable", ERROR, "文件无法读取",
+                  "文件无法打开（{detail}）。请用 Excel 打开后另存为 .xlsx 再报送。"),
+        IssueType("sheet-missing", ERROR, "缺少进度台账工作表",
+                  "找不到“进度台账”工作表。请使用指挥部下发的模板填报。"),
+        IssueType("header-missing", ERROR, "找不到表头",
+                  "找不到台账表头（应含“项目编号”“累计征地面积(亩)”等列）。请使用指挥部下发的模板，不要改动表头。"),
+        IssueType("column-missing", ERROR, "缺少必填列",
+                  "缺少“{column}”列。请恢复模板中的该列后重新报送。"),
+        IssueType("column-duplicate", ERROR, "列重复",
+                  "“{column}”列出现了两次。请删除多余的一列。"),
+        IssueType("column-extra", WARNING, "多余的列",
+                  "“{value}”列不在模板中，已忽略。如有需要请写在“存在问题”中。"),
+        IssueType("no-rows", ERROR, "台账没有数据",
+                  "台账中没有任何项目行。请填写本组负责项目的累计数据。"),
+        # Identity: 填报单位 and 填报日期.
+        IssueType("unit-missing", ERROR, "未填填报单位",
+                  "“填报单位”为空。请在“填报单位”右侧单元格填写工作组名称。"),
+        IssueType("unit-unknown", ERROR, "填报单位不在项目清单中",
+                  "填报单位“{value}”不是项目清单中的工作组。请按项目清单填写工作组全称（如“{expected}”）。"),
+        IssueType("date-missing", ERROR, "未填填报日期",
+                  "“填报日期”为空或无法识别（{value}）。请填写日期，如 2026-11-20。"),
+        IssueType("date-future", ERROR, "填报日期晚于今天",
+                  "填报日期 {value} 晚于统计日期 {expected}。请核对填报日期。"),
+        IssueType("date-stale", ERROR, "填报日期早于上次报送",
+                  "填报日期 {value} 早于本组上次已接收的报送（{expected}）。请报送最新台账。"),
+        # Rows.
+        IssueType("project-id-missing", ERROR, "项目编号为空",
+                  "该行填了数据但“项目编号”为空。请按项目清单补填项目编号。"),
+        IssueType("project-unknown", ERROR, "项目编号不存在",
+                  "项目编号“{value}”不在项目清单中。请核对编号，新增项目请先报指挥部录入项目清单。"),
+        IssueType("project-not-assigned", ERROR, "项目不属于本组",
+                  "项目“{project}”由“{expected}”负责，不属于本组。请删除该行或联系指挥部调整。"),
+        IssueType("row-duplicate", ERROR, "项目行重复",
+                  "项目“{project}”地块“{value}”重复填报了两行。请合并为一行。"),
+        IssueType("project-missing", WARNING, "项目未填报",
+                  "本组负责的项目“{project}”未出现在台账中，本次按上次数据统计。请下次补报。"),
+        # Cells.
+        IssueType("not-a-number", ERROR, "不是数字",
+                  "“{column}”应填数字，实际为“{value}”。请只填数字，不要加文字说明。"),
+        IssueType("negative", ERROR, "数值为负",
+                  "“{column}”为负数 {value}。累计数不能小于 0，请更正。"),
+        IssueType("not-whole", ERROR, "应为整数",
+                  "“{column}”应为整数，实际为 {value}。请填写整数。"),
+        IssueType("excel-error", ERROR, "单元格为错误值",
+                  "“{column}”单元格为错误值 {value}。请检查公式或直接填写数值。"),
+        IssueType("text-number", WARNING, "文本型数字已转换",
+                  "“{column}”填写为文本“{value}”，已按 {expected} 计入。请以后直接填写数字。"),
+        IssueType("yesno-invalid", ERROR, "是否净地填写有误",
+                  "“是否净地”应填“是”或“否”，实际为“{value}”。"),
+        IssueType("date-invalid", ERROR, "日期无法识别",
+                  "“{column}”无法识别为日期（{value}）。请填写日期，如 2026-11-20。"),
+        # Logic within a row.
+        IssueType("above-plan", WARNING, "超过计划数",
+                  "“{column}”为 {value}，超过项目清单计划数 {expected}。请核实；如计划调整请报指挥部。"),
+        IssueType("demolished-exceeds-agreed", ERROR, "拆除数大于协议数",
+                  "累计拆除房屋 {value} 栋，多于累计签订房屋协议 {expected} 栋。请核对两项数据。"),
+        IssueType("cleared-exceeds-acquired", ERROR, "清表面积大于征地面积",
+                  "累计清表面积 {value} 亩，大于累计征地面积 {expected} 亩。请核对两项数据。"),
+        IssueType("net-land-incomplete", ERROR, "未完成征拆却填净地",
+                  "“是否净地”填“是”，但{detail}。请核实后更正。"),
+        IssueType("net-land-date-missing", WARNING, "缺净地交付日期",
+                  "“是否净地”为“是”，请填写“净地交付日期”。"),
+        IssueType("net-land-date-unexpected", WARNING, "未净地却有交付日期",
+                  "“是否净地”为“否”，但填了净地交付日期 {value}。请核实。"),
+        # History.
+        IssueType("cumulative-decreased", ERROR, "累计数减少",
+                  "“{column}”为 {value}，小于本组 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正。"),
+        IssueType("jump-large", WARNING, "单日增幅过大",
+                  "“{column}”比上次增加 {value}，超过计划数的 {expected}。请核实是否录入错误。"),
+    )
+}
+
+
+@dataclass
+class Issue:
+    """One problem found in a submission, pinned to a file, sheet and cell."""
+
+    code: str
+    file: str
+    sheet: str = ""
+    cell: str = ""
+    project: str = ""
+    value: str = ""
+    expected: str = ""
+    column: str = ""
+    detail: str = ""
+    group: str = ""
+    severity: str = field(init=False)
+    title: str = field(init=False)
+    message: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        kind = CATALOGUE[self.code]
+        self.severity = kind.severity
+        self.title = kind.title
+        self.message = kind.template.format(
+            value=self.value, expected=self.expected, column=self.column,
+            detail=self.detail, project=self.project,
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def where(self) -> str:
+        """File, sheet and cell as staff read them: 文件 › 工作表!单元格."""
+        place = self.sheet + (f"!{self.cell}" if self.cell else "")
+        return f"{self.file} › {place}" if place else self.file
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def flatten(issues: list[Issue], fields: tuple[str, ...] = ("code", "cell")) -> list[tuple[str, ...]]:
+    """The issues reduced to the chosen fields: the oracle the tests compare with."""
+    return [tuple(getattr(i, f) for f in fields) for i in issues]

@@ -1,0 +1,368 @@
+"""The operations staff run (validate, consolidate, rank, the one-click run) over a master on disk.
+
+The CLI and the Excel adapters call these; the domain work is in validate/consolidate/rank/notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .consolidate import summarize
+from .issues import ERROR, Issue
+from .notice import notice_lines
+from .rank import compute_ranking
+from .schema import FIGURE_KEYS, LABEL_DATE, METRICS, SUMMARY_FIELDS
+from .settings import Settings
+from .store import REJECTED, Store
+from .validate import Checked, GroupState, check_ledger
+from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
+from .workbook.lock import MasterLock
+from .workbook.master import Formula, MasterBook
+from .values import parse_date
+from .workbook.reader import SUPPORTED_SUFFIXES, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.formulas import SummaryRange, ranking_formulas
+
+# Outcome of one inbox file in this run.
+NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN = "已接收", "已退回", "重复", "已处理"
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    sha256: str
+    status: str  # one of the four above
+    group: str = ""
+    report_date: dt.date | None = None
+    rows: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    accepted: bool = False  # whether the content is (or was) accepted
+    same_as: str = ""  # for a duplicate, the file first seen with this content
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity != ERROR]
+
+    def reason(self) -> str:
+        first = self.errors[0] if self.errors else None
+        return f"{first.title}（{first.sheet}!{first.cell}）" if first and first.cell else (first.title if first else "")
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file, "sha256": self.sha256, "status": self.status, "group": self.group,
+            "report_date": self.report_date.isoformat() if self.report_date else None, "rows": self.rows,
+            "accepted": self.accepted, "errors": len(self.errors), "warnings": len(self.warnings),
+            "same_as": self.same_as, "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+@dataclass
+class JobResult:
+    master: Path
+    as_of: dt.date
+    period_start: dt.date
+    inbox: Path | None
+    files: list[FileOutcome]
+    summary: pd.DataFrame
+    ranking: pd.DataFrame
+    notice: list[str]
+    ignored: list[str]
+    seconds: float = 0.0
+    wrote: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def to_dict(self) -> dict:
+        ranking = []
+        for row in self.ranking.itertuples(index=False):
+            entry = {"unit": row.unit, "list": row.list_text}
+            for key, label in METRICS:
+                value, rank = getattr(row, key), getattr(row, f"{key}_rank")
+                entry[key] = None if pd.isna(value) else float(value)
+                entry[f"{key}_rank"] = None if pd.isna(rank) else int(rank)
+            ranking.append(entry)
+        return {
+            "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
+            "inbox": str(self.inbox) if self.inbox else None, "wrote_master": self.wrote,
+            "files_read": len(self.files), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
+            "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
+            "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+        }
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan_inbox(inbox: Path) -> tuple[list[Path], list[str]]:
+    """Submission files in the inbox (sorted by name) and the names of files that are not submissions."""
+    if not inbox.is_dir():
+        return [], []
+    files, ignored = [], []
+    # First received first: a copy forwarded later is the duplicate, not the original.
+    for path in sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name)):
+        if not path.is_file() or path.name.startswith(("~$", ".")):
+            continue
+        (files if path.suffix.lower() in SUPPORTED_SUFFIXES else ignored).append(path)
+    return files, [p.name for p in ignored]
+
+
+def locate_file(path: Path) -> Ledger | Checked:
+    """Read one submission and find its ledger; an unreadable file is a rejected Checked, never an exception."""
+    try:
+        grid = read_grid(path)
+    except UnreadableFile as exc:
+        checked = Checked(file=path.name, sheet="")
+        checked.issues.append(Issue("file-unreadable", file=path.name, detail=str(exc)))
+        return checked
+    if not grid.sheet:
+        checked = Checked(file=path.name, sheet="")
+        checked.issues.append(Issue("sheet-missing", file=path.name))
+        return checked
+    return locate_ledger(grid, path.name)
+
+
+def _claimed_date(item: Ledger | Checked) -> dt.date:
+    if isinstance(item, Checked):
+        return dt.date.max
+    return parse_date(item.identity.get(LABEL_DATE, (None, ""))[0]) or dt.date.max
+
+
+def _intake(paths: list[Path], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+            archive: Path | None) -> list[FileOutcome]:
+    """Check every new file in report-date order, recording each in the store as it goes."""
+    now = dt.datetime.now()
+    outcomes: dict[str, FileOutcome] = {}
+    pending: list[tuple[Path, str]] = []
+    first_of: dict[str, str] = {}
+    for path in paths:
+        sha = sha256_of(path)
+        known = store.known(sha)
+        if known is not None:
+            outcomes[path.name] = _known_outcome(path.name, sha, known, store)
+        elif sha in first_of:  # identical content under two names in one drop: the first name counts
+            outcomes[path.name] = FileOutcome(path.name, sha, DUPLICATE, same_as=first_of[sha])
+        else:
+            first_of[sha] = path.name
+            if archive is not None:
+                folder = archive / now.strftime("%Y-%m-%d")
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, folder / f"{sha[:12]}_{path.name}")
+            pending.append((path, sha))
+    # Read every file first, then check in report-date order so that history rules see earlier days.
+    located = [(path, sha, locate_file(path)) for path, sha in pending]
+    located.sort(key=lambda item: (_claimed_date(item[2]), item[0].name))
+    states = store.group_states()
+    for path, sha, item in located:
+        checked = item if isinstance(item, Checked) else check_ledger(
+            item, registry, states, as_of, settings.jump_ratio)
+        store.record(checked, sha, now)
+        if checked.accepted:
+            _advance(states, checked)
+        outcomes[path.name] = FileOutcome(
+            path.name, sha, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
+            checked.report_date, len(checked.rows), checked.issues, checked.accepted)
+    for path in paths:
+        outcome = outcomes[path.name]
+        if outcome.status in (DUPLICATE, KNOWN):
+            store.note_file_name(outcome.sha256, path.name, now)
+    return [outcomes[p.name] for p in paths]
+
+
+def _advance(states: dict[str, GroupState], checked: Checked) -> None:
+    """The group's last accepted state after accepting `checked` (a same-day resubmission replaces it)."""
+    current = states.get(checked.group)
+    if current is not None and checked.report_date < current.report_date:
+        return
+    totals = checked.rows.groupby("project_id")[list(FIGURE_KEYS)].sum()
+    states[checked.group] = GroupState(checked.report_date, {p: dict(v) for p, v in totals.iterrows()})
+
+
+def _known_outcome(name: str, sha: str, known: dict, store: Store) -> FileOutcome:
+    report_date = dt.date.fromisoformat(known["report_date"]) if known["report_date"] else None
+    issues = store.issues_of([sha])
+    if known["file_name"] != name:
+        return FileOutcome(name, sha, DUPLICATE, known["group_name"] or "", report_date,
+                           accepted=known["status"] != REJECTED, same_as=known["file_name"])
+    return FileOutcome(name, sha, KNOWN, known["group_name"] or "", report_date, issues=issues,
+                       accepted=known["status"] != REJECTED)
+
+
+def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+            write: bool = True, write_ranking: bool = True) -> JobResult:
+    """The pipeline behind every command; `write=False` checks without changing master or store."""
+    started = time.perf_counter()
+    master = Path(master)
+    as_of = as_of or dt.date.today()
+    lock = MasterLock(master) if write else None
+    if lock is not None:
+        lock.__enter__()
+    try:
+        book = MasterBook.open(master)
+        settings = book.settings()
+        registry = book.registry()
+        inbox = Path(inbox) if inbox else (master.parent / settings.inbox)
+        store = Store(master.parent / settings.store)
+        try:
+            files: list[FileOutcome] = []
+            ignored: list[str] = []
+            if intake:
+                paths, ignored = scan_inbox(inbox)
+                archive = master.parent / settings.archive if write else None
+                files = _intake(paths, store, registry, as_of, settings, archive)
+            summary = summarize(registry, store.accepted_rows(as_of), as_of, settings)
+            ranking = compute_ranking(summary, settings)
+            period_start = settings.period_start_for(as_of)
+            rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
+            lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
+            result = JobResult(master, as_of, period_start, inbox if intake else None, files, summary, ranking,
+                               lines, ignored)
+            if write:
+                result.seconds = time.perf_counter() - started
+                _write_master(book, result, store, settings, intake, write_ranking)
+                store.commit()
+                book.save(settings)
+                result.wrote = True
+            else:
+                store.db.rollback()
+        finally:
+            store.close()
+    finally:
+        if lock is not None:
+            lock.__exit__(None, None, None)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write_master(book: MasterBook, result: JobResult, store: Store, settings: Settings, intake: bool,
+                  write_ranking: bool) -> None:
+    summary = result.summary
+    book.write_table(SUMMARY.name, _summary_rows(summary))
+    plan, done = float(summary["plan_mu"].sum()), float(summary["acquired_mu"].sum())
+    rate = f"{done / plan:.2%}" if plan else "—"
+    book.write_cell("SummaryTitle", f"汇总（截至 {result.as_of.isoformat()}）：{len(summary)} 个项目，"
+                                    f"计划征地 {plan:,.2f} 亩，累计 {done:,.2f} 亩，完成率 {rate}")
+    if intake:
+        book.write_table(REPORT.name, _report_rows(result.files))
+        errors = sum(len(f.errors) for f in result.files)
+        warnings = sum(len(f.warnings) for f in result.files)
+        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files)} 个文件，"
+                                       f"{errors} 个错误，{warnings} 个警告")
+    book.write_table(LOG.name, _log_rows(store))
+    book.write_table(HISTORY.name, _history_rows(store, result.as_of, settings.history_days))
+    book.write_cell("HistoryTitle", f"历史（最近 {settings.history_days} 天，截至 {result.as_of.isoformat()}；"
+                                    f"全部数据在 {settings.store}）")
+    if write_ranking:
+        first_row, first_col = book.table_origin(SUMMARY.name)
+        rank_first_row, rank_first_col = book.table_origin(RANKING.name)
+        units = list(result.ranking["unit"])
+        formulas = ranking_formulas(
+            SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1), settings.rank_unit_key,
+            rank_first_row, len(units), rank_first_col)
+        book.write_table(RANKING.name, [[unit, *map(Formula, row)] for unit, row in zip(units, formulas)])
+        book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
+        book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
+                                         f"红榜前 {settings.red_k} 名，黑榜后 {settings.black_k} 名（并列者同列）。"
+                                         "数值和排名都是公式，点击单元格可查看计算方法。")
+        book.write_lines(NOTICE_NAME, result.notice)
+    book.write_table(STATUS.name, _status_rows(result))
+
+
+def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:
+    keys = [key for key, _, _ in SUMMARY_FIELDS]
+    return [[_cell(v) for v in row] for row in summary[keys].itertuples(index=False, name=None)]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    return value
+
+
+def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
+    rows = []
+    order = sorted(files, key=lambda f: (f.group or "～", f.report_date or dt.date.min, f.file))
+    for f in order:
+        verdict = {NEW_ACCEPTED: "已接收", NEW_REJECTED: "已退回", DUPLICATE: "重复", KNOWN: "已接收" if f.accepted
+                   else "已退回"}[f.status]
+        text = (f"与《{f.same_as}》内容相同，未重复处理" if f.status == DUPLICATE
+                else f"{len(f.errors)} 个错误，{len(f.warnings)} 个警告" +
+                ("；请按下列提示改正后重新报送" if not f.accepted else ""))
+        rows.append([f.group, f.file, "", "", "", "", verdict, "", "", "", text])
+        for i in sorted(f.issues, key=lambda i: (i.severity != ERROR, _cell_order(i.cell))):
+            rows.append([f.group or i.group, f.file, i.sheet, i.cell, i.severity, i.code, i.title, i.project, i.value,
+                         i.expected, i.message])
+    return rows
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return (int(digits) if digits else 0, cell)
+
+
+def _log_rows(store: Store) -> list[list[object]]:
+    log = store.submission_log()
+    rows = []
+    for r in log.itertuples(index=False):
+        status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"
+        date = dt.date.fromisoformat(r.report_date) if r.report_date else None
+        rows.append([r.seen_name, r.group_name, date, r.reporter, status, r.errors, r.warnings, r.row_count,
+                     r.seen_at.replace("T", " "), r.sha256])
+    return rows
+
+
+def _history_rows(store: Store, as_of: dt.date, days: int) -> list[list[object]]:
+    history = store.all_rows()
+    if history.empty:
+        return []
+    since = as_of - dt.timedelta(days=days)
+    recent = history[(history["report_date"] > since) & (history["report_date"] <= as_of)]
+    recent = recent.sort_values(["report_date", "group_name", "sheet_row"], ascending=[False, True, True])
+    rows = []
+    for r in recent.itertuples(index=False):
+        rows.append([r.report_date, r.group_name, r.project_id, r.plot, *(getattr(r, k) for k in FIGURE_KEYS),
+                     r.net_land, r.net_land_date, r.problems, r.next_steps, r.file_name,
+                     "已替代" if r.superseded else "有效"])
+    return rows
+
+
+def _status_rows(result: JobResult) -> list[list[object]]:
+    return [
+        ["运行时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")],
+        ["统计截至", result.as_of.isoformat()],
+        ["本期", f"{result.period_start.isoformat()} 至 {result.as_of.isoformat()}"],
+        ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
+        ["结果", summary_sentence(result)],
+        ["用时", f"{result.seconds:.1f} 秒"],
+    ]
+
+
+def summary_sentence(result: JobResult) -> str:
+    """One Chinese sentence saying what the run did."""
+    if result.inbox is None:
+        return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。"
+    parts = [f"读取 {len(result.files)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
+             f"退回 {result.count(NEW_REJECTED)} 个"]
+    if result.count(DUPLICATE):
+        parts.append(f"重复 {result.count(DUPLICATE)} 个")
+    if result.count(KNOWN):
+        parts.append(f"此前已处理 {result.count(KNOWN)} 个")
+    return "，".join(parts) + "。"
+

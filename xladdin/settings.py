@@ -1,0 +1,120 @@
+"""Settings as staff keep them in the 设置 sheet: key, value, explanation; parsed with Chinese errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .schema import RANK_UNITS
+
+
+class SettingsError(Exception):
+    """A setting staff must fix; the message is Chinese and names the setting."""
+
+
+# key, default, explanation. The order is the order of the 设置 sheet.
+DEFAULTS: tuple[tuple[str, object, str], ...] = (
+    ("收件箱文件夹", "报送", "各工作组报送的台账放在这里（相对母表所在文件夹，也可填完整路径）"),
+    ("归档文件夹", "归档", "每个报送文件处理前先复制一份到这里"),
+    ("退回文件夹", "退回", "被退回的台账标注后的副本放在这里"),
+    ("备份文件夹", "备份", "每次写入母表前，旧母表备份到这里"),
+    ("备份份数", 5, "保留最近几份母表备份"),
+    ("历史库文件", "历史库.sqlite", "全部已接收数据的历史库（相对母表所在文件夹）"),
+    ("排名单位", "工作组", "红黑榜按什么排名：工作组 / 乡镇 / 项目类型"),
+    ("红榜数量", 3, "前几名列入红榜（与第 K 名并列的也列入）"),
+    ("黑榜数量", 3, "后几名列入黑榜（与倒数第 K 名并列的也列入）"),
+    ("本期起始日期", None, "进度占比率的统计起点；留空则为统计日期前“本期天数”天"),
+    ("本期天数", 7, "本期起始日期留空时，本期的天数"),
+    ("无进展天数", 3, "连续多少天各项累计数都没有增加，标为“无进展”"),
+    ("临期天数", 7, "距净地交付期限不足多少天，标为“临期”"),
+    ("单日增幅警告比例", 0.3, "一次报送比上次增加超过计划数的这个比例时给出警告"),
+    ("历史显示天数", 30, "“历史”表显示最近多少天的数据（历史库中全部保留）"),
+)
+
+# Defined names that formulas use to read a setting's value cell.
+SETTING_NAMES = {"红榜数量": "RedListSize", "黑榜数量": "BlackListSize"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: str = "报送"
+    archive: str = "归档"
+    returned: str = "退回"
+    backups: str = "备份"
+    backup_count: int = 5
+    store: str = "历史库.sqlite"
+    rank_unit: str = "工作组"
+    red_k: int = 3
+    black_k: int = 3
+    period_start: dt.date | None = None
+    period_days: int = 7
+    stall_days: int = 3
+    due_soon_days: int = 7
+    jump_ratio: float = 0.3
+    history_days: int = 30
+
+    @property
+    def rank_unit_key(self) -> str:
+        return RANK_UNITS[self.rank_unit]
+
+    def period_start_for(self, as_of: dt.date) -> dt.date:
+        """The start of the period that ends on as_of."""
+        if self.period_start is not None and self.period_start < as_of:
+            return self.period_start
+        return as_of - dt.timedelta(days=self.period_days)
+
+
+_ATTR = {
+    "收件箱文件夹": "inbox", "归档文件夹": "archive", "退回文件夹": "returned", "备份文件夹": "backups",
+    "备份份数": "backup_count", "历史库文件": "store", "排名单位": "rank_unit", "红榜数量": "red_k",
+    "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
+    "无进展天数": "stall_days", "临期天数": "due_soon_days", "单日增幅警告比例": "jump_ratio",
+    "历史显示天数": "history_days",
+}
+
+
+def _as_int(key: str, value: object, minimum: int) -> int:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"设置“{key}”应为整数，实际为“{value}”。请在“设置”表中改正。") from None
+    if number != int(number) or number < minimum:
+        raise SettingsError(f"设置“{key}”应为不小于 {minimum} 的整数，实际为“{value}”。请在“设置”表中改正。")
+    return int(number)
+
+
+def parse_settings(values: dict[str, object]) -> Settings:
+    """Settings from the 设置 sheet's key/value pairs; blanks take the defaults."""
+    from .values import parse_date  # local import: values imports nothing from here
+
+    parsed: dict[str, object] = {}
+    defaults = {key: default for key, default, _ in DEFAULTS}
+    for key, attr in _ATTR.items():
+        value = values.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            value = defaults[key]
+            if value is None:
+                parsed[attr] = None
+                continue
+        if attr in ("backup_count", "period_days", "stall_days", "due_soon_days", "history_days"):
+            parsed[attr] = _as_int(key, value, 1)
+        elif attr in ("red_k", "black_k"):
+            parsed[attr] = _as_int(key, value, 1)
+        elif attr == "jump_ratio":
+            try:
+                parsed[attr] = float(value)
+            except (TypeError, ValueError):
+                raise SettingsError(f"设置“{key}”应为小数（如 0.3），实际为“{value}”。") from None
+        elif attr == "period_start":
+            date = parse_date(value)
+            if date is None:
+                raise SettingsError(f"设置“{key}”应为日期（如 2026-11-17）或留空，实际为“{value}”。")
+            parsed[attr] = date
+        elif attr == "rank_unit":
+            unit = str(value).strip()
+            if unit not in RANK_UNITS:
+                raise SettingsError(f"设置“排名单位”应为 {' / '.join(RANK_UNITS)} 之一，实际为“{unit}”。")
+            parsed[attr] = unit
+        else:
+            parsed[attr] = str(value).strip()
+    return Settings(**parsed)

@@ -1,0 +1,160 @@
+"""History and the submission log in SQLite beside the master: every accepted row, nothing deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from .issues import Issue
+from .schema import FIGURE_KEYS
+from .validate import Checked, GroupState
+
+ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS submissions (
+    sha256 TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    group_name TEXT,
+    report_date TEXT,
+    reporter TEXT,
+    status TEXT NOT NULL,
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    row_count INTEGER NOT NULL,
+    issues TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS file_names (
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, file_name)
+);
+CREATE TABLE IF NOT EXISTS ledger_rows (
+    sha256 TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    report_date TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    plot TEXT NOT NULL,
+    {", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)},
+    net_land TEXT NOT NULL,
+    net_land_date TEXT,
+    problems TEXT NOT NULL,
+    next_steps TEXT NOT NULL,
+    sheet_row INTEGER NOT NULL,
+    superseded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
+"""
+
+
+class Store:
+    """The SQLite history store; changes stay in one transaction until commit()."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def known(self, sha256: str) -> dict | None:
+        """The stored record of a file with this content, or None."""
+        cur = self.db.execute("SELECT file_name, status, group_name, report_date FROM submissions WHERE sha256=?",
+                              (sha256,))
+        row = cur.fetchone()
+        return None if row is None else dict(zip(("file_name", "status", "group_name", "report_date"), row))
+
+    def note_file_name(self, sha256: str, file_name: str, seen_at: dt.datetime) -> None:
+        self.db.execute("INSERT OR IGNORE INTO file_names VALUES (?,?,?)",
+                        (sha256, file_name, seen_at.isoformat(timespec="seconds")))
+
+    def record(self, checked: Checked, sha256: str, received_at: dt.datetime) -> None:
+        """Store a checked submission; an accepted one supersedes the group's earlier one for that date."""
+        status = ACCEPTED if checked.accepted else REJECTED
+        date = checked.report_date.isoformat() if checked.report_date else None
+        if checked.accepted:
+            self.db.execute(
+                "UPDATE submissions SET status=? WHERE group_name=? AND report_date=? AND status=?",
+                (SUPERSEDED, checked.group, date, ACCEPTED))
+            self.db.execute("UPDATE ledger_rows SET superseded=1 WHERE group_name=? AND report_date=?",
+                            (checked.group, date))
+            rows = [
+                (sha256, checked.group, date, r.project_id, r.plot, *(float(getattr(r, k)) for k in FIGURE_KEYS),
+                 r.net_land, r.net_land_date.isoformat() if r.net_land_date else None, r.problems, r.next_steps,
+                 int(r.row))
+                for r in checked.rows.itertuples(index=False)
+            ]
+            marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
+            self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0)", rows)
+        self.db.execute(
+            "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
+             checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
+             json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False)))
+        self.note_file_name(sha256, checked.file, received_at)
+
+    def group_states(self) -> dict[str, GroupState]:
+        """Each group's latest accepted report: its date and project totals."""
+        rows = self.accepted_rows()
+        states: dict[str, GroupState] = {}
+        if rows.empty:
+            return states
+        for group, part in rows.groupby("group_name"):
+            last = part["report_date"].max()
+            latest = part[part["report_date"] == last]
+            totals = latest.groupby("project_id")[list(FIGURE_KEYS)].sum()
+            states[group] = GroupState(last, {p: dict(v) for p, v in totals.iterrows()})
+        return states
+
+    def accepted_rows(self, until: dt.date | None = None) -> pd.DataFrame:
+        """Every accepted, not superseded row, with report dates as dates."""
+        query = "SELECT * FROM ledger_rows WHERE superseded=0"
+        params: tuple = ()
+        if until is not None:
+            query += " AND report_date<=?"
+            params = (until.isoformat(),)
+        frame = pd.read_sql_query(query + " ORDER BY report_date, group_name, sheet_row", self.db, params=params)
+        return _with_dates(frame)
+
+    def all_rows(self) -> pd.DataFrame:
+        """Every row ever accepted, superseded ones included (for the 历史 sheet and export)."""
+        frame = pd.read_sql_query(
+            "SELECT r.*, s.file_name FROM ledger_rows r JOIN submissions s USING (sha256)"
+            " ORDER BY r.report_date, r.group_name, r.sheet_row", self.db)
+        return _with_dates(frame)
+
+    def submission_log(self) -> pd.DataFrame:
+        """Every file name ever seen, with the status of its content."""
+        return pd.read_sql_query(
+            "SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
+            " ORDER BY s.report_date, s.group_name, f.seen_at, f.file_name", self.db)
+
+    def issues_of(self, sha256s: list[str]) -> list[Issue]:
+        """The stored issues of these submissions, in order."""
+        found: list[Issue] = []
+        for sha in sha256s:
+            row = self.db.execute("SELECT issues FROM submissions WHERE sha256=?", (sha,)).fetchone()
+            if row is None:
+                continue
+            for record in json.loads(row[0]):
+                for derived in ("severity", "title", "message"):
+                    record.pop(derived, None)
+                found.append(Issue(**record))
+        return found
+
+
+def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """ISO text columns as datetime.date objects (None where empty)."""
+    for column in ("report_date", "net_land_date"):
+        frame[column] = [dt.date.fromisoformat(v) if isinstance(v, str) and v else None for v in frame[column]]
+    return frame

@@ -1,0 +1,268 @@
+"""Checks of one located ledger against the registry and the group's last accepted report.
+
+Never raises on bad data: every problem becomes an Issue pinned to a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .issues import Issue
+from .schema import (
+    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, LEDGER_FIELDS, NO, PLAN_OF, YES, cell_address,
+)
+from .values import display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno
+from .workbook.reader import Ledger
+
+NAN = float("nan")
+# A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
+JUMP_FLOOR = {"area": 1.0, "count": 3.0}
+ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
+
+
+@dataclass
+class GroupState:
+    """What HQ last accepted from a group: the report date and each project's cumulative figures."""
+
+    report_date: dt.date
+    figures: dict[str, dict[str, float]]  # project_id -> figure key -> project total
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one submission."""
+
+    file: str
+    sheet: str
+    group: str = ""
+    report_date: dt.date | None = None
+    reporter: str = ""
+    issues: list[Issue] = field(default_factory=list)
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ROW_COLUMNS)))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.issues) - self.errors
+
+    @property
+    def accepted(self) -> bool:
+        return self.errors == 0
+
+
+def clean_id(value: object) -> str:
+    """A project code as text: full-width folded, spaces dropped, 1001.0 read as 1001."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+
+
+def clean_text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
+
+
+def check_ledger(
+    ledger: Ledger,
+    registry: pd.DataFrame,
+    states: dict[str, GroupState],
+    as_of: dt.date,
+    jump_ratio: float = 0.3,
+) -> Checked:
+    """Every rule over one ledger; the registry is indexed by project_id."""
+    out = Checked(file=ledger.file, sheet=ledger.sheet)
+
+    def issue(code: str, cell: str = "", **kw: str) -> None:
+        out.issues.append(Issue(code, file=ledger.file, sheet=ledger.sheet, cell=cell, group=out.group, **kw))
+
+    groups = list(dict.fromkeys(registry["group"]))
+    unit_value, unit_cell = ledger.identity.get(LABEL_UNIT, (None, ""))
+    unit = clean_text(unit_value)
+    if not unit:
+        issue("unit-missing", unit_cell or "A1")
+    elif unit not in groups:
+        issue("unit-unknown", unit_cell, value=unit, expected=groups[0] if groups else "")
+    else:
+        out.group = unit
+    date_value, date_cell = ledger.identity.get(LABEL_DATE, (None, ""))
+    report_date = parse_date(date_value)
+    state = states.get(out.group)
+    if report_date is None:
+        issue("date-missing", date_cell or "A1", value=display(date_value) or "空")
+    elif report_date > as_of:
+        issue("date-future", date_cell, value=report_date.isoformat(), expected=as_of.isoformat())
+    elif state is not None and report_date < state.report_date:
+        issue("date-stale", date_cell, value=report_date.isoformat(), expected=state.report_date.isoformat())
+    out.report_date = report_date
+    out.reporter = clean_text(ledger.identity.get("填报人", (None, ""))[0])
+
+    if not ledger.header_row:
+        issue("header-missing", "A1")
+        return out
+    for key, col in ledger.duplicate_columns:
+        issue("column-duplicate", cell_address(ledger.header_row, col), column=LEDGER_BY_KEY[key].label)
+    for f in LEDGER_FIELDS:
+        if f.required and f.key not in ledger.columns:
+            issue("column-missing", cell_address(ledger.header_row, 1), column=f.label)
+    for text, col in ledger.extra_columns:
+        issue("column-extra", cell_address(ledger.header_row, col), value=text)
+    if "project_id" not in ledger.columns:
+        return out
+    if not ledger.rows:
+        issue("no-rows", cell_address(ledger.header_row + 1, 1))
+        return out
+
+    def cell(row: int, key: str) -> str:
+        return cell_address(row, ledger.columns[key]) if key in ledger.columns else f"第{row}行"
+
+    typed: list[dict[str, object]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row, raw in ledger.rows:
+        project = clean_id(raw.get("project_id"))
+        plot = clean_text(raw.get("plot"))
+        record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
+        if not project:
+            issue("project-id-missing", cell(row, "project_id"))
+        elif project not in registry.index:
+            issue("project-unknown", cell(row, "project_id"), value=project)
+        elif out.group and registry.at[project, "group"] != out.group:
+            issue("project-not-assigned", cell(row, "project_id"), project=project,
+                  expected=str(registry.at[project, "group"]))
+        if project and (project, plot) in seen:
+            issue("row-duplicate", cell(row, "project_id"), project=project, value=plot or "（未填）")
+        seen[(project, plot)] = row
+        for key in FIGURE_KEYS:
+            record[key] = _figure(raw.get(key), key, cell(row, key), project, issue)
+        _check_row_logic(record, row, cell, issue, registry)
+        net = raw.get("net_land")
+        record["net_land"] = parse_yesno(net) or NO
+        if not is_blank(net) and parse_yesno(net) is None:
+            issue("yesno-invalid", cell(row, "net_land"), project=project, value=display(net))
+        net_date_raw = raw.get("net_land_date")
+        net_date = parse_date(net_date_raw)
+        if not is_blank(net_date_raw) and net_date is None:
+            issue("date-invalid", cell(row, "net_land_date"), project=project, column="净地交付日期",
+                  value=display(net_date_raw))
+        record["net_land_date"] = net_date
+        record["problems"] = clean_text(raw.get("problems"))
+        record["next_steps"] = clean_text(raw.get("next_steps"))
+        _check_net_land(record, row, cell, issue, registry)
+        typed.append(record)
+
+    rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
+    out.rows = rows
+    if out.group:
+        assigned = registry.index[registry["group"] == out.group]
+        present = set(rows["project_id"])
+        for project in assigned:
+            if project not in present:
+                issue("project-missing", cell_address(ledger.header_row, 1), project=project)
+    dated = report_date is not None and report_date <= as_of
+    if state is not None and dated and not rows.empty:
+        _check_history(rows, ledger.columns, state, registry, jump_ratio, cell, issue)
+    return out
+
+
+def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
+    """The figure in a cell; NaN when it is unusable, so that no later rule fires on it."""
+    f = LEDGER_BY_KEY[key]
+    if is_blank(raw):
+        return 0.0
+    error = excel_error(raw)
+    if error:
+        issue("excel-error", where, project=project, column=f.label, value=error)
+        return NAN
+    number, was_text = parse_number(raw, f.unit)
+    if number is None:
+        issue("not-a-number", where, project=project, column=f.label, value=display(raw))
+        return NAN
+    if was_text:
+        issue("text-number", where, project=project, column=f.label, value=display(raw),
+              expected=format_number(number))
+    if number < 0:
+        issue("negative", where, project=project, column=f.label, value=format_number(number))
+    elif f.kind == "count" and not float(number).is_integer():
+        issue("not-whole", where, project=project, column=f.label, value=format_number(number))
+    return number
+
+
+def _plan(registry: pd.DataFrame, project: str, key: str) -> float | None:
+    if project not in registry.index:
+        return None
+    value = registry.at[project, key]
+    return None if pd.isna(value) else float(value)
+
+
+def _check_row_logic(record: dict, row: int, cell, issue, registry: pd.DataFrame) -> None:
+    project = record["project_id"]
+    if record["houses_demolished"] > record["houses_agreed"]:
+        issue("demolished-exceeds-agreed", cell(row, "houses_demolished"), project=project,
+              value=format_number(record["houses_demolished"]), expected=format_number(record["houses_agreed"]))
+    if record["cleared_mu"] > record["acquired_mu"] + 1e-9:
+        issue("cleared-exceeds-acquired", cell(row, "cleared_mu"), project=project,
+              value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
+    if record["plot"]:
+        return  # plans are per project; a single plot cannot be compared with them
+    for key, plan_key in PLAN_OF.items():
+        plan = _plan(registry, project, plan_key)
+        if plan is not None and record[key] > plan + 1e-9:
+            issue("above-plan", cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
+                  value=format_number(record[key]), expected=format_number(plan))
+
+
+def _check_net_land(record: dict, row: int, cell, issue, registry: pd.DataFrame) -> None:
+    project = record["project_id"]
+    if record["net_land"] == YES:
+        gaps = []
+        plan_mu = _plan(registry, project, "plan_mu")
+        plan_houses = _plan(registry, project, "plan_houses")
+        if not record["plot"]:
+            if plan_mu is not None and record["acquired_mu"] + 1e-9 < plan_mu:
+                gaps.append(f"累计征地 {format_number(record['acquired_mu'])} 亩未达计划 {format_number(plan_mu)} 亩")
+            if plan_houses is not None and record["houses_demolished"] < plan_houses:
+                gaps.append(f"拆除房屋 {format_number(record['houses_demolished'])} 栋未达计划 "
+                            f"{format_number(plan_houses)} 栋")
+        if gaps:
+            issue("net-land-incomplete", cell(row, "net_land"), project=project, detail="，".join(gaps))
+        if record["net_land_date"] is None:
+            issue("net-land-date-missing", cell(row, "net_land_date"), project=project)
+    elif record["net_land_date"] is not None:
+        issue("net-land-date-unexpected", cell(row, "net_land_date"), project=project,
+              value=record["net_land_date"].isoformat())
+
+
+def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupState, registry: pd.DataFrame,
+                   jump_ratio: float, cell, issue) -> None:
+    """Cumulative figures never fall below the last accepted report; a large jump is worth a look."""
+    present = [key for key in FIGURE_KEYS if key in columns]
+    totals = rows.groupby("project_id", sort=False)[present].sum(min_count=1)
+    first_row = rows.groupby("project_id", sort=False)["row"].first()
+    since = state.report_date.isoformat()
+    doubled = set(rows.loc[rows.duplicated(["project_id", "plot"]), "project_id"])
+    for project, figures in totals.iterrows():
+        before = state.figures.get(project)
+        if project in doubled:
+            continue  # a duplicated row already rejects the file; its sum would only mislead
+        if not before:
+            continue
+        for key in present:
+            now, then = float(figures[key]), float(before.get(key, 0.0))
+            label = LEDGER_BY_KEY[key].label
+            where = cell(int(first_row[project]), key)
+            if now + 1e-9 < then:
+                issue("cumulative-decreased", where, project=project, column=label, value=format_number(now),
+                      expected=format_number(then), detail=since)
+                continue
+            plan = _plan(registry, project, PLAN_OF[key])
+            if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
+                issue("jump-large", where, project=project, column=label, value=format_number(now - then),
+                      expected=f"{jump_ratio:.0%}")
+

@@ -1,0 +1,153 @@
+"""Building a new master workbook: the sheets of DESIGN.md, managed tables and names, the VBA project."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from ..schema import (
+    METRICS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY,
+    SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
+)
+from ..settings import DEFAULTS, SETTING_NAMES
+from .layout import NOTICE_NAME, RANKING, TABLES, TITLE_CELLS, TableSpec
+from .master import _put, _quote, xlwings_vba_source
+
+SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_REPORT, SHEET_LOG,
+               SHEET_HISTORY, SHEET_NOTICE)
+TITLE_FONT = Font(size=16, bold=True, color="1F3864")
+NOTE_FONT = Font(size=10, color="595959")
+RED_FILL = PatternFill("solid", fgColor="F8CBAD")
+BLACK_FILL = PatternFill("solid", fgColor="595959")
+
+TITLES = {
+    SHEET_CONSOLE: ("重点项目和民生工程用地保障攻坚 · 指挥部母表", None),
+    SHEET_SETTINGS: ("设置", "改“值”一列即可；留空表示用默认值。"),
+    SHEET_REGISTRY: ("项目清单", "计划数只以本表为准，报送台账不能改变计划数。可在表格下方直接添加行。"),
+    SHEET_SUMMARY: ("汇总（尚未运行）", "每个项目一行，为截至统计日期的最新累计数；由“一键汇总”生成，请勿手工修改表内数据。"),
+    SHEET_RANKING: ("红黑榜（尚未运行）", ""),
+    SHEET_REPORT: ("校验报告（尚未运行）", "每个问题一行；“单元格”即报送文件中出错的位置。"),
+    SHEET_LOG: ("报送记录", "收到过的每个文件；内容相同的文件只处理一次。"),
+    SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
+    SHEET_NOTICE: ("通报", None),
+}
+
+CONSOLE_STEPS = (
+    "使用方法：",
+    "1. 在“项目清单”录入项目和计划数；在“设置”确认收件箱等文件夹。",
+    "2. 运行 xladdin templates 母表 生成各工作组的填报模板，下发各组。",
+    "3. 各组每天把填好的台账放进收件箱文件夹（默认为母表旁的“报送”文件夹）。",
+    "4. 运行“一键汇总”（xladdin run 母表，或双击母表旁的启动脚本）。",
+    "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
+)
+
+XLWINGS_CONF = (
+    ("Interpreter_Win", ""),
+    ("Interpreter_Mac", ""),
+    ("PYTHONPATH", ""),
+    ("Show Console", False),
+)
+
+
+def build_master(path: Path, registry_rows: list[list[object]] | None = None) -> Path:
+    """A new master workbook at path (.xlsm carries the standalone xlwings VBA project)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in SHEET_ORDER:
+        ws = wb.create_sheet(name)
+        title, note = TITLES[name]
+        ws["A1"].value = title
+        ws["A1"].font = TITLE_FONT
+        if note:
+            ws["A2"].value = note
+            ws["A2"].font = NOTE_FONT
+    for spec in TABLES.values():
+        _add_table(wb[spec.sheet], spec)
+    _fill_settings(wb)
+    _fill_console(wb[SHEET_CONSOLE])
+    for name, (sheet, cell) in TITLE_CELLS.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{_quote(sheet)}!${cell[0]}${cell[1:]}")
+    wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{_quote(SHEET_NOTICE)}!$A$3:$A$3")
+    wb[SHEET_NOTICE].column_dimensions["A"].width = 110
+    _ranking_formatting(wb[SHEET_RANKING])
+    conf = wb.create_sheet(SHEET_CONF)
+    for key, value in XLWINGS_CONF:
+        conf.append([key, value])
+    conf.sheet_state = "hidden"
+    if registry_rows:
+        from .master import MasterBook
+
+        book = MasterBook(path, wb)
+        book.write_table("tblRegistry", registry_rows)
+    for ws in wb.worksheets:
+        if ws.title != SHEET_CONF:
+            ws.sheet_view.showGridLines = ws.title in (SHEET_NOTICE,)
+    wb.active = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsm":
+        wb.vba_archive = zipfile.ZipFile(xlwings_vba_source())
+    wb.calculation.fullCalcOnLoad = True
+    wb.save(path)
+    return path
+
+
+def _add_table(ws, spec: TableSpec) -> None:
+    h = spec.header_row
+    for c, column in enumerate(spec.columns, start=1):
+        cell = ws.cell(h, c)
+        cell.value = column.label
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[get_column_letter(c)].width = column.width
+        ws.cell(h + 1, c).number_format = column.number_format
+    ws.row_dimensions[h].height = 32
+    ref = f"A{h}:{get_column_letter(len(spec.columns))}{h + 1}"
+    table = Table(displayName=spec.name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
+
+
+def _fill_settings(wb) -> None:
+    ws = wb[SHEET_SETTINGS]
+    spec = TABLES["tblSettings"]
+    for r, (key, value, note) in enumerate(DEFAULTS, start=spec.header_row + 1):
+        for c, v in enumerate((key, value, note), start=1):
+            _put(ws.cell(r, c), v)
+        if key in SETTING_NAMES:
+            name = SETTING_NAMES[key]
+            wb.defined_names[name] = DefinedName(name, attr_text=f"{_quote(ws.title)}!$B${r}")
+    last = spec.header_row + len(DEFAULTS)
+    ws.tables[spec.name].ref = f"A{spec.header_row}:C{last}"
+
+
+def _fill_console(ws) -> None:
+    for r, line in enumerate(CONSOLE_STEPS, start=3):
+        ws.cell(r, 1).value = line
+        ws.cell(r, 1).font = Font(bold=(r == 3))
+    ws.cell(11, 1).value = "上次运行"
+    ws.cell(11, 1).font = Font(bold=True)
+
+
+def _ranking_formatting(ws) -> None:
+    """Red and black list colours, driven by the list sizes in 设置 so they follow any change there."""
+    first = RANKING.header_row + 1
+    last = first + 200
+    red_k, black_k = SETTING_NAMES["红榜数量"], SETTING_NAMES["黑榜数量"]
+    for i, _ in enumerate(METRICS):
+        value_col = get_column_letter(2 + 2 * i)
+        rank_col = get_column_letter(3 + 2 * i)
+        area = f"{value_col}{first}:{rank_col}{last}"
+        value, rank = f"${value_col}{first}", f"${rank_col}{first}"
+        column = f"${value_col}${first}:${value_col}${last}"
+        red = f"AND(ISNUMBER({rank}),{rank}<={red_k})"
+        black = f"AND(ISNUMBER({value}),{value}<=SMALL({column},MIN({black_k},COUNT({column}))),NOT({red}))"
+        ws.conditional_formatting.add(area, FormulaRule(formula=[red], fill=RED_FILL, stopIfTrue=True))
+        ws.conditional_formatting.add(area, FormulaRule(formula=[black], fill=BLACK_FILL,
+                                                        font=Font(color="FFFFFF", bold=True)))

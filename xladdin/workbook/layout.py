@@ -1,0 +1,83 @@
+"""The master workbook's managed regions: Excel tables and defined names, with their columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..schema import (
+    LEDGER_BY_KEY, FIGURE_KEYS, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_CONSOLE,
+    SHEET_HISTORY, SHEET_LOG, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
+    SUMMARY_FIELDS,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    width: float = 12
+    number_format: str = "General"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    sheet: str
+    columns: tuple[Column, ...]
+    header_row: int = 3
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+
+def _width(label: str, fmt: str) -> float:
+    if fmt.startswith("yyyy"):
+        return 12
+    return max(8.0, min(28.0, len(label) * 1.9 + 1))
+
+
+def _columns(fields) -> tuple[Column, ...]:
+    return tuple(Column(label, _width(label, fmt), fmt) for _, label, fmt in fields)
+
+
+_REGISTRY_FORMATS = {"area": "0.00", "count": "0", "date": "yyyy-mm-dd", "text": "@"}
+
+SETTINGS = TableSpec("tblSettings", SHEET_SETTINGS, (Column("设置项", 18), Column("值", 16), Column("说明", 70)))
+STATUS = TableSpec("tblRunStatus", SHEET_CONSOLE, (Column("项目", 14), Column("内容", 70)), header_row=12)
+REGISTRY = TableSpec("tblRegistry", SHEET_REGISTRY, tuple(
+    Column(f.label, _width(f.label, _REGISTRY_FORMATS[f.kind]), _REGISTRY_FORMATS[f.kind]) for f in REGISTRY_FIELDS))
+SUMMARY = TableSpec("tblSummary", SHEET_SUMMARY, _columns(SUMMARY_FIELDS))
+RANKING = TableSpec("tblRanking", SHEET_RANKING, (
+    Column(RANK_UNIT_LABEL, 18),
+    *(c for _, label in METRICS for c in (Column(label, 13, "0.00%"), Column(f"{label}排名", 10, "0"))),
+    Column(RANK_LIST_LABEL, 40),
+), header_row=4)
+REPORT = TableSpec("tblReport", SHEET_REPORT, (
+    Column("工作组", 14), Column("文件", 28), Column("工作表", 10), Column("单元格", 8), Column("级别", 6),
+    Column("代码", 14), Column("问题", 18), Column("项目编号", 10), Column("发现值", 12), Column("应为", 12),
+    Column("说明", 70),
+))
+LOG = TableSpec("tblLog", SHEET_LOG, (
+    Column("文件名", 30), Column("填报单位", 14), Column("填报日期", 12, "yyyy-mm-dd"), Column("填报人", 10),
+    Column("状态", 8), Column("错误数", 7, "0"), Column("警告数", 7, "0"), Column("数据行数", 8, "0"),
+    Column("收到时间", 19), Column("SHA-256", 20),
+))
+HISTORY = TableSpec("tblHistory", SHEET_HISTORY, (
+    Column("填报日期", 12, "yyyy-mm-dd"), Column("工作组", 14), Column("项目编号", 10), Column("地块名称", 14),
+    *(Column(LEDGER_BY_KEY[k].label, _width(LEDGER_BY_KEY[k].label, ""),
+             "0.00" if LEDGER_BY_KEY[k].kind == "area" else "0") for k in FIGURE_KEYS),
+    Column("是否净地", 8), Column("净地交付日期", 12, "yyyy-mm-dd"), Column("存在问题", 30), Column("下步措施", 30),
+    Column("来源文件", 28), Column("数据状态", 8),
+))
+
+TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY)}
+
+# Single cells and text regions, by defined name: name -> (sheet, first cell).
+TITLE_CELLS = {
+    "SummaryTitle": (SHEET_SUMMARY, "A1"),
+    "RankingTitle": (SHEET_RANKING, "A1"),
+    "RankingPeriod": (SHEET_RANKING, "A2"),
+    "ReportTitle": (SHEET_REPORT, "A1"),
+    "HistoryTitle": (SHEET_HISTORY, "A1"),
+}
+NOTICE_NAME = "NoticeText"

@@ -1,0 +1,162 @@
+"""Fill-in ledger workbooks for work groups: the template staff type into, and (for the demo) filled copies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..schema import LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS, LEDGER_SHEET
+
+HEADER_ROW = 4
+FIRST_ROW = HEADER_ROW + 1
+SPARE_ROWS = 10  # blank rows for a project reported plot by plot
+LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+THIN = Side(style="thin", color="BFBFBF")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+IDENTITY_CELLS = {LABEL_UNIT: (2, 1), LABEL_DATE: (2, 4), LABEL_REPORTER: (2, 7), LABEL_PHONE: (2, 10)}
+WIDTHS = {"seq": 5, "project_id": 10, "project_name": 26, "plot": 14, "net_land": 8, "net_land_date": 12,
+          "problems": 30, "next_steps": 30}
+
+INSTRUCTIONS = (
+    "填报说明",
+    "1. 只填白色单元格；灰色单元格（工作组、项目编号、项目名称、表头）已锁定，不要改动。",
+    "2. 每天填报一次，填写“填报日期”；各项数字填截至填报日期的累计数，只增不减。",
+    "3. 面积以“亩”为单位，可保留两位小数；房屋（栋）、青苗和附着物（户）、坟山（穴）填整数。",
+    "4. 数字单元格只填数字，不要加“亩”“约”等文字；没有的填 0 或留空。",
+    "5. 项目全部完成征地和拆除并交付时，“是否净地”选“是”，并填写“净地交付日期”。",
+    "6. 一个项目分地块填报时，在下方空白行逐块填写，项目编号照抄，“地块名称”填写地块名。",
+    "7. 文件名建议为“工作组名_日期.xlsx”，放到指挥部收件箱；如被退回，按校验报告提示修改后重新报送。",
+)
+
+
+def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None = None,
+                 rows: list[dict] | None = None, reporter: str = "", phone: str = "") -> openpyxl.Workbook:
+    """A 进度台账 workbook for one group; `rows` (ledger keys -> values) fill it, None leaves it blank."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = LEDGER_SHEET
+    last_col = len(LEDGER_FIELDS)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    ws["A1"].value = f"{group} 重点项目和民生工程用地保障进度台账"
+    ws["A1"].font = Font(size=15, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.row_dimensions[1].height = 26
+    values = {LABEL_UNIT: group, LABEL_DATE: report_date, LABEL_REPORTER: reporter, LABEL_PHONE: phone}
+    for label, (r, c) in IDENTITY_CELLS.items():
+        ws.cell(r, c).value = label
+        ws.cell(r, c).font = Font(bold=True)
+        ws.cell(r, c).fill = LOCKED_FILL
+        target = ws.cell(r, c + 1)
+        target.value = values[label] or None
+        target.border = BORDER
+        if label == LABEL_UNIT:
+            target.fill = LOCKED_FILL
+            ws.merge_cells(start_row=r, start_column=c + 1, end_row=r, end_column=c + 2)
+        else:
+            target.protection = Protection(locked=False)
+    ws.cell(2, 5).number_format = "yyyy-mm-dd"
+    ws["A3"].value = "只填白色单元格；各项填截至填报日期的累计数，只增不减。详见“填报说明”工作表。"
+    ws["A3"].font = Font(size=10, color="C00000")
+    for c, f in enumerate(LEDGER_FIELDS, start=1):
+        cell = ws.cell(HEADER_ROW, c)
+        cell.value = f.label
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        cell.border = BORDER
+        ws.column_dimensions[get_column_letter(c)].width = WIDTHS.get(f.key, 11)
+    ws.row_dimensions[HEADER_ROW].height = 44
+    filled = rows if rows is not None else [
+        {"project_id": p.project_id, "project_name": p.project_name} for p in projects.itertuples()]
+    total = len(filled) + (SPARE_ROWS if rows is None else 0)
+    for i in range(total):
+        r = FIRST_ROW + i
+        record = filled[i] if i < len(filled) else {}
+        for c, f in enumerate(LEDGER_FIELDS, start=1):
+            cell = ws.cell(r, c)
+            cell.border = BORDER
+            value = record.get(f.key)
+            if f.key == "seq":
+                value = i + 1 if i < len(filled) else None
+            cell.value = value
+            identity = f.key in ("seq", "project_id", "project_name") and i < len(filled)
+            if identity:
+                cell.fill = LOCKED_FILL
+            else:
+                cell.protection = Protection(locked=False)
+            if f.kind == "area":
+                cell.number_format = "0.00"
+            elif f.kind == "count":
+                cell.number_format = "0"
+            elif f.kind == "date":
+                cell.number_format = "yyyy-mm-dd"
+            elif f.kind == "text":
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    last_row = FIRST_ROW + max(total, 1) - 1
+    _add_validation(ws, last_row)
+    ws.freeze_panes = ws.cell(FIRST_ROW, 4)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    help_sheet = wb.create_sheet("填报说明")
+    for r, line in enumerate(INSTRUCTIONS, start=1):
+        help_sheet.cell(r, 1).value = line
+    help_sheet["A1"].font = Font(size=14, bold=True)
+    help_sheet.column_dimensions["A"].width = 100
+    return wb
+
+
+def _add_validation(ws, last_row: int) -> None:
+    def column(key: str) -> str:
+        index = [f.key for f in LEDGER_FIELDS].index(key) + 1
+        letter = get_column_letter(index)
+        return f"{letter}{FIRST_ROW}:{letter}{last_row}"
+
+    area = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                          showErrorMessage=True, errorTitle="请填数字", error="请填写不小于 0 的数字（单位：亩），不要加文字。",
+                          promptTitle="累计数", prompt="截至填报日期的累计数，单位：亩", showInputMessage=True)
+    count = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           showErrorMessage=True, errorTitle="请填整数", error="请填写不小于 0 的整数，不要加文字。",
+                           promptTitle="累计数", prompt="截至填报日期的累计数，填整数", showInputMessage=True)
+    yesno = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showErrorMessage=True,
+                           errorTitle="请选择", error="请选择“是”或“否”。")
+    date = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)", formula2="DATE(2100,12,31)",
+                          allow_blank=True, showErrorMessage=True, errorTitle="请填日期",
+                          error="请填写日期，如 2026-11-20。")
+    for f in LEDGER_FIELDS:
+        if f.kind == "area":
+            area.add(column(f.key))
+        elif f.kind == "count":
+            count.add(column(f.key))
+    yesno.add(column("net_land"))
+    date.add(column("net_land_date"))
+    r, c = IDENTITY_CELLS[LABEL_DATE]
+    date.add(f"{get_column_letter(c + 1)}{r}")
+    for validation in (area, count, yesno, date):
+        ws.add_data_validation(validation)
+
+
+def write_templates(registry: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """One blank ledger per work group, pre-filled with its registry projects."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for group, projects in registry.groupby("group", sort=False):
+        path = out_dir / f"{_safe_name(group)}_进度台账模板.xlsx"
+        build_ledger(group, projects).save(path)
+        paths.append(path)
+    return paths
+
+
+def _safe_name(text: str) -> str:
+    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in text).strip() or "工作组"

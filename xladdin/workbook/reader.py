@@ -1,0 +1,179 @@
+"""Reading a submitted ledger file (xlsx, xlsm, xls, csv) into a located, untyped Ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from ..schema import IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, cell_address, normalize_label
+
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+_HEADER_SCAN_ROWS = 30
+_TOTAL_WORDS = ("合计", "小计", "总计")
+_CSV_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+class UnreadableFile(Exception):
+    """The file is not a spreadsheet we can open; the message is a short Chinese reason."""
+
+
+@dataclass
+class Grid:
+    """A sheet's cell values anchored at A1 (row 0 = sheet row 1)."""
+
+    sheet: str
+    rows: list[list[object]]
+
+
+@dataclass
+class Ledger:
+    """A submission located on its sheet: identity cells, header columns and raw data rows."""
+
+    file: str
+    sheet: str
+    identity: dict[str, tuple[object, str]] = field(default_factory=dict)  # label -> (value, cell)
+    header_row: int = 0  # 1-based sheet row of the header, 0 when not found
+    columns: dict[str, int] = field(default_factory=dict)  # field key -> 1-based column
+    extra_columns: list[tuple[str, int]] = field(default_factory=list)
+    duplicate_columns: list[tuple[str, int]] = field(default_factory=list)
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)  # (sheet row, key -> raw)
+
+
+def read_grid(path: Path) -> Grid:
+    """The ledger sheet of a file as a grid; raises UnreadableFile or returns sheet '' when absent."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return Grid(sheet=path.stem, rows=_read_csv(path))
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise UnreadableFile("文件设置了打开密码") from None
+    except Exception as exc:  # calamine raises several types for broken zips and non-spreadsheets
+        raise UnreadableFile(_reason(exc)) from None
+    try:
+        names = book.sheet_names
+        name = _ledger_sheet_name(names)
+        if name is None:
+            return Grid(sheet="", rows=[])
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise UnreadableFile(_reason(exc)) from None
+    finally:
+        book.close()
+    return Grid(sheet=name, rows=rows)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "zip" in text or "invalid" in text or "cfb" in text or "signature" in text:
+        return "不是有效的 Excel 文件或文件已损坏"
+    return "文件已损坏或格式不受支持"
+
+
+def _ledger_sheet_name(names: list[str]) -> str | None:
+    wanted = normalize_label(LEDGER_SHEET)
+    for name in names:
+        if normalize_label(name) == wanted:
+            return name
+    for name in names:
+        if wanted in normalize_label(name):
+            return name
+    return None
+
+
+def _read_csv(path: Path) -> list[list[object]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UnreadableFile("CSV 文件编码无法识别，请另存为 UTF-8 或 .xlsx")
+    # A CSV holds only text: plain numbers become numbers, as a spreadsheet would read them.
+    return [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _csv_value(text: str) -> object:
+    stripped = text.strip()
+    if _CSV_NUMBER.match(stripped):
+        return float(stripped)
+    return text
+
+
+def locate_ledger(grid: Grid, file_name: str) -> Ledger:
+    """Find the identity cells, the header and the data rows wherever they are on the sheet."""
+    ledger = Ledger(file=file_name, sheet=grid.sheet)
+    rows = grid.rows
+    header_index = _find_header(rows)
+    scan_to = header_index if header_index is not None else min(len(rows), _HEADER_SCAN_ROWS)
+    _find_identity(rows[:scan_to], ledger)
+    if header_index is None:
+        return ledger
+    ledger.header_row = header_index + 1
+    for col, text in enumerate(rows[header_index], start=1):
+        label = normalize_label(text)
+        if not label:
+            continue
+        key = LEDGER_LABEL_INDEX.get(label)
+        if key is None:
+            ledger.extra_columns.append((str(text).strip(), col))
+        elif key in ledger.columns:
+            ledger.duplicate_columns.append((key, col))
+        else:
+            ledger.columns[key] = col
+    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+        values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
+        if all(_blank(v) for k, v in values.items() if k != "seq"):
+            continue
+        if _is_total_row(values):
+            continue
+        ledger.rows.append((offset, values))
+    return ledger
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_total_row(values: dict[str, object]) -> bool:
+    for key in ("seq", "project_id", "project_name"):
+        text = normalize_label(values.get(key))
+        if text and any(text.startswith(word) for word in _TOTAL_WORDS):
+            return True
+    return False
+
+
+def _find_header(rows: list[list[object]]) -> int | None:
+    for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        keys = {LEDGER_LABEL_INDEX.get(normalize_label(v)) for v in row if not _blank(v)}
+        keys.discard(None)
+        if "project_id" in keys and len(keys) >= 3:
+            return index
+    return None
+
+
+def _find_identity(rows: list[list[object]], ledger: Ledger) -> None:
+    wanted = {normalize_label(label): label for label in IDENTITY_LABELS}
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if not isinstance(value, str):
+                continue
+            text = normalize_label(value).rstrip(":")
+            label = wanted.get(text)
+            if label is not None and label not in ledger.identity:
+                found = next(((v, cell_address(r + 1, cc + 1)) for cc, v in enumerate(row[c + 1:], start=c + 1)
+                              if not _blank(v)), (None, cell_address(r + 1, c + 2)))
+                ledger.identity[label] = found
+                continue
+            # "填报单位：第一工作组" written in one cell.
+            for norm, label in wanted.items():
+                if label not in ledger.identity and text.startswith(norm + ":") and len(text) > len(norm) + 1:
+                    ledger.identity[label] = (text[len(norm) + 1:], cell_address(r + 1, c + 1))
+
