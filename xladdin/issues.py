@@ -41,7 +41,7 @@ CATALOGUE: dict[str, IssueType] = {
                   "填报单位“{value}”不是项目清单中的工作组。请按项目清单填写工作组全称（如“{expected}”）。"),
         IssueType("date-missing", ERROR, "未填填报日期",
                   "“填报日期”为空或无法识别（{value}）。请填写日期，如 2026-11-20。"),
-        IssueType("date-future", ERROR, "填报日期晚于今天",
+        IssueType("date-future", ERROR, "填报日期晚于统计日期",
                   "填报日期 {value} 晚于统计日期 {expected}。请核对填报日期。"),
         IssueType("date-stale", ERROR, "填报日期早于上次报送",
                   "填报日期 {value} 早于本组上次已接收的报送（{expected}）。请报送最新台账。"),

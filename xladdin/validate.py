@@ -140,7 +140,7 @@ def check_ledger(
             issue("row-duplicate", cell(row, "project_id"), project=project, value=plot or "（未填）")
         seen[(project, plot)] = row
         for key in FIGURE_KEYS:
-            record[key] = _figure(raw.get(key), key, cell(row, key), project, issue)
+            record[key] = _figure(raw[key], key, cell(row, key), project, issue) if key in raw else NAN
         _check_row_logic(record, row, cell, issue, registry)
         net = raw.get("net_land")
         record["net_land"] = parse_yesno(net) or NO
@@ -189,7 +189,8 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
               expected=format_number(number))
     if number < 0:
         issue("negative", where, project=project, column=f.label, value=format_number(number))
-    elif f.kind == "count" and not float(number).is_integer():
+        return NAN
+    if f.kind == "count" and not float(number).is_integer():
         issue("not-whole", where, project=project, column=f.label, value=format_number(number))
     return number
 

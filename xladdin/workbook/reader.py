@@ -168,12 +168,22 @@ def _find_identity(rows: list[list[object]], ledger: Ledger) -> None:
             text = normalize_label(value).rstrip(":")
             label = wanted.get(text)
             if label is not None and label not in ledger.identity:
-                found = next(((v, cell_address(r + 1, cc + 1)) for cc, v in enumerate(row[c + 1:], start=c + 1)
-                              if not _blank(v)), (None, cell_address(r + 1, c + 2)))
-                ledger.identity[label] = found
+                ledger.identity[label] = _value_right_of(row, r, c, wanted)
                 continue
             # "填报单位：第一工作组" written in one cell.
             for norm, label in wanted.items():
                 if label not in ledger.identity and text.startswith(norm + ":") and len(text) > len(norm) + 1:
                     ledger.identity[label] = (text[len(norm) + 1:], cell_address(r + 1, c + 1))
 
+
+
+def _value_right_of(row: list[object], r: int, c: int, labels: dict[str, str]) -> tuple[object, str]:
+    """The first non-blank cell right of a label, unless that is the next label: then blank."""
+    for cc in range(c + 1, len(row)):
+        value = row[cc]
+        if _blank(value):
+            continue
+        if isinstance(value, str) and normalize_label(value).rstrip(":") in labels:
+            break
+        return value, cell_address(r + 1, cc + 1)
+    return None, cell_address(r + 1, c + 2)

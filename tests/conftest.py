@@ -1,0 +1,59 @@
+"""Shared fixtures: the demo campaign built once, small registries and ledgers, LibreOffice recalculation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
+from xladdin.jobs import execute
+
+AS_OF = dt.date(2026, 11, 24)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo campaign after one run: (directory, manifest, result)."""
+    directory = tmp_path_factory.mktemp("demo")
+    build_demo(directory, AS_OF)
+    result = execute(directory / MASTER_NAME, as_of=AS_OF)
+    manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return directory, manifest, result
+
+
+@pytest.fixture
+def registry() -> pd.DataFrame:
+    frame = registry_frame()
+    frame["deadline"] = AS_OF + dt.timedelta(days=30)
+    return frame
+
+
+def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame:
+    """An Excel table of a workbook as a DataFrame with its header labels."""
+    wb = openpyxl.load_workbook(path, data_only=data_only)
+    for ws in wb.worksheets:
+        if table in ws.tables:
+            cells = list(ws[ws.tables[table].ref])
+            header = [c.value for c in cells[0]]
+            rows = [[c.value for c in row] for row in cells[1:]]
+            return pd.DataFrame(rows, columns=header)
+    raise AssertionError(f"table {table} not found in {path}")
+
+
+def recalculate(path: Path, out_dir: Path) -> Path:
+    """Recalculate every formula with LibreOffice; returns the .xlsx it wrote."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is required for this test: apt-get install -y libreoffice-calc-nogui"
+    profile = out_dir / "lo-profile"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--calc", "--convert-to",
+                    "xlsx", "--outdir", str(out_dir), str(path)], check=True, capture_output=True, timeout=180)
+    converted = out_dir / (path.stem + ".xlsx")
+    assert converted.exists(), f"LibreOffice did not convert {path}"
+    return converted

@@ -1,0 +1,217 @@
+"""One test per issue code over a real workbook that triggers it: code, cell and severity."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from xladdin.issues import CATALOGUE, ERROR, WARNING, flatten
+from xladdin.jobs import locate_file
+from xladdin.validate import Checked, GroupState, check_ledger
+from xladdin.workbook.ledger import HEADER_ROW, build_ledger
+
+from .conftest import AS_OF
+
+GROUP = "城南片区工作组"  # SJ-06, SJ-07, XJ-03, XJ-06 in the demo registry
+DATE = AS_OF - dt.timedelta(days=1)
+
+
+def good_rows(registry) -> list[dict]:
+    rows = []
+    for p in registry[registry["group"] == GROUP].itertuples():
+        rows.append({"project_id": p.project_id, "project_name": p.project_name, "acquired_mu": 10.5,
+                     "houses_agreed": 2, "houses_demolished": 1, "crops": 1, "fixtures": 1, "graves": 0,
+                     "cleared_mu": 8.0, "net_land": "否"})
+    return rows
+
+
+def check(tmp_path, registry, rows=None, *, unit=GROUP, date=DATE, states=None, mutate=None, name="t.xlsx"):
+    wb = build_ledger(unit, registry[registry["group"] == GROUP], date, rows or good_rows(registry))
+    if mutate:
+        mutate(wb.active)
+    path = tmp_path / name
+    wb.save(path)
+    located = locate_file(path)
+    if isinstance(located, Checked):
+        return located
+    return check_ledger(located, registry, states or {}, AS_OF)
+
+
+def codes(checked) -> list[tuple[str, str]]:
+    return flatten(checked.issues, ("code", "cell"))
+
+
+def test_a_clean_ledger_has_no_issues(tmp_path, registry):
+    checked = check(tmp_path, registry)
+    assert checked.issues == [] and checked.accepted
+    assert checked.group == GROUP and checked.report_date == DATE and len(checked.rows) == 4
+
+
+def test_every_code_has_a_chinese_title_and_message_and_a_severity():
+    for kind in CATALOGUE.values():
+        assert kind.severity in (ERROR, WARNING)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in kind.title + kind.template)
+
+
+def test_unreadable_file_is_rejected_not_raised(tmp_path, registry):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    checked = locate_file(path)
+    assert codes(checked) == [("file-unreadable", "")] and not checked.accepted
+
+
+def test_missing_ledger_sheet(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: setattr(ws, "title", "Sheet1"))
+    assert codes(checked) == [("sheet-missing", "")]
+
+
+def test_header_not_found(tmp_path, registry):
+    def wipe(ws):
+        for cell in ws[HEADER_ROW]:
+            cell.value = None
+    assert ("header-missing", "A1") in codes(check(tmp_path, registry, mutate=wipe))
+
+
+def test_missing_column_is_an_error_pinned_to_the_header(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.delete_cols(6))
+    assert codes(checked) == [("column-missing", "A4")]
+    assert checked.issues[0].column == "累计签订房屋协议(栋)" and checked.issues[0].severity == ERROR
+
+
+def test_extra_column_is_a_warning(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "备注"))
+    assert codes(checked) == [("column-extra", "P4")] and checked.accepted
+
+
+def test_duplicate_column(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "项目编号"))
+    assert ("column-duplicate", "P4") in codes(checked)
+
+
+def test_header_with_full_width_brackets_and_line_breaks_is_recognised(tmp_path, registry):
+    def messy(ws):
+        for cell in ws[HEADER_ROW]:
+            cell.value = cell.value.replace("(", "（").replace(")", "）").replace("累计", "累计\n ")
+        ws.insert_rows(1, 3)
+    checked = check(tmp_path, registry, mutate=messy)
+    assert checked.issues == []
+
+
+def test_ledger_without_rows(tmp_path, registry):
+    def clear(ws):
+        for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+            for cell in row:
+                cell.value = None
+    assert codes(check(tmp_path, registry, mutate=clear)) == [("no-rows", "A5")]
+
+
+def test_unknown_and_missing_unit(tmp_path, registry):
+    assert codes(check(tmp_path, registry, unit="城南组")) == [("unit-unknown", "B2")]
+    checked = check(tmp_path, registry, mutate=lambda ws: setattr(ws["B2"], "value", None))
+    assert ("unit-missing", "B2") in codes(checked)
+
+
+def test_missing_future_and_stale_dates(tmp_path, registry):
+    assert codes(check(tmp_path, registry, mutate=lambda ws: setattr(ws["E2"], "value", None)))[0] == (
+        "date-missing", "E2")
+    assert codes(check(tmp_path, registry, date=AS_OF + dt.timedelta(days=1))) == [("date-future", "E2")]
+    states = {GROUP: GroupState(AS_OF, {})}
+    assert codes(check(tmp_path, registry, states=states)) == [("date-stale", "E2")]
+
+
+def test_date_typed_as_text_is_read(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: setattr(ws["E2"], "value", "2026年11月23日"))
+    assert checked.issues == [] and checked.report_date == DATE
+
+
+def test_row_rules(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["project_id"] = "SJ-99"
+    rows[1]["project_id"] = "SJ-01"  # belongs to 高铁新区工作组
+    rows.append(dict(rows[2]))
+    rows.append({"project_name": "没有编号", "acquired_mu": 1})
+    checked = check(tmp_path, registry, rows)
+    found = codes(checked)
+    assert ("project-unknown", "B5") in found
+    assert ("project-not-assigned", "B6") in found
+    assert ("row-duplicate", "B9") in found
+    assert ("project-id-missing", "B10") in found
+    assert ("project-missing", "A4") in found  # SJ-06 and SJ-07 were overwritten above
+
+
+def test_cell_rules(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["acquired_mu"] = "约12"
+    rows[1]["houses_agreed"] = -1
+    rows[2]["crops"] = 2.5
+    rows[3]["net_land"] = "差不多"
+    rows[2]["net_land_date"] = "下周"
+    found = codes(check(tmp_path, registry, rows))
+    assert sorted(found) == sorted([("not-a-number", "E5"), ("negative", "F6"), ("not-whole", "H7"),
+                                    ("yesno-invalid", "L8"), ("date-invalid", "M7")])
+
+
+def test_excel_error_value_in_a_csv_submission(tmp_path, registry):
+    import csv
+
+    wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, good_rows(registry))
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        for r, row in enumerate(wb.active.iter_rows(values_only=True), start=1):
+            row = ["" if v is None else v for v in row]
+            if r == 6:
+                row[8] = "#REF!"
+            writer.writerow(row)
+    checked = check_ledger(locate_file(path), registry, {}, AS_OF)
+    assert codes(checked) == [("excel-error", "I6")] and checked.issues[0].severity == ERROR
+
+
+def test_numbers_typed_as_text_are_normalised_with_a_warning(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["acquired_mu"] = "１２.５亩"
+    rows[1]["fixtures"] = "1,200"
+    checked = check(tmp_path, registry, rows)
+    assert codes(checked) == [("text-number", "E5"), ("above-plan", "I6"), ("text-number", "I6")] or \
+        sorted(codes(checked)) == sorted([("text-number", "E5"), ("text-number", "I6"), ("above-plan", "I6")])
+    assert checked.accepted
+    assert list(checked.rows["acquired_mu"])[0] == 12.5 and list(checked.rows["fixtures"])[1] == 1200
+
+
+def test_logic_rules(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["houses_demolished"] = 5  # agreed 2
+    rows[1]["cleared_mu"] = 20  # acquired 10.5
+    rows[2]["net_land"] = "是"  # nothing is complete
+    rows[3]["net_land_date"] = DATE  # 否 with a date
+    rows[3]["acquired_mu"] = 99  # plan 12.6
+    found = codes(check(tmp_path, registry, rows))
+    for expected in (("demolished-exceeds-agreed", "G5"), ("cleared-exceeds-acquired", "K6"),
+                     ("net-land-incomplete", "L7"), ("net-land-date-missing", "M7"),
+                     ("net-land-date-unexpected", "M8"), ("above-plan", "E8")):
+        assert expected in found
+
+
+def test_history_rules(tmp_path, registry):
+    before = {p: {"acquired_mu": 20.0, "houses_agreed": 0.0} for p in registry.index}
+    before["SJ-07"]["acquired_mu"] = 0.0
+    states = {GROUP: GroupState(DATE - dt.timedelta(days=1), before)}
+    rows = good_rows(registry)
+    rows[1]["acquired_mu"] = 40.0  # SJ-07: 40 of 58.6 mu in one day
+    checked = check(tmp_path, registry, rows, states=states)
+    found = codes(checked)
+    assert ("cumulative-decreased", "E5") in found
+    assert ("jump-large", "E6") in found
+    assert not checked.accepted
+    decreased = next(i for i in checked.issues if i.code == "cumulative-decreased")
+    assert decreased.value == "10.5" and decreased.expected == "20"
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_code_is_exercised_by_this_file(code):
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    assert f'"{code}"' in source
