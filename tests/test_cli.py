@@ -85,10 +85,12 @@ def test_empty_registry_exits_2(tmp_path):
     assert "项目清单为空" in result.output
 
 
-def test_missing_master_exits_3(tmp_path):
-    result = invoke("run", tmp_path / "nowhere.xlsm")
+@pytest.mark.parametrize("where", ["nowhere.xlsm", "no-such-folder/母表.xlsm"])
+def test_missing_master_exits_3(tmp_path, where):
+    result = invoke("run", tmp_path / where)
     assert result.exit_code == 3
     assert "找不到母表" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_corrupt_master_exits_3_and_is_left_alone(campaign):

@@ -232,16 +232,17 @@ def print_result(result: JobResult) -> None:
                 verdict = "[green]接收[/]"
             table.add_row(f.file, f.group or "—", verdict, reason)
         console.print(table)
-    ranking = Table(title=f"红黑榜（截至 {result.as_of}）", title_justify="left")
-    ranking.add_column("排名单位")
+    ranking = Table(title=f"红黑榜（截至 {result.as_of}；括号内为名次，红/黑为上榜）", title_justify="left")
+    ranking.add_column("排名单位", no_wrap=True)
     for _, label in METRICS:
-        ranking.add_column(label, justify="right")
-    ranking.add_column("榜单")
+        ranking.add_column(label.replace("征地完成率", "征地率") if len(label) > 6 else label, justify="right")
     for row in result.ranking.itertuples(index=False):
         cells = []
         for key, _ in METRICS:
             value, rank = getattr(row, key), getattr(row, f"{key}_rank")
-            cells.append("—" if value != value else f"{value:.2%}（{int(rank)}）")
-        ranking.add_row(row.unit, *cells, row.list_text)
+            mark = "[red]红[/]" if getattr(row, f"{key}_red") else ("[bold]黑[/]" if getattr(row, f"{key}_black")
+                                                                   else "")
+            cells.append("—" if value != value else f"{value:.1%}（{int(rank)}）{mark}")
+        ranking.add_row(row.unit, *cells)
     console.print(ranking)
 

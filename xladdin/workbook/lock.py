@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .master import MasterUnusable
+from .master import MasterUnusable, require_master
 
 
 def _alive(pid: int) -> bool:
@@ -27,6 +27,7 @@ class MasterLock:
         self.held = False
 
     def __enter__(self) -> "MasterLock":
+        require_master(self.master)
         for owner in {f"~${self.master.name}", f"~${self.master.name[2:]}"}:
             if (self.master.parent / owner).exists():
                 raise MasterUnusable(f"母表 {self.master.name} 正在被 Excel 或 WPS 打开。请先保存并关闭母表，"

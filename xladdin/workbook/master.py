@@ -28,6 +28,14 @@ class MasterUnusable(Exception):
     """The master workbook cannot be used (missing, locked, corrupt); nothing was written."""
 
 
+def require_master(path: Path) -> Path:
+    """The master's path if it is a file; MasterUnusable (exit 3) otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise MasterUnusable(f"找不到母表文件：{path}。请检查路径，或先运行 xladdin init 新建母表。")
+    return path
+
+
 class Formula(str):
     """A formula the add-in writes; any other text starting with '=' is written as text."""
 
@@ -48,9 +56,7 @@ class MasterBook:
 
     @classmethod
     def open(cls, path: Path) -> "MasterBook":
-        path = Path(path)
-        if not path.is_file():
-            raise MasterUnusable(f"找不到母表文件：{path}。请检查路径，或先运行 xladdin init 新建母表。")
+        path = require_master(path)
         try:
             workbook = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", keep_links=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
