@@ -148,3 +148,14 @@ def test_a_second_run_on_the_same_inbox_changes_no_managed_data(demo, tmp_path):
         pd.testing.assert_frame_equal(table_frame(copy / MASTER_NAME, table), frame)
     report = table_frame(copy / MASTER_NAME, "tblReport")
     assert (report["级别"] == "错误").sum() >= 8  # the rejected files stay listed with their errors
+
+
+def test_every_rejected_file_has_a_marked_up_copy_linked_from_the_report(demo):
+    directory, _, result = demo
+    rejected = [f for f in result.files if f.status == NEW_REJECTED]
+    for outcome in rejected:
+        assert outcome.returned and (directory / outcome.returned).is_file(), outcome.file
+    wb = openpyxl.load_workbook(directory / MASTER_NAME)
+    ws = wb["校验报告"]
+    links = {c.hyperlink.target for row in ws.iter_rows() for c in row if c.hyperlink is not None}
+    assert {f.returned for f in rejected} <= links

@@ -215,3 +215,70 @@ def test_every_code_is_exercised_by_this_file(code):
 
     source = inspect.getsource(sys.modules[__name__])
     assert f'"{code}"' in source
+
+
+def test_excel_error_value_in_an_xlsx_submission(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[3]["fixtures"] = "#REF!"  # openpyxl stores this as an error cell, as Excel would
+    checked = check(tmp_path, registry, rows)
+    assert codes(checked) == [("excel-error", "I8")]
+    assert checked.issues[0].value == "#REF!" and not checked.accepted
+
+
+def test_formula_without_a_cached_value_is_an_error_not_a_zero(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["acquired_mu"] = "=3+4"  # openpyxl saves formulas without computed values
+    checked = check(tmp_path, registry, rows)
+    assert codes(checked) == [("formula-no-value", "E5")] and not checked.accepted
+    assert checked.issues[0].value == "=3+4"
+
+
+def test_hidden_row_is_counted_with_a_warning(tmp_path, registry):
+    checked = check(tmp_path, registry, mutate=lambda ws: setattr(ws.row_dimensions[6], "hidden", True))
+    assert codes(checked) == [("row-hidden", "B6")] and checked.accepted and len(checked.rows) == 4
+
+
+def test_two_row_header_with_merged_group_titles(tmp_path, registry):
+    def two_rows(ws):
+        ws.insert_rows(HEADER_ROW)
+        # Row 4 now holds group titles over merged cells; row 5 the column names (some split in two).
+        for c in range(1, 16):
+            top = ws.cell(HEADER_ROW, c)
+            below = ws.cell(HEADER_ROW + 1, c)
+            if c <= 4 or c >= 12:
+                top.value, below.value = below.value, None
+        ws.cell(HEADER_ROW, 5).value = "累计完成情况"
+        ws.merge_cells(start_row=HEADER_ROW, start_column=5, end_row=HEADER_ROW, end_column=11)
+        for c in range(1, 5):
+            ws.merge_cells(start_row=HEADER_ROW, start_column=c, end_row=HEADER_ROW + 1, end_column=c)
+    checked = check(tmp_path, registry, mutate=two_rows)
+    assert checked.issues == [] and len(checked.rows) == 4
+    assert list(checked.rows["row"]) == [6, 7, 8, 9]
+
+
+def test_returned_copy_marks_each_offending_cell_and_leaves_the_original_alone(tmp_path, registry):
+    import hashlib
+
+    import openpyxl
+
+    from xladdin.workbook.returned import GUIDE_SHEET, write_returned_copy
+
+    rows = good_rows(registry)
+    rows[0]["houses_demolished"] = 5
+    rows[1]["acquired_mu"] = "约12"
+    checked = check(tmp_path, registry, rows, name="城南_1123.xlsx")
+    source = tmp_path / "城南_1123.xlsx"
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    copy = write_returned_copy(source, checked.issues, checked.sheet, tmp_path / "退回")
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert copy.name == "城南_1123_退回.xlsx"
+    wb = openpyxl.load_workbook(copy)
+    ws = wb["进度台账"]
+    for issue in checked.issues:
+        assert ws[issue.cell].fill.fgColor.rgb.endswith("FF9999")
+        assert issue.message in ws[issue.cell].comment.text
+    guide = wb[GUIDE_SHEET]
+    assert wb.sheetnames[0] == GUIDE_SHEET
+    cells = [row[0] for row in guide.iter_rows(min_row=4, values_only=True)]
+    assert sorted(cells) == sorted(i.cell for i in checked.issues)
+    assert guide["A4"].hyperlink.location == f"'进度台账'!{guide['A4'].value}"

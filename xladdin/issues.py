@@ -65,6 +65,11 @@ CATALOGUE: dict[str, IssueType] = {
                   "“{column}”应为整数，实际为 {value}。请填写整数。"),
         IssueType("excel-error", ERROR, "单元格为错误值",
                   "“{column}”单元格为错误值 {value}。请检查公式或直接填写数值。"),
+        IssueType("formula-no-value", ERROR, "公式没有计算结果",
+                  "“{column}”是公式 {value}，但文件中没有它的计算结果（文件未经 Excel 保存）。"
+                  "请在 Excel 中打开并保存后重新报送，或直接填写数值。"),
+        IssueType("row-hidden", WARNING, "隐藏行已计入",
+                  "第 {value} 行被隐藏，其数据已照常计入。如该行作废，请删除该行后重新报送。"),
         IssueType("text-number", WARNING, "文本型数字已转换",
                   "“{column}”填写为文本“{value}”，已按 {expected} 计入。请以后直接填写数字。"),
         IssueType("yesno-invalid", ERROR, "是否净地填写有误",

@@ -24,7 +24,8 @@ from .store import REJECTED, Store
 from .validate import Checked, GroupState, check_ledger
 from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
 from .workbook.lock import MasterLock
-from .workbook.master import Formula, MasterBook
+from .workbook.master import Formula, Link, MasterBook
+from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.reader import SUPPORTED_SUFFIXES, Ledger, UnreadableFile, locate_ledger, read_grid
 from .workbook.formulas import SummaryRange, ranking_formulas
@@ -44,6 +45,7 @@ class FileOutcome:
     issues: list[Issue] = field(default_factory=list)
     accepted: bool = False  # whether the content is (or was) accepted
     same_as: str = ""  # for a duplicate, the file first seen with this content
+    returned: str = ""  # the marked-up copy, relative to the master's folder
 
     @property
     def errors(self) -> list[Issue]:
@@ -62,7 +64,7 @@ class FileOutcome:
             "file": self.file, "sha256": self.sha256, "status": self.status, "group": self.group,
             "report_date": self.report_date.isoformat() if self.report_date else None, "rows": self.rows,
             "accepted": self.accepted, "errors": len(self.errors), "warnings": len(self.warnings),
-            "same_as": self.same_as, "issues": [i.to_dict() for i in self.issues],
+            "same_as": self.same_as, "returned": self.returned, "issues": [i.to_dict() for i in self.issues],
         }
 
 
@@ -144,7 +146,7 @@ def _claimed_date(item: Ledger | Checked) -> dt.date:
 
 
 def _intake(paths: list[Path], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-            archive: Path | None) -> list[FileOutcome]:
+            folders: dict[str, Path] | None) -> list[FileOutcome]:
     """Check every new file in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
     outcomes: dict[str, FileOutcome] = {}
@@ -154,13 +156,13 @@ def _intake(paths: list[Path], store: Store, registry: pd.DataFrame, as_of: dt.d
         sha = sha256_of(path)
         known = store.known(sha)
         if known is not None:
-            outcomes[path.name] = _known_outcome(path.name, sha, known, store)
+            outcomes[path.name] = _known_outcome(path.name, sha, known, store, folders)
         elif sha in first_of:  # identical content under two names in one drop: the first name counts
             outcomes[path.name] = FileOutcome(path.name, sha, DUPLICATE, same_as=first_of[sha])
         else:
             first_of[sha] = path.name
-            if archive is not None:
-                folder = archive / now.strftime("%Y-%m-%d")
+            if folders is not None:
+                folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, folder / f"{sha[:12]}_{path.name}")
             pending.append((path, sha))
@@ -174,9 +176,13 @@ def _intake(paths: list[Path], store: Store, registry: pd.DataFrame, as_of: dt.d
         store.record(checked, sha, now)
         if checked.accepted:
             _advance(states, checked)
-        outcomes[path.name] = FileOutcome(
+        outcome = FileOutcome(
             path.name, sha, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
             checked.report_date, len(checked.rows), checked.issues, checked.accepted)
+        if not checked.accepted and folders is not None:
+            copy = write_returned_copy(path, checked.issues, checked.sheet, folders["returned"])
+            outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy else ""
+        outcomes[path.name] = outcome
     for path in paths:
         outcome = outcomes[path.name]
         if outcome.status in (DUPLICATE, KNOWN):
@@ -193,14 +199,19 @@ def _advance(states: dict[str, GroupState], checked: Checked) -> None:
     states[checked.group] = GroupState(checked.report_date, {p: dict(v) for p, v in totals.iterrows()})
 
 
-def _known_outcome(name: str, sha: str, known: dict, store: Store) -> FileOutcome:
+def _known_outcome(name: str, sha: str, known: dict, store: Store,
+                   folders: dict[str, Path] | None) -> FileOutcome:
     report_date = dt.date.fromisoformat(known["report_date"]) if known["report_date"] else None
-    issues = store.issues_of([sha])
+    accepted = known["status"] != REJECTED
     if known["file_name"] != name:
-        return FileOutcome(name, sha, DUPLICATE, known["group_name"] or "", report_date,
-                           accepted=known["status"] != REJECTED, same_as=known["file_name"])
-    return FileOutcome(name, sha, KNOWN, known["group_name"] or "", report_date, issues=issues,
-                       accepted=known["status"] != REJECTED)
+        return FileOutcome(name, sha, DUPLICATE, known["group_name"] or "", report_date, accepted=accepted,
+                           same_as=known["file_name"])
+    outcome = FileOutcome(name, sha, KNOWN, known["group_name"] or "", report_date, issues=store.issues_of([sha]),
+                          accepted=accepted)
+    if not accepted and folders is not None:
+        copy = folders["returned"] / returned_name(name)
+        outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy.exists() else ""
+    return outcome
 
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
@@ -223,8 +234,9 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             ignored: list[str] = []
             if intake:
                 paths, ignored = scan_inbox(inbox)
-                archive = master.parent / settings.archive if write else None
-                files = _intake(paths, store, registry, as_of, settings, archive)
+                folders = {"master": master.parent, "archive": master.parent / settings.archive,
+                           "returned": master.parent / settings.returned} if write else None
+                files = _intake(paths, store, registry, as_of, settings, folders)
             summary = summarize(registry, store.accepted_rows(as_of), as_of, settings)
             ranking = compute_ranking(summary, settings)
             period_start = settings.period_start_for(as_of)
@@ -305,10 +317,14 @@ def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
         text = (f"与《{f.same_as}》内容相同，未重复处理" if f.status == DUPLICATE
                 else f"{len(f.errors)} 个错误，{len(f.warnings)} 个警告" +
                 ("；请按下列提示改正后重新报送" if not f.accepted else ""))
-        rows.append([f.group, f.file, "", "", "", "", verdict, "", "", "", text])
+        if f.returned:
+            text += f"；标注副本：{f.returned}"
+        rows.append([f.group, Link(f.file, f.returned), "", "", "", "", verdict, "", "", "", text])
         for i in sorted(f.issues, key=lambda i: (i.severity != ERROR, _cell_order(i.cell))):
-            rows.append([f.group or i.group, f.file, i.sheet, i.cell, i.severity, i.code, i.title, i.project, i.value,
-                         i.expected, i.message])
+            where = Link(i.cell, f.returned, f"'{i.sheet}'!{i.cell}" if f.returned and i.sheet and
+                         i.cell[:1].isalpha() else "")
+            rows.append([f.group or i.group, f.file, i.sheet, where, i.severity, i.code, i.title, i.project,
+                         i.value, i.expected, i.message])
     return rows
 
 

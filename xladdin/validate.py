@@ -17,8 +17,10 @@ from .schema import (
 )
 from .values import display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno
 from .workbook.reader import Ledger
+from .workbook.xmlscan import UncachedFormula
 
 NAN = float("nan")
+UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
 # A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
 JUMP_FLOOR = {"area": 1.0, "count": 3.0}
 ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
@@ -126,6 +128,12 @@ def check_ledger(
     typed: list[dict[str, object]] = []
     seen: dict[tuple[str, str], int] = {}
     for row, raw in ledger.rows:
+        for key, value in list(raw.items()):
+            if isinstance(value, UncachedFormula):
+                issue("formula-no-value", cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
+                raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
+        if row in ledger.hidden_rows:
+            issue("row-hidden", cell(row, "project_id"), value=str(row))
         project = clean_id(raw.get("project_id"))
         plot = clean_text(raw.get("plot"))
         record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
@@ -174,6 +182,8 @@ def check_ledger(
 def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
     """The figure in a cell; NaN when it is unusable, so that no later rule fires on it."""
     f = LEDGER_BY_KEY[key]
+    if raw is UNUSABLE:
+        return NAN
     if is_blank(raw):
         return 0.0
     error = excel_error(raw)

@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, normalize_label, cell_address
 from ..settings import DEFAULTS, Settings, SettingsError, parse_settings
@@ -38,6 +39,15 @@ def require_master(path: Path) -> Path:
 
 class Formula(str):
     """A formula the add-in writes; any other text starting with '=' is written as text."""
+
+
+class Link(str):
+    """Text written with a hyperlink to a file (relative to the master) and/or a place in it."""
+
+    def __new__(cls, text: str, target: str = "", location: str = ""):
+        link = super().__new__(cls, text)
+        link.target, link.location = target, location
+        return link
 
 
 def xlwings_vba_source() -> Path:
@@ -231,6 +241,13 @@ def _put(cell, value: object) -> None:
     """Write one value: formulas only when the add-in made them, submitted text always as text."""
     if isinstance(value, float) and pd.isna(value):
         value = None
+    if cell.hyperlink is not None:
+        cell.hyperlink = None
+    if isinstance(value, Link):
+        if value.target or value.location:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, target=value.target or None,
+                                       location=value.location or None)
+        value = str(value)
     if isinstance(value, Formula):
         cell.value = str(value)
         return

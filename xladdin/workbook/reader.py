@@ -10,6 +10,7 @@ from pathlib import Path
 
 import python_calamine
 
+from .xmlscan import overlay, scan_sheet
 from ..schema import IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, cell_address, normalize_label
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -28,6 +29,7 @@ class Grid:
 
     sheet: str
     rows: list[list[object]]
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Ledger:
     extra_columns: list[tuple[str, int]] = field(default_factory=list)
     duplicate_columns: list[tuple[str, int]] = field(default_factory=list)
     rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)  # (sheet row, key -> raw)
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet rows
 
 
 def read_grid(path: Path) -> Grid:
@@ -65,7 +68,12 @@ def read_grid(path: Path) -> Grid:
         raise UnreadableFile(_reason(exc)) from None
     finally:
         book.close()
-    return Grid(sheet=name, rows=rows)
+    grid = Grid(sheet=name, rows=rows)
+    if suffix in (".xlsx", ".xlsm"):
+        extras = scan_sheet(str(path), name)
+        overlay(grid.rows, extras)
+        grid.hidden_rows = extras.hidden_rows
+    return grid
 
 
 def _reason(exc: Exception) -> str:
@@ -117,18 +125,20 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     if header_index is None:
         return ledger
     ledger.header_row = header_index + 1
-    for col, text in enumerate(rows[header_index], start=1):
-        label = normalize_label(text)
-        if not label:
-            continue
-        key = LEDGER_LABEL_INDEX.get(label)
+    ledger.hidden_rows = grid.hidden_rows
+    top = rows[header_index]
+    below = rows[header_index + 1] if header_index + 1 < len(rows) else []
+    labels, spans_two_rows = _header_labels(top, below)
+    for col, (text, key) in enumerate(labels, start=1):
         if key is None:
-            ledger.extra_columns.append((str(text).strip(), col))
+            if text:
+                ledger.extra_columns.append((text, col))
         elif key in ledger.columns:
             ledger.duplicate_columns.append((key, col))
         else:
             ledger.columns[key] = col
-    for offset, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+    first_data = header_index + (2 if spans_two_rows else 1)
+    for offset, row in enumerate(rows[first_data:], start=first_data + 1):
         values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
         if all(_blank(v) for k, v in values.items() if k != "seq"):
             continue
@@ -148,6 +158,36 @@ def _is_total_row(values: dict[str, object]) -> bool:
         if text and any(text.startswith(word) for word in _TOTAL_WORDS):
             return True
     return False
+
+
+def _header_labels(top: list[object], below: list[object]) -> tuple[list[tuple[str, str | None]], bool]:
+    """(text, field key) per column, and whether the header spans two rows.
+
+    A two-row header has group titles above (often merged across columns, so that only the first
+    cell holds text) and the column names below; a name may also be split across the two rows.
+    """
+    width = max(len(top), len(below))
+    labels: list[tuple[str, str | None]] = []
+    used_below = False
+    below_keys = {LEDGER_LABEL_INDEX.get(normalize_label(v)) for v in below if not _blank(v)} - {None}
+    two_rows = len(below_keys) >= 2 and "project_id" not in below_keys or (
+        bool(below_keys) and not any(_looks_like_data(v) for v in below))
+    for c in range(width):
+        upper = top[c] if c < len(top) else None
+        lower = below[c] if c < len(below) else None
+        text = "" if _blank(upper) else str(upper).strip()
+        key = LEDGER_LABEL_INDEX.get(normalize_label(upper))
+        if two_rows and not _blank(lower):
+            joined = LEDGER_LABEL_INDEX.get(normalize_label(f"{text}{lower}"))
+            alone = LEDGER_LABEL_INDEX.get(normalize_label(lower))
+            if key is None and (joined or alone):
+                key, text, used_below = joined or alone, f"{text}{lower}" if joined else str(lower).strip(), True
+        labels.append((text, key))
+    return labels, used_below
+
+
+def _looks_like_data(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _find_header(rows: list[list[object]]) -> int | None:

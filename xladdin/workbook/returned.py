@@ -1,0 +1,99 @@
+"""The marked-up copy of a rejected ledger that HQ sends back: offending cells filled, a note on each.
+
+The submitted file itself is never touched; the copy is a new file in the 退回 folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from ..issues import ERROR, Issue
+from .reader import UnreadableFile, read_grid
+
+ERROR_FILL = PatternFill("solid", fgColor="FF9999")
+WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+_CELL = re.compile(r"^[A-Z]{1,3}\d{1,7}$")
+GUIDE_SHEET = "退回说明"
+
+
+def returned_name(file_name: str) -> str:
+    stem, _, suffix = file_name.rpartition(".")
+    keep = suffix.lower() in ("xlsx", "xlsm")
+    return f"{stem or file_name}_退回.{suffix if keep else 'xlsx'}"
+
+
+def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: Path) -> Path | None:
+    """A marked-up copy of a rejected submission in out_dir; None when the file cannot be opened at all."""
+    workbook = _load(source, sheet)
+    if workbook is None:
+        return None
+    ws = workbook[sheet] if sheet in workbook.sheetnames else workbook.worksheets[0]
+    by_cell: dict[str, list[Issue]] = defaultdict(list)
+    for issue in issues:
+        if _CELL.match(issue.cell):
+            by_cell[issue.cell].append(issue)
+    for address, found in by_cell.items():
+        cell = ws[address]
+        worst = ERROR if any(i.severity == ERROR for i in found) else "警告"
+        cell.fill = ERROR_FILL if worst == ERROR else WARNING_FILL
+        text = "\n".join(f"【{i.severity}】{i.message}" for i in found)
+        comment = Comment(text, "指挥部")
+        comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(found))
+        cell.comment = comment
+    _add_guide(workbook, ws.title, issues)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / returned_name(source.name)
+    workbook.save(target)
+    return target
+
+
+def _load(source: Path, sheet: str):
+    suffix = source.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            workbook = openpyxl.load_workbook(source, keep_vba=suffix == ".xlsm")
+            for ws in workbook.worksheets:
+                ws.protection.sheet = False  # the group must be able to correct the marked cells
+            return workbook
+        except Exception:  # a file calamine read but openpyxl cannot: rebuild it from the values
+            pass
+    try:
+        grid = read_grid(source)
+    except UnreadableFile:
+        return None
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = grid.sheet or sheet or "进度台账"
+    for row in grid.rows:
+        ws.append([None if v == "" else v for v in row])
+    return workbook
+
+
+def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
+    if GUIDE_SHEET in workbook.sheetnames:
+        del workbook[GUIDE_SHEET]
+    guide = workbook.create_sheet(GUIDE_SHEET, 0)
+    guide["A1"].value = "本台账被指挥部退回，请按下列提示修改后重新报送（红色为错误，必须修改；黄色为警告，请核实）。"
+    guide["A1"].font = Font(bold=True, color="C00000")
+    guide.append([])
+    guide.append(["单元格", "级别", "问题", "项目编号", "说明"])
+    for cell in guide[3]:
+        cell.font = Font(bold=True)
+    for issue in sorted(issues, key=lambda i: (i.severity != ERROR, i.cell)):
+        guide.append([issue.cell, issue.severity, issue.title, issue.project, issue.message])
+        if _CELL.match(issue.cell):
+            link = guide.cell(guide.max_row, 1)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{issue.cell}")
+            link.font = Font(color="0563C1", underline="single")
+    for column, width in zip("ABCDE", (9, 6, 18, 10, 90)):
+        guide.column_dimensions[column].width = width
+    for ws in workbook.worksheets:
+        ws.sheet_view.tabSelected = ws is guide
+    workbook.active = 0
