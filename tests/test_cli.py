@@ -174,3 +174,22 @@ def test_a_template_filled_in_by_staff_is_accepted(campaign, tmp_path):
     result = invoke("validate", campaign / MASTER_NAME, "--inbox", inbox, "--as-of", AS_OF.isoformat(), "--json")
     outcome = json.loads(result.output)["files"][0]
     assert outcome["status"] == "已接收", outcome["issues"]
+
+
+def test_a_ledger_pasted_into_the_master_is_a_submission(campaign):
+    master = campaign / MASTER_NAME
+    source = openpyxl.load_workbook(campaign / "报送" / "城南片区工作组_1124.xlsx")["进度台账"]
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    pasted = wb.create_sheet("城南片区今日台账")
+    for row in source.iter_rows(values_only=True):
+        pasted.append(list(row))
+    pasted["E5"].value = "约10"  # and a mistake, so that the report must point into the master
+    wb.save(master)
+    result = invoke("run", master, "--as-of", AS_OF.isoformat(), "--json")
+    files = {f["file"]: f for f in json.loads(result.output)["files"]}
+    outcome = files[f"{MASTER_NAME}›城南片区今日台账"]
+    assert outcome["status"] == "已退回" and outcome["issues"][0]["cell"] == "E5"
+    ws = openpyxl.load_workbook(master)["校验报告"]
+    links = [c.hyperlink for row in ws.iter_rows() for c in row if c.hyperlink is not None and c.value == "E5"]
+    assert any(link.location == "'城南片区今日台账'!E5" and not link.target for link in links)
+    assert "城南片区今日台账" in openpyxl.load_workbook(master).sheetnames  # staff's sheet stays

@@ -208,12 +208,35 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
         console.print(f"\n母表在：[bold]{result.master.resolve()}[/]")
 
 
+def print_issues(result: JobResult) -> None:
+    """Every file with its verdict, then each issue pinned to its cell: what `validate` shows."""
+    table = Table(title="逐个文件", title_justify="left")
+    for column in ("文件", "工作组", "填报日期", "结果", "错误", "警告"):
+        table.add_column(column)
+    for f in result.files:
+        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理"}.get(
+            f.status, "[green]可接收[/]")
+        table.add_row(f.file, f.group or "—", str(f.report_date or "—"), verdict, str(len(f.errors)),
+                      str(len(f.warnings)))
+    console.print(table)
+    for f in result.files:
+        if not f.issues or f.status == KNOWN:
+            continue
+        console.print(f"\n[bold]{f.file}[/]")
+        for i in sorted(f.issues, key=lambda i: i.severity != "错误"):
+            colour = "red" if i.is_error else "yellow"
+            console.print(f"  [{colour}]{i.severity}[/] {i.sheet}!{i.cell}  {i.message}")
+
+
 def print_result(result: JobResult) -> None:
     """A short human summary: what was read, what was rejected and why, the ranking."""
     verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
     console.print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
     if result.ignored:
         console.print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
+    if not result.wrote and result.files:
+        print_issues(result)
+        return
     shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status != KNOWN]
     if shown:
         table = Table(title="需要关注的报送", title_justify="left", show_lines=False)

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import python_calamine
 
 from .consolidate import summarize
 from .issues import ERROR, Issue
 from .notice import notice_lines
 from .rank import compute_ranking
-from .schema import FIGURE_KEYS, LABEL_DATE, METRICS, SUMMARY_FIELDS
+from .schema import FIGURE_KEYS, LABEL_DATE, METRICS, SHEET_CONF, SUMMARY_FIELDS
 from .settings import Settings
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, check_ledger
@@ -27,7 +29,8 @@ from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
-from .workbook.reader import SUPPORTED_SUFFIXES, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.build import SHEET_ORDER
+from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
 from .workbook.formulas import SummaryRange, ranking_formulas
 
 # Outcome of one inbox file in this run.
@@ -46,6 +49,7 @@ class FileOutcome:
     accepted: bool = False  # whether the content is (or was) accepted
     same_as: str = ""  # for a duplicate, the file first seen with this content
     returned: str = ""  # the marked-up copy, relative to the master's folder
+    pasted: bool = False  # a sheet pasted into the master, not a file
 
     @property
     def errors(self) -> list[Issue]:
@@ -145,49 +149,94 @@ def _claimed_date(item: Ledger | Checked) -> dt.date:
     return parse_date(item.identity.get(LABEL_DATE, (None, ""))[0]) or dt.date.max
 
 
-def _intake(paths: list[Path], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+@dataclass
+class Source:
+    """One submission: a file in the inbox, or a ledger sheet pasted into the master itself."""
+
+    name: str
+    sha256: str
+    path: Path | None = None
+    grid: Grid | None = None  # a pasted sheet's values, already read
+
+    @property
+    def pasted(self) -> bool:
+        return self.path is None
+
+    def locate(self) -> Ledger | Checked:
+        if self.grid is not None:
+            return locate_ledger(self.grid, self.name)
+        return locate_file(self.path)
+
+
+def inbox_sources(paths: list[Path]) -> list[Source]:
+    return [Source(path.name, sha256_of(path), path) for path in paths]
+
+
+def pasted_sources(master: Path) -> list[Source]:
+    """Sheets that staff pasted into the master and that hold a ledger (its header), as submissions."""
+    managed = set(SHEET_ORDER) | {SHEET_CONF}
+    sources = []
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(master))
+    except Exception:
+        return sources
+    try:
+        for name in book.sheet_names:
+            if name in managed:
+                continue
+            grid = Grid(sheet=name, rows=book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            if not locate_ledger(grid, name).header_row:
+                continue
+            digest = hashlib.sha256(json.dumps([name, grid.rows], default=str, ensure_ascii=False).encode())
+            sources.append(Source(f"{master.name}›{name}", digest.hexdigest(), grid=grid))
+    finally:
+        book.close()
+    return sources
+
+
+def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
             folders: dict[str, Path] | None) -> list[FileOutcome]:
-    """Check every new file in report-date order, recording each in the store as it goes."""
+    """Check every new submission in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
     outcomes: dict[str, FileOutcome] = {}
-    pending: list[tuple[Path, str]] = []
+    pending: list[Source] = []
     first_of: dict[str, str] = {}
-    for path in paths:
-        sha = sha256_of(path)
-        known = store.known(sha)
+    for source in sources:
+        known = store.known(source.sha256)
         if known is not None:
-            outcomes[path.name] = _known_outcome(path.name, sha, known, store, folders)
-        elif sha in first_of:  # identical content under two names in one drop: the first name counts
-            outcomes[path.name] = FileOutcome(path.name, sha, DUPLICATE, same_as=first_of[sha])
+            outcomes[source.name] = _known_outcome(source, known, store, folders)
+        elif source.sha256 in first_of:  # identical content under two names in one drop: the first counts
+            outcomes[source.name] = FileOutcome(source.name, source.sha256, DUPLICATE,
+                                                same_as=first_of[source.sha256])
         else:
-            first_of[sha] = path.name
-            if folders is not None:
+            first_of[source.sha256] = source.name
+            if folders is not None and source.path is not None:
                 folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, folder / f"{sha[:12]}_{path.name}")
-            pending.append((path, sha))
+                shutil.copy2(source.path, folder / f"{source.sha256[:12]}_{source.name}")
+            pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
-    located = [(path, sha, locate_file(path)) for path, sha in pending]
-    located.sort(key=lambda item: (_claimed_date(item[2]), item[0].name))
+    located = [(source, source.locate()) for source in pending]
+    located.sort(key=lambda item: (_claimed_date(item[1]), item[0].name))
     states = store.group_states()
-    for path, sha, item in located:
+    for source, item in located:
         checked = item if isinstance(item, Checked) else check_ledger(
             item, registry, states, as_of, settings.jump_ratio)
-        store.record(checked, sha, now)
+        store.record(checked, source.sha256, now)
         if checked.accepted:
             _advance(states, checked)
         outcome = FileOutcome(
-            path.name, sha, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
-            checked.report_date, len(checked.rows), checked.issues, checked.accepted)
-        if not checked.accepted and folders is not None:
-            copy = write_returned_copy(path, checked.issues, checked.sheet, folders["returned"])
+            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
+            checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
+        if not checked.accepted and folders is not None and source.path is not None:
+            copy = write_returned_copy(source.path, checked.issues, checked.sheet, folders["returned"])
             outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy else ""
-        outcomes[path.name] = outcome
-    for path in paths:
-        outcome = outcomes[path.name]
+        outcomes[source.name] = outcome
+    for source in sources:
+        outcome = outcomes[source.name]
         if outcome.status in (DUPLICATE, KNOWN):
-            store.note_file_name(outcome.sha256, path.name, now)
-    return [outcomes[p.name] for p in paths]
+            store.note_file_name(outcome.sha256, source.name, now)
+    return [outcomes[source.name] for source in sources]
 
 
 def _advance(states: dict[str, GroupState], checked: Checked) -> None:
@@ -199,15 +248,15 @@ def _advance(states: dict[str, GroupState], checked: Checked) -> None:
     states[checked.group] = GroupState(checked.report_date, {p: dict(v) for p, v in totals.iterrows()})
 
 
-def _known_outcome(name: str, sha: str, known: dict, store: Store,
-                   folders: dict[str, Path] | None) -> FileOutcome:
+def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str, Path] | None) -> FileOutcome:
+    name, sha = source.name, source.sha256
     report_date = dt.date.fromisoformat(known["report_date"]) if known["report_date"] else None
     accepted = known["status"] != REJECTED
     if known["file_name"] != name:
         return FileOutcome(name, sha, DUPLICATE, known["group_name"] or "", report_date, accepted=accepted,
                            same_as=known["file_name"])
     outcome = FileOutcome(name, sha, KNOWN, known["group_name"] or "", report_date, issues=store.issues_of([sha]),
-                          accepted=accepted)
+                          accepted=accepted, pasted=source.pasted)
     if not accepted and folders is not None:
         copy = folders["returned"] / returned_name(name)
         outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy.exists() else ""
@@ -234,9 +283,10 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             ignored: list[str] = []
             if intake:
                 paths, ignored = scan_inbox(inbox)
+                sources = inbox_sources(paths) + pasted_sources(master)
                 folders = {"master": master.parent, "archive": master.parent / settings.archive,
                            "returned": master.parent / settings.returned} if write else None
-                files = _intake(paths, store, registry, as_of, settings, folders)
+                files = _intake(sources, store, registry, as_of, settings, folders)
             summary = summarize(registry, store.accepted_rows(as_of), as_of, settings)
             ranking = compute_ranking(summary, settings)
             period_start = settings.period_start_for(as_of)
@@ -321,8 +371,8 @@ def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
             text += f"；标注副本：{f.returned}"
         rows.append([f.group, Link(f.file, f.returned), "", "", "", "", verdict, "", "", "", text])
         for i in sorted(f.issues, key=lambda i: (i.severity != ERROR, _cell_order(i.cell))):
-            where = Link(i.cell, f.returned, f"'{i.sheet}'!{i.cell}" if f.returned and i.sheet and
-                         i.cell[:1].isalpha() else "")
+            in_place = (f.returned or f.pasted) and i.sheet and i.cell[:1].isalpha()
+            where = Link(i.cell, f.returned, f"'{i.sheet}'!{i.cell}" if in_place else "")
             rows.append([f.group or i.group, f.file, i.sheet, where, i.severity, i.code, i.title, i.project,
                          i.value, i.expected, i.message])
     return rows
