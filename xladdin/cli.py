@@ -269,3 +269,7 @@ def print_result(result: JobResult) -> None:
         ranking.add_row(row.unit, *cells)
     console.print(ranking)
 
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,10 @@
-"""Accepted ledger rows + registry -> the 汇总 table as of a date (pure pandas)."""
+"""Accepted ledger rows + registry -> the 汇总 table as of a date (pure pandas, vectorised)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from .schema import FIGURE_KEYS, SUMMARY_FIELDS, YES
@@ -11,21 +12,31 @@ from .settings import Settings
 
 # Status words, in the priority order they are assigned.
 NET_LAND, OVERDUE, DUE_SOON, STALLED, ONGOING, NOT_REPORTED = "已净地", "逾期", "临期", "无进展", "推进中", "未报送"
+FIGURES = list(FIGURE_KEYS)
+_TEXT = ["problems", "next_steps"]
 
 
 def project_reports(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (project, report date): plot rows summed, 是否净地 only when every plot is net land."""
+    """One row per (project, report date), sorted: plot rows summed, 是否净地 only when every plot is."""
+    columns = ["project_id", "report_date", *FIGURES, "net_land", "net_land_date", *_TEXT]
     if rows.empty:
-        return pd.DataFrame(columns=["project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date",
-                                     "problems", "next_steps"])
-    grouped = rows.groupby(["project_id", "report_date"], sort=True)
-    reports = grouped[list(FIGURE_KEYS)].sum()
-    reports["net_land"] = grouped["net_land"].agg(lambda s: YES if (s == YES).all() else "否")
-    reports["net_land_date"] = grouped["net_land_date"].agg(lambda s: max((d for d in s if d), default=None))
-    join = lambda s: "；".join(dict.fromkeys(t for t in s if t))  # noqa: E731 - short aggregation
-    reports["problems"] = grouped["problems"].agg(join)
-    reports["next_steps"] = grouped["next_steps"].agg(join)
-    return reports.reset_index()
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(is_net=rows["net_land"] == YES,
+                       net_date=pd.to_datetime(pd.Series(rows["net_land_date"], dtype=object)))
+    keys = ["project_id", "report_date"]
+    grouped = rows.groupby(keys, sort=True)
+    reports = grouped[FIGURES].sum()
+    reports["net_land"] = np.where(grouped["is_net"].all(), YES, "否")
+    reports["net_land_date"] = grouped["net_date"].max()
+    # Text is joined only where a project was reported plot by plot; otherwise it is taken as is.
+    split = rows.duplicated(keys, keep=False)
+    single = rows.loc[~split].set_index(keys)[_TEXT]
+    if split.any():
+        joined = rows.loc[split].groupby(keys)[_TEXT].agg(lambda s: "；".join(dict.fromkeys(t for t in s if t)))
+        single = pd.concat([single, joined])
+    reports = reports.join(single)
+    reports["net_land_date"] = [d.date() if isinstance(d, pd.Timestamp) else None for d in reports["net_land_date"]]
+    return reports.reset_index()[columns]
 
 
 def summarize(registry: pd.DataFrame, rows: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
@@ -33,59 +44,59 @@ def summarize(registry: pd.DataFrame, rows: pd.DataFrame, as_of: dt.date, settin
 
     `registry` is indexed by project_id; `rows` are accepted ledger rows (any report dates).
     """
-    rows = rows[rows["report_date"] <= as_of] if not rows.empty else rows
+    if not rows.empty:
+        rows = rows[rows["report_date"] <= as_of]
     reports = project_reports(rows)
-    period_start = settings.period_start_for(as_of)
-    summary = registry.reset_index().copy()
-    by_project = {p: part.reset_index(drop=True) for p, part in reports.groupby("project_id", sort=False)}
-    records = [
-        _project_line(by_project.get(p), period_start, as_of, settings) for p in summary["project_id"]
-    ]
-    lines = pd.DataFrame.from_records(records, index=summary.index)
-    summary = pd.concat([summary, lines], axis=1)
+    lines = _project_lines(reports, settings.period_start_for(as_of), as_of)
+    summary = registry.reset_index(drop=True).join(lines, on="project_id")
+    reported = summary["last_report"].notna()
+    summary[FIGURES] = summary[FIGURES].fillna(0.0)
+    summary["net_land"] = summary["net_land"].fillna("否")
+    summary["progress"] = summary["progress"].fillna("否")
+    for column in _TEXT:
+        summary[column] = summary[column].fillna("")
+    summary["last_report"] = summary["last_report"].where(reported, None)
+    summary["net_land_date"] = summary["net_land_date"].where(summary["net_land_date"].notna(), None)
     plan = summary["plan_mu"].astype(float)
     summary["acquisition_rate"] = (summary["acquired_mu"] / plan).where(plan > 0)
-    deadline = summary["deadline"]
-    summary["days_left"] = [(d - as_of).days if isinstance(d, dt.date) else None for d in deadline]
+    summary["days_left"] = [(d - as_of).days if isinstance(d, dt.date) else None for d in summary["deadline"]]
+    summary["stalled_days"] = summary["stalled_days"].where(summary["net_land"] != YES)
     summary["status"] = [
-        _status(line, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
-        .itertuples(index=False)
+        _status(*line, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
+        .itertuples(index=False, name=None)
     ]
     return summary[[key for key, _, _ in SUMMARY_FIELDS]]
 
 
-def _project_line(reports: pd.DataFrame | None, period_start: dt.date, as_of: dt.date,
-                  settings: Settings) -> dict:
-    if reports is None or reports.empty:
-        return {**{k: 0.0 for k in FIGURE_KEYS}, "acquired_delta": None, "demolished_delta": None,
-                "net_land": "否", "net_land_date": None, "last_report": None, "progress": "否",
-                "stalled_days": None, "problems": "", "next_steps": ""}
-    latest = reports.iloc[-1]
-    previous = reports.iloc[-2] if len(reports) > 1 else None
-    figures = reports[list(FIGURE_KEYS)]
-    before = reports[reports["report_date"] <= period_start]
-    baseline = before[list(FIGURE_KEYS)].iloc[-1] if not before.empty else pd.Series(0.0, index=list(FIGURE_KEYS))
-    progress = latest["report_date"] > period_start and bool((figures.iloc[-1] > baseline + 1e-9).any())
-    # The last report on which any figure rose (a first report rises from nothing).
-    rose = (figures.diff().fillna(figures) > 1e-9).any(axis=1)
-    last_rise = reports.loc[rose, "report_date"].max() if rose.any() else reports["report_date"].iloc[0]
-    return {
-        **{k: float(latest[k]) for k in FIGURE_KEYS},
-        "acquired_delta": None if previous is None else float(latest["acquired_mu"] - previous["acquired_mu"]),
-        "demolished_delta": None if previous is None else float(
-            latest["houses_demolished"] - previous["houses_demolished"]),
-        "net_land": latest["net_land"],
-        "net_land_date": latest["net_land_date"],
-        "last_report": latest["report_date"],
-        "progress": YES if progress else "否",
-        "stalled_days": None if latest["net_land"] == YES else (as_of - last_rise).days,
-        "problems": latest["problems"],
-        "next_steps": latest["next_steps"],
-    }
+def _project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Per project: latest figures, increments, progress in the period and days since the last rise."""
+    columns = [*FIGURES, "acquired_delta", "demolished_delta", "net_land", "net_land_date", "last_report",
+               "progress", "stalled_days", *_TEXT]
+    if reports.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="project_id"))
+    by_project = reports.groupby("project_id", sort=False)
+    latest = by_project.tail(1).set_index("project_id")
+    previous = by_project.nth(-2).set_index("project_id")
+    lines = latest[[*FIGURES, "net_land", "net_land_date", *_TEXT]].copy()
+    lines["last_report"] = latest["report_date"]
+    lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"].reindex(latest.index)
+    lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"].reindex(latest.index)
+    # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
+    before = reports[reports["report_date"] <= period_start].groupby("project_id").tail(1).set_index("project_id")
+    baseline = before[FIGURES].reindex(latest.index).fillna(0.0)
+    rose_in_period = (latest[FIGURES] > baseline + 1e-9).any(axis=1) & (latest["report_date"] > period_start)
+    lines["progress"] = np.where(rose_in_period, YES, "否")
+    # Days since the last report on which any figure rose (a first report rises from nothing).
+    steps = by_project[FIGURES].diff().fillna(reports[FIGURES])
+    rose = (steps > 1e-9).any(axis=1)
+    last_rise = reports.loc[rose].groupby("project_id")["report_date"].max()
+    first = by_project["report_date"].min()
+    last_rise = last_rise.reindex(latest.index).fillna(first)
+    lines["stalled_days"] = [(as_of - d).days for d in last_rise]
+    return lines[columns]
 
 
-def _status(line, settings: Settings) -> str:
-    last_report, net_land, days_left, stalled_days = line
+def _status(last_report, net_land, days_left, stalled_days, settings: Settings) -> str:
     if net_land == YES:
         return NET_LAND
     if days_left is not None and not pd.isna(days_left) and days_left < 0:
@@ -94,6 +105,6 @@ def _status(line, settings: Settings) -> str:
         return NOT_REPORTED
     if days_left is not None and not pd.isna(days_left) and days_left <= settings.due_soon_days:
         return f"{DUE_SOON}（剩 {int(days_left)} 天）"
-    if stalled_days is not None and stalled_days >= settings.stall_days:
+    if stalled_days is not None and not pd.isna(stalled_days) and stalled_days >= settings.stall_days:
         return f"{STALLED} {int(stalled_days)} 天"
     return ONGOING

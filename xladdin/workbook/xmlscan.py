@@ -16,7 +16,8 @@ import defusedxml.ElementTree as SafeET
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_HINTS = (b't="e"', b"<f", b'hidden="1"', b"hidden=\"true\"", b":f")
+# <f> / <f ...> is a formula element; "<f" alone would also match <formula1> of a data validation.
+_HINTS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
 _ADDRESS = re.compile(r"^([A-Z]+)(\d+)$")
 
 

@@ -1,0 +1,193 @@
+"""Benchmark: the one-click job against the file-reading floor and the naive pandas script.
+
+    python -m benchmarks.bench                 # county, city and province sizes
+    python -m benchmarks.bench --sizes 100x100 # one size
+
+For each size (files x rows, days of history already in the store) it generates a campaign, then
+times, on the same files: (1) the floor: python-calamine reading every ledger sheet plus one save of
+a master of the same size; (2) `xladdin run` in a cold subprocess; (3) `xladdin validate`; (4) the
+naive analyst script (pandas.read_excel with openpyxl per file, concat, to_excel). Medians of
+--repeat runs; peak memory of the run subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import python_calamine
+
+from xladdin.schema import REGISTRY_FIELDS
+from xladdin.workbook.build import build_master
+from xladdin.workbook.ledger import build_ledger
+
+AS_OF = dt.date(2026, 11, 24)
+SIZES = {"county": (10, 50, 0), "city": (100, 100, 0), "province": (1000, 50, 90)}
+
+
+def generate(directory: Path, files: int, rows: int) -> Path:
+    """A master whose registry has `files` groups of `rows` projects, and one ledger per group."""
+    registry_rows, ledgers = [], []
+    for g in range(files):
+        group = f"第{g + 1:04d}工作组"
+        projects = []
+        for r in range(rows):
+            pid = f"P{g:04d}-{r:03d}"
+            plan = 50.0 + (g * 7 + r * 13) % 200
+            registry_rows.append([{"project_id": pid, "project_name": f"项目{pid}", "project_type":
+                                   "工业用地" if r % 4 == 0 else "基础设施", "level": "县级", "group": group,
+                                   "leader": "", "township": f"乡镇{g % 12}", "plan_mu": plan, "plan_houses": 20,
+                                   "plan_crops": 30, "plan_fixtures": 40, "plan_graves": 10,
+                                   "deadline": AS_OF + dt.timedelta(days=30)}[f.key] for f in REGISTRY_FIELDS])
+            frac = ((g + r) % 10) / 10
+            projects.append({"project_id": pid, "project_name": f"项目{pid}", "acquired_mu": round(plan * frac, 2),
+                             "houses_agreed": int(20 * frac), "houses_demolished": int(16 * frac),
+                             "crops": int(30 * frac), "fixtures": int(40 * frac), "graves": int(10 * frac),
+                             "cleared_mu": round(plan * frac * 0.8, 2), "net_land": "否"})
+        ledgers.append((group, projects))
+    master = build_master(directory / "母表.xlsm", registry_rows)
+    inbox = directory / "报送"
+    inbox.mkdir()
+    registry = pd.DataFrame(columns=["group"])
+    for group, projects in ledgers:
+        build_ledger(group, registry, AS_OF, projects).save(inbox / f"{group}_{AS_OF:%m%d}.xlsx")
+    return master
+
+
+def seed_history(master: Path, days: int) -> None:
+    """Fill the store with `days` earlier days of every group, as if the campaign had run that long."""
+    import sqlite3
+
+    from xladdin.schema import FIGURE_KEYS
+    from xladdin.store import Store
+
+    store = Store(master.parent / "历史库.sqlite")
+    inbox = master.parent / "报送"
+    rows, submissions = [], []
+    for path in sorted(inbox.glob("*.xlsx")):
+        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("进度台账")
+        values = sheet.to_python(skip_empty_area=False)
+        group = values[1][1]
+        for day in range(days, 0, -1):
+            date = (AS_OF - dt.timedelta(days=day)).isoformat()
+            sha = f"seed-{group}-{date}"
+            submissions.append((sha, f"{group}_{date}.xlsx", date, group, date, "", "已接收", 0, 0, 0, "[]"))
+            for r, row in enumerate(values[4:], start=5):
+                if not row[1]:
+                    continue
+                figures = [float(v or 0) * (1 - day / (days + 5)) for v in row[4:11]]
+                figures = [round(f) if k not in ("acquired_mu", "cleared_mu") else round(f, 2)
+                           for f, k in zip(figures, FIGURE_KEYS)]
+                rows.append((sha, group, date, row[1], "", *figures, "否", None, "", "", r, 0))
+    with store.db:
+        store.db.executemany("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)", submissions)
+        marks = ",".join("?" * len(rows[0]))
+        store.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks})", rows)
+    store.close()
+    _ = sqlite3
+
+
+def floor(directory: Path) -> float:
+    start = time.perf_counter()
+    for path in sorted((directory / "报送").glob("*.xlsx")):
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        book.get_sheet_by_name("进度台账").to_python(skip_empty_area=False)
+        book.close()
+    wb = openpyxl.load_workbook(directory / "母表.xlsm", keep_vba=True)
+    wb.save(directory / "floor-copy.xlsm")
+    return time.perf_counter() - start
+
+
+def naive(directory: Path) -> float:
+    start = time.perf_counter()
+    frames = [pd.read_excel(path, sheet_name="进度台账", header=3, engine="openpyxl")
+              for path in sorted((directory / "报送").glob("*.xlsx"))]
+    pd.concat(frames).to_excel(directory / "naive.xlsx", index=False)
+    return time.perf_counter() - start
+
+
+def timed_cli(args: list[str]) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one cold `xladdin` subprocess."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "xladdin.cli", *args], check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024
+
+
+def measure(label: str, files: int, rows: int, days: int, repeat: int) -> dict:
+    results = {"size": label, "files": files, "rows": rows, "days": days}
+    floors, runs, validates, naives, peaks = [], [], [], [], []
+    base = Path(tempfile.mkdtemp(prefix=f"xladdin-bench-{label}-"))
+    try:
+        template = base / "template"
+        template.mkdir()
+        t = time.perf_counter()
+        master = generate(template, files, rows)
+        if days:
+            seed_history(master, days)
+        results["generate_s"] = time.perf_counter() - t
+        for i in range(repeat):
+            work = base / f"run{i}"
+            shutil.copytree(template, work)
+            floors.append(floor(work))
+            seconds, peak = timed_cli(["validate", str(work / "母表.xlsm"), "--as-of", AS_OF.isoformat(), "--json"])
+            validates.append(seconds)
+            seconds, peak = timed_cli(["run", str(work / "母表.xlsm"), "--as-of", AS_OF.isoformat(), "--json"])
+            runs.append(seconds)
+            peaks.append(peak)
+            naives.append(naive(work))
+            shutil.rmtree(work)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    results.update(floor_s=statistics.median(floors), run_s=statistics.median(runs),
+                   validate_s=statistics.median(validates), naive_s=statistics.median(naives), peak_mib=max(peaks))
+    results["run/floor"] = results["run_s"] / results["floor_s"]
+    results["naive/run"] = results["naive_s"] / results["run_s"]
+    results["files/s"] = files / results["run_s"]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="*", default=list(SIZES), help="county city province, or FILESxROWS[xDAYS]")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    table = []
+    for size in args.sizes:
+        if size in SIZES:
+            files, rows, days = SIZES[size]
+        else:
+            parts = [int(p) for p in size.split("x")]
+            files, rows, days = (*parts, 0)[:3]
+        table.append(measure(size, files, rows, days, args.repeat))
+        print(_format([table[-1]]), flush=True)
+    print()
+    print(_format(table))
+    print(f"\nmachine: {os.cpu_count()} cores; medians of {args.repeat} runs")
+
+
+def _format(table: list[dict]) -> str:
+    header = ("size", "files", "rows", "days", "floor_s", "validate_s", "run_s", "naive_s", "run/floor", "naive/run",
+              "files/s", "peak_mib")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in table:
+        cells = [f"{r[h]:.2f}" if isinstance(r[h], float) else str(r[h]) for h in header]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
