@@ -23,7 +23,7 @@ from .rank import compute_ranking
 from .schema import FIGURE_KEYS, LABEL_DATE, METRICS, SHEET_CONF, SUMMARY_FIELDS
 from .settings import Settings
 from .store import REJECTED, Store
-from .validate import Checked, GroupState, check_ledger
+from .validate import Checked, GroupState, RegistryIndex, check_ledger
 from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterBook
@@ -219,9 +219,10 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     located = [(source, source.locate()) for source in pending]
     located.sort(key=lambda item: (_claimed_date(item[1]), item[0].name))
     states = store.group_states()
+    index = RegistryIndex(registry)
     for source, item in located:
         checked = item if isinstance(item, Checked) else check_ledger(
-            item, registry, states, as_of, settings.jump_ratio)
+            item, index, states, as_of, settings.jump_ratio)
         store.record(checked, source.sha256, now)
         if checked.accepted:
             _advance(states, checked)

@@ -59,6 +59,26 @@ class Checked:
         return self.errors == 0
 
 
+class RegistryIndex:
+    """Dictionary lookups over the registry, built once per run: checks ask per cell."""
+
+    def __init__(self, registry: pd.DataFrame):
+        self.frame = registry
+        self.group_of: dict[str, str] = dict(zip(registry["project_id"], registry["group"]))
+        plan_keys = sorted(set(PLAN_OF.values()))
+        self.plans: dict[str, dict[str, float]] = {
+            project: {k: float(v) for k, v in zip(plan_keys, values) if not pd.isna(v)}
+            for project, *values in registry[["project_id", *plan_keys]].itertuples(index=False, name=None)
+        }
+        self.groups: list[str] = list(dict.fromkeys(registry["group"]))
+        self.projects_of: dict[str, list[str]] = {}
+        for project, group in self.group_of.items():
+            self.projects_of.setdefault(group, []).append(project)
+
+    def plan(self, project: str, key: str) -> float | None:
+        return self.plans.get(project, {}).get(key)
+
+
 def clean_id(value: object) -> str:
     """A project code as text: full-width folded, spaces dropped, 1001.0 read as 1001."""
     if is_blank(value):
@@ -74,18 +94,20 @@ def clean_text(value: object) -> str:
 
 def check_ledger(
     ledger: Ledger,
-    registry: pd.DataFrame,
+    registry: pd.DataFrame | RegistryIndex,
     states: dict[str, GroupState],
     as_of: dt.date,
     jump_ratio: float = 0.3,
 ) -> Checked:
-    """Every rule over one ledger; the registry is indexed by project_id."""
+    """Every rule over one ledger; a registry frame is indexed by project_id."""
+    if not isinstance(registry, RegistryIndex):
+        registry = RegistryIndex(registry)
     out = Checked(file=ledger.file, sheet=ledger.sheet)
 
     def issue(code: str, cell: str = "", **kw: str) -> None:
         out.issues.append(Issue(code, file=ledger.file, sheet=ledger.sheet, cell=cell, group=out.group, **kw))
 
-    groups = list(dict.fromkeys(registry["group"]))
+    groups = registry.groups
     unit_value, unit_cell = ledger.identity.get(LABEL_UNIT, (None, ""))
     unit = clean_text(unit_value)
     if not unit:
@@ -139,11 +161,11 @@ def check_ledger(
         record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
         if not project:
             issue("project-id-missing", cell(row, "project_id"))
-        elif project not in registry.index:
+        elif project not in registry.group_of:
             issue("project-unknown", cell(row, "project_id"), value=project)
-        elif out.group and registry.at[project, "group"] != out.group:
+        elif out.group and registry.group_of[project] != out.group:
             issue("project-not-assigned", cell(row, "project_id"), project=project,
-                  expected=str(registry.at[project, "group"]))
+                  expected=registry.group_of[project])
         if project and (project, plot) in seen:
             issue("row-duplicate", cell(row, "project_id"), project=project, value=plot or "（未填）")
         seen[(project, plot)] = row
@@ -168,7 +190,7 @@ def check_ledger(
     rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
     out.rows = rows
     if out.group:
-        assigned = registry.index[registry["group"] == out.group]
+        assigned = registry.projects_of.get(out.group, [])
         present = set(rows["project_id"])
         for project in assigned:
             if project not in present:
@@ -205,14 +227,7 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
     return number
 
 
-def _plan(registry: pd.DataFrame, project: str, key: str) -> float | None:
-    if project not in registry.index:
-        return None
-    value = registry.at[project, key]
-    return None if pd.isna(value) else float(value)
-
-
-def _check_row_logic(record: dict, row: int, cell, issue, registry: pd.DataFrame) -> None:
+def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
     project = record["project_id"]
     if record["houses_demolished"] > record["houses_agreed"]:
         issue("demolished-exceeds-agreed", cell(row, "houses_demolished"), project=project,
@@ -223,18 +238,18 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: pd.DataFrame
     if record["plot"]:
         return  # plans are per project; a single plot cannot be compared with them
     for key, plan_key in PLAN_OF.items():
-        plan = _plan(registry, project, plan_key)
+        plan = registry.plan(project, plan_key)
         if plan is not None and record[key] > plan + 1e-9:
             issue("above-plan", cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
                   value=format_number(record[key]), expected=format_number(plan))
 
 
-def _check_net_land(record: dict, row: int, cell, issue, registry: pd.DataFrame) -> None:
+def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
     project = record["project_id"]
     if record["net_land"] == YES:
         gaps = []
-        plan_mu = _plan(registry, project, "plan_mu")
-        plan_houses = _plan(registry, project, "plan_houses")
+        plan_mu = registry.plan(project, "plan_mu")
+        plan_houses = registry.plan(project, "plan_houses")
         if not record["plot"]:
             if plan_mu is not None and record["acquired_mu"] + 1e-9 < plan_mu:
                 gaps.append(f"累计征地 {format_number(record['acquired_mu'])} 亩未达计划 {format_number(plan_mu)} 亩")
@@ -250,7 +265,7 @@ def _check_net_land(record: dict, row: int, cell, issue, registry: pd.DataFrame)
               value=record["net_land_date"].isoformat())
 
 
-def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupState, registry: pd.DataFrame,
+def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupState, registry: RegistryIndex,
                    jump_ratio: float, cell, issue) -> None:
     """Cumulative figures never fall below the last accepted report; a large jump is worth a look."""
     present = [key for key in FIGURE_KEYS if key in columns]
@@ -272,7 +287,7 @@ def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupStat
                 issue("cumulative-decreased", where, project=project, column=label, value=format_number(now),
                       expected=format_number(then), detail=since)
                 continue
-            plan = _plan(registry, project, PLAN_OF[key])
+            plan = registry.plan(project, PLAN_OF[key])
             if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
                 issue("jump-large", where, project=project, column=label, value=format_number(now - then),
                       expected=f"{jump_ratio:.0%}")
