@@ -16,7 +16,8 @@ from . import __version__
 from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, JobResult, execute, summary_sentence
 from .schema import METRICS
 from .settings import SettingsError
-from .workbook.master import MasterBook, MasterUnusable
+from .workbook.master import MasterUnusable
+from .workbook.package import MasterBook
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 

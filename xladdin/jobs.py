@@ -26,7 +26,8 @@ from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger
 from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
 from .workbook.lock import MasterLock
-from .workbook.master import Formula, Link, MasterBook
+from .workbook.master import Formula, Link
+from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.build import SHEET_ORDER

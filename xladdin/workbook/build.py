@@ -18,7 +18,7 @@ from ..schema import (
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import NOTICE_NAME, RANKING, TABLES, TITLE_CELLS, TableSpec
-from .master import _put, _quote, xlwings_vba_source
+from .master import put_cell, quote_sheet, xlwings_vba_source
 
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_REPORT, SHEET_LOG,
                SHEET_HISTORY, SHEET_NOTICE)
@@ -73,8 +73,8 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     _fill_settings(wb)
     _fill_console(wb[SHEET_CONSOLE])
     for name, (sheet, cell) in TITLE_CELLS.items():
-        wb.defined_names[name] = DefinedName(name, attr_text=f"{_quote(sheet)}!${cell[0]}${cell[1:]}")
-    wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{_quote(SHEET_NOTICE)}!$A$3:$A$3")
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!${cell[0]}${cell[1:]}")
+    wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
     wb[SHEET_NOTICE].column_dimensions["A"].width = 110
     _ranking_formatting(wb[SHEET_RANKING])
     conf = wb.create_sheet(SHEET_CONF)
@@ -82,10 +82,7 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
         conf.append([key, value])
     conf.sheet_state = "hidden"
     if registry_rows:
-        from .master import MasterBook
-
-        book = MasterBook(path, wb)
-        book.write_table("tblRegistry", registry_rows)
+        _fill_table(wb, TABLES["tblRegistry"], registry_rows)
     for ws in wb.worksheets:
         if ws.title != SHEET_CONF:
             ws.sheet_view.showGridLines = ws.title in (SHEET_NOTICE,)
@@ -114,15 +111,26 @@ def _add_table(ws, spec: TableSpec) -> None:
     ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
 
 
+def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:
+    ws = wb[spec.sheet]
+    for r, values in enumerate(rows, start=spec.header_row + 1):
+        for c, (value, column) in enumerate(zip(values, spec.columns), start=1):
+            put_cell(ws.cell(r, c), value)
+            ws.cell(r, c).number_format = column.number_format
+    last = get_column_letter(len(spec.columns))
+    table = ws.tables[spec.name]
+    table.ref = f"A{spec.header_row}:{last}{spec.header_row + max(1, len(rows))}"
+
+
 def _fill_settings(wb) -> None:
     ws = wb[SHEET_SETTINGS]
     spec = TABLES["tblSettings"]
     for r, (key, value, note) in enumerate(DEFAULTS, start=spec.header_row + 1):
         for c, v in enumerate((key, value, note), start=1):
-            _put(ws.cell(r, c), v)
+            put_cell(ws.cell(r, c), v)
         if key in SETTING_NAMES:
             name = SETTING_NAMES[key]
-            wb.defined_names[name] = DefinedName(name, attr_text=f"{_quote(ws.title)}!$B${r}")
+            wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(ws.title)}!$B${r}")
     last = spec.header_row + len(DEFAULTS)
     ws.tables[spec.name].ref = f"A{spec.header_row}:C{last}"
 

@@ -1,0 +1,496 @@
+"""The master workbook as an OOXML package, written in place at the level of its parts.
+
+Only what the add-in owns changes: the cells inside managed tables and named regions (in the
+sheet XML, as text patches that keep every other cell, row attribute and element as it was), the
+table and name extents, the hyperlinks inside managed regions, and the calculation flags (full
+recalculation on open; a stale calcChain dropped). Every other part of the package — the VBA project,
+drawings and form controls, charts, comments, styles, staff sheets — is copied byte for byte.
+Reading goes through python-calamine over the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+import python_calamine
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from ..schema import cell_address, column_letter
+from ..settings import Settings
+from ..values import is_blank
+from .layout import REGISTRY, SETTINGS, TABLES, TableSpec
+from .master import Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
+
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HYPERLINK_TYPE = f"{_R_NS}/hyperlink"
+_EPOCH = dt.datetime(1899, 12, 30)
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+# Elements that must follow <hyperlinks> in a worksheet (ECMA-376 order), for inserting it.
+_AFTER_HYPERLINKS = ("printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+                     "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
+                     "legacyDrawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
+                     "extLst")
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """'A3:C10' -> (min_col, min_row, max_col, max_row), 1-based."""
+    match = _REF.match(ref.strip())
+    if not match:
+        raise ValueError(ref)
+    c1, r1, c2, r2 = match.groups()
+    c2, r2 = c2 or c1, r2 or r1
+    return _col_index(c1), int(r1), _col_index(c2), int(r2)
+
+
+def _attr(attrs: str, name: str) -> str | None:
+    match = re.search(rf'(?:^|\s){name}="([^"]*)"', attrs)
+    return match.group(1) if match else None
+
+
+def _set_attr(tag: str, name: str, value: str) -> str:
+    """Set an attribute on the opening tag text `<x a="1" ...>`."""
+    if re.search(rf'\s{name}="[^"]*"', tag):
+        return re.sub(rf'(\s{name}=)"[^"]*"', lambda m: f'{m.group(1)}"{value}"', tag, count=1)
+    end = -2 if tag.endswith("/>") else -1
+    return f'{tag[:end]} {name}="{value}"{tag[end:]}'
+
+
+@dataclass
+class TablePart:
+    name: str
+    part: str
+    sheet: str
+    ref: str
+
+
+class _Sheet:
+    """The <sheetData> of one worksheet, split into rows and cells, to be patched and put back."""
+
+    _ROW = r'<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)'
+    _CELL = r'<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)'
+
+    def __init__(self, xml: str):
+        match = re.search(r"<(\w+:)?sheetData\b[^>]*?(/>|>)", xml)
+        if match is None:
+            raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+        self.prefix = match.group(1) or ""
+        p = re.escape(self.prefix)
+        start = match.end()
+        if match.group(2) == "/>":
+            self.head, self.tail, body = xml[:match.start()] + f"<{self.prefix}sheetData>", \
+                f"</{self.prefix}sheetData>" + xml[match.end():], ""
+        else:
+            end = xml.index(f"</{self.prefix}sheetData>", start)
+            self.head, body, self.tail = xml[:start], xml[start:end], xml[end:]
+        self.rows: dict[int, list] = {}  # row -> [attrs, {col: cell xml}]
+        cell_re = re.compile(self._CELL.format(p=p), re.S)
+        last_row = 0
+        for row in re.finditer(self._ROW.format(p=p), body, re.S):
+            attrs, content = row.group(1), row.group(2) or ""
+            number = int(_attr(attrs, "r") or last_row + 1)
+            last_row = number
+            cells: dict[int, str] = {}
+            last_col = 0
+            for cell in cell_re.finditer(content):
+                ref = _attr(cell.group(1), "r")
+                col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
+                last_col = col
+                cells[col] = cell.group(0)
+            self.rows[number] = [re.sub(r'\sspans="[^"]*"', "", attrs), cells]
+
+    def style(self, row: int, col: int) -> str | None:
+        cells = self.rows.get(row, [None, {}])[1]
+        xml = cells.get(col)
+        return _attr(xml.split(">", 1)[0], "s") if xml else None
+
+    def put(self, row: int, col: int, xml: str | None) -> None:
+        entry = self.rows.setdefault(row, ["", {}])
+        if xml is None:
+            entry[1].pop(col, None)
+        else:
+            entry[1][col] = xml
+
+    def text(self) -> str:
+        p = self.prefix
+        parts = []
+        for number in sorted(self.rows):
+            attrs, cells = self.rows[number]
+            if not cells and not attrs.strip(" "):
+                continue
+            attrs = attrs if _attr(attrs, "r") else f' r="{number}"{attrs}'
+            parts.append(f"<{p}row{attrs}>" + "".join(cells[c] for c in sorted(cells)) + f"</{p}row>")
+        head = self.head
+        used = [(r, c) for r, (_, cells) in self.rows.items() for c in cells]
+        if used:
+            ref = f"A1:{cell_address(max(r for r, _ in used), max(c for _, c in used))}"
+            head = re.sub(r'(<(?:\w+:)?dimension\b[^>]*?\bref=)"[^"]*"', lambda m: f'{m.group(1)}"{ref}"', head,
+                          count=1)
+        return head + "".join(parts) + self.tail
+
+
+def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
+    """One <c> element; submitted text is always an inline string, never a formula."""
+    s = f' s="{style}"' if style else ""
+    p = prefix
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return f'<{p}c r="{ref}"{s}/>'
+    if isinstance(value, Formula):
+        return f'<{p}c r="{ref}"{s}><{p}f>{escape(str(value)[1:])}</{p}f></{p}c>'
+    if isinstance(value, bool):
+        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+    if isinstance(value, (int, float)):
+        number = repr(float(value)) if isinstance(value, float) and not float(value).is_integer() else str(
+            int(value))
+        return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
+    if isinstance(value, (dt.date, dt.datetime)):
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        serial = (moment - _EPOCH).total_seconds() / 86400
+        number = str(int(serial)) if serial.is_integer() else repr(serial)
+        return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{escape(text)}</{p}t>'
+            f'</{p}is></{p}c>')
+
+
+class MasterBook:
+    """An open master workbook: its parts in memory, patched in place, saved atomically."""
+
+    def __init__(self, path: Path, infos: list[zipfile.ZipInfo], parts: dict[str, bytes], raw: bytes = b""):
+        self.path = path
+        self.raw = raw
+        self.infos = infos
+        self.parts = parts
+        self._sheets: dict[str, _Sheet] = {}  # part -> parsed sheet, for sheets being patched
+        self._links: dict[str, list[tuple[str, Link]]] = {}  # sheet part -> (cell ref, link) to add
+        self._link_regions: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._calamine = None
+        workbook = self._text("xl/workbook.xml")
+        rels = self._text("xl/_rels/workbook.xml.rels")
+        targets = {m.group(1): m.group(2) for m in re.finditer(
+            r'<Relationship\b(?=[^>]*\bId="([^"]+)")(?=[^>]*\bTarget="([^"]+)")[^>]*>', rels)}
+        self.sheet_parts: dict[str, str] = {}
+        for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", workbook):
+            name, rid = _attr(m.group(1), "name"), _attr(m.group(1), "r:id")
+            if name is not None and rid in targets:
+                self.sheet_parts[_unescape(name)] = _resolve("xl/workbook.xml", targets[rid])
+        self.tables: dict[str, TablePart] = {}
+        for sheet, part in self.sheet_parts.items():
+            for target in self._rel_targets(part, "/table"):
+                xml = self._text(target)
+                head = re.search(r"<(?:\w+:)?table\b([^>]*)>", xml)
+                name = _attr(head.group(1), "displayName") or _attr(head.group(1), "name")
+                self.tables[name] = TablePart(name, target, sheet, _attr(head.group(1), "ref"))
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> "MasterBook":
+        path = require_master(path)
+        try:
+            raw = path.read_bytes()
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                infos = archive.infolist()
+                parts = {info.filename: archive.read(info) for info in infos}
+            book = cls(path, infos, parts, raw)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
+            raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
+                                 "请从“备份”文件夹恢复最近的母表。") from None
+        missing = [spec.name for spec in TABLES.values() if spec.name not in book.tables]
+        if missing:
+            raise MasterUnusable(f"母表缺少受管理的表格 {', '.join(missing)}，可能被删除或改名。"
+                                 "请从“备份”文件夹恢复，或用 xladdin init 新建母表后复制项目清单。")
+        return book
+
+    def _text(self, part: str) -> str:
+        return self.parts[part].decode("utf-8")
+
+    def _rel_targets(self, part: str, type_suffix: str) -> list[str]:
+        rels = self.parts.get(_rels_of(part))
+        if rels is None:
+            return []
+        found = []
+        for m in re.finditer(r"<Relationship\b([^>]*)/?>", rels.decode("utf-8")):
+            if (_attr(m.group(1), "Type") or "").endswith(type_suffix) and _attr(m.group(1), "TargetMode") != \
+                    "External":
+                found.append(_resolve(part, _unescape(_attr(m.group(1), "Target"))))
+        return found
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _grid(self, sheet: str) -> list[list[object]]:
+        if self._calamine is None:
+            self._calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.raw))
+        return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+    def table_rows(self, name: str) -> tuple[list[str], list[tuple[int, list[object]]]]:
+        """Header labels and (sheet row, values) of a table's data rows, blank rows skipped."""
+        table = self.tables[name]
+        min_col, min_row, max_col, max_row = parse_range(table.ref)
+        grid = self._grid(table.sheet)
+
+        def cells(r: int) -> list[object]:
+            row = grid[r - 1] if r - 1 < len(grid) else []
+            return [row[c - 1] if c - 1 < len(row) else None for c in range(min_col, max_col + 1)]
+
+        header = ["" if is_blank(v) else str(v) for v in cells(min_row)]
+        rows = [(r, [None if v == "" else v for v in cells(r)]) for r in range(min_row + 1, max_row + 1)]
+        return header, [(r, v) for r, v in rows if not all(is_blank(x) for x in v)]
+
+    def table_origin(self, name: str) -> tuple[int, int]:
+        """(first data row, first column) of a table."""
+        min_col, min_row, _, _ = parse_range(self.tables[name].ref)
+        return min_row + 1, min_col
+
+    def settings(self) -> Settings:
+        return read_settings(self.table_rows(SETTINGS.name)[1])
+
+    def registry(self) -> pd.DataFrame:
+        header, rows = self.table_rows(REGISTRY.name)
+        return read_registry(header, rows, parse_range(self.tables[REGISTRY.name].ref)[0])
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _sheet(self, sheet: str) -> tuple[str, _Sheet]:
+        part = self.sheet_parts[sheet]
+        if part not in self._sheets:
+            self._sheets[part] = _Sheet(self._text(part))
+        return part, self._sheets[part]
+
+    def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
+                     old_bottom: int, styles: list[str | None]) -> None:
+        """Rows of values at (top, left); cells of the old block below the new one are emptied."""
+        part, data = self._sheet(sheet)
+        self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
+        bottom = top + len(rows) - 1
+        for r in range(top, max(bottom, old_bottom) + 1):
+            values = rows[r - top] if r - top < len(rows) else None
+            for i in range(width):
+                col = left + i
+                style = data.style(r, col) or styles[i]
+                if values is None:
+                    if r > max(bottom, top):
+                        data.put(r, col, None)
+                    else:
+                        data.put(r, col, cell_xml(data.prefix, cell_address(r, col), None, style))
+                    continue
+                value = values[i]
+                data.put(r, col, cell_xml(data.prefix, cell_address(r, col), value, style))
+                if isinstance(value, Link) and (value.target or value.location):
+                    self._links.setdefault(part, []).append((cell_address(r, col), value))
+
+    def write_table(self, name: str, rows: list[list[object]]) -> None:
+        """Replace a table's data rows and resize it; the header and everything around it stay."""
+        spec: TableSpec = TABLES[name]
+        table = self.tables[name]
+        min_col, header_row, _, old_last = parse_range(table.ref)
+        width = len(spec.columns)
+        _, data = self._sheet(table.sheet)
+        styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
+        block = rows if rows else [[None] * width]
+        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles)
+        new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
+                  f"{header_row + len(block)}"
+        xml = self._text(table.part)
+        xml = re.sub(r"(<(?:\w+:)?table\b[^>]*?\sref=)\"[^\"]*\"", lambda m: f'{m.group(1)}"{new_ref}"', xml,
+                     count=1)
+        xml = re.sub(r"(<(?:\w+:)?autoFilter\b[^>]*?\sref=)\"[^\"]*\"", lambda m: f'{m.group(1)}"{new_ref}"', xml,
+                     count=1)
+        self.parts[table.part] = xml.encode("utf-8")
+        table.ref = new_ref
+
+    def _name_target(self, name: str) -> tuple[str, tuple[int, int, int, int]] | None:
+        workbook = self._text("xl/workbook.xml")
+        match = re.search(rf'<(?:\w+:)?definedName\b[^>]*\bname="{re.escape(name)}"[^>]*>([^<]*)<', workbook)
+        if match is None:
+            return None
+        text = _unescape(match.group(1))
+        sheet, _, ref = text.rpartition("!")
+        sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+        if sheet not in self.sheet_parts:
+            return None
+        try:
+            return sheet, parse_range(ref)
+        except ValueError:
+            return None
+
+    def write_cell(self, name: str, value: object) -> None:
+        """Write one value at a named cell (the first cell when the name is a range)."""
+        target = self._name_target(name)
+        if target is None:
+            return  # staff removed the name: nothing to write there
+        sheet, (col, row, _, _) = target
+        _, data = self._sheet(sheet)
+        data.put(row, col, cell_xml(data.prefix, cell_address(row, col), value, data.style(row, col)))
+
+    def write_lines(self, name: str, lines: list[str]) -> None:
+        """Write lines down a named one-column region and resize the name to the new extent."""
+        target = self._name_target(name)
+        if target is None:
+            return
+        sheet, (col, top, _, bottom) = target
+        _, data = self._sheet(sheet)
+        rows = [[line] for line in lines] or [[None]]
+        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)])
+        letter = column_letter(col)
+        self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
+
+    def _set_name(self, name: str, text: str) -> None:
+        workbook = self._text("xl/workbook.xml")
+        workbook = re.sub(rf'(<(?:\w+:)?definedName\b[^>]*\bname="{re.escape(name)}"[^>]*>)[^<]*(<)',
+                          lambda m: m.group(1) + escape(text) + m.group(2), workbook, count=1)
+        self.parts["xl/workbook.xml"] = workbook.encode("utf-8")
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        for part, data in self._sheets.items():
+            xml = data.text()
+            xml = self._patch_hyperlinks(part, xml)
+            self.parts[part] = xml.encode("utf-8")
+        self._sheets.clear()
+        self._links.clear()
+        self._link_regions.clear()
+        self._recalculate_on_open()
+
+    def _patch_hyperlinks(self, part: str, xml: str) -> str:
+        regions = self._link_regions.get(part, [])
+        new = self._links.get(part, [])
+        if not regions and not new:
+            return xml
+
+        def inside(ref: str) -> bool:
+            try:
+                col, row, _, _ = parse_range(ref)
+            except ValueError:
+                return False
+            return any(c1 <= col <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in regions)
+
+        rels_part = _rels_of(part)
+        rels = self.parts.get(rels_part, b"").decode("utf-8") or (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+        block = re.search(r"<(\w+:)?hyperlinks\b[^>]*>(.*?)</(?:\w+:)?hyperlinks>", xml, re.S)
+        prefix = re.search(r"<(\w+:)?sheetData\b", xml).group(1) or ""
+        kept, dropped_ids = [], set()
+        if block:
+            for link in re.finditer(r"<(?:\w+:)?hyperlink\b([^>]*?)/>", block.group(2)):
+                ref = _attr(link.group(1), "ref") or ""
+                rid = re.search(r'\b\w+:id="([^"]+)"', link.group(1))
+                if inside(ref):
+                    if rid:
+                        dropped_ids.add(rid.group(1))
+                else:
+                    kept.append(link.group(0))
+        for rid in dropped_ids:
+            rels = re.sub(rf'<Relationship\b(?=[^>]*\bId="{re.escape(rid)}")(?=[^>]*{re.escape(_HYPERLINK_TYPE)})'
+                          r'[^>]*/>', "", rels)
+        used = set(re.findall(r'\bId="([^"]+)"', rels))
+        serial = 1
+        for ref, link in new:
+            attrs = f' ref="{ref}"'
+            if link.location:
+                attrs += f" location={quoteattr(link.location)}"
+            if link.target:
+                while f"rIdXl{serial}" in used:
+                    serial += 1
+                rid = f"rIdXl{serial}"
+                used.add(rid)
+                rels = rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{_HYPERLINK_TYPE}" '
+                                    f'Target={quoteattr(link.target)} TargetMode="External"/></Relationships>')
+                attrs += f' xmlns:r="{_R_NS}" r:id="{rid}"'
+            kept.append(f"<{prefix}hyperlink{attrs}/>")
+        content = f"<{prefix}hyperlinks>" + "".join(kept) + f"</{prefix}hyperlinks>" if kept else ""
+        if block:
+            xml = xml[:block.start()] + content + xml[block.end():]
+        elif content:
+            follower = re.search(r"<(?:\w+:)?(" + "|".join(_AFTER_HYPERLINKS) + r")\b", xml)
+            at = follower.start() if follower else xml.rindex("</")
+            xml = xml[:at] + content + xml[at:]
+        self.parts[rels_part] = rels.encode("utf-8")
+        return xml
+
+    def _recalculate_on_open(self) -> None:
+        workbook = self._text("xl/workbook.xml")
+        calc = re.search(r"<(\w+:)?calcPr\b[^>]*?/?>", workbook)
+        if calc:
+            tag = _set_attr(calc.group(0), "fullCalcOnLoad", "1")
+            workbook = workbook[:calc.start()] + tag + workbook[calc.end():]
+        else:
+            prefix = re.search(r"<(\w+:)?workbook\b", workbook).group(1) or ""
+            anchor = re.search(r"</(?:\w+:)?definedNames>|</(?:\w+:)?sheets>", workbook)
+            workbook = workbook[:anchor.end()] + f'<{prefix}calcPr fullCalcOnLoad="1"/>' + workbook[anchor.end():]
+        self.parts["xl/workbook.xml"] = workbook.encode("utf-8")
+        # calcChain lists formula cells; after our rewrite it may name cells that hold none: Excel
+        # rebuilds it, so drop it with its relationship and content type.
+        if "xl/calcChain.xml" in self.parts:
+            del self.parts["xl/calcChain.xml"]
+            self.infos = [i for i in self.infos if i.filename != "xl/calcChain.xml"]
+            rels = self._text("xl/_rels/workbook.xml.rels")
+            rels = re.sub(r"<Relationship\b[^>]*calcChain[^>]*/>", "", rels)
+            self.parts["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+            types = self._text("[Content_Types].xml")
+            types = re.sub(r'<Override\b[^>]*PartName="/xl/calcChain.xml"[^>]*/>', "", types)
+            self.parts["[Content_Types].xml"] = types.encode("utf-8")
+
+    def package_bytes(self) -> bytes:
+        """The whole package after the pending changes, as a zip."""
+        self._finish()
+        buffer = io.BytesIO()
+        names = set()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info in self.infos:
+                names.add(info.filename)
+                archive.writestr(info, self.parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+            for name, data in self.parts.items():
+                if name not in names:  # a part created by this writer (a sheet's first rels file)
+                    archive.writestr(name, data)
+        return buffer.getvalue()
+
+    def save(self, settings: Settings | None = None) -> None:
+        """Write to a temporary file beside the master, back the old one up, then atomically replace it."""
+        data = self.package_bytes()
+        temp = self.path.with_name(f".~{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if settings is not None and self.path.exists():
+                backup(self.path, self.path.parent / settings.backups, settings.backup_count)
+            os.replace(temp, self.path)
+        finally:
+            if temp.exists():
+                temp.unlink()
+
+
+def _rels_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _resolve(source: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+def _unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
