@@ -152,7 +152,7 @@ def consolidate(master: Path, inbox: Path | None, as_of: dt.date | None, as_json
     Example:
         xladdin consolidate ./demo/指挥部母表.xlsm --as-of 2026-11-24
     """
-    _run_command(master, inbox, as_of, as_json, write_ranking=False)
+    _run_command(master, inbox, as_of, as_json, write_ranking=False, command="consolidate")
 
 
 @main.command()
@@ -167,7 +167,7 @@ def rank(master: Path, as_of: dt.date | None, as_json: bool) -> None:
     Example:
         xladdin rank ./demo/指挥部母表.xlsm --as-of 2026-11-20
     """
-    _run_command(master, None, as_of, as_json, intake=False)
+    _run_command(master, None, as_of, as_json, intake=False, command="rank")
 
 
 @main.command()
@@ -181,6 +181,62 @@ def run(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) 
         xladdin run ./demo/指挥部母表.xlsm
     """
     _run_command(master, inbox, as_of, as_json)
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@guarded
+def rollback(master: Path) -> None:
+    """Undo the last run: restore the master from its backup and forget what that run stored.
+
+    \b
+    Example:
+        xladdin rollback ./demo/指挥部母表.xlsm
+    """
+    from .jobs import roll_back
+
+    run, forgotten = roll_back(master)
+    console.print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
+                  f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
+    console.print("收件箱中的文件保持不变，下次运行时会重新校验。")
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--group", help="Only this work group (责任工作组).")
+@click.option("--project", help="Only this project (项目编号).")
+@click.option("--all", "include_superseded", is_flag=True, help="Include rows superseded by a resubmission.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Export every matching row to .xlsx or .csv instead of printing the latest ones.")
+@guarded
+def history(master: Path, group: str | None, project: str | None, include_superseded: bool,
+            out: Path | None) -> None:
+    """Show or export the stored history of accepted rows.
+
+    \b
+    Example:
+        xladdin history ./demo/指挥部母表.xlsm --project SJ-03
+        xladdin history ./demo/指挥部母表.xlsm --out 历史导出.xlsx
+    """
+    from .jobs import history_frame
+
+    frame = history_frame(master, group=group, project=project, include_superseded=include_superseded)
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False, encoding="utf-8-sig")
+        elif out.suffix.lower() == ".xlsx":
+            frame.to_excel(out, index=False, sheet_name="历史")
+        else:
+            raise click.BadParameter("导出文件应以 .xlsx 或 .csv 结尾", param_hint="--out")
+        console.print(f"已导出 {len(frame)} 行到 {out}")
+        return
+    table = Table(title=f"历史（共 {len(frame)} 行，显示最近 30 行）", title_justify="left")
+    shown = ["填报日期", "工作组", "项目编号", "地块名称", "累计征地面积(亩)", "累计拆除房屋(栋)", "是否净地", "数据状态"]
+    for column in shown:
+        table.add_column(column)
+    for row in frame.tail(30)[shown].itertuples(index=False):
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
 
 
 @main.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -20,13 +21,13 @@ from .consolidate import summarize
 from .issues import ERROR, Issue
 from .notice import notice_lines
 from .rank import compute_ranking
-from .schema import FIGURE_KEYS, LABEL_DATE, METRICS, SHEET_CONF, SUMMARY_FIELDS
-from .settings import Settings
+from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_CONF, SUMMARY_FIELDS
+from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger
 from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
 from .workbook.lock import MasterLock
-from .workbook.master import Formula, Link
+from .workbook.master import Formula, Link, MasterUnusable
 from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
@@ -266,7 +267,7 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
 
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True) -> JobResult:
+            write: bool = True, write_ranking: bool = True, command: str = "run") -> JobResult:
     """The pipeline behind every command; `write=False` checks without changing master or store."""
     started = time.perf_counter()
     master = Path(master)
@@ -280,6 +281,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
         registry = book.registry()
         inbox = Path(inbox) if inbox else (master.parent / settings.inbox)
         store = Store(master.parent / settings.store)
+        if write:
+            store.begin_run(as_of, command)
         try:
             files: list[FileOutcome] = []
             ignored: list[str] = []
@@ -299,8 +302,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             if write:
                 result.seconds = time.perf_counter() - started
                 _write_master(book, result, store, settings, intake, write_ranking)
+                # Order matters for a crash at any point: the backup exists before the store names it,
+                # and the store is complete before the master shows it (a rerun rebuilds the master).
+                store.set_backup(book.back_up(settings))
                 store.commit()
-                book.save(settings)
+                book.save()
                 result.wrote = True
             else:
                 store.db.rollback()
@@ -311,6 +317,30 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             lock.__exit__(None, None, None)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def roll_back(master: Path) -> tuple[dict, int]:
+    """Undo the last run: the master back from its backup, the run's submissions forgotten by the store."""
+    with MasterLock(master):
+        book = MasterBook.open(master)
+        settings = book.settings()
+        store = Store(master.parent / settings.store)
+        try:
+            run = store.last_run()
+            if run is None:
+                raise SettingsError("没有可以撤销的运行记录。")
+            saved = Path(run["backup"] or "")
+            if not saved.is_file():
+                raise MasterUnusable(f"找不到上次运行前的母表备份（{saved.name or '未记录'}），无法撤销。")
+            MasterBook.open(saved)  # the backup must itself be a usable master
+            forgotten = store.roll_back(run["run_id"])
+            temp = master.with_name(f".~{master.name}.rollback.tmp")
+            shutil.copy2(saved, temp)
+            store.commit()
+            os.replace(temp, master)
+        finally:
+            store.close()
+    return run, forgotten
 
 
 def _write_master(book: MasterBook, result: JobResult, store: Store, settings: Settings, intake: bool,
@@ -403,12 +433,38 @@ def _history_rows(store: Store, as_of: dt.date, days: int) -> list[list[object]]
     since = as_of - dt.timedelta(days=days)
     recent = history[(history["report_date"] > since) & (history["report_date"] <= as_of)]
     recent = recent.sort_values(["report_date", "group_name", "sheet_row"], ascending=[False, True, True])
-    rows = []
-    for r in recent.itertuples(index=False):
-        rows.append([r.report_date, r.group_name, r.project_id, r.plot, *(getattr(r, k) for k in FIGURE_KEYS),
-                     r.net_land, r.net_land_date, r.problems, r.next_steps, r.file_name,
-                     "已替代" if r.superseded else "有效"])
-    return rows
+    return [list(row) for row in _history_view(recent).itertuples(index=False, name=None)]
+
+
+def _history_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows with the columns and labels of the 历史 sheet."""
+    view = pd.DataFrame({
+        "填报日期": rows["report_date"], "工作组": rows["group_name"], "项目编号": rows["project_id"],
+        "地块名称": rows["plot"], **{LEDGER_BY_KEY[k].label: rows[k] for k in FIGURE_KEYS},
+        "是否净地": rows["net_land"], "净地交付日期": rows["net_land_date"], "存在问题": rows["problems"],
+        "下步措施": rows["next_steps"], "来源文件": rows["file_name"],
+        "数据状态": ["已替代" if s else "有效" for s in rows["superseded"]],
+    })
+    assert list(view.columns) == HISTORY.labels
+    return view
+
+
+def history_frame(master: Path, *, group: str | None = None, project: str | None = None,
+                  include_superseded: bool = False) -> pd.DataFrame:
+    """Every stored row (oldest first) with the 历史 sheet's columns, filtered; read-only."""
+    book = MasterBook.open(master)
+    store = Store(master.parent / book.settings().store)
+    try:
+        rows = store.all_rows()
+    finally:
+        store.close()
+    if group:
+        rows = rows[rows["group_name"] == group]
+    if project:
+        rows = rows[rows["project_id"] == project]
+    if not include_superseded:
+        rows = rows[rows["superseded"] == 0]
+    return _history_view(rows).reset_index(drop=True)
 
 
 def _status_rows(result: JobResult) -> list[list[object]]:

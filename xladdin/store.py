@@ -27,12 +27,23 @@ CREATE TABLE IF NOT EXISTS submissions (
     errors INTEGER NOT NULL,
     warnings INTEGER NOT NULL,
     row_count INTEGER NOT NULL,
-    issues TEXT NOT NULL
+    issues TEXT NOT NULL,
+    run_id INTEGER,
+    superseded_run INTEGER
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    command TEXT NOT NULL,
+    backup TEXT,
+    rolled_back INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS file_names (
     sha256 TEXT NOT NULL,
     file_name TEXT NOT NULL,
     seen_at TEXT NOT NULL,
+    run_id INTEGER,
     PRIMARY KEY (sha256, file_name)
 );
 CREATE TABLE IF NOT EXISTS ledger_rows (
@@ -47,7 +58,9 @@ CREATE TABLE IF NOT EXISTS ledger_rows (
     problems TEXT NOT NULL,
     next_steps TEXT NOT NULL,
     sheet_row INTEGER NOT NULL,
-    superseded INTEGER NOT NULL DEFAULT 0
+    superseded INTEGER NOT NULL DEFAULT 0,
+    run_id INTEGER,
+    superseded_run INTEGER
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
 """
@@ -60,6 +73,35 @@ class Store:
         self.path = path
         self.db = sqlite3.connect(path)
         self.db.executescript(_SCHEMA)
+        self.run_id: int | None = None
+
+    def begin_run(self, as_of: dt.date, command: str) -> int:
+        """Open a run: every change it makes carries its id, so that it can be rolled back."""
+        cur = self.db.execute("INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)",
+                              (dt.datetime.now().isoformat(timespec="seconds"), as_of.isoformat(), command))
+        self.run_id = cur.lastrowid
+        return self.run_id
+
+    def set_backup(self, backup: Path) -> None:
+        self.db.execute("UPDATE runs SET backup=? WHERE run_id=?", (str(backup), self.run_id))
+
+    def last_run(self) -> dict | None:
+        """The newest run that has not been rolled back."""
+        row = self.db.execute("SELECT run_id, started_at, as_of, command, backup FROM runs WHERE rolled_back=0"
+                              " ORDER BY run_id DESC LIMIT 1").fetchone()
+        return None if row is None else dict(zip(("run_id", "started_at", "as_of", "command", "backup"), row))
+
+    def roll_back(self, run_id: int) -> int:
+        """Undo everything a run stored; returns how many submissions it forgets."""
+        forgotten = self.db.execute("SELECT COUNT(*) FROM submissions WHERE run_id=?", (run_id,)).fetchone()[0]
+        self.db.execute("DELETE FROM ledger_rows WHERE run_id=?", (run_id,))
+        self.db.execute("UPDATE ledger_rows SET superseded=0, superseded_run=NULL WHERE superseded_run=?", (run_id,))
+        self.db.execute("DELETE FROM submissions WHERE run_id=?", (run_id,))
+        self.db.execute("UPDATE submissions SET status=?, superseded_run=NULL WHERE superseded_run=?",
+                        (ACCEPTED, run_id))
+        self.db.execute("DELETE FROM file_names WHERE run_id=?", (run_id,))
+        self.db.execute("UPDATE runs SET rolled_back=1 WHERE run_id=?", (run_id,))
+        return forgotten
 
     def close(self) -> None:
         self.db.close()
@@ -75,8 +117,8 @@ class Store:
         return None if row is None else dict(zip(("file_name", "status", "group_name", "report_date"), row))
 
     def note_file_name(self, sha256: str, file_name: str, seen_at: dt.datetime) -> None:
-        self.db.execute("INSERT OR IGNORE INTO file_names VALUES (?,?,?)",
-                        (sha256, file_name, seen_at.isoformat(timespec="seconds")))
+        self.db.execute("INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)",
+                        (sha256, file_name, seen_at.isoformat(timespec="seconds"), self.run_id))
 
     def record(self, checked: Checked, sha256: str, received_at: dt.datetime) -> None:
         """Store a checked submission; an accepted one supersedes the group's earlier one for that date."""
@@ -84,23 +126,23 @@ class Store:
         date = checked.report_date.isoformat() if checked.report_date else None
         if checked.accepted:
             self.db.execute(
-                "UPDATE submissions SET status=? WHERE group_name=? AND report_date=? AND status=?",
-                (SUPERSEDED, checked.group, date, ACCEPTED))
-            self.db.execute("UPDATE ledger_rows SET superseded=1 WHERE group_name=? AND report_date=?",
-                            (checked.group, date))
+                "UPDATE submissions SET status=?, superseded_run=? WHERE group_name=? AND report_date=? AND status=?",
+                (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
+            self.db.execute("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND "
+                            "report_date=? AND superseded=0", (self.run_id, checked.group, date))
             rows = [
                 (sha256, checked.group, date, r.project_id, r.plot, *(float(getattr(r, k)) for k in FIGURE_KEYS),
                  r.net_land, r.net_land_date.isoformat() if r.net_land_date else None, r.problems, r.next_steps,
-                 int(r.row))
+                 int(r.row), self.run_id)
                 for r in checked.rows.itertuples(index=False)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
-            self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0)", rows)
+            self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
         self.db.execute(
-            "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
             (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
              checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
-             json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False)))
+             json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
 
     def group_states(self) -> dict[str, GroupState]:

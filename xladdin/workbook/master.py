@@ -4,6 +4,7 @@ writes (formulas, links), reading 设置 and 项目清单 from table rows, backu
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -123,13 +124,17 @@ def put_cell(cell, value: object) -> None:
     cell.value = value
 
 
-def backup(path: Path, folder: Path, keep: int) -> None:
-    """Copy the master into the backup folder and keep only the newest `keep` copies."""
+def backup(path: Path, folder: Path, keep: int) -> Path:
+    """Copy the master into the backup folder, keep only the newest `keep` copies; returns the copy."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    shutil.copy2(path, folder / f"{path.stem}.{stamp}{path.suffix}")
+    copy = folder / f"{path.stem}.{stamp}{path.suffix}"
+    temp = folder / f".{copy.name}.tmp"
+    shutil.copy2(path, temp)
+    os.replace(temp, copy)  # a backup is either whole or absent
     backups = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for old in backups[:-keep]:
         old.unlink()
+    return copy
 
 

@@ -462,8 +462,12 @@ class MasterBook:
                     archive.writestr(name, data)
         return buffer.getvalue()
 
-    def save(self, settings: Settings | None = None) -> None:
-        """Write to a temporary file beside the master, back the old one up, then atomically replace it."""
+    def back_up(self, settings: Settings) -> Path:
+        """Copy the master as it is now into the backup folder; returns the copy."""
+        return backup(self.path, self.path.parent / settings.backups, settings.backup_count)
+
+    def save(self) -> None:
+        """Write to a temporary file beside the master, then atomically replace it: never half-written."""
         data = self.package_bytes()
         temp = self.path.with_name(f".~{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -471,8 +475,6 @@ class MasterBook:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if settings is not None and self.path.exists():
-                backup(self.path, self.path.parent / settings.backups, settings.backup_count)
             os.replace(temp, self.path)
         finally:
             if temp.exists():
