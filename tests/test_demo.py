@@ -112,22 +112,13 @@ def test_a_rejected_file_contributes_nothing(demo):
 
 
 def test_ranking_formulas_recalculated_by_libreoffice_equal_the_pandas_ranking(demo, tmp_path):
+    from .test_ranking_formulas import assert_sheet_equals_pandas
+
     directory, _, result = demo
     converted = recalculate(directory / MASTER_NAME, tmp_path)
-    sheet = table_frame(converted, "tblRanking", data_only=True).set_index("排名单位")
     formulas = table_frame(directory / MASTER_NAME, "tblRanking")
     assert formulas.iloc[0, 1].startswith("=") and "_xlfn.RANK.EQ" in formulas.iloc[0, 2]
-    expected = result.ranking.set_index("unit")
-    assert list(sheet.index) == list(expected.index)
-    for unit, row in expected.iterrows():
-        for key, label in METRICS:
-            value, rank = sheet.at[unit, label], sheet.at[unit, f"{label}排名"]
-            if pd.isna(row[key]):
-                assert _blank(value) and _blank(rank), (unit, label, value, rank)
-            else:
-                assert value == pytest.approx(row[key]), (unit, label)
-                assert rank == row[f"{key}_rank"], (unit, label)
-        assert (sheet.at[unit, "榜单"] or "") == row["list_text"]
+    assert_sheet_equals_pandas(table_frame(converted, "tblRanking", data_only=True), result.ranking)
 
 
 def _blank(value) -> bool:

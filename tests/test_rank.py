@@ -51,3 +51,56 @@ def test_a_unit_without_industrial_projects_is_not_ranked_on_that_metric():
 def test_list_text_names_the_metrics_of_each_list():
     assert list_text(["征地完成率", "进度占比率"], ["净地完成率"]) == "红榜：征地完成率、进度占比率 黑榜：净地完成率"
     assert list_text([], []) == ""
+
+
+def test_when_every_unit_has_the_same_value_no_unit_is_listed():
+    table = compute_ranking(summary({u: [(100, 50)] for u in "ABCDEFG"}), Settings()).set_index("unit")
+    assert (table["acquisition_rate_rank"] == 1).all()
+    assert not table["acquisition_rate_red"].any() and not table["acquisition_rate_black"].any()
+    assert set(table["acquisition_rate_flag"]) == {""}
+
+
+def test_a_zero_plan_leaves_the_unit_unranked_not_last():
+    table = compute_ranking(summary({"A": [(0, 0)], "B": [(100, 10)], "C": [(100, 20)]}),
+                            Settings(red_k=1, black_k=1)).set_index("unit")
+    assert pd.isna(table.at["A", "acquisition_rate"]) and pd.isna(table.at["A", "acquisition_rate_rank"])
+    assert table.at["B", "acquisition_rate_flag"] == "黑榜" and table.at["A", "acquisition_rate_flag"] == ""
+
+
+def test_a_unit_with_a_blank_name_is_not_ranked():
+    frame = summary({"A": [(100, 10)], "": [(100, 90)]})
+    assert list(compute_ranking(frame, Settings())["unit"]) == ["A"]
+
+
+def test_chinese_dense_ranking_does_not_skip_places():
+    units = {name: [(100, value)] for name, value in zip("ABCD", (90, 90, 70, 60))}
+    competition = compute_ranking(summary(units), Settings()).set_index("unit")["acquisition_rate_rank"]
+    dense = compute_ranking(summary(units), Settings(tie_rule="中国式")).set_index("unit")["acquisition_rate_rank"]
+    assert list(competition) == [1, 1, 3, 4] and list(dense) == [1, 1, 2, 3]
+
+
+def test_net_land_rate_by_area_or_by_count():
+    frame = summary({"A": [(100, 100), (300, 0), (100, 0)]})  # one of three projects, 100 of 500 mu
+    assert compute_ranking(frame, Settings()).at[0, "net_land_rate"] == 0.2
+    assert compute_ranking(frame, Settings(net_land_basis="个数")).at[0, "net_land_rate"] == 0.3333
+
+
+def test_movement_against_the_previous_period_and_new_units():
+    now = compute_ranking(summary({"A": [(100, 90)], "B": [(100, 50)], "C": [(100, 70)]}), Settings())
+    previous = pd.DataFrame({"unit": ["A", "B", "Gone"], "acquisition_rate_rank": [3, 1, 2]})
+    table = compute_ranking(summary({"A": [(100, 90)], "B": [(100, 50)], "C": [(100, 70)]}), Settings(),
+                            previous).set_index("unit")
+    assert table.at["A", "acquisition_rate_move"] == "↑2"
+    assert table.at["B", "acquisition_rate_move"] == "↓2"
+    assert table.at["C", "acquisition_rate_move"] == "新"
+    assert "Gone" not in table.index and len(now) == 3
+
+
+def test_composite_score_renormalises_over_the_metrics_a_unit_has():
+    weights = (0.5, 0.0, 0.0, 0.5)
+    industrial = summary({"A": [(100, 40)]}, kind="工业用地")
+    plain = summary({"B": [(100, 40)]})
+    a = compute_ranking(industrial, Settings(weights=weights)).at[0, "composite"]
+    b = compute_ranking(plain, Settings(weights=weights)).at[0, "composite"]
+    assert a == 0.4 and b == 0.4  # B has no industrial rate: its acquisition rate carries all the weight
+    assert pd.isna(compute_ranking(plain, Settings()).at[0, "composite"])

@@ -33,7 +33,7 @@ from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.build import SHEET_ORDER
 from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
-from .workbook.formulas import SummaryRange, ranking_formulas
+from .workbook.formulas import SummaryRange, ranking_rows
 
 # Outcome of one inbox file in this run.
 NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN = "已接收", "已退回", "重复", "已处理"
@@ -292,9 +292,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
                 folders = {"master": master.parent, "archive": master.parent / settings.archive,
                            "returned": master.parent / settings.returned} if write else None
                 files = _intake(sources, store, registry, as_of, settings, folders)
-            summary = summarize(registry, store.accepted_rows(as_of), as_of, settings)
-            ranking = compute_ranking(summary, settings)
+            history = store.accepted_rows(as_of)
+            summary = summarize(registry, history, as_of, settings)
             period_start = settings.period_start_for(as_of)
+            previous = previous_ranking(store, registry, history, period_start, settings)
+            ranking = compute_ranking(summary, settings, previous)
             rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
             lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
             result = JobResult(master, as_of, period_start, inbox if intake else None, files, summary, ranking,
@@ -317,6 +319,19 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             lock.__exit__(None, None, None)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def previous_ranking(store: Store, registry: pd.DataFrame, history: pd.DataFrame, period_start: dt.date,
+                     settings: Settings) -> pd.DataFrame | None:
+    """The ranks at the start of the period: as published then if a run kept them, else recomputed
+    from the history as it stood; None before anything was reported."""
+    published = store.ranking_snapshot(period_start, settings.rank_unit)
+    if not published.empty:
+        return published
+    earlier = history[history["report_date"] <= period_start] if not history.empty else history
+    if earlier.empty:
+        return None
+    return compute_ranking(summarize(registry, earlier, period_start, settings), settings)
 
 
 def roll_back(master: Path) -> tuple[dict, int]:
@@ -364,11 +379,14 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
     if write_ranking:
         first_row, first_col = book.table_origin(SUMMARY.name)
         rank_first_row, rank_first_col = book.table_origin(RANKING.name)
-        units = list(result.ranking["unit"])
-        formulas = ranking_formulas(
-            SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1), settings.rank_unit_key,
-            rank_first_row, len(units), rank_first_col)
-        book.write_table(RANKING.name, [[unit, *map(Formula, row)] for unit, row in zip(units, formulas)])
+        ranking = result.ranking
+        previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+        rows = ranking_rows(list(ranking["unit"]), previous,
+                            SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1), settings,
+                            rank_first_row, rank_first_col)
+        book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
+                                         for i, v in enumerate(row)] for row in rows])
+        store.save_ranking(result.as_of, settings.rank_unit, ranking)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
                                          f"红榜前 {settings.red_k} 名，黑榜后 {settings.black_k} 名（并列者同列）。"

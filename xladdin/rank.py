@@ -1,10 +1,25 @@
 """The 红黑榜 metrics, ranks and red/black lists per ranking unit (pure pandas).
 
 The workbook carries the same figures as formulas (workbook/formulas.py); this is the independent
-Python computation used for the CLI summary, the notice and the tests.
+Python computation used for the CLI summary, the notice and the tests. Written rules:
+
+- Units are the distinct values of the ranking column over the registry's projects, so a unit always
+  has projects; a unit that disappears from the registry is no longer ranked, one that appears has no
+  previous rank (movement 新).
+- A metric without a denominator (no plan, no industrial projects) leaves the unit unranked on it.
+- Rates are rounded to 0.01% before ranking: rates that look equal tie.
+- Rank 1 is best. Ties share a rank: 跳位 (1,1,3, Excel RANK.EQ) or 中国式 (1,1,2).
+- 红榜 = rank <= K; 黑榜 = rank counted from the bottom <= K, unless already on the 红榜, so that with
+  fewer than 2K units no unit is on both lists. When every ranked unit has the same value there is
+  nothing to tell them apart: no unit is listed.
+- The composite score is the weighted mean of the metrics a unit is ranked on (weights renormalised
+  over those metrics); blank when no weight applies.
 """
 
 from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -12,58 +27,103 @@ from .schema import INDUSTRIAL, METRICS, YES
 from .settings import Settings
 
 ROUND_DIGITS = 4  # ranks compare rates as shown to 0.01%: equal on screen means tied
+RED, BLACK = "红榜", "黑榜"
+
+
+def excel_round(value: float, digits: int = ROUND_DIGITS) -> float:
+    """ROUND as spreadsheets do it: half away from zero on the 15-digit decimal value, not on the
+    binary float (Python's round(0.57105, 4) gives 0.571; Excel and LibreOffice give 0.5711)."""
+    exact = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    return round(numerator / denominator, ROUND_DIGITS) if denominator > 0 else float("nan")
+    return excel_round(numerator / denominator) if denominator > 0 else float("nan")
 
 
-def unit_metrics(summary: pd.DataFrame, unit_key: str) -> pd.DataFrame:
+def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积") -> pd.DataFrame:
     """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked)."""
     records = []
     for unit, part in summary.groupby(unit_key, sort=False):
+        if not str(unit).strip():
+            continue
         plan = float(part["plan_mu"].sum())
+        net = part["net_land"] == YES
         industrial = part[part["project_type"] == INDUSTRIAL]
         records.append({
             "unit": unit,
             "acquisition_rate": _ratio(float(part["acquired_mu"].sum()), plan),
             "progress_ratio": _ratio(float((part["progress"] == YES).sum()), float(len(part))),
-            "net_land_rate": _ratio(float(part.loc[part["net_land"] == YES, "plan_mu"].sum()), plan),
+            "net_land_rate": _ratio(float(part.loc[net, "plan_mu"].sum()), plan) if net_land_basis == "面积"
+            else _ratio(float(net.sum()), float(len(part))),
             "industrial_rate": _ratio(float(industrial["acquired_mu"].sum()), float(industrial["plan_mu"].sum())),
         })
     return pd.DataFrame.from_records(records, columns=["unit", *(key for key, _ in METRICS)])
 
 
+def rank_values(values: pd.Series, dense: bool = False, ascending: bool = False) -> pd.Series:
+    """Ranks, 1 = highest (or lowest with ascending); ties share the best rank; NaN stays unranked."""
+    return values.rank(ascending=ascending, method="dense" if dense else "min")
+
+
 def rank_desc(values: pd.Series) -> pd.Series:
-    """Competition ranks, 1 = highest, ties share the best rank (Excel RANK.EQ); NaN stays unranked."""
-    return values.rank(ascending=False, method="min")
+    """Competition ranks, 1 = highest, as Excel RANK.EQ."""
+    return rank_values(values)
 
 
-def compute_ranking(summary: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Metrics, ranks, red/black flags and the 榜单 text per unit."""
-    table = unit_metrics(summary, settings.rank_unit_key)
+def movement(previous: float, current: float) -> str:
+    """↑2 / ↓1 / — between two ranks; 新 for a unit ranked now but not before."""
+    if current is None or (isinstance(current, float) and math.isnan(current)):
+        return ""
+    if previous is None or (isinstance(previous, float) and math.isnan(previous)):
+        return "新"
+    if previous > current:
+        return f"↑{int(previous - current)}"
+    if previous < current:
+        return f"↓{int(current - previous)}"
+    return "—"
+
+
+def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Metrics, ranks, flags, previous ranks and movement, 榜单 text and the composite score per unit."""
+    table = unit_metrics(summary, settings.rank_unit_key, settings.net_land_basis)
+    prev = previous.set_index("unit") if previous is not None and not previous.empty else None
     red_parts: list[list[str]] = [[] for _ in range(len(table))]
     black_parts: list[list[str]] = [[] for _ in range(len(table))]
     for key, label in METRICS:
         values = table[key]
-        ranks = rank_desc(values)
+        ranks = rank_values(values, settings.dense)
+        from_bottom = rank_values(values, settings.dense, ascending=True)
+        distinct = values.dropna().nunique() > 1
+        red = (ranks <= settings.red_k) & distinct
+        black = (from_bottom <= settings.black_k) & ~red & distinct
         table[f"{key}_rank"] = ranks
-        ranked = values.dropna()
-        red = ranks <= settings.red_k
-        if ranked.empty:
-            black = pd.Series(False, index=table.index)
-        else:
-            cutoff = ranked.nsmallest(min(settings.black_k, len(ranked))).iloc[-1]
-            black = (values <= cutoff) & ~red
         table[f"{key}_red"] = red
         table[f"{key}_black"] = black
+        table[f"{key}_flag"] = [RED if r else BLACK if b else "" for r, b in zip(red, black)]
+        known = prev is not None and f"{key}_rank" in prev.columns
+        table[f"{key}_prev"] = [prev.at[u, f"{key}_rank"] if known and u in prev.index else float("nan")
+                                for u in table["unit"]]
+        table[f"{key}_move"] = [movement(p, c) for p, c in zip(table[f"{key}_prev"], ranks)]
         for i in table.index:
             if red[i]:
                 red_parts[i].append(label)
             if black[i]:
                 black_parts[i].append(label)
     table["list_text"] = [list_text(r, b) for r, b in zip(red_parts, black_parts)]
+    table["composite"] = [composite(row, settings.weights) for row in
+                          table[[key for key, _ in METRICS]].itertuples(index=False, name=None)]
+    table["composite_rank"] = rank_values(table["composite"], settings.dense)
     return table
+
+
+def composite(values: tuple[float, ...], weights: tuple[float, ...]) -> float:
+    """Weighted mean over the metrics that have a value, rounded like the rates."""
+    used = [(w, v) for w, v in zip(weights, values) if not math.isnan(v)]
+    total = sum(w for w, _ in used)
+    if total <= 0:
+        return float("nan")
+    return excel_round(sum(w * v for w, v in used) / total)
 
 
 def list_text(red: list[str], black: list[str]) -> str:

@@ -22,7 +22,13 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
     ("历史库文件", "历史库.sqlite", "全部已接收数据的历史库（相对母表所在文件夹）"),
     ("排名单位", "工作组", "红黑榜按什么排名：工作组 / 乡镇 / 项目类型"),
     ("红榜数量", 3, "前几名列入红榜（与第 K 名并列的也列入）"),
-    ("黑榜数量", 3, "后几名列入黑榜（与倒数第 K 名并列的也列入）"),
+    ("黑榜数量", 3, "后几名列入黑榜（与倒数第 K 名并列的也列入；已上红榜的不再列入黑榜）"),
+    ("并列名次", "跳位", "并列时的名次：跳位（1,1,3，同 RANK.EQ）或 中国式（1,1,2）"),
+    ("净地完成率口径", "面积", "净地完成率按 面积（已净地项目计划面积÷总计划面积）或 个数（已净地项目数÷项目数）"),
+    ("征地完成率权重", None, "综合得分中各指标的权重；全部留空则不计算综合得分"),
+    ("进度占比率权重", None, "综合得分权重"),
+    ("净地完成率权重", None, "综合得分权重"),
+    ("工业用地征地完成率权重", None, "综合得分权重（单位没有工业用地项目时，按其余指标的权重折算）"),
     ("本期起始日期", None, "进度占比率的统计起点；留空则为统计日期前“本期天数”天"),
     ("本期天数", 7, "本期起始日期留空时，本期的天数"),
     ("无进展天数", 3, "连续多少天各项累计数都没有增加，标为“无进展”"),
@@ -32,7 +38,13 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
 )
 
 # Defined names that formulas use to read a setting's value cell.
-SETTING_NAMES = {"红榜数量": "RedListSize", "黑榜数量": "BlackListSize"}
+SETTING_NAMES = {"红榜数量": "RedListSize", "黑榜数量": "BlackListSize", "征地完成率权重": "WeightAcquisition",
+                 "进度占比率权重": "WeightProgress", "净地完成率权重": "WeightNetLand",
+                 "工业用地征地完成率权重": "WeightIndustrial"}
+TIE_RULES = ("跳位", "中国式")
+NET_LAND_BASES = ("面积", "个数")
+WEIGHT_KEYS = {"acquisition_rate": "征地完成率权重", "progress_ratio": "进度占比率权重",
+               "net_land_rate": "净地完成率权重", "industrial_rate": "工业用地征地完成率权重"}
 
 
 @dataclass(frozen=True)
@@ -46,12 +58,19 @@ class Settings:
     rank_unit: str = "工作组"
     red_k: int = 3
     black_k: int = 3
+    tie_rule: str = "跳位"
+    net_land_basis: str = "面积"
+    weights: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     period_start: dt.date | None = None
     period_days: int = 7
     stall_days: int = 3
     due_soon_days: int = 7
     jump_ratio: float = 0.3
     history_days: int = 30
+
+    @property
+    def dense(self) -> bool:
+        return self.tie_rule == "中国式"
 
     @property
     def rank_unit_key(self) -> str:
@@ -69,7 +88,7 @@ _ATTR = {
     "备份份数": "backup_count", "历史库文件": "store", "排名单位": "rank_unit", "红榜数量": "red_k",
     "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
     "无进展天数": "stall_days", "临期天数": "due_soon_days", "单日增幅警告比例": "jump_ratio",
-    "历史显示天数": "history_days",
+    "历史显示天数": "history_days", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
 }
 
 
@@ -110,6 +129,12 @@ def parse_settings(values: dict[str, object]) -> Settings:
             if date is None:
                 raise SettingsError(f"设置“{key}”应为日期（如 2026-11-17）或留空，实际为“{value}”。")
             parsed[attr] = date
+        elif attr in ("tie_rule", "net_land_basis"):
+            allowed = TIE_RULES if attr == "tie_rule" else NET_LAND_BASES
+            choice = str(value).strip()
+            if choice not in allowed:
+                raise SettingsError(f"设置“{key}”应为 {' / '.join(allowed)} 之一，实际为“{choice}”。")
+            parsed[attr] = choice
         elif attr == "rank_unit":
             unit = str(value).strip()
             if unit not in RANK_UNITS:
@@ -117,4 +142,18 @@ def parse_settings(values: dict[str, object]) -> Settings:
             parsed[attr] = unit
         else:
             parsed[attr] = str(value).strip()
+    weights = []
+    for key in WEIGHT_KEYS.values():
+        value = values.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            weights.append(0.0)
+            continue
+        try:
+            weight = float(str(value).strip())
+        except ValueError:
+            weight = -1.0
+        if weight < 0:
+            raise SettingsError(f"设置“{key}”应为不小于 0 的数字或留空，实际为“{value}”。")
+        weights.append(weight)
+    parsed["weights"] = tuple(weights)
     return Settings(**parsed)

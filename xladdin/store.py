@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .issues import Issue
-from .schema import FIGURE_KEYS
+from .schema import FIGURE_KEYS, METRICS
 from .validate import Checked, GroupState
 
 ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
@@ -62,6 +62,17 @@ CREATE TABLE IF NOT EXISTS ledger_rows (
     run_id INTEGER,
     superseded_run INTEGER
 );
+CREATE TABLE IF NOT EXISTS ranking_snapshots (
+    as_of TEXT NOT NULL,
+    unit_kind TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    rank REAL,
+    flag TEXT NOT NULL,
+    run_id INTEGER,
+    PRIMARY KEY (as_of, unit_kind, unit, metric)
+);
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
 """
 
@@ -100,6 +111,7 @@ class Store:
         self.db.execute("UPDATE submissions SET status=?, superseded_run=NULL WHERE superseded_run=?",
                         (ACCEPTED, run_id))
         self.db.execute("DELETE FROM file_names WHERE run_id=?", (run_id,))
+        self.db.execute("DELETE FROM ranking_snapshots WHERE run_id=?", (run_id,))
         self.db.execute("UPDATE runs SET rolled_back=1 WHERE run_id=?", (run_id,))
         return forgotten
 
@@ -180,6 +192,26 @@ class Store:
         return pd.read_sql_query(
             "SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
             " ORDER BY s.report_date, s.group_name, f.seen_at, f.file_name", self.db)
+
+    def save_ranking(self, as_of: dt.date, unit_kind: str, ranking: pd.DataFrame) -> None:
+        """Keep the ranking published for a date, so that later periods can show movement."""
+        self.db.execute("DELETE FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", (as_of.isoformat(), unit_kind))
+        rows = []
+        for row in ranking.to_dict("records"):
+            for key in (*(key for key, _ in METRICS), "composite"):
+                value, rank = row[key], row[f"{key}_rank"]
+                rows.append((as_of.isoformat(), unit_kind, row["unit"], key, None if pd.isna(value) else value,
+                             None if pd.isna(rank) else rank, row.get(f"{key}_flag", ""), self.run_id))
+        self.db.executemany("INSERT INTO ranking_snapshots VALUES (?,?,?,?,?,?,?,?)", rows)
+
+    def ranking_snapshot(self, as_of: dt.date, unit_kind: str) -> pd.DataFrame:
+        """The ranks published for a date: one row per unit, columns {metric}_rank."""
+        frame = pd.read_sql_query("SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?",
+                                  self.db, params=(as_of.isoformat(), unit_kind))
+        if frame.empty:
+            return pd.DataFrame(columns=["unit"])
+        wide = frame.pivot(index="unit", columns="metric", values="rank")
+        return wide.rename(columns=lambda m: f"{m}_rank").reset_index()
 
     def issues_of(self, sha256s: list[str]) -> list[Issue]:
         """The stored issues of these submissions, in order."""

@@ -17,7 +17,7 @@ from ..schema import (
     SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
-from .layout import NOTICE_NAME, RANKING, TABLES, TITLE_CELLS, TableSpec
+from .layout import NOTICE_NAME, RANKING, RANKING_KEYS, TABLES, TITLE_CELLS, TableSpec
 from .master import put_cell, quote_sheet, xlwings_vba_source
 
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_REPORT, SHEET_LOG,
@@ -144,18 +144,16 @@ def _fill_console(ws) -> None:
 
 
 def _ranking_formatting(ws) -> None:
-    """Red and black list colours, driven by the list sizes in 设置 so they follow any change there."""
+    """Red and black list colours driven by each metric's flag cell, so they follow 设置 changes live."""
     first = RANKING.header_row + 1
-    last = first + 200
-    red_k, black_k = SETTING_NAMES["红榜数量"], SETTING_NAMES["黑榜数量"]
-    for i, _ in enumerate(METRICS):
-        value_col = get_column_letter(2 + 2 * i)
-        rank_col = get_column_letter(3 + 2 * i)
-        area = f"{value_col}{first}:{rank_col}{last}"
-        value, rank = f"${value_col}{first}", f"${rank_col}{first}"
-        column = f"${value_col}${first}:${value_col}${last}"
-        red = f"AND(ISNUMBER({rank}),{rank}<={red_k})"
-        black = f"AND(ISNUMBER({value}),{value}<=SMALL({column},MIN({black_k},COUNT({column}))),NOT({red}))"
-        ws.conditional_formatting.add(area, FormulaRule(formula=[red], fill=RED_FILL, stopIfTrue=True))
-        ws.conditional_formatting.add(area, FormulaRule(formula=[black], fill=BLACK_FILL,
-                                                        font=Font(color="FFFFFF", bold=True)))
+    last = first + 500
+    position = {key: i + 1 for i, key in enumerate(RANKING_KEYS)}
+    for key, _ in METRICS:
+        flag = f"${get_column_letter(position[f'{key}_flag'])}{first}"
+        for area in (f"{get_column_letter(position[key])}{first}:{get_column_letter(position[f'{key}_rank'])}{last}",
+                     f"{get_column_letter(position[f'{key}_flag'])}{first}:"
+                     f"{get_column_letter(position[f'{key}_flag'])}{last}"):
+            ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="红榜"'], fill=RED_FILL,
+                                                            stopIfTrue=True))
+            ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="黑榜"'], fill=BLACK_FILL,
+                                                            font=Font(color="FFFFFF", bold=True)))

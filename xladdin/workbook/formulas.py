@@ -1,19 +1,23 @@
 """The 红黑榜 as Excel formulas over the 汇总 table: portable to Excel 2010+, WPS and LibreOffice.
 
-Only SUMIFS, COUNTIF(S), ROUND, IF, ISNUMBER, AND, OR, NOT, SMALL, MIN, COUNT, TRIM, SUBSTITUTE and
-_xlfn.RANK.EQ; every reference absolute or row-relative so that staff can audit a cell by clicking it.
+Every value, rank, flag and movement is a formula staff can click and audit; list sizes and weights
+are read live from 设置 through defined names. The lint at the bottom checks that every formula the
+add-in writes uses only functions Excel 2010 has, with the `_xlfn.` prefix where Excel needs it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..rank import ROUND_DIGITS
 from ..schema import INDUSTRIAL, METRICS, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
-from ..settings import SETTING_NAMES
+from ..settings import SETTING_NAMES, WEIGHT_KEYS, Settings
+from .layout import RANKING_KEYS
 
 RED_K = SETTING_NAMES["红榜数量"]
 BLACK_K = SETTING_NAMES["黑榜数量"]
+WEIGHT_NAMES = [SETTING_NAMES[label] for label in WEIGHT_KEYS.values()]
 
 
 @dataclass(frozen=True)
@@ -30,44 +34,58 @@ class SummaryRange:
         return f"'{SHEET_SUMMARY}'!${letter}${self.first_row}:${letter}${self.last_row}"
 
 
-def ranking_formulas(summary: SummaryRange, unit_key: str, first_row: int, units: int,
-                     first_col: int = 1) -> list[list[str]]:
-    """One row of formulas per unit: values and ranks per metric, then 榜单."""
-    unit_range = summary.column(unit_key)
-    plan = summary.column("plan_mu")
-    acquired = summary.column("acquired_mu")
-    progress = summary.column("progress")
-    net = summary.column("net_land")
-    kind = summary.column("project_type")
-    last_row = first_row + units - 1
-    unit_col = column_letter(first_col)
+def rank_formula(value: str, column: str, dense: bool, ascending: bool = False) -> str:
+    """Rank of a cell among a column's numbers (text and blanks ignored), as an expression."""
+    if not dense:
+        return f"_xlfn.RANK.EQ({value},{column},{1 if ascending else 0})"
+    # 中国式排名: 1 + the number of distinct numbers above (or below) the value.
+    compare = "<" if ascending else ">"
+    return f"SUMPRODUCT(ISNUMBER({column})*({column}{compare}{value})/COUNTIF({column},{column}&\"\"))+1"
+
+
+def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summary: SummaryRange,
+                 settings: Settings, first_row: int, first_col: int = 1) -> list[list[object]]:
+    """The 红黑榜 table body: per unit its name, formulas for every figure, and last period's ranks."""
+    col = {key: column_letter(first_col + i) for i, key in enumerate(RANKING_KEYS)}
+    last_row = first_row + max(1, len(units)) - 1
+    unit_range = summary.column(settings.rank_unit_key)
+    plan, acquired = summary.column("plan_mu"), summary.column("acquired_mu")
+    progress, net, kind = summary.column("progress"), summary.column("net_land"), summary.column("project_type")
     rows = []
-    for r in range(first_row, last_row + 1):
-        unit = f"${unit_col}{r}"
-        by_unit = f"{unit_range},{unit}"
+    for offset, unit in enumerate(units):
+        r = first_row + offset
+        cell = {key: f"{col[key]}{r}" for key in RANKING_KEYS}
+        span = {key: f"{col[key]}${first_row}:{col[key]}${last_row}" for key in RANKING_KEYS}
+        by_unit = f"{unit_range},${col['unit']}{r}"
+        count = f"COUNTIF({unit_range},${col['unit']}{r})"
         industrial = f"{by_unit},{kind},\"{INDUSTRIAL}\""
+        net_rate = (_rate(f"SUMIFS({plan},{by_unit},{net},\"{YES}\")", f"SUMIFS({plan},{by_unit})")
+                    if settings.net_land_basis == "面积" else _rate(f"COUNTIFS({by_unit},{net},\"{YES}\")", count))
         values = {
+            "unit": unit,
             "acquisition_rate": _rate(f"SUMIFS({acquired},{by_unit})", f"SUMIFS({plan},{by_unit})"),
-            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", f"COUNTIF({unit_range},{unit})"),
-            "net_land_rate": _rate(f"SUMIFS({plan},{by_unit},{net},\"{YES}\")", f"SUMIFS({plan},{by_unit})"),
+            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", count),
+            "net_land_rate": net_rate,
             "industrial_rate": _rate(f"SUMIFS({acquired},{industrial})", f"SUMIFS({plan},{industrial})"),
         }
-        cells: list[str] = []
-        red_flags, black_flags = [], []
-        for i, (key, label) in enumerate(METRICS):
-            value_col = column_letter(first_col + 1 + 2 * i)
-            rank_col = column_letter(first_col + 2 + 2 * i)
-            value, rank = f"{value_col}{r}", f"{rank_col}{r}"
-            column = f"{value_col}${first_row}:{value_col}${last_row}"
-            cells.append(values[key])
-            cells.append(f"=IF(ISNUMBER({value}),_xlfn.RANK.EQ({value},{column},0),\"\")")
-            red = f"AND(ISNUMBER({rank}),{rank}<={RED_K})"
-            black = (f"AND(ISNUMBER({value}),{value}<=SMALL({column},MIN({BLACK_K},COUNT({column}))),"
-                     f"NOT({red}))")
-            red_flags.append((red, label))
-            black_flags.append((black, label))
-        cells.append("=" + _list_text(red_flags, black_flags))
-        rows.append(cells)
+        for key, label in METRICS:
+            value, rank = cell[key], cell[f"{key}_rank"]
+            values[f"{key}_rank"] = f"=IF(ISNUMBER({value}),{rank_formula(value, span[key], settings.dense)},\"\")"
+            distinct = f"MAX({span[key]})>MIN({span[key]})"
+            bottom = rank_formula(value, span[key], settings.dense, ascending=True)
+            values[f"{key}_flag"] = (f"=IF(AND(ISNUMBER({rank}),{distinct}),IF({rank}<={RED_K},\"红榜\","
+                                     f"IF({bottom}<={BLACK_K},\"黑榜\",\"\")),\"\")")
+            values[f"{key}_prev"] = previous.get(unit, {}).get(key)
+            prev = cell[f"{key}_prev"]
+            values[f"{key}_move"] = (f"=IF(ISNUMBER({rank}),IF(ISNUMBER({prev}),IF({prev}>{rank},\"↑\"&({prev}-{rank}),"
+                                     f"IF({prev}<{rank},\"↓\"&({rank}-{prev}),\"—\")),\"新\"),\"\")")
+        values["list_text"] = "=" + _list_text([(cell[f"{key}_flag"], label) for key, label in METRICS])
+        weighted = "+".join(f"{w}*N({cell[key]})" for w, (key, _) in zip(WEIGHT_NAMES, METRICS))
+        present = "+".join(f"{w}*ISNUMBER({cell[key]})" for w, (key, _) in zip(WEIGHT_NAMES, METRICS))
+        values["composite"] = f"=IF(({present})>0,ROUND(({weighted})/({present}),{ROUND_DIGITS}),\"\")"
+        values["composite_rank"] = (f"=IF(ISNUMBER({cell['composite']}),"
+                                    f"{rank_formula(cell['composite'], span['composite'], settings.dense)},\"\")")
+        rows.append([values[key] for key in RANKING_KEYS])
     return rows
 
 
@@ -75,14 +93,45 @@ def _rate(numerator: str, denominator: str) -> str:
     return f"=IF({denominator}>0,ROUND({numerator}/{denominator},{ROUND_DIGITS}),\"\")"
 
 
-def _joined(flags: list[tuple[str, str]]) -> str:
-    """'征地完成率、净地完成率' for the flags that hold (labels contain no spaces)."""
-    pieces = "&".join(f"IF({cond},\"{label} \",\"\")" for cond, label in flags)
+def _joined(flags: list[tuple[str, str]], word: str) -> str:
+    """'征地完成率、净地完成率' for the metrics whose flag cell says `word` (labels contain no spaces)."""
+    pieces = "&".join(f"IF({flag}=\"{word}\",\"{label} \",\"\")" for flag, label in flags)
     return f"SUBSTITUTE(TRIM({pieces}),\" \",\"、\")"
 
 
-def _list_text(red: list[tuple[str, str]], black: list[tuple[str, str]]) -> str:
-    any_red = "OR(" + ",".join(c for c, _ in red) + ")"
-    any_black = "OR(" + ",".join(c for c, _ in black) + ")"
-    return (f"TRIM(IF({any_red},\"红榜：\"&{_joined(red)},\"\")&\" \"&"
-            f"IF({any_black},\"黑榜：\"&{_joined(black)},\"\"))")
+def _list_text(flags: list[tuple[str, str]]) -> str:
+    parts = []
+    for word in ("红榜", "黑榜"):
+        any_flag = "OR(" + ",".join(f"{flag}=\"{word}\"" for flag, _ in flags) + ")"
+        parts.append(f"IF({any_flag},\"{word}：\"&{_joined(flags, word)},\"\")")
+    return f"TRIM({parts[0]}&\" \"&{parts[1]})"
+
+
+# -- lint -------------------------------------------------------------------------------------------
+
+# Functions the add-in may write: all in Excel 2007 (no prefix needed) ...
+EXCEL_2007 = frozenset({"SUMIFS", "COUNTIFS", "COUNTIF", "SUMPRODUCT", "ROUND", "IF", "ISNUMBER", "AND", "OR",
+                        "NOT", "SMALL", "LARGE", "MIN", "MAX", "COUNT", "TRIM", "SUBSTITUTE", "N", "SUM",
+                        "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN"})
+# ... and functions new in Excel 2010, which must carry the _xlfn. prefix in the file.
+EXCEL_2010 = frozenset({"RANK.EQ", "RANK.AVG"})
+# Never: later than Excel 2010, or not in WPS/LibreOffice alike.
+FORBIDDEN = frozenset({"XLOOKUP", "FILTER", "SORTBY", "SORT", "UNIQUE", "LET", "LAMBDA", "TEXTJOIN", "CONCAT",
+                       "IFS", "SWITCH", "MAXIFS", "MINIFS", "SEQUENCE", "XMATCH"})
+_CALL = re.compile(r"(?<![A-Za-z0-9_.\"])((?:_xlfn\.|_xlws\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(")
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def lint_formula(formula: str) -> list[str]:
+    """Problems with one formula (empty when it is portable)."""
+    problems = []
+    for name in _CALL.findall(_STRING.sub('""', formula)):
+        bare = name.split(".", 1)[1] if name.startswith(("_xlfn.", "_xlws.")) else name
+        upper = bare.upper()
+        if upper in FORBIDDEN:
+            problems.append(f"{bare} is not available in Excel 2010")
+        elif upper in EXCEL_2010 and not name.startswith("_xlfn."):
+            problems.append(f"{bare} needs the _xlfn. prefix")
+        elif upper not in EXCEL_2007 | EXCEL_2010:
+            problems.append(f"{bare} is not on the list of portable functions")
+    return problems

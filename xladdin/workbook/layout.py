@@ -47,11 +47,34 @@ STATUS = TableSpec("tblRunStatus", SHEET_CONSOLE, (Column("项目", 14), Column(
 REGISTRY = TableSpec("tblRegistry", SHEET_REGISTRY, tuple(
     Column(f.label, _width(f.label, _REGISTRY_FORMATS[f.kind]), _REGISTRY_FORMATS[f.kind]) for f in REGISTRY_FIELDS))
 SUMMARY = TableSpec("tblSummary", SHEET_SUMMARY, _columns(SUMMARY_FIELDS))
-RANKING = TableSpec("tblRanking", SHEET_RANKING, (
-    Column(RANK_UNIT_LABEL, 18),
-    *(c for _, label in METRICS for c in (Column(label, 13, "0.00%"), Column(f"{label}排名", 10, "0"))),
-    Column(RANK_LIST_LABEL, 40),
-), header_row=4)
+# 红黑榜 column keys, in order: DESIGN.md fixes the first part (unit, value and rank per metric, 榜单);
+# flags, previous ranks, movement and the composite follow it.
+RANKING_KEYS: tuple[str, ...] = (
+    "unit", *(k for key, _ in METRICS for k in (key, f"{key}_rank")), "list_text",
+    *(f"{key}_flag" for key, _ in METRICS),
+    *(k for key, _ in METRICS for k in (f"{key}_prev", f"{key}_move")),
+    "composite", "composite_rank",
+)
+
+
+def _ranking_column(key: str) -> Column:
+    labels = dict(METRICS)
+    if key == "unit":
+        return Column(RANK_UNIT_LABEL, 18)
+    if key == "list_text":
+        return Column(RANK_LIST_LABEL, 40)
+    if key == "composite":
+        return Column("综合得分", 10, "0.00%")
+    if key == "composite_rank":
+        return Column("综合排名", 9, "0")
+    metric, _, part = key.rpartition("_") if key not in labels else (key, "", "")
+    label = labels[metric]
+    return {"": Column(label, 13, "0.00%"), "rank": Column(f"{label}排名", 10, "0"),
+            "flag": Column(f"{label}榜", 9), "prev": Column(f"{label}上期排名", 10, "0"),
+            "move": Column(f"{label}名次变化", 10)}[part]
+
+
+RANKING = TableSpec("tblRanking", SHEET_RANKING, tuple(_ranking_column(k) for k in RANKING_KEYS), header_row=4)
 REPORT = TableSpec("tblReport", SHEET_REPORT, (
     Column("工作组", 14), Column("文件", 28), Column("工作表", 10), Column("单元格", 8), Column("级别", 6),
     Column("代码", 14), Column("问题", 18), Column("项目编号", 10), Column("发现值", 12), Column("应为", 12),
