@@ -11,7 +11,7 @@ import pytest
 
 from xladdin.demo import MASTER_NAME
 from xladdin.jobs import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED, execute
-from xladdin.schema import LEDGER_FIELDS, METRICS
+from xladdin.schema import LEDGER_FIELDS
 from xladdin.values import parse_number
 
 from .conftest import AS_OF, recalculate, table_frame

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import python_calamine
 
 from .consolidate import summarize
 from .issues import ERROR, Issue
 from .notice import notice_lines
 from .rank import compute_ranking
-from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_CONF, SUMMARY_FIELDS
+from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SUMMARY_FIELDS
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger
@@ -31,7 +30,6 @@ from .workbook.master import Formula, Link, MasterUnusable
 from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
-from .workbook.build import SHEET_ORDER
 from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
 from .workbook.formulas import SummaryRange, ranking_rows
 
@@ -174,26 +172,9 @@ def inbox_sources(paths: list[Path]) -> list[Source]:
     return [Source(path.name, sha256_of(path), path) for path in paths]
 
 
-def pasted_sources(master: Path) -> list[Source]:
-    """Sheets that staff pasted into the master and that hold a ledger (its header), as submissions."""
-    managed = set(SHEET_ORDER) | {SHEET_CONF}
-    sources = []
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(master))
-    except Exception:
-        return sources
-    try:
-        for name in book.sheet_names:
-            if name in managed:
-                continue
-            grid = Grid(sheet=name, rows=book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-            if not locate_ledger(grid, name).header_row:
-                continue
-            digest = hashlib.sha256(json.dumps([name, grid.rows], default=str, ensure_ascii=False).encode())
-            sources.append(Source(f"{master.name}›{name}", digest.hexdigest(), grid=grid))
-    finally:
-        book.close()
-    return sources
+def _grid_digest(grid: Grid) -> str:
+    """A pasted sheet's identity: its name and values."""
+    return hashlib.sha256(json.dumps([grid.sheet, grid.rows], default=str, ensure_ascii=False).encode()).hexdigest()
 
 
 def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
@@ -268,55 +249,71 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run") -> JobResult:
-    """The pipeline behind every command; `write=False` checks without changing master or store."""
+    """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
-    as_of = as_of or dt.date.today()
     lock = MasterLock(master) if write else None
     if lock is not None:
         lock.__enter__()
     try:
         book = MasterBook.open(master)
-        settings = book.settings()
-        registry = book.registry()
-        inbox = Path(inbox) if inbox else (master.parent / settings.inbox)
-        store = Store(master.parent / settings.store)
-        if write:
-            store.begin_run(as_of, command)
-        try:
-            files: list[FileOutcome] = []
-            ignored: list[str] = []
-            if intake:
-                paths, ignored = scan_inbox(inbox)
-                sources = inbox_sources(paths) + pasted_sources(master)
-                folders = {"master": master.parent, "archive": master.parent / settings.archive,
-                           "returned": master.parent / settings.returned} if write else None
-                files = _intake(sources, store, registry, as_of, settings, folders)
-            history = store.accepted_rows(as_of)
-            summary = summarize(registry, history, as_of, settings)
-            period_start = settings.period_start_for(as_of)
-            previous = previous_ranking(store, registry, history, period_start, settings)
-            ranking = compute_ranking(summary, settings, previous)
-            rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
-            lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
-            result = JobResult(master, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                               lines, ignored)
-            if write:
-                result.seconds = time.perf_counter() - started
-                _write_master(book, result, store, settings, intake, write_ranking)
-                # Order matters for a crash at any point: the backup exists before the store names it,
-                # and the store is complete before the master shows it (a rerun rebuilds the master).
-                store.set_backup(book.back_up(settings))
-                store.commit()
-                book.save()
-                result.wrote = True
-            else:
-                store.db.rollback()
-        finally:
-            store.close()
+        return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
+                       write_ranking=write_ranking, command=command, started=started)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
+
+
+def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+            write: bool = True, write_ranking: bool = True, command: str = "run",
+            started: float | None = None) -> JobResult:
+    """The pipeline on an open master: a MasterBook (file) or a LiveBook (open in Excel, via xlwings).
+
+    Both offer settings(), registry(), pasted_grids(), table_origin(), write_table(), write_cell(),
+    write_lines(), back_up() and save(); folders in 设置 are relative to base_dir.
+    """
+    started = time.perf_counter() if started is None else started
+    as_of = as_of or dt.date.today()
+    settings = book.settings()
+    registry = book.registry()
+    inbox = Path(inbox) if inbox else (base_dir / settings.inbox)
+    store = Store(base_dir / settings.store)
+    if write:
+        store.begin_run(as_of, command)
+    try:
+        files: list[FileOutcome] = []
+        ignored: list[str] = []
+        if intake:
+            paths, ignored = scan_inbox(inbox)
+            pasted = [Source(f"{book.path.name}›{grid.sheet}", _grid_digest(grid), grid=grid)
+                      for grid in book.pasted_grids()]
+            folders = {"master": base_dir, "archive": base_dir / settings.archive,
+                       "returned": base_dir / settings.returned} if write else None
+            files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders)
+        history = store.accepted_rows(as_of)
+        summary = summarize(registry, history, as_of, settings)
+        period_start = settings.period_start_for(as_of)
+        previous = previous_ranking(store, registry, history, period_start, settings)
+        ranking = compute_ranking(summary, settings, previous)
+        rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
+        lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
+        result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
+                           lines, ignored)
+        if write:
+            result.seconds = time.perf_counter() - started
+            _write_master(book, result, store, settings, intake, write_ranking)
+            # Order matters for a crash at any point: the backup exists before the store names it,
+            # and the store is complete before the master shows it (a rerun rebuilds the master).
+            saved = book.back_up(settings)
+            if saved is not None:
+                store.set_backup(saved)
+            store.commit()
+            book.save()
+            result.wrote = True
+        else:
+            store.db.rollback()
+    finally:
+        store.close()
     result.seconds = time.perf_counter() - started
     return result
 

@@ -17,11 +17,9 @@ from ..schema import (
     SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
-from .layout import NOTICE_NAME, RANKING, RANKING_KEYS, TABLES, TITLE_CELLS, TableSpec
+from .layout import NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec
 from .master import put_cell, quote_sheet, xlwings_vba_source
 
-SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_REPORT, SHEET_LOG,
-               SHEET_HISTORY, SHEET_NOTICE)
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
 NOTE_FONT = Font(size=10, color="595959")
 RED_FILL = PatternFill("solid", fgColor="F8CBAD")

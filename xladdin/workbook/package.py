@@ -27,7 +27,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from ..schema import cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
-from .layout import REGISTRY, SETTINGS, TABLES, TableSpec
+from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
+from .reader import Grid, locate_ledger
 from .master import Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -259,6 +260,17 @@ class MasterBook:
 
     def settings(self) -> Settings:
         return read_settings(self.table_rows(SETTINGS.name)[1])
+
+    def pasted_grids(self) -> list[Grid]:
+        """Sheets staff pasted into the master that hold a ledger (its header): submissions too."""
+        grids = []
+        for name in self.sheet_parts:
+            if name in MANAGED_SHEETS:
+                continue
+            grid = Grid(sheet=name, rows=self._grid(name))
+            if locate_ledger(grid, name).header_row:
+                grids.append(grid)
+        return grids
 
     def registry(self) -> pd.DataFrame:
         header, rows = self.table_rows(REGISTRY.name)
