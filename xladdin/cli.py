@@ -86,7 +86,7 @@ def init(directory: Path, name: str, force: bool) -> None:
     Example:
         xladdin init ./攻坚指挥部
     """
-    from .workbook.build import build_master
+    from .workbook.build import build_master, write_launchers
 
     path = directory / name
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
@@ -95,6 +95,7 @@ def init(directory: Path, name: str, force: bool) -> None:
         _fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
     build_master(path)
     (directory / "报送").mkdir(exist_ok=True)
+    write_launchers(directory, name)
     console.print(f"已新建母表：[bold]{path}[/]")
     console.print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .schema import LEDGER_BY_KEY, REGISTRY_FIELDS
-from .workbook.build import build_master
+from .workbook.build import build_master, write_launchers
 from .workbook.ledger import HEADER_ROW, build_ledger
 
 MASTER_NAME = "指挥部母表.xlsm"
@@ -162,6 +162,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
     for stale in (directory / "历史库.sqlite",):
         stale.unlink(missing_ok=True)
     build_master(master, registry_rows(end))
+    write_launchers(directory, MASTER_NAME)
     inbox = directory / "报送"
     inbox.mkdir(exist_ok=True)
     for old in inbox.iterdir():

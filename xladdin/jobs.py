@@ -214,13 +214,21 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
         if not checked.accepted and folders is not None and source.path is not None:
             copy = write_returned_copy(source.path, checked.issues, checked.sheet, folders["returned"])
-            outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy else ""
+            outcome.returned = _link_path(copy, folders["master"]) if copy else ""
         outcomes[source.name] = outcome
     for source in sources:
         outcome = outcomes[source.name]
         if outcome.status in (DUPLICATE, KNOWN):
             store.note_file_name(outcome.sha256, source.name, now)
     return [outcomes[source.name] for source in sources]
+
+
+def _link_path(path: Path, base: Path) -> str:
+    """A file as a hyperlink from the master: relative when it is beside it, else absolute."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
 
 
 def _advance(states: dict[str, GroupState], checked: Checked) -> None:
@@ -243,7 +251,7 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
                           accepted=accepted, pasted=source.pasted)
     if not accepted and folders is not None:
         copy = folders["returned"] / returned_name(name)
-        outcome.returned = copy.relative_to(folders["master"]).as_posix() if copy.exists() else ""
+        outcome.returned = _link_path(copy, folders["master"]) if copy.exists() else ""
     return outcome
 
 

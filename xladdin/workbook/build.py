@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
 from openpyxl.formatting.rule import FormulaRule
@@ -46,11 +47,24 @@ CONSOLE_STEPS = (
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
 )
 
+# Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter).
 XLWINGS_CONF = (
     ("Interpreter_Win", ""),
     ("Interpreter_Mac", ""),
     ("PYTHONPATH", ""),
+    ("UDF Modules", "xladdin.excel"),
+    ("Use UDF Server", True),
     ("Show Console", False),
+)
+
+# Buttons on 控制台: caption and the macro (an @xw.script Sub of xladdin.excel, after Import Functions).
+BUTTONS = (
+    ("一键汇总", "xladdin_run"),
+    ("只校验", "xladdin_validate"),
+    ("汇总", "xladdin_consolidate"),
+    ("重算红黑榜", "xladdin_rank"),
+    ("生成通报", "xladdin_notice"),
+    ("生成填报模板", "xladdin_templates"),
 )
 
 
@@ -90,7 +104,76 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
         wb.vba_archive = zipfile.ZipFile(xlwings_vba_source())
     wb.calculation.fullCalcOnLoad = True
     wb.save(path)
+    _add_buttons(path)
     return path
+
+
+def _button_shape(index: int, caption: str, macro: str) -> str:
+    row = 2 + index * 2  # zero-based anchor rows, two rows per button, in columns D..E
+    return (f'<v:shape id="_x0000_s{1025 + index}" type="#_x0000_t201" style="position:absolute;z-index:{index + 1}" '
+            f'o:button="t" fillcolor="buttonFace [67]" strokecolor="windowText [64]" o:insetmode="auto">'
+            f'<v:textbox style="mso-direction-alt:auto" o:singleclick="f"><div style="text-align:center">'
+            f'<font face="宋体" size="220" color="auto">{escape(caption)}</font></div></v:textbox>'
+            f'<x:ClientData ObjectType="Button"><x:Anchor>3, 8, {row}, 4, 4, 60, {row + 1}, 14</x:Anchor>'
+            f'<x:PrintObject>False</x:PrintObject><x:AutoFill>False</x:AutoFill>'
+            f'<x:FmlaMacro>[0]!{macro}</x:FmlaMacro><x:TextHAlign>Center</x:TextHAlign>'
+            f'<x:TextVAlign>Center</x:TextVAlign></x:ClientData></v:shape>')
+
+
+def _add_buttons(path: Path) -> None:
+    """Form buttons on 控制台, stored as Excel stores them: a VML drawing whose shapes call macros."""
+    vml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+           '<o:idmap v:ext="edit" data="1"/></o:shapelayout><v:shapetype id="_x0000_t201" coordsize="21600,21600" '
+           'o:spt="201" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path shadowok="f" '
+           'o:extrusionok="f" strokeok="f" fillok="f" o:connecttype="rect"/><o:lock v:ext="edit" shapetype="t"/>'
+           '</v:shapetype>' + "".join(_button_shape(i, c, m) for i, (c, m) in enumerate(BUTTONS)) + "</xml>")
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        parts = {i.filename: archive.read(i) for i in infos}
+    sheet = "xl/worksheets/sheet1.xml"  # 控制台 is the first sheet the builder creates
+    rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    xml = parts[sheet].decode("utf-8")
+    at = xml.index("<tableParts")
+    parts[sheet] = (xml[:at] + '<legacyDrawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    'relationships" r:id="rIdButtons"/>' + xml[at:]).encode("utf-8")
+    parts[rels] = parts[rels].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdButtons" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'vmlDrawing" Target="../drawings/vmlDrawing1.vml"/></Relationships>'))
+    parts["xl/drawings/vmlDrawing1.vml"] = vml.encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    if 'Extension="vml"' not in types:
+        types = types.replace("<Default ", '<Default Extension="vml" ContentType="application/vnd.openxmlformats-'
+                              'officedocument.vmlDrawing" /><Default ', 1)
+    parts["[Content_Types].xml"] = types.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            archive.writestr(info, parts[info.filename])
+        archive.writestr("xl/drawings/vmlDrawing1.vml", parts["xl/drawings/vmlDrawing1.vml"])
+
+
+def write_launchers(directory: Path, master_name: str) -> list[Path]:
+    """一键汇总.cmd (Windows) and 一键汇总.sh beside the master: the headless job for staff without
+    xlwings or on WPS."""
+    cmd = directory / "一键汇总.cmd"
+    cmd.write_bytes((
+        "@echo off\r\n"
+        "rem 双击运行：对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。\r\n"
+        'cd /d "%~dp0"\r\n'
+        "where xladdin >nul 2>nul\r\n"
+        f'if %errorlevel%==0 (xladdin run "{master_name}" %*) else (py -3 -m xladdin.cli run "{master_name}" %*)\r\n'
+        "pause\r\n").encode("gbk"))
+    sh = directory / "一键汇总.sh"
+    sh.write_text(
+        "#!/bin/sh\n"
+        "# 对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。\n"
+        'cd "$(dirname "$0")" || exit 2\n'
+        "if command -v xladdin >/dev/null 2>&1; then\n"
+        f'    exec xladdin run "{master_name}" "$@"\n'
+        "fi\n"
+        f'exec python3 -m xladdin.cli run "{master_name}" "$@"\n', encoding="utf-8")
+    sh.chmod(0o755)
+    return [cmd, sh]
 
 
 def _add_table(ws, spec: TableSpec) -> None:

@@ -1,0 +1,170 @@
+"""xlwings entry points: the buttons' macros and the worksheet functions, a few lines each.
+
+The same functions serve classic xlwings on Windows (RunPython, or imported as Subs/UDFs through the
+ribbon's Import Functions; UDF module `xladdin.excel` in the xlwings.conf sheet) and xlwings
+Server/Lite (the `book` argument is injected). All work is done by xladdin.jobs and
+xladdin.worksheet; nothing of the domain lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import xlwings as xw
+
+from . import worksheet
+from .jobs import run_job, summary_sentence
+from .settings import SettingsError
+from .workbook.live import LiveBook
+from .workbook.master import MasterUnusable
+
+log = logging.getLogger(__name__)
+
+
+def _book(book):
+    return book if book is not None else xw.Book.caller()
+
+
+def _quiet(app, on: bool) -> None:
+    """Screen updating and calculation off while writing, back on after (where the engine allows)."""
+    for name, value in (("screen_updating", not on), ("calculation", "manual" if on else "automatic")):
+        try:
+            setattr(app, name, value)
+        except Exception:  # not every engine supports every property; writing works regardless
+            pass
+
+
+def _alert(book, text: str, title: str = "xladdin") -> None:
+    try:
+        book.app.alert(text, title=title)
+    except Exception:  # engines without alerts: the status table on 控制台 says the same
+        log.info("%s: %s", title, text)
+
+
+def _live(book, **options) -> str:
+    """Run a job on the open workbook; deliberate problems become a plain Chinese alert."""
+    book = _book(book)
+    _quiet(book.app, True)
+    try:
+        live = LiveBook(book)
+        result = run_job(live, live.base_dir, **options)
+        message = summary_sentence(result)
+    except (SettingsError, MasterUnusable) as exc:
+        message = str(exc)
+    except Exception:
+        log.exception("xladdin failed")
+        message = "运行出错，未完成。请把母表和收件箱文件一起发给技术支持。"
+    finally:
+        _quiet(book.app, False)
+    _alert(book, message)
+    return message
+
+
+@xw.script
+def xladdin_run(book: xw.Book = None):
+    """一键汇总：校验收件箱中的台账，汇总、排名，写校验报告、报送记录和通报。"""
+    return _live(book, command="run")
+
+
+@xw.script
+def xladdin_validate(book: xw.Book = None):
+    """校验收件箱中的台账，不改动母表。"""
+    return _live(book, write=False)
+
+
+@xw.script
+def xladdin_consolidate(book: xw.Book = None):
+    """校验并汇总收件箱中的台账（不重算红黑榜）。"""
+    return _live(book, write_ranking=False, command="consolidate")
+
+
+@xw.script
+def xladdin_rank(book: xw.Book = None):
+    """按历史数据重算汇总和红黑榜（不读取收件箱）。"""
+    return _live(book, intake=False, command="rank")
+
+
+@xw.script
+def xladdin_notice(book: xw.Book = None):
+    """重新生成通报（同时刷新汇总和红黑榜）。"""
+    return _live(book, intake=False, command="notice")
+
+
+@xw.script
+def xladdin_templates(book: xw.Book = None):
+    """按项目清单为每个工作组生成填报模板，放在母表旁的“填报模板”文件夹。"""
+    from .workbook.ledger import write_templates
+
+    book = _book(book)
+    live = LiveBook(book)
+    try:
+        paths = write_templates(live.registry(), live.base_dir / "填报模板")
+        message = f"已生成 {len(paths)} 个工作组的填报模板，在 {live.base_dir / '填报模板'}。"
+    except SettingsError as exc:
+        message = str(exc)
+    _alert(book, message)
+    return message
+
+
+# -- worksheet functions -----------------------------------------------------------------------
+
+@xw.func
+@xw.arg("done", doc="累计完成数，如累计征地面积")
+@xw.arg("plan", doc="计划数；为 0 或空时结果为空")
+def COMPLETION_RATE(done, plan):
+    """完成率：累计数 ÷ 计划数；计划数为 0 或空时返回空。"""
+    return worksheet.completion_rate(done, plan)
+
+
+@xw.func
+@xw.arg("value", doc="要排名的数值")
+@xw.arg("values", doc="参与排名的区域；空白和文字不参与")
+@xw.arg("dense", doc="可选：TRUE 为中国式排名（1,1,2），默认跳位（1,1,3）")
+def RANK_OF(value, values, dense=False):
+    """名次：数值在区域中的名次（1 为最高），并列同名次；空白和文字不参与。"""
+    return worksheet.rank_of(value, values, dense)
+
+
+@xw.func
+@xw.arg("values", ndim=2, doc="一列数值")
+@xw.arg("dense", doc="可选：TRUE 为中国式排名")
+def RANKS(values, dense=False):
+    """整列名次：返回与区域同样大小的一列名次；没有数值的格子为空。"""
+    return worksheet.ranks(values, dense)
+
+
+@xw.func
+@xw.arg("value", doc="本单位的指标值")
+@xw.arg("values", doc="全部单位的指标值")
+@xw.arg("red_k", doc="可选：红榜名额，默认 3")
+@xw.arg("black_k", doc="可选：黑榜名额，默认 3")
+@xw.arg("dense", doc="可选：TRUE 为中国式排名")
+def LIST_FLAG(value, values, red_k=3, black_k=3, dense=False):
+    """红黑榜标志：前 K 名返回“红榜”，后 K 名返回“黑榜”（已上红榜的不上黑榜），否则为空。"""
+    return worksheet.list_flag(value, values, red_k, black_k, dense)
+
+
+@xw.func
+@xw.arg("unit", doc="排名单位，如工作组名称")
+@xw.arg("metric", doc="指标：征地完成率、进度占比率、净地完成率 或 工业用地征地完成率")
+@xw.arg("table", ndim=2, doc="红黑榜表（含表头），如 tblRanking[#All]")
+@xw.arg("what", doc="可选：值、排名（默认）、榜、上期排名 或 名次变化")
+def RANK_LOOKUP(unit, metric, table, what="排名"):
+    """查红黑榜：某单位某指标的值、名次、红黑榜标志、上期名次或名次变化。"""
+    return worksheet.rank_lookup(unit, metric, table, what)
+
+
+@xw.func
+@xw.arg("now", doc="本期累计数区域")
+@xw.arg("before", doc="期初累计数区域（与本期区域同样大小）")
+def PROGRESS_RATIO(now, before):
+    """进度占比率：本期累计数比期初增加的行数 ÷ 总行数。"""
+    return worksheet.progress_ratio(now, before)
+
+
+@xw.func
+@xw.arg("deadline", doc="净地交付期限")
+@xw.arg("today", doc="可选：从哪天算起，默认今天")
+def DAYS_LEFT(deadline, today=None):
+    """剩余天数：距期限还有几天，逾期为负数；没有期限时为空。"""
+    return worksheet.days_left(deadline, today)

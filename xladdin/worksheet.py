@@ -1,0 +1,151 @@
+"""The worksheet functions (UDFs) as plain Python: blanks, text and Excel errors give a clear result.
+
+excel.py wraps these for xlwings; they are tested directly and through xlwings Server's call path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from .rank import BLACK, RED, movement, rank_values
+from .schema import METRICS
+from .values import excel_error, parse_date, parse_number
+
+BAD_NUMBER = "请填数字"
+BAD_TABLE = "找不到红黑榜表"
+
+
+def number(value: object) -> float | None:
+    """A cell as a number; None for blanks, text that is not a number, and Excel errors."""
+    if value is None or isinstance(value, bool) or excel_error(value):
+        return None
+    if isinstance(value, (int, float)):
+        return None if math.isnan(value) else float(value)
+    parsed, _ = parse_number(value) if isinstance(value, str) else (None, False)
+    return parsed
+
+
+def flat(values: object) -> list[object]:
+    """A range argument (scalar, row, column or block) as a flat list, row by row."""
+    if not isinstance(values, (list, tuple)):
+        return [values]
+    out: list[object] = []
+    for item in values:
+        out.extend(flat(item) if isinstance(item, (list, tuple)) else [item])
+    return out
+
+
+def completion_rate(done: object, plan: object) -> object:
+    """done ÷ plan; blank when the plan is zero or blank; a short Chinese hint for text."""
+    d, p = number(done), number(plan)
+    if p is None and (plan is None or plan == ""):
+        return ""
+    if d is None and not (done is None or done == ""):
+        return BAD_NUMBER
+    if p is None:
+        return BAD_NUMBER
+    if p == 0:
+        return ""
+    return (d or 0.0) / p
+
+
+def rank_of(value: object, values: object, dense: object = False) -> object:
+    """Rank of a number among the numbers of a range (1 = highest); blanks and text are ignored."""
+    v = number(value)
+    if v is None:
+        return ""
+    numbers = [n for n in (number(x) for x in flat(values)) if n is not None]
+    above = [n for n in numbers if n > v]
+    return 1 + (len(set(above)) if dense else len(above))
+
+
+def ranks(values: object, dense: object = False) -> list[list[object]]:
+    """The rank of every cell of a column among its numbers, as a column; blank where no number."""
+    cells = flat(values)
+    series = pd.Series([number(x) for x in cells], dtype=float)
+    ranked = rank_values(series, dense=bool(dense))
+    return [[("" if math.isnan(r) else int(r))] for r in ranked]
+
+
+def list_flag(value: object, values: object, red_k: object = 3, black_k: object = 3, dense: object = False) -> str:
+    """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜."""
+    v = number(value)
+    numbers = pd.Series([n for n in (number(x) for x in flat(values)) if n is not None], dtype=float)
+    if v is None or numbers.empty or numbers.nunique() < 2:
+        return ""
+    red_k = int(number(red_k) or 3)
+    black_k = int(number(black_k) or 3)
+    above = numbers[numbers > v].nunique() if dense else int((numbers > v).sum())
+    below = numbers[numbers < v].nunique() if dense else int((numbers < v).sum())
+    if above + 1 <= red_k:
+        return RED
+    if below + 1 <= black_k:
+        return BLACK
+    return ""
+
+
+_WHAT = {"值": "", "数值": "", "排名": "排名", "名次": "排名", "榜": "榜", "榜单": "榜", "上期排名": "上期排名",
+         "名次变化": "名次变化", "变化": "名次变化"}
+
+
+def rank_lookup(unit: object, metric: object, table: object, what: object = "排名") -> object:
+    """A unit's value, rank, flag, previous rank or movement for a metric, from the 红黑榜 table
+    (passed with its header row, e.g. tblRanking[#All])."""
+    rows = table if isinstance(table, list) and table and isinstance(table[0], list) else None
+    if not rows or "排名单位" not in [str(h) for h in rows[0]]:
+        return BAD_TABLE
+    header = [str(h) for h in rows[0]]
+    label = _metric_label(str(metric or ""))
+    if label is None:
+        return "指标应为：" + "、".join(lbl for _, lbl in METRICS)
+    suffix = _WHAT.get(str(what or "排名").strip())
+    if suffix is None:
+        return "第四个参数应为：值、排名、榜、上期排名 或 名次变化"
+    column = label + suffix
+    if column not in header:
+        return f"红黑榜中没有“{column}”列"
+    unit_col, target = header.index("排名单位"), header.index(column)
+    for row in rows[1:]:
+        if str(row[unit_col]).strip() == str(unit).strip():
+            value = row[target]
+            return "" if value is None else value
+    return f"红黑榜中没有“{unit}”"
+
+
+def _metric_label(text: str) -> str | None:
+    text = text.strip()
+    for key, label in METRICS:
+        if text in (key, label) or (text and label.startswith(text)):
+            return label
+    return None
+
+
+def progress_ratio(now: object, before: object) -> object:
+    """Share of rows whose figure rose from `before` to `now` (two ranges of the same size)."""
+    current, earlier = flat(now), flat(before)
+    if len(current) != len(earlier):
+        return "两个区域的行数应相同"
+    pairs = [(number(a), number(b)) for a, b in zip(current, earlier) if number(a) is not None or number(b) is not None]
+    if not pairs:
+        return ""
+    return sum(1 for a, b in pairs if (a or 0) > (b or 0)) / len(pairs)
+
+
+def days_left(deadline: object, today: object = None) -> object:
+    """Days from today (or a given date) to a deadline; negative when overdue; blank without one."""
+    due = parse_date(deadline)
+    if due is None:
+        return "" if deadline in (None, "") else "请填日期"
+    start = parse_date(today) if today not in (None, "") else dt.date.today()
+    if start is None:
+        return "请填日期"
+    return (due - start).days
+
+
+def move(previous: object, current: object) -> str:
+    """↑2 / ↓1 / — / 新 between two ranks."""
+    return movement(number(previous) if number(previous) is not None else float("nan"),
+                    number(current) if number(current) is not None else float("nan"))
