@@ -66,8 +66,17 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     assert any(a["func"] == "resizeTable" for a in actions)
     assert any(a["func"] == "alert" and "新接收" in a["args"][0] for a in actions)
     # A submitted text beginning with "=" would be written as text, never as a formula.
-    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM("))
+    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM(", "=COUNTIF("))
                    for a in writes for row in a["values"] for v in row)
+
+
+def test_submitted_text_that_looks_like_a_formula_is_written_as_text():
+    from xladdin.workbook.live import to_excel_value
+    from xladdin.workbook.master import Formula
+
+    assert to_excel_value("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert to_excel_value("-待定") == "'-待定" and to_excel_value("正常") == "正常"
+    assert to_excel_value(Formula("=SUM(A1:A2)")) == "=SUM(A1:A2)"
 
 
 def test_number_of_actions_does_not_grow_with_rows(fresh, tmp_path):

@@ -98,7 +98,7 @@ def package_parts(path) -> dict[str, bytes]:
 
 
 def owned_parts(path) -> set[str]:
-    """The parts the add-in may change: managed sheets, their rels and tables, workbook.xml."""
+    """The parts the add-in may change: managed sheets, their rels and tables, its charts, workbook.xml."""
     book = MasterBook.open(path)
     sheets = {book.tables[name].sheet for name in book.tables} | {"通报"}
     owned = {"xl/workbook.xml"}
@@ -107,6 +107,8 @@ def owned_parts(path) -> set[str]:
         folder, name = part.rsplit("/", 1)
         owned |= {part, f"{folder}/_rels/{name}.rels"}
     owned |= {table.part for table in book.tables.values()}
+    # The add-in's own charts, over 图表: their ranges follow the tables they plot.
+    owned |= {name for name, data in book.parts.items() if name.startswith("xl/charts/") and "'图表'!".encode() in data}
     return owned
 
 

@@ -108,3 +108,26 @@ def _status(last_report, net_land, days_left, stalled_days, settings: Settings) 
     if stalled_days is not None and not pd.isna(stalled_days) and stalled_days >= settings.stall_days:
         return f"{STALLED} {int(stalled_days)} 天"
     return ONGOING
+
+
+def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Total cumulative acquisition (亩) on each report date: every project at its latest report by then."""
+    if rows.empty:
+        return pd.DataFrame(columns=["report_date", "acquired_mu"])
+    reports = project_reports(rows[rows["report_date"] <= as_of])
+    wide = reports.pivot(index="report_date", columns="project_id", values="acquired_mu").sort_index().ffill()
+    return wide.sum(axis=1).rename("acquired_mu").reset_index()
+
+
+URGENCY = {OVERDUE: 0, DUE_SOON: 1, STALLED: 2, NOT_REPORTED: 3, ONGOING: 4, NET_LAND: 5}
+
+
+def board(summary: pd.DataFrame) -> pd.DataFrame:
+    """The 作战图: every project, most urgent first (overdue, due soon, stalled, unreported, ongoing,
+    net land), then by days left."""
+    order = summary.assign(
+        urgency=[URGENCY.get(str(s).split(" ")[0].split("（")[0], 4) for s in summary["status"]],
+        days=summary["days_left"].astype(float).fillna(1e9),
+        stall=-summary["stalled_days"].astype(float).fillna(0),
+    )
+    return order.sort_values(["urgency", "days", "stall"], kind="stable").drop(columns=["urgency", "days", "stall"])

@@ -16,15 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import summarize
+from .consolidate import acquisition_trend, board, summarize
 from .issues import ERROR, Issue
 from .notice import notice_lines
 from .rank import compute_ranking
-from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SUMMARY_FIELDS
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
+from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, column_letter
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger
-from .workbook.layout import HISTORY, LOG, RANKING, REPORT, STATUS, SUMMARY, NOTICE_NAME
+from .workbook.layout import (
+    BOARD, CHART_UNITS, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS, SUMMARY, TREND,
+)
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
 from .workbook.package import MasterBook
@@ -85,6 +88,7 @@ class JobResult:
     ignored: list[str]
     seconds: float = 0.0
     wrote: bool = False
+    trend: pd.DataFrame | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -306,7 +310,7 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           lines, ignored)
+                           lines, ignored, trend=acquisition_trend(history, as_of))
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -381,14 +385,13 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
     book.write_table(HISTORY.name, _history_rows(store, result.as_of, settings.history_days))
     book.write_cell("HistoryTitle", f"历史（最近 {settings.history_days} 天，截至 {result.as_of.isoformat()}；"
                                     f"全部数据在 {settings.store}）")
+    first_row, first_col = book.table_origin(SUMMARY.name)
+    summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1)
     if write_ranking:
-        first_row, first_col = book.table_origin(SUMMARY.name)
         rank_first_row, rank_first_col = book.table_origin(RANKING.name)
         ranking = result.ranking
         previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
-        rows = ranking_rows(list(ranking["unit"]), previous,
-                            SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1), settings,
-                            rank_first_row, rank_first_col)
+        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col)
         book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
                                          for i, v in enumerate(row)] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
@@ -397,12 +400,42 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
                                          f"红榜前 {settings.red_k} 名，黑榜后 {settings.black_k} 名（并列者同列）。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
         book.write_lines(NOTICE_NAME, result.notice)
+    book.write_table(BOARD.name, _board_rows(summary))
+    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：逾期 "
+                                  f"{summary['status'].str.startswith('逾期').sum()} 个，临期 "
+                                  f"{summary['status'].str.startswith('临期').sum()} 个，无进展 "
+                                  f"{summary['status'].str.startswith('无进展').sum()} 个")
+    status_range = summary_range.column("status")
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"{word}*")')]
+                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED)])
+    trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
+    plan = float(summary["plan_mu"].sum())
+    book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])
+    if write_ranking:
+        rank_row, rank_col = book.table_origin(RANKING.name)
+        position = {key: rank_col + i for i, key in enumerate(RANKING_KEYS)}
+        rows = []
+        for i, unit in enumerate(result.ranking["unit"]):
+            r = rank_row + i
+            value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
+            flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
+            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")'), Formula(f'=IF({flag}="黑榜",{value},"")'),
+                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")')])
+        book.write_table(CHART_UNITS.name, rows)
+        book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
     book.write_table(STATUS.name, _status_rows(result))
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:
     keys = [key for key, _, _ in SUMMARY_FIELDS]
     return [[_cell(v) for v in row] for row in summary[keys].itertuples(index=False, name=None)]
+
+
+def _board_rows(summary: pd.DataFrame) -> list[list[object]]:
+    ordered = board(summary)
+    return [[_cell(v) for v in row] for row in ordered[
+        ["project_id", "project_name", "leader", "group", "deadline", "days_left", "acquisition_rate", "status",
+         "problems"]].itertuples(index=False, name=None)]
 
 
 def _cell(value: object) -> object:

@@ -16,6 +16,8 @@ SHEET_REPORT = "校验报告"
 SHEET_LOG = "报送记录"
 SHEET_HISTORY = "历史"
 SHEET_NOTICE = "通报"
+SHEET_CHARTS = "图表"
+SHEET_BOARD = "作战图"
 SHEET_CONF = "xlwings.conf"
 
 # The ledger template sheet and its identity labels.

@@ -7,18 +7,21 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import openpyxl
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.formatting.rule import CellIsRule, DataBarRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..schema import (
-    METRICS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY,
-    SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
+    METRICS, SHEET_BOARD, SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE,
+    SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
-from .layout import NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec
+from .layout import (
+    CHART_TABLE_COLUMNS, NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec,
+)
 from .master import put_cell, quote_sheet, xlwings_vba_source
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
@@ -35,6 +38,8 @@ TITLES = {
     SHEET_REPORT: ("校验报告（尚未运行）", "每个问题一行；“单元格”即报送文件中出错的位置。"),
     SHEET_LOG: ("报送记录", "收到过的每个文件；内容相同的文件只处理一次。"),
     SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
+    SHEET_BOARD: ("作战图（尚未运行）", "每个项目一行，按紧迫程度排序：逾期、临期、无进展在前。"),
+    SHEET_CHARTS: ("图表（尚未运行）", "图表随每次汇总自动更新；右侧为图表的数据。"),
     SHEET_NOTICE: ("通报", None),
 }
 
@@ -89,6 +94,10 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
     wb[SHEET_NOTICE].column_dimensions["A"].width = 110
     _ranking_formatting(wb[SHEET_RANKING])
+    _add_charts(wb[SHEET_CHARTS])
+    _board_formatting(wb[SHEET_BOARD])
+    for name in (SHEET_CHARTS, SHEET_RANKING, SHEET_BOARD):
+        _fit_to_page(wb[name], tall=name == SHEET_CHARTS)
     conf = wb.create_sheet(SHEET_CONF)
     for key, value in XLWINGS_CONF:
         conf.append([key, value])
@@ -178,18 +187,70 @@ def write_launchers(directory: Path, master_name: str) -> list[Path]:
 
 def _add_table(ws, spec: TableSpec) -> None:
     h = spec.header_row
-    for c, column in enumerate(spec.columns, start=1):
+    first = CHART_TABLE_COLUMNS.get(spec.name, 1)
+    for c, column in enumerate(spec.columns, start=first):
         cell = ws.cell(h, c)
         cell.value = column.label
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[get_column_letter(c)].width = column.width
         ws.cell(h + 1, c).number_format = column.number_format
     ws.row_dimensions[h].height = 32
-    ref = f"A{h}:{get_column_letter(len(spec.columns))}{h + 1}"
+    ref = f"{get_column_letter(first)}{h}:{get_column_letter(first + len(spec.columns) - 1)}{h + 1}"
     table = Table(displayName=spec.name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
-    ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
+    if ws.title != SHEET_CHARTS:
+        ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
+
+
+def _add_charts(ws) -> None:
+    """Native charts over the 图表 tables; each run moves their ranges to the tables' new extents."""
+    units, status, trend = (CHART_TABLE_COLUMNS[n] for n in ("tblChartUnits", "tblStatusCounts", "tblTrend"))
+    first = 4
+    bars = BarChart()
+    bars.type, bars.grouping, bars.overlap = "bar", "clustered", 100
+    bars.title = "各单位征地完成率（红为红榜，黑为黑榜）"
+    bars.y_axis.number_format = "0%"
+    bars.y_axis.scaling.min, bars.y_axis.scaling.max = 0, 1
+    bars.add_data(Reference(ws, min_col=units + 1, max_col=units + 3, min_row=3, max_row=first), titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=units, min_row=first, max_row=first))
+    for series, colour in zip(bars.series, ("C00000", "262626", "A6A6A6")):
+        series.graphicalProperties.solidFill = colour
+        series.graphicalProperties.line.solidFill = colour
+    bars.height, bars.width = 9, 16
+    ws.add_chart(bars, "M3")
+    line = LineChart()
+    line.title = "累计征地面积与计划（亩）"
+    line.add_data(Reference(ws, min_col=trend + 1, max_col=trend + 2, min_row=3, max_row=first),
+                  titles_from_data=True)
+    line.set_categories(Reference(ws, min_col=trend, min_row=first, max_row=first))
+    line.x_axis.number_format = "m/d"
+    line.height, line.width = 9, 16
+    ws.add_chart(line, "M22")
+    pie = PieChart()
+    pie.title = "项目状态分布"
+    pie.add_data(Reference(ws, min_col=status + 1, min_row=3, max_row=first), titles_from_data=True)
+    pie.set_categories(Reference(ws, min_col=status, min_row=first, max_row=first))
+    pie.height, pie.width = 9, 12
+    ws.add_chart(pie, "M41")
+
+
+def _fit_to_page(ws, tall: bool) -> None:
+    """Landscape, one page wide (and, for the charts, one page tall): what leaders print."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if tall else 0
+
+
+def _board_formatting(ws) -> None:
+    """作战图: a bar in the completion column and red for overdue days, kept by every run."""
+    ws.conditional_formatting.add("G4:G3000", DataBarRule(start_type="num", start_value=0, end_type="num",
+                                                          end_value=1, color="5B9BD5", showValue=True))
+    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
+    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "7"],
+                                                         fill=PatternFill("solid", fgColor="FFE699")))
 
 
 def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..schema import (
-    FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_CONF,
-    SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
+    FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_BOARD,
+    SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
     SHEET_SETTINGS, SHEET_SUMMARY, SUMMARY_FIELDS,
 )
 
@@ -93,10 +93,26 @@ HISTORY = TableSpec("tblHistory", SHEET_HISTORY, (
     Column("来源文件", 28), Column("数据状态", 8),
 ))
 
-TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY)}
+CHART_UNITS = TableSpec("tblChartUnits", SHEET_CHARTS, (
+    Column(RANK_UNIT_LABEL, 16), Column("红榜", 9, "0.00%"), Column("黑榜", 9, "0.00%"), Column("其他", 9, "0.00%"),
+))
+TREND = TableSpec("tblTrend", SHEET_CHARTS, (
+    Column("填报日期", 12, "yyyy-mm-dd"), Column("累计征地面积(亩)", 12, "0.00"), Column("计划征地面积(亩)", 12, "0.00"),
+), header_row=3)
+STATUS_COUNTS = TableSpec("tblStatusCounts", SHEET_CHARTS, (Column("状态", 10), Column("项目数", 8, "0")))
+BOARD = TableSpec("tblBoard", SHEET_BOARD, (
+    Column("项目编号", 10), Column("项目名称", 26), Column("责任领导", 22), Column("责任工作组", 14),
+    Column("净地交付期限", 12, "yyyy-mm-dd"), Column("剩余天数", 9, "0"), Column("征地完成率", 24, "0.0%"),
+    Column("状态", 14), Column("存在问题", 40),
+))
+
+TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
+                                       CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
+# Where the chart tables sit on 图表 (first column of each; header row 3).
+CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
-SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_REPORT, SHEET_LOG,
-               SHEET_HISTORY, SHEET_NOTICE)
+SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_BOARD, SHEET_CHARTS,
+               SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
 MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 
 # Single cells and text regions, by defined name: name -> (sheet, first cell).
@@ -106,5 +122,7 @@ TITLE_CELLS = {
     "RankingPeriod": (SHEET_RANKING, "A2"),
     "ReportTitle": (SHEET_REPORT, "A1"),
     "HistoryTitle": (SHEET_HISTORY, "A1"),
+    "BoardTitle": (SHEET_BOARD, "A1"),
+    "ChartsTitle": (SHEET_CHARTS, "A1"),
 }
 NOTICE_NAME = "NoticeText"

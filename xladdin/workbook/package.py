@@ -24,7 +24,7 @@ import pandas as pd
 import python_calamine
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ..schema import cell_address, column_letter
+from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
@@ -325,6 +325,30 @@ class MasterBook:
                      count=1)
         self.parts[table.part] = xml.encode("utf-8")
         table.ref = new_ref
+        if table.sheet == SHEET_CHARTS:
+            self._retarget_charts(table.sheet, min_col, min_col + width - 1, header_row + 1, header_row + len(block))
+
+    def _retarget_charts(self, sheet: str, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
+        """Point the add-in's charts (those over 图表) at the new extent of a table they plot."""
+        def retarget(match: re.Match) -> str:
+            text = _unescape(match.group(2))
+            target, _, ref = text.rpartition("!")
+            if target.strip("'").replace("''", "'") != sheet:
+                return match.group(0)
+            try:
+                c1, r1, c2, _ = parse_range(ref)
+            except ValueError:
+                return match.group(0)
+            if c1 < first_col or c2 > last_col or r1 != first_row:
+                return match.group(0)
+            new = f"{target}!${column_letter(c1)}${r1}:${column_letter(c2)}${last_row}"
+            return f"{match.group(1)}{escape(new)}{match.group(3)}"
+
+        for part in [p for p in self.parts if re.match(r"xl/charts/chart\d+\.xml$", p)]:
+            xml = self._text(part)
+            patched = re.sub(r"(<(?:\w+:)?f>)([^<]*)(</(?:\w+:)?f>)", retarget, xml)
+            if patched != xml:
+                self.parts[part] = patched.encode("utf-8")
 
     def _name_target(self, name: str) -> tuple[str, tuple[int, int, int, int]] | None:
         workbook = self._text("xl/workbook.xml")
