@@ -186,6 +186,29 @@ def run(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) 
 
 @main.command()
 @click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Notice as of this date (default: today).")
+@click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the notice as a Word document.")
+@guarded
+def notice(master: Path, as_of: dt.date | None, docx_path: Path | None) -> None:
+    """Write the 通报 for the period into the master (and optionally a .docx); prints it.
+
+    \b
+    Example:
+        xladdin notice ./demo/指挥部母表.xlsm --docx 通报.docx
+    """
+    from .notice import write_docx
+
+    result = execute(master, as_of=as_of, intake=False, command="notice")
+    for line in result.notice:
+        console.print(line)
+    if docx_path is not None:
+        write_docx(result.notice_doc, docx_path)
+        console.print(f"\n已写出 Word 文档：{docx_path}")
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
 @guarded
 def rollback(master: Path) -> None:
     """Undo the last run: restore the master from its backup and forget what that run stored.

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .consolidate import acquisition_trend, board, summarize
 from .issues import ERROR, Issue
-from .notice import notice_lines
+from .notice import Notice, build_notice
 from .rank import compute_ranking
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
 from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, column_letter
@@ -89,6 +89,7 @@ class JobResult:
     seconds: float = 0.0
     wrote: bool = False
     trend: pd.DataFrame | None = None
+    notice_doc: Notice | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -308,9 +309,9 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         previous = previous_ranking(store, registry, history, period_start, settings)
         ranking = compute_ranking(summary, settings, previous)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
-        lines = notice_lines(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
+        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           lines, ignored, trend=acquisition_trend(history, as_of))
+                           notice.lines(), ignored, trend=acquisition_trend(history, as_of), notice_doc=notice)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)

@@ -1,13 +1,21 @@
-"""The 通报 text for the period, generated from the figures (pure)."""
+"""The 通报 for the period, written from the figures (pure), and its Word rendering.
+
+Each section appears only when it has something to say; its numbers are the engine's figures.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import NET_LAND, NOT_REPORTED, OVERDUE, STALLED
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, OVERDUE, STALLED
 from .schema import METRICS
+
+NUMERALS = "一二三四五六七八九十"
+ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
 
 
 def _day(date: dt.date) -> str:
@@ -18,40 +26,126 @@ def _pct(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
-def notice_lines(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-                 as_of: dt.date, period_start: dt.date, unit_name: str) -> list[str]:
-    """The notice, one paragraph per line. `rejected` holds (group, file, first reason)."""
+@dataclass
+class Notice:
+    title: str
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, body)
+    as_of: dt.date | None = None
+
+    def lines(self) -> list[str]:
+        """One paragraph per line, as written to the 通报 sheet."""
+        out = [self.title, ""]
+        for i, (heading, body) in enumerate(self.sections):
+            out.append(f"{NUMERALS[i]}、{heading}。{body}")
+        out += ["", ISSUER, f"{self.as_of.year}年{_day(self.as_of)}" if self.as_of else ""]
+        return out
+
+
+def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
+                 as_of: dt.date, period_start: dt.date, unit_name: str) -> Notice:
+    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back."""
+    notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
     delta = float(summary["acquired_delta"].fillna(0).sum())
     net = int((summary["status"] == NET_LAND).sum())
-    lines = [
-        f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）",
-        "",
-        f"一、总体进展。全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
+    moving = int((summary["progress"] == "是").sum())
+    notice.sections.append(("总体进展", (
+        f"全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
         f"征地完成率 {_pct(done / plan) if plan else '—'}，较各组上次报送新增 {delta:,.2f} 亩；"
-        f"已实现净地交付 {net} 个。",
-        f"二、红黑榜（按{unit_name}，本期 {_day(period_start)}至{_day(as_of)}）。",
-    ]
+        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。")))
+    lists = []
     for key, label in METRICS:
-        red = ranking.loc[ranking[f"{key}_red"], ["unit", f"{key}_rank"]].sort_values(f"{key}_rank")
-        black = ranking.loc[ranking[f"{key}_black"], ["unit", f"{key}_rank"]].sort_values(f"{key}_rank")
-        if red.empty and black.empty:
-            continue
-        red_text = "、".join(red["unit"]) or "无"
-        black_text = "、".join(black["unit"]) or "无"
-        lines.append(f"　　{label}：红榜 {red_text}；黑榜 {black_text}。")
+        red = _named(ranking, key, "red")
+        black = _named(ranking, key, "black")
+        if red or black:
+            lists.append(f"{label}：红榜 {red or '无'}；黑榜 {black or '无'}")
+    if lists:
+        notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。"))
     overdue = summary[summary["status"].str.startswith(OVERDUE)]
+    due = summary[summary["status"].str.startswith(DUE_SOON)]
+    if not overdue.empty or not due.empty:
+        parts = []
+        if not overdue.empty:
+            parts.append(f"已逾期 {len(overdue)} 个：" + _projects(overdue))
+        if not due.empty:
+            parts.append(f"距期限不足 7 天 {len(due)} 个：" + _projects(due))
+        notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
     stalled = summary[summary["status"].str.startswith(STALLED)]
+    if not stalled.empty:
+        notice.sections.append(("无进展项目", f"{len(stalled)} 个：" + _projects(stalled) + "。请说明原因并提出措施。"))
     missing = summary[summary["status"] == NOT_REPORTED]
-    section = 3
-    for title, part in (("逾期未净地", overdue), ("无进展", stalled), ("未报送数据", missing)):
-        if part.empty:
-            continue
-        names = "、".join(f"{r.project_name}（{r.group}，{r.status}）" for r in part.itertuples())
-        lines.append(f"{'三四五六'[section - 3]}、{title}项目 {len(part)} 个：{names}。")
-        section += 1
+    if not missing.empty:
+        notice.sections.append(("未报送数据的项目", f"{len(missing)} 个：" + _projects(missing) + "。"))
     if rejected:
-        items = "；".join(f"{group or '未知单位'}《{file}》：{reason}" for group, file, reason in rejected)
-        lines.append(f"{'三四五六'[section - 3]}、退回修改的台账 {len(rejected)} 份：{items}")
-    return lines
+        items = "；".join(f"{group or '填报单位不明'}《{file}》（{reason}）" for group, file, reason in rejected)
+        notice.sections.append(("退回修改的台账", f"{len(rejected)} 份：{items}。请按校验报告修改后重新报送。"))
+    return notice
+
+
+def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
+    rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
+    names = []
+    for row in rows.itertuples(index=False):
+        move = getattr(row, f"{key}_move")
+        names.append(f"{row.unit}（{move}）" if move and move not in ("—", "新") else row.unit)
+    return "、".join(names)
+
+
+def _projects(part: pd.DataFrame) -> str:
+    return "、".join(f"{r.project_name}（{r.group}，{r.status}）" for r in part.itertuples())
+
+
+def notice_lines(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
+                 as_of: dt.date, period_start: dt.date, unit_name: str) -> list[str]:
+    return build_notice(summary, ranking, rejected, as_of, period_start, unit_name).lines()
+
+
+def write_docx(notice: Notice, path: Path) -> Path:
+    """The notice as a Word document laid out as Chinese government notices usually are (GB/T 9704):
+    title in 小标宋 二号 centred, body in 仿宋 三号 with a two-character indent and 28-point lines,
+    section headings in 黑体, the issuer and date at the bottom right."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+
+    def run(paragraph, text: str, font: str, size: float, bold: bool = False):
+        r = paragraph.add_run(text)
+        r.font.name = font
+        r._element.rPr.rFonts.set(qn("w:eastAsia"), font)
+        r.font.size = Pt(size)
+        r.bold = bold
+        return r
+
+    def paragraph(align=None, indent: bool = True):
+        p = document.add_paragraph()
+        fmt = p.paragraph_format
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(28)
+        fmt.space_before = fmt.space_after = Pt(0)
+        if indent:
+            fmt.first_line_indent = Pt(32)
+        if align is not None:
+            p.alignment = align
+        return p
+
+    title = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    run(title, notice.title, "方正小标宋简体", 22)
+    paragraph(indent=False)
+    for i, (heading, body) in enumerate(notice.sections):
+        p = paragraph(WD_ALIGN_PARAGRAPH.JUSTIFY)
+        run(p, f"{NUMERALS[i]}、{heading}。", "黑体", 16)
+        run(p, body, "仿宋_GB2312", 16)
+    paragraph(indent=False)
+    for text in (ISSUER, f"{notice.as_of.year}年{_day(notice.as_of)}" if notice.as_of else ""):
+        run(paragraph(WD_ALIGN_PARAGRAPH.RIGHT, indent=False), text, "仿宋_GB2312", 16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
