@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -21,7 +22,9 @@ from .issues import ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import compute_ranking
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
-from .schema import FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, column_letter
+from .schema import (
+    FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address, column_letter,
+)
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger
@@ -33,8 +36,11 @@ from .workbook.master import Formula, Link, MasterUnusable
 from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
+from .workbook.guard import Limits, Rejection
 from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
 from .workbook.formulas import SummaryRange, ranking_rows
+
+log = logging.getLogger(__name__)
 
 # Outcome of one inbox file in this run.
 NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN = "已接收", "已退回", "重复", "已处理"
@@ -133,19 +139,48 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[str]]:
     return files, [p.name for p in ignored]
 
 
-def locate_file(path: Path) -> Ledger | Checked:
-    """Read one submission and find its ledger; an unreadable file is a rejected Checked, never an exception."""
+def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
+    """Read one submission and find its ledger; a file refused or unreadable is a rejected Checked."""
     try:
-        grid = read_grid(path)
+        grid = read_grid(path, limits)
+    except Rejection as refused:
+        return _refused(path.name, "", refused.code, **refused.fields)
     except UnreadableFile as exc:
-        checked = Checked(file=path.name, sheet="")
-        checked.issues.append(Issue("file-unreadable", file=path.name, detail=str(exc)))
-        return checked
+        return _refused(path.name, "", "file-unreadable", detail=str(exc))
     if not grid.sheet:
-        checked = Checked(file=path.name, sheet="")
-        checked.issues.append(Issue("sheet-missing", file=path.name))
-        return checked
-    return locate_ledger(grid, path.name)
+        return _refused(path.name, "", "sheet-missing")
+    return locate_grid(grid, path.name, limits)
+
+
+def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger | Checked:
+    """The ledger of a grid, within the limits of 设置 (a sheet too big to check is refused whole)."""
+    limits = limits or Limits()
+    height, width = len(grid.rows), max((len(row) for row in grid.rows), default=0)
+    if height > limits.max_rows:
+        return _refused(name, grid.sheet, "too-many-rows", value=str(height), expected=str(limits.max_rows))
+    if width > limits.max_cols:
+        return _refused(name, grid.sheet, "too-many-columns", value=str(width), expected=str(limits.max_cols))
+    ledger = locate_ledger(grid, name)
+    for r, row in enumerate(grid.rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, str) and len(value) > limits.max_cell_chars:
+                ledger.too_long[cell_address(r, c)] = (len(value), limits.max_cell_chars)
+    return ledger
+
+
+def _refused(file: str, sheet: str, code: str, **fields: str) -> Checked:
+    checked = Checked(file=file, sheet=sheet)
+    checked.issues.append(Issue(code, file=file, sheet=sheet, **fields))
+    return checked
+
+
+def _safely(name: str, work):
+    """Run one file's reading or checking; an unexpected failure rejects that file, never the run."""
+    try:
+        return work()
+    except Exception:
+        log.exception("could not process %s", name)
+        return _refused(name, "", "file-unreadable", detail="文件内容无法处理")
 
 
 def _claimed_date(item: Ledger | Checked) -> dt.date:
@@ -167,10 +202,10 @@ class Source:
     def pasted(self) -> bool:
         return self.path is None
 
-    def locate(self) -> Ledger | Checked:
+    def locate(self, limits: Limits | None = None) -> Ledger | Checked:
         if self.grid is not None:
-            return locate_ledger(self.grid, self.name)
-        return locate_file(self.path)
+            return locate_grid(self.grid, self.name, limits)
+        return locate_file(self.path, limits)
 
 
 def inbox_sources(paths: list[Path]) -> list[Source]:
@@ -204,22 +239,29 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
                 shutil.copy2(source.path, folder / f"{source.sha256[:12]}_{source.name}")
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
-    located = [(source, source.locate()) for source in pending]
+    limits = Limits.from_settings(settings)
+    located = [(source, _safely(source.name, lambda s=source: s.locate(limits))) for source in pending]
     located.sort(key=lambda item: (_claimed_date(item[1]), item[0].name))
     states = store.group_states()
     index = RegistryIndex(registry)
     for source, item in located:
-        checked = item if isinstance(item, Checked) else check_ledger(
-            item, index, states, as_of, settings.jump_ratio)
+        checked = item if isinstance(item, Checked) else _safely(
+            source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
+        if checked.accepted:
+            earlier = store.accepted_for(checked.group, checked.report_date)
+            if earlier:
+                checked.issues.append(Issue("supersedes", file=source.name, group=checked.group,
+                                            value=checked.report_date.isoformat(), expected=earlier))
         store.record(checked, source.sha256, now)
         if checked.accepted:
             _advance(states, checked)
         outcome = FileOutcome(
             source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
             checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
-        if not checked.accepted and folders is not None and source.path is not None:
-            copy = write_returned_copy(source.path, checked.issues, checked.sheet, folders["returned"])
-            outcome.returned = _link_path(copy, folders["master"]) if copy else ""
+        if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
+            copy = _safely(source.name, lambda: write_returned_copy(source.path, checked.issues, checked.sheet,
+                                                                    folders["returned"]))
+            outcome.returned = _link_path(copy, folders["master"]) if isinstance(copy, Path) else ""
         outcomes[source.name] = outcome
     for source in sources:
         outcome = outcomes[source.name]
@@ -477,7 +519,7 @@ def _log_rows(store: Store) -> list[list[object]]:
     rows = []
     for r in log.itertuples(index=False):
         status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"
-        date = dt.date.fromisoformat(r.report_date) if r.report_date else None
+        date = dt.date.fromisoformat(r.report_date) if isinstance(r.report_date, str) and r.report_date else None
         rows.append([r.seen_name, r.group_name, date, r.reporter, status, r.errors, r.warnings, r.row_count,
                      r.seen_at.replace("T", " "), r.sha256])
     return rows

@@ -128,6 +128,12 @@ class Store:
         row = cur.fetchone()
         return None if row is None else dict(zip(("file_name", "status", "group_name", "report_date"), row))
 
+    def accepted_for(self, group: str, report_date) -> str | None:
+        """The file name of the group's accepted submission for that date, if any."""
+        row = self.db.execute("SELECT file_name FROM submissions WHERE group_name=? AND report_date=? AND status=?",
+                              (group, report_date.isoformat(), ACCEPTED)).fetchone()
+        return row[0] if row else None
+
     def note_file_name(self, sha256: str, file_name: str, seen_at: dt.datetime) -> None:
         self.db.execute("INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)",
                         (sha256, file_name, seen_at.isoformat(timespec="seconds"), self.run_id))

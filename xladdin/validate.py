@@ -23,6 +23,8 @@ NAN = float("nan")
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
 # A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
 JUMP_FLOOR = {"area": 1.0, "count": 3.0}
+# Above twice the plan is impossible, except on tiny plans where one more house doubles it.
+FAR_FLOOR = {"area": 1.0, "count": 2.0}
 ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
 
 
@@ -128,6 +130,12 @@ def check_ledger(
     out.report_date = report_date
     out.reporter = clean_text(ledger.identity.get("填报人", (None, ""))[0])
 
+    for code in ledger.warnings:
+        issue(code)
+    for where, formula in ledger.unsafe.items():
+        issue("unsafe-formula", where, value=formula)
+    for where, (length, limit) in ledger.too_long.items():
+        issue("cell-too-long", where, value=str(length), expected=str(limit))
     if not ledger.header_row:
         issue("header-missing", "A1")
         return out
@@ -240,7 +248,9 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryInde
     for key, plan_key in PLAN_OF.items():
         plan = registry.plan(project, plan_key)
         if plan is not None and record[key] > plan + 1e-9:
-            issue("above-plan", cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
+            # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
+            code = "far-above-plan" if record[key] > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else "above-plan"
+            issue(code, cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
                   value=format_number(record[key]), expected=format_number(plan))
 
 

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import python_calamine
 
-from .xmlscan import overlay, scan_sheet
+from .guard import Limits, Rejection, screen
+from .xmlscan import declared_extent, overlay, scan_sheet
 from ..schema import IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, cell_address, normalize_label
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _HEADER_SCAN_ROWS = 30
 _TOTAL_WORDS = ("合计", "小计", "总计")
+# A ledger row of 15 columns is under 1 KB of sheet XML; four times that leaves room for styles and text.
+SHEET_BYTES_PER_ROW = 4096
 _CSV_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -30,6 +33,8 @@ class Grid:
     sheet: str
     rows: list[list[object]]
     hidden_rows: set[int] = field(default_factory=set)  # 1-based
+    warnings: list[str] = field(default_factory=list)  # issue codes found while screening the file
+    unsafe: dict[str, str] = field(default_factory=dict)  # cell -> formula calling outside the workbook
 
 
 @dataclass
@@ -45,10 +50,16 @@ class Ledger:
     duplicate_columns: list[tuple[str, int]] = field(default_factory=list)
     rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)  # (sheet row, key -> raw)
     hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet rows
+    warnings: list[str] = field(default_factory=list)
+    unsafe: dict[str, str] = field(default_factory=dict)
+    too_long: dict[str, tuple[int, int]] = field(default_factory=dict)  # cell -> (characters, limit)
 
 
-def read_grid(path: Path) -> Grid:
-    """The ledger sheet of a file as a grid; raises UnreadableFile or returns sheet '' when absent."""
+def read_grid(path: Path, limits: Limits | None = None) -> Grid:
+    """The ledger sheet of a file as a grid; raises Rejection (screening), UnreadableFile, or returns
+    sheet '' when there is no ledger sheet."""
+    limits = limits or Limits()
+    warnings = screen(path, limits)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return Grid(sheet=path.stem, rows=_read_csv(path))
@@ -63,17 +74,42 @@ def read_grid(path: Path) -> Grid:
         name = _ledger_sheet_name(names)
         if name is None:
             return Grid(sheet="", rows=[])
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        declared = declared_extent(str(path), name) if suffix in (".xlsx", ".xlsm") else None
+        if declared is not None:  # refuse before anything is loaded, when the file itself says so
+            rows, cols, size = declared
+            _check_extent(rows, cols, limits)
+            if size > limits.max_rows * SHEET_BYTES_PER_ROW:
+                raise Rejection("file-too-large", {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
+                                                   "expected": f"{limits.max_rows * SHEET_BYTES_PER_ROW / 2**20:.1f} MB"})
+        sheet = book.get_sheet_by_name(name)
+        # Refuse a sheet too big to check before turning it into Python values.
+        height, width = sheet.start[0] + sheet.height if sheet.start else 0, \
+            sheet.start[1] + sheet.width if sheet.start else 0
+        _check_extent(height, width, limits)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Rejection:
+        raise
     except Exception as exc:
         raise UnreadableFile(_reason(exc)) from None
     finally:
         book.close()
-    grid = Grid(sheet=name, rows=rows)
+    grid = Grid(sheet=name, rows=rows, warnings=warnings)
     if suffix in (".xlsx", ".xlsm"):
-        extras = scan_sheet(str(path), name)
+        try:
+            extras = scan_sheet(str(path), name)
+        except Exception:  # entity expansion or a DTD refused by defusedxml: a hostile file
+            raise UnreadableFile("文件含有不安全的内容") from None
         overlay(grid.rows, extras)
         grid.hidden_rows = extras.hidden_rows
+        grid.unsafe = extras.unsafe
     return grid
+
+
+def _check_extent(height: int, width: int, limits: Limits) -> None:
+    if height > limits.max_rows:
+        raise Rejection("too-many-rows", {"value": str(height), "expected": str(limits.max_rows)})
+    if width > limits.max_cols:
+        raise Rejection("too-many-columns", {"value": str(width), "expected": str(limits.max_cols)})
 
 
 def _reason(exc: Exception) -> str:
@@ -117,7 +153,7 @@ def _csv_value(text: str) -> object:
 
 def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     """Find the identity cells, the header and the data rows wherever they are on the sheet."""
-    ledger = Ledger(file=file_name, sheet=grid.sheet)
+    ledger = Ledger(file=file_name, sheet=grid.sheet, warnings=list(grid.warnings), unsafe=dict(grid.unsafe))
     rows = grid.rows
     header_index = _find_header(rows)
     scan_to = header_index if header_index is not None else min(len(rows), _HEADER_SCAN_ROWS)
@@ -142,7 +178,7 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
         values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
         if all(_blank(v) for k, v in values.items() if k != "seq"):
             continue
-        if _is_total_row(values):
+        if _is_total_row(values) or _is_header_again(values):
             continue
         ledger.rows.append((offset, values))
     return ledger
@@ -188,6 +224,11 @@ def _header_labels(top: list[object], below: list[object]) -> tuple[list[tuple[s
 
 def _looks_like_data(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_header_again(values: dict[str, object]) -> bool:
+    """A header row repeated inside the table (a copied print title): not data."""
+    return LEDGER_LABEL_INDEX.get(normalize_label(values.get("project_id"))) == "project_id"
 
 
 def _find_header(rows: list[list[object]]) -> int | None:

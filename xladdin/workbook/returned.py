@@ -15,6 +15,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..issues import ERROR, Issue
+from .guard import Rejection
 from .reader import UnreadableFile, read_grid
 
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")
@@ -66,7 +67,7 @@ def _load(source: Path, sheet: str):
             pass
     try:
         grid = read_grid(source)
-    except UnreadableFile:
+    except (UnreadableFile, Rejection):
         return None
     workbook = openpyxl.Workbook()
     ws = workbook.active

@@ -21,6 +21,10 @@ _HINTS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="tru
 _ADDRESS = re.compile(r"^([A-Z]+)(\d+)$")
 
 
+# DDE ('cmd'|' /c calc'!A0) and functions that reach outside the workbook.
+UNSAFE = re.compile(r"\|\s*'?[^|]*'?!|\b(WEBSERVICE|FILTERXML|CALL|REGISTER(\.ID)?|EXEC|RTD|DDE\w*)\s*\(", re.I)
+
+
 class UncachedFormula(str):
     """A formula cell saved without its computed value (written by a program, never opened in Excel)."""
 
@@ -30,6 +34,7 @@ class SheetExtras:
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> '#REF!'
     uncached: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> formula text
     hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet rows
+    unsafe: dict[str, str] = field(default_factory=dict)  # cell address -> formula calling outside
 
 
 def _index(address: str) -> tuple[int, int] | None:
@@ -59,6 +64,24 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
+def declared_extent(path: str, sheet: str) -> tuple[int, int, int] | None:
+    """(rows, columns, XML bytes) of a sheet as its <dimension> and zip entry declare them, read
+    from the first bytes only; rows and columns are 0 when no dimension is given; None if not found."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return None
+            size = archive.getinfo(part).file_size
+            with archive.open(part) as handle:
+                head = handle.read(4096).decode("utf-8", "ignore")
+    except (zipfile.BadZipFile, KeyError, OSError, SafeET.ParseError, ValueError):
+        return None
+    match = re.search(r'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+\d+:)?([A-Z]+)(\d+)"', head)
+    where = _index(match.group(2) + match.group(3)) if match else None
+    return (where[0] + 1, where[1] + 1, size) if where else (0, 0, size)
+
+
 def scan_sheet(path: str, sheet: str, max_bytes: int = 512 * 1024 * 1024) -> SheetExtras:
     """Error cells, uncached formulas and hidden rows of one sheet; empty when the file is not OOXML."""
     extras = SheetExtras()
@@ -85,6 +108,8 @@ def scan_sheet(path: str, sheet: str, max_bytes: int = 512 * 1024 * 1024) -> She
         if where is not None:
             value = node.find(f"{_MAIN}v")
             formula = node.find(f"{_MAIN}f")
+            if formula is not None and formula.text and UNSAFE.search(formula.text):
+                extras.unsafe[node.get("r", "")] = "=" + formula.text[:60]
             if node.get("t") == "e" and value is not None and value.text:
                 extras.errors[where] = value.text.strip()
             elif formula is not None and (value is None or value.text in (None, "")) and node.get("t") != "str":

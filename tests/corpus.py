@@ -1,0 +1,252 @@
+"""A corpus of broken and hostile submissions, generated (never binary blobs of unknown origin).
+
+Each entry: file name (saying what it is), the expected outcome (accepted, rejected, duplicate) and,
+for a rejection, the issue codes any of which is the right reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+
+from xladdin.workbook.ledger import HEADER_ROW, build_ledger
+
+GROUP = "城南片区工作组"
+
+
+@dataclass
+class Case:
+    name: str
+    expect: str  # accepted | rejected | duplicate
+    codes: set[str] = field(default_factory=set)  # for rejected: one of these; for accepted: warnings expected
+
+
+def _rows(registry) -> list[dict]:
+    rows = []
+    for p in registry[registry["group"] == GROUP].itertuples():
+        rows.append({"project_id": p.project_id, "project_name": p.project_name, "acquired_mu": 10.5,
+                     "houses_agreed": 2, "houses_demolished": 1, "crops": 1, "fixtures": 1, "graves": 0,
+                     "cleared_mu": 8.0, "net_land": "否"})
+    return rows
+
+
+def _ledger(registry, date, rows=None, unit=GROUP):
+    return build_ledger(unit, registry[registry["group"] == GROUP], date, rows or _rows(registry))
+
+
+def _save(wb, path: Path) -> bytes:
+    wb.save(path)
+    return path.read_bytes()
+
+
+def _rezip(path: Path, change) -> None:
+    """Rewrite an xlsx's parts through `change(parts)`, as a hostile tool would."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    change(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _sheet_with_formula(path: Path, cell: str, formula: str, cached: str) -> None:
+    def change(parts):
+        xml = parts["xl/worksheets/sheet1.xml"].decode()
+        start = xml.index(f'<c r="{cell}"')
+        end = xml.index("</c>", start) + 4 if xml.find("/>", start) > xml.find("</c>", start) else \
+            xml.index("/>", start) + 2
+        parts["xl/worksheets/sheet1.xml"] = (xml[:start] + f'<c r="{cell}" t="str"><f>{formula}</f><v>{cached}</v></c>'
+                                             + xml[end:]).encode()
+    _rezip(path, change)
+
+
+def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
+    """Write every corpus file into `directory` (one day's inbox); returns what each must do."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cases: list[Case] = []
+    good = directory / "正常台账.xlsx"
+    good_bytes = _save(_ledger(registry, date), good)
+    cases.append(Case(good.name, "accepted"))
+
+    def add(name: str, data: bytes, expect: str, *codes: str) -> None:
+        (directory / name).write_bytes(data)
+        cases.append(Case(name, expect, set(codes)))
+
+    add("零字节.xlsx", b"", "rejected", "file-unreadable")
+    add("截断的压缩包.xlsx", good_bytes[: len(good_bytes) // 2], "rejected", "file-unreadable")
+    add("纯文本冒充.xlsx", "这不是表格\n".encode() * 50, "rejected", "file-unreadable")
+    add("PDF冒充.xlsx", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"0" * 2000, "rejected", "file-unreadable")
+    add("设了密码.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + "EncryptedPackage".encode("utf-16-le")
+        + b"\0" * 3000, "rejected", "password-protected")
+    add("乱码的旧版.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 20, "rejected", "file-unreadable")
+    add("空压缩包.xlsx", _empty_zip(), "rejected", "file-unreadable")
+    add("随机字节.csv", bytes(range(256)) * 10, "rejected", "header-missing", "file-unreadable")
+    # Encodings.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in _ledger(registry, date).active.iter_rows(values_only=True):
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
+    add("GBK编码.csv", buffer.getvalue().encode("gb18030"), "accepted")
+    add("UTF16编码.csv", buffer.getvalue().encode("utf-16"), "rejected", "header-missing", "file-unreadable")
+    # Shapes.
+    add("百万行.xlsx", _million_rows(good_bytes), "rejected", "too-many-rows", "file-too-large")
+    wb = _ledger(registry, date)
+    wb.active["XFD5"] = 1
+    add("一万六千列.xlsx", _bytes(wb), "rejected", "too-many-columns")
+    rows = _rows(registry)
+    rows[0]["problems"] = "很长的说明" * 30000
+    add("超长文字.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "cell-too-long")
+    wb = _ledger(registry, date)
+    wb.active.merge_cells(start_row=HEADER_ROW, start_column=2, end_row=HEADER_ROW, end_column=3)
+    add("表头合并跨列.xlsx", _bytes(wb), "rejected", "column-missing")
+    wb = _ledger(registry, date)
+    wb.active.insert_rows(HEADER_ROW)
+    wb.active.cell(HEADER_ROW, 5).value = "累计完成情况"
+    add("两行表头.xlsx", _bytes(wb), "accepted")
+    wb = _ledger(registry, date)
+    ws = wb.active
+    ws.insert_rows(HEADER_ROW + 3)
+    for c in range(1, 16):
+        ws.cell(HEADER_ROW + 3, c).value = ws.cell(HEADER_ROW, c).value
+    add("表头重复出现.xlsx", _bytes(wb), "accepted")
+    for label, text in (("横线", date.isoformat()), ("斜线", date.strftime("%Y/%m/%d")),
+                        ("中文", f"{date.year}年{date.month}月{date.day}日"), ("点号", date.strftime("%Y.%m.%d")),
+                        ("八位数字", date.strftime("%Y%m%d"))):
+        wb = _ledger(registry, date)
+        wb.active["E2"].value = text
+        add(f"日期文本_{label}.xlsx", _bytes(wb), "duplicate" if False else "accepted", "supersedes")
+    wb = _ledger(registry, date)
+    wb.active["E2"].value = date.strftime("%m/%d/%Y")
+    add("日期文本_美式有歧义.xlsx", _bytes(wb), "rejected", "date-missing")
+    rows = _rows(registry)
+    for row in rows:
+        for key in ("acquired_mu", "houses_agreed", "houses_demolished", "crops", "fixtures", "graves", "cleared_mu"):
+            row[key] = "#REF!"
+    add("满是错误值.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "excel-error")
+    rows = _rows(registry)
+    for row in rows:
+        row["acquired_mu"] = -5
+    add("全是负数.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "negative")
+    rows = _rows(registry)
+    rows[0]["acquired_mu"] = 1e308
+    add("天文数字.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "far-above-plan")
+    rows = _rows(registry)
+    rows[0]["acquired_mu"] = True
+    add("布尔值.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "not-a-number")
+    rows = _rows(registry)
+    rows[0]["project_id"] = "=1+1"
+    add("编号是没有结果的公式.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "formula-no-value")
+    # Bombs.
+    add("压缩炸弹.xlsx", _zip_bomb(good_bytes), "rejected", "file-too-large")
+    add("实体炸弹.xlsx", _entity_bomb(good_bytes), "rejected", "file-unreadable")
+    # Formulas and links: never executed, never copied as formulas.
+    path = directory / "DDE公式.xlsx"
+    _save(_ledger(registry, date), path)
+    _sheet_with_formula(path, "N5", "cmd|' /c calc'!A0", "0")
+    cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
+    path = directory / "WEBSERVICE公式.xlsx"
+    _save(_ledger(registry, date), path)
+    _sheet_with_formula(path, "N6", 'WEBSERVICE("http://example.com/x")', "ok")
+    cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
+    path = directory / "HYPERLINK公式.xlsx"
+    _save(_ledger(registry, date), path)
+    _sheet_with_formula(path, "N7", 'HYPERLINK("http://example.com","点此查看")', "点此查看")
+    cases.append(Case(path.name, "accepted", set()))
+    wb = _ledger(registry, date)
+    wb.active["N5"].value = '=HYPERLINK("http://example.com","看这里")'
+    wb.active["N5"].data_type = "s"  # typed as text (Excel: a leading apostrophe)
+    add("公式模样的文字.xlsx", _bytes(wb), "accepted")
+    path = directory / "外部链接.xlsx"
+    _save(_ledger(registry, date), path)
+    _rezip(path, lambda parts: parts.__setitem__("xl/externalLinks/externalLink1.xml", b"<externalLink/>"))
+    cases.append(Case(path.name, "accepted", {"external-links"}))
+    path = directory / "带宏的台账.xlsm"
+    _save(_ledger(registry, date), path)
+    _rezip(path, lambda parts: parts.__setitem__("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 100))
+    cases.append(Case(path.name, "accepted", {"has-macros"}))
+    # Names and duplicates.
+    add("文件名 带空格&引号'和#号.xlsx", _bytes(_ledger(registry, date, _rows(registry)[::-1])), "accepted")
+    add("正常台账 - 副本.xlsx", good_bytes, "duplicate")
+    wb = _ledger(registry, date)
+    wb.active["N5"] = "同组同日第二份"
+    add("同组同日_第二份.xlsx", _bytes(wb), "accepted", "supersedes")
+    # Template and identity.
+    wb = _ledger(registry, date)
+    wb.active.title = "Sheet1"
+    add("工作表改了名.xlsx", _bytes(wb), "rejected", "sheet-missing")
+    wb = _ledger(registry, date)
+    wb.active["B2"] = None
+    add("没填单位.xlsx", _bytes(wb), "rejected", "unit-missing")
+    add("他组冒名.xlsx", _bytes(_ledger(registry, date, unit="某某工作组")), "rejected", "unit-unknown")
+    wb = _ledger(registry, date)
+    for row in wb.active.iter_rows(min_row=HEADER_ROW + 1):
+        for cell in row:
+            cell.value = None
+    add("只有表头.xlsx", _bytes(wb), "rejected", "no-rows")
+    wb = openpyxl.Workbook()
+    wb.active.title = "进度台账"
+    add("空白工作表.xlsx", _bytes(wb), "rejected", "header-missing", "unit-missing")
+    return cases
+
+
+def _bytes(wb) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "empty")
+    return buffer.getvalue()
+
+
+def _replace_part(good: bytes, name: str, data: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(good))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, data if info.filename == name else source.read(info))
+        for extra_name, extra_data in (extra or {}).items():
+            archive.writestr(extra_name, extra_data)
+    return buffer.getvalue()
+
+
+def _million_rows(good: bytes) -> bytes:
+    """A sheet of 1,000,000 rows (40 MB of XML, about 1 MB zipped)."""
+    xml = zipfile.ZipFile(io.BytesIO(good)).read("xl/worksheets/sheet1.xml").decode()
+    head, _, rest = xml.partition("<sheetData>")
+    body, _, tail = rest.partition("</sheetData>")
+    many = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(40, 1_000_001))
+    return _replace_part(good, "xl/worksheets/sheet1.xml", (head + "<sheetData>" + body + many + "</sheetData>"
+                                                             + tail).encode())
+
+
+def _zip_bomb(good: bytes) -> bytes:
+    """A normal ledger plus a part that inflates to 1 GiB (1 MB on disk)."""
+    buffer = io.BytesIO(_replace_part(good, "", b""))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/media/padding.bin", "w", force_zip64=True) as handle:
+            block = b"\0" * 2**20
+            for _ in range(1024):
+                handle.write(block)
+    return buffer.getvalue()
+
+
+def _entity_bomb(good: bytes) -> bytes:
+    """The billion-laughs XML entity expansion inside the ledger sheet."""
+    xml = zipfile.ZipFile(io.BytesIO(good)).read("xl/worksheets/sheet1.xml").decode()
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    doctype = f"<!DOCTYPE worksheet [{entities}]>"
+    xml = xml.replace("<worksheet", doctype + "<worksheet", 1).replace("<sheetData>", '<sheetData><row r="1">'
+                                                                       '<c r="Z1" t="inlineStr"><is><t>&lol9;</t>'
+                                                                       '</is></c><c r="Y1"><f>1+1</f></c></row>', 1)
+    return _replace_part(good, "xl/worksheets/sheet1.xml", xml.encode())

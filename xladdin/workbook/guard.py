@@ -1,0 +1,79 @@
+"""Screening a submission before anything parses it: size, zip bombs, passwords, macros, links.
+
+Limits come from 设置; every check reads only the file's header or its zip directory, so a hostile
+file costs no more than its own size to refuse.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 20 * 2**20
+    max_unzip_bytes: int = 100 * 2**20
+    max_rows: int = 5000
+    max_cols: int = 100
+    max_cell_chars: int = 2000
+
+    @classmethod
+    def from_settings(cls, settings) -> "Limits":
+        return cls(settings.max_file_mb * 2**20, settings.max_unzip_mb * 2**20, settings.max_rows, settings.max_cols,
+                   settings.max_cell_chars)
+
+
+@dataclass
+class Rejection(Exception):
+    """A file refused before it is read: an issue code and its message fields."""
+
+    code: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
+
+
+def screen(path: Path, limits: Limits) -> list[str]:
+    """Refuse (raise Rejection) what must not be parsed; return warning codes for what may be."""
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise Rejection("file-too-large", {"detail": "大小", "value": _size(size),
+                                           "expected": _size(limits.max_file_bytes)})
+    suffix = path.suffix.lower()
+    if suffix == ".csv" or size == 0:
+        return []
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if suffix in (".xlsx", ".xlsm") and head.startswith(CFB_MAGIC):
+        data = path.read_bytes()
+        if ENCRYPTED in data:
+            raise Rejection("password-protected")
+        return []  # a legacy .xls under a new name: calamine reads it by content or says why not
+    if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in path.read_bytes():
+        raise Rejection("password-protected")
+    if not head.startswith(ZIP_MAGIC):
+        return []
+    warnings = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []  # calamine will report it as unreadable
+    inflated = sum(info.file_size for info in infos)
+    if inflated > limits.max_unzip_bytes:
+        raise Rejection("file-too-large", {"detail": "解压后", "value": _size(inflated),
+                                           "expected": _size(limits.max_unzip_bytes)})
+    names = [info.filename for info in infos]
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        warnings.append("has-macros")
+    if any(name.startswith("xl/externalLinks/") for name in names):
+        warnings.append("external-links")
+    return warnings
