@@ -89,8 +89,10 @@ def _project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date)
     # Days since the last report on which any figure rose (a first report rises from nothing).
     steps = by_project[FIGURES].diff().fillna(reports[FIGURES])
     rose = (steps > 1e-9).any(axis=1)
-    last_rise = reports.loc[rose].groupby("project_id")["report_date"].max()
-    first = by_project["report_date"].min()
+    # Reports are sorted by project then date, so the last row of each group is the latest one
+    # (tail/head instead of max/min: the dates are Python objects, slow to compare in bulk).
+    last_rise = reports.loc[rose].groupby("project_id").tail(1).set_index("project_id")["report_date"]
+    first = by_project.head(1).set_index("project_id")["report_date"]
     last_rise = last_rise.reindex(latest.index).fillna(first)
     lines["stalled_days"] = [(as_of - d).days for d in last_rise]
     return lines[columns]

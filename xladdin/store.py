@@ -173,7 +173,7 @@ class Store:
             last = part["report_date"].max()
             latest = part[part["report_date"] == last]
             totals = latest.groupby("project_id")[list(FIGURE_KEYS)].sum()
-            states[group] = GroupState(last, {p: dict(v) for p, v in totals.iterrows()})
+            states[group] = GroupState(last, totals.to_dict("index"))
         return states
 
     def accepted_rows(self, until: dt.date | None = None) -> pd.DataFrame:

@@ -100,20 +100,35 @@ class _Sheet:
             end = xml.index(f"</{self.prefix}sheetData>", start)
             self.head, body, self.tail = xml[:start], xml[start:end], xml[end:]
         self.rows: dict[int, list] = {}  # row -> [attrs, {col: cell xml}]
-        cell_re = re.compile(self._CELL.format(p=p), re.S)
+        row_re = re.compile(self._ROW.format(p=p), re.S)
+        fast_cell = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"[^>]*?(?:/>|>.*?</{p}c>)', re.S)
+        slow_cell = re.compile(self._CELL.format(p=p), re.S)
+        row_number = re.compile(r'(?:^|\s)r="(\d+)"')
+        spans = re.compile(r'\sspans="[^"]*"')
+        columns: dict[str, int] = {}
         last_row = 0
-        for row in re.finditer(self._ROW.format(p=p), body, re.S):
+        for row in row_re.finditer(body):
             attrs, content = row.group(1), row.group(2) or ""
-            number = int(_attr(attrs, "r") or last_row + 1)
+            found = row_number.search(attrs)
+            number = int(found.group(1)) if found else last_row + 1
             last_row = number
-            cells: dict[int, str] = {}
-            last_col = 0
-            for cell in cell_re.finditer(content):
-                ref = _attr(cell.group(1), "r")
-                col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
-                last_col = col
-                cells[col] = cell.group(0)
-            self.rows[number] = [re.sub(r'\sspans="[^"]*"', "", attrs), cells]
+            matches = list(fast_cell.finditer(content))
+            if len(matches) == content.count(f"<{self.prefix}c ") + content.count(f"<{self.prefix}c>"):
+                cells = {}
+                for cell in matches:
+                    letters = cell.group(1)
+                    col = columns.get(letters)
+                    if col is None:
+                        col = columns[letters] = _col_index(letters)
+                    cells[col] = cell.group(0)
+            else:  # cells without an r attribute (allowed, rare): positions follow their order
+                cells, last_col = {}, 0
+                for cell in slow_cell.finditer(content):
+                    ref = _attr(cell.group(1), "r")
+                    col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
+                    last_col = col
+                    cells[col] = cell.group(0)
+            self.rows[number] = [spans.sub("", attrs), cells]
 
     def style(self, row: int, col: int) -> str | None:
         cells = self.rows.get(row, [None, {}])[1]
@@ -137,9 +152,9 @@ class _Sheet:
             attrs = attrs if _attr(attrs, "r") else f' r="{number}"{attrs}'
             parts.append(f"<{p}row{attrs}>" + "".join(cells[c] for c in sorted(cells)) + f"</{p}row>")
         head = self.head
-        used = [(r, c) for r, (_, cells) in self.rows.items() for c in cells]
-        if used:
-            ref = f"A1:{cell_address(max(r for r, _ in used), max(c for _, c in used))}"
+        filled = [(r, max(cells)) for r, (_, cells) in self.rows.items() if cells]
+        if filled:
+            ref = f"A1:{cell_address(max(r for r, _ in filled), max(c for _, c in filled))}"
             head = re.sub(r'(<(?:\w+:)?dimension\b[^>]*?\bref=)"[^"]*"', lambda m: f'{m.group(1)}"{ref}"', head,
                           count=1)
         return head + "".join(parts) + self.tail
@@ -149,13 +164,25 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     """One <c> element; submitted text is always an inline string, never a formula."""
     s = f' s="{style}"' if style else ""
     p = prefix
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    kind = type(value)
+    if kind is float:
+        if value != value:  # NaN
+            return f'<{p}c r="{ref}"{s}/>'
+        number = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
+    if kind is str:
+        text = _clean(value)
+        return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t>'
+                f'</{p}is></{p}c>')
+    if value is None:
         return f'<{p}c r="{ref}"{s}/>'
     if isinstance(value, Formula):
         return f'<{p}c r="{ref}"{s}><{p}f>{escape(str(value)[1:])}</{p}f></{p}c>'
     if isinstance(value, bool):
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, float)):
+        if isinstance(value, float) and pd.isna(value):
+            return f'<{p}c r="{ref}"{s}/>'
         number = repr(float(value)) if isinstance(value, float) and not float(value).is_integer() else str(
             int(value))
         return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
@@ -164,9 +191,17 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
         serial = (moment - _EPOCH).total_seconds() / 86400
         number = str(int(serial)) if serial.is_integer() else repr(serial)
         return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{escape(text)}</{p}t>'
+    if isinstance(value, float) or (hasattr(value, "dtype") and pd.isna(value)):
+        return f'<{p}c r="{ref}"{s}/>'
+    return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{_clean(str(value))}</{p}t>'
             f'</{p}is></{p}c>')
+
+
+def _clean(text: str) -> str:
+    """Text as XML character data: illegal control characters dropped, markup escaped."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return escape(text)
 
 
 class MasterBook:
@@ -286,25 +321,32 @@ class MasterBook:
 
     def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
                      old_bottom: int, styles: list[str | None]) -> None:
-        """Rows of values at (top, left); cells of the old block below the new one are emptied."""
+        """Rows of values at (top, left); cells of the old block below the new one are removed.
+
+        A column keeps one style, the one its first data cell has (so a format staff give a managed
+        column follows it as it grows); building each row's XML at once keeps this linear and fast.
+        """
         part, data = self._sheet(sheet)
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
+        letters = [column_letter(left + i) for i in range(width)]
+        columns = range(left, left + width)
+        prefix = data.prefix
         bottom = top + len(rows) - 1
+        links = self._links.setdefault(part, [])
         for r in range(top, max(bottom, old_bottom) + 1):
-            values = rows[r - top] if r - top < len(rows) else None
-            for i in range(width):
-                col = left + i
-                style = data.style(r, col) or styles[i]
-                if values is None:
-                    if r > max(bottom, top):
-                        data.put(r, col, None)
-                    else:
-                        data.put(r, col, cell_xml(data.prefix, cell_address(r, col), None, style))
-                    continue
+            entry = data.rows.setdefault(r, ["", {}])
+            cells = entry[1]
+            if r > bottom:
+                for col in columns:
+                    cells.pop(col, None)
+                continue
+            values = rows[r - top]
+            for i, col in enumerate(columns):
                 value = values[i]
-                data.put(r, col, cell_xml(data.prefix, cell_address(r, col), value, style))
+                ref = f"{letters[i]}{r}"
+                cells[col] = cell_xml(prefix, ref, value, styles[i])
                 if isinstance(value, Link) and (value.target or value.location):
-                    self._links.setdefault(part, []).append((cell_address(r, col), value))
+                    links.append((ref, value))
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
