@@ -19,31 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from xladdin.demo import GROUPS, PROJECTS, REPORTERS, _trajectories, ledger_rows, registry_frame, registry_rows
+from xladdin.demo import (
+    GROUPS, PROJECTS, REPORTERS, _trajectories, ledger_rows, registry_frame, registry_rows, spoil,
+)
 from xladdin.jobs import NEW_ACCEPTED, NEW_REJECTED, execute
 from xladdin.schema import FIGURE_KEYS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger
-
-
-def _wrong(rows: list[dict], kind: str) -> tuple[list[dict], str | None]:
-    rows = [dict(r) for r in rows]
-    unit = None
-    if kind == "down":
-        rows[0]["acquired_mu"] = round(rows[0]["acquired_mu"] * 0.3, 2)
-        rows[0]["cleared_mu"] = round(rows[0]["acquired_mu"] * 0.8, 2)
-    elif kind == "demolished":
-        rows[0]["houses_demolished"] = rows[0]["houses_agreed"] + 2
-    elif kind == "unknown":
-        rows[0]["project_id"] = "XX-00"
-    elif kind == "text":
-        rows[0]["crops"] = "若干"
-    elif kind == "negative":
-        rows[-1]["graves"] = -1
-    elif kind == "unit":
-        unit = "未知工作组"
-    return rows, unit
 
 
 def soak(directory: Path, days: int, seed: int = 1) -> dict:
@@ -63,10 +46,11 @@ def soak(directory: Path, days: int, seed: int = 1) -> dict:
             projects = [p for p in PROJECTS if p[4] == g]
             rows = ledger_rows(projects, day, date, paths, start, rng)
             name = f"{group}_{date:%Y%m%d}.xlsx"
-            kind = rng.choice(["down", "demolished", "unknown", "text", "negative", "unit"]) \
+            kind = rng.choice(["cumulative down", "demolished > agreed", "unknown project", "text in number cell",
+                               "negative number", "unknown unit", "duplicate row"]) \
                 if rng.random() < 0.1 and day > 0 else None
-            sent, unit = _wrong(rows, kind) if kind else (rows, None)
-            build_ledger(unit or group, registry[registry["group"] == group], date, sent,
+            sent, unit = spoil(rows, kind, group)
+            build_ledger(unit, registry[registry["group"] == group], date, sent,
                          reporter=REPORTERS[g]).save(inbox / name)
             totals["wrong"] += bool(kind)
             if kind is None:

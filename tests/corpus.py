@@ -17,8 +17,7 @@ import openpyxl
 
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
-GROUP = "城南片区工作组"
-
+from .test_validate import GROUP, good_rows
 
 @dataclass
 class Case:
@@ -27,17 +26,8 @@ class Case:
     codes: set[str] = field(default_factory=set)  # for rejected: one of these; for accepted: warnings expected
 
 
-def _rows(registry) -> list[dict]:
-    rows = []
-    for p in registry[registry["group"] == GROUP].itertuples():
-        rows.append({"project_id": p.project_id, "project_name": p.project_name, "acquired_mu": 10.5,
-                     "houses_agreed": 2, "houses_demolished": 1, "crops": 1, "fixtures": 1, "graves": 0,
-                     "cleared_mu": 8.0, "net_land": "否"})
-    return rows
-
-
 def _ledger(registry, date, rows=None, unit=GROUP):
-    return build_ledger(unit, registry[registry["group"] == GROUP], date, rows or _rows(registry))
+    return build_ledger(unit, registry[registry["group"] == GROUP], date, rows or good_rows(registry))
 
 
 def _save(wb, path: Path) -> bytes:
@@ -99,7 +89,7 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     wb = _ledger(registry, date)
     wb.active["XFD5"] = 1
     add("一万六千列.xlsx", _bytes(wb), "rejected", "too-many-columns")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     rows[0]["problems"] = "很长的说明" * 30000
     add("超长文字.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "cell-too-long")
     wb = _ledger(registry, date)
@@ -124,22 +114,22 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     wb = _ledger(registry, date)
     wb.active["E2"].value = date.strftime("%m/%d/%Y")
     add("日期文本_美式有歧义.xlsx", _bytes(wb), "rejected", "date-missing")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     for row in rows:
         for key in ("acquired_mu", "houses_agreed", "houses_demolished", "crops", "fixtures", "graves", "cleared_mu"):
             row[key] = "#REF!"
     add("满是错误值.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "excel-error")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     for row in rows:
         row["acquired_mu"] = -5
     add("全是负数.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "negative")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     rows[0]["acquired_mu"] = 1e308
     add("天文数字.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "far-above-plan")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     rows[0]["acquired_mu"] = True
     add("布尔值.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "not-a-number")
-    rows = _rows(registry)
+    rows = good_rows(registry)
     rows[0]["project_id"] = "=1+1"
     add("编号是没有结果的公式.xlsx", _bytes(_ledger(registry, date, rows)), "rejected", "formula-no-value")
     # Bombs.
@@ -171,7 +161,7 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     _rezip(path, lambda parts: parts.__setitem__("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 100))
     cases.append(Case(path.name, "accepted", {"has-macros"}))
     # Names and duplicates.
-    add("文件名 带空格&引号'和#号.xlsx", _bytes(_ledger(registry, date, _rows(registry)[::-1])), "accepted")
+    add("文件名 带空格&引号'和#号.xlsx", _bytes(_ledger(registry, date, good_rows(registry)[::-1])), "accepted")
     add("正常台账 - 副本.xlsx", good_bytes, "duplicate")
     wb = _ledger(registry, date)
     wb.active["N5"] = "同组同日第二份"

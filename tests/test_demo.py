@@ -150,3 +150,21 @@ def test_every_rejected_file_has_a_marked_up_copy_linked_from_the_report(demo):
     ws = wb["校验报告"]
     links = {c.hyperlink.target for row in ws.iter_rows() for c in row if c.hyperlink is not None}
     assert {f.returned for f in rejected} <= links
+
+
+def test_charts_follow_the_tables_they_plot(demo):
+    import re
+    import zipfile
+
+    from xladdin.workbook.package import MasterBook, parse_range
+
+    directory, _, result = demo
+    book = MasterBook.open(directory / MASTER_NAME)
+    last_row = {name: parse_range(book.tables[name].ref)[3] for name in ("tblChartUnits", "tblTrend",
+                                                                          "tblStatusCounts")}
+    assert last_row["tblChartUnits"] == 3 + len(result.ranking)  # header on row 3, one row per unit
+    with zipfile.ZipFile(directory / MASTER_NAME) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 3
+    ends = {int(m) for chart in charts for m in re.findall(r"'图表'!\$[A-Z]+\$4:\$[A-Z]+\$(\d+)", chart)}
+    assert ends == set(last_row.values())  # every data range reaches its table's last row

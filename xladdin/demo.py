@@ -150,6 +150,28 @@ def ledger_rows(projects: list[tuple], day: int, date: dt.date, paths: dict[str,
     return rows
 
 
+def spoil(rows: list[dict], how: str | None, group: str) -> tuple[list[dict], str]:
+    """A group's true rows made wrong in one way (see BAD); returns the rows and the 填报单位 to write."""
+    rows = [dict(r) for r in rows]
+    unit = group
+    if how == "cumulative down":
+        rows[0]["acquired_mu"] = round(rows[0]["acquired_mu"] * 0.5, 2)
+        rows[0]["cleared_mu"] = round(rows[0]["acquired_mu"] * 0.8, 2)
+    elif how == "demolished > agreed":
+        rows[0]["houses_demolished"] = rows[0]["houses_agreed"] + 3
+    elif how == "unknown project":
+        rows[0]["project_id"] = "SJ-99"
+    elif how == "text in number cell":
+        rows[0]["acquired_mu"] = f"约{rows[0]['acquired_mu']:.0f}"
+    elif how == "negative number":
+        rows[-1]["graves"] = -1
+    elif how == "unknown unit":
+        unit = group.replace("工作组", "组")
+    elif how == "duplicate row":
+        rows.append(dict(rows[-1]))
+    return rows, unit
+
+
 def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026) -> dict:
     """Master, inbox and manifest of the demo campaign in `directory`; returns the manifest."""
     end = end or dt.date.today()
@@ -180,23 +202,8 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
             rows = ledger_rows(projects, day, date, paths, start, rng)
             name = f"{group}_{date:%m%d}.xlsx"
             how, code = bad.get((day, g), (None, None))
-            report_date = date
-            unit = group
-            if how == "cumulative down":
-                rows[0]["acquired_mu"] = round(rows[0]["acquired_mu"] * 0.5, 2)
-                rows[0]["cleared_mu"] = round(rows[0]["acquired_mu"] * 0.8, 2)
-            elif how == "demolished > agreed":
-                rows[0]["houses_demolished"] = rows[0]["houses_agreed"] + 3
-            elif how == "unknown project":
-                rows[0]["project_id"] = "SJ-99"
-            elif how == "text in number cell":
-                rows[0]["acquired_mu"] = f"约{rows[0]['acquired_mu']:.0f}"
-            elif how == "future date":
-                report_date = end + dt.timedelta(days=5)
-            elif how == "unknown unit":
-                unit = group.replace("工作组", "组")
-            elif how == "duplicate row":
-                rows.append(dict(rows[-1]))
+            report_date = end + dt.timedelta(days=5) if how == "future date" else date
+            rows, unit = spoil(rows, how, group)
             style = messy.get((day, g))
             if style == "numbers as text":
                 rows[0]["acquired_mu"] = f"{rows[0]['acquired_mu']}亩"

@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS ranking_snapshots (
     PRIMARY KEY (as_of, unit_kind, unit, metric)
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
+CREATE INDEX IF NOT EXISTS ledger_rows_sha ON ledger_rows (sha256);
 """
 
 
@@ -164,16 +165,17 @@ class Store:
         self.note_file_name(sha256, checked.file, received_at)
 
     def group_states(self) -> dict[str, GroupState]:
-        """Each group's latest accepted report: its date and project totals."""
-        rows = self.accepted_rows()
+        """Each group's latest accepted report: its date and project totals (one query, latest rows only)."""
+        sums = ", ".join(f"SUM({k})" for k in FIGURE_KEYS)
+        rows = self.db.execute(
+            f"SELECT r.group_name, r.report_date, r.project_id, {sums} FROM ledger_rows r JOIN ("
+            " SELECT group_name, MAX(report_date) AS last FROM ledger_rows WHERE superseded=0 GROUP BY group_name"
+            ") l ON r.group_name=l.group_name AND r.report_date=l.last WHERE r.superseded=0"
+            " GROUP BY r.group_name, r.report_date, r.project_id").fetchall()
         states: dict[str, GroupState] = {}
-        if rows.empty:
-            return states
-        for group, part in rows.groupby("group_name"):
-            last = part["report_date"].max()
-            latest = part[part["report_date"] == last]
-            totals = latest.groupby("project_id")[list(FIGURE_KEYS)].sum()
-            states[group] = GroupState(last, totals.to_dict("index"))
+        for group, date, project, *figures in rows:
+            state = states.setdefault(group, GroupState(dt.date.fromisoformat(date), {}))
+            state.figures[project] = dict(zip(FIGURE_KEYS, figures))
         return states
 
     def accepted_rows(self, until: dt.date | None = None) -> pd.DataFrame:
