@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings PRO engines (remote, calamine) in tests
+
 import datetime as dt
 import json
 import shutil

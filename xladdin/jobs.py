@@ -174,6 +174,28 @@ def _refused(file: str, sheet: str, code: str, **fields: str) -> Checked:
     return checked
 
 
+PARALLEL_FROM = 24  # files; below this, starting worker processes costs more than it saves
+
+
+def _locate_one(source: Source, limits: Limits) -> Ledger | Checked:
+    return _safely(source.name, lambda: source.locate(limits))
+
+
+def _locate_all(sources: list[Source], limits: Limits, workers: int) -> list[Ledger | Checked]:
+    """Read and locate every new submission, on several cores when there are many files."""
+    if workers > 1 and len(sources) >= PARALLEL_FROM:
+        import concurrent.futures
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                return list(pool.map(_locate_one, sources, [limits] * len(sources), chunksize=8))
+        except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
+            log.warning("parallel reading unavailable; reading one file at a time")
+    return [_locate_one(source, limits) for source in sources]
+
+
 def _safely(name: str, work):
     """Run one file's reading or checking; an unexpected failure rejects that file, never the run."""
     try:
@@ -218,7 +240,7 @@ def _grid_digest(grid: Grid) -> str:
 
 
 def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-            folders: dict[str, Path] | None) -> list[FileOutcome]:
+            folders: dict[str, Path] | None, workers: int = 1) -> list[FileOutcome]:
     """Check every new submission in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
     outcomes: dict[str, FileOutcome] = {}
@@ -240,7 +262,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
-    located = [(source, _safely(source.name, lambda s=source: s.locate(limits))) for source in pending]
+    located = list(zip(pending, _locate_all(pending, limits, workers)))
     located.sort(key=lambda item: (_claimed_date(item[1]), item[0].name))
     states = store.group_states()
     index = RegistryIndex(registry)
@@ -312,8 +334,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
         lock.__enter__()
     try:
         book = MasterBook.open(master)
+        # Several reader processes only from the headless command on a fork-capable OS: inside Excel the
+        # interpreter may be embedded, and spawning would start Excel's executable, not Python.
+        workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
-                       write_ranking=write_ranking, command=command, started=started)
+                       write_ranking=write_ranking, command=command, started=started, workers=workers)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
@@ -321,7 +346,7 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
 
 def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None) -> JobResult:
+            started: float | None = None, workers: int = 1) -> JobResult:
     """The pipeline on an open master: a MasterBook (file) or a LiveBook (open in Excel, via xlwings).
 
     Both offer settings(), registry(), pasted_grids(), table_origin(), write_table(), write_cell(),
@@ -344,7 +369,7 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
                       for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders)
+            files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders, workers)
         history = store.accepted_rows(as_of)
         summary = summarize(registry, history, as_of, settings)
         period_start = settings.period_start_for(as_of)
