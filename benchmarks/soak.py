@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xladdin.demo import (
-    GROUPS, PROJECTS, REPORTERS, _trajectories, ledger_rows, registry_frame, registry_rows, spoil,
-)
+from xladdin.demo import GROUPS, REPORTERS, _trajectories, daily_ledgers, registry_frame, registry_rows, spoil
 from xladdin.jobs import NEW_ACCEPTED, NEW_REJECTED, execute
 from xladdin.schema import FIGURE_KEYS
 from xladdin.store import Store
@@ -40,28 +38,26 @@ def soak(directory: Path, days: int, seed: int = 1) -> dict:
     paths = _trajectories(rng)
     expected: list[tuple[str, str, str, pd.DataFrame]] = []  # accepted files: (group, date, name, rows)
     totals = {"files": 0, "accepted": 0, "rejected": 0, "duplicates": 0, "seconds": 0.0, "wrong": 0}
-    for day in range(days):
-        date = start + dt.timedelta(days=day)
-        for g, (group, _) in enumerate(GROUPS):
-            projects = [p for p in PROJECTS if p[4] == g]
-            rows = ledger_rows(projects, day, date, paths, start, rng)
-            name = f"{group}_{date:%Y%m%d}.xlsx"
-            kind = rng.choice(["cumulative down", "demolished > agreed", "unknown project", "text in number cell",
-                               "negative number", "unknown unit", "duplicate row"]) \
-                if rng.random() < 0.1 and day > 0 else None
-            sent, unit = spoil(rows, kind, group)
-            build_ledger(unit, registry[registry["group"] == group], date, sent,
-                         reporter=REPORTERS[g]).save(inbox / name)
-            totals["wrong"] += bool(kind)
-            if kind is None:
-                expected.append((group, date, name, rows))
-            elif rng.random() < 0.5:  # the group corrects it the same evening
-                fixed = f"{group}_{date:%Y%m%d}_更正.xlsx"
-                build_ledger(group, registry[registry["group"] == group], date, rows,
-                             reporter=REPORTERS[g]).save(inbox / fixed)
-                expected.append((group, date, fixed, rows))
-            if rng.random() < 0.03:
-                shutil.copy(inbox / name, inbox / name.replace(".xlsx", "(转发).xlsx"))
+    for day, date, g, group, rows in daily_ledgers(start, days, paths, rng):
+        name = f"{group}_{date:%Y%m%d}.xlsx"
+        kind = rng.choice(["cumulative down", "demolished > agreed", "unknown project", "text in number cell",
+                           "negative number", "unknown unit", "duplicate row"]) \
+            if rng.random() < 0.1 and day > 0 else None
+        sent, unit = spoil(rows, kind, group)
+        build_ledger(unit, registry[registry["group"] == group], date, sent,
+                     reporter=REPORTERS[g]).save(inbox / name)
+        totals["wrong"] += bool(kind)
+        if kind is None:
+            expected.append((group, date, name, rows))
+        elif rng.random() < 0.5:  # the group corrects it the same evening
+            fixed = f"{group}_{date:%Y%m%d}_更正.xlsx"
+            build_ledger(group, registry[registry["group"] == group], date, rows,
+                         reporter=REPORTERS[g]).save(inbox / fixed)
+            expected.append((group, date, fixed, rows))
+        if rng.random() < 0.03:
+            shutil.copy(inbox / name, inbox / name.replace(".xlsx", "(转发).xlsx"))
+        if g < len(GROUPS) - 1:
+            continue  # the evening run comes once every group has sent its ledger
         started = time.perf_counter()
         result = execute(master, as_of=date)
         totals["seconds"] += time.perf_counter() - started

@@ -150,6 +150,15 @@ def ledger_rows(projects: list[tuple], day: int, date: dt.date, paths: dict[str,
     return rows
 
 
+def daily_ledgers(start: dt.date, days: int, paths: dict[str, Trajectory], rng: random.Random):
+    """Each day's true figures for each group, in order: (day, date, group index, group, rows)."""
+    for day in range(days):
+        date = start + dt.timedelta(days=day)
+        for g, (group, _) in enumerate(GROUPS):
+            projects = [p for p in PROJECTS if p[4] == g]
+            yield day, date, g, group, ledger_rows(projects, day, date, paths, start, rng)
+
+
 def spoil(rows: list[dict], how: str | None, group: str) -> tuple[list[dict], str]:
     """A group's true rows made wrong in one way (see BAD); returns the rows and the 填报单位 to write."""
     rows = [dict(r) for r in rows]
@@ -195,48 +204,43 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
     bad = {(d, g): (how, code) for d, g, how, code in BAD}
     messy = {(d, g): how for d, g, how in MESSY}
     files = []
-    for day in range(DAYS):
-        date = start + dt.timedelta(days=day)
-        for g, (group, _) in enumerate(GROUPS):
-            projects = [p for p in PROJECTS if p[4] == g]
-            rows = ledger_rows(projects, day, date, paths, start, rng)
-            name = f"{group}_{date:%m%d}.xlsx"
-            how, code = bad.get((day, g), (None, None))
-            report_date = end + dt.timedelta(days=5) if how == "future date" else date
-            rows, unit = spoil(rows, how, group)
-            style = messy.get((day, g))
-            if style == "numbers as text":
-                rows[0]["acquired_mu"] = f"{rows[0]['acquired_mu']}亩"
-                rows[-1]["fixtures"] = f"{rows[-1]['fixtures']:,}"
-            wb = build_ledger(unit, registry[registry["group"] == group], report_date, rows,
-                              reporter=REPORTERS[g], phone=f"1390000{g:04d}")
-            ws = wb.active
-            if how == "missing column":
-                ws.delete_cols([f.key for f in LEDGER_BY_KEY.values()].index("graves") + 1)
-            if style == "full-width header":
-                for cell in ws[HEADER_ROW]:
-                    if isinstance(cell.value, str):
-                        cell.value = cell.value.replace("(", "（").replace(")", "）").replace("累计", "累计\n")
-            elif style == "title rows above":
-                ws.insert_rows(1, 2)
-                ws["A1"].value = "报送：县指挥部"
-            elif style == "extra column":
-                ws.cell(HEADER_ROW, len(LEDGER_BY_KEY) + 1).value = "备注"
-            if style == "csv":
-                name = name.replace(".xlsx", ".csv")
-                _save_csv(ws, inbox / name)
-            else:
-                wb.save(inbox / name)
-            files.append({"file": name, "group": group, "date": report_date.isoformat(),
-                          "expected": "rejected" if how else "accepted", "wrong": how or "", "code": code or "",
-                          "style": style or ""})
-            if how == "text in number cell":  # the group corrects it the same evening
-                fixed = ledger_rows(projects, day, date, paths, start, rng)
-                corrected = name.replace(".xlsx", "_更正.xlsx")
-                build_ledger(group, registry[registry["group"] == group], date, fixed, reporter=REPORTERS[g],
-                             phone=f"1390000{g:04d}").save(inbox / corrected)
-                files.append({"file": corrected, "group": group, "date": date.isoformat(), "expected": "accepted",
-                              "wrong": "", "code": "", "style": "resubmission"})
+    for day, date, g, group, truth in daily_ledgers(start, DAYS, paths, rng):
+        name = f"{group}_{date:%m%d}.xlsx"
+        how, code = bad.get((day, g), (None, None))
+        report_date = end + dt.timedelta(days=5) if how == "future date" else date
+        rows, unit = spoil(truth, how, group)
+        style = messy.get((day, g))
+        if style == "numbers as text":
+            rows[0]["acquired_mu"] = f"{rows[0]['acquired_mu']}亩"
+            rows[-1]["fixtures"] = f"{rows[-1]['fixtures']:,}"
+        wb = build_ledger(unit, registry[registry["group"] == group], report_date, rows,
+                          reporter=REPORTERS[g], phone=f"1390000{g:04d}")
+        ws = wb.active
+        if how == "missing column":
+            ws.delete_cols([f.key for f in LEDGER_BY_KEY.values()].index("graves") + 1)
+        if style == "full-width header":
+            for cell in ws[HEADER_ROW]:
+                if isinstance(cell.value, str):
+                    cell.value = cell.value.replace("(", "（").replace(")", "）").replace("累计", "累计\n")
+        elif style == "title rows above":
+            ws.insert_rows(1, 2)
+            ws["A1"].value = "报送：县指挥部"
+        elif style == "extra column":
+            ws.cell(HEADER_ROW, len(LEDGER_BY_KEY) + 1).value = "备注"
+        if style == "csv":
+            name = name.replace(".xlsx", ".csv")
+            _save_csv(ws, inbox / name)
+        else:
+            wb.save(inbox / name)
+        files.append({"file": name, "group": group, "date": report_date.isoformat(),
+                      "expected": "rejected" if how else "accepted", "wrong": how or "", "code": code or "",
+                      "style": style or ""})
+        if how == "text in number cell":  # the group corrects it the same evening
+            corrected = name.replace(".xlsx", "_更正.xlsx")
+            build_ledger(group, registry[registry["group"] == group], date, truth, reporter=REPORTERS[g],
+                         phone=f"1390000{g:04d}").save(inbox / corrected)
+            files.append({"file": corrected, "group": group, "date": date.isoformat(), "expected": "accepted",
+                          "wrong": "", "code": "", "style": "resubmission"})
     # One file forwarded twice under another name.
     twice = next(f for f in files if f["expected"] == "accepted" and f["file"].endswith(".xlsx")
                  and f["date"] == (end - dt.timedelta(days=1)).isoformat())
