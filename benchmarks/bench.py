@@ -68,8 +68,6 @@ def generate(directory: Path, files: int, rows: int) -> Path:
 
 def seed_history(master: Path, days: int) -> None:
     """Fill the store with `days` earlier days of every group, as if the campaign had run that long."""
-    import sqlite3
-
     from xladdin.schema import FIGURE_KEYS
     from xladdin.store import Store
 
@@ -92,11 +90,14 @@ def seed_history(master: Path, days: int) -> None:
                            for f, k in zip(figures, FIGURE_KEYS)]
                 rows.append((sha, group, date, row[1], "", *figures, "否", None, "", "", r, 0))
     with store.db:
-        store.db.executemany("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)", submissions)
+        store.db.executemany("INSERT INTO submissions (sha256, file_name, received_at, group_name, report_date, "
+                             "reporter, status, errors, warnings, row_count, issues) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             submissions)
+        columns = ("sha256, group_name, report_date, project_id, plot, " + ", ".join(FIGURE_KEYS) +
+                   ", net_land, net_land_date, problems, next_steps, sheet_row, superseded")
         marks = ",".join("?" * len(rows[0]))
-        store.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks})", rows)
+        store.db.executemany(f"INSERT INTO ledger_rows ({columns}) VALUES ({marks})", rows)
     store.close()
-    _ = sqlite3
 
 
 FLOOR = """

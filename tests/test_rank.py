@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xladdin.rank import compute_ranking, list_text, rank_desc
+from xladdin.rank import compute_ranking, list_text, rank_values
 from xladdin.settings import Settings
 
 
@@ -18,7 +18,7 @@ def summary(units: dict[str, list[tuple[float, float]]], kind: str = "基础设�
 
 
 def test_ties_share_the_best_rank_and_blanks_are_not_ranked():
-    ranks = rank_desc(pd.Series([0.5, 0.9, 0.5, float("nan"), 0.1]))
+    ranks = rank_values(pd.Series([0.5, 0.9, 0.5, float("nan"), 0.1]))
     assert list(ranks.fillna(0)) == [2, 1, 2, 0, 4]
 
 

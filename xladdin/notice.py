@@ -96,11 +96,6 @@ def _projects(part: pd.DataFrame) -> str:
     return "、".join(f"{r.project_name}（{r.group}，{r.status}）" for r in part.itertuples())
 
 
-def notice_lines(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-                 as_of: dt.date, period_start: dt.date, unit_name: str) -> list[str]:
-    return build_notice(summary, ranking, rejected, as_of, period_start, unit_name).lines()
-
-
 def write_docx(notice: Notice, path: Path) -> Path:
     """The notice as a Word document laid out as Chinese government notices usually are (GB/T 9704):
     title in 小标宋 二号 centred, body in 仿宋 三号 with a two-character indent and 28-point lines,

@@ -66,11 +66,6 @@ def rank_values(values: pd.Series, dense: bool = False, ascending: bool = False)
     return values.rank(ascending=ascending, method="dense" if dense else "min")
 
 
-def rank_desc(values: pd.Series) -> pd.Series:
-    """Competition ranks, 1 = highest, as Excel RANK.EQ."""
-    return rank_values(values)
-
-
 def movement(previous: float, current: float) -> str:
     """↑2 / ↓1 / — between two ranks; 新 for a unit ranked now but not before."""
     if current is None or (isinstance(current, float) and math.isnan(current)):

@@ -30,8 +30,6 @@ IDENTITY_LABELS = (LABEL_UNIT, LABEL_DATE, LABEL_REPORTER, LABEL_PHONE)
 
 YES, NO = "是", "否"
 INDUSTRIAL = "工业用地"
-PROJECT_TYPES = ("工业用地", "经营性用地", "基础设施", "民生工程", "其他")
-PROJECT_LEVELS = ("市级", "县级")
 
 
 @dataclass(frozen=True)
@@ -188,4 +186,3 @@ def _summary_fields() -> tuple[tuple[str, str, str], ...]:
 
 
 SUMMARY_FIELDS = _summary_fields()
-SUMMARY_LABEL = {key: label for key, label, _ in SUMMARY_FIELDS}

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from .rank import BLACK, RED, movement, rank_values
+from .rank import BLACK, RED, rank_values
 from .schema import METRICS
 from .values import excel_error, parse_date, parse_number
 
@@ -143,9 +143,3 @@ def days_left(deadline: object, today: object = None) -> object:
     if start is None:
         return "请填日期"
     return (due - start).days
-
-
-def move(previous: object, current: object) -> str:
-    """↑2 / ↓1 / — / 新 between two ranks."""
-    return movement(number(previous) if number(previous) is not None else float("nan"),
-                    number(current) if number(current) is not None else float("nan"))
