@@ -168,3 +168,19 @@ def test_charts_follow_the_tables_they_plot(demo):
     assert len(charts) == 3
     ends = {int(m) for chart in charts for m in re.findall(r"'图表'!\$[A-Z]+\$4:\$[A-Z]+\$(\d+)", chart)}
     assert ends == set(last_row.values())  # every data range reaches its table's last row
+
+
+def test_the_store_knows_each_groups_last_two_reports(demo):
+    import datetime as dt
+
+    from xladdin.store import Store
+
+    directory, _, _ = demo
+    store = Store(directory / "历史库.sqlite")
+    states = store.group_states()
+    store.close()
+    assert len(states) == 6
+    for state in states.values():
+        assert state.before is not None and state.before.report_date < state.report_date
+        assert state.report_date <= AS_OF and (AS_OF - state.before.report_date) <= dt.timedelta(days=3)
+        assert set(state.figures) and all(len(f) == 7 for f in state.figures.values())

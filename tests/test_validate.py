@@ -283,3 +283,14 @@ def test_returned_copy_marks_each_offending_cell_and_leaves_the_original_alone(t
     cells = [row[0] for row in guide.iter_rows(min_row=4, values_only=True)]
     assert sorted(cells) == sorted(i.cell for i in checked.issues)
     assert guide["A4"].hyperlink.location == f"'进度台账'!{guide['A4'].value}"
+
+
+def test_a_same_day_correction_is_compared_with_the_day_before_not_with_what_it_corrects(tmp_path, registry):
+    yesterday = {p: {"acquired_mu": 5.0} for p in registry.index}
+    overstated = {p: {"acquired_mu": 30.0} for p in registry.index}
+    states = {GROUP: GroupState(DATE, overstated, GroupState(DATE - dt.timedelta(days=1), yesterday))}
+    corrected = check(tmp_path, registry, states=states)  # 10.5 mu: below the overstated 30, above 5
+    assert corrected.accepted and "cumulative-decreased" not in {i.code for i in corrected.issues}
+    too_low = good_rows(registry)
+    too_low[0]["acquired_mu"] = 1.0
+    assert ("cumulative-decreased", "E5") in codes(check(tmp_path, registry, too_low, states=states))

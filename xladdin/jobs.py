@@ -305,8 +305,9 @@ def _advance(states: dict[str, GroupState], checked: Checked) -> None:
     current = states.get(checked.group)
     if current is not None and checked.report_date < current.report_date:
         return
+    before = current.before if current is not None and current.report_date == checked.report_date else current
     totals = checked.rows.groupby("project_id")[list(FIGURE_KEYS)].sum()
-    states[checked.group] = GroupState(checked.report_date, totals.to_dict("index"))
+    states[checked.group] = GroupState(checked.report_date, totals.to_dict("index"), before)
 
 
 def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str, Path] | None) -> FileOutcome:

@@ -165,16 +165,22 @@ class Store:
         self.note_file_name(sha256, checked.file, received_at)
 
     def group_states(self) -> dict[str, GroupState]:
-        """Each group's latest accepted report: its date and project totals (one query, latest rows only)."""
-        sums = ", ".join(f"SUM({k})" for k in FIGURE_KEYS)
+        """Each group's latest accepted report (date and project totals) and the one before it."""
+        sums = ", ".join(f"SUM(r.{k})" for k in FIGURE_KEYS)
         rows = self.db.execute(
-            f"SELECT r.group_name, r.report_date, r.project_id, {sums} FROM ledger_rows r JOIN ("
-            " SELECT group_name, MAX(report_date) AS last FROM ledger_rows WHERE superseded=0 GROUP BY group_name"
-            ") l ON r.group_name=l.group_name AND r.report_date=l.last WHERE r.superseded=0"
-            " GROUP BY r.group_name, r.report_date, r.project_id").fetchall()
+            f"WITH dates AS (SELECT group_name, report_date, DENSE_RANK() OVER (PARTITION BY group_name ORDER BY"
+            f" report_date DESC) AS age FROM (SELECT DISTINCT group_name, report_date FROM ledger_rows"
+            f" WHERE superseded=0))"
+            f" SELECT d.age, r.group_name, r.report_date, r.project_id, {sums} FROM ledger_rows r JOIN dates d"
+            f" ON r.group_name=d.group_name AND r.report_date=d.report_date WHERE r.superseded=0 AND d.age<=2"
+            f" GROUP BY d.age, r.group_name, r.report_date, r.project_id ORDER BY d.age DESC").fetchall()
         states: dict[str, GroupState] = {}
-        for group, date, project, *figures in rows:
-            state = states.setdefault(group, GroupState(dt.date.fromisoformat(date), {}))
+        earlier: dict[str, GroupState] = {}
+        for age, group, date, project, *figures in rows:
+            target = earlier if age == 2 else states
+            state = target.get(group)
+            if state is None:
+                state = target[group] = GroupState(dt.date.fromisoformat(date), {}, earlier.get(group))
             state.figures[project] = dict(zip(FIGURE_KEYS, figures))
         return states
 

@@ -30,10 +30,12 @@ ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", 
 
 @dataclass
 class GroupState:
-    """What HQ last accepted from a group: the report date and each project's cumulative figures."""
+    """What HQ last accepted from a group: the report date and each project's cumulative figures,
+    and the report before that one (a resubmission for the same day is compared with it)."""
 
     report_date: dt.date
     figures: dict[str, dict[str, float]]  # project_id -> figure key -> project total
+    before: "GroupState | None" = None
 
 
 @dataclass
@@ -204,6 +206,8 @@ def check_ledger(
             if project not in present:
                 issue("project-missing", cell_address(ledger.header_row, 1), project=project)
     dated = report_date is not None and report_date <= as_of
+    if state is not None and report_date == state.report_date:
+        state = state.before  # a corrected resubmission for the same day: compare with the day before
     if state is not None and dated and not rows.empty:
         _check_history(rows, ledger.columns, state, registry, jump_ratio, cell, issue)
     return out
