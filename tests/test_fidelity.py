@@ -230,3 +230,44 @@ def test_every_new_submission_is_archived_before_it_is_read(demo):
     for path in archived:
         if path.is_file():
             assert hashlib.sha256(path.read_bytes()).hexdigest()[:12] == path.name[:12]
+
+
+def test_a_killed_run_leaves_no_reader_processes_behind(fresh_demo):
+    master = fresh_demo / MASTER_NAME
+    process = subprocess.Popen([sys.executable, "-m", "xladdin.cli", "run", str(master), "--as-of",
+                                AS_OF.isoformat()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    children: list[int] = []
+    while time.monotonic() < deadline and not children and process.poll() is None:
+        children = _children(process.pid)
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert children, "the run finished before its readers could be seen; the demo inbox should be slower"
+    time.sleep(2)
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state  # a zombie has exited

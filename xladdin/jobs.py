@@ -189,11 +189,24 @@ def _locate_all(sources: list[Source], limits: Limits, workers: int) -> list[Led
 
         try:
             context = multiprocessing.get_context("fork")
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
+                                                        initargs=(os.getpid(),)) as pool:
                 return list(pool.map(_locate_one, sources, [limits] * len(sources), chunksize=8))
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
     return [_locate_one(source, limits) for source in sources]
+
+
+def _orphan_guard(parent: int) -> None:
+    """In a reader process: exit as soon as the run that started it is gone (killed, crashed)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _safely(name: str, work):
