@@ -193,3 +193,25 @@ def test_a_ledger_pasted_into_the_master_is_a_submission(campaign):
     links = [c.hyperlink for row in ws.iter_rows() for c in row if c.hyperlink is not None and c.value == "E5"]
     assert any(link.location == "'城南片区今日台账'!E5" and not link.target for link in links)
     assert "城南片区今日台账" in openpyxl.load_workbook(master).sheetnames  # staff's sheet stays
+
+
+def test_the_history_sheet_shows_a_bounded_window_newest_first(campaign):
+    from .conftest import table_frame
+
+    master = campaign / MASTER_NAME
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    row = next(r for r in wb["设置"].iter_rows() if r[0].value == "历史显示行数上限")
+    row[1].value = 10
+    wb.save(master)
+    assert invoke("rank", master, "--as-of", AS_OF.isoformat()).exit_code == 0
+    history = table_frame(master, "tblHistory")
+    assert len(history) == 10 and list(history["填报日期"]) == sorted(history["填报日期"], reverse=True)
+    assert history["填报日期"].iloc[0].date() == AS_OF
+    exported = invoke("history", master, "--out", campaign / "全部.csv")
+    assert exported.exit_code == 0 and "已导出" in exported.output
+    import sqlite3
+
+    stored = sqlite3.connect(campaign / "历史库.sqlite").execute(
+        "SELECT COUNT(*) FROM ledger_rows WHERE superseded=0").fetchone()[0]
+    lines = sum(1 for _ in open(campaign / "全部.csv", encoding="utf-8-sig"))
+    assert lines == stored + 1 and stored > 10  # the export has every stored row, not just the window

@@ -464,9 +464,12 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files)} 个文件，"
                                        f"{errors} 个错误，{warnings} 个警告")
     book.write_table(LOG.name, _log_rows(store))
-    book.write_table(HISTORY.name, _history_rows(store, result.as_of, settings.history_days))
-    book.write_cell("HistoryTitle", f"历史（最近 {settings.history_days} 天，截至 {result.as_of.isoformat()}；"
-                                    f"全部数据在 {settings.store}）")
+    history = _history_rows(store, result.as_of, settings.history_days, settings.history_rows)
+    book.write_table(HISTORY.name, history)
+    shown = f"最近 {settings.history_days} 天" + (f"中最新的 {len(history)} 行" if len(history) >= settings.history_rows
+                                                else "")
+    book.write_cell("HistoryTitle", f"历史（{shown}，截至 {result.as_of.isoformat()}；全部数据在 {settings.store}，"
+                                    "可用 xladdin history 导出）")
     first_row, first_col = book.table_origin(SUMMARY.name)
     summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1)
     if write_ranking:
@@ -559,14 +562,9 @@ def _log_rows(store: Store) -> list[list[object]]:
     return rows
 
 
-def _history_rows(store: Store, as_of: dt.date, days: int) -> list[list[object]]:
-    history = store.all_rows()
-    if history.empty:
-        return []
-    since = as_of - dt.timedelta(days=days)
-    recent = history[(history["report_date"] > since) & (history["report_date"] <= as_of)]
-    recent = recent.sort_values(["report_date", "group_name", "sheet_row"], ascending=[False, True, True])
-    return _plain_rows(_history_view(recent))
+def _history_rows(store: Store, as_of: dt.date, days: int, limit: int) -> list[list[object]]:
+    recent = store.recent_rows(as_of - dt.timedelta(days=days), as_of, limit)
+    return _plain_rows(_history_view(recent)) if not recent.empty else []
 
 
 def _history_view(rows: pd.DataFrame) -> pd.DataFrame:

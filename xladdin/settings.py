@@ -35,6 +35,7 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
     ("临期天数", 7, "距净地交付期限不足多少天，标为“临期”"),
     ("单日增幅警告比例", 0.3, "一次报送比上次增加超过计划数的这个比例时给出警告"),
     ("历史显示天数", 30, "“历史”表显示最近多少天的数据（历史库中全部保留）"),
+    ("历史显示行数上限", 20000, "“历史”表最多显示多少行（最新的在前；Excel 一张表最多约 104 万行）"),
     ("报送文件上限(MB)", 20, "超过此大小的报送文件直接退回"),
     ("解压后上限(MB)", 100, "xlsx 解压后超过此大小（可能是压缩炸弹）直接退回"),
     ("台账行数上限", 5000, "“进度台账”超过此行数直接退回"),
@@ -72,6 +73,7 @@ class Settings:
     due_soon_days: int = 7
     jump_ratio: float = 0.3
     history_days: int = 30
+    history_rows: int = 20000
     max_file_mb: int = 20
     max_unzip_mb: int = 100
     max_rows: int = 5000
@@ -98,7 +100,7 @@ _ATTR = {
     "备份份数": "backup_count", "历史库文件": "store", "排名单位": "rank_unit", "红榜数量": "red_k",
     "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
     "无进展天数": "stall_days", "临期天数": "due_soon_days", "单日增幅警告比例": "jump_ratio",
-    "历史显示天数": "history_days", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
+    "历史显示天数": "history_days", "历史显示行数上限": "history_rows", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
     "报送文件上限(MB)": "max_file_mb", "解压后上限(MB)": "max_unzip_mb", "台账行数上限": "max_rows",
     "台账列数上限": "max_cols", "单元格字数上限": "max_cell_chars",
 }
@@ -127,7 +129,8 @@ def parse_settings(values: dict[str, object]) -> Settings:
             if value is None:
                 parsed[attr] = None
                 continue
-        if attr in ("backup_count", "period_days", "stall_days", "due_soon_days", "history_days", "max_file_mb",
+        if attr in ("backup_count", "period_days", "stall_days", "due_soon_days", "history_days", "history_rows",
+                    "max_file_mb",
                     "max_unzip_mb", "max_rows", "max_cols", "max_cell_chars"):
             parsed[attr] = _as_int(key, value, 1)
         elif attr in ("red_k", "black_k"):

@@ -195,10 +195,20 @@ class Store:
         return _with_dates(frame)
 
     def all_rows(self) -> pd.DataFrame:
-        """Every row ever accepted, superseded ones included (for the 历史 sheet and export)."""
+        """Every row ever accepted, superseded ones included (for export)."""
         frame = pd.read_sql_query(
             "SELECT r.*, s.file_name FROM ledger_rows r JOIN submissions s USING (sha256)"
             " ORDER BY r.report_date, r.group_name, r.sheet_row", self.db)
+        return _with_dates(frame)
+
+    def recent_rows(self, since: dt.date, until: dt.date, limit: int) -> pd.DataFrame:
+        """The newest accepted rows (superseded included) reported after `since` up to `until`, newest
+        first, at most `limit` of them: the window the 历史 sheet shows."""
+        frame = pd.read_sql_query(
+            "SELECT r.*, s.file_name FROM ledger_rows r JOIN submissions s USING (sha256)"
+            " WHERE r.report_date>? AND r.report_date<=?"
+            " ORDER BY r.report_date DESC, r.group_name, r.sheet_row LIMIT ?", self.db,
+            params=(since.isoformat(), until.isoformat(), limit))
         return _with_dates(frame)
 
     def submission_log(self) -> pd.DataFrame:
