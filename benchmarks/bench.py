@@ -97,6 +97,7 @@ def seed_history(master: Path, days: int) -> None:
                    ", net_land, net_land_date, problems, next_steps, sheet_row, superseded")
         marks = ",".join("?" * len(rows[0]))
         store.db.executemany(f"INSERT INTO ledger_rows ({columns}) VALUES ({marks})", rows)
+        store.rebuild_reports()  # as the runs of those days would have left it
     store.close()
 
 

@@ -40,14 +40,19 @@ def project_reports(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(registry: pd.DataFrame, rows: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
-    """The 汇总 table: one row per registry project, in registry order, with the keys of SUMMARY_FIELDS.
-
-    `registry` is indexed by project_id; `rows` are accepted ledger rows (any report dates).
-    """
+    """The 汇总 table from accepted ledger rows (any report dates) held in memory; see summary_of."""
     if not rows.empty:
         rows = rows[rows["report_date"] <= as_of]
-    reports = project_reports(rows)
-    lines = _project_lines(reports, settings.period_start_for(as_of), as_of)
+    return summary_of(registry, project_lines(project_reports(rows), settings.period_start_for(as_of), as_of),
+                      as_of, settings)
+
+
+def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
+    """The 汇总 table: one row per registry project, in registry order, with the keys of SUMMARY_FIELDS.
+
+    `registry` has a project_id column; `lines` are the per-project lines as of the date (project_lines
+    over rows in memory, or Store.project_lines over the history store), indexed by project_id.
+    """
     summary = registry.reset_index(drop=True).join(lines, on="project_id")
     reported = summary["last_report"].notna()
     summary[FIGURES] = summary[FIGURES].fillna(0.0)
@@ -68,34 +73,52 @@ def summarize(registry: pd.DataFrame, rows: pd.DataFrame, as_of: dt.date, settin
     return summary[[key for key, _, _ in SUMMARY_FIELDS]]
 
 
-def _project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
-    """Per project: latest figures, increments, progress in the period and days since the last rise."""
-    columns = [*FIGURES, "acquired_delta", "demolished_delta", "net_land", "net_land_date", "last_report",
-               "progress", "stalled_days", *_TEXT]
+LINE_COLUMNS = [*FIGURES, "acquired_delta", "demolished_delta", "net_land", "net_land_date", "last_report",
+                "progress", "stalled_days", *_TEXT]
+
+
+def project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Per project, from its reports up to the date (project_reports, sorted): see lines_of."""
     if reports.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="project_id"))
+        return pd.DataFrame(columns=LINE_COLUMNS, index=pd.Index([], name="project_id"))
     by_project = reports.groupby("project_id", sort=False)
     latest = by_project.tail(1).set_index("project_id")
     previous = by_project.nth(-2).set_index("project_id")
-    lines = latest[[*FIGURES, "net_land", "net_land_date", *_TEXT]].copy()
-    lines["last_report"] = latest["report_date"]
-    lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"].reindex(latest.index)
-    lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"].reindex(latest.index)
-    # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
     before = reports[reports["report_date"] <= period_start].groupby("project_id").tail(1).set_index("project_id")
-    baseline = before[FIGURES].reindex(latest.index).fillna(0.0)
-    rose_in_period = (latest[FIGURES] > baseline + 1e-9).any(axis=1) & (latest["report_date"] > period_start)
-    lines["progress"] = np.where(rose_in_period, YES, "否")
-    # Days since the last report on which any figure rose (a first report rises from nothing).
+    # A report rises when any figure is above the report before it (a first report rises from nothing).
     steps = by_project[FIGURES].diff().fillna(reports[FIGURES])
-    rose = (steps > 1e-9).any(axis=1)
+    rose = (steps > RISE).any(axis=1)
     # Reports are sorted by project then date, so the last row of each group is the latest one
     # (tail/head instead of max/min: the dates are Python objects, slow to compare in bulk).
     last_rise = reports.loc[rose].groupby("project_id").tail(1).set_index("project_id")["report_date"]
     first = by_project.head(1).set_index("project_id")["report_date"]
-    last_rise = last_rise.reindex(latest.index).fillna(first)
-    lines["stalled_days"] = [(as_of - d).days for d in last_rise]
-    return lines[columns]
+    return lines_of(latest, previous[["acquired_mu", "houses_demolished"]], before[FIGURES],
+                    last_rise.reindex(latest.index).fillna(first), period_start, as_of)
+
+
+RISE = 1e-9  # a figure counts as risen when it is above the earlier one by more than float noise
+
+
+def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFrame, last_rise: pd.Series,
+             period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Per project: latest figures, increments, progress in the period and days since the last rise.
+
+    All indexed by project_id: `latest` the latest report (figures, net land, text, report_date),
+    `previous` the report before it (acquired_mu, houses_demolished; projects reported once missing),
+    `baseline` the figures of the last report on or before the period start (missing: nothing then),
+    `last_rise` the date of the last report on which any figure rose.
+    """
+    lines = latest[[*FIGURES, "net_land", "net_land_date", *_TEXT]].copy()
+    lines["last_report"] = latest["report_date"]
+    previous = previous.reindex(latest.index)
+    lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"]
+    lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"]
+    # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
+    baseline = baseline.reindex(latest.index).fillna(0.0)
+    rose_in_period = (latest[FIGURES] > baseline + RISE).any(axis=1) & (latest["report_date"] > period_start)
+    lines["progress"] = np.where(rose_in_period, YES, "否")
+    lines["stalled_days"] = [(as_of - d).days for d in last_rise.reindex(latest.index)]
+    return lines[LINE_COLUMNS]
 
 
 def _status(last_report, net_land, days_left, stalled_days, settings: Settings) -> str:

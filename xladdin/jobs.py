@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import acquisition_trend, board, summarize
+from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import compute_ranking
@@ -384,15 +384,14 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
             files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders, workers)
-        history = store.accepted_rows(as_of)
-        summary = summarize(registry, history, as_of, settings)
         period_start = settings.period_start_for(as_of)
-        previous = previous_ranking(store, registry, history, period_start, settings)
+        summary = store_summary(store, registry, as_of, settings)
+        previous = previous_ranking(store, registry, period_start, settings)
         ranking = compute_ranking(summary, settings, previous)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           notice.lines(), ignored, trend=acquisition_trend(history, as_of), notice_doc=notice)
+                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -412,17 +411,22 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
     return result
 
 
-def previous_ranking(store: Store, registry: pd.DataFrame, history: pd.DataFrame, period_start: dt.date,
+def store_summary(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
+    """The 汇总 table as of a date from the history store (per-project lines read by index)."""
+    lines = store.project_lines(registry["project_id"], settings.period_start_for(as_of), as_of)
+    return summary_of(registry, lines, as_of, settings)
+
+
+def previous_ranking(store: Store, registry: pd.DataFrame, period_start: dt.date,
                      settings: Settings) -> pd.DataFrame | None:
     """The ranks at the start of the period: as published then if a run kept them, else recomputed
     from the history as it stood; None before anything was reported."""
     published = store.ranking_snapshot(period_start, settings.rank_unit)
     if not published.empty:
         return published
-    earlier = history[history["report_date"] <= period_start] if not history.empty else history
-    if earlier.empty:
+    if not store.reported_by(period_start):
         return None
-    return compute_ranking(summarize(registry, earlier, period_start, settings), settings)
+    return compute_ranking(store_summary(store, registry, period_start, settings), settings)
 
 
 def roll_back(master: Path) -> tuple[dict, int]:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .issues import Issue
 from .schema import FIGURE_KEYS, METRICS
+from .consolidate import RISE, lines_of, project_reports
 from .validate import Checked, GroupState
 
 ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
@@ -75,7 +76,29 @@ CREATE TABLE IF NOT EXISTS ranking_snapshots (
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
 CREATE INDEX IF NOT EXISTS ledger_rows_sha ON ledger_rows (sha256);
+CREATE INDEX IF NOT EXISTS ledger_rows_project ON ledger_rows (project_id, report_date);
+-- One row per project and report date (plot rows summed), kept in step with ledger_rows as submissions
+-- are recorded, so that a run reads per-project lines by index instead of loading the whole history.
+-- acquired_step: acquired_mu minus the project's report before; rose: any figure above that report.
+CREATE TABLE IF NOT EXISTS project_reports (
+    project_id TEXT NOT NULL,
+    report_date TEXT NOT NULL,
+    {", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)},
+    net_land TEXT NOT NULL,
+    net_land_date TEXT,
+    problems TEXT NOT NULL,
+    next_steps TEXT NOT NULL,
+    acquired_step REAL NOT NULL DEFAULT 0,
+    rose INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, report_date)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS project_rises ON project_reports (project_id, report_date) WHERE rose=1;
+CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquired_step);
+CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 """
+_REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
+_LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
+_BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in FIGURE_KEYS)
 
 
 class Store:
@@ -86,6 +109,13 @@ class Store:
         self.db = sqlite3.connect(path)
         self.db.executescript(_SCHEMA)
         self.run_id: int | None = None
+        if self._reports_missing():
+            with self.db:  # a store written before project_reports existed
+                self.rebuild_reports()
+
+    def _reports_missing(self) -> bool:
+        return not self.db.execute("SELECT EXISTS (SELECT 1 FROM project_reports)").fetchone()[0] and \
+            self.db.execute("SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)").fetchone()[0]
 
     def begin_run(self, as_of: dt.date, command: str) -> int:
         """Open a run: every change it makes carries its id, so that it can be rolled back."""
@@ -106,6 +136,8 @@ class Store:
     def roll_back(self, run_id: int) -> int:
         """Undo everything a run stored; returns how many submissions it forgets."""
         forgotten = self.db.execute("SELECT COUNT(*) FROM submissions WHERE run_id=?", (run_id,)).fetchone()[0]
+        touched = self.db.execute("SELECT DISTINCT report_date, project_id FROM ledger_rows WHERE run_id=? OR "
+                                  "superseded_run=?", (run_id, run_id)).fetchall()
         self.db.execute("DELETE FROM ledger_rows WHERE run_id=?", (run_id,))
         self.db.execute("UPDATE ledger_rows SET superseded=0, superseded_run=NULL WHERE superseded_run=?", (run_id,))
         self.db.execute("DELETE FROM submissions WHERE run_id=?", (run_id,))
@@ -114,6 +146,11 @@ class Store:
         self.db.execute("DELETE FROM file_names WHERE run_id=?", (run_id,))
         self.db.execute("DELETE FROM ranking_snapshots WHERE run_id=?", (run_id,))
         self.db.execute("UPDATE runs SET rolled_back=1 WHERE run_id=?", (run_id,))
+        by_date: dict[str, list[str]] = {}
+        for date, project in touched:
+            by_date.setdefault(date, []).append(project)
+        for date, projects in by_date.items():
+            self._refresh_reports(date, projects)
         return forgotten
 
     def close(self) -> None:
@@ -157,6 +194,9 @@ class Store:
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
             self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
+            projects = self.db.execute("SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND "
+                                       "report_date=?", (checked.group, date)).fetchall()
+            self._refresh_reports(date, [p for p, in projects])
         self.db.execute(
             "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
             (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
@@ -164,13 +204,99 @@ class Store:
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
 
+    def _refresh_reports(self, date: str, projects: list[str]) -> None:
+        """Recompute project_reports of these projects on a date (and the steps of their later reports)."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (project_id TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM touched")
+        self.db.executemany("INSERT OR IGNORE INTO touched VALUES (?)", ((p,) for p in projects))
+        self.db.execute("DELETE FROM project_reports WHERE report_date=? AND project_id IN (SELECT project_id FROM "
+                        "touched)", (date,))
+        rows = pd.read_sql_query(
+            "SELECT * FROM ledger_rows WHERE superseded=0 AND report_date=? AND project_id IN (SELECT project_id "
+            "FROM touched) ORDER BY group_name, sheet_row", self.db, params=(date,))
+        self._insert_reports(rows)
+        self._derive_steps("project_id IN (SELECT project_id FROM touched)", date)
+
+    def rebuild_reports(self) -> None:
+        """project_reports afresh from ledger_rows, one report date at a time (for an older store)."""
+        self.db.execute("DELETE FROM project_reports")
+        dates = [d for d, in self.db.execute("SELECT DISTINCT report_date FROM ledger_rows WHERE superseded=0")]
+        for date in dates:
+            self._insert_reports(pd.read_sql_query(
+                "SELECT * FROM ledger_rows WHERE superseded=0 AND report_date=? ORDER BY group_name, sheet_row",
+                self.db, params=(date,)))
+        self._derive_steps("1", "")
+
+    def _insert_reports(self, rows: pd.DataFrame) -> None:
+        if rows.empty:
+            return
+        reports = project_reports(_with_dates(rows))
+        reports["report_date"] = [d.isoformat() for d in reports["report_date"]]
+        reports["net_land_date"] = [d.isoformat() if isinstance(d, dt.date) else None for d in reports["net_land_date"]]
+        values = reports[list(_REPORT_COLUMNS)].astype(object)
+        self.db.executemany(f"INSERT INTO project_reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
+                            f"({','.join('?' * len(_REPORT_COLUMNS))})", values.to_numpy().tolist())
+
+    def _derive_steps(self, projects: str, since: str) -> None:
+        """acquired_step and rose of the chosen projects' reports from `since` on (each against the one before)."""
+        lag = {k: f"COALESCE(LAG({k}) OVER w, 0)" for k in FIGURE_KEYS}
+        rose = " OR ".join(f"{k} - {lag[k]} > {RISE}" for k in FIGURE_KEYS)
+        self.db.execute(
+            f"WITH s AS (SELECT project_id, report_date, acquired_mu - {lag['acquired_mu']} AS step, ({rose}) AS rose"
+            f" FROM project_reports WHERE {projects} WINDOW w AS (PARTITION BY project_id ORDER BY report_date))"
+            f" UPDATE project_reports SET acquired_step=s.step, rose=s.rose FROM s WHERE s.report_date>=?"
+            f" AND project_reports.project_id=s.project_id AND project_reports.report_date=s.report_date", (since,))
+
+    def project_lines(self, projects, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
+        """consolidate.lines_of for these projects as of a date, each found by index in project_reports."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (project_id TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM wanted")
+        self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((p,) for p in projects))
+        latest = "SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=w.project_id AND r.report_date"
+        frame = pd.read_sql_query(
+            f"WITH d AS MATERIALIZED (SELECT w.project_id, ({latest}<=:as_of) AS latest, ({latest}<=:start) AS base,"
+            f" ({latest}<=:as_of AND r.rose=1) AS risen, (SELECT MIN(report_date) FROM project_reports r"
+            f" WHERE r.project_id=w.project_id) AS first FROM wanted w),"
+            f" e AS MATERIALIZED (SELECT d.*, (SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=d.project_id"
+            f" AND r.report_date<d.latest) AS prev FROM d WHERE d.latest IS NOT NULL)"
+            f" SELECT e.project_id, e.latest AS report_date, COALESCE(e.risen, e.first) AS last_rise, {_LINE_FIGURES},"
+            f" l.net_land, l.net_land_date, l.problems, l.next_steps, p.acquired_mu AS prev_acquired_mu,"
+            f" p.houses_demolished AS prev_houses_demolished, e.base IS NOT NULL AS has_base, {_BASE_FIGURES}"
+            f" FROM e JOIN project_reports l ON l.project_id=e.project_id AND l.report_date=e.latest"
+            f" LEFT JOIN project_reports p ON p.project_id=e.project_id AND p.report_date=e.prev"
+            f" LEFT JOIN project_reports b ON b.project_id=e.project_id AND b.report_date=e.base",
+            self.db, params={"as_of": as_of.isoformat(), "start": period_start.isoformat()})
+        frame = _with_dates(frame).set_index("project_id")
+        frame["last_rise"] = [dt.date.fromisoformat(v) for v in frame["last_rise"]]
+        previous = frame[["prev_acquired_mu", "prev_houses_demolished"]].dropna()
+        previous.columns = ["acquired_mu", "houses_demolished"]
+        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in FIGURE_KEYS]]
+        baseline.columns = list(FIGURE_KEYS)
+        return lines_of(frame, previous, baseline, frame["last_rise"], period_start, as_of)
+
+    def reported_by(self, date: dt.date) -> bool:
+        """Whether any project has an accepted report on or before the date."""
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM project_reports WHERE report_date<=?)",
+                               (date.isoformat(),)).fetchone()[0] == 1
+
+    def acquisition_trend(self, as_of: dt.date) -> pd.DataFrame:
+        """Total cumulative acquisition (亩) on each report date, as consolidate.acquisition_trend: the
+        running sum of every project's step on each date."""
+        frame = pd.read_sql_query("SELECT report_date, SUM(acquired_step) AS acquired_mu FROM project_reports"
+                                  " WHERE report_date<=? GROUP BY report_date ORDER BY report_date", self.db,
+                                  params=(as_of.isoformat(),))
+        frame["report_date"] = [dt.date.fromisoformat(v) for v in frame["report_date"]]
+        frame["acquired_mu"] = frame["acquired_mu"].cumsum().round(6)
+        return frame
+
     def group_states(self) -> dict[str, GroupState]:
         """Each group's latest accepted report (date and project totals) and the one before it."""
         sums = ", ".join(f"SUM(r.{k})" for k in FIGURE_KEYS)
         rows = self.db.execute(
             f"WITH dates AS (SELECT group_name, report_date, DENSE_RANK() OVER (PARTITION BY group_name ORDER BY"
-            f" report_date DESC) AS age FROM (SELECT DISTINCT group_name, report_date FROM ledger_rows"
-            f" WHERE superseded=0))"
+            f" report_date DESC) AS age FROM (SELECT DISTINCT group_name, report_date FROM submissions s"
+            f" WHERE status='{ACCEPTED}' AND EXISTS (SELECT 1 FROM ledger_rows r WHERE r.group_name=s.group_name"
+            f" AND r.report_date=s.report_date AND r.superseded=0)))"
             f" SELECT d.age, r.group_name, r.report_date, r.project_id, {sums} FROM ledger_rows r JOIN dates d"
             f" ON r.group_name=d.group_name AND r.report_date=d.report_date WHERE r.superseded=0 AND d.age<=2"
             f" GROUP BY d.age, r.group_name, r.report_date, r.project_id ORDER BY d.age DESC").fetchall()
