@@ -73,7 +73,7 @@ def seed_history(master: Path, days: int) -> None:
 
     store = Store(master.parent / "历史库.sqlite")
     inbox = master.parent / "报送"
-    rows, submissions = [], []
+    rows, submissions, names = [], [], []
     for path in sorted(inbox.glob("*.xlsx")):
         sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("进度台账")
         values = sheet.to_python(skip_empty_area=False)
@@ -82,6 +82,7 @@ def seed_history(master: Path, days: int) -> None:
             date = (AS_OF - dt.timedelta(days=day)).isoformat()
             sha = f"seed-{group}-{date}"
             submissions.append((sha, f"{group}_{date}.xlsx", date, group, date, "", "已接收", 0, 0, 0, "[]"))
+            names.append((sha, f"{group}_{date}.xlsx", date))
             for r, row in enumerate(values[4:], start=5):
                 if not row[1]:
                     continue
@@ -93,6 +94,7 @@ def seed_history(master: Path, days: int) -> None:
         store.db.executemany("INSERT INTO submissions (sha256, file_name, received_at, group_name, report_date, "
                              "reporter, status, errors, warnings, row_count, issues) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                              submissions)
+        store.db.executemany("INSERT INTO file_names (sha256, file_name, seen_at) VALUES (?,?,?)", names)
         columns = ("sha256, group_name, report_date, project_id, plot, " + ", ".join(FIGURE_KEYS) +
                    ", net_land, net_land_date, problems, next_steps, sheet_row, superseded")
         marks = ",".join("?" * len(rows[0]))

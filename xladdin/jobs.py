@@ -467,12 +467,15 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         warnings = sum(len(f.warnings) for f in result.files)
         book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files)} 个文件，"
                                        f"{errors} 个错误，{warnings} 个警告")
-    book.write_table(LOG.name, _log_rows(store))
+    since = result.as_of - dt.timedelta(days=settings.history_days)
+    logged = _log_rows(store, since, settings.history_rows)
+    book.write_table(LOG.name, logged)
+    book.write_cell("LogTitle", f"报送记录（{_window_text(settings, len(logged))}收到的文件，"
+                                f"截至 {result.as_of.isoformat()}；全部记录在 {settings.store}）")
     history = _history_rows(store, result.as_of, settings.history_days, settings.history_rows)
     book.write_table(HISTORY.name, history)
-    shown = f"最近 {settings.history_days} 天" + (f"中最新的 {len(history)} 行" if len(history) >= settings.history_rows
-                                                else "")
-    book.write_cell("HistoryTitle", f"历史（{shown}，截至 {result.as_of.isoformat()}；全部数据在 {settings.store}，"
+    book.write_cell("HistoryTitle", f"历史（{_window_text(settings, len(history))}的数据，截至 {result.as_of.isoformat()}；"
+                                    f"全部数据在 {settings.store}，"
                                     "可用 xladdin history 导出）")
     first_row, first_col = book.table_origin(SUMMARY.name)
     summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1)
@@ -555,8 +558,14 @@ def _cell_order(cell: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, cell)
 
 
-def _log_rows(store: Store) -> list[list[object]]:
-    log = store.submission_log()
+def _window_text(settings: Settings, shown: int) -> str:
+    """How much of the store a windowed sheet shows: 最近 30 天 (中最新的 20000 行)."""
+    capped = f"中最新的 {shown} 行" if shown >= settings.history_rows else ""
+    return f"最近 {settings.history_days} 天{capped}"
+
+
+def _log_rows(store: Store, since: dt.date, limit: int) -> list[list[object]]:
+    log = store.submission_log(since, limit)
     rows = []
     for r in log.itertuples(index=False):
         status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"

@@ -43,22 +43,28 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积") -> pd.DataFrame:
     """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked)."""
-    records = []
-    for unit, part in summary.groupby(unit_key, sort=False):
-        if not str(unit).strip():
-            continue
-        plan = float(part["plan_mu"].sum())
-        net = part["net_land"] == YES
-        industrial = part[part["project_type"] == INDUSTRIAL]
-        records.append({
-            "unit": unit,
-            "acquisition_rate": _ratio(float(part["acquired_mu"].sum()), plan),
-            "progress_ratio": _ratio(float((part["progress"] == YES).sum()), float(len(part))),
-            "net_land_rate": _ratio(float(part.loc[net, "plan_mu"].sum()), plan) if net_land_basis == "面积"
-            else _ratio(float(net.sum()), float(len(part))),
-            "industrial_rate": _ratio(float(industrial["acquired_mu"].sum()), float(industrial["plan_mu"].sum())),
-        })
-    return pd.DataFrame.from_records(records, columns=["unit", *(key for key, _ in METRICS)])
+    named = summary[unit_key].notna() & (summary[unit_key].astype(str).str.strip() != "")
+    part = summary[named]
+    units = part[unit_key]
+    plan, acquired = part["plan_mu"].astype(float), part["acquired_mu"].astype(float)
+    net, industrial = part["net_land"] == YES, part["project_type"] == INDUSTRIAL
+
+    def total(values: pd.Series) -> pd.Series:
+        return values.groupby(units, sort=False).sum()
+
+    plans, count = total(plan), units.groupby(units, sort=False).size().astype(float)
+    net_land = (total(plan.where(net, 0.0)), plans) if net_land_basis == "面积" else (total(net.astype(float)), count)
+    table = pd.DataFrame({"unit": plans.index})
+    pairs = {
+        "acquisition_rate": (total(acquired), plans),
+        "progress_ratio": (total((part["progress"] == YES).astype(float)), count),
+        "net_land_rate": net_land,
+        "industrial_rate": (total(acquired.where(industrial, 0.0)), total(plan.where(industrial, 0.0))),
+    }
+    for key, _ in METRICS:
+        numerators, denominators = pairs[key]
+        table[key] = [_ratio(float(n), float(d)) for n, d in zip(numerators, denominators)]
+    return table
 
 
 def rank_values(values: pd.Series, dense: bool = False, ascending: bool = False) -> pd.Series:

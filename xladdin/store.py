@@ -337,11 +337,14 @@ class Store:
             params=(since.isoformat(), until.isoformat(), limit))
         return _with_dates(frame)
 
-    def submission_log(self) -> pd.DataFrame:
-        """Every file name ever seen, with the status of its content."""
+    def submission_log(self, since: dt.date | None = None, limit: int = -1) -> pd.DataFrame:
+        """File names seen with the status of their content, newest report first: those reported (or,
+        without a report date, received) after `since`, at most `limit` of them (-1: all)."""
+        day = "COALESCE(s.report_date, substr(f.seen_at, 1, 10))"
         return pd.read_sql_query(
-            "SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
-            " ORDER BY s.report_date, s.group_name, f.seen_at, f.file_name", self.db)
+            f"SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
+            f" WHERE {day}>? ORDER BY {day} DESC, s.group_name, f.seen_at DESC, f.file_name LIMIT ?", self.db,
+            params=(since.isoformat() if since else "", limit))
 
     def save_ranking(self, as_of: dt.date, unit_kind: str, ranking: pd.DataFrame) -> None:
         """Keep the ranking published for a date, so that later periods can show movement."""

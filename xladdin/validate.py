@@ -287,7 +287,8 @@ def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupStat
     first_row = rows.groupby("project_id", sort=False)["row"].first()
     since = state.report_date.isoformat()
     doubled = set(rows.loc[rows.duplicated(["project_id", "plot"]), "project_id"])
-    for project, figures in totals.iterrows():
+    first_row = first_row.to_dict()
+    for project, figures in zip(totals.index, totals.to_dict("records")):
         before = state.figures.get(project)
         if project in doubled:
             continue  # a duplicated row already rejects the file; its sum would only mislead
@@ -295,14 +296,14 @@ def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupStat
             continue
         for key in present:
             now, then = float(figures[key]), float(before.get(key, 0.0))
-            label = LEDGER_BY_KEY[key].label
-            where = cell(int(first_row[project]), key)
             if now + 1e-9 < then:
-                issue("cumulative-decreased", where, project=project, column=label, value=format_number(now),
-                      expected=format_number(then), detail=since)
+                issue("cumulative-decreased", cell(int(first_row[project]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
+                      detail=since)
                 continue
             plan = registry.plan(project, PLAN_OF[key])
             if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
-                issue("jump-large", where, project=project, column=label, value=format_number(now - then),
+                issue("jump-large", cell(int(first_row[project]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(now - then),
                       expected=f"{jump_ratio:.0%}")
 

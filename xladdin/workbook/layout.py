@@ -122,6 +122,7 @@ TITLE_CELLS = {
     "RankingPeriod": (SHEET_RANKING, "A2"),
     "ReportTitle": (SHEET_REPORT, "A1"),
     "HistoryTitle": (SHEET_HISTORY, "A1"),
+    "LogTitle": (SHEET_LOG, "A1"),
     "BoardTitle": (SHEET_BOARD, "A1"),
     "ChartsTitle": (SHEET_CHARTS, "A1"),
 }

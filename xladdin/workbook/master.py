@@ -4,6 +4,7 @@ writes (formulas, links), reading 设置 and 项目清单 from table rows, backu
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import shutil
 from pathlib import Path
@@ -65,25 +66,31 @@ def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first
     problems: list[str] = []
     records = []
     seen: set[str] = set()
+    fields = [(f, columns.get(f.key)) for f in REGISTRY_FIELDS]
+
+    def where(r: int, i: int | None) -> str:
+        return f"项目清单!{cell_address(r, first_col + i)}" if i is not None else f"项目清单第{r}行"
+
     for r, values in rows:
         record: dict[str, object] = {}
-        for f in REGISTRY_FIELDS:
-            i = columns.get(f.key)
+        for f, i in fields:
             raw = values[i] if i is not None else None
-            where = f"项目清单!{cell_address(r, first_col + i)}" if i is not None else f"项目清单第{r}行"
             if f.numeric:
+                if type(raw) is float and 0 <= raw < math.inf:  # the usual cell: a number, taken as is
+                    record[f.key] = raw
+                    continue
                 number, _ = parse_number(raw, f.unit) if not is_blank(raw) else (0.0, False)
                 if number is None or number < 0:
-                    problems.append(f"{where}：“{f.label}”应为不小于 0 的数字（现为“{display(raw)}”）")
+                    problems.append(f"{where(r, i)}：“{f.label}”应为不小于 0 的数字（现为“{display(raw)}”）")
                 record[f.key] = number or 0.0
             elif f.kind == "date":
                 record[f.key] = parse_date(raw)
                 if not is_blank(raw) and record[f.key] is None:
-                    problems.append(f"{where}：“{f.label}”不是日期（现为“{display(raw)}”）")
+                    problems.append(f"{where(r, i)}：“{f.label}”不是日期（现为“{display(raw)}”）")
             else:
                 record[f.key] = clean_id(raw) if f.key == "project_id" else clean_text(raw)
                 if f.required and not record[f.key]:
-                    problems.append(f"{where}：“{f.label}”不能为空")
+                    problems.append(f"{where(r, i)}：“{f.label}”不能为空")
         if record["project_id"] in seen:
             problems.append(f"项目清单第{r}行：项目编号“{record['project_id']}”重复")
         seen.add(str(record["project_id"]))

@@ -81,7 +81,11 @@ class TablePart:
 
 
 class _Sheet:
-    """The <sheetData> of one worksheet, split into rows and cells, to be patched and put back."""
+    """The <sheetData> of one worksheet split into rows, to be patched and put back.
+
+    A row's cells stay one string until something needs them one by one: a run rewrites whole rows
+    of its tables, and parsing every cell of a large sheet only to replace it would dominate the job.
+    """
 
     _ROW = r'<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)'
     _CELL = r'<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)'
@@ -99,62 +103,104 @@ class _Sheet:
         else:
             end = xml.index(f"</{self.prefix}sheetData>", start)
             self.head, body, self.tail = xml[:start], xml[start:end], xml[end:]
-        self.rows: dict[int, list] = {}  # row -> [attrs, {col: cell xml}]
-        row_re = re.compile(self._ROW.format(p=p), re.S)
-        fast_cell = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"[^>]*?(?:/>|>.*?</{p}c>)', re.S)
-        slow_cell = re.compile(self._CELL.format(p=p), re.S)
+        # row -> [attrs, cells]: cells either the row's cell XML as one string, or {col: cell xml}
+        self.rows: dict[int, list] = {}
+        self._fast_cell = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"[^>]*?(?:/>|>.*?</{p}c>)', re.S)
+        self._slow_cell = re.compile(self._CELL.format(p=p), re.S)
+        self._first_ref = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"')
         row_number = re.compile(r'(?:^|\s)r="(\d+)"')
         spans = re.compile(r'\sspans="[^"]*"')
-        columns: dict[str, int] = {}
         last_row = 0
-        for row in row_re.finditer(body):
+        for row in re.finditer(self._ROW.format(p=p), body, re.S):
             attrs, content = row.group(1), row.group(2) or ""
             found = row_number.search(attrs)
             number = int(found.group(1)) if found else last_row + 1
             last_row = number
-            matches = list(fast_cell.finditer(content))
-            if len(matches) == content.count(f"<{self.prefix}c ") + content.count(f"<{self.prefix}c>"):
-                cells = {}
-                for cell in matches:
-                    letters = cell.group(1)
-                    col = columns.get(letters)
-                    if col is None:
-                        col = columns[letters] = _col_index(letters)
-                    cells[col] = cell.group(0)
-            else:  # cells without an r attribute (allowed, rare): positions follow their order
-                cells, last_col = {}, 0
-                for cell in slow_cell.finditer(content):
-                    ref = _attr(cell.group(1), "r")
-                    col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
-                    last_col = col
-                    cells[col] = cell.group(0)
-            self.rows[number] = [spans.sub("", attrs), cells]
+            self.rows[number] = [spans.sub("", attrs) if " spans=" in attrs else attrs, content]
+
+    def cells(self, row: int) -> dict[int, str]:
+        """The row's cells by column, parsed now if they were not yet."""
+        entry = self.rows.setdefault(row, ["", {}])
+        if isinstance(entry[1], str):
+            entry[1] = self._parse(entry[1])
+        return entry[1]
+
+    def _parse(self, content: str) -> dict[int, str]:
+        p = self.prefix
+        matches = list(self._fast_cell.finditer(content))
+        if len(matches) == content.count(f"<{p}c ") + content.count(f"<{p}c>"):
+            return {_col_index(cell.group(1)): cell.group(0) for cell in matches}
+        cells, last_col = {}, 0  # cells without an r attribute (allowed, rare): positions follow their order
+        for cell in self._slow_cell.finditer(content):
+            ref = _attr(cell.group(1), "r")
+            col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
+            last_col = col
+            cells[col] = cell.group(0)
+        return cells
+
+    def _span(self, content: str) -> tuple[int, int] | None:
+        """First and last column of a row's unparsed cells (cells are in column order); None if
+        there are none, (0, 0) if a cell has no reference to tell."""
+        p = self.prefix
+        last = max(content.rfind(f"<{p}c "), content.rfind(f"<{p}c>"))
+        if last < 0:
+            return None
+        first, final = self._first_ref.match(content, content.find(f"<{p}c")), self._first_ref.match(content, last)
+        if first is None or final is None:
+            return 0, 0
+        return _col_index(first.group(1)), _col_index(final.group(1))
 
     def style(self, row: int, col: int) -> str | None:
-        cells = self.rows.get(row, [None, {}])[1]
-        xml = cells.get(col)
+        entry = self.rows.get(row)
+        if entry is None:
+            return None
+        xml = self.cells(row).get(col)
         return _attr(xml.split(">", 1)[0], "s") if xml else None
 
     def put(self, row: int, col: int, xml: str | None) -> None:
-        entry = self.rows.setdefault(row, ["", {}])
+        cells = self.cells(row)
         if xml is None:
-            entry[1].pop(col, None)
+            cells.pop(col, None)
         else:
-            entry[1][col] = xml
+            cells[col] = xml
+
+    def replace_run(self, row: int, left: int, right: int, cells: list[str]) -> None:
+        """Cells left..right of a row replaced by `cells` (their XML, in column order; [] clears them)."""
+        entry = self.rows.get(row)
+        if entry is None:
+            if cells:
+                self.rows[row] = ["", "".join(cells)]
+            return
+        if isinstance(entry[1], str):
+            span = self._span(entry[1])
+            if span is None or (left <= span[0] and span[1] <= right):  # nothing else in the row
+                entry[1] = "".join(cells)
+                return
+        existing = self.cells(row)
+        for col in range(left, right + 1):
+            existing.pop(col, None)
+        existing.update(zip(range(left, left + len(cells)), cells))
 
     def text(self) -> str:
         p = self.prefix
         parts = []
+        last_row = last_col = 0
         for number in sorted(self.rows):
             attrs, cells = self.rows[number]
-            if not cells and not attrs.strip(" "):
+            if isinstance(cells, str):
+                span = self._span(cells) if cells else None
+                content, width = cells, (span[1] if span else 0)
+            else:
+                content, width = "".join(cells[c] for c in sorted(cells)), max(cells, default=0)
+            if not content and not attrs.strip(" "):
                 continue
+            if content:
+                last_row, last_col = number, max(last_col, width)
             attrs = attrs if _attr(attrs, "r") else f' r="{number}"{attrs}'
-            parts.append(f"<{p}row{attrs}>" + "".join(cells[c] for c in sorted(cells)) + f"</{p}row>")
+            parts.append(f"<{p}row{attrs}>{content}</{p}row>")
         head = self.head
-        filled = [(r, max(cells)) for r, (_, cells) in self.rows.items() if cells]
-        if filled:
-            ref = f"A1:{cell_address(max(r for r, _ in filled), max(c for _, c in filled))}"
+        if last_row and last_col:
+            ref = f"A1:{cell_address(last_row, last_col)}"
             head = re.sub(r'(<(?:\w+:)?dimension\b[^>]*?\bref=)"[^"]*"', lambda m: f'{m.group(1)}"{ref}"', head,
                           count=1)
         return head + "".join(parts) + self.tail
@@ -329,24 +375,20 @@ class MasterBook:
         part, data = self._sheet(sheet)
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         letters = [column_letter(left + i) for i in range(width)]
-        columns = range(left, left + width)
         prefix = data.prefix
+        right = left + width - 1
         bottom = top + len(rows) - 1
         links = self._links.setdefault(part, [])
         for r in range(top, max(bottom, old_bottom) + 1):
-            entry = data.rows.setdefault(r, ["", {}])
-            cells = entry[1]
             if r > bottom:
-                for col in columns:
-                    cells.pop(col, None)
+                data.replace_run(r, left, right, [])
                 continue
             values = rows[r - top]
-            for i, col in enumerate(columns):
-                value = values[i]
-                ref = f"{letters[i]}{r}"
-                cells[col] = cell_xml(prefix, ref, value, styles[i])
+            cells = [cell_xml(prefix, f"{letters[i]}{r}", values[i], styles[i]) for i in range(width)]
+            data.replace_run(r, left, right, cells)
+            for i, value in enumerate(values):
                 if isinstance(value, Link) and (value.target or value.location):
-                    links.append((ref, value))
+                    links.append((f"{letters[i]}{r}", value))
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
@@ -438,15 +480,14 @@ class MasterBook:
 
     def _finish(self) -> None:
         for part, data in self._sheets.items():
-            xml = data.text()
-            xml = self._patch_hyperlinks(part, xml)
-            self.parts[part] = xml.encode("utf-8")
+            data.tail = self._patch_hyperlinks(part, data.tail, data.prefix)  # <hyperlinks> follows <sheetData>
+            self.parts[part] = data.text().encode("utf-8")
         self._sheets.clear()
         self._links.clear()
         self._link_regions.clear()
         self._recalculate_on_open()
 
-    def _patch_hyperlinks(self, part: str, xml: str) -> str:
+    def _patch_hyperlinks(self, part: str, xml: str, prefix: str) -> str:
         regions = self._link_regions.get(part, [])
         new = self._links.get(part, [])
         if not regions and not new:
@@ -464,7 +505,6 @@ class MasterBook:
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
         block = re.search(r"<(\w+:)?hyperlinks\b[^>]*>(.*?)</(?:\w+:)?hyperlinks>", xml, re.S)
-        prefix = re.search(r"<(\w+:)?sheetData\b", xml).group(1) or ""
         kept, dropped_ids = [], set()
         if block:
             for link in re.finditer(r"<(?:\w+:)?hyperlink\b([^>]*?)/>", block.group(2)):
