@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,24 +178,44 @@ def _refused(file: str, sheet: str, code: str, **fields: str) -> Checked:
 PARALLEL_FROM = 24  # files; below this, starting worker processes costs more than it saves
 
 
+# What the reader processes check against: set before they fork, so they inherit it unpickled.
+_CHECKING: tuple | None = None
+
+
 def _locate_one(source: Source, limits: Limits) -> Ledger | Checked:
     return _safely(source.name, lambda: source.locate(limits))
 
 
-def _locate_all(sources: list[Source], limits: Limits, workers: int) -> list[Ledger | Checked]:
-    """Read and locate every new submission, on several cores when there are many files."""
+def _read_one(source: Source, limits: Limits) -> tuple[Ledger | Checked, Checked | None]:
+    """In a reader process: a file located, and checked against the states as they were at the start."""
+    item = _locate_one(source, limits)
+    if isinstance(item, Checked) or _CHECKING is None:
+        return item, None
+    index, states, as_of, jump_ratio = _CHECKING
+    return item, _safely(source.name, lambda: check_ledger(item, index, states, as_of, jump_ratio))
+
+
+def _read_all(sources: list[Source], limits: Limits, workers: int,
+              checking: tuple) -> list[tuple[Ledger | Checked, Checked | None]]:
+    """Read and locate every new submission; on several cores when there are many files, where each
+    is also checked on the spot against the states before this run (the caller re-checks the files of
+    a group that sent more than one, whose later files depend on the earlier)."""
+    global _CHECKING
     if workers > 1 and len(sources) >= PARALLEL_FROM:
         import concurrent.futures
         import multiprocessing
 
+        _CHECKING = checking
         try:
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
                                                         initargs=(os.getpid(),)) as pool:
-                return list(pool.map(_locate_one, sources, [limits] * len(sources), chunksize=8))
+                return list(pool.map(_read_one, sources, [limits] * len(sources), chunksize=8))
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
-    return [_locate_one(source, limits) for source in sources]
+        finally:
+            _CHECKING = None
+    return [(_locate_one(source, limits), None) for source in sources]
 
 
 def _orphan_guard(parent: int) -> None:
@@ -275,13 +296,19 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
-    located = list(zip(pending, _locate_all(pending, limits, workers)))
-    located.sort(key=lambda item: (_claimed_date(item[1]), item[0].name))
     states = store.group_states()
     index = RegistryIndex(registry)
-    for source, item in located:
-        checked = item if isinstance(item, Checked) else _safely(
-            source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
+    read = _read_all(pending, limits, workers, (index, states, as_of, settings.jump_ratio))
+    located = [(source, item, early) for source, (item, early) in zip(pending, read)]
+    located.sort(key=lambda entry: (_claimed_date(entry[1]), entry[0].name))
+    senders = Counter(early.group for _, _, early in located if early is not None and early.group)
+    for source, item, early in located:
+        if isinstance(item, Checked):
+            checked = item
+        elif early is not None and senders[early.group] == 1:
+            checked = early  # the group's only file this run: the states it was checked against still hold
+        else:
+            checked = _safely(source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
         if checked.accepted:
             earlier = store.accepted_for(checked.group, checked.report_date)
             if earlier:
@@ -339,7 +366,8 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
 
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True, command: str = "run") -> JobResult:
+            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None
+            ) -> JobResult:
     """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
@@ -350,7 +378,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
         book = MasterBook.open(master)
         # Several reader processes only from the headless command on a fork-capable OS: inside Excel the
         # interpreter may be embedded, and spawning would start Excel's executable, not Python.
-        workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
+        if workers is None:
+            workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
                        write_ranking=write_ranking, command=command, started=started, workers=workers)
     finally:
