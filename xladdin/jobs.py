@@ -24,11 +24,12 @@ from .notice import Notice, build_notice
 from .rank import compute_ranking
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
 from .schema import (
-    FIGURE_KEYS, LABEL_DATE, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address, column_letter,
+    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
+    column_letter,
 )
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
-from .validate import Checked, GroupState, RegistryIndex, check_ledger
+from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
     BOARD, CHART_UNITS, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS, SUMMARY, TREND,
 )
@@ -239,6 +240,11 @@ def _safely(name: str, work):
         return _refused(name, "", "file-unreadable", detail="文件内容无法处理")
 
 
+def _claimed_group(item: Ledger | Checked) -> str:
+    """The work group a ledger says it is from, as check_ledger reads it ("" for a refused file)."""
+    return "" if isinstance(item, Checked) else clean_text(item.identity.get(LABEL_UNIT, (None, ""))[0])
+
+
 def _claimed_date(item: Ledger | Checked) -> dt.date:
     if isinstance(item, Checked):
         return dt.date.max
@@ -301,7 +307,8 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     read = _read_all(pending, limits, workers, (index, states, as_of, settings.jump_ratio))
     located = [(source, item, early) for source, (item, early) in zip(pending, read)]
     located.sort(key=lambda entry: (_claimed_date(entry[1]), entry[0].name))
-    senders = Counter(early.group for _, _, early in located if early is not None and early.group)
+    # How many files each group sent in this drop: a group's later file depends on its earlier one.
+    senders = Counter(_claimed_group(item) for _, item, _ in located)
     for source, item, early in located:
         if isinstance(item, Checked):
             checked = item
@@ -315,7 +322,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
                 checked.issues.append(Issue("supersedes", file=source.name, group=checked.group,
                                             value=checked.report_date.isoformat(), expected=earlier))
         store.record(checked, source.sha256, now)
-        if checked.accepted:
+        if checked.accepted and senders[checked.group] > 1:
             _advance(states, checked)
         outcome = FileOutcome(
             source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,

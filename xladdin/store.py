@@ -107,8 +107,10 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: a day's rows land all over a long history
         self.db.executescript(_SCHEMA)
         self.run_id: int | None = None
+        self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         if self._reports_missing():
             with self.db:  # a store written before project_reports existed
                 self.rebuild_reports()
@@ -146,17 +148,15 @@ class Store:
         self.db.execute("DELETE FROM file_names WHERE run_id=?", (run_id,))
         self.db.execute("DELETE FROM ranking_snapshots WHERE run_id=?", (run_id,))
         self.db.execute("UPDATE runs SET rolled_back=1 WHERE run_id=?", (run_id,))
-        by_date: dict[str, list[str]] = {}
-        for date, project in touched:
-            by_date.setdefault(date, []).append(project)
-        for date, projects in by_date.items():
-            self._refresh_reports(date, projects)
+        self._stale.update((project, date) for date, project in touched)
+        self._refresh_reports()
         return forgotten
 
     def close(self) -> None:
         self.db.close()
 
     def commit(self) -> None:
+        self._refresh_reports()
         self.db.commit()
 
     def known(self, sha256: str) -> dict | None:
@@ -196,7 +196,7 @@ class Store:
             self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
             projects = self.db.execute("SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND "
                                        "report_date=?", (checked.group, date)).fetchall()
-            self._refresh_reports(date, [p for p, in projects])
+            self._stale.update((p, date) for p, in projects)
         self.db.execute(
             "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
             (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
@@ -204,18 +204,21 @@ class Store:
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
 
-    def _refresh_reports(self, date: str, projects: list[str]) -> None:
-        """Recompute project_reports of these projects on a date (and the steps of their later reports)."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (project_id TEXT PRIMARY KEY)")
+    def _refresh_reports(self) -> None:
+        """Bring project_reports up to date for every (project, date) recorded or rolled back since the
+        last time: those rows afresh, and the steps of each such project from its earliest touched date."""
+        if not self._stale:
+            return
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (project_id TEXT, report_date TEXT,"
+                        " PRIMARY KEY (project_id, report_date))")
         self.db.execute("DELETE FROM touched")
-        self.db.executemany("INSERT OR IGNORE INTO touched VALUES (?)", ((p,) for p in projects))
-        self.db.execute("DELETE FROM project_reports WHERE report_date=? AND project_id IN (SELECT project_id FROM "
-                        "touched)", (date,))
-        rows = pd.read_sql_query(
-            "SELECT * FROM ledger_rows WHERE superseded=0 AND report_date=? AND project_id IN (SELECT project_id "
-            "FROM touched) ORDER BY group_name, sheet_row", self.db, params=(date,))
-        self._insert_reports(rows)
-        self._derive_steps("project_id IN (SELECT project_id FROM touched)", date)
+        self.db.executemany("INSERT INTO touched VALUES (?,?)", sorted(self._stale))
+        self._stale.clear()
+        self.db.execute("DELETE FROM project_reports WHERE (project_id, report_date) IN (SELECT * FROM touched)")
+        self._insert_reports(pd.read_sql_query(
+            "SELECT l.* FROM touched t JOIN ledger_rows l ON l.project_id=t.project_id AND l.report_date=t.report_date"
+            " WHERE l.superseded=0 ORDER BY l.report_date, l.group_name, l.sheet_row", self.db))
+        self._derive_steps("SELECT project_id, MIN(report_date) AS since FROM touched GROUP BY project_id")
 
     def rebuild_reports(self) -> None:
         """project_reports afresh from ledger_rows, one report date at a time (for an older store)."""
@@ -225,7 +228,7 @@ class Store:
             self._insert_reports(pd.read_sql_query(
                 "SELECT * FROM ledger_rows WHERE superseded=0 AND report_date=? ORDER BY group_name, sheet_row",
                 self.db, params=(date,)))
-        self._derive_steps("1", "")
+        self._derive_steps("SELECT DISTINCT project_id, '' AS since FROM project_reports")
 
     def _insert_reports(self, rows: pd.DataFrame) -> None:
         if rows.empty:
@@ -237,18 +240,26 @@ class Store:
         self.db.executemany(f"INSERT INTO project_reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
                             f"({','.join('?' * len(_REPORT_COLUMNS))})", values.to_numpy().tolist())
 
-    def _derive_steps(self, projects: str, since: str) -> None:
-        """acquired_step and rose of the chosen projects' reports from `since` on (each against the one before)."""
-        lag = {k: f"COALESCE(LAG({k}) OVER w, 0)" for k in FIGURE_KEYS}
-        rose = " OR ".join(f"{k} - {lag[k]} > {RISE}" for k in FIGURE_KEYS)
+    def _derive_steps(self, starts: str) -> None:
+        """acquired_step and rose of the reports of the projects `starts` selects, from the date it gives
+        each on, each against the project's report before it (found by key: a day's reports cost the same
+        however long the history)."""
+        figures = ", ".join(f"r.{k} - COALESCE(p.{k}, 0) AS {k}" for k in FIGURE_KEYS)
+        rose = " OR ".join(f"d.{k} > {RISE}" for k in FIGURE_KEYS)
         self.db.execute(
-            f"WITH s AS (SELECT project_id, report_date, acquired_mu - {lag['acquired_mu']} AS step, ({rose}) AS rose"
-            f" FROM project_reports WHERE {projects} WINDOW w AS (PARTITION BY project_id ORDER BY report_date))"
-            f" UPDATE project_reports SET acquired_step=s.step, rose=s.rose FROM s WHERE s.report_date>=?"
-            f" AND project_reports.project_id=s.project_id AND project_reports.report_date=s.report_date", (since,))
+            f"WITH m AS MATERIALIZED ({starts}),"
+            f" s AS MATERIALIZED (SELECT r.project_id, r.report_date, (SELECT MAX(q.report_date) FROM"
+            f" project_reports q WHERE q.project_id=r.project_id AND q.report_date<r.report_date) AS prev"
+            f" FROM m JOIN project_reports r ON r.project_id=m.project_id AND r.report_date>=m.since),"
+            f" d AS MATERIALIZED (SELECT s.project_id, s.report_date, {figures} FROM s JOIN project_reports r"
+            f" ON r.project_id=s.project_id AND r.report_date=s.report_date LEFT JOIN project_reports p"
+            f" ON p.project_id=s.project_id AND p.report_date=s.prev)"
+            f" UPDATE project_reports SET acquired_step=d.acquired_mu, rose=({rose}) FROM d"
+            f" WHERE project_reports.project_id=d.project_id AND project_reports.report_date=d.report_date")
 
     def project_lines(self, projects, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
         """consolidate.lines_of for these projects as of a date, each found by index in project_reports."""
+        self._refresh_reports()
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (project_id TEXT PRIMARY KEY)")
         self.db.execute("DELETE FROM wanted")
         self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((p,) for p in projects))
@@ -276,12 +287,14 @@ class Store:
 
     def reported_by(self, date: dt.date) -> bool:
         """Whether any project has an accepted report on or before the date."""
+        self._refresh_reports()
         return self.db.execute("SELECT EXISTS (SELECT 1 FROM project_reports WHERE report_date<=?)",
                                (date.isoformat(),)).fetchone()[0] == 1
 
     def acquisition_trend(self, as_of: dt.date) -> pd.DataFrame:
         """Total cumulative acquisition (亩) on each report date, as consolidate.acquisition_trend: the
         running sum of every project's step on each date."""
+        self._refresh_reports()
         frame = pd.read_sql_query("SELECT report_date, SUM(acquired_step) AS acquired_mu FROM project_reports"
                                   " WHERE report_date<=? GROUP BY report_date ORDER BY report_date", self.db,
                                   params=(as_of.isoformat(),))
