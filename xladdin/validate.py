@@ -160,6 +160,7 @@ def check_ledger(
     typed: list[dict[str, object]] = []
     seen: dict[tuple[str, str], int] = {}
     for row, raw in ledger.rows:
+        raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
         for key, value in list(raw.items()):
             if isinstance(value, UncachedFormula):
                 issue("formula-no-value", cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
@@ -209,7 +210,7 @@ def check_ledger(
     if state is not None and report_date == state.report_date:
         state = state.before  # a corrected resubmission for the same day: compare with the day before
     if state is not None and dated and not rows.empty:
-        _check_history(rows, ledger.columns, state, registry, jump_ratio, cell, issue)
+        _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
     return out
 
 
@@ -279,16 +280,32 @@ def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex
               value=record["net_land_date"].isoformat())
 
 
-def _check_history(rows: pd.DataFrame, columns: dict[str, int], state: GroupState, registry: RegistryIndex,
+def _check_history(typed: list[dict], columns: dict[str, int], state: GroupState, registry: RegistryIndex,
                    jump_ratio: float, cell, issue) -> None:
-    """Cumulative figures never fall below the last accepted report; a large jump is worth a look."""
+    """Cumulative figures never fall below the last accepted report; a large jump is worth a look.
+
+    A project reported plot by plot is compared by its total (plain dictionaries: a ledger is a few
+    dozen rows, where a pandas groupby would cost more than the check)."""
     present = [key for key in FIGURE_KEYS if key in columns]
-    totals = rows.groupby("project_id", sort=False)[present].sum(min_count=1)
-    first_row = rows.groupby("project_id", sort=False)["row"].first()
+    totals: dict[str, dict[str, float]] = {}
+    first_row: dict[str, int] = {}
+    keys: set[tuple[str, str]] = set()
+    doubled: set[str] = set()
+    for record in typed:
+        project = record["project_id"]
+        if (project, record["plot"]) in keys:
+            doubled.add(project)
+        keys.add((project, record["plot"]))
+        sums = totals.get(project)
+        if sums is None:
+            totals[project], first_row[project] = {key: record[key] for key in present}, record["row"]
+            continue
+        for key in present:  # NaN (unusable) cells are skipped; a total stays NaN only if all are
+            value = record[key]
+            if value == value:
+                sums[key] = value if sums[key] != sums[key] else sums[key] + value
     since = state.report_date.isoformat()
-    doubled = set(rows.loc[rows.duplicated(["project_id", "plot"]), "project_id"])
-    first_row = first_row.to_dict()
-    for project, figures in zip(totals.index, totals.to_dict("records")):
+    for project, figures in totals.items():
         before = state.figures.get(project)
         if project in doubled:
             continue  # a duplicated row already rejects the file; its sum would only mislead
