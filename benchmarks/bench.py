@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -141,15 +140,19 @@ def naive(directory: Path) -> float:
 
 
 def timed_cli(args: list[str]) -> tuple[float, float, float]:
-    """Seconds, peak RSS (MiB) and CPU seconds (its reader processes included) of one cold `xladdin`
-    subprocess. The peak is the largest of any child process waited for so far."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "xladdin.cli", *args], check=True, capture_output=True)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return seconds, after.ru_maxrss / 1024, cpu
+    """Seconds, peak RSS (MiB) and CPU seconds of one cold `xladdin` subprocess, its own figures (with
+    its reader processes' CPU), read from wait4 for that process alone."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "xladdin.cli", *args], stdout=subprocess.DEVNULL,
+                                   stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(process.returncode, args, stderr=errors.read())
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _refresh_some(directory: Path, count: int) -> int:
