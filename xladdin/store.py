@@ -186,11 +186,12 @@ class Store:
                 (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND "
                             "report_date=? AND superseded=0", (self.run_id, checked.group, date))
+            columns = ["project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row"]
             rows = [
-                (sha256, checked.group, date, r.project_id, r.plot, *(float(getattr(r, k)) for k in FIGURE_KEYS),
-                 r.net_land, r.net_land_date.isoformat() if r.net_land_date else None, r.problems, r.next_steps,
-                 int(r.row), self.run_id)
-                for r in checked.rows.itertuples(index=False)
+                (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
+                 net_date.isoformat() if net_date else None, problems, next_steps, int(row), self.run_id)
+                for project, plot, *values, net_land, net_date, problems, next_steps, row
+                in checked.rows[columns].itertuples(index=False, name=None)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
             self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
@@ -206,7 +207,8 @@ class Store:
 
     def _refresh_reports(self) -> None:
         """Bring project_reports up to date for every (project, date) recorded or rolled back since the
-        last time: those rows afresh, and the steps of each such project from its earliest touched date."""
+        last time: those reports afresh, each step against the report before it, and again the steps of
+        any later report of such a project (a corrected or late day changes what follows it)."""
         if not self._stale:
             return
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (project_id TEXT, report_date TEXT,"
@@ -215,30 +217,52 @@ class Store:
         self.db.executemany("INSERT INTO touched VALUES (?,?)", sorted(self._stale))
         self._stale.clear()
         self.db.execute("DELETE FROM project_reports WHERE (project_id, report_date) IN (SELECT * FROM touched)")
-        self._insert_reports(pd.read_sql_query(
-            "SELECT l.* FROM touched t JOIN ledger_rows l ON l.project_id=t.project_id AND l.report_date=t.report_date"
-            " WHERE l.superseded=0 ORDER BY l.report_date, l.group_name, l.sheet_row", self.db))
-        self._derive_steps("SELECT project_id, MIN(report_date) AS since FROM touched GROUP BY project_id")
+        self._compute_reports("SELECT l.* FROM touched t JOIN ledger_rows l ON l.project_id=t.project_id AND"
+                              " l.report_date=t.report_date WHERE l.superseded=0")
+        self._derive_steps("SELECT t.project_id, MIN(t.report_date) AS since FROM touched t WHERE EXISTS (SELECT 1"
+                           " FROM project_reports r WHERE r.project_id=t.project_id AND r.report_date>t.report_date)"
+                           " GROUP BY t.project_id")
 
     def rebuild_reports(self) -> None:
-        """project_reports afresh from ledger_rows, one report date at a time (for an older store)."""
+        """project_reports afresh from ledger_rows (for a store written before it existed)."""
         self.db.execute("DELETE FROM project_reports")
-        dates = [d for d, in self.db.execute("SELECT DISTINCT report_date FROM ledger_rows WHERE superseded=0")]
-        for date in dates:
-            self._insert_reports(pd.read_sql_query(
-                "SELECT * FROM ledger_rows WHERE superseded=0 AND report_date=? ORDER BY group_name, sheet_row",
-                self.db, params=(date,)))
+        self._compute_reports("SELECT * FROM ledger_rows WHERE superseded=0")
         self._derive_steps("SELECT DISTINCT project_id, '' AS since FROM project_reports")
 
-    def _insert_reports(self, rows: pd.DataFrame) -> None:
-        if rows.empty:
-            return
-        reports = project_reports(_with_dates(rows))
-        reports["report_date"] = [d.isoformat() for d in reports["report_date"]]
-        reports["net_land_date"] = [d.isoformat() if isinstance(d, dt.date) else None for d in reports["net_land_date"]]
-        values = reports[list(_REPORT_COLUMNS)].astype(object)
-        self.db.executemany(f"INSERT INTO project_reports ({', '.join(_REPORT_COLUMNS)}) VALUES "
-                            f"({','.join('?' * len(_REPORT_COLUMNS))})", values.to_numpy().tolist())
+    def _compute_reports(self, rows: str) -> None:
+        """Insert the project reports of the ledger rows `rows` selects: a project reported in one row
+        on a date is that row (in SQL); one reported plot by plot is summed and its text joined by
+        consolidate.project_reports. Each report's step is taken against the report before it."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS fresh_rows AS SELECT * FROM ledger_rows WHERE 0")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS fresh_reports AS SELECT"
+                        f" {', '.join(_REPORT_COLUMNS)} FROM project_reports WHERE 0")
+        self.db.execute("DELETE FROM fresh_rows")
+        self.db.execute("DELETE FROM fresh_reports")
+        self.db.execute(f"INSERT INTO fresh_rows {rows}")
+        single = ", ".join(f"MAX({c})" for c in _REPORT_COLUMNS[2:])
+        self.db.execute(f"INSERT INTO fresh_reports SELECT project_id, report_date, {single} FROM fresh_rows"
+                        " GROUP BY project_id, report_date HAVING COUNT(*)=1")
+        split = pd.read_sql_query(
+            "SELECT f.* FROM fresh_rows f JOIN (SELECT project_id, report_date FROM fresh_rows GROUP BY project_id,"
+            " report_date HAVING COUNT(*)>1) USING (project_id, report_date)"
+            " ORDER BY f.report_date, f.group_name, f.sheet_row", self.db)
+        if not split.empty:
+            reports = project_reports(_with_dates(split))
+            reports["report_date"] = [d.isoformat() for d in reports["report_date"]]
+            reports["net_land_date"] = [d.isoformat() if isinstance(d, dt.date) else None
+                                        for d in reports["net_land_date"]]
+            self.db.executemany(f"INSERT INTO fresh_reports VALUES ({','.join('?' * len(_REPORT_COLUMNS))})",
+                                reports[list(_REPORT_COLUMNS)].astype(object).to_numpy().tolist())
+        figures = [f"n.{k} - COALESCE(p.{k}, 0)" for k in FIGURE_KEYS]
+        rose = " OR ".join(f"{f} > {RISE}" for f in figures)
+        self.db.execute(
+            f"INSERT INTO project_reports ({', '.join(_REPORT_COLUMNS)}, acquired_step, rose)"
+            f" SELECT {', '.join(f'n.{c}' for c in _REPORT_COLUMNS)}, n.acquired_mu - COALESCE(p.acquired_mu, 0),"
+            f" ({rose}) FROM fresh_reports n LEFT JOIN project_reports p ON p.project_id=n.project_id AND"
+            f" p.report_date=(SELECT MAX(q.report_date) FROM project_reports q WHERE q.project_id=n.project_id"
+            f" AND q.report_date<n.report_date) ORDER BY n.project_id, n.report_date")
+        self.db.execute("DELETE FROM fresh_rows")
+        self.db.execute("DELETE FROM fresh_reports")
 
     def _derive_steps(self, starts: str) -> None:
         """acquired_step and rose of the reports of the projects `starts` selects, from the date it gives
