@@ -98,11 +98,12 @@ class _Sheet:
         p = re.escape(self.prefix)
         start = match.end()
         if match.group(2) == "/>":
-            self.head, self.tail, body = xml[:match.start()] + f"<{self.prefix}sheetData>", \
-                f"</{self.prefix}sheetData>" + xml[match.end():], ""
-        else:
+            self.head, self.tail = xml[:match.start()] + f"<{self.prefix}sheetData>", \
+                f"</{self.prefix}sheetData>" + xml[match.end():]
+            start = end = 0
+        else:  # the rows are found in place: a copy of a large sheet's body would double its memory
             end = xml.index(f"</{self.prefix}sheetData>", start)
-            self.head, body, self.tail = xml[:start], xml[start:end], xml[end:]
+            self.head, self.tail = xml[:start], xml[end:]
         # row -> [attrs, cells]: cells either the row's cell XML as one string, or {col: cell xml}
         self.rows: dict[int, list] = {}
         self._widths: dict[int, int] = {}  # row -> last column, for rows this writer filled whole
@@ -112,7 +113,7 @@ class _Sheet:
         row_number = re.compile(r'(?:^|\s)r="(\d+)"')
         spans = re.compile(r'\sspans="[^"]*"')
         last_row = 0
-        for row in re.finditer(self._ROW.format(p=p), body, re.S):
+        for row in re.compile(self._ROW.format(p=p), re.S).finditer(xml, start, end):
             attrs, content = row.group(1), row.group(2) or ""
             found = row_number.search(attrs)
             number = int(found.group(1)) if found else last_row + 1
