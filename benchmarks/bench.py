@@ -200,17 +200,20 @@ def _refresh_some(directory: Path, count: int) -> int:
     return changed
 
 
-def measure(label: str, files: int, rows: int, days: int, repeat: int) -> dict:
+def measure(label: str, files: int, rows: int, days: int, repeat: int, cache: Path | None = None) -> dict:
     results = {"size": label, "files": files, "rows": rows, "days": days}
     floors, runs, validates, naives, peaks, increments, cpus, library = [], [], [], [], [], [], [], []
     base = Path(tempfile.mkdtemp(prefix=f"xladdin-bench-{label}-"))
     try:
-        template = base / "template"
-        template.mkdir()
+        template = (cache / f"{files}x{rows}x{days}") if cache else base / "template"
         t = time.perf_counter()
-        master = generate(template, files, rows)
-        if days:
-            seed_history(master, days)
+        if not (template / "母表.xlsm").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            template.mkdir(parents=True)
+            # In a child process: a forked child starts with its parent's memory, and wait4 reports the
+            # largest a child ever was, so this process must stay small for the runs' peaks to be theirs.
+            subprocess.run([sys.executable, "-m", "benchmarks.bench", "--make", str(template), str(files), str(rows),
+                            str(days)], check=True)
         results["generate_s"] = time.perf_counter() - t
         for i in range(repeat):
             work = base / f"run{i}"
@@ -231,6 +234,7 @@ def measure(label: str, files: int, rows: int, days: int, repeat: int) -> dict:
             shutil.rmtree(work)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    results["peaks"] = [round(p) for p in peaks]
     results.update(floor_s=statistics.median(floors), run_s=statistics.median(runs),
                    validate_s=statistics.median(validates), naive_s=statistics.median(naives), peak_mib=max(peaks),
                    incremental_s=statistics.median(increments), cpu_s=statistics.median(cpus),
@@ -247,7 +251,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), help="county city province, or FILESxROWS[xDAYS]")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache", type=Path, help="keep generated campaigns here and reuse them (a province "
+                        "takes minutes to generate)")
+    parser.add_argument("--make", nargs=4, metavar=("DIR", "FILES", "ROWS", "DAYS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make:
+        directory, files, rows, days = Path(args.make[0]), *map(int, args.make[1:])
+        master = generate(directory, files, rows)
+        if days:
+            seed_history(master, days)
+        return
     table = []
     for size in args.sizes:
         if size in SIZES:
@@ -255,11 +268,12 @@ def main() -> None:
         else:
             parts = [int(p) for p in size.split("x")]
             files, rows, days = (*parts, 0)[:3]
-        table.append(measure(size, files, rows, days, args.repeat))
+        table.append(measure(size, files, rows, days, args.repeat, args.cache))
         print(_format([table[-1]]), flush=True)
     print()
     print(_format(table))
-    print(f"\nmachine: {os.cpu_count()} cores; medians of {args.repeat} runs")
+    print(f"\nmachine: {os.cpu_count()} cores; medians of {args.repeat} runs; peak MiB of each run: "
+          + "; ".join(f"{r['size']} {r['peaks']}" for r in table))
 
 
 def _format(table: list[dict]) -> str:
