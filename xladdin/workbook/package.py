@@ -42,6 +42,14 @@ _AFTER_HYPERLINKS = ("printOptions", "pageMargins", "pageSetup", "headerFooter",
                      "extLst")
 
 
+def _letters(text: str, at: int) -> str:
+    """The column letters of a cell reference starting at `at` ('' if there are none)."""
+    end = at
+    while end < len(text) and end - at < 3 and "A" <= text[end] <= "Z":
+        end += 1
+    return text[at:end] if end < len(text) and text[end].isdigit() else ""
+
+
 def _col_index(letters: str) -> int:
     index = 0
     for ch in letters:
@@ -87,7 +95,6 @@ class _Sheet:
     of its tables, and parsing every cell of a large sheet only to replace it would dominate the job.
     """
 
-    _ROW = r'<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row>)'
     _CELL = r'<{p}c\b([^>]*?)(?:/>|>(.*?)</{p}c>)'
 
     def __init__(self, xml: str):
@@ -113,12 +120,37 @@ class _Sheet:
         row_number = re.compile(r'(?:^|\s)r="(\d+)"')
         spans = re.compile(r'\sspans="[^"]*"')
         last_row = 0
-        for row in re.compile(self._ROW.format(p=p), re.S).finditer(xml, start, end):
-            attrs, content = row.group(1), row.group(2) or ""
+        for attrs, content in self._scan_rows(xml, start, end):
             found = row_number.search(attrs)
             number = int(found.group(1)) if found else last_row + 1
             last_row = number
             self.rows[number] = [spans.sub("", attrs) if " spans=" in attrs else attrs, content]
+
+    def _scan_rows(self, xml: str, start: int, end: int):
+        """(attributes, content) of each <row> between start and end, found with str.find: a row's
+        attributes never hold '>' (numbers and flags), and rows do not nest."""
+        opening, closing = f"<{self.prefix}row", f"</{self.prefix}row>"
+        find, pos = xml.find, start
+        while True:
+            at = find(opening, pos, end)
+            if at < 0:
+                return
+            after = at + len(opening)
+            if xml[after] not in " \t\r\n/>":  # another element whose name starts with "row"
+                pos = after
+                continue
+            close = find(">", after, end)
+            if close < 0:
+                raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+            if xml[close - 1] == "/":
+                yield xml[after:close - 1], ""
+                pos = close + 1
+            else:
+                stop = find(closing, close, end)
+                if stop < 0:
+                    raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+                yield xml[after:close], xml[close + 1:stop]
+                pos = stop + len(closing)
 
     def cells(self, row: int) -> dict[int, str]:
         """The row's cells by column, parsed now if they were not yet."""
@@ -148,6 +180,11 @@ class _Sheet:
         last = max(content.rfind(f"<{p}c "), content.rfind(f"<{p}c>"))
         if last < 0:
             return None
+        quick = f'<{p}c r="'  # where r comes first, as Excel, openpyxl and this writer put it
+        if content.startswith(quick) and content.startswith(quick, last):
+            first, final = _letters(content, len(quick)), _letters(content, last + len(quick))
+            if first and final:
+                return _col_index(first), _col_index(final)
         first, final = self._first_ref.match(content, content.find(f"<{p}c")), self._first_ref.match(content, last)
         if first is None or final is None:
             return 0, 0
