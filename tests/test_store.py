@@ -73,6 +73,16 @@ def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):
             store.commit()
         for as_of in (AS_OF, AS_OF - dt.timedelta(days=4)):
             assert_same_lines(store, as_of)
+        for limit in (1, 3, 7, 1000):  # the 历史 window read by (date, group) equals sorting every row
+            since = AS_OF - dt.timedelta(days=6)
+            window = store.recent_rows(since, AS_OF, limit)
+            every = pd.read_sql_query(
+                "SELECT r.report_date, r.group_name, r.sheet_row FROM ledger_rows r WHERE r.report_date>? AND"
+                " r.report_date<=? ORDER BY r.report_date DESC, r.group_name, r.sheet_row LIMIT ?", store.db,
+                params=(since.isoformat(), AS_OF.isoformat(), limit))
+            assert [(d.isoformat(), g, r) for d, g, r in zip(window["report_date"], window["group_name"],
+                                                             window["sheet_row"])] == list(every.itertuples(
+                index=False, name=None))
         incremental = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)
         store.rebuild_reports()
         rebuilt = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)

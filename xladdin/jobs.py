@@ -197,7 +197,7 @@ def _read_one(source: Source, limits: Limits) -> tuple[Ledger | Checked, Checked
 
 
 def _read_all(sources: list[Source], limits: Limits, workers: int,
-              checking: tuple) -> list[tuple[Ledger | Checked, Checked | None]]:
+              checking) -> list[tuple[Ledger | Checked, Checked | None]]:
     """Read and locate every new submission; on several cores when there are many files, where each
     is also checked on the spot against the states before this run (the caller re-checks the files of
     a group that sent more than one, whose later files depend on the earlier)."""
@@ -206,7 +206,7 @@ def _read_all(sources: list[Source], limits: Limits, workers: int,
         import concurrent.futures
         import multiprocessing
 
-        _CHECKING = checking
+        _CHECKING = checking()
         try:
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
@@ -302,9 +302,16 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
-    states = store.group_states()
-    index = RegistryIndex(registry)
-    read = _read_all(pending, limits, workers, (index, states, as_of, settings.jump_ratio))
+    index = RegistryIndex(registry) if pending else None
+    known: dict[str, dict[str, GroupState]] = {}
+
+    def checking() -> tuple:  # for reader processes that also check: every group's state, before they fork
+        known["states"] = store.group_states()
+        return index, known["states"], as_of, settings.jump_ratio
+
+    read = _read_all(pending, limits, workers, checking)
+    # Read one at a time (a few files): only the groups they claim to be from need their state.
+    states = known["states"] if "states" in known else store.group_states({_claimed_group(i) for i, _ in read})
     located = [(source, item, early) for source, (item, early) in zip(pending, read)]
     located.sort(key=lambda entry: (_claimed_date(entry[1]), entry[0].name))
     # How many files each group sent in this drop: a group's later file depends on its earlier one.
