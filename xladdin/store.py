@@ -12,7 +12,7 @@ import pandas as pd
 from .issues import Issue
 from .schema import FIGURE_KEYS, METRICS
 from .consolidate import RISE, lines_of, project_reports
-from .validate import Checked, GroupState
+from .validate import ROW_COLUMNS, Checked, GroupState
 
 ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
 
@@ -186,12 +186,11 @@ class Store:
                 (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND "
                             "report_date=? AND superseded=0", (self.run_id, checked.group, date))
-            columns = ["project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row"]
             rows = [
                 (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
                  net_date.isoformat() if net_date else None, problems, next_steps, int(row), self.run_id)
                 for project, plot, *values, net_land, net_date, problems, next_steps, row
-                in checked.rows[columns].itertuples(index=False, name=None)
+                in checked.rows[list(ROW_COLUMNS)].itertuples(index=False, name=None)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
             self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
