@@ -88,6 +88,9 @@ class TablePart:
     ref: str
 
 
+_UNREADABLE_SHEET = "母表的工作表结构无法识别。请从“备份”文件夹恢复。"
+
+
 class _Sheet:
     """The <sheetData> of one worksheet split into rows, to be patched and put back.
 
@@ -100,7 +103,7 @@ class _Sheet:
     def __init__(self, xml: str):
         match = re.search(r"<(\w+:)?sheetData\b[^>]*?(/>|>)", xml)
         if match is None:
-            raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+            raise MasterUnusable(_UNREADABLE_SHEET)
         self.prefix = match.group(1) or ""
         p = re.escape(self.prefix)
         start = match.end()
@@ -141,14 +144,14 @@ class _Sheet:
                 continue
             close = find(">", after, end)
             if close < 0:
-                raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+                raise MasterUnusable(_UNREADABLE_SHEET)
             if xml[close - 1] == "/":
                 yield xml[after:close - 1], ""
                 pos = close + 1
             else:
                 stop = find(closing, close, end)
                 if stop < 0:
-                    raise MasterUnusable("母表的工作表结构无法识别。请从“备份”文件夹恢复。")
+                    raise MasterUnusable(_UNREADABLE_SHEET)
                 yield xml[after:close], xml[close + 1:stop]
                 pos = stop + len(closing)
 
@@ -157,6 +160,7 @@ class _Sheet:
         entry = self.rows.setdefault(row, ["", {}])
         if isinstance(entry[1], str):
             entry[1] = self._parse(entry[1])
+            self._widths.pop(row, None)  # known from the cells from now on
         return entry[1]
 
     def _parse(self, content: str) -> dict[int, str]:
@@ -172,11 +176,10 @@ class _Sheet:
             cells[col] = cell.group(0)
         return cells
 
-    def _span(self, content: str, row: int = 0) -> tuple[int, int] | None:
+    def _span(self, content: str) -> tuple[int, int] | None:
         """First and last column of a row's unparsed cells (cells are in column order); None if
         there are none, (0, 0) if a cell has no reference to tell."""
         p = self.prefix
-        self._widths.pop(row, None)
         last = max(content.rfind(f"<{p}c "), content.rfind(f"<{p}c>"))
         if last < 0:
             return None
@@ -214,7 +217,7 @@ class _Sheet:
                 self._widths[row] = last
             return
         if isinstance(entry[1], str):
-            span = self._span(entry[1], row)
+            span = self._span(entry[1])
             if span is None or (left <= span[0] and span[1] <= right):  # nothing else in the row
                 entry[1] = "".join(cells)
                 self._widths[row] = last
@@ -223,9 +226,6 @@ class _Sheet:
         for col in range(left, right + 1):
             existing.pop(col, None)
         existing.update(zip(range(left, left + len(cells)), cells))
-
-    def text(self) -> str:
-        return "".join(self.chunks())
 
     def chunks(self, rows_per_chunk: int = 2000):
         """The sheet XML in pieces of a few thousand rows, in order, never all of it in one string."""
@@ -272,8 +272,7 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     if kind is float:
         if value != value:  # NaN
             return f'<{p}c r="{ref}"{s}/>'
-        number = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-        return f'<{p}c r="{ref}"{s}><{p}v>{number}</{p}v></{p}c>'
+        return f'<{p}c r="{ref}"{s}><{p}v>{_number(value)}</{p}v></{p}c>'
     if kind is str:
         text = _clean(value)
         return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t>'
