@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from . import __version__
 from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, JobResult, execute, summary_sentence
@@ -21,10 +19,19 @@ from .workbook.package import MasterBook
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 
-console = Console(highlight=False)
+
+
+@functools.cache
+def _console():
+    """Rich's console, imported when something is printed (a --json run never needs it)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
 
 
 def _fail(message: str, code: int) -> None:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False).print(f"[bold red]错误：[/]{message}")
     sys.exit(code)
 
@@ -96,8 +103,8 @@ def init(directory: Path, name: str, force: bool) -> None:
     build_master(path)
     (directory / "报送").mkdir(exist_ok=True)
     write_launchers(directory, name)
-    console.print(f"已新建母表：[bold]{path}[/]")
-    console.print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
+    _console().print(f"已新建母表：[bold]{path}[/]")
+    _console().print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
 
 
 @main.command()
@@ -117,8 +124,8 @@ def templates(master: Path, out: Path | None) -> None:
     registry = MasterBook.open(master).registry()
     paths = write_templates(registry, out or master.parent / "填报模板")
     for path in paths:
-        console.print(f"  {path}")
-    console.print(f"已生成 {len(paths)} 个工作组的填报模板。")
+        _console().print(f"  {path}")
+    _console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
 
 
 def _run_command(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool, **kw) -> JobResult:
@@ -201,10 +208,10 @@ def notice(master: Path, as_of: dt.date | None, docx_path: Path | None) -> None:
 
     result = execute(master, as_of=as_of, intake=False, command="notice")
     for line in result.notice:
-        console.print(line)
+        _console().print(line)
     if docx_path is not None:
         write_docx(result.notice_doc, docx_path)
-        console.print(f"\n已写出 Word 文档：{docx_path}")
+        _console().print(f"\n已写出 Word 文档：{docx_path}")
 
 
 @main.command()
@@ -220,9 +227,9 @@ def rollback(master: Path) -> None:
     from .jobs import roll_back
 
     run, forgotten = roll_back(master)
-    console.print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
+    _console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
                   f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
-    console.print("收件箱中的文件保持不变，下次运行时会重新校验。")
+    _console().print("收件箱中的文件保持不变，下次运行时会重新校验。")
 
 
 @main.command()
@@ -242,6 +249,8 @@ def history(master: Path, group: str | None, project: str | None, include_supers
         xladdin history ./demo/指挥部母表.xlsm --project SJ-03
         xladdin history ./demo/指挥部母表.xlsm --out 历史导出.xlsx
     """
+    from rich.table import Table
+
     from .jobs import history_frame
 
     frame = history_frame(master, group=group, project=project, include_superseded=include_superseded)
@@ -252,7 +261,7 @@ def history(master: Path, group: str | None, project: str | None, include_supers
             frame.to_excel(out, index=False, sheet_name="历史")
         else:
             raise click.BadParameter("导出文件应以 .xlsx 或 .csv 结尾", param_hint="--out")
-        console.print(f"已导出 {len(frame)} 行到 {out}")
+        _console().print(f"已导出 {len(frame)} 行到 {out}")
         return
     table = Table(title=f"历史（共 {len(frame)} 行，显示最近 30 行）", title_justify="left")
     shown = ["填报日期", "工作组", "项目编号", "地块名称", "累计征地面积(亩)", "累计拆除房屋(栋)", "是否净地", "数据状态"]
@@ -260,7 +269,7 @@ def history(master: Path, group: str | None, project: str | None, include_supers
         table.add_column(column)
     for row in frame.tail(30)[shown].itertuples(index=False):
         table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    _console().print(table)
 
 
 @main.command()
@@ -279,18 +288,20 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 
     manifest = build_demo(directory, as_of)
     if not as_json:
-        console.print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
+        _console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
                       f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
     result = _run_command(directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
     if not as_json:
-        console.rule("通报")
+        _console().rule("通报")
         for line in result.notice:
-            console.print(line)
-        console.print(f"\n母表在：[bold]{result.master.resolve()}[/]")
+            _console().print(line)
+        _console().print(f"\n母表在：[bold]{result.master.resolve()}[/]")
 
 
 def print_issues(result: JobResult) -> None:
     """Every file with its verdict, then each issue pinned to its cell: what `validate` shows."""
+    from rich.table import Table
+
     table = Table(title="逐个文件", title_justify="left")
     for column in ("文件", "工作组", "填报日期", "结果", "错误", "警告"):
         table.add_column(column)
@@ -299,22 +310,24 @@ def print_issues(result: JobResult) -> None:
             f.status, "[green]可接收[/]")
         table.add_row(f.file, f.group or "—", str(f.report_date or "—"), verdict, str(len(f.errors)),
                       str(len(f.warnings)))
-    console.print(table)
+    _console().print(table)
     for f in result.files:
         if not f.issues or f.status == KNOWN:
             continue
-        console.print(f"\n[bold]{f.file}[/]")
+        _console().print(f"\n[bold]{f.file}[/]")
         for i in sorted(f.issues, key=lambda i: i.severity != "错误"):
             colour = "red" if i.is_error else "yellow"
-            console.print(f"  [{colour}]{i.severity}[/] {i.sheet}!{i.cell}  {i.message}")
+            _console().print(f"  [{colour}]{i.severity}[/] {i.sheet}!{i.cell}  {i.message}")
 
 
 def print_result(result: JobResult) -> None:
     """A short human summary: what was read, what was rejected and why, the ranking."""
+    from rich.table import Table
+
     verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
-    console.print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
+    _console().print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
     if result.ignored:
-        console.print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
+        _console().print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
     if not result.wrote and result.files:
         print_issues(result)
         return
@@ -335,7 +348,7 @@ def print_result(result: JobResult) -> None:
                 reason = f"{len(f.warnings)} 个警告：" + "；".join(dict.fromkeys(i.title for i in f.warnings))
                 verdict = "[green]接收[/]"
             table.add_row(f.file, f.group or "—", verdict, reason)
-        console.print(table)
+        _console().print(table)
     ranking = Table(title=f"红黑榜（截至 {result.as_of}；括号内为名次，红/黑为上榜）", title_justify="left")
     ranking.add_column("排名单位", no_wrap=True)
     for _, label in METRICS:
@@ -348,7 +361,7 @@ def print_result(result: JobResult) -> None:
                                                                    else "")
             cells.append("—" if value != value else f"{value:.1%}（{int(rank)}）{mark}")
         ranking.add_row(row.unit, *cells)
-    console.print(ranking)
+    _console().print(ranking)
 
 
 

@@ -85,11 +85,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
 
 def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
     rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
-    names = []
-    for row in rows.itertuples(index=False):
-        move = getattr(row, f"{key}_move")
-        names.append(f"{row.unit}（{move}）" if move and move not in ("—", "新") else row.unit)
-    return "、".join(names)
+    return "、".join(f"{unit}（{move}）" if move and move not in ("—", "新") else unit
+                    for unit, move in zip(rows["unit"], rows[f"{key}_move"]))
 
 
 def _projects(part: pd.DataFrame) -> str:

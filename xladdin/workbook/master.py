@@ -6,17 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
 from ..values import display, is_blank, parse_date, parse_number
 
+# Control characters no XML may hold (openpyxl's own pattern, without importing openpyxl for it).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 class MasterUnusable(Exception):
     """The master workbook cannot be used (missing, locked, corrupt); nothing was written."""
@@ -117,6 +118,8 @@ def put_cell(cell, value: object) -> None:
         cell.hyperlink = None
     if isinstance(value, Link):
         if value.target or value.location:
+            from openpyxl.worksheet.hyperlink import Hyperlink
+
             cell.hyperlink = Hyperlink(ref=cell.coordinate, target=value.target or None,
                                        location=value.location or None)
         value = str(value)

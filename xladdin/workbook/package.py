@@ -18,18 +18,16 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 import python_calamine
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
 from .reader import Grid, locate_ledger
-from .master import Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
+from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HYPERLINK_TYPE = f"{_R_NS}/hyperlink"
@@ -713,7 +711,20 @@ def _resolve(source: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
 
 
-def _unescape(text: str) -> str:
-    from xml.sax.saxutils import unescape
+def escape(text: str) -> str:
+    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+def quoteattr(text: str) -> str:
+    """Text as a double-quoted XML attribute value."""
+    text = escape(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return f'"{text}"'
+
+
+def _unescape(text: str) -> str:
+    """An attribute or text back from its five predefined XML entities."""
+    if "&" not in text:
+        return text
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+    return text.replace("&amp;", "&")

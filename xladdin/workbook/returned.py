@@ -9,17 +9,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.hyperlink import Hyperlink
-
 from ..issues import ERROR, Issue
 from .guard import Rejection
 from .reader import UnreadableFile, read_grid
 
-ERROR_FILL = PatternFill("solid", fgColor="FF9999")
-WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+ERROR_FILL, WARNING_FILL = "FF9999", "FFE699"  # cells with an error, cells with only warnings
 _CELL = re.compile(r"^[A-Z]{1,3}\d{1,7}$")
 GUIDE_SHEET = "退回说明"
 
@@ -32,6 +26,9 @@ def returned_name(file_name: str) -> str:
 
 def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: Path) -> Path | None:
     """A marked-up copy of a rejected submission in out_dir; None when the file cannot be opened at all."""
+    from openpyxl.comments import Comment  # openpyxl only when a copy is written: a run's start-up is shorter
+    from openpyxl.styles import PatternFill
+
     workbook = _load(source, sheet)
     if workbook is None:
         return None
@@ -43,7 +40,7 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
     for address, found in by_cell.items():
         cell = ws[address]
         worst = ERROR if any(i.severity == ERROR for i in found) else "警告"
-        cell.fill = ERROR_FILL if worst == ERROR else WARNING_FILL
+        cell.fill = PatternFill("solid", fgColor=ERROR_FILL if worst == ERROR else WARNING_FILL)
         text = "\n".join(f"【{i.severity}】{i.message}" for i in found)
         comment = Comment(text, "指挥部")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(found))
@@ -56,6 +53,8 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
 
 
 def _load(source: Path, sheet: str):
+    import openpyxl
+
     suffix = source.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
@@ -78,6 +77,9 @@ def _load(source: Path, sheet: str):
 
 
 def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
     if GUIDE_SHEET in workbook.sheetnames:
         del workbook[GUIDE_SHEET]
     guide = workbook.create_sheet(GUIDE_SHEET, 0)
