@@ -55,6 +55,31 @@ def assert_same_lines(store: Store, as_of: dt.date) -> None:
     assert all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(stored["acquired_mu"], trend["acquired_mu"]))
 
 
+def _rounded(figures: dict) -> dict:
+    """Project totals to 1e-9: SQLite and pandas add the same plots in different orders."""
+    return {p: {k: round(v, 9) for k, v in values.items()} for p, values in figures.items()}
+
+
+def assert_same_states(store: Store) -> None:
+    """Each group's last two accepted reports, as the store finds them by index, equal those taken
+    from every accepted row."""
+    rows = store.accepted_rows()
+    expected = {}
+    for group, mine in rows.groupby("group_name"):
+        state = None
+        for date in sorted(set(mine["report_date"]))[-2:]:
+            totals = mine[mine["report_date"] == date].groupby("project_id")[list(FIGURE_KEYS)].sum()
+            state = (date, _rounded(totals.to_dict("index")), state)
+        expected[group] = state
+
+    def plain(state):
+        return None if state is None else (state.report_date, _rounded(state.figures), plain(state.before))
+
+    for groups in (None, GROUPS[:1]):
+        found = {group: plain(state) for group, state in store.group_states(groups).items()}
+        assert found == {g: s for g, s in expected.items() if groups is None or g in groups}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(campaign)
@@ -83,6 +108,7 @@ def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):
             assert [(d.isoformat(), g, r) for d, g, r in zip(window["report_date"], window["group_name"],
                                                              window["sheet_row"])] == list(every.itertuples(
                 index=False, name=None))
+        assert_same_states(store)
         incremental = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)
         store.rebuild_reports()
         rebuilt = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)
@@ -107,3 +133,58 @@ def test_a_store_from_before_project_reports_is_brought_up_to_date(tmp_path):
         assert lines.at["P1", "last_report"] == AS_OF - dt.timedelta(days=1)
     finally:
         store.close()
+
+
+def _steps_of_a_day(path, history_days: int) -> dict[str, int]:
+    """SQLite virtual-machine steps (in hundreds) of each store read a day's run makes, after
+    `history_days` days of five groups' reports: a count of work done, not a time."""
+    groups = [f"组{g}" for g in range(5)]
+    projects = {g: [f"{g}-P{p}" for p in range(20)] for g in groups}
+
+    def report(group: str, day: int, acquired: float) -> Checked:
+        rows = pd.DataFrame([{"project_id": p, "plot": "", **{k: acquired for k in FIGURE_KEYS}, "net_land": "否",
+                              "net_land_date": None, "problems": "", "next_steps": "", "row": 5 + i}
+                             for i, p in enumerate(projects[group])], columns=list(ROW_COLUMNS))
+        return Checked(file=f"{group}{day}.xlsx", sheet="进度台账", group=group,
+                       report_date=AS_OF - dt.timedelta(days=day), rows=rows)
+
+    store = Store(path)
+    try:
+        received = dt.datetime(2026, 11, 24, 9)
+        store.begin_run(AS_OF, "run")
+        for day in range(history_days, 0, -1):
+            for group in groups:
+                store.record(report(group, day, float(history_days - day)), f"{group}{day}", received)
+        store.commit()
+        store.begin_run(AS_OF, "run")
+        steps: dict[str, int] = {}
+
+        def count(name: str, work) -> None:
+            calls = [0]
+
+            def tick() -> int:
+                calls[0] += 1
+                return 0
+
+            store.db.set_progress_handler(tick, 100)
+            work()
+            store.db.set_progress_handler(None, 100)
+            steps[name] = calls[0]
+
+        count("record a day", lambda: (store.record(report("组0", 0, 99.0), "today", received),
+                                        store._refresh_reports()))
+        count("states", lambda: store.group_states({"组0"}))
+        count("lines", lambda: store.project_lines(projects["组0"], AS_OF - dt.timedelta(days=7), AS_OF))
+        count("历史 window", lambda: store.recent_rows(AS_OF - dt.timedelta(days=5), AS_OF, 40))
+        return steps
+    finally:
+        store.close()
+
+
+def test_a_days_reads_cost_the_same_however_long_the_history(tmp_path):
+    """The run reads by key: eight times the history must not mean eight times the work (a join the
+    planner turned into a scan of every stored row made the 历史 window cost 2 s at province size)."""
+    short = _steps_of_a_day(tmp_path / "short.sqlite", 10)
+    long = _steps_of_a_day(tmp_path / "long.sqlite", 80)
+    for name, work in short.items():
+        assert long[name] <= 1.5 * work + 20, (name, work, long[name])

@@ -95,6 +95,7 @@ CREATE TABLE IF NOT EXISTS project_reports (
 CREATE INDEX IF NOT EXISTS project_rises ON project_reports (project_id, report_date) WHERE rose=1;
 CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquired_step);
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
+CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
 _REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
 _LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
@@ -216,7 +217,8 @@ class Store:
         self.db.executemany("INSERT INTO touched VALUES (?,?)", sorted(self._stale))
         self._stale.clear()
         self.db.execute("DELETE FROM project_reports WHERE (project_id, report_date) IN (SELECT * FROM touched)")
-        self._compute_reports("SELECT l.* FROM touched t JOIN ledger_rows l ON l.project_id=t.project_id AND"
+        # CROSS JOIN keeps the small temp table outside: without statistics SQLite would scan every row.
+        self._compute_reports("SELECT l.* FROM touched t CROSS JOIN ledger_rows l ON l.project_id=t.project_id AND"
                               " l.report_date=t.report_date WHERE l.superseded=0")
         self._derive_steps("SELECT t.project_id, MIN(t.report_date) AS since FROM touched t WHERE EXISTS (SELECT 1"
                            " FROM project_reports r WHERE r.project_id=t.project_id AND r.report_date>t.report_date)"
@@ -327,21 +329,29 @@ class Store:
 
     def group_states(self, groups=None) -> dict[str, GroupState]:
         """Each group's latest accepted report (date and project totals) and the one before it; only
-        for `groups` when given (a run with a few new files needs a few groups, not every one)."""
+        for `groups` when given (a run with a few new files needs a few groups, not every one).
+
+        Each group's two newest dates are found by walking its submissions newest first by index and
+        stopping at the second: the cost follows the number of groups, not the length of the history."""
         sums = ", ".join(f"SUM(r.{k})" for k in FIGURE_KEYS)
-        chosen = ""
-        if groups is not None:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen_groups (group_name TEXT PRIMARY KEY)")
-            self.db.execute("DELETE FROM chosen_groups")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen_groups (group_name TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM chosen_groups")
+        if groups is None:
+            self.db.execute("INSERT INTO chosen_groups SELECT DISTINCT group_name FROM submissions"
+                            " WHERE group_name IS NOT NULL")
+        else:
             self.db.executemany("INSERT OR IGNORE INTO chosen_groups VALUES (?)", ((g,) for g in groups))
-            chosen = " AND s.group_name IN (SELECT group_name FROM chosen_groups)"
+        newest = (f"SELECT s.report_date FROM submissions s WHERE s.group_name=c.group_name AND s.status='{ACCEPTED}'"
+                  " AND EXISTS (SELECT 1 FROM ledger_rows r WHERE r.group_name=s.group_name AND"
+                  " r.report_date=s.report_date AND r.superseded=0)")
         rows = self.db.execute(
-            f"WITH dates AS (SELECT group_name, report_date, DENSE_RANK() OVER (PARTITION BY group_name ORDER BY"
-            f" report_date DESC) AS age FROM (SELECT DISTINCT group_name, report_date FROM submissions s"
-            f" WHERE status='{ACCEPTED}'{chosen} AND EXISTS (SELECT 1 FROM ledger_rows r WHERE r.group_name=s.group_name"
-            f" AND r.report_date=s.report_date AND r.superseded=0)))"
-            f" SELECT d.age, r.group_name, r.report_date, r.project_id, {sums} FROM ledger_rows r JOIN dates d"
-            f" ON r.group_name=d.group_name AND r.report_date=d.report_date WHERE r.superseded=0 AND d.age<=2"
+            f"WITH latest AS MATERIALIZED (SELECT c.group_name, ({newest} ORDER BY s.report_date DESC LIMIT 1)"
+            f" AS report_date FROM chosen_groups c),"
+            f" dates AS MATERIALIZED (SELECT group_name, report_date, 1 AS age FROM latest WHERE report_date IS NOT NULL"
+            f" UNION ALL SELECT c.group_name, ({newest} AND s.report_date<c.report_date ORDER BY s.report_date DESC"
+            f" LIMIT 1), 2 FROM latest c WHERE c.report_date IS NOT NULL)"
+            f" SELECT d.age, r.group_name, r.report_date, r.project_id, {sums} FROM dates d CROSS JOIN ledger_rows r"
+            f" ON r.group_name=d.group_name AND r.report_date=d.report_date WHERE r.superseded=0"
             f" GROUP BY d.age, r.group_name, r.report_date, r.project_id ORDER BY d.age DESC").fetchall()
         states: dict[str, GroupState] = {}
         earlier: dict[str, GroupState] = {}
@@ -393,7 +403,7 @@ class Store:
         self.db.execute("DELETE FROM recent_pairs")
         self.db.executemany("INSERT INTO recent_pairs VALUES (?,?)", chosen)
         frame = pd.read_sql_query(
-            "SELECT r.*, s.file_name FROM recent_pairs c JOIN ledger_rows r ON r.group_name=c.group_name AND"
+            "SELECT r.*, s.file_name FROM recent_pairs c CROSS JOIN ledger_rows r ON r.group_name=c.group_name AND"
             " r.report_date=c.report_date JOIN submissions s USING (sha256)"
             " ORDER BY r.report_date DESC, r.group_name, r.sheet_row LIMIT ?", self.db, params=(limit,))
         return _with_dates(frame)
