@@ -41,3 +41,103 @@ def test_two_workers_decide_every_file_as_one_does(tmp_path):
     status, codes = serial["第0001工作组_1124.xlsx"]
     assert status == NEW_REJECTED and "cumulative-decreased" in codes
     assert sum(s == NEW_ACCEPTED for s, _ in serial.values()) == PARALLEL_FROM + 2
+
+
+def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_changes(tmp_path, monkeypatch):
+    """No run published ranks at the period's start: the first run recomputes them from the history
+    and keeps them; later runs reuse them until a report on or before that date changes the history."""
+    from benchmarks.bench import seed_history
+    from xladdin import jobs
+    from xladdin.store import Store
+    from xladdin.validate import ROW_COLUMNS, Checked
+    from xladdin.workbook.package import MasterBook
+
+    master = generate(tmp_path, 4, 3)
+    seed_history(master, 10)
+    recomputed = []
+    real_summary = jobs.store_summary
+
+    def counted(store, registry, as_of, settings):
+        if as_of < AS_OF:
+            recomputed.append(as_of)
+        return real_summary(store, registry, as_of, settings)
+
+    monkeypatch.setattr(jobs, "store_summary", counted)
+    first = execute(master, as_of=AS_OF, workers=1)
+    start = first.period_start
+    assert recomputed == [start]
+    prev = [f"{key}_prev" for key in ("acquisition_rate", "progress_ratio")]
+    assert first.ranking[prev].notna().all().all()
+    again = execute(master, as_of=AS_OF, workers=1)
+    assert recomputed == [start]  # kept, not recomputed
+    pd.testing.assert_frame_equal(again.ranking[["unit", *prev]], first.ranking[["unit", *prev]])
+
+    # A correction of the report on the period's first day (stored directly) changes those ranks.
+    book = MasterBook.open(master)
+    store = Store(master.parent / book.settings().store)
+    late = pd.DataFrame([{"project_id": f"P0000-{r:03d}", "plot": "", "acquired_mu": 500.0, "houses_agreed": 0,
+                          "houses_demolished": 40, "crops": 0, "fixtures": 0, "graves": 0, "cleared_mu": 0.0,
+                          "net_land": "否", "net_land_date": None, "problems": "", "next_steps": "", "row": 5 + r}
+                         for r in range(3)], columns=list(ROW_COLUMNS))
+    store.begin_run(AS_OF, "run")
+    store.record(Checked(file="late.xlsx", sheet="进度台账", group="第0001工作组",
+                         report_date=start, rows=late), "late", dt.datetime(2026, 11, 24))
+    store.commit()
+    store.close()
+    later = execute(master, as_of=AS_OF, workers=1)
+    assert recomputed == [start, start]
+    assert first.ranking.set_index("unit").at["第0001工作组", "acquisition_rate_prev"] == 4
+    assert later.ranking.set_index("unit").at["第0001工作组", "acquisition_rate_prev"] == 1
+    monkeypatch.undo()
+    # What it kept is what a recomputation gives.
+    store = Store(master.parent / book.settings().store)
+    try:
+        kept = store.derived_ranking(start, "工作组", jobs._ranking_basis(book.registry(), book.settings()))
+        store.db.execute("DELETE FROM derived_ranks")
+        fresh = jobs.previous_ranking(store, book.registry(), start, book.settings())
+    finally:
+        store.close()
+    rank_columns = [c for c in kept.columns if c.endswith("_rank")]
+    pd.testing.assert_frame_equal(kept.set_index("unit")[rank_columns].astype(float),
+                                  fresh.set_index("unit")[rank_columns].astype(float), check_like=True)
+
+
+def test_a_registry_read_before_is_reused_until_staff_change_it(tmp_path, monkeypatch):
+    import openpyxl
+
+    from xladdin.workbook.package import MasterBook
+
+    master = generate(tmp_path, 3, 2)
+    execute(master, as_of=AS_OF, workers=1)
+    reads = []
+    real = MasterBook.registry
+    monkeypatch.setattr(MasterBook, "registry", lambda self: reads.append(self.path) or real(self))
+    execute(master, as_of=AS_OF, workers=1)
+    assert reads == []  # the run before kept it, and its sheet is unchanged
+    pd.testing.assert_frame_equal(jobs_registry(master), real(MasterBook.open(master)))
+
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["项目清单"]
+    header = next(r for r in ws.iter_rows() if any(c.value == "计划征地面积(亩)" for c in r))
+    column = next(c.column for c in header if c.value == "计划征地面积(亩)")
+    row = next(r[0].row for r in ws.iter_rows(min_row=header[0].row + 1) if r[0].value == "P0000-000")
+    ws.cell(row, column).value = 1000
+    wb.save(master)
+    changed = execute(master, as_of=AS_OF, workers=1)
+    assert len(reads) == 1
+    assert changed.summary.set_index("project_id").at["P0000-000", "plan_mu"] == 1000
+    pd.testing.assert_frame_equal(jobs_registry(master), real(MasterBook.open(master)))
+
+
+def jobs_registry(master):
+    """The registry a run would use now, kept or read."""
+    from xladdin.jobs import _registry
+    from xladdin.store import Store
+    from xladdin.workbook.package import MasterBook
+
+    book = MasterBook.open(master)
+    store = Store(master.parent / book.settings().store)
+    try:
+        return _registry(book, store)
+    finally:
+        store.close()

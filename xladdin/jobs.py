@@ -412,9 +412,13 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
     started = time.perf_counter() if started is None else started
     as_of = as_of or dt.date.today()
     settings = book.settings()
-    registry = book.registry()
     inbox = Path(inbox) if inbox else (base_dir / settings.inbox)
     store = Store(base_dir / settings.store)
+    try:
+        registry = _registry(book, store)
+    except BaseException:
+        store.close()
+        raise
     if write:
         store.begin_run(as_of, command)
     try:
@@ -454,6 +458,18 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
     return result
 
 
+def _registry(book, store: Store) -> pd.DataFrame:
+    """The 项目清单: as read by an earlier run when its cells are unchanged (a province registry of
+    50,000 projects takes seconds to read), else read now and kept with the run."""
+    key = book.registry_key() if hasattr(book, "registry_key") else None
+    registry = store.kept_frame("registry", key) if key else None
+    if registry is None:
+        registry = book.registry()
+        if key:
+            store.keep_frame("registry", key, registry)
+    return registry
+
+
 def store_summary(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
     """The 汇总 table as of a date from the history store (per-project lines read by index)."""
     lines = store.project_lines(registry["project_id"], settings.period_start_for(as_of), as_of)
@@ -467,9 +483,23 @@ def previous_ranking(store: Store, registry: pd.DataFrame, period_start: dt.date
     published = store.ranking_snapshot(period_start, settings.rank_unit)
     if not published.empty:
         return published
+    basis = _ranking_basis(registry, settings)
+    derived = store.derived_ranking(period_start, settings.rank_unit, basis)
+    if derived is not None:
+        return derived
     if not store.reported_by(period_start):
         return None
-    return compute_ranking(store_summary(store, registry, period_start, settings), settings)
+    ranking = compute_ranking(store_summary(store, registry, period_start, settings), settings)
+    store.save_derived_ranking(period_start, settings.rank_unit, basis, ranking)
+    return ranking
+
+
+def _ranking_basis(registry: pd.DataFrame, settings: Settings) -> str:
+    """What a recomputed ranking depends on besides the history: the registry and the settings."""
+    digest = hashlib.sha256(repr(settings).encode())
+    digest.update(pd.util.hash_pandas_object(registry, index=False).to_numpy().tobytes())
+    digest.update(repr(list(registry.columns)).encode())
+    return digest.hexdigest()
 
 
 def roll_back(master: Path) -> tuple[dict, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -73,6 +74,24 @@ CREATE TABLE IF NOT EXISTS ranking_snapshots (
     flag TEXT NOT NULL,
     run_id INTEGER,
     PRIMARY KEY (as_of, unit_kind, unit, metric)
+);
+-- Ranks recomputed for a date no run published (the start of a period), kept until the history up to
+-- that date changes; basis names the registry and settings they were computed with.
+CREATE TABLE IF NOT EXISTS derived_ranks (
+    as_of TEXT NOT NULL,
+    unit_kind TEXT NOT NULL,
+    basis TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    rank REAL,
+    PRIMARY KEY (as_of, unit_kind, unit, metric)
+);
+-- Frames a run can reuse while what they were read from is unchanged (the registry, by the digest
+-- of its sheet): one per kind, replaced when its key changes.
+CREATE TABLE IF NOT EXISTS kept_frames (
+    kind TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    frame BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
 CREATE INDEX IF NOT EXISTS ledger_rows_sha ON ledger_rows (sha256);
@@ -216,6 +235,7 @@ class Store:
         self.db.execute("DELETE FROM touched")
         self.db.executemany("INSERT INTO touched VALUES (?,?)", sorted(self._stale))
         self._stale.clear()
+        self.db.execute("DELETE FROM derived_ranks WHERE as_of>=(SELECT MIN(report_date) FROM touched)")
         self.db.execute("DELETE FROM project_reports WHERE (project_id, report_date) IN (SELECT * FROM touched)")
         # CROSS JOIN keeps the small temp table outside: without statistics SQLite would scan every row.
         self._compute_reports("SELECT l.* FROM touched t CROSS JOIN ledger_rows l ON l.project_id=t.project_id AND"
@@ -227,6 +247,7 @@ class Store:
     def rebuild_reports(self) -> None:
         """project_reports afresh from ledger_rows (for a store written before it existed)."""
         self.db.execute("DELETE FROM project_reports")
+        self.db.execute("DELETE FROM derived_ranks")
         self._compute_reports("SELECT * FROM ledger_rows WHERE superseded=0")
         self._derive_steps("SELECT DISTINCT project_id, '' AS since FROM project_reports")
 
@@ -420,22 +441,43 @@ class Store:
     def save_ranking(self, as_of: dt.date, unit_kind: str, ranking: pd.DataFrame) -> None:
         """Keep the ranking published for a date, so that later periods can show movement."""
         self.db.execute("DELETE FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", (as_of.isoformat(), unit_kind))
-        rows = []
-        for row in ranking.to_dict("records"):
-            for key in (*(key for key, _ in METRICS), "composite"):
-                value, rank = row[key], row[f"{key}_rank"]
-                rows.append((as_of.isoformat(), unit_kind, row["unit"], key, None if pd.isna(value) else value,
-                             None if pd.isna(rank) else rank, row.get(f"{key}_flag", ""), self.run_id))
-        self.db.executemany("INSERT INTO ranking_snapshots VALUES (?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany("INSERT INTO ranking_snapshots VALUES (?,?,?,?,?,?,?,?)",
+                            [(as_of.isoformat(), unit_kind, unit, key, value, rank, flag, self.run_id)
+                             for unit, key, value, rank, flag in _rank_records(ranking)])
 
     def ranking_snapshot(self, as_of: dt.date, unit_kind: str) -> pd.DataFrame:
         """The ranks published for a date: one row per unit, columns {metric}_rank."""
-        frame = pd.read_sql_query("SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?",
-                                  self.db, params=(as_of.isoformat(), unit_kind))
-        if frame.empty:
-            return pd.DataFrame(columns=["unit"])
-        wide = frame.pivot(index="unit", columns="metric", values="rank")
-        return wide.rename(columns=lambda m: f"{m}_rank").reset_index()
+        return _wide_ranks(pd.read_sql_query(
+            "SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", self.db,
+            params=(as_of.isoformat(), unit_kind)))
+
+    def derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str) -> pd.DataFrame | None:
+        """Ranks recomputed earlier for a date no run published, if the history up to that date, the
+        registry and the settings (`basis`) are still what they were computed from."""
+        self._refresh_reports()  # drops those a recorded or rolled-back report made out of date
+        frame = pd.read_sql_query("SELECT unit, metric, rank FROM derived_ranks WHERE as_of=? AND unit_kind=?"
+                                  " AND basis=?", self.db, params=(as_of.isoformat(), unit_kind, basis))
+        return None if frame.empty else _wide_ranks(frame)
+
+    def save_derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str, ranking: pd.DataFrame) -> None:
+        self.db.execute("DELETE FROM derived_ranks WHERE as_of=? AND unit_kind=?", (as_of.isoformat(), unit_kind))
+        self.db.executemany("INSERT INTO derived_ranks VALUES (?,?,?,?,?,?)",
+                            [(as_of.isoformat(), unit_kind, basis, unit, key, rank)
+                             for unit, key, _, rank, _ in _rank_records(ranking)])
+
+    def kept_frame(self, kind: str, key: str) -> pd.DataFrame | None:
+        """The frame kept under this kind if it was kept with this key (None if not, or unreadable)."""
+        row = self.db.execute("SELECT frame FROM kept_frames WHERE kind=? AND key=?", (kind, key)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:  # written by another pandas or Python: read it afresh
+            return None
+
+    def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
+        self.db.execute("INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)",
+                        (kind, key, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def issues_of(self, sha256s: list[str]) -> list[Issue]:
         """The stored issues of these submissions, in order."""
@@ -449,6 +491,25 @@ class Store:
                     record.pop(derived, None)
                 found.append(Issue(**record))
         return found
+
+
+def _rank_records(ranking: pd.DataFrame) -> list[tuple]:
+    """(unit, metric, value, rank, flag) of every unit and metric of a ranking, NaN as None."""
+    records = []
+    for row in ranking.to_dict("records"):
+        for key in (*(key for key, _ in METRICS), "composite"):
+            value, rank = row[key], row[f"{key}_rank"]
+            records.append((row["unit"], key, None if pd.isna(value) else value, None if pd.isna(rank) else rank,
+                            row.get(f"{key}_flag", "")))
+    return records
+
+
+def _wide_ranks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored (unit, metric, rank) rows as one row per unit with columns {metric}_rank."""
+    if frame.empty:
+        return pd.DataFrame(columns=["unit"])
+    wide = frame.pivot(index="unit", columns="metric", values="rank")
+    return wide.rename(columns=lambda m: f"{m}_rank").reset_index().rename_axis(None, axis=1)
 
 
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:

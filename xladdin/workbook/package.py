@@ -446,6 +446,26 @@ class MasterBook:
         header, rows = self.table_rows(REGISTRY.name)
         return read_registry(header, rows, parse_range(self.tables[REGISTRY.name].ref)[0])
 
+    def registry_key(self) -> str:
+        """A digest of everything the registry is read from: its sheet part, the table's range, the
+        shared strings and styles its cells refer to, the workbook's date system, and the code that
+        reads it. Equal keys, equal registries: a run can reuse the one it read before."""
+        import hashlib
+
+        from .. import validate, values
+        from . import master
+
+        table = self.tables[REGISTRY.name]
+        date1904 = re.search(r'\bdate1904="(1|true)"', self._text("xl/workbook.xml")) is not None
+        digest = hashlib.sha256(f"{table.sheet}|{table.ref}|{date1904}|{pd.__version__}".encode())
+        for module in (master, values, validate):
+            digest.update(Path(module.__file__).read_bytes())
+        for part in (self.sheet_parts[table.sheet], "xl/sharedStrings.xml", "xl/styles.xml"):
+            content = self.parts.get(part, b"")
+            digest.update(f"{part}:{len(content)}:".encode())
+            digest.update(content)
+        return digest.hexdigest()
+
     # -- writing --------------------------------------------------------------------------------
 
     def _sheet(self, sheet: str) -> tuple[str, _Sheet]:
