@@ -110,9 +110,12 @@ def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):
                 index=False, name=None))
         assert_same_states(store)
         incremental = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)
+        days = pd.read_sql_query("SELECT * FROM daily_steps ORDER BY report_date", store.db)
         store.rebuild_reports()
         rebuilt = pd.read_sql_query("SELECT * FROM project_reports ORDER BY project_id, report_date", store.db)
         pd.testing.assert_frame_equal(incremental, rebuilt)
+        pd.testing.assert_frame_equal(days, pd.read_sql_query("SELECT * FROM daily_steps ORDER BY report_date",
+                                                              store.db))
     finally:
         store.close()
 
@@ -123,7 +126,9 @@ def test_a_store_from_before_project_reports_is_brought_up_to_date(tmp_path):
     store.record(checked("甲组", 1, [{"project_id": "P1", "plot": "", **{k: 2.0 for k in FIGURE_KEYS},
                                      "net_land": "否", "net_land_date": None, "problems": "", "next_steps": ""}]),
                  "a", dt.datetime(2026, 11, 24, 9))
+    store.commit()
     store.db.execute("DELETE FROM project_reports")  # as an older xladdin left it
+    store.db.execute("DROP TABLE daily_steps")
     store.commit()
     store.close()
     store = Store(tmp_path / "store.sqlite")
@@ -131,6 +136,8 @@ def test_a_store_from_before_project_reports_is_brought_up_to_date(tmp_path):
         lines = store.project_lines(["P1"], AS_OF - dt.timedelta(days=7), AS_OF)
         assert lines.at["P1", "acquired_mu"] == 2.0
         assert lines.at["P1", "last_report"] == AS_OF - dt.timedelta(days=1)
+        trend = store.acquisition_trend(AS_OF)
+        assert list(trend["report_date"]) == [AS_OF - dt.timedelta(days=1)] and list(trend["acquired_mu"]) == [2.0]
     finally:
         store.close()
 

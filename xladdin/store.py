@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS derived_ranks (
     rank REAL,
     PRIMARY KEY (as_of, unit_kind, unit, metric)
 );
+-- Each report date's acquired steps summed over projects (the 图表 trend), kept in step with
+-- project_reports from the earliest date a refresh touched.
+CREATE TABLE IF NOT EXISTS daily_steps (
+    report_date TEXT PRIMARY KEY,
+    acquired_step REAL NOT NULL
+) WITHOUT ROWID;
 -- Frames a run can reuse while what they were read from is unchanged (the registry, by the digest
 -- of its sheet): one per kind, replaced when its key changes.
 CREATE TABLE IF NOT EXISTS kept_frames (
@@ -131,13 +137,20 @@ class Store:
         self.db.executescript(_SCHEMA)
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
-        if self._reports_missing():
-            with self.db:  # a store written before project_reports existed
-                self.rebuild_reports()
+        self._bring_up_to_date()
 
-    def _reports_missing(self) -> bool:
-        return not self.db.execute("SELECT EXISTS (SELECT 1 FROM project_reports)").fetchone()[0] and \
-            self.db.execute("SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)").fetchone()[0]
+    def _bring_up_to_date(self) -> None:
+        """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps."""
+        def empty(table: str) -> bool:
+            return not self.db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+
+        if not empty("project_reports"):
+            if empty("daily_steps"):
+                with self.db:
+                    self._sum_steps("''")
+        elif self.db.execute("SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)").fetchone()[0]:
+            with self.db:
+                self.rebuild_reports()
 
     def begin_run(self, as_of: dt.date, command: str) -> int:
         """Open a run: every change it makes carries its id, so that it can be rolled back."""
@@ -243,6 +256,7 @@ class Store:
         self._derive_steps("SELECT t.project_id, MIN(t.report_date) AS since FROM touched t WHERE EXISTS (SELECT 1"
                            " FROM project_reports r WHERE r.project_id=t.project_id AND r.report_date>t.report_date)"
                            " GROUP BY t.project_id")
+        self._sum_steps("(SELECT MIN(report_date) FROM touched)")
 
     def rebuild_reports(self) -> None:
         """project_reports afresh from ledger_rows (for a store written before it existed)."""
@@ -250,6 +264,7 @@ class Store:
         self.db.execute("DELETE FROM derived_ranks")
         self._compute_reports("SELECT * FROM ledger_rows WHERE superseded=0")
         self._derive_steps("SELECT DISTINCT project_id, '' AS since FROM project_reports")
+        self._sum_steps("''")
 
     def _compute_reports(self, rows: str) -> None:
         """Insert the project reports of the ledger rows `rows` selects: a project reported in one row
@@ -285,6 +300,12 @@ class Store:
             f" AND q.report_date<n.report_date) ORDER BY n.project_id, n.report_date")
         self.db.execute("DELETE FROM fresh_rows")
         self.db.execute("DELETE FROM fresh_reports")
+
+    def _sum_steps(self, since: str) -> None:
+        """daily_steps afresh from the date `since` gives on (every later date's steps may have changed)."""
+        self.db.execute(f"DELETE FROM daily_steps WHERE report_date>={since}")
+        self.db.execute(f"INSERT INTO daily_steps SELECT report_date, SUM(acquired_step) FROM project_reports"
+                        f" WHERE report_date>={since} GROUP BY report_date")
 
     def _derive_steps(self, starts: str) -> None:
         """acquired_step and rose of the reports of the projects `starts` selects, from the date it gives
@@ -341,9 +362,8 @@ class Store:
         """Total cumulative acquisition (亩) on each report date, as consolidate.acquisition_trend: the
         running sum of every project's step on each date."""
         self._refresh_reports()
-        frame = pd.read_sql_query("SELECT report_date, SUM(acquired_step) AS acquired_mu FROM project_reports"
-                                  " WHERE report_date<=? GROUP BY report_date ORDER BY report_date", self.db,
-                                  params=(as_of.isoformat(),))
+        frame = pd.read_sql_query("SELECT report_date, acquired_step AS acquired_mu FROM daily_steps"
+                                  " WHERE report_date<=? ORDER BY report_date", self.db, params=(as_of.isoformat(),))
         frame["report_date"] = [dt.date.fromisoformat(v) for v in frame["report_date"]]
         frame["acquired_mu"] = frame["acquired_mu"].cumsum().round(6)
         return frame

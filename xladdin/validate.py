@@ -6,6 +6,7 @@ Never raises on bad data: every problem becomes an Issue pinned to a cell.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -69,18 +70,19 @@ class RegistryIndex:
     def __init__(self, registry: pd.DataFrame):
         self.frame = registry
         self.group_of: dict[str, str] = dict(zip(registry["project_id"], registry["group"]))
-        plan_keys = sorted(set(PLAN_OF.values()))
-        self.plans: dict[str, dict[str, float]] = {
-            project: {k: float(v) for k, v in zip(plan_keys, values) if not pd.isna(v)}
-            for project, *values in registry[["project_id", *plan_keys]].itertuples(index=False, name=None)
-        }
+        # Plans by project and key, looked up per checked row: a province registry has 50,000 projects
+        # and a day's files name all of them, a few files a few hundred.
+        self._position = {project: i for i, project in enumerate(registry["project_id"])}
+        self._plans = {key: registry[key].astype(float).tolist() for key in sorted(set(PLAN_OF.values()))}
         self.groups: list[str] = list(dict.fromkeys(registry["group"]))
         self.projects_of: dict[str, list[str]] = {}
         for project, group in self.group_of.items():
             self.projects_of.setdefault(group, []).append(project)
 
     def plan(self, project: str, key: str) -> float | None:
-        return self.plans.get(project, {}).get(key)
+        i = self._position.get(project)
+        value = None if i is None else self._plans[key][i]
+        return None if value is None or math.isnan(value) else value
 
 
 def clean_id(value: object) -> str:
