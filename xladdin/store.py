@@ -219,11 +219,11 @@ class Store:
                 (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND "
                             "report_date=? AND superseded=0", (self.run_id, checked.group, date))
+            columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
             rows = [
                 (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
                  net_date.isoformat() if net_date else None, problems, next_steps, int(row), self.run_id)
-                for project, plot, *values, net_land, net_date, problems, next_steps, row
-                in checked.rows[list(ROW_COLUMNS)].itertuples(index=False, name=None)
+                for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
             self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
