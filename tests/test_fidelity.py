@@ -271,3 +271,18 @@ def _alive(pid: int) -> bool:
     except (OSError, StopIteration):
         return False
     return "Z" not in state  # a zombie has exited
+
+
+def test_an_empty_text_is_written_as_a_blank_cell(demo):
+    """A project with no 存在问题 gets a blank cell, not an empty string: COUNTA, ISBLANK and Ctrl+arrow
+    treat it as the empty cell staff see."""
+    directory, _, result = demo
+    book = MasterBook.open(directory / MASTER_NAME)
+    assert (result.summary["problems"] == "").any()
+    for sheet, part in book.sheet_parts.items():
+        assert '<t xml:space="preserve"></t>' not in book.parts[part].decode("utf-8"), sheet
+    ws = openpyxl.load_workbook(directory / MASTER_NAME)["汇总"]
+    header = next(r for r in ws.iter_rows() if any(c.value == "存在问题" for c in r))
+    column = next(c.column for c in header if c.value == "存在问题")
+    values = [ws.cell(r, column).value for r in range(header[0].row + 1, ws.max_row + 1)]
+    assert None in values and "" not in values

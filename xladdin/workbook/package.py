@@ -273,6 +273,8 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
         return f'<{p}c r="{ref}"{s}><{p}v>{_number(value)}</{p}v></{p}c>'
     if kind is str:
         text = _clean(value)
+        if not text:  # blank, as the cell of a text never given: COUNTA and Ctrl+arrow skip it
+            return f'<{p}c r="{ref}"{s}/>'
         return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t>'
                 f'</{p}is></{p}c>')
     if value is None:
@@ -321,8 +323,8 @@ def _column_cells(prefix: str, letter: str, top: int, values: list[object], styl
             texts = [escape(t) for t in texts]
         open_ = f'<{p}c r="{letter}'
         text_open, text_close = f'"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">', f"</{p}t></{p}is></{p}c>"
-        return [f'{open_}{r}"{s}/>' if v is None else f"{open_}{r}{text_open}{t}{text_close}"
-                for r, v, t in zip(range(top, top + len(values)), values, texts)]
+        return [f'{open_}{r}"{s}/>' if not t else f"{open_}{r}{text_open}{t}{text_close}"
+                for r, t in zip(range(top, top + len(values)), texts)]
     return [cell_xml(p, f"{letter}{r}", v, style) for r, v in enumerate(values, top)]
 
 
