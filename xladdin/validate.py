@@ -183,7 +183,11 @@ def check_ledger(
             issue("row-duplicate", cell(row, "project_id"), project=project, value=plot or "（未填）")
         seen[(project, plot)] = row
         for key in FIGURE_KEYS:
-            record[key] = _figure(raw[key], key, cell(row, key), project, issue) if key in raw else NAN
+            value = raw.get(key, NAN)
+            if type(value) is float and 0.0 <= value < math.inf and (key not in _COUNTS or value.is_integer()):
+                record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
+            else:
+                record[key] = _figure(value, key, cell(row, key), project, issue) if key in raw else NAN
         _check_row_logic(record, row, cell, issue, registry)
         net = raw.get("net_land")
         record["net_land"] = parse_yesno(net) or NO
@@ -214,6 +218,9 @@ def check_ledger(
     if state is not None and dated and not rows.empty:
         _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
     return out
+
+
+_COUNTS = frozenset(f.key for f in LEDGER_FIELDS if f.kind == "count")
 
 
 def _figure(raw: object, key: str, where: str, project: str, issue) -> float:

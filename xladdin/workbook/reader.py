@@ -190,10 +190,18 @@ def _blank(value: object) -> bool:
 
 def _is_total_row(values: dict[str, object]) -> bool:
     for key in ("seq", "project_id", "project_name"):
-        text = normalize_label(values.get(key))
+        value = values.get(key)
+        if not _may_be_chinese(value):  # 合计/小计/总计 and every header label are Chinese
+            continue
+        text = normalize_label(value)
         if text and any(text.startswith(word) for word in _TOTAL_WORDS):
             return True
     return False
+
+
+def _may_be_chinese(value: object) -> bool:
+    """Whether a cell could read as Chinese text once normalised: a number or ASCII text never does."""
+    return isinstance(value, str) and not value.isascii()
 
 
 def _header_labels(top: list[object], below: list[object]) -> tuple[list[tuple[str, str | None]], bool]:
@@ -228,7 +236,8 @@ def _looks_like_data(value: object) -> bool:
 
 def _is_header_again(values: dict[str, object]) -> bool:
     """A header row repeated inside the table (a copied print title): not data."""
-    return LEDGER_LABEL_INDEX.get(normalize_label(values.get("project_id"))) == "project_id"
+    value = values.get("project_id")
+    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(normalize_label(value)) == "project_id"
 
 
 def _find_header(rows: list[list[object]]) -> int | None:
