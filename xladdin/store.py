@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pickle
+import math
 import sqlite3
 from pathlib import Path
 
@@ -491,13 +491,12 @@ class Store:
         if row is None:
             return None
         try:
-            return pickle.loads(row[0])
-        except Exception:  # written by another pandas or Python: read it afresh
+            return _frame_from_json(row[0])
+        except (ValueError, KeyError, TypeError):  # written by another version: read it afresh
             return None
 
     def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
-        self.db.execute("INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)",
-                        (kind, key, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.db.execute("INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)", (kind, key, _frame_to_json(frame)))
 
     def issues_of(self, sha256s: list[str]) -> list[Issue]:
         """The stored issues of these submissions, in order."""
@@ -511,6 +510,30 @@ class Store:
                     record.pop(derived, None)
                 found.append(Issue(**record))
         return found
+
+
+def _frame_to_json(frame: pd.DataFrame) -> str:
+    """A frame of text, number and date columns as JSON (not pickle: a store is data, never code)."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name].astype(object).tolist()
+        dates = all(v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in values)
+        values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else
+                  v.isoformat() if dates else v for v in values]
+        columns.append({"name": name, "dtype": str(frame[name].dtype), "dates": dates, "values": values})
+    return json.dumps({"index": frame.index.astype(object).tolist(), "index_dtype": str(frame.index.dtype),
+                       "columns": columns}, ensure_ascii=False)
+
+
+def _frame_from_json(text: str) -> pd.DataFrame:
+    data = json.loads(text)
+    frame = pd.DataFrame(index=pd.Index(data["index"], dtype=data["index_dtype"]))
+    for column in data["columns"]:
+        values = column["values"]
+        if column["dates"]:
+            values = [None if v is None else dt.date.fromisoformat(v) for v in values]
+        frame[column["name"]] = pd.Series(values, index=frame.index, dtype=column["dtype"])
+    return frame
 
 
 def _rank_records(ranking: pd.DataFrame) -> list[tuple]:
