@@ -300,11 +300,11 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
             f'</{p}is></{p}c>')
 
 
-def _column_cells(prefix: str, letter: str, top: int, values: list[object], style: str | None) -> list[str]:
-    """The <c> elements of one column from row `top` down: a column of numbers or of text (the usual
-    managed column) in one tight loop, anything else cell by cell."""
+def _column_cells(prefix: str, letter: str, top: int, values: list[object], style: str | None,
+                  kinds: set[type]) -> list[str]:
+    """The <c> elements of one column from row `top` down (`kinds`: the types of its values): a column
+    of numbers or of text (the usual managed column) in one tight loop, anything else cell by cell."""
     p, s = prefix, f' s="{style}"' if style else ""
-    kinds = set(map(type, values))
     if kinds <= {float, int, type(None)}:
         empty, open_, close = f'"{s}/>', f'<{p}c r="{letter}', f'</{p}v></{p}c>'
         return [f"{open_}{r}{empty}" if v is None or v != v else
@@ -492,9 +492,11 @@ class MasterBook:
         columns = []
         for i in range(width):
             letter, values = column_letter(left + i), [row[i] for row in rows]
-            columns.append(_column_cells(data.prefix, letter, top, values, styles[i]))
-            links.extend((f"{letter}{r}", v) for r, v in enumerate(values, top)
-                         if type(v) is Link and (v.target or v.location))
+            kinds = set(map(type, values))
+            columns.append(_column_cells(data.prefix, letter, top, values, styles[i], kinds))
+            if Link in kinds:
+                links.extend((f"{letter}{r}", v) for r, v in enumerate(values, top)
+                             if type(v) is Link and (v.target or v.location))
         for r, cells in enumerate(zip(*columns), top):
             data.replace_run(r, left, right, cells, right)
         for r in range(bottom + 1, old_bottom + 1):
