@@ -416,12 +416,8 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
     store = Store(base_dir / settings.store)
     try:
         registry = _registry(book, store)
-    except BaseException:
-        store.close()
-        raise
-    if write:
-        store.begin_run(as_of, command)
-    try:
+        if write:
+            store.begin_run(as_of, command)
         files: list[FileOutcome] = []
         ignored: list[str] = []
         if intake:
