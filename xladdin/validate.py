@@ -16,7 +16,9 @@ from .issues import Issue
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, LEDGER_FIELDS, NO, PLAN_OF, YES, cell_address,
 )
-from .values import display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno
+from .values import (
+    display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno, plain_number,
+)
 from .workbook.reader import Ledger
 from .workbook.xmlscan import UncachedFormula
 
@@ -184,7 +186,7 @@ def check_ledger(
         seen[(project, plot)] = row
         for key in FIGURE_KEYS:
             value = raw.get(key, NAN)
-            if type(value) is float and 0.0 <= value < math.inf and (key not in _COUNTS or value.is_integer()):
+            if plain_number(value) and (key not in _COUNTS or value.is_integer()):
                 record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
             else:
                 record[key] = _figure(value, key, cell(row, key), project, issue) if key in raw else NAN

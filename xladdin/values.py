@@ -24,6 +24,12 @@ def is_blank(value: object) -> bool:
         isinstance(value, float) and math.isnan(value))
 
 
+def plain_number(value: object) -> bool:
+    """Whether a cell holds what a figure column usually holds: a float, finite and not negative, which
+    parse_number would take as it is (the common case, tested before the general one)."""
+    return type(value) is float and 0.0 <= value < math.inf
+
+
 def excel_error(value: object) -> str | None:
     """The Excel error literal a cell holds (#REF! ...), or None."""
     if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:

@@ -4,7 +4,6 @@ writes (formulas, links), reading 设置 and 项目清单 from table rows, backu
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import re
 import shutil
@@ -14,10 +13,11 @@ import pandas as pd
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
-from ..values import display, is_blank, parse_date, parse_number
+from ..values import display, is_blank, parse_date, parse_number, plain_number
 
 # Control characters no XML may hold (openpyxl's own pattern, without importing openpyxl for it).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
 
 class MasterUnusable(Exception):
     """The master workbook cannot be used (missing, locked, corrupt); nothing was written."""
@@ -77,7 +77,7 @@ def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first
         for f, i in fields:
             raw = values[i] if i is not None else None
             if f.numeric:
-                if type(raw) is float and 0 <= raw < math.inf:  # the usual cell: a number, taken as is
+                if plain_number(raw):  # the usual cell, taken as is
                     record[f.key] = raw
                     continue
                 number, _ = parse_number(raw, f.unit) if not is_blank(raw) else (0.0, False)
