@@ -20,7 +20,6 @@ from .workbook.package import MasterBook
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 
 
-
 @functools.cache
 def _console():
     """Rich's console, imported when something is printed (a --json run never needs it)."""
@@ -228,7 +227,7 @@ def rollback(master: Path) -> None:
 
     run, forgotten = roll_back(master)
     _console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
-                  f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
+                     f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
     _console().print("收件箱中的文件保持不变，下次运行时会重新校验。")
 
 
@@ -289,7 +288,7 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     manifest = build_demo(directory, as_of)
     if not as_json:
         _console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
-                      f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
+                         f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
     result = _run_command(directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
     if not as_json:
         _console().rule("通报")

@@ -541,7 +541,7 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
     book.write_table(LOG.name, logged)
     book.write_cell("LogTitle", f"报送记录（{_window_text(settings, len(logged))}收到的文件，"
                                 f"截至 {result.as_of.isoformat()}；全部记录在 {settings.store}）")
-    history = _history_rows(store, result.as_of, settings.history_days, settings.history_rows)
+    history = _history_rows(store, since, result.as_of, settings.history_rows)
     book.write_table(HISTORY.name, history)
     book.write_cell("HistoryTitle", f"历史（{_window_text(settings, len(history))}的数据，截至 {result.as_of.isoformat()}；"
                                     f"全部数据在 {settings.store}，"
@@ -644,8 +644,8 @@ def _log_rows(store: Store, since: dt.date, limit: int) -> list[list[object]]:
     return rows
 
 
-def _history_rows(store: Store, as_of: dt.date, days: int, limit: int) -> list[list[object]]:
-    recent = store.recent_rows(as_of - dt.timedelta(days=days), as_of, limit)
+def _history_rows(store: Store, since: dt.date, as_of: dt.date, limit: int) -> list[list[object]]:
+    recent = store.recent_rows(since, as_of, limit)
     return _plain_rows(_history_view(recent)) if not recent.empty else []
 
 
