@@ -271,6 +271,47 @@ def history(master: Path, group: str | None, project: str | None, include_supers
     _console().print(table)
 
 
+@main.command("excel-setup")
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--interpreter", type=click.Path(dir_okay=False, path_type=Path),
+              help="Windows path of the python(w).exe Excel should start (default: this Python, on Windows).")
+@click.option("--check", "check_only", is_flag=True, help="Only check; write nothing into the master.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")
+@guarded
+def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool, as_json: bool) -> None:
+    """Make the master's buttons and worksheet functions work on this PC (run it on the Windows PC).
+
+    Writes this Python into the master's hidden xlwings.conf sheet, drops empty keys that would hide the
+    ribbon's settings, and checks pywin32, the xlwings DLL and Excel's macro settings. Exit 2 when
+    something on this PC needs fixing (each problem is printed with its fix).
+
+    \b
+    Example:
+        xladdin excel-setup 攻坚指挥部/指挥部母表.xlsm
+    """
+    from .excel_setup import OK, PROBLEM, excel_setup
+
+    report = excel_setup(master, interpreter=interpreter, write=not check_only)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        colours = {OK: "green", PROBLEM: "red"}
+        for check in report.checks:
+            colour = colours.get(check.state, "yellow")
+            _console().print(f"[{colour}]{check.state}[/] {check.item}：{check.detail}")
+            if check.state != OK and check.fix:
+                _console().print(f"      办法：{check.fix}")
+        shown = "；".join(f"{k} = {v}" for k, v in report.conf_after) or "（空）"
+        verb = "已写入" if report.written else ("未改动（--check）" if check_only else "无需改动")
+        _console().print(f"母表的 xlwings.conf {verb}：{shown}")
+        if all(check.state == OK for check in report.checks):
+            _console().print("[bold]可以打开母表点按钮了。[/]第一次打开时请点“启用内容”。")
+        elif not report.problems:
+            _console().print("本机能检查的都已通过；标为“无法检查”的几项请在使用母表的 Windows 电脑上再运行本命令。")
+    if report.problems:
+        sys.exit(EXIT_SETTINGS)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"))
 @click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Last day of the campaign (default: today).")

@@ -35,6 +35,7 @@ from .workbook.layout import (
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
+from .workbook.book import Book
 from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
@@ -401,14 +402,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             lock.__exit__(None, None, None)
 
 
-def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
             started: float | None = None, workers: int = 1) -> JobResult:
-    """The pipeline on an open master: a MasterBook (file) or a LiveBook (open in Excel, via xlwings).
-
-    Both offer settings(), registry(), pasted_grids(), table_origin(), write_table(), write_cell(),
-    write_lines(), back_up() and save(); folders in 设置 are relative to base_dir.
-    """
+    """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
+    Excel, via xlwings). Folders in 设置 are relative to base_dir."""
     started = time.perf_counter() if started is None else started
     as_of = as_of or dt.date.today()
     settings = book.settings()
@@ -457,7 +455,7 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
 def _registry(book, store: Store) -> pd.DataFrame:
     """The 项目清单: as read by an earlier run when its cells are unchanged (a province registry of
     50,000 projects takes seconds to read), else read now and kept with the run."""
-    key = book.registry_key() if hasattr(book, "registry_key") else None
+    key = book.registry_key()
     registry = store.kept_frame("registry", key) if key else None
     if registry is None:
         registry = book.registry()
@@ -522,7 +520,7 @@ def roll_back(master: Path) -> tuple[dict, int]:
     return run, forgotten
 
 
-def _write_master(book: MasterBook, result: JobResult, store: Store, settings: Settings, intake: bool,
+def _write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
                   write_ranking: bool) -> None:
     summary = result.summary
     book.write_table(SUMMARY.name, _summary_rows(summary))

@@ -26,8 +26,16 @@ from .master import put_cell, quote_sheet, xlwings_vba_source
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
 NOTE_FONT = Font(size=10, color="595959")
-RED_FILL = PatternFill("solid", fgColor="F8CBAD")
-BLACK_FILL = PatternFill("solid", fgColor="595959")
+
+
+def dxf_fill(colour: str) -> PatternFill:
+    """A conditional-format fill both readers show: Excel takes a differential solid fill's colour from
+    bgColor, LibreOffice from fgColor."""
+    return PatternFill("solid", fgColor=colour, bgColor=colour)
+
+
+RED_FILL = dxf_fill("F8CBAD")
+BLACK_FILL = dxf_fill("595959")
 
 TITLES = {
     SHEET_CONSOLE: ("重点项目和民生工程用地保障攻坚 · 指挥部母表", None),
@@ -52,11 +60,10 @@ CONSOLE_STEPS = (
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
 )
 
-# Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter).
+# Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter). A key present
+# on the sheet is final for xlwings even when empty, so the interpreter is left to the ribbon, the user's
+# ~/.xlwings/xlwings.conf or `xladdin excel-setup`, which writes Interpreter_Win for this PC.
 XLWINGS_CONF = (
-    ("Interpreter_Win", ""),
-    ("Interpreter_Mac", ""),
-    ("PYTHONPATH", ""),
     ("UDF Modules", "xladdin.excel"),
     ("Use UDF Server", True),
     ("Show Console", False),
@@ -250,7 +257,7 @@ def _board_formatting(ws) -> None:
                                                           end_value=1, color="5B9BD5", showValue=True))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "7"],
-                                                         fill=PatternFill("solid", fgColor="FFE699")))
+                                                         fill=dxf_fill("FFE699")))
 
 
 def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:

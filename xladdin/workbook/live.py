@@ -8,6 +8,7 @@ here, staff save as usual.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,19 +16,27 @@ import pandas as pd
 from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES
-from .master import Formula, read_registry, read_settings
+from .master import Formula, Link, quote_sheet, read_registry, read_settings
 from .reader import Grid, locate_ledger
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The file format writes functions newer than Excel 2007 with a prefix; the object model takes them
+# without it (Excel would show #NAME? for "_xlfn.RANK.EQ(" typed through Range.Formula).
+_FILE_PREFIX = re.compile(r"_xlfn\.(?:_xlws\.)?")
+
+
+def object_model_formula(formula: str) -> str:
+    """A formula in the file's form as Excel's object model expects it."""
+    return _FILE_PREFIX.sub("", formula)
 
 
 def to_excel_value(value: object) -> object:
-    """A value for a range write: formulas only when the add-in made them; any other text that Excel
-    would read as a formula is written as text (leading apostrophe)."""
+    """A value for a range write: formulas only when the add-in made them (in the object model's
+    form); any other text that Excel would read as a formula is written as text (leading apostrophe)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, Formula):
-        return str(value)
+        return object_model_formula(str(value))
     if isinstance(value, str):
         text = str(value)
         return "'" + text if text.startswith(_FORMULA_STARTS) else text
@@ -41,7 +50,7 @@ def to_excel_value(value: object) -> object:
 
 
 class LiveBook:
-    """A master workbook open in Excel, as the pipeline's book adapter."""
+    """A master workbook open in Excel, as the pipeline's book (workbook/book.py: Book)."""
 
     def __init__(self, book, base_dir: Path | None = None):
         self.book = book
@@ -74,6 +83,9 @@ class LiveBook:
         header, rows = self.table_rows(REGISTRY.name)
         return read_registry(header, rows, self.tables[REGISTRY.name][1].range.column)
 
+    def registry_key(self) -> None:
+        return None  # the open workbook has no parts to digest: the registry is read every run
+
     def pasted_grids(self) -> list[Grid]:
         grids = []
         for sheet in self.book.sheets:
@@ -99,6 +111,18 @@ class LiveBook:
         padded = body + [[None] * width] * max(0, old_rows - len(body))
         sheet.range((top, left)).value = padded
         table.resize(sheet.range((area.row, left), (area.row + len(body), left + width - 1)))
+        self._add_links(sheet, top, left, rows)
+
+    def _add_links(self, sheet, top: int, left: int, rows: list[list[object]]) -> None:
+        """Hyperlinks for the Link cells of a block just written (the values went in one write; a link
+        is one call per linked cell, as Excel's object model has no bulk form)."""
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, Link) and (value.target or value.location):
+                    address = value.target.replace("/", "\\") if value.target else ""
+                    if value.location:
+                        address += "#" + value.location
+                    sheet.range((top + r, left + c)).add_hyperlink(address, str(value))
 
     def write_cell(self, name: str, value: object) -> None:
         target = self._named(name)
@@ -106,11 +130,18 @@ class LiveBook:
             target[0, 0].value = to_excel_value(value)
 
     def write_lines(self, name: str, lines: list[str]) -> None:
+        """Lines down the named column, the old lines below them cleared, the name resized to the new
+        extent (so a shorter notice leaves nothing stale behind, now or on the next run)."""
         target = self._named(name)
         if target is None:
             return
         height = max(len(lines), target.rows.count)
         target[0, 0].value = [[to_excel_value(lines[i]) if i < len(lines) else None] for i in range(height)]
+        top, column = target.row, target.column
+        bottom = top + max(len(lines), 1) - 1
+        sheet = target.sheet
+        letter = sheet.range((top, column)).get_address(False, False).rstrip("0123456789")
+        self.book.names[name].refers_to = f"={quote_sheet(sheet.name)}!${letter}${top}:${letter}${bottom}"
 
     def _named(self, name: str):
         try:

@@ -411,6 +411,10 @@ class MasterBook:
             self._calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.raw))
         return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
+    def sheet_grid(self, sheet: str) -> list[list[object]]:
+        """A whole sheet's values from A1 (rows of equal length; empty cells as "")."""
+        return self._grid(sheet)
+
     def table_rows(self, name: str) -> tuple[list[str], list[tuple[int, list[object]]]]:
         """Header labels and (sheet row, values) of a table's data rows, blank rows skipped."""
         table = self.tables[name]
@@ -501,6 +505,15 @@ class MasterBook:
             data.replace_run(r, left, right, cells, right)
         for r in range(bottom + 1, old_bottom + 1):
             data.replace_run(r, left, right, ())
+
+    def write_rows(self, sheet: str, top: int, left: int, rows: list[list[object]], old_bottom: int) -> None:
+        """Rows of values at (top, left) of an unmanaged block (the xlwings.conf sheet); the old block's
+        cells below the new one are removed."""
+        width = max((len(r) for r in rows), default=1)
+        _, data = self._sheet(sheet)
+        block = [list(r) + [None] * (width - len(r)) for r in rows] or [[None] * width]
+        self._write_block(sheet, top, left, block, width, old_bottom,
+                          [data.style(top, left + i) for i in range(width)])
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
@@ -599,7 +612,34 @@ class MasterBook:
         self._links.clear()
         self._link_regions.clear()
         self._recalculate_on_open()
+        self._repair_dxf_fills()
         return sheets
+
+    def _repair_dxf_fills(self) -> None:
+        """Give every conditional-format solid fill a bgColor equal to its fgColor when it lacks one:
+        Excel colours a differential fill from bgColor, LibreOffice from fgColor (masters built before
+        both were written show their 红黑榜 uncoloured in Excel)."""
+        styles = self.parts.get("xl/styles.xml")
+        if not styles or b"<dxfs" not in styles:
+            return
+        text = styles.decode("utf-8")
+        block = re.search(r"<(?:\w+:)?dxfs\b.*?</(?:\w+:)?dxfs>", text, re.S)
+        if block is None:
+            return
+
+        def repair(match: re.Match) -> str:
+            fill = match.group(0)
+            if "bgColor" in fill:
+                return fill
+            colour = re.search(r"<((?:\w+:)?)fgColor\b([^>]*?)/>", fill)
+            if colour is None:
+                return fill
+            return fill.replace(colour.group(0), colour.group(0) + f"<{colour.group(1)}bgColor{colour.group(2)}/>")
+
+        repaired = re.sub(r"<(?:\w+:)?patternFill\b[^>]*>.*?</(?:\w+:)?patternFill>", repair, block.group(0),
+                          flags=re.S)
+        if repaired != block.group(0):
+            self.parts["xl/styles.xml"] = (text[:block.start()] + repaired + text[block.end():]).encode("utf-8")
 
     def _patch_hyperlinks(self, part: str, xml: str, prefix: str) -> str:
         regions = self._link_regions.get(part, [])
