@@ -312,6 +312,30 @@ def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool
         sys.exit(EXIT_SETTINGS)
 
 
+@main.command("offline-bundle")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--python", "pythons", multiple=True, default=("3.11", "3.12", "3.13"), show_default=True,
+              help="Python versions of the Windows PCs (repeat the option for several).")
+def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
+    """Collect everything a Windows PC without internet needs into OUT, with 安装.cmd.
+
+    Run it on a machine that reaches a package index; copy OUT to the PC and double-click 安装.cmd there
+    (or drop the master onto it).
+
+    \b
+    Example:
+        xladdin offline-bundle ./xladdin-离线安装包
+    """
+    from .bundle import INSTALLER, BundleError, make_bundle
+
+    try:
+        wheels = make_bundle(out, tuple(pythons))
+    except BundleError as exc:
+        _fail(str(exc), EXIT_SETTINGS)
+    _console().print(f"已收集 {len(wheels)} 个安装包（Windows 64 位，Python {'、'.join(pythons)}）到 [bold]{out}[/]。")
+    _console().print(f"把整个文件夹拷到要用母表的电脑上，双击 {INSTALLER}（或把母表拖到它上面）。")
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"))
 @click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Last day of the campaign (default: today).")
