@@ -34,6 +34,14 @@ def _quiet(app, on: bool) -> None:
             pass
 
 
+def _status_bar(app, text: str | bool) -> None:
+    """Excel's status bar says what the run is doing (False hands it back to Excel)."""
+    try:
+        app.status_bar = text
+    except Exception:  # engines without a status bar (xlwings Server, Lite): the alert says the rest
+        pass
+
+
 def _alert(book, text: str, title: str = "xladdin") -> None:
     try:
         book.app.alert(text, title=title)
@@ -45,6 +53,7 @@ def _live(book, **options) -> str:
     """Run a job on the open workbook; deliberate problems become a plain Chinese alert."""
     book = _book(book)
     _quiet(book.app, True)
+    _status_bar(book.app, "xladdin：正在读取、校验和汇总台账，请稍候……")
     try:
         live = LiveBook(book)
         result = run_job(live, live.base_dir, **options)
@@ -56,6 +65,7 @@ def _live(book, **options) -> str:
         message = "运行出错，未完成。请把母表和收件箱文件一起发给技术支持。"
     finally:
         _quiet(book.app, False)
+        _status_bar(book.app, False)
     _alert(book, message)
     return message
 
