@@ -289,7 +289,7 @@ def _write(modules: list[Module], base: _Base) -> bytes:
     names = [m.name.lower() for m in modules]
     if len(set(names)) != len(names):
         raise ValueError("two modules share a name")
-    known = {name for name, _ in base.items if name}
+    known = {name.lower() for name, _ in base.items if name}
     items = [line for name, line in base.items if name is None or name.lower() in names]
     items += [_item_line(m, base.codepage) for m in modules if m.name.lower() not in known]
     workspace = [base.workspace.get(m.name.lower(), m.name.encode(_encoding(base.codepage)) + b"=0, 0, 0, 0, C")
