@@ -28,10 +28,10 @@ from xladdin.workbook import cfb
 from xladdin.workbook.build import build_master
 from xladdin.workbook.master import MasterUnusable
 from xladdin.workbook.vbamodules import (
-    SELFTEST, SELFTEST_RESULT, WRAPPER_MODULE, document_module, master_project, refresh_project, wrapper_module,
+    SELFTEST, SELFTEST_RESULT, WRAPPER_MODULE, document_module, refresh_master_project, refresh_project, wrapper_module,
 )
 from xladdin.workbook.vbaproject import (
-    CLASS, MODULE, Module, VbaProjectError, build_project, compress, decompress, read_modules, replace_in_package,
+    CLASS, MODULE, Module, VbaProjectError, build_project, compress, decompress, read_modules,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -380,7 +380,7 @@ def test_a_staff_module_survives_a_rewrite_of_the_master_file(master, tmp_path):
     path = with_project(master, staff_project(), tmp_path / "staff.xlsm")
     with zipfile.ZipFile(path) as archive:
         others = {n: archive.read(n) for n in archive.namelist() if n != "xl/vbaProject.bin"}
-    replace_in_package(path, refresh_project)
+    refresh_master_project(path)
     with zipfile.ZipFile(path) as archive:
         assert {n: archive.read(n) for n in archive.namelist() if n != "xl/vbaProject.bin"} == others
     assert "RemindAtNine" in procedures(olevba_modules(path))
@@ -416,7 +416,7 @@ def test_a_corrupt_project_is_reported_in_chinese_and_the_master_is_left_as_it_w
         path = with_project(master, project, tmp_path / "corrupt.xlsm")
         before = path.read_bytes()
         with pytest.raises(VbaProjectError):
-            replace_in_package(path, refresh_project)
+            refresh_master_project(path)
         assert path.read_bytes() == before, reason
 
 

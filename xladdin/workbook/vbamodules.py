@@ -18,7 +18,7 @@ from pathlib import Path
 import xlwings
 
 from .vbaproject import (
-    CLASS, DOCUMENT, MODULE, SHEET_BASE, WORKBOOK_BASE, Module, build_project, rewrite_project,
+    CLASS, DOCUMENT, MODULE, SHEET_BASE, WORKBOOK_BASE, Module, build_project, replace_in_package, rewrite_project,
 )
 
 UDF_MODULES = "xladdin.excel"        # the xlwings.conf "UDF Modules" value the wrappers call into
@@ -168,3 +168,9 @@ def refresh_project(existing: bytes) -> bytes:
     """An existing master's project with our modules rewritten from the installed xlwings and xladdin.excel;
     staff modules, document modules and references kept. VbaProjectError when it cannot be read."""
     return rewrite_project(existing, our_modules(), quickstart_leftovers())
+
+
+def refresh_master_project(path: Path) -> None:
+    """Rewrite our modules in the project of the .xlsm at path, keeping staff modules and every other part of
+    the file as it is; VbaProjectError (a MasterUnusable: exit 3) leaves the file untouched."""
+    replace_in_package(Path(path), refresh_project)
