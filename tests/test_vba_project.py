@@ -25,7 +25,7 @@ from oletools.olevba import VBA_Parser, decompress_stream
 
 from xladdin.demo import MASTER_NAME
 from xladdin.workbook import cfb
-from xladdin.workbook.build import build_master
+from xladdin.workbook.build import BUTTONS, build_master
 from xladdin.workbook.master import MasterUnusable
 from xladdin.workbook.vbamodules import (
     SELFTEST, SELFTEST_RESULT, WRAPPER_MODULE, document_module, refresh_master_project, refresh_project, wrapper_module,
@@ -70,12 +70,13 @@ def button_macros(path: Path) -> list[str]:
                 for m in FMLA_MACRO.findall(archive.read(name).decode("utf-8"))]
 
 
-def worksheet_functions() -> dict[str, list[tuple[str, bool]]]:
-    """Every @xw.func of xladdin/excel.py with its (parameter, has default) list, read from the source."""
+def decorated(decorator: str) -> dict[str, list[tuple[str, bool]]]:
+    """Every function of xladdin/excel.py under @xw.<decorator> with its (parameter, has default) list, read
+    from the source rather than through xlwings."""
     tree = ast.parse((ROOT / "xladdin" / "excel.py").read_text(encoding="utf-8"))
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and any(ast.unparse(d) in ("xw.func", "xw.func()")
+        if isinstance(node, ast.FunctionDef) and any(ast.unparse(d) in (f"xw.{decorator}", f"xw.{decorator}()")
                                                      for d in node.decorator_list):
             args = node.args.args
             first_default = len(args) - len(node.args.defaults)
@@ -131,7 +132,8 @@ def test_every_button_of_the_demo_master_names_a_sub_that_olevba_finds(demo):
     directory, _, _ = demo
     path = directory / MASTER_NAME
     buttons = button_macros(path)
-    assert len(buttons) == 6
+    assert sorted(buttons) == sorted(macro for _, macro in BUTTONS)
+    assert set(buttons) == set(decorated("script"))  # one button per @xw.script of xladdin.excel
     found = procedures(olevba_modules(path))
     for macro in buttons:
         module, kind, params = found[macro]
@@ -152,7 +154,7 @@ def test_the_wrappers_call_the_module_that_xlwings_conf_names(master):
 
 
 def test_every_worksheet_function_has_the_wrapper_import_functions_would_write(master):
-    functions = worksheet_functions()
+    functions = decorated("func")
     assert {"COMPLETION_RATE", "RANK_LOOKUP", "RANKS"} <= set(functions)
     found = procedures(olevba_modules(master))
     for name, params in functions.items():
