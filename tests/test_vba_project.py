@@ -451,3 +451,27 @@ def test_libreoffice_imports_every_module_and_runs_the_self_test(master, tmp_pat
     # LibreOffice cannot compile the xlwings module (Windows API declarations), and a library holding a
     # module it cannot compile fails whole: what it does with the full project is printed, not asserted.
     print(f"LibreOffice, full project, {call}: {full.get('result', full.get('error'))!r}", file=sys.stderr)
+
+
+def test_a_staff_user_form_keeps_its_designer_storage_and_package_line():
+    form_clsid = bytes(range(16))
+    designer = cfb.Storage({"\x03VBFrame": b"VERSION 5.00\r\nBegin {C62A69F0} UserForm1\r\nEnd\r\n", "f": b"\x00\x04",
+                            "o": b"\x01\x02\x03"}, clsid=form_clsid)
+    form_code = b'Attribute VB_Name = "UserForm1"\r\nPrivate Sub UserForm_Click()\r\n    Me.Hide\r\nEnd Sub\r\n'
+    plain = build_project([document_module("ThisWorkbook"), Module("UserForm1", "designer", form_code)])
+    package = b"Package={AC9F2F90-E877-11CE-9F68-00AA00574A4F}"
+    with olefile.OleFileIO(io.BytesIO(plain)) as ole:
+        vba = {p[1]: ole.openstream(p).read() for p in ole.listdir() if p[0] == "VBA"}
+        project = ole.openstream("PROJECT").read().replace(b"BaseClass=UserForm1", package + b"\r\nBaseClass=UserForm1")
+        wm = ole.openstream("PROJECTwm").read()
+    with_form = cfb.write(cfb.Storage({"PROJECT": project, "PROJECTwm": wm, "UserForm1": designer,
+                                       "VBA": cfb.Storage(vba)}))
+    after = refresh_project(with_form)
+    with olefile.OleFileIO(io.BytesIO(after)) as ole:
+        assert ole.getclsid("UserForm1") == olefile.OleFileIO(io.BytesIO(with_form)).getclsid("UserForm1")
+        for name, content in designer.entries.items():
+            assert ole.openstream(f"UserForm1/{name}").read() == content
+        lines = ole.openstream("PROJECT").read().split(b"\r\n")
+    assert lines.index(package) + 1 == lines.index(b"BaseClass=UserForm1")
+    assert raw_sources(after)["UserForm1"] == form_code
+    assert "UserForm_Click" in olevba_modules(after)["UserForm1"]
