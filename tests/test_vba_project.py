@@ -475,3 +475,13 @@ def test_a_staff_user_form_keeps_its_designer_storage_and_package_line():
     assert lines.index(package) + 1 == lines.index(b"BaseClass=UserForm1")
     assert raw_sources(after)["UserForm1"] == form_code
     assert "UserForm_Click" in olevba_modules(after)["UserForm1"]
+
+
+def test_a_staff_module_named_like_ours_is_replaced_with_our_kind_of_module():
+    # an old standard module called Dictionary becomes xlwings' class, listed as a class in PROJECT
+    before = build_project([document_module("ThisWorkbook"),
+                            Module("Dictionary", MODULE, b'Attribute VB_Name = "Dictionary"\r\nSub Old()\r\nEnd Sub\r\n')])
+    after = refresh_project(before)
+    lines = olefile.OleFileIO(io.BytesIO(after)).openstream("PROJECT").read().split(b"\r\n")
+    assert b"Class=Dictionary" in lines and b"Module=Dictionary" not in lines
+    assert {m.name: m.kind for m in read_modules(after)}["Dictionary"] == CLASS

@@ -268,7 +268,7 @@ class _Base:
     codepage: int
     dir_head: bytes
     id_line: bytes
-    items: list[tuple[str | None, bytes]]   # (module name or None for Package= lines, line)
+    items: list[tuple[str | None, str | None, bytes]]   # (module name, its kind, line); no name: Package=
     properties: list[bytes]
     host_extenders: bytes
     workspace: dict[str, bytes]
@@ -289,8 +289,11 @@ def _write(modules: list[Module], base: _Base) -> bytes:
     names = [m.name.lower() for m in modules]
     if len(set(names)) != len(names):
         raise ValueError("two modules share a name")
-    known = {name.lower() for name, _ in base.items if name}
-    items = [line for name, line in base.items if name is None or name.lower() in names]
+    kinds = {m.name.lower(): m.kind for m in modules}
+    # a module's old line stays (with its cookie) unless the module is gone or changed kind
+    kept = [(name, line) for name, kind, line in base.items if name is None or kinds.get(name.lower()) == kind]
+    known = {name.lower() for name, _ in kept if name}
+    items = [line for _, line in kept]
     items += [_item_line(m, base.codepage) for m in modules if m.name.lower() not in known]
     workspace = [base.workspace.get(m.name.lower(), m.name.encode(_encoding(base.codepage)) + b"=0, 0, 0, 0, C")
                  for m in modules]
@@ -373,7 +376,7 @@ def _parse(data: bytes) -> _Parsed:
         encoding = _encoding(codepage)
         lines = ole.openstream("PROJECT").read().split(b"\r\n")
         kinds: dict[str, str] = {}
-        item_lines: list[tuple[str | None, bytes]] = []
+        item_lines: list[tuple[str | None, str | None, bytes]] = []
         properties: list[bytes] = []
         id_line = b""
         section = None
@@ -391,9 +394,9 @@ def _parse(data: bytes) -> _Parsed:
                     name = text.split("/&H")[0] if key == b"Document" else text
                     kinds[name.lower()] = {b"Document": DOCUMENT, b"Module": MODULE, b"Class": CLASS,
                                            b"BaseClass": DESIGNER}[key]
-                    item_lines.append((name, line))
+                    item_lines.append((name, kinds[name.lower()], line))
                 elif key == b"Package":
-                    item_lines.append((None, line))
+                    item_lines.append((None, None, line))
                 elif line:
                     properties.append(line)
             elif section.lower() == b"[workspace]":
