@@ -70,6 +70,11 @@ def button_macros(path: Path) -> list[str]:
                 for m in FMLA_MACRO.findall(archive.read(name).decode("utf-8"))]
 
 
+def docstrings() -> dict[str, str]:
+    tree = ast.parse((ROOT / "xladdin" / "excel.py").read_text(encoding="utf-8"))
+    return {n.name: ast.get_docstring(n) for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
 def decorated(decorator: str) -> dict[str, list[tuple[str, bool]]]:
     """Every function of xladdin/excel.py under @xw.<decorator> with its (parameter, has default) list, read
     from the source rather than through xlwings."""
@@ -162,6 +167,15 @@ def test_every_worksheet_function_has_the_wrapper_import_functions_would_write(m
         assert (module, kind) == (WRAPPER_MODULE, "Function"), name
         expected = ", ".join(("Optional " if optional else "") + arg for arg, optional in params)
         assert vba_params == expected, name
+
+
+def test_every_wrapper_carries_its_chinese_description_for_the_insert_function_dialog(master):
+    code = olevba_modules(master)[WRAPPER_MODULE].replace("\r\n", "\n")
+    described = dict(re.findall(r'^Attribute (\w+)\.VB_Description = "(.*)"$', code, re.M))
+    docs = docstrings()
+    for name in [*decorated("func"), *decorated("script")]:
+        assert described[name] == " ".join(docs[name].split()), name
+        assert re.search(rf"^(Function|Sub) {name}\(.*\)\nAttribute {name}\.VB_Description", code, re.M), name
 
 
 def test_nothing_is_left_over_from_the_quickstart_project(master):
@@ -376,6 +390,8 @@ def test_rewriting_the_quickstart_project_drops_only_its_leftover():
         directory = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
     assert b"Microsoft Forms 2.0 Object Library" in directory and b"MSO.DLL" in directory
     assert set(procedures(olevba_modules(after))) >= {"xladdin_run", "COMPLETION_RATE"}
+    # its code page (1252) cannot hold the Chinese descriptions: the wrappers come without them
+    assert "VB_Description" not in olevba_modules(after)[WRAPPER_MODULE]
 
 
 def test_a_staff_module_survives_a_rewrite_of_the_master_file(master, tmp_path):

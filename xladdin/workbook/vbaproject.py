@@ -63,10 +63,11 @@ class Module:
         return self.stream or self.name
 
     def text(self, codepage: int = CODEPAGE) -> str:
-        return self.code.decode(_encoding(codepage), errors="replace")
+        return self.code.decode(encoding(codepage), errors="replace")
 
 
-def _encoding(codepage: int) -> str:
+def encoding(codepage: int) -> str:
+    """Python's codec for a VBA project code page."""
     return {65001: "utf-8", 1200: "utf-16-le"}.get(codepage, f"cp{codepage}")
 
 
@@ -198,7 +199,7 @@ def _record(record_id: int, payload: bytes = b"") -> bytes:
 
 
 def _text_record(record_id: int, unicode_id: int, text: str, codepage: int) -> bytes:
-    return _record(record_id, text.encode(_encoding(codepage))) + _record(unicode_id, text.encode("utf-16-le"))
+    return _record(record_id, text.encode(encoding(codepage))) + _record(unicode_id, text.encode("utf-16-le"))
 
 
 def _information(codepage: int) -> bytes:
@@ -224,9 +225,9 @@ def _information(codepage: int) -> bytes:
 def _module_records(modules: list[Module], codepage: int) -> bytes:
     """PROJECTMODULES (2.3.4.2.3): every module's name, stream, offset 0 (no cache) and type."""
     out = _record(0x0F, struct.pack("<H", len(modules))) + _record(0x13, struct.pack("<H", 0xFFFF))
-    encoding = _encoding(codepage)
+    codec = encoding(codepage)
     for m in modules:
-        out += _record(0x19, m.name.encode(encoding)) + _record(0x47, m.name.encode("utf-16-le"))
+        out += _record(0x19, m.name.encode(codec)) + _record(0x47, m.name.encode("utf-16-le"))
         out += _text_record(0x1A, 0x32, m.stream_name, codepage)
         out += _record(0x1C, m.doc) + _record(0x48, m.doc_unicode)
         out += _record(0x31, struct.pack("<I", 0))
@@ -243,7 +244,7 @@ def _module_records(modules: list[Module], codepage: int) -> bytes:
 
 def _item_line(module: Module, codepage: int) -> bytes:
     """A module's line in the PROJECT stream (2.3.1.3)."""
-    name = module.name.encode(_encoding(codepage))
+    name = module.name.encode(encoding(codepage))
     if module.kind == DOCUMENT:
         return b"Document=" + name + b"/&H00000000"
     return {MODULE: b"Module=", CLASS: b"Class=", DESIGNER: b"BaseClass="}[module.kind] + name
@@ -251,7 +252,7 @@ def _item_line(module: Module, codepage: int) -> bytes:
 
 def _projectwm(modules: list[Module], codepage: int) -> bytes:
     """PROJECTwm (2.3.3): each module name in the code page and in UTF-16."""
-    out = b"".join(m.name.encode(_encoding(codepage)) + b"\0" + m.name.encode("utf-16-le") + b"\0\0"
+    out = b"".join(m.name.encode(encoding(codepage)) + b"\0" + m.name.encode("utf-16-le") + b"\0\0"
                    for m in modules)
     return out + b"\0\0"
 
@@ -295,7 +296,7 @@ def _write(modules: list[Module], base: _Base) -> bytes:
     known = {name.lower() for name, _ in kept if name}
     items = [line for _, line in kept]
     items += [_item_line(m, base.codepage) for m in modules if m.name.lower() not in known]
-    workspace = [base.workspace.get(m.name.lower(), m.name.encode(_encoding(base.codepage)) + b"=0, 0, 0, 0, C")
+    workspace = [base.workspace.get(m.name.lower(), m.name.encode(encoding(base.codepage)) + b"=0, 0, 0, 0, C")
                  for m in modules]
     project = b"\r\n".join([base.id_line, *items, *base.properties]) + b"\r\n\r\n"
     project += base.host_extenders.rstrip(b"\r\n") + b"\r\n\r\n[Workspace]\r\n"
@@ -373,7 +374,7 @@ def _parse(data: bytes) -> _Parsed:
                     current["private"] = True
         if head_end is None:
             raise ValueError("dir stream has no module list")
-        encoding = _encoding(codepage)
+        codec = encoding(codepage)
         lines = ole.openstream("PROJECT").read().split(b"\r\n")
         kinds: dict[str, str] = {}
         item_lines: list[tuple[str | None, str | None, bytes]] = []
@@ -387,7 +388,7 @@ def _parse(data: bytes) -> _Parsed:
                 section = line
             if section is None:
                 key, _, value = line.partition(b"=")
-                text = value.decode(encoding, errors="replace")
+                text = value.decode(codec, errors="replace")
                 if key == b"ID":
                     id_line = line
                 elif key in (b"Document", b"Module", b"Class", b"BaseClass"):
@@ -401,15 +402,15 @@ def _parse(data: bytes) -> _Parsed:
                     properties.append(line)
             elif section.lower() == b"[workspace]":
                 if line and not line.startswith(b"["):
-                    workspace[line.partition(b"=")[0].decode(encoding, errors="replace").lower()] = line
+                    workspace[line.partition(b"=")[0].decode(codec, errors="replace").lower()] = line
             elif line or host:
                 host.append(line)
         if not id_line:
             raise ValueError("PROJECT stream has no ID")
         modules = []
         for e in entries:
-            name = e["name_u"].decode("utf-16-le") if e.get("name_u") else e["name"].decode(encoding)
-            stream = e["stream_u"].decode("utf-16-le") if e.get("stream_u") else e["stream"].decode(encoding)
+            name = e["name_u"].decode("utf-16-le") if e.get("name_u") else e["name"].decode(codec)
+            stream = e["stream_u"].decode("utf-16-le") if e.get("stream_u") else e["stream"].decode(codec)
             kind = e["kind"] if e["kind"] == MODULE else kinds.get(name.lower(), CLASS)
             source = decompress(ole.openstream(f"VBA/{stream}").read()[e["offset"]:])
             modules.append(Module(name, kind, source, stream if stream != name else "", e["doc"], e["doc_u"],
@@ -456,19 +457,20 @@ def read_modules(data: bytes) -> list[Module]:
 def _read(data: bytes) -> _Parsed:
     try:
         return _parse(data)
-    except Exception as exc:  # any flaw in a staff member's file means: do not touch it
+    except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error) as exc:  # a flaw in the file
         raise VbaProjectError(
             f"母表中的宏工程（VBA）已损坏，无法读取（{type(exc).__name__}: {exc}）。为免丢失其中的宏，"
             "本次没有改动母表。请用 Excel 打开母表检查宏，或从“备份”文件夹恢复上一份母表。") from exc
 
 
-def rewrite_project(existing: bytes, ours: list[Module], leftovers: tuple[Module, ...] = ()) -> bytes:
-    """existing with each of our modules replaced (or added) and every other module kept with its source.
+def rewrite_project(existing: bytes, ours, leftovers: tuple[Module, ...] = ()) -> bytes:
+    """existing with each of our modules (ours(code page) gives them) replaced or added, and every other
+    module kept with its source.
 
     A module in leftovers is dropped only when its source is exactly the leftover's: staff may have edited it.
     """
     parsed = _read(existing)
-    by_name = {m.name.lower(): m for m in ours}
+    by_name = {m.name.lower(): m for m in ours(parsed.base.codepage)}
     stale = {(m.name.lower(), _normalized(m.code)) for m in leftovers}
     modules: list[Module] = []
     for m in parsed.modules:
