@@ -431,6 +431,7 @@ def test_a_corrupt_project_is_reported_in_chinese_and_the_master_is_left_as_it_w
             refresh_project(project)
         assert isinstance(caught.value, MasterUnusable), reason  # the command line's exit 3
         assert "宏工程" in str(caught.value) and "没有改动母表" in str(caught.value), reason
+        assert caught.value.detail, reason  # what went wrong, for the log
         path = with_project(master, project, tmp_path / "corrupt.xlsm")
         before = path.read_bytes()
         with pytest.raises(VbaProjectError):

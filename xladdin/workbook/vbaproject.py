@@ -15,7 +15,9 @@ import os
 import re
 import struct
 import tempfile
+import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -442,11 +444,7 @@ def _place(tree: dict, path: list[str], ole) -> None:
 
 def _clsid(ole, path: list[str]) -> bytes:
     text = ole.getclsid(path)
-    if not text:
-        return bytes(16)
-    import uuid
-
-    return uuid.UUID(text).bytes_le
+    return uuid.UUID(text).bytes_le if text else bytes(16)
 
 
 def read_modules(data: bytes) -> list[Module]:
@@ -458,12 +456,13 @@ def _read(data: bytes) -> _Parsed:
     try:
         return _parse(data)
     except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error) as exc:  # a flaw in the file
-        raise VbaProjectError(
-            f"母表中的宏工程（VBA）已损坏，无法读取（{type(exc).__name__}: {exc}）。为免丢失其中的宏，"
-            "本次没有改动母表。请用 Excel 打开母表检查宏，或从“备份”文件夹恢复上一份母表。") from exc
+        error = VbaProjectError("母表中的宏工程（VBA）已损坏，无法读取。为免丢失其中的宏，本次没有改动母表。"
+                                "请用 Excel 打开母表检查宏，或从“备份”文件夹恢复上一份母表。")
+        error.detail = f"{type(exc).__name__}: {exc}"  # for the log, not for staff
+        raise error from exc
 
 
-def rewrite_project(existing: bytes, ours, leftovers: tuple[Module, ...] = ()) -> bytes:
+def rewrite_project(existing: bytes, ours: Callable[[int], list[Module]], leftovers: tuple[Module, ...] = ()) -> bytes:
     """existing with each of our modules (ours(code page) gives them) replaced or added, and every other
     module kept with its source.
 
