@@ -44,13 +44,6 @@ class Link(str):
         return link
 
 
-def xlwings_vba_source() -> Path:
-    """The standalone xlwings workbook whose VBA project the master carries (no add-in needed)."""
-    import xlwings
-
-    return Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
-
-
 def read_settings(rows: list[tuple[int, list[object]]]) -> Settings:
     """Settings from the 设置 table's (row, values) pairs."""
     return parse_settings({str(v[0]).strip(): v[1] for _, v in rows if v[0] is not None})
