@@ -93,3 +93,53 @@ def test_a_master_open_in_excel_is_not_touched(tmp_path):
     result = CliRunner().invoke(main, ["excel-setup", str(master), "--interpreter", r"C:\P\pythonw.exe"])
     assert result.exit_code == 3 and "关闭" in result.output
     assert master.read_bytes() == before
+
+
+def _with_project(master, project: bytes) -> None:
+    with zipfile.ZipFile(master) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            archive.writestr(info, project if info.filename == "xl/vbaProject.bin" else data)
+
+
+def _procedures(master) -> dict[str, str]:
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(master))
+    try:
+        return {name: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def test_a_master_made_by_the_first_version_gets_its_buttons_macros(tmp_path):
+    """Version one copied xlwings' quickstart project (no Sub for any button, a leftover SampleCall):
+    excel-setup writes the buttons' Subs and the wrappers, once."""
+    from pathlib import Path
+
+    import xlwings
+
+    master = build_master(tmp_path / "母表.xlsm")
+    with zipfile.ZipFile(Path(xlwings.__file__).parent / "quickstart_standalone.xlsm") as archive:
+        _with_project(master, archive.read("xl/vbaProject.bin"))
+    assert not any("Sub xladdin_run" in code for code in _procedures(master).values())
+
+    report = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")
+    assert report.written and report.macros_refreshed
+    code = "\n".join(_procedures(master).values())
+    for macro in ("xladdin_run", "xladdin_validate", "xladdin_consolidate", "xladdin_rank", "xladdin_notice",
+                  "xladdin_templates"):
+        assert f"Sub {macro}(" in code
+    assert "Function COMPLETION_RATE(" in code and "SampleCall" not in code
+    again = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")
+    assert not again.written and not again.macros_refreshed
+
+
+def test_a_corrupt_vba_project_is_reported_and_never_replaced(tmp_path):
+    master = build_master(tmp_path / "母表.xlsm")
+    _with_project(master, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    before = master.read_bytes()
+    result = CliRunner().invoke(main, ["excel-setup", str(master), "--interpreter", r"C:\P\pythonw.exe"])
+    assert result.exit_code == 3, result.output
+    assert "宏" in result.output and master.read_bytes() == before

@@ -52,6 +52,10 @@ class SetupReport:
     written: bool = False
 
     @property
+    def macros_refreshed(self) -> bool:
+        return any(c.item == "母表中的宏" and c.detail.startswith("已写入") for c in self.checks)
+
+    @property
     def problems(self) -> list[Check]:
         return [c for c in self.checks if c.state == PROBLEM]
 
@@ -210,6 +214,23 @@ def _download_mark_check(master: Path) -> Check:
     return Check("下载标记", OK, "已去掉母表“来自网络”的标记（否则 Office 会阻止其中的宏）")
 
 
+def _refresh_macros(book) -> Check:
+    """The master's VBA project with our modules as this version writes them (an older master gets the
+    buttons' Subs and the function wrappers); staff modules kept. A project that cannot be read raises
+    VbaProjectError (exit 3) and nothing is written."""
+    from .workbook.vbamodules import refresh_project
+
+    old = book.parts.get("xl/vbaProject.bin")
+    if old is None:
+        return Check("母表中的宏", PROBLEM, f"{book.path.name} 不带宏（不是 .xlsm 母表）",
+                     "用 xladdin init 新建 .xlsm 母表，再把项目清单复制过去。")
+    new = refresh_project(old)
+    if new == old:
+        return Check("母表中的宏", OK, "按钮的宏和函数都在，已是最新")
+    book.parts["xl/vbaProject.bin"] = new
+    return Check("母表中的宏", OK, "已写入按钮的宏和函数（您自己的宏模块保留不动）")
+
+
 # -- the operation --------------------------------------------------------------------------------
 
 def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str = sys.platform,
@@ -229,6 +250,10 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
             raise MasterUnusable(f"母表 {master.name} 没有隐藏的 {SHEET_CONF} 工作表，宏找不到 Python。"
                                  "请用 xladdin init 新建母表，再把项目清单复制过去。")
         report.checks = environment_checks(master, platform)
+        report.checks.append(_refresh_macros(book))
+        if not write and report.macros_refreshed:
+            report.checks[-1] = Check("母表中的宏", PROBLEM, "母表缺少按钮的宏或函数，或是旧版本",
+                                      "去掉 --check 再运行一次，就会写入（您自己的宏模块保留不动）。")
         grid = book.sheet_grid(SHEET_CONF)
         report.conf_before = [(k, v) for k, v in read_conf(grid) if k.strip()]
         updates: dict[str, str] = {}
@@ -245,9 +270,11 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
                 "在要使用母表的 Windows 电脑上运行 xladdin excel-setup 母表，或用 --interpreter 指定 pythonw.exe 的完整路径。"))
         else:
             report.checks.append(Check("Python 位置", OK, dict(report.conf_after).get("Interpreter_Win", "")))
-        if write and report.conf_after != report.conf_before:
+        conf_changed = report.conf_after != report.conf_before
+        if conf_changed:
             typed = [[k, {"TRUE": True, "FALSE": False}.get(v.strip().upper(), v)] for k, v in report.conf_after]
             book.write_rows(SHEET_CONF, 1, 1, typed, len(grid))
+        if write and (conf_changed or report.macros_refreshed):
             book.save()
             report.written = True
     return report
