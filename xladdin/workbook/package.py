@@ -27,6 +27,7 @@ from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
 from .reader import Grid, locate_ledger
+from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -470,6 +471,12 @@ class MasterBook:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _shared_strings(self) -> SharedStrings:
+        if not hasattr(self, "_shared"):
+            shared = self.parts.get("xl/sharedStrings.xml")
+            self._shared = SharedStrings(shared.decode("utf-8") if shared else None)
+        return self._shared
+
     def _sheet(self, sheet: str) -> tuple[str, _Sheet]:
         part = self.sheet_parts[sheet]
         if part not in self._sheets:
@@ -478,16 +485,22 @@ class MasterBook:
         return part, self._sheets[part]
 
     def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
-                     old_bottom: int, styles: list[str | None]) -> None:
+                     old_bottom: int, styles: list[str | None], region: str = "") -> None:
         """Rows of values at (top, left); cells of the old block below the new one are removed.
 
         A column keeps one style, the one its first data cell has (so a format staff give a managed
         column follows it as it grows); building each row's XML at once keeps this linear and fast.
+        The block grows only into empty cells: RegionBlocked (nothing written) when staff content is
+        in the way.
         """
         part, data = self._sheet(sheet)
+        bottom = top + len(rows) - 1
+        blocker = growth_blocker(data.rows, data.cells, data.tail, left, left + width - 1, max(old_bottom, top - 1) + 1,
+                                 bottom)
+        if blocker is not None:
+            raise RegionBlocked(blocked_message(sheet, blocker, region or sheet, bottom))
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         right = left + width - 1
-        bottom = top + len(rows) - 1
         links = self._links.setdefault(part, [])
         columns = []
         for i in range(width):
@@ -509,9 +522,14 @@ class MasterBook:
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
         _, data = self._sheet(table.sheet)
+        max_col = parse_range(table.ref)[2]
+        heading = {col: cell_text(xml, self._shared_strings()) for col, xml in data.cells(header_row).items()}
+        problem = heading_problem(table.sheet, spec.labels, heading, min_col, header_row, max_col)
+        if problem is not None:
+            raise RegionBlocked(problem)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
         block = rows if rows else [[None] * width]
-        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles)
+        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
                   f"{header_row + len(block)}"
         xml = self._text(table.part)
@@ -578,7 +596,7 @@ class MasterBook:
         sheet, (col, top, _, bottom) = target
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
-        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)])
+        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
         letter = column_letter(col)
         self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
 
