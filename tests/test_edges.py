@@ -177,3 +177,58 @@ def test_a_column_added_to_a_table_in_excel_or_a_renamed_heading_is_refused(mast
     staff_edit(master, rename)
     result = invoke("rank", master, "--as-of", AS_OF.isoformat())
     assert result.exit_code == 2 and "我改的名字" in result.output
+
+
+# -- 6. which sheet is the ledger -----------------------------------------------------------------
+
+def _with_second_sheet(path: Path, title: str, acquired: float | None) -> None:
+    """Add a copy of the ledger sheet named `title` (figures changed), or a sheet without a header."""
+    wb = openpyxl.load_workbook(path)
+    copy = wb.copy_worksheet(wb["进度台账"])
+    copy.title = title
+    for row in copy.iter_rows(min_row=5):
+        if acquired is None:
+            for cell in row:
+                cell.value = None
+        elif row[4].value is not None:
+            row[4].value = acquired
+    if acquired is None:
+        for row in copy.iter_rows():
+            for cell in row:
+                cell.value = None
+        copy["A1"] = "填写说明：累计数只增不减"
+    wb.save(path)
+
+
+@pytest.mark.parametrize("second", ["进度台账 (2)", "进度台账(新)", "进度台账-更正"])
+def test_two_ledger_sheets_in_one_file_are_refused_naming_both(master, second):
+    path = ledger(master.parent / "报送", "城南_1123.xlsx")
+    _with_second_sheet(path, second, 30.0)
+    result = execute(master, as_of=AS_OF)
+    outcome = result.files[0]
+    assert outcome.status == "已退回"
+    assert [i.code for i in outcome.errors] == ["sheet-ambiguous"]
+    assert "进度台账" in outcome.errors[0].message and second in outcome.errors[0].message
+
+
+def test_a_ledger_sheet_beside_a_same_named_instructions_sheet_is_the_one_read(master):
+    path = ledger(master.parent / "报送", "城南_1123.xlsx", acquired=11.0)
+    _with_second_sheet(path, "进度台账说明", None)
+    result = execute(master, as_of=AS_OF)
+    assert result.files[0].status == "已接收"
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 11.0
+
+
+@pytest.mark.parametrize("copied", ["汇总 (2)", "历史(3)", "我的汇总"])
+def test_sheets_staff_copied_from_the_master_are_never_read_as_ledgers(master, copied):
+    ledger(master.parent / "报送", "城南_1123.xlsx")
+    execute(master, as_of=AS_OF)
+    source = {"汇总 (2)": "汇总", "历史(3)": "历史", "我的汇总": "汇总"}[copied]
+
+    def copy(wb):
+        sheet = wb.copy_worksheet(wb[source])
+        sheet.title = copied
+    staff_edit(master, copy)
+    result = execute(master, as_of=AS_OF)
+    assert not [f.file for f in result.files if f.pasted or "›" in f.file]
+    assert not any(copied in line for line in result.notice)

@@ -42,6 +42,8 @@ CATALOGUE: dict[str, IssueType] = {
                   "本组 {value} 已有报送《{expected}》，以本文件为准，原报送数据已标记为“已替代”。"),
         IssueType("sheet-missing", ERROR, "缺少进度台账工作表",
                   "找不到“进度台账”工作表。请使用指挥部下发的模板填报。"),
+        IssueType("sheet-ambiguous", ERROR, "进度台账工作表不止一个",
+                  "文件中有 {value} 几个台账工作表，无法确定以哪个为准。请删除旧的，只保留一个后重新报送。"),
         IssueType("header-missing", ERROR, "找不到表头",
                   "找不到台账表头（应含“项目编号”“累计征地面积(亩)”等列）。请使用指挥部下发的模板，不要改动表头。"),
         IssueType("column-missing", ERROR, "缺少必填列",

@@ -436,12 +436,15 @@ class MasterBook:
 
     def pasted_grids(self) -> list[Grid]:
         """Sheets staff pasted into the master that hold a ledger (its header): submissions too."""
+        from .room import copies_managed
+
         grids = []
         for name in self.sheet_parts:
             if name in MANAGED_SHEETS:
                 continue
             grid = Grid(sheet=name, rows=self._grid(name))
-            if locate_ledger(grid, name).header_row:
+            header_row = locate_ledger(grid, name).header_row
+            if header_row and not copies_managed(name, grid.rows[header_row - 1]):
                 grids.append(grid)
         return grids
 

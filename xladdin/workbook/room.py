@@ -114,3 +114,18 @@ def heading_problem(sheet: str, labels: list[str], found: dict[int, str], first_
                 "加在表格里的列会被下次写入覆盖，母表未作任何改动。请把该列移到表格外（中间空一列），"
                 "或删除后重新运行。")
     return None
+
+
+_COPY_SUFFIX = re.compile(r"\s*[(（]\s*\d+\s*[)）]\s*$")
+
+
+def copies_managed(sheet: str, heading: list[object]) -> bool:
+    """Whether a sheet staff added is a copy of one of the master's own (`汇总 (2)`, or any sheet
+    whose heading row holds every column of a managed table): such a sheet is never a pasted ledger."""
+    from .layout import MANAGED_SHEETS, TABLES
+
+    if _COPY_SUFFIX.sub("", sheet).strip() in MANAGED_SHEETS:
+        return True
+    found = {normalize_label(v) for v in heading if v is not None}
+    return any({normalize_label(label) for label in spec.labels} <= found for spec in TABLES.values()
+               if len(spec.labels) >= 4)
