@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, JobResult, execute, summary_sentence
+from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, execute, summary_sentence
 from .schema import METRICS
+from .fs import os_message, os_reason
 from .settings import SettingsError
 from .workbook.master import MasterUnusable
 from .workbook.package import MasterBook
@@ -45,6 +46,8 @@ def guarded(func):
             _fail(str(exc), EXIT_SETTINGS)
         except MasterUnusable as exc:
             _fail(str(exc), EXIT_MASTER)
+        except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
+            _fail(os_message(exc), EXIT_MASTER)
     return wrapper
 
 
@@ -254,12 +257,14 @@ def history(master: Path, group: str | None, project: str | None, include_supers
 
     frame = history_frame(master, group=group, project=project, include_superseded=include_superseded)
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False, encoding="utf-8-sig")
-        elif out.suffix.lower() == ".xlsx":
-            frame.to_excel(out, index=False, sheet_name="历史")
-        else:
-            raise click.BadParameter("导出文件应以 .xlsx 或 .csv 结尾", param_hint="--out")
+        from .export import write_frame
+
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            _fail(f"导出文件 {out.name} 应以 .xlsx 或 .csv 结尾。", EXIT_SETTINGS)
+        try:
+            write_frame(frame, out, "历史")
+        except OSError as exc:
+            _fail(f"无法写出 {out}：{os_reason(exc)}。请换一个文件夹或文件名。", EXIT_SETTINGS)
         _console().print(f"已导出 {len(frame)} 行到 {out}")
         return
     table = Table(title=f"历史（共 {len(frame)} 行，显示最近 30 行）", title_justify="left")
@@ -305,13 +310,14 @@ def print_issues(result: JobResult) -> None:
     for column in ("文件", "工作组", "填报日期", "结果", "错误", "警告"):
         table.add_column(column)
     for f in result.files:
-        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理"}.get(
+        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理",
+                   SKIPPED: "[yellow]未读取[/]"}.get(
             f.status, "[green]可接收[/]")
         table.add_row(f.file, f.group or "—", str(f.report_date or "—"), verdict, str(len(f.errors)),
                       str(len(f.warnings)))
     _console().print(table)
     for f in result.files:
-        if not f.issues or f.status == KNOWN:
+        if not f.issues or f.status in (KNOWN, SKIPPED):
             continue
         _console().print(f"\n[bold]{f.file}[/]")
         for i in sorted(f.issues, key=lambda i: i.severity != "错误"):
@@ -325,12 +331,14 @@ def print_result(result: JobResult) -> None:
 
     verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
     _console().print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
-    if result.ignored:
-        _console().print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
+    for f in result.files:
+        if f.status == SKIPPED:
+            _console().print(f"[yellow]未读取[/] {f.file}：{f.issues[0].message}")
     if not result.wrote and result.files:
         print_issues(result)
         return
-    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status != KNOWN]
+    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status
+             not in (KNOWN, SKIPPED)]
     if shown:
         table = Table(title="需要关注的报送", title_justify="left", show_lines=False)
         for column in ("文件", "工作组", "结果", "原因"):

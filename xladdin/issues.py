@@ -20,6 +20,7 @@ CATALOGUE: dict[str, IssueType] = {
     t.code: t
     for t in (
         # The file and its template.
+        IssueType("inbox-entry-skipped", WARNING, "收件箱中未读取的项目", "{detail}"),
         IssueType("file-unreadable", ERROR, "文件无法读取",
                   "文件无法打开（{detail}）。请用 Excel 打开后另存为 .xlsx 再报送。"),
         IssueType("file-too-large", ERROR, "文件过大",

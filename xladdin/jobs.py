@@ -39,20 +39,21 @@ from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
-from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .workbook.formulas import SummaryRange, ranking_rows
 
 log = logging.getLogger(__name__)
 
-# Outcome of one inbox file in this run.
-NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN = "已接收", "已退回", "重复", "已处理"
+# Outcome of one inbox file in this run; SKIPPED: an inbox entry that is not a readable submission.
+NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN, SKIPPED = "已接收", "已退回", "重复", "已处理", "未读取"
 
 
 @dataclass
 class FileOutcome:
     file: str
     sha256: str
-    status: str  # one of the four above
+    status: str  # one of the five above
     group: str = ""
     report_date: dt.date | None = None
     rows: int = 0
@@ -114,8 +115,9 @@ class JobResult:
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
             "inbox": str(self.inbox) if self.inbox else None, "wrote_master": self.wrote,
-            "files_read": len(self.files), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
+            "files_read": len(self.files) - self.count(SKIPPED), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
+            "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
         }
 
@@ -128,17 +130,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_inbox(inbox: Path) -> tuple[list[Path], list[str]]:
-    """Submission files in the inbox (sorted by name) and the names of files that are not submissions."""
+def scan_inbox(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Submission files in the inbox, first received first, and (name, reason) of every other entry:
+    hidden and temporary files, folders, other types, links out of the inbox or to nothing."""
     if not inbox.is_dir():
         return [], []
-    files, ignored = [], []
+    root = inbox.resolve()
+    files, skipped = [], []
+    for path in inbox.iterdir():
+        reason = skip_reason(path, root)
+        if reason is None:
+            try:
+                files.append((path.stat().st_mtime_ns, path.name, path))
+                continue
+            except OSError as exc:
+                reason = f"无法读取（{os_reason(exc)}），未读取。请检查该文件。"
+        skipped.append((path.name, reason))
     # First received first: a copy forwarded later is the duplicate, not the original.
-    for path in sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name)):
-        if not path.is_file() or path.name.startswith(("~$", ".")):
-            continue
-        (files if path.suffix.lower() in SUPPORTED_SUFFIXES else ignored).append(path)
-    return files, [p.name for p in ignored]
+    return [path for _, _, path in sorted(files)], sorted(skipped)
 
 
 def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
@@ -270,8 +279,19 @@ class Source:
         return locate_file(self.path, limits)
 
 
-def inbox_sources(paths: list[Path]) -> list[Source]:
-    return [Source(path.name, sha256_of(path), path) for path in paths]
+def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
+    """The inbox files as sources, and (name, reason) of those that cannot be read at all."""
+    sources, unreadable = [], []
+    for path in paths:
+        try:
+            sources.append(Source(path.name, sha256_of(path), path))
+        except OSError as exc:
+            unreadable.append((path.name, f"无法读取（{os_reason(exc)}），未读取。请检查该文件的权限后重新放入。"))
+    return sources, unreadable
+
+
+def skipped_outcome(name: str, reason: str) -> FileOutcome:
+    return FileOutcome(name, "", SKIPPED, issues=[Issue("inbox-entry-skipped", file=name, detail=reason)])
 
 
 def _grid_digest(grid: Grid) -> str:
@@ -298,7 +318,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             if folders is not None and source.path is not None:
                 folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source.path, folder / f"{source.sha256[:12]}_{source.name}")
+                copy_whole(source.path, folder / fit_name(f"{source.sha256[:12]}_{source.name}"))
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
@@ -335,8 +355,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
             checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
         if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
-            copy = _safely(source.name, lambda: write_returned_copy(source.path, checked.issues, checked.sheet,
-                                                                    folders["returned"]))
+            copy = _returned_copy(source, checked, folders["returned"])
             outcome.returned = _link_path(copy, folders["master"]) if isinstance(copy, Path) else ""
         outcomes[source.name] = outcome
     for source in sources:
@@ -344,6 +363,17 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
         if outcome.status in (DUPLICATE, KNOWN):
             store.note_file_name(outcome.sha256, source.name, now)
     return [outcomes[source.name] for source in sources]
+
+
+def _returned_copy(source: Source, checked: Checked, folder: Path) -> Path | None:
+    """The marked-up copy of a rejected file; an OS error (disk full, no permission) stops the run."""
+    try:
+        return write_returned_copy(source.path, checked.issues, checked.sheet, folder)
+    except OSError:
+        raise
+    except Exception:
+        log.exception("could not write the returned copy of %s", source.name)
+        return None
 
 
 def _link_path(path: Path, base: Path) -> str:
@@ -421,12 +451,16 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         files: list[FileOutcome] = []
         ignored: list[str] = []
         if intake:
-            paths, ignored = scan_inbox(inbox)
+            paths, skipped = scan_inbox(inbox)
+            sources, unreadable = inbox_sources(paths)
+            skipped += unreadable
+            ignored = [name for name, _ in skipped]
             pasted = [Source(f"{book.path.name}›{grid.sheet}", _grid_digest(grid), grid=grid)
                       for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders, workers)
+            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers)
+            files += [skipped_outcome(name, reason) for name, reason in skipped]
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
@@ -534,8 +568,10 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         book.write_table(REPORT.name, _report_rows(result.files))
         errors = sum(len(f.errors) for f in result.files)
         warnings = sum(len(f.warnings) for f in result.files)
-        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files)} 个文件，"
-                                       f"{errors} 个错误，{warnings} 个警告")
+        skipped = result.count(SKIPPED)
+        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
+                                       f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
+                                       + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
     since = result.as_of - dt.timedelta(days=settings.history_days)
     logged = _log_rows(store, since, settings.history_rows)
     book.write_table(LOG.name, logged)
@@ -607,7 +643,10 @@ def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
     order = sorted(files, key=lambda f: (f.group or "～", f.report_date or dt.date.min, f.file))
     for f in order:
         verdict = {NEW_ACCEPTED: "已接收", NEW_REJECTED: "已退回", DUPLICATE: "重复", KNOWN: "已接收" if f.accepted
-                   else "已退回"}[f.status]
+                   else "已退回", SKIPPED: "未读取"}[f.status]
+        if f.status == SKIPPED:
+            rows.append([f.group, f.file, "", "", "", f.issues[0].code, verdict, "", "", "", f.issues[0].message])
+            continue
         text = (f"与《{f.same_as}》内容相同，未重复处理" if f.status == DUPLICATE
                 else f"{len(f.errors)} 个错误，{len(f.warnings)} 个警告" +
                 ("；请按下列提示改正后重新报送" if not f.accepted else ""))
@@ -695,11 +734,13 @@ def summary_sentence(result: JobResult) -> str:
     """One Chinese sentence saying what the run did."""
     if result.inbox is None:
         return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。"
-    parts = [f"读取 {len(result.files)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
+    parts = [f"读取 {len(result.files) - result.count(SKIPPED)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
              f"退回 {result.count(NEW_REJECTED)} 个"]
     if result.count(DUPLICATE):
         parts.append(f"重复 {result.count(DUPLICATE)} 个")
     if result.count(KNOWN):
         parts.append(f"此前已处理 {result.count(KNOWN)} 个")
+    if result.count(SKIPPED):
+        parts.append(f"未读取 {result.count(SKIPPED)} 个（见校验报告）")
     return "，".join(parts) + "。"
 

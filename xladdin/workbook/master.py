@@ -15,8 +15,9 @@ from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normal
 from ..settings import Settings, SettingsError, parse_settings
 from ..values import display, is_blank, parse_date, parse_number, plain_number
 
-# Control characters no XML may hold (openpyxl's own pattern, without importing openpyxl for it).
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Characters no XML part may hold: C0 controls but tab and line breaks (openpyxl's own pattern), lone
+# surrogates and the non-characters U+FFFE and U+FFFF.
+ILLEGAL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class MasterUnusable(Exception):
@@ -140,8 +141,11 @@ def backup(path: Path, folder: Path, keep: int) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     copy = folder / f"{path.stem}.{stamp}{path.suffix}"
     temp = folder / f".{copy.name}.tmp"
-    shutil.copy2(path, temp)
-    os.replace(temp, copy)  # a backup is either whole or absent
+    try:
+        shutil.copy2(path, temp)
+        os.replace(temp, copy)  # a backup is either whole or absent
+    finally:
+        temp.unlink(missing_ok=True)
     backups = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for old in backups[:-keep]:
         old.unlink()

@@ -5,10 +5,12 @@ The submitted file itself is never touched; the copy is a new file in the 退回
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
 
+from ..fs import fit_name
 from ..issues import ERROR, Issue
 from .guard import Rejection
 from .reader import UnreadableFile, read_grid
@@ -21,7 +23,7 @@ GUIDE_SHEET = "退回说明"
 def returned_name(file_name: str) -> str:
     stem, _, suffix = file_name.rpartition(".")
     keep = suffix.lower() in ("xlsx", "xlsm")
-    return f"{stem or file_name}_退回.{suffix if keep else 'xlsx'}"
+    return fit_name(f"{stem or file_name}_退回.{suffix if keep else 'xlsx'}")
 
 
 def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: Path) -> Path | None:
@@ -48,7 +50,12 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
     _add_guide(workbook, ws.title, issues)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / returned_name(source.name)
-    workbook.save(target)
+    temp = out_dir / fit_name(f".~{target.name}.tmp")
+    try:  # whole or absent: a full disk leaves no half-written copy
+        workbook.save(temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
     return target
 
 
