@@ -232,3 +232,225 @@ def test_sheets_staff_copied_from_the_master_are_never_read_as_ledgers(master, c
     result = execute(master, as_of=AS_OF)
     assert not [f.file for f in result.files if f.pasted or "›" in f.file]
     assert not any(copied in line for line in result.notice)
+
+
+# -- 7. formula injection in every output ---------------------------------------------------------
+
+INJECTED = ["=1+2", "+1+2", "-2+3", "@SUM(1,2)", '=HYPERLINK("http://example.com","点此")', "\t=1+2", "\r=1+2"]
+
+
+def _accepted_with_problems(master: Path, texts: list[str]) -> None:
+    registry = registry_frame()
+    rows = good_rows(registry)
+    for row, text in zip(rows * 3, texts):
+        row["problems"] = text
+    path = master.parent / "报送" / "城南_1123.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, rows)
+    for r in wb.active.iter_rows():
+        for cell in r:
+            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                cell.data_type = "s"  # typed as text (Excel: a leading apostrophe)
+    wb.save(path)
+    assert execute(master, as_of=AS_OF).files[0].status == "已接收"
+
+
+def test_history_export_writes_formula_like_text_as_text_in_xlsx_and_csv(master, tmp_path):
+    texts = INJECTED[:4]
+    _accepted_with_problems(master, texts)
+    xlsx, csv_path = tmp_path / "导出" / "历史.xlsx", tmp_path / "导出" / "历史.csv"
+    assert invoke("history", master, "--out", xlsx).exit_code == 0
+    ws = openpyxl.load_workbook(xlsx)["历史"]
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value in texts]
+    assert {c.value for c in cells} == set(texts) and all(c.data_type == "s" for c in cells)
+    assert invoke("history", master, "--out", csv_path).exit_code == 0
+    import csv
+
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+        values = [v for row in csv.reader(handle) for v in row]
+    assert {"'" + t for t in texts} <= set(values)
+    assert not any(v.startswith(("=", "+", "@")) for v in values)
+    # LibreOffice reads the export back: the text is text, never the value 3 nor a link.
+    from .conftest import recalculate
+
+    back = openpyxl.load_workbook(recalculate(xlsx, tmp_path / "lo"))["历史"]
+    shown = [c.value for row in back.iter_rows() for c in row]
+    assert "=1+2" in shown and 3 not in shown
+
+
+def test_the_returned_copy_of_a_rejected_csv_keeps_formula_like_text_as_text(master):
+    registry = registry_frame()
+    wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, good_rows(registry))
+    rows = [["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row]
+            for row in wb.active.iter_rows(values_only=True)]
+    rows[4][14] = "=1+2"
+    rows[5][14] = "@SUM(A1:A3)"
+    rows[6][14] = '=HYPERLINK("http://example.com","看这里")'
+    rows[4][4] = "很多"  # not a number: rejected
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    inbox = master.parent / "报送"
+    inbox.mkdir()
+    (inbox / "城南_1123.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    result = execute(master, as_of=AS_OF)
+    assert result.files[0].status == "已退回" and result.files[0].returned
+    copy = openpyxl.load_workbook(master.parent / result.files[0].returned)
+    cells = [c for ws in copy.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    risky = [c for c in cells if c.value.startswith(("=", "@"))]
+    assert {c.value for c in risky} >= {"=1+2", "@SUM(A1:A3)"} and all(c.data_type == "s" for c in risky)
+
+
+# -- 9 and 11. every inbox entry is read or listed with a reason ------------------------------------
+
+def test_entries_that_are_not_readable_submissions_are_listed_and_the_run_goes_on(master, tmp_path):
+    inbox = master.parent / "报送"
+    good = ledger(inbox, "城南_1123.xlsx", acquired=9.0)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("root:x:0:0\n")
+    (inbox / "指向系统文件.csv").symlink_to(outside)
+    (inbox / "悬空链接.xlsx").symlink_to(inbox / "不存在.xlsx")
+    (inbox / "循环A.xlsx").symlink_to(inbox / "循环B.xlsx")
+    (inbox / "循环B.xlsx").symlink_to(inbox / "循环A.xlsx")
+    (inbox / "伪装成文件的文件夹.xlsx").mkdir()
+    (inbox / "子文件夹").mkdir()
+    (inbox / "子文件夹" / "城南_1122.xlsx").write_bytes(good.read_bytes())
+    import os
+
+    os.mkfifo(inbox / "管道.xlsx")
+    (inbox / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (inbox / ".隐藏的台账.xlsx").write_bytes(good.read_bytes())
+    (inbox / "~$城南_1123.xlsx").write_bytes(b"owner")
+    (inbox / ".~lock.城南_1123.xlsx#").write_text("lock")
+    (inbox / "城南台账.ods").write_bytes(b"PK\3\4")
+    (inbox / "城南台账.et").write_bytes(b"\xd0\xcf\x11\xe0")
+    (inbox / "城南_1123.xlsx.download").write_bytes(good.read_bytes()[:100])
+    (inbox / "说明.docx").write_bytes(b"PK")
+    result = execute(master, as_of=AS_OF)
+    skipped = {f.file: f.issues[0].message for f in result.files if f.status == "未读取"}
+    expected = {"指向系统文件.csv", "悬空链接.xlsx", "循环A.xlsx", "循环B.xlsx", "伪装成文件的文件夹.xlsx", "子文件夹",
+                "管道.xlsx", ".DS_Store", ".隐藏的台账.xlsx", "~$城南_1123.xlsx", ".~lock.城南_1123.xlsx#",
+                "城南台账.ods", "城南台账.et", "城南_1123.xlsx.download", "说明.docx"}
+    assert set(skipped) == expected
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in reason) for reason in skipped.values())
+    assert "收件箱以外" in skipped["指向系统文件.csv"] and "另存为 .xlsx" in skipped["城南台账.ods"]
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+    archived = [p.name for p in (master.parent / "归档").rglob("*")]
+    assert not any("系统文件" in name for name in archived)
+    assert not (master.parent / "退回").exists() or not any("系统文件" in p.name for p in (master.parent / "退回").iterdir())
+    wb = openpyxl.load_workbook(master)
+    ws, table = table_of(wb, "tblReport")
+    listed = {row[1].value: row[10].value for row in ws[table.ref][1:]}
+    assert expected <= set(listed) and listed["管道.xlsx"] == skipped["管道.xlsx"]
+
+
+def test_a_file_the_process_cannot_open_is_listed_and_the_rest_goes_through(master, monkeypatch):
+    inbox = master.parent / "报送"
+    ledger(inbox, "城南_1123.xlsx", acquired=9.0)
+    ledger(inbox, "锁住的台账.xlsx", group="工业园区工作组")
+    import builtins
+
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):
+        if str(file).endswith("锁住的台账.xlsx"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    result = execute(master, as_of=AS_OF)
+    outcome = {f.file: f for f in result.files}
+    assert outcome["锁住的台账.xlsx"].status == "未读取" and "没有权限" in outcome["锁住的台账.xlsx"].issues[0].message
+    assert outcome["城南_1123.xlsx"].status == "已接收"
+
+
+def test_a_name_too_long_for_the_archive_copy_is_archived_under_a_shorter_name(master):
+    inbox = master.parent / "报送"
+    name = "城南片区工作组" * 11 + "台账.xlsx"  # 250 bytes: the archive's prefix would pass 255
+    assert 240 < len(name.encode()) <= 255
+    ledger(inbox, name, acquired=9.5)
+    ledger(inbox, "很长" * 40 + ".csv", group="工业园区工作组").write_text("不是台账")
+    result = execute(master, as_of=AS_OF)
+    outcome = {f.file: f for f in result.files}
+    assert outcome[name].status == "已接收"
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.5
+    assert all(len(p.name.encode()) <= 255 for p in (master.parent / "归档").rglob("*"))
+    assert outcome["很长" * 40 + ".csv"].status == "已退回"
+
+
+def test_history_out_into_a_missing_folder_creates_it_and_a_bad_target_exits_2(master, tmp_path):
+    ledger(master.parent / "报送", "城南_1123.xlsx")
+    execute(master, as_of=AS_OF)
+    out = tmp_path / "没有的" / "文件夹" / "历史.csv"
+    result = invoke("history", master, "--out", out)
+    assert result.exit_code == 0 and out.is_file()
+    blocker = tmp_path / "是文件"
+    blocker.write_text("x")
+    result = invoke("history", master, "--out", blocker / "历史.xlsx")
+    assert result.exit_code == 2 and "Traceback" not in result.output and "无法写出" in result.output
+    result = invoke("history", master, "--out", tmp_path / "历史.ods")
+    assert result.exit_code == 2 and ".xlsx" in result.output
+
+
+# -- 10. OS errors end in exit 3, lock released, nothing half-written -------------------------------
+
+@pytest.mark.parametrize("where,error", [
+    ("backup", 28), ("backup", 13), ("returned", 13), ("returned", 28), ("save", 28), ("archive", 36)])
+def test_an_os_error_ends_in_exit_3_with_the_lock_released_and_no_partial_file(master, monkeypatch, where, error):
+    import os
+    import shutil
+
+    inbox = master.parent / "报送"
+    ledger(inbox, "城南_1123.xlsx")
+    ledger(inbox, "退回的.xlsx", group="工业园区工作组", acquired=-1)
+    before = digest(master)
+    real_copy2, real_replace = shutil.copy2, os.replace
+
+    def failing(*args, **kwargs):
+        raise OSError(error, os.strerror(error), str(args[-1]))
+
+    def partial_copy(src, dst, *args, **kwargs):
+        Path(dst).write_bytes(b"half")  # a partial file, then the failure
+        failing(src, dst)
+    if where == "backup":
+        import xladdin.workbook.master as master_module
+        monkeypatch.setattr(master_module.shutil, "copy2", partial_copy)
+    elif where == "returned":
+        import openpyxl.workbook.workbook as wbmod
+        monkeypatch.setattr(wbmod.Workbook, "save", lambda self, target: (Path(target).write_bytes(b"half"),
+                                                                          failing(target)))
+    elif where == "save":
+        import xladdin.workbook.package as package_module
+        monkeypatch.setattr(package_module.os, "fsync", failing)
+    else:
+        import xladdin.fs as fs_module
+        monkeypatch.setattr(fs_module.shutil, "copy2", partial_copy)
+    result = invoke("run", master, "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 3, result.output
+    assert {28: "磁盘已满", 13: "没有权限", 36: "太长"}[error] in result.output
+    assert digest(master) == before
+    assert not (master.parent / f".~{master.name}.lock").exists()
+    leftovers = [p for p in master.parent.rglob("*") if p.is_file() and (p.name.endswith(".tmp") or
+                                                                           p.read_bytes() == b"half")]
+    assert leftovers == []
+    monkeypatch.undo()
+    assert invoke("run", master, "--as-of", AS_OF.isoformat()).exit_code == 0  # and the next run goes through
+
+
+@pytest.mark.parametrize("content", ["", "not a pid", "999999999", None])
+def test_an_empty_unreadable_or_dead_lock_file_is_stale(master, content):
+    lock = master.parent / f".~{master.name}.lock"
+    if content is None:
+        lock.write_bytes(b"\xff\xfe\x00garbage")
+    else:
+        lock.write_text(content)
+    assert invoke("run", master, "--as-of", AS_OF.isoformat()).exit_code == 0
+    assert not lock.exists()
+
+
+def test_a_master_open_in_libreoffice_counts_as_open(master):
+    (master.parent / f".~lock.{master.name}#").write_text("某人,host,/home/x,25.11.2026 19:00,file:///x;")
+    before = digest(master)
+    result = invoke("run", master, "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 3 and "LibreOffice" in result.output and digest(master) == before

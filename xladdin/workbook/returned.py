@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from ..export import append_text_safe, xml_safe
 from ..fs import fit_name
 from ..issues import ERROR, Issue
 from .guard import Rejection
@@ -43,7 +44,7 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
         cell = ws[address]
         worst = ERROR if any(i.severity == ERROR for i in found) else "警告"
         cell.fill = PatternFill("solid", fgColor=ERROR_FILL if worst == ERROR else WARNING_FILL)
-        text = "\n".join(f"【{i.severity}】{i.message}" for i in found)
+        text = xml_safe("\n".join(f"【{i.severity}】{i.message}" for i in found))
         comment = Comment(text, "指挥部")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(found))
         cell.comment = comment
@@ -78,8 +79,8 @@ def _load(source: Path, sheet: str):
     workbook = openpyxl.Workbook()
     ws = workbook.active
     ws.title = grid.sheet or sheet or "进度台账"
-    for row in grid.rows:
-        ws.append([None if v == "" else v for v in row])
+    for row in grid.rows:  # submitted text stays text: "=1+2" or "@SUM(...)" never becomes a formula
+        append_text_safe(ws, [None if v == "" else v for v in row])
     return workbook
 
 
@@ -97,7 +98,7 @@ def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
     for cell in guide[3]:
         cell.font = Font(bold=True)
     for issue in sorted(issues, key=lambda i: (i.severity != ERROR, i.cell)):
-        guide.append([issue.cell, issue.severity, issue.title, issue.project, issue.message])
+        append_text_safe(guide, [issue.cell, issue.severity, issue.title, issue.project, issue.message])
         if _CELL.match(issue.cell):
             link = guide.cell(guide.max_row, 1)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{issue.cell}")
