@@ -334,6 +334,7 @@ def test_entries_that_are_not_readable_submissions_are_listed_and_the_run_goes_o
                 "管道.xlsx", ".DS_Store", ".隐藏的台账.xlsx", "~$城南_1123.xlsx", ".~lock.城南_1123.xlsx#",
                 "城南台账.ods", "城南台账.et", "城南_1123.xlsx.download", "说明.docx"}
     assert set(skipped) == expected
+    assert {f.issues[0].code for f in result.files if f.status == "未读取"} == {"inbox-entry-skipped"}
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in reason) for reason in skipped.values())
     assert "收件箱以外" in skipped["指向系统文件.csv"] and "另存为 .xlsx" in skipped["城南台账.ods"]
     assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
@@ -454,3 +455,114 @@ def test_a_master_open_in_libreoffice_counts_as_open(master):
     before = digest(master)
     result = invoke("run", master, "--as-of", AS_OF.isoformat())
     assert result.exit_code == 3 and "LibreOffice" in result.output and digest(master) == before
+
+
+# -- 8. characters XML cannot hold ---------------------------------------------------------------
+
+BAD = ["\ufffe", "\uffff", "\x01", "\x0b", "\x1f", "\x00"]
+
+
+def test_characters_xml_cannot_hold_never_reach_the_master_from_a_csv_or_a_file_name(master, tmp_path):
+    registry = registry_frame()
+    wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, good_rows(registry))
+    rows = [["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row]
+            for row in wb.active.iter_rows(values_only=True)]
+    for i, ch in enumerate(BAD[:4]):
+        rows[4 + i][14] = f"征地{ch}推进"
+    rows[4][3] = "A\ufffe地块"
+    rows[1][6] = "张三\uffff"  # 填报人
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    inbox = master.parent / "报送"
+    inbox.mkdir()
+    (inbox / "城南_1123.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    (inbox / "坏名字\x01\x1f.csv").write_text("不是台账\ufffe", encoding="utf-8")  # rejected, named in 校验报告
+    result = execute(master, as_of=AS_OF)
+    assert result.files[0].status == "已接收" or result.files[1].status == "已接收"
+    wb = openpyxl.load_workbook(master)  # openpyxl refuses a part holding any of them
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "征地推进" in texts and any("坏名字" in t for t in texts)
+    assert not any(ch in t for t in texts for ch in BAD)
+    out = tmp_path / "历史.xlsx"
+    assert invoke("history", master, "--out", out).exit_code == 0
+    openpyxl.load_workbook(out)
+
+
+@pytest.mark.parametrize("where", ["历史", "汇总", "项目清单", "staff"])
+@pytest.mark.parametrize("bad", ["\ufffe", "&#xFFFF;", "&#1;", "\x02"])
+def test_a_master_already_carrying_them_is_repaired_by_the_next_run(master, where, bad):
+    import zipfile
+
+    ledger(master.parent / "报送", "城南_1123.xlsx")
+    execute(master, as_of=AS_OF)
+    staff_edit(master, lambda wb: wb.create_sheet("我的记录").cell(1, 1, "自己的备注"))
+    book = MasterBook.open(master)
+    part = {"staff": book.sheet_parts["我的记录"]}.get(
+        where, book.sheet_parts.get(where))
+    with zipfile.ZipFile(master) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    xml = parts[part].decode()
+    at = xml.index("</t>") if "</t>" in xml else xml.index("</v>")
+    parts[part] = (xml[:at] + bad + xml[at:]).encode()
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(Exception):
+        openpyxl.load_workbook(master)
+    ledger(master.parent / "报送", "城南_1124.xlsx", date=AS_OF, acquired=11.0)
+    assert invoke("run", master, "--as-of", AS_OF.isoformat()).exit_code == 0
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    assert wb["我的记录"]["A1"].value == "自己的备注"
+
+
+# -- 8b. identifiers that look alike --------------------------------------------------------------
+
+@pytest.mark.parametrize("spelled", ["SJ\u201306", "SJ\u221206", "SJ\uff0d06", "SJ-06\u200b", "\ufeffSJ-06",
+                                     "ＳＪ－０６", "SJ\u00ad-06", "SJ-06\u2060"])
+def test_a_project_code_that_looks_right_is_matched(master, spelled):
+    path = ledger(master.parent / "报送", "城南_1123.xlsx", acquired=9.0)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == "SJ-06":
+                cell.value = spelled
+    wb.save(path)
+    result = execute(master, as_of=AS_OF)
+    assert result.files[0].status == "已接收", [i.message for i in result.files[0].errors]
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+
+
+def test_plots_that_look_alike_are_one_plot_and_a_unit_with_a_zero_width_space_is_its_group(master):
+    path = ledger(master.parent / "报送", "城南_1123.xlsx", acquired=9.0)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    rows = [r for r in ws.iter_rows(min_row=5) if r[1].value == "SJ-06"]
+    ws.insert_rows(rows[0][0].row + 1)
+    for c, cell in enumerate(rows[0]):
+        ws.cell(rows[0][0].row + 1, c + 1).value = cell.value
+    ws.cell(rows[0][0].row, 4).value = "A地块"
+    ws.cell(rows[0][0].row + 1, 4).value = "Ａ地块\u200b"
+    ws["B2"] = GROUP[:2] + "\u200b" + GROUP[2:]
+    wb.save(path)
+    result = execute(master, as_of=AS_OF)
+    codes = [i.code for i in result.files[0].errors]
+    assert codes == ["row-duplicate"]  # one plot written twice, not two plots
+
+
+def test_a_code_that_still_does_not_match_shows_what_was_invisible(master):
+    path = ledger(master.parent / "报送", "城南_1123.xlsx")
+    wb = openpyxl.load_workbook(path)
+    for row in wb.active.iter_rows():
+        for cell in row:
+            if cell.value == "SJ-06":
+                cell.value = "SJ\u3000-6\u200b"
+    wb["进度台账"]["B2"] = "城南\u200c片区组"
+    wb.save(path)
+    result = execute(master, as_of=AS_OF)
+    issues = {i.code: i for i in result.files[0].errors}
+    assert "[U+200B]" in issues["project-unknown"].message and "[U+3000]" in issues["project-unknown"].message
+    assert "[U+200C]" in issues["unit-unknown"].message

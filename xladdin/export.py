@@ -12,14 +12,9 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from .workbook.master import ILLEGAL_CHARACTERS_RE
+from .text import xml_safe
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def xml_safe(text: str) -> str:
-    """Text without the characters no XML part may hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
 
 
 def csv_safe(value: object) -> object:

@@ -41,6 +41,7 @@ from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
 from .fs import copy_whole, fit_name, os_reason, skip_reason
+from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
                 continue
             except OSError as exc:
                 reason = f"无法读取（{os_reason(exc)}），未读取。请检查该文件。"
-        skipped.append((path.name, reason))
+        skipped.append((xml_safe(path.name), reason))
     # First received first: a copy forwarded later is the duplicate, not the original.
     return [path for _, _, path in sorted(files)], sorted(skipped)
 
@@ -284,9 +285,10 @@ def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]
     sources, unreadable = [], []
     for path in paths:
         try:
-            sources.append(Source(path.name, sha256_of(path), path))
+            # The name as shown and stored: without characters no XML part may hold (a file system allows them).
+            sources.append(Source(xml_safe(path.name), sha256_of(path), path))
         except OSError as exc:
-            unreadable.append((path.name, f"无法读取（{os_reason(exc)}），未读取。请检查该文件的权限后重新放入。"))
+            unreadable.append((xml_safe(path.name), f"无法读取（{os_reason(exc)}），未读取。请检查该文件的权限后重新放入。"))
     return sources, unreadable
 
 

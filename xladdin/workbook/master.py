@@ -13,11 +13,11 @@ import pandas as pd
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
+from ..text import XML_ILLEGAL
 from ..values import display, is_blank, parse_date, parse_number, plain_number
 
-# Characters no XML part may hold: C0 controls but tab and line breaks (openpyxl's own pattern), lone
-# surrogates and the non-characters U+FFFE and U+FFFF.
-ILLEGAL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters no XML part may hold (C0 controls, lone surrogates, U+FFFE and U+FFFF): one definition.
+ILLEGAL_CHARACTERS_RE = XML_ILLEGAL
 
 
 class MasterUnusable(Exception):

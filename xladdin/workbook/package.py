@@ -381,6 +381,8 @@ class MasterBook:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 parts = {info.filename: archive.read(info) for info in infos}
+            if repair_parts(parts):  # written by an older xladdin: repaired in memory, saved by the run
+                raw = _zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
@@ -745,6 +747,38 @@ class MasterBook:
                 temp.unlink()
 
 
+# What a part must not hold, as bytes: C0 controls but tab and line breaks, U+FFFE and U+FFFF in UTF-8,
+# and the same as character references (&#1; &#xFFFE; ...), which XML forbids as well.
+_C0 = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
+_BAD_REF = re.compile(rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])|"
+                      rb"0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|"
+                      rb"573[0-3][0-9]|5734[0-3]|6553[45]));")
+
+
+def repair_parts(parts: dict[str, bytes]) -> list[str]:
+    """Drop from every XML part the characters XML cannot hold (a master that carries them cannot be
+    opened by Excel or openpyxl); returns the parts repaired."""
+    repaired = []
+    for name, data in parts.items():
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        bad = len(data.translate(None, _C0)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data \
+            or (b"&#" in data and _BAD_REF.search(data) is not None)
+        if bad:
+            data = data.translate(None, _C0).replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+            parts[name] = _BAD_REF.sub(b"", data)
+            repaired.append(name)
+    return repaired
+
+
+def _zip_of(infos: list[zipfile.ZipInfo], parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            archive.writestr(info, parts[info.filename])
+    return buffer.getvalue()
+
+
 def _rels_of(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -757,7 +791,10 @@ def _resolve(source: str, target: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http)."""
+    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http),
+    without the characters no XML part may hold."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
