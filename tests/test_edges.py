@@ -44,6 +44,7 @@ def ledger(directory: Path, name: str, date=DATE, acquired=10.5, group=GROUP, **
     rows = good_rows(registry)
     for row in rows:
         row["acquired_mu"] = acquired
+        row["cleared_mu"] = max(0.0, min(row["cleared_mu"], acquired))  # cleared never above acquired
         row.update(changes)
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -566,3 +567,44 @@ def test_a_code_that_still_does_not_match_shows_what_was_invisible(master):
     issues = {i.code: i for i in result.files[0].errors}
     assert "[U+200B]" in issues["project-unknown"].message and "[U+3000]" in issues["project-unknown"].message
     assert "[U+200C]" in issues["unit-unknown"].message
+
+
+# -- 4. corrections within one inbox: the later arrival wins, never the name ------------------------
+
+def _aged(path: Path, seconds_ago: int) -> Path:
+    import os
+    import time
+
+    moment = time.time() - seconds_ago
+    os.utime(path, (moment, moment))
+    return path
+
+
+@pytest.mark.parametrize("original,correction", [
+    ("城南_1123.xlsx", "城南_1123_更正.xlsx"),   # the correction sorts after the original by name
+    ("城南_1123_原稿.xlsx", "城南_1123.xlsx"),   # ... and before it
+    ("城南_1123(1).xlsx", "城南_1123.xlsx"),     # a chat app's renamed copy is the original
+    ("b.xlsx", "a.xlsx"),
+])
+def test_of_two_reports_for_one_day_the_later_arrival_wins_whatever_the_names(master, original, correction):
+    inbox = master.parent / "报送"
+    _aged(ledger(inbox, original, acquired=5.0), 3600)
+    _aged(ledger(inbox, correction, acquired=9.0), 60)
+    result = execute(master, as_of=AS_OF)
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+    assert {i.code for i in {f.file: f for f in result.files}[correction].issues} >= {"supersedes"}
+
+
+def test_an_original_forwarded_after_its_correction_was_accepted_does_not_replace_it(master):
+    inbox = master.parent / "报送"
+    _aged(ledger(inbox, "城南_1123_更正.xlsx", acquired=9.0), 60)
+    execute(master, as_of=AS_OF)
+    _aged(ledger(inbox, "城南_1123.xlsx", acquired=5.0), 3600)  # written earlier, arrives in a later run
+    result = execute(master, as_of=AS_OF)
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+    late = {f.file: f for f in result.files}["城南_1123.xlsx"]
+    assert [i.code for i in late.warnings] == ["arrived-late"] and "城南_1123_更正.xlsx" in late.warnings[0].message
+    # A correction written after the accepted one, arriving later, still replaces it.
+    _aged(ledger(inbox, "城南_1123_再更正.xlsx", acquired=10.0), 0)
+    result = execute(master, as_of=AS_OF)
+    assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 10.0

@@ -142,13 +142,15 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         reason = skip_reason(path, root)
         if reason is None:
             try:
-                files.append((path.stat().st_mtime_ns, path.name, path))
+                info = path.stat()
+                files.append((info.st_mtime_ns, info.st_ctime_ns, path.name, path))
                 continue
             except OSError as exc:
                 reason = f"无法读取（{os_reason(exc)}），未读取。请检查该文件。"
         skipped.append((xml_safe(path.name), reason))
-    # First received first: a copy forwarded later is the duplicate, not the original.
-    return [path for _, _, path in sorted(files)], sorted(skipped)
+    # First received first (file time, then the time it was put in the folder): a copy forwarded later
+    # is the duplicate, not the original, and of two reports for one day the later arrival wins.
+    return [path for *_, path in sorted(files)], sorted(skipped)
 
 
 def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
@@ -269,6 +271,7 @@ class Source:
     sha256: str
     path: Path | None = None
     grid: Grid | None = None  # a pasted sheet's values, already read
+    mtime_ns: int | None = None  # when the file was written: the later of two reports for a day wins
 
     @property
     def pasted(self) -> bool:
@@ -286,7 +289,7 @@ def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]
     for path in paths:
         try:
             # The name as shown and stored: without characters no XML part may hold (a file system allows them).
-            sources.append(Source(xml_safe(path.name), sha256_of(path), path))
+            sources.append(Source(xml_safe(path.name), sha256_of(path), path, mtime_ns=path.stat().st_mtime_ns))
         except OSError as exc:
             unreadable.append((xml_safe(path.name), f"无法读取（{os_reason(exc)}），未读取。请检查该文件的权限后重新放入。"))
     return sources, unreadable
@@ -334,8 +337,11 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     read = _read_all(pending, limits, workers, checking)
     # Read one at a time (a few files): only the groups they claim to be from need their state.
     states = known["states"] if "states" in known else store.group_states({_claimed_group(i) for i, _ in read})
+    # Report-date order; within a date, arrival order (pending keeps the inbox's), never the file name:
+    # a correction that sorts before its original by name must still be applied after it.
     located = [(source, item, early) for source, (item, early) in zip(pending, read)]
-    located.sort(key=lambda entry: (_claimed_date(entry[1]), entry[0].name))
+    arrival = {id(source): i for i, source in enumerate(pending)}
+    located.sort(key=lambda entry: (_claimed_date(entry[1]), arrival[id(entry[0])]))
     # How many files each group sent in this drop: a group's later file depends on its earlier one.
     senders = Counter(_claimed_group(item) for _, item, _ in located)
     for source, item, early in located:
@@ -345,13 +351,20 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             checked = early  # the group's only file this run: the states it was checked against still hold
         else:
             checked = _safely(source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
+        older = False
         if checked.accepted:
-            earlier = store.accepted_for(checked.group, checked.report_date)
+            earlier = store.accepted_arrival(checked.group, checked.report_date)
+            # A copy written before the accepted one (an original forwarded late) never replaces it.
+            older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
+                and source.mtime_ns < earlier[1]
             if earlier:
-                checked.issues.append(Issue("supersedes", file=source.name, group=checked.group,
-                                            value=checked.report_date.isoformat(), expected=earlier))
-        store.record(checked, source.sha256, now)
-        if checked.accepted and senders[checked.group] > 1:
+                checked.issues.append(Issue("arrived-late" if older else "supersedes", file=source.name,
+                                            group=checked.group, value=checked.report_date.isoformat(),
+                                            expected=earlier[0]))
+        if source.mtime_ns is not None:
+            store.note_arrival(source.sha256, source.mtime_ns)
+        store.record(checked, source.sha256, now, older)
+        if checked.accepted and senders[checked.group] > 1 and not older:
             _advance(states, checked)
         outcome = FileOutcome(
             source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
