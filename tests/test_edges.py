@@ -608,3 +608,60 @@ def test_an_original_forwarded_after_its_correction_was_accepted_does_not_replac
     _aged(ledger(inbox, "城南_1123_再更正.xlsx", acquired=10.0), 0)
     result = execute(master, as_of=AS_OF)
     assert result.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 10.0
+
+
+# -- 5. rejections caused by something outside the file are checked again --------------------------
+
+@pytest.mark.parametrize("again", ["same bytes", "renamed copy"])
+def test_a_ledger_dated_after_the_statistics_date_is_accepted_once_that_date_comes(master, again):
+    inbox = master.parent / "报送"
+    path = ledger(inbox, "城南_1124.xlsx", date=AS_OF, acquired=9.0)
+    first = execute(master, as_of=DATE)
+    assert [i.code for i in first.files[0].errors] == ["date-future"]
+    if again == "renamed copy":
+        path.rename(inbox / "城南_1124(1).xlsx")
+    second = execute(master, as_of=AS_OF)
+    assert second.files[0].status == "已接收", second.files[0].status
+    assert second.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+
+
+def test_a_project_not_yet_in_the_registry_is_accepted_once_hq_enters_it(master):
+    inbox = master.parent / "报送"
+    path = ledger(inbox, "城南_1123.xlsx", acquired=9.0)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    last = max(r[0].row for r in ws.iter_rows() if r[1].value == "SJ-06")
+    ws.insert_rows(last + 1)
+    for c in range(1, 17):
+        ws.cell(last + 1, c).value = ws.cell(last, c).value
+    ws.cell(last + 1, 2).value = "SJ-99"
+    ws.cell(last + 1, 3).value = "新增项目"
+    wb.save(path)
+    first = execute(master, as_of=AS_OF)
+    assert [i.code for i in first.files[0].errors] == ["project-unknown"]
+    again = execute(master, as_of=AS_OF)  # nothing changed: still rejected, not announced again
+    assert again.files[0].status == "已处理" and not again.files[0].accepted
+
+    def enter(wb):
+        ws, table = table_of(wb, "tblRegistry")
+        c1, r1, c2, r2 = parse_range(table.ref)
+        for c in range(c1, c2 + 1):
+            ws.cell(r2 + 1, c).value = ws.cell(r2, c).value
+        header = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+        ws.cell(r2 + 1, c1 + header.index("项目编号")).value = "SJ-99"
+        ws.cell(r2 + 1, c1 + header.index("项目名称")).value = "新增项目"
+        ws.cell(r2 + 1, c1 + header.index("责任工作组")).value = GROUP
+        table.ref = f"{openpyxl.utils.get_column_letter(c1)}{r1}:{openpyxl.utils.get_column_letter(c2)}{r2 + 1}"
+    staff_edit(master, enter)
+    third = execute(master, as_of=AS_OF)
+    assert third.files[0].status == "已接收", [i.message for i in third.files[0].errors]
+    assert "SJ-99" in set(third.summary["project_id"])
+
+
+def test_content_rejected_for_a_reason_inside_it_stays_a_duplicate(master):
+    inbox = master.parent / "报送"
+    path = ledger(inbox, "城南_1123.xlsx", acquired=-3.0)
+    assert execute(master, as_of=AS_OF).files[0].status == "已退回"
+    (inbox / "城南_1123 - 副本.xlsx").write_bytes(path.read_bytes())
+    result = {f.file: f for f in execute(master, as_of=AS_OF).files}
+    assert result["城南_1123 - 副本.xlsx"].status == "重复" and result["城南_1123.xlsx"].status == "已处理"

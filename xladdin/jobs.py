@@ -299,6 +299,21 @@ def skipped_outcome(name: str, reason: str) -> FileOutcome:
     return FileOutcome(name, "", SKIPPED, issues=[Issue("inbox-entry-skipped", file=name, detail=reason)])
 
 
+# Rejections caused by something outside the file: the statistics date, the 项目清单 HQ keeps, and what
+# the group's earlier reports say. Content rejected only for these is checked again when it comes back
+# (the same bytes or a renamed copy); content accepted, or rejected for a reason inside it, is decided.
+OUTSIDE_THE_FILE = frozenset({"date-future", "date-stale", "unit-unknown", "project-unknown",
+                              "project-not-assigned", "cumulative-decreased"})
+
+
+def _decided_by_the_file(known: dict, sha256: str, store: Store) -> bool:
+    """Whether stored content stays as decided: accepted, or rejected for a reason inside the file."""
+    if known["status"] != REJECTED:
+        return True
+    errors = [i.code for i in store.issues_of([sha256]) if i.is_error]
+    return not errors or not set(errors) <= OUTSIDE_THE_FILE
+
+
 def _grid_digest(grid: Grid) -> str:
     """A pasted sheet's identity: its name and values."""
     return hashlib.sha256(json.dumps([grid.sheet, grid.rows], default=str, ensure_ascii=False).encode()).hexdigest()
@@ -311,15 +326,18 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     outcomes: dict[str, FileOutcome] = {}
     pending: list[Source] = []
     first_of: dict[str, str] = {}
+    rechecked: set[str] = set()
     for source in sources:
         known = store.known(source.sha256)
-        if known is not None:
+        if known is not None and _decided_by_the_file(known, source.sha256, store):
             outcomes[source.name] = _known_outcome(source, known, store, folders)
         elif source.sha256 in first_of:  # identical content under two names in one drop: the first counts
             outcomes[source.name] = FileOutcome(source.name, source.sha256, DUPLICATE,
                                                 same_as=first_of[source.sha256])
         else:
             first_of[source.sha256] = source.name
+            if known is not None:
+                rechecked.add(source.sha256)
             if folders is not None and source.path is not None:
                 folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
@@ -366,8 +384,11 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
         store.record(checked, source.sha256, now, older)
         if checked.accepted and senders[checked.group] > 1 and not older:
             _advance(states, checked)
+        # Content rejected before for a reason outside it, and again now: no new rejection to announce.
+        again = source.sha256 in rechecked and not checked.accepted
         outcome = FileOutcome(
-            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
+            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else (KNOWN if again else NEW_REJECTED),
+            checked.group,
             checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
         if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
             copy = _returned_copy(source, checked, folders["returned"])
