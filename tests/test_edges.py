@@ -41,7 +41,10 @@ def master(tmp_path) -> Path:
 
 def ledger(directory: Path, name: str, date=DATE, acquired=10.5, group=GROUP, **changes) -> Path:
     registry = registry_frame()
-    rows = good_rows(registry)
+    rows = good_rows(registry) if group == GROUP else [
+        {"project_id": p.project_id, "project_name": p.project_name, "acquired_mu": acquired, "houses_agreed": 2,
+         "houses_demolished": 1, "crops": 1, "fixtures": 1, "graves": 0, "cleared_mu": 1.0, "net_land": "否"}
+        for p in registry[registry["group"] == group].itertuples()]
     for row in rows:
         row["acquired_mu"] = acquired
         row["cleared_mu"] = max(0.0, min(row["cleared_mu"], acquired))  # cleared never above acquired
@@ -665,3 +668,43 @@ def test_content_rejected_for_a_reason_inside_it_stays_a_duplicate(master):
     (inbox / "城南_1123 - 副本.xlsx").write_bytes(path.read_bytes())
     result = {f.file: f for f in execute(master, as_of=AS_OF).files}
     assert result["城南_1123 - 副本.xlsx"].status == "重复" and result["城南_1123.xlsx"].status == "已处理"
+
+
+# -- 3. rollback --------------------------------------------------------------------------------
+
+def test_rollback_backs_up_the_master_first_and_puts_removed_inbox_files_back_from_the_archive(master):
+    from xladdin.jobs import roll_back
+
+    inbox = master.parent / "报送"
+    execute(master, as_of=DATE)
+    first = ledger(inbox, "城南_1123.xlsx", acquired=9.0)
+    other = ledger(inbox, "工业园区_1123.xlsx", group="工业园区工作组")
+    execute(master, as_of=AS_OF)
+    first.unlink()  # staff tidy the inbox after the run
+    other.rename(inbox / "工业园区_1123_已处理.xlsx")  # or rename a file: its content is still there
+    staff_edit(master, lambda wb: wb.create_sheet("运行后的笔记").cell(1, 1, "不能丢"))
+    run, forgotten = roll_back(master)
+    assert forgotten == 2
+    assert openpyxl.load_workbook(run["undo_backup"])["运行后的笔记"]["A1"].value == "不能丢"
+    assert run["restored"] == ["城南_1123.xlsx"]
+    assert sorted(p.name for p in inbox.iterdir()) == ["城南_1123.xlsx", "工业园区_1123_已处理.xlsx"]
+    again = execute(master, as_of=AS_OF)
+    assert again.summary.set_index("project_id").at["SJ-06", "acquired_mu"] == 9.0
+    assert again.count("已接收") == 2
+
+
+def test_rollback_still_works_after_the_campaign_folder_moved(master, tmp_path_factory):
+    import shutil
+
+    from xladdin.jobs import roll_back
+
+    execute(master, as_of=DATE)
+    ledger(master.parent / "报送", "城南_1123.xlsx", acquired=9.0)
+    execute(master, as_of=AS_OF)
+    moved = tmp_path_factory.mktemp("elsewhere") / "搬家后"
+    shutil.move(str(master.parent), str(moved))
+    result = invoke("rollback", moved / MASTER_NAME)
+    assert result.exit_code == 0, result.output
+    assert "撤销前的母表已另存为" in result.output
+    assert "SJ-06" not in set(execute(moved / MASTER_NAME, as_of=AS_OF, intake=False, write=False).summary.query(
+        "acquired_mu > 0")["project_id"])

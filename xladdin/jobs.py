@@ -381,7 +381,8 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
                                             expected=earlier[0]))
         if source.mtime_ns is not None:
             store.note_arrival(source.sha256, source.mtime_ns)
-        store.record(checked, source.sha256, now, older)
+        if not (source.sha256 in rechecked and not checked.accepted):  # rejected again: stored as it was
+            store.record(checked, source.sha256, now, older)
         if checked.accepted and senders[checked.group] > 1 and not older:
             _advance(states, checked)
         # Content rejected before for a reason outside it, and again now: no new rejection to announce.
@@ -511,8 +512,8 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
             saved = book.back_up(settings)
-            if saved is not None:
-                store.set_backup(saved)
+            if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
+                store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
             book.save()
             result.wrote = True
@@ -569,27 +570,82 @@ def _ranking_basis(registry: pd.DataFrame, settings: Settings) -> str:
 
 
 def roll_back(master: Path) -> tuple[dict, int]:
-    """Undo the last run: the master back from its backup, the run's submissions forgotten by the store."""
+    """Undo the last run: the master back from its backup, the run's submissions forgotten by the store.
+
+    The master as it stands is backed up first (run["undo_backup"]), so that a rollback can itself be
+    undone; a forgotten submission no longer in the inbox is put back from 归档 (run["restored"]), so
+    the next run reads it again instead of losing its rows.
+    """
+    master = Path(master)
     with MasterLock(master):
         book = MasterBook.open(master)
         settings = book.settings()
         store = Store(master.parent / settings.store)
+        temp = master.with_name(f".~{master.name}.rollback.tmp")
         try:
             run = store.last_run()
             if run is None:
                 raise SettingsError("没有可以撤销的运行记录。")
-            saved = Path(run["backup"] or "")
-            if not saved.is_file():
-                raise MasterUnusable(f"找不到上次运行前的母表备份（{saved.name or '未记录'}），无法撤销。")
+            saved = _backup_path(master, settings, run["backup"])
+            if saved is None:
+                raise MasterUnusable(f"找不到上次运行前的母表备份（{Path(run['backup'] or '未记录').name}），无法撤销。"
+                                     f"请检查“{settings.backups}”文件夹。")
             MasterBook.open(saved)  # the backup must itself be a usable master
+            shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
+            run["undo_backup"] = book.back_up(settings)
+            forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
-            temp = master.with_name(f".~{master.name}.rollback.tmp")
-            shutil.copy2(saved, temp)
+            run["restored"] = _restore_from_archive(master.parent, settings, forgotten_files)
             store.commit()
             os.replace(temp, master)
         finally:
+            temp.unlink(missing_ok=True)
             store.close()
     return run, forgotten
+
+
+def _backup_path(master: Path, settings: Settings, recorded: str | None) -> Path | None:
+    """The backup a run recorded, found relative to the master (the campaign folder may have moved)."""
+    if not recorded:
+        return None
+    path = Path(recorded)
+    for candidate in (master.parent / path, master.parent / settings.backups / path.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _relative(path: Path, base: Path) -> str:
+    """A path as stored: relative to the master's folder when it is inside it."""
+    try:
+        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix() if path.resolve().is_relative_to(
+            base.resolve()) else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _restore_from_archive(base_dir: Path, settings: Settings, files: list[tuple[str, str]]) -> list[str]:
+    """Put back into the inbox, from 归档, each forgotten submission whose content is no longer there."""
+    inbox = base_dir / settings.inbox
+    archive = base_dir / settings.archive
+    present: set[str] | None = None
+    restored = []
+    for sha, name in files:
+        copies = sorted(archive.glob(f"*/{sha[:12]}_*")) if archive.is_dir() else []
+        if not copies:
+            continue  # a sheet pasted into the master, or an archive staff emptied
+        if present is None:
+            present = {sha256_of(p) for p in scan_inbox(inbox)[0]} if inbox.is_dir() else set()
+        if sha in present:
+            continue
+        inbox.mkdir(parents=True, exist_ok=True)
+        target = inbox / name
+        if target.exists():
+            target = inbox / fit_name(f"{Path(name).stem}（恢复）{Path(name).suffix}")
+        copy_whole(copies[0], target)
+        present.add(sha)
+        restored.append(target.name)
+    return restored
 
 
 def _write_master(book: MasterBook, result: JobResult, store: Store, settings: Settings, intake: bool,

@@ -165,7 +165,7 @@ class Store:
         self.run_id = cur.lastrowid
         return self.run_id
 
-    def set_backup(self, backup: Path) -> None:
+    def set_backup(self, backup: Path | str) -> None:
         self.db.execute("UPDATE runs SET backup=? WHERE run_id=?", (str(backup), self.run_id))
 
     def last_run(self) -> dict | None:
@@ -173,6 +173,10 @@ class Store:
         row = self.db.execute("SELECT run_id, started_at, as_of, command, backup FROM runs WHERE rolled_back=0"
                               " ORDER BY run_id DESC LIMIT 1").fetchone()
         return None if row is None else dict(zip(("run_id", "started_at", "as_of", "command", "backup"), row))
+
+    def submissions_of_run(self, run_id: int) -> list[tuple[str, str]]:
+        """(sha256, file name) of the submissions a run stored."""
+        return self.db.execute("SELECT sha256, file_name FROM submissions WHERE run_id=?", (run_id,)).fetchall()
 
     def roll_back(self, run_id: int) -> int:
         """Undo everything a run stored; returns how many submissions it forgets."""
