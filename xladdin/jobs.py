@@ -161,6 +161,8 @@ def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
         return _refused(path.name, "", refused.code, **refused.fields)
     except UnreadableFile as exc:
         return _refused(path.name, "", "file-unreadable", detail=str(exc))
+    except OSError as exc:  # gone or locked between the scan and the read: this file only
+        return _refused(path.name, "", "file-unreadable", detail=f"无法读取：{os_reason(exc)}")
     if not grid.sheet:
         return _refused(path.name, "", "sheet-missing")
     return locate_grid(grid, path.name, limits)

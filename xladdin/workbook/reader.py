@@ -112,6 +112,10 @@ def _check_extent(height: int, width: int, limits: Limits) -> None:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        from ..fs import os_reason
+
+        return f"无法读取：{os_reason(exc)}"
     text = str(exc).lower()
     if "zip" in text or "invalid" in text or "cfb" in text or "signature" in text:
         return "不是有效的 Excel 文件或文件已损坏"
