@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def guarded(func):
             _fail(str(exc), EXIT_MASTER)
         except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
             _fail(os_message(exc), EXIT_MASTER)
+        except sqlite3.OperationalError as exc:  # the history store's disk is full, read-only or gone
+            _fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
+                  EXIT_MASTER)
     return wrapper
 
 

@@ -116,7 +116,8 @@ class JobResult:
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
             "inbox": str(self.inbox) if self.inbox else None, "wrote_master": self.wrote,
-            "files_read": len(self.files) - self.count(SKIPPED), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
+            "files_read": len(self.files) - self.count(SKIPPED), "accepted": self.count(NEW_ACCEPTED),
+            "rejected": self.count(NEW_REJECTED),
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,

@@ -131,7 +131,8 @@ def check_ledger(
     if not unit:
         issue("unit-missing", unit_cell or "A1")
     elif unit not in groups:
-        issue("unit-unknown", unit_cell, value=show_invisible(str(unit_value).strip()), expected=groups[0] if groups else "")
+        issue("unit-unknown", unit_cell, value=show_invisible(str(unit_value).strip()),
+              expected=groups[0] if groups else "")
     else:
         out.group = unit
     date_value, date_cell = ledger.identity.get(LABEL_DATE, (None, ""))

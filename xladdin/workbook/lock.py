@@ -41,7 +41,7 @@ class MasterLock:
             except FileExistsError:
                 if self._stale():
                     try:
-                        self.path.unlink(missing_ok=True)
+                        self.path.rmdir() if self.path.is_dir() else self.path.unlink(missing_ok=True)
                     except OSError:
                         raise MasterUnusable(f"母表的锁文件 {self.path.name} 无法删除。请手动删除它后重新运行。") from None
                     continue
