@@ -708,3 +708,19 @@ def test_rollback_still_works_after_the_campaign_folder_moved(master, tmp_path_f
     assert "撤销前的母表已另存为" in result.output
     assert "SJ-06" not in set(execute(moved / MASTER_NAME, as_of=AS_OF, intake=False, write=False).summary.query(
         "acquired_mu > 0")["project_id"])
+
+
+def test_a_full_disk_under_the_history_store_ends_in_exit_3_too(master, monkeypatch):
+    import sqlite3
+
+    from xladdin.store import Store
+
+    ledger(master.parent / "报送", "城南_1123.xlsx")
+    before = digest(master)
+
+    def full(self):
+        raise sqlite3.OperationalError("database or disk is full")
+    monkeypatch.setattr(Store, "commit", full)
+    result = invoke("run", master, "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 3 and "历史库无法写入" in result.output
+    assert digest(master) == before and not (master.parent / f".~{master.name}.lock").exists()
