@@ -27,6 +27,7 @@ from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
 from .reader import Grid, locate_ledger
+from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -380,6 +381,8 @@ class MasterBook:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 parts = {info.filename: archive.read(info) for info in infos}
+            if repair_parts(parts):  # written by an older xladdin: repaired in memory, saved by the run
+                raw = _zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
@@ -439,12 +442,15 @@ class MasterBook:
 
     def pasted_grids(self) -> list[Grid]:
         """Sheets staff pasted into the master that hold a ledger (its header): submissions too."""
+        from .room import copies_managed
+
         grids = []
         for name in self.sheet_parts:
             if name in MANAGED_SHEETS:
                 continue
             grid = Grid(sheet=name, rows=self._grid(name))
-            if locate_ledger(grid, name).header_row:
+            header_row = locate_ledger(grid, name).header_row
+            if header_row and not copies_managed(name, grid.rows[header_row - 1]):
                 grids.append(grid)
         return grids
 
@@ -474,6 +480,12 @@ class MasterBook:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _shared_strings(self) -> SharedStrings:
+        if not hasattr(self, "_shared"):
+            shared = self.parts.get("xl/sharedStrings.xml")
+            self._shared = SharedStrings(shared.decode("utf-8") if shared else None)
+        return self._shared
+
     def _sheet(self, sheet: str) -> tuple[str, _Sheet]:
         part = self.sheet_parts[sheet]
         if part not in self._sheets:
@@ -482,16 +494,22 @@ class MasterBook:
         return part, self._sheets[part]
 
     def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
-                     old_bottom: int, styles: list[str | None]) -> None:
+                     old_bottom: int, styles: list[str | None], region: str = "") -> None:
         """Rows of values at (top, left); cells of the old block below the new one are removed.
 
         A column keeps one style, the one its first data cell has (so a format staff give a managed
         column follows it as it grows); building each row's XML at once keeps this linear and fast.
+        The block grows only into empty cells: RegionBlocked (nothing written) when staff content is
+        in the way.
         """
         part, data = self._sheet(sheet)
+        bottom = top + len(rows) - 1
+        blocker = growth_blocker(data.rows, data.cells, data.tail, left, left + width - 1, max(old_bottom, top - 1) + 1,
+                                 bottom)
+        if blocker is not None:
+            raise RegionBlocked(blocked_message(sheet, blocker, region or sheet, bottom))
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         right = left + width - 1
-        bottom = top + len(rows) - 1
         links = self._links.setdefault(part, [])
         columns = []
         for i in range(width):
@@ -522,9 +540,14 @@ class MasterBook:
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
         _, data = self._sheet(table.sheet)
+        max_col = parse_range(table.ref)[2]
+        heading = {col: cell_text(xml, self._shared_strings()) for col, xml in data.cells(header_row).items()}
+        problem = heading_problem(table.sheet, spec.labels, heading, min_col, header_row, max_col)
+        if problem is not None:
+            raise RegionBlocked(problem)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
         block = rows if rows else [[None] * width]
-        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles)
+        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
                   f"{header_row + len(block)}"
         xml = self._text(table.part)
@@ -591,7 +614,7 @@ class MasterBook:
         sheet, (col, top, _, bottom) = target
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
-        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)])
+        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
         letter = column_letter(col)
         self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
 
@@ -764,6 +787,38 @@ class MasterBook:
                 temp.unlink()
 
 
+# What a part must not hold, as bytes: C0 controls but tab and line breaks, U+FFFE and U+FFFF in UTF-8,
+# and the same as character references (&#1; &#xFFFE; ...), which XML forbids as well.
+_C0 = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
+_BAD_REF = re.compile(rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])|"
+                      rb"0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|"
+                      rb"573[0-3][0-9]|5734[0-3]|6553[45]));")
+
+
+def repair_parts(parts: dict[str, bytes]) -> list[str]:
+    """Drop from every XML part the characters XML cannot hold (a master that carries them cannot be
+    opened by Excel or openpyxl); returns the parts repaired."""
+    repaired = []
+    for name, data in parts.items():
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        bad = len(data.translate(None, _C0)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data \
+            or (b"&#" in data and _BAD_REF.search(data) is not None)
+        if bad:
+            data = data.translate(None, _C0).replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+            parts[name] = _BAD_REF.sub(b"", data)
+            repaired.append(name)
+    return repaired
+
+
+def _zip_of(infos: list[zipfile.ZipInfo], parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            archive.writestr(info, parts[info.filename])
+    return buffer.getvalue()
+
+
 def _rels_of(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -776,7 +831,10 @@ def _resolve(source: str, target: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http)."""
+    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http),
+    without the characters no XML part may hold."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
