@@ -125,10 +125,9 @@ def templates(master: Path, out: Path | None) -> None:
     Example:
         xladdin templates ./demo/指挥部母表.xlsm --out ./模板
     """
-    from .workbook.ledger import write_templates
+    from .templates import write_group_templates
 
-    registry = MasterBook.open(master).registry()
-    paths = write_templates(registry, out or master.parent / "填报模板")
+    paths = write_group_templates(MasterBook.open(master), master.parent, out)
     for path in paths:
         _console().print(f"  {path}")
     _console().print(f"已生成 {len(paths)} 个工作组的填报模板。")

@@ -103,12 +103,12 @@ def xladdin_notice(book: xw.Book = None):
 @xw.script
 def xladdin_templates(book: xw.Book = None):
     """按项目清单为每个工作组生成填报模板，放在母表旁的“填报模板”文件夹。"""
-    from .workbook.ledger import write_templates
+    from .templates import write_group_templates
 
     book = _book(book)
     live = LiveBook(book)
     try:
-        paths = write_templates(live.registry(), live.base_dir / "填报模板")
+        paths = write_group_templates(live, live.base_dir)
         message = f"已生成 {len(paths)} 个工作组的填报模板，在 {live.base_dir / '填报模板'}。"
     except SettingsError as exc:
         message = str(exc)

@@ -41,6 +41,7 @@ from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.xmlscan import UncachedFormula
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
@@ -181,7 +182,9 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
     ledger = locate_ledger(grid, name)
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
-            if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            # A formula never computed (a template's self-check saved by a program) is not typed content.
+            if isinstance(value, str) and not isinstance(value, UncachedFormula) \
+                    and len(value) > limits.max_cell_chars:
                 ledger.too_long[cell_address(r, c)] = (len(value), limits.max_cell_chars)
     return ledger
 
