@@ -19,6 +19,7 @@ from ..schema import (
     LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label,
 )
 from .. import selfcheck
+from .widths import CAP, display_width, wanted_width
 
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
@@ -73,6 +74,9 @@ def carried_rows(projects: pd.DataFrame, last: LastReport | None) -> list[dict]:
     return rows
 
 
+WRAPPED = frozenset(f.label for f in LEDGER_FIELDS if f.key in ("problems", "next_steps")) | {CHECK_LABEL}
+
+
 def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None = None,
                  rows: list[dict] | None = None, reporter: str = "", phone: str = "",
                  self_check: bool = False, last: LastReport | None = None) -> openpyxl.Workbook:
@@ -105,6 +109,7 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
         else:
             target.protection = Protection(locked=False)
     ws.cell(2, 5).number_format = "yyyy-mm-dd"
+    ws.merge_cells(start_row=2, start_column=5, end_row=2, end_column=6)  # a date is wider than a figure column
     ws["A3"].value = "只填白色单元格；各项填截至填报日期的累计数，只增不减。详见“填报说明”工作表。"
     ws["A3"].font = Font(size=10, color="C00000")
     for c, f in enumerate(LEDGER_FIELDS, start=1):
@@ -153,14 +158,16 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.formatCells = False
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    fit_columns(ws, last_row)
+    from .build import print_setup
+
+    print_setup(ws, header_row=HEADER_ROW, last_col=len(LEDGER_FIELDS) + (1 if self_check else 0), title_cols=3)
     help_sheet = wb.create_sheet("填报说明")
     for r, line in enumerate(INSTRUCTIONS, start=1):
         help_sheet.cell(r, 1).value = line
     help_sheet["A1"].font = Font(size=14, bold=True)
     help_sheet.column_dimensions["A"].width = 100
+    print_setup(help_sheet, last_col=1)
     return wb
 
 
@@ -210,6 +217,7 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
             ws[f"{col}{r}"].value = None if value is None or value != value else value
         ws.cell(r, errors_col, selfcheck.count_formula(refs, errors=True))
         ws.cell(r, errors_col + 1, selfcheck.count_formula(refs, errors=False))
+        ws.row_dimensions[r].height = 30  # room for two lines of reasons (no program grows a row for a formula)
     errors_letter, warnings_letter = get_column_letter(errors_col), get_column_letter(errors_col + 1)
     rows = f"A{FIRST_ROW}:{get_column_letter(check_col)}{last_row}"
     ws.conditional_formatting.add(rows, FormulaRule(formula=[f"${errors_letter}{FIRST_ROW}>0"], fill=dxf_fill(RED),
@@ -240,6 +248,34 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
     why = ws.cell(3, label_col + 2, selfcheck.head_reasons_formula(head))
     why.font = Font(color="C00000")
     ws.merge_cells(start_row=3, start_column=label_col + 2, end_row=3, end_column=check_col)
+
+
+# Room for what staff type into a column still blank in the template.
+FLOORS = {"area": 8.5, "count": 8, "date": 11, "text": 8, "yesno": 6, "seq": 5}
+TEXT_CAP = 14  # 存在问题, 下步措施 and the reasons wrap at this width: the row grows, the sheet stays printable
+
+
+def fit_columns(ws, last_row: int) -> None:
+    """Each visible column as wide as its content (Chinese characters count double), its header wrapped
+    on up to three lines, long text capped and wrapped."""
+    for c in range(1, ws.max_column + 1):
+        letter = get_column_letter(c)
+        dimension = ws.column_dimensions[letter]
+        if dimension.hidden:
+            continue
+        values = [ws.cell(r, c).value for r in range(FIRST_ROW, last_row + 1)]
+        values = [v for v in values if not (isinstance(v, str) and v.startswith("="))]
+        header = display_width(ws.cell(HEADER_ROW, c).value)
+        field = LEDGER_FIELDS[c - 1] if c <= len(LEDGER_FIELDS) else None
+        floor = FLOORS.get(field.kind if field else "", 5) if field else 5
+        width = max(wanted_width(values), header / 3 + 2, floor)
+        if ws.cell(HEADER_ROW, c).value == CHECK_LABEL:
+            width = 20  # the reasons: two of them per line, wrapped
+        elif ws.cell(HEADER_ROW, c).value in WRAPPED:
+            width = max(min(width, TEXT_CAP), 12)
+        elif field is not None and field.key == "project_name":
+            width = min(width, 20)
+        dimension.width = round(min(width, CAP), 1)
 
 
 def _add_validation(ws, last_row: int) -> None:

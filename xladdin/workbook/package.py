@@ -25,7 +25,8 @@ import python_calamine
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
+from .layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, REGISTRY, SETTINGS, TABLES, TableSpec, print_extent
+from .widths import current_widths, pages_wide, wanted_width, widen
 from .reader import Grid, locate_ledger
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
@@ -353,6 +354,7 @@ class MasterBook:
         self._sheets: dict[str, _Sheet] = {}  # part -> parsed sheet, for sheets being patched
         self._links: dict[str, list[tuple[str, Link]]] = {}  # sheet part -> (cell ref, link) to add
         self._link_regions: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._wanted: dict[str, dict[int, float]] = {}  # sheet part -> column -> width its content asks for
         self._calamine = None
         workbook = self._text("xl/workbook.xml")
         rels = self._text("xl/_rels/workbook.xml.rels")
@@ -512,8 +514,10 @@ class MasterBook:
         right = left + width - 1
         links = self._links.setdefault(part, [])
         columns = []
+        wanted = self._wanted.setdefault(part, {})
         for i in range(width):
             letter, values = column_letter(left + i), [row[i] for row in rows]
+            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(values))
             kinds = set(map(type, values))
             columns.append(_column_cells(data.prefix, letter, top, values, styles[i], kinds))
             if Link in kinds:
@@ -630,13 +634,33 @@ class MasterBook:
         """Apply the pending changes to every part but the patched sheets, which are returned to be
         written out row by row (a province's sheets are hundreds of MB as one string)."""
         sheets, self._sheets = self._sheets, {}
+        names = {part: sheet for sheet, part in self.sheet_parts.items()}
         for part, data in sheets.items():
             data.tail = self._patch_hyperlinks(part, data.tail, data.prefix)  # <hyperlinks> follows <sheetData>
+            if part in self._wanted:
+                data.head = widen(data.head, self._wanted[part])
+                data.tail = self._fit_print(names.get(part, ""), data.head, data.tail)
+        self._wanted.clear()
         self._links.clear()
         self._link_regions.clear()
         self._recalculate_on_open()
         self._repair_dxf_fills()
         return sheets
+
+    def _fit_print(self, sheet: str, head: str, tail: str) -> str:
+        """Pages across for the widths as they now are, on sheets printed fitted to width (fitToPage)."""
+        setup = re.search(r"<(?:\w+:)?pageSetup\b[^>]*?/>", tail)
+        if setup is None or not re.search(r'<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage="(1|true)"', head) \
+                or sheet not in MANAGED_SHEETS:
+            return tail
+        _, last = print_extent(sheet)
+        widths = list(current_widths(head, 1, last).values())
+        orientation = "portrait" if 'orientation="portrait"' in setup.group(0) else "landscape"
+        pages = pages_wide(widths, widths[:PRINT_TITLE_COLUMNS.get(sheet, 0)], orientation)
+        tag = setup.group(0)
+        tag = re.sub(r'\bfitToWidth="\d+"', f'fitToWidth="{pages}"', tag) if "fitToWidth=" in tag else \
+            tag.replace("/>", f' fitToWidth="{pages}"/>')
+        return tail[:setup.start()] + tag + tail[setup.end():]
 
     def _repair_dxf_fills(self) -> None:
         """Give every conditional-format solid fill a bgColor equal to its fgColor when it lacks one:
