@@ -134,7 +134,14 @@ def templates(master: Path, out: Path | None) -> None:
 
 
 def _run_command(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool, **kw) -> JobResult:
-    result = execute(master, inbox=inbox, as_of=as_of, **kw)
+    from .progress import TerminalProgress
+
+    progress = None if as_json else TerminalProgress()  # --json prints the summary and nothing else
+    try:
+        result = execute(master, inbox=inbox, as_of=as_of, progress=progress, **kw)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     else:

@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,8 +216,8 @@ def _read_one(source: Source, limits: Limits) -> tuple[Ledger | Checked, Checked
     return item, _safely(source.name, lambda: check_ledger(item, index, states, as_of, jump_ratio))
 
 
-def _read_all(sources: list[Source], limits: Limits, workers: int,
-              checking) -> list[tuple[Ledger | Checked, Checked | None]]:
+def _read_all(sources: list[Source], limits: Limits, workers: int, checking,
+              progress: Progress = None) -> list[tuple[Ledger | Checked, Checked | None]]:
     """Read and locate every new submission; on several cores when there are many files, where each
     is also checked on the spot against the states before this run (the caller re-checks the files of
     a group that sent more than one, whose later files depend on the earlier)."""
@@ -230,12 +231,20 @@ def _read_all(sources: list[Source], limits: Limits, workers: int,
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
                                                         initargs=(os.getpid(),)) as pool:
-                return list(pool.map(_read_one, sources, [limits] * len(sources), chunksize=8))
+                read = []
+                for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
+                    read.append(item)
+                    _tell(progress, READING, len(read), len(sources))
+                return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
         finally:
             _CHECKING = None
-    return [(_locate_one(source, limits), None) for source in sources]
+    read = []
+    for source in sources:
+        read.append((_locate_one(source, limits), None))
+        _tell(progress, READING, len(read), len(sources))
+    return read
 
 
 def _orphan_guard(parent: int) -> None:
@@ -327,7 +336,7 @@ def _grid_digest(grid: Grid) -> str:
 
 
 def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-            folders: dict[str, Path] | None, workers: int = 1) -> list[FileOutcome]:
+            folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None) -> list[FileOutcome]:
     """Check every new submission in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
     outcomes: dict[str, FileOutcome] = {}
@@ -359,7 +368,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
         known["states"] = store.group_states()
         return index, known["states"], as_of, settings.jump_ratio
 
-    read = _read_all(pending, limits, workers, checking)
+    read = _read_all(pending, limits, workers, checking, progress)
     # Read one at a time (a few files): only the groups they claim to be from need their state.
     states = known["states"] if "states" in known else store.group_states({_claimed_group(i) for i, _ in read})
     # Report-date order; within a date, arrival order (pending keeps the inbox's), never the file name:
@@ -369,7 +378,8 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     located.sort(key=lambda entry: (_claimed_date(entry[1]), arrival[id(entry[0])]))
     # How many files each group sent in this drop: a group's later file depends on its earlier one.
     senders = Counter(_claimed_group(item) for _, item, _ in located)
-    for source, item, early in located:
+    for done, (source, item, early) in enumerate(located, start=1):
+        _tell(progress, CHECKING, done, len(located))
         if isinstance(item, Checked):
             checked = item
         elif early is not None and senders[early.group] == 1:
@@ -453,9 +463,23 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
     return outcome
 
 
+# What a run is doing, as staff read it in the terminal and on Excel's status bar.
+READING = "读取报送文件"
+CHECKING = "校验报送文件"
+SUMMING = "汇总和排名"
+WRITING = "写入母表"
+SAVING = "保存母表"
+Progress = Callable[[str, int, int], None] | None
+
+
+def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None
-            ) -> JobResult:
+            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
+            progress: Progress = None) -> JobResult:
     """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
@@ -469,7 +493,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
         if workers is None:
             workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
-                       write_ranking=write_ranking, command=command, started=started, workers=workers)
+                       write_ranking=write_ranking, command=command, started=started, workers=workers,
+                       progress=progress)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
@@ -477,9 +502,10 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
 
 def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None, workers: int = 1) -> JobResult:
+            started: float | None = None, workers: int = 1, progress: Progress = None) -> JobResult:
     """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
-    Excel, via xlwings). Folders in 设置 are relative to base_dir."""
+    Excel, via xlwings). Folders in 设置 are relative to base_dir. `progress(stage, done, total)` hears
+    what the run is doing (total 0 when there is nothing to count)."""
     started = time.perf_counter() if started is None else started
     as_of = as_of or dt.date.today()
     settings = book.settings()
@@ -500,8 +526,10 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                       for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers)
+            _tell(progress, READING, 0, len(sources) + len(pasted))
+            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
             files += [skipped_outcome(name, reason) for name, reason in skipped]
+        _tell(progress, SUMMING, 0, 0)
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
@@ -512,6 +540,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice)
         if write:
             result.seconds = time.perf_counter() - started
+            _tell(progress, WRITING, 0, 0)
             _write_master(book, result, store, settings, intake, write_ranking)
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
@@ -519,6 +548,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
             if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
                 store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
+            _tell(progress, SAVING, 0, 0)
             book.save()
             result.wrote = True
         else:
