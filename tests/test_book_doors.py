@@ -177,6 +177,8 @@ def test_a_shorter_notice_clears_the_old_lines_and_shrinks_the_region(tmp_path):
     book = xw.Book(json=payload_for(master))
     live = LiveBook(book, base_dir=tmp_path)
     live.write_lines(NOTICE_NAME, short)
+    assert not book.json()["actions"]  # checked now, written by save()
+    live.save()
     written = [a for a in book.json()["actions"] if a["func"] == "setValues"][-1]
     assert [row[0] or None for row in written["values"]] == short + [None] * (len(long) - len(short))
     renamed = [a["args"][3] for a in book.json()["actions"] if a["func"] == "setNameRefersTo"]

@@ -311,3 +311,26 @@ def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(t
     fills = re.findall(r"<patternFill\b.*?</patternFill>", dxfs, re.S)
     assert fills and all("<bgColor" in f and "<fgColor" in f for f in fills)
     assert '<bgColor rgb="00F8CBAD"/>' in dxfs
+
+
+def test_in_excel_a_note_in_the_way_or_a_changed_heading_stops_the_run_before_any_write(fresh):
+    """The live door refuses as the file writer does: nothing is written into the open workbook when a
+    region would grow over staff content or a table's headings no longer read the add-in's columns."""
+    from xladdin import excel
+
+    os.chdir(fresh)
+    for sheet, where, text in (("历史", (60, 2), "领导批示：本周重点督办"),  # below the 历史 table
+                               ("汇总", (3, 5), "备注")):  # a heading staff renamed
+        payload = payload_for(fresh / MASTER_NAME)
+        values = next(s for s in payload["sheets"] if s["name"] == sheet)["values"]
+        while len(values) < where[0]:
+            values.append([""] * len(values[0]))
+        values[where[0] - 1][where[1] - 1] = text
+        book = xw.Book(json=payload)
+        book.set_mock_caller()
+        message = excel.xladdin_run()
+        actions = actions_of(book)
+        assert not [a for a in actions if a["func"] in ("setValues", "resizeTable", "addHyperlink",
+                                                         "setNameRefersTo")], sheet
+        assert f"“{sheet}”" in message and "母表未作任何改动" in message
+        assert [a["args"][0] for a in actions if a["func"] == "alert"] == [message]

@@ -14,6 +14,7 @@ import time
 import xlwings as xw
 
 from . import worksheet
+from .fs import os_message
 from .jobs import run_job, summary_sentence
 from .progress import stage_text
 from .settings import SettingsError
@@ -76,6 +77,8 @@ def _live(book, **options) -> str:
         message = summary_sentence(result)
     except (SettingsError, MasterUnusable) as exc:
         message = str(exc)
+    except OSError as exc:  # disk full, no permission on 归档 or 退回, a path too long
+        message = os_message(exc)
     except Exception:
         log.exception("xladdin failed")
         message = "运行出错，未完成。请把母表和收件箱文件一起发给技术支持。"

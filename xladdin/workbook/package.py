@@ -444,17 +444,10 @@ class MasterBook:
 
     def pasted_grids(self) -> list[Grid]:
         """Sheets staff pasted into the master that hold a ledger (its header): submissions too."""
-        from .room import copies_managed
+        from .room import pasted_ledger
 
-        grids = []
-        for name in self.sheet_parts:
-            if name in MANAGED_SHEETS:
-                continue
-            grid = Grid(sheet=name, rows=self._grid(name))
-            header_row = locate_ledger(grid, name).header_row
-            if header_row and not copies_managed(name, grid.rows[header_row - 1]):
-                grids.append(grid)
-        return grids
+        grids = (Grid(sheet=name, rows=self._grid(name)) for name in self.sheet_parts if name not in MANAGED_SHEETS)
+        return [grid for grid in grids if pasted_ledger(grid)]
 
     def registry(self) -> pd.DataFrame:
         header, rows = self.table_rows(REGISTRY.name)

@@ -129,3 +129,15 @@ def copies_managed(sheet: str, heading: list[object]) -> bool:
     found = {normalize_label(v) for v in heading if v is not None}
     return any({normalize_label(label) for label in spec.labels} <= found for spec in TABLES.values()
                if len(spec.labels) >= 4)
+
+
+def pasted_ledger(grid) -> bool:
+    """Whether a sheet staff added to the master holds a ledger to take as a submission: it has a
+    ledger's header and is not a copy of one of the master's own sheets. Both doors ask this."""
+    from .layout import MANAGED_SHEETS
+    from .reader import locate_ledger
+
+    if grid.sheet in MANAGED_SHEETS:
+        return False
+    header_row = locate_ledger(grid, grid.sheet).header_row
+    return bool(header_row) and not copies_managed(grid.sheet, grid.rows[header_row - 1])
