@@ -142,3 +142,34 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
                 assert any(CATALOGUE[issue.code].title in text for text in reasons), (path.stem, issue.code)
     assert verdicts["clean"] == "可以报送" and verdicts["above-plan-only"] == "可以报送"
     assert verdicts["two-together"] == "有 2 处需修改"
+
+
+def test_templates_command_fills_each_group_with_its_last_accepted_report(tmp_path, demo):
+    from click.testing import CliRunner
+
+    from xladdin.cli import main
+    from xladdin.demo import MASTER_NAME
+    from xladdin.store import Store
+
+    directory, _, _ = demo
+    out = tmp_path / "模板"
+    assert CliRunner().invoke(main, ["templates", str(directory / MASTER_NAME), "--out", str(out)]).exit_code == 0
+    store = Store(directory / "历史库.sqlite")
+    try:
+        accepted = store.accepted_rows()
+    finally:
+        store.close()
+    checked = 0
+    for path in out.glob("*.xlsx"):
+        ws = openpyxl.load_workbook(path).active
+        group = ws.cell(2, 2).value
+        mine = accepted[accepted["group_name"] == group]
+        latest = mine[mine["report_date"] == mine["report_date"].max()]
+        for row in latest.itertuples():
+            r = next(r for r in range(FIRST_ROW, ws.max_row + 1)
+                     if ws.cell(r, COLUMN["project_id"]).value == row.project_id
+                     and (ws.cell(r, COLUMN["plot"]).value or "") == row.plot)
+            for key in FIGURE_KEYS:
+                assert ws.cell(r, COLUMN[key]).value == pytest.approx(getattr(row, key)), (group, row.project_id, key)
+            checked += 1
+    assert checked >= 10
