@@ -126,3 +126,16 @@ def test_long_text_columns_wrap_in_the_master(demo):
     ws = openpyxl.load_workbook(directory / MASTER_NAME)[SHEET_SUMMARY]
     col = SUMMARY.labels.index("存在问题") + 1
     assert ws.cell(SUMMARY.header_row + 1, col).alignment.wrap_text
+
+
+def test_the_notice_wraps_on_upright_a4_and_long_paragraphs_get_taller_rows(demo):
+    directory, _, _ = demo
+    ws = openpyxl.load_workbook(directory / MASTER_NAME)["通报"]
+    assert ws.page_setup.orientation == "portrait"
+    assert int(ws.column_dimensions["A"].width * 7 + 5) * MM_PER_PX < 210 - 12.7  # the column fits the page
+    lines = [(r, ws.cell(r, 1).value) for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value]
+    assert all(ws.cell(r, 1).alignment.wrap_text for r, _ in lines)
+    longest = max(lines, key=lambda line: len(line[1]))
+    shortest = min(lines, key=lambda line: len(line[1]))
+    assert wide(longest[1]) > 2 * ws.column_dimensions["A"].width  # the demo's notice has a long paragraph
+    assert ws.row_dimensions[longest[0]].height > (ws.row_dimensions[shortest[0]].height or 15)

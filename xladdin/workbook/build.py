@@ -104,7 +104,8 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     for name, (sheet, cell) in TITLE_CELLS.items():
         wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!${cell[0]}${cell[1:]}")
     wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
-    wb[SHEET_NOTICE].column_dimensions["A"].width = 110
+    wb[SHEET_NOTICE].column_dimensions["A"].width = 80  # A4 upright at full size (LibreOffice draws it wider): paragraphs wrap
+    wb[SHEET_NOTICE]["A3"].alignment = Alignment(wrap_text=True, vertical="top")
     _ranking_formatting(wb[SHEET_RANKING])
     _add_charts(wb[SHEET_CHARTS])
     _board_formatting(wb[SHEET_BOARD])

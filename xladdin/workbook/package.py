@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import os
 import posixpath
 import re
@@ -26,7 +27,9 @@ from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, REGISTRY, SETTINGS, TABLES, TableSpec, print_extent
-from .widths import current_widths, pages_wide, wanted_width, widen
+from .widths import current_widths, display_width, pages_wide, wanted_width, widen
+
+LINE_PT = 15  # one wrapped line of 11 pt text
 from .reader import Grid, locate_ledger
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
@@ -612,6 +615,16 @@ class MasterBook:
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
         self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
+        # Each paragraph wraps in its column: a row as tall as its lines (no program grows it on open).
+        chars = max(1.0, current_widths(data.head, col, col)[col] - 1)
+        for r in range(top, max(bottom, top + len(rows) - 1) + 1):
+            entry = data.rows.get(r)
+            if entry is None:
+                continue
+            text = lines[r - top] if r - top < len(lines) else ""
+            entry[0] = re.sub(r'\s(?:ht|customHeight)="[^"]*"', "", entry[0])
+            if text:
+                entry[0] += f' ht="{LINE_PT * math.ceil(display_width(text) / chars) + 3:g}" customHeight="1"'
         letter = column_letter(col)
         self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
 
