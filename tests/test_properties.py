@@ -113,7 +113,8 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
     again = compute_ranking(shuffled, config).set_index("unit").loc[table.index]
     pd.testing.assert_frame_equal(table.drop(columns=["list_text"]), again.drop(columns=["list_text"]))
     ranked = [v / 100 for v in values if v is not None]
-    distinct = len(set(ranked)) > 1
+    n = len(ranked)
+    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
     for i, value in enumerate(values):
         row = table.loc[f"单位{i}"]
         if value is None:
@@ -123,11 +124,19 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
         higher = [x for x in ranked if x > v]
         lower = [x for x in ranked if x < v]
         rank = 1 + (len(set(higher)) if dense else len(higher))
-        from_bottom = 1 + (len(set(lower)) if dense else len(lower))
         assert row["acquisition_rate_rank"] == rank
-        red = distinct and rank <= red_k
-        black = distinct and not red and from_bottom <= black_k
+        # the whole group of units tied with v must fit in the list
+        black = len([x for x in ranked if x <= v]) <= size[black_k]
+        red = not black and v > 0 and len([x for x in ranked if x >= v]) <= size[red_k]
         assert row["acquisition_rate_flag"] == ("红榜" if red else "黑榜" if black else "")
+    flags = list(table["acquisition_rate_flag"])
+    assert flags.count("红榜") <= size[red_k] and flags.count("黑榜") <= size[black_k]
+    assert not any(f == "红榜" and v == 0 for f, v in zip(flags, values))  # 0% is never red
+    if n >= 3:
+        assert flags.count("") > len(values) - n  # never everyone: some ranked unit is on neither list
+    lowest = min((v for v in values if v is not None), default=None)
+    if n >= 2 and values.count(lowest) == 1:
+        assert flags[values.index(lowest)] == "黑榜"  # last with a gap is always black
 
 
 def test_a_soak_run_ends_with_history_equal_to_the_accepted_files(tmp_path):

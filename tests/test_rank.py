@@ -27,19 +27,58 @@ def test_acquisition_rate_is_area_weighted_over_the_units_projects():
     assert table.set_index("unit").at["甲", "acquisition_rate"] == 0.875
 
 
-def test_a_unit_tied_with_the_kth_value_is_on_the_list():
-    units = {name: [(100, value)] for name, value in zip("ABCDEFG", (90, 80, 70, 70, 50, 40, 30))}
-    table = compute_ranking(summary(units), Settings(red_k=3, black_k=2)).set_index("unit")
-    assert list(table.index[table["acquisition_rate_red"]]) == ["A", "B", "C", "D"]
-    assert list(table.index[table["acquisition_rate_black"]]) == ["F", "G"]
+def flags_of(values, **config) -> dict[str, str]:
+    units = {f"U{i:02d}": [(100, value)] for i, value in enumerate(values)}
+    table = compute_ranking(summary(units), Settings(**config)).set_index("unit")
+    return dict(table["acquisition_rate_flag"])
 
 
-def test_with_fewer_than_2k_units_no_unit_is_on_both_lists():
+def test_each_list_holds_min_k_and_a_third_of_the_units():
+    six = list(flags_of([90, 80, 70, 60, 50, 40]).values())
+    assert six == ["红榜", "红榜", "", "", "黑榜", "黑榜"]  # n = 6, K = 3: two, two and two unlisted
+    ten = list(flags_of([95, 90, 85, 80, 70, 60, 50, 40, 30, 20]).values())
+    assert ten.count("红榜") == 3 and ten.count("黑榜") == 3 and ten.count("") == 4
+    assert ten[:3] == ["红榜"] * 3 and ten[-3:] == ["黑榜"] * 3
+    assert list(flags_of([95, 90, 85, 80, 70, 60, 50, 40, 30, 20], red_k=1, black_k=2).values()) == \
+        ["红榜", *[""] * 7, "黑榜", "黑榜"]
+
+
+def test_with_two_to_five_units_each_list_holds_one():
+    assert list(flags_of([60, 40]).values()) == ["红榜", "黑榜"]
+    assert list(flags_of([60, 50, 40, 30, 20]).values()) == ["红榜", "", "", "", "黑榜"]
+    assert list(flags_of([60]).values()) == [""]  # nothing to compare with
+
+
+def test_the_seeds_case_last_at_zero_is_black_at_every_unit_count():
+    for n in range(2, 13):
+        values = [10 * (n - i) for i in range(n - 1)] + [0]  # industrial land: the last county at 0%
+        flags = flags_of(values)
+        assert flags[f"U{n - 1:02d}"] == "黑榜", n
+        assert "红榜" in flags.values() and list(flags.values()).count("黑榜") <= 3
+
+
+def test_a_unit_at_zero_is_never_red():
+    assert flags_of([0, 0])["U00"] == "" and flags_of([0, 0])["U01"] == ""
+    assert flags_of([0, 30]) == {"U00": "黑榜", "U01": "红榜"}
+    assert flags_of([0, 0, 0, 30]) == {"U00": "", "U01": "", "U02": "", "U03": "红榜"}  # tied zeros do not fit
+
+
+def test_a_tie_straddling_the_boundary_stays_off_the_list_under_either_rank_rule():
+    values = [90, 80, 70, 70, 60, 50, 40, 30, 20]  # n = 9, K = 3: three places; C and D tie for the third
+    for rule in ("跳位", "中国式"):
+        flags = list(flags_of(values, tie_rule=rule).values())
+        assert flags == ["红榜", "红榜", "", "", "", "", "黑榜", "黑榜", "黑榜"], rule
+    # a tie that fits as a whole is listed as a whole
+    assert list(flags_of([90, 90, 70, 60, 50, 40], red_k=3).values()) == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
+
+
+def test_black_is_decided_before_red():
     units = {name: [(100, value)] for name, value in zip("ABCD", (90, 80, 70, 60))}
     table = compute_ranking(summary(units), Settings()).set_index("unit")
     both = table["acquisition_rate_red"] & table["acquisition_rate_black"]
     assert not both.any()
     assert list(table.index[table["acquisition_rate_black"]]) == ["D"]
+    assert list(table.index[table["acquisition_rate_red"]]) == ["A"]
 
 
 def test_a_unit_without_industrial_projects_is_not_ranked_on_that_metric():
@@ -65,6 +104,7 @@ def test_a_zero_plan_leaves_the_unit_unranked_not_last():
                             Settings(red_k=1, black_k=1)).set_index("unit")
     assert pd.isna(table.at["A", "acquisition_rate"]) and pd.isna(table.at["A", "acquisition_rate_rank"])
     assert table.at["B", "acquisition_rate_flag"] == "黑榜" and table.at["A", "acquisition_rate_flag"] == ""
+    assert table.at["C", "acquisition_rate_flag"] == "红榜"  # two ranked units: one list place each
 
 
 def test_a_unit_with_a_blank_name_is_not_ranked():

@@ -558,7 +558,8 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
-                                         f"红榜前 {settings.red_k} 名，黑榜后 {settings.black_k} 名（并列者同列）。"
+                                         f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
+                                         "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
         book.write_lines(NOTICE_NAME, result.notice)
     book.write_table(BOARD.name, _board_rows(summary))

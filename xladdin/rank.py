@@ -9,9 +9,19 @@ Python computation used for the CLI summary, the notice and the tests. Written r
 - A metric without a denominator (no plan, no industrial projects) leaves the unit unranked on it.
 - Rates are rounded to 0.01% before ranking: rates that look equal tie.
 - Rank 1 is best. Ties share a rank: 跳位 (1,1,3, Excel RANK.EQ) or 中国式 (1,1,2).
-- 红榜 = rank <= K; 黑榜 = rank counted from the bottom <= K, unless already on the 红榜, so that with
-  fewer than 2K units no unit is on both lists. When every ranked unit has the same value there is
-  nothing to tell them apart: no unit is listed.
+- The lists (list_size, decide_lists), per metric over the n units ranked on it:
+  * each list holds at most size(n, K) = min(K, n // 3) units, and 1 when that is 0 and n >= 2;
+    none when n < 2 (K = 红榜数量 for the red list, 黑榜数量 for the black one);
+  * 黑榜 is decided first: a unit is black when the units at or below its value number at most the
+    black size; 红榜 then: a unit not black, above 0, whose units at or above its value number at
+    most the red size;
+  * ties at the boundary: a group of tied units that does not fit in the list as a whole stays off
+    it as a whole (all or none, here none), so a list never holds more than its size. 设置 › 并列名次
+    changes the rank numbers shown, never who is listed;
+  * hence: a unit at 0% is never red; a unit alone at the bottom is black at every n >= 2 (the seed's
+    county, last at 0%); when all values are equal nobody is listed; with n >= 3 at least one unit is
+    on neither list (2 * size(n) < n); with n = 2 and different values one is red (unless at 0%) and
+    one black.
 - The composite score is the weighted mean of the metrics a unit is ranked on (weights renormalised
   over those metrics); blank when no weight applies.
 """
@@ -67,6 +77,23 @@ def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "�
     return table
 
 
+def list_size(ranked: int, k: int) -> int:
+    """How many units one list holds when `ranked` units are ranked on a metric (K from 设置)."""
+    if ranked < 2:
+        return 0
+    return max(1, min(k, ranked // 3))
+
+
+def decide_lists(values: pd.Series, red_k: int, black_k: int) -> tuple[pd.Series, pd.Series]:
+    """(red, black) booleans per unit for one metric's values (NaN = not ranked): see the module rules."""
+    ranked = int(values.notna().sum())
+    at_or_below = values.rank(method="max", ascending=True)  # units with a value <= this one
+    at_or_above = values.rank(method="max", ascending=False)  # units with a value >= this one
+    black = (at_or_below <= list_size(ranked, black_k)).fillna(False).astype(bool)
+    red = (~black & (values > 0) & (at_or_above <= list_size(ranked, red_k))).fillna(False).astype(bool)
+    return red, black
+
+
 def rank_values(values: pd.Series, dense: bool = False, ascending: bool = False) -> pd.Series:
     """Ranks, 1 = highest (or lowest with ascending); ties share the best rank; NaN stays unranked."""
     return values.rank(ascending=ascending, method="dense" if dense else "min")
@@ -94,10 +121,7 @@ def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.Data
     for key, label in METRICS:
         values = table[key]
         ranks = rank_values(values, settings.dense)
-        from_bottom = rank_values(values, settings.dense, ascending=True)
-        distinct = values.dropna().nunique() > 1
-        red = (ranks <= settings.red_k) & distinct
-        black = (from_bottom <= settings.black_k) & ~red & distinct
+        red, black = decide_lists(values, settings.red_k, settings.black_k)
         table[f"{key}_rank"] = ranks
         table[f"{key}_red"] = red
         table[f"{key}_black"] = black

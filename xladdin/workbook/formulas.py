@@ -43,6 +43,24 @@ def rank_formula(value: str, column: str, dense: bool, ascending: bool = False) 
     return f"SUMPRODUCT(ISNUMBER({column})*({column}{compare}{value})/COUNTIF({column},{column}&\"\"))+1"
 
 
+def list_flag(value: str, column: str) -> str:
+    """红榜/黑榜/blank for a value among a column's numbers: rank.decide_lists as an expression.
+
+    Black first: the units at or below the value must fit in the black list as a whole; then red for a
+    value above 0 whose units at or above it fit in the red list. List size = MIN(K, INT(n/3)), at
+    least 1 when n >= 2, none below.
+    """
+    ranked = f"COUNT({column})"
+
+    def size(k: str) -> str:
+        return f"IF({ranked}<2,0,MAX(1,MIN({k},INT({ranked}/3))))"
+
+    below = f"SUMPRODUCT(ISNUMBER({column})*({column}<={value}))"
+    above = f"SUMPRODUCT(ISNUMBER({column})*({column}>={value}))"
+    return (f"IF(ISNUMBER({value}),IF({below}<={size(BLACK_K)},\"黑榜\","
+            f"IF(AND({value}>0,{above}<={size(RED_K)}),\"红榜\",\"\")),\"\")")
+
+
 def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summary: SummaryRange,
                  settings: Settings, first_row: int, first_col: int = 1) -> list[list[object]]:
     """The 红黑榜 table body: per unit its name, formulas for every figure, and last period's ranks."""
@@ -71,10 +89,7 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
         for key, label in METRICS:
             value, rank = cell[key], cell[f"{key}_rank"]
             values[f"{key}_rank"] = f"=IF(ISNUMBER({value}),{rank_formula(value, span[key], settings.dense)},\"\")"
-            distinct = f"MAX({span[key]})>MIN({span[key]})"
-            bottom = rank_formula(value, span[key], settings.dense, ascending=True)
-            values[f"{key}_flag"] = (f"=IF(AND(ISNUMBER({rank}),{distinct}),IF({rank}<={RED_K},\"红榜\","
-                                     f"IF({bottom}<={BLACK_K},\"黑榜\",\"\")),\"\")")
+            values[f"{key}_flag"] = "=" + list_flag(value, span[key])
             values[f"{key}_prev"] = previous.get(unit, {}).get(key)
             prev = cell[f"{key}_prev"]
             values[f"{key}_move"] = (f"=IF(ISNUMBER({rank}),IF(ISNUMBER({prev}),IF({prev}>{rank},\"↑\"&({prev}-{rank}),"
@@ -112,7 +127,8 @@ def _list_text(flags: list[tuple[str, str]]) -> str:
 # Functions the add-in may write: all in Excel 2007 (no prefix needed) ...
 EXCEL_2007 = frozenset({"SUMIFS", "COUNTIFS", "COUNTIF", "SUMPRODUCT", "ROUND", "IF", "ISNUMBER", "AND", "OR",
                         "NOT", "SMALL", "LARGE", "MIN", "MAX", "COUNT", "TRIM", "SUBSTITUTE", "N", "SUM",
-                        "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN"})
+                        "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN", "INT",
+                        "AVERAGE"})
 # ... and functions new in Excel 2010, which must carry the _xlfn. prefix in the file.
 EXCEL_2010 = frozenset({"RANK.EQ", "RANK.AVG"})
 # Never: later than Excel 2010, or not in WPS/LibreOffice alike.
