@@ -71,3 +71,21 @@ def test_empty_history_gives_every_project_unreported(registry):
     summary = summarize(registry, empty, AS_OF, Settings())
     assert (summary["acquired_mu"] == 0).all()
     assert set(summary["status"]) == {"未报送", "逾期 2 天"}
+
+
+def test_a_project_net_land_before_the_period_leaves_the_progress_ratio(registry):
+    from xladdin.rank import compute_ranking
+
+    start = Settings().period_start_for(AS_OF)
+    rows = pd.DataFrame([
+        row("A", start - dt.timedelta(days=2), 100, net="是"), row("A", D(1), 100, net="是"),  # done before
+        row("B", start - dt.timedelta(days=2), 10), row("B", D(1), 30),  # rose in the period
+        row("C", start - dt.timedelta(days=2), 10), row("C", D(1), 10),  # did not
+        row("D", D(3), 100, net="是"),  # became net land inside the period: it counts
+    ])
+    new = summarize(registry, rows, AS_OF, Settings()).set_index("project_id")
+    assert list(new["progress"]) == ["期初已净地", "是", "否", "是", "否"]
+    # five projects, one already net land at the start: two with progress out of four
+    assert compute_ranking(new.reset_index(), Settings()).at[0, "progress_ratio"] == 0.5
+    old = Settings(progress_basis="全部项目")
+    assert compute_ranking(summarize(registry, rows, AS_OF, old), old).at[0, "progress_ratio"] == 0.4

@@ -35,6 +35,8 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
             pid = f"G{g}-P{p}"
             tied = g % 3 == 0
             plan = shared["plan"] if tied else rng.choice([0.0, 50.0, 80.0, 120.0, 200.0])
+            net_at_start = g == 1 and p == 0  # delivered before the period: leaves the 进度占比率
+            plan = 80.0 if net_at_start else plan
             kind = "工业用地" if (g % 2 == 0 and p == 0) else rng.choice(["基础设施", "民生工程"])
             registry.append({"project_id": pid, "project_name": pid, "project_type": kind, "level": "县级",
                              "group": group, "leader": "", "township": f"镇{g % 3}", "plan_mu": plan,
@@ -43,12 +45,14 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
             before = shared["done"] * 0.5 if tied else round(plan * rng.random() * 0.5, 2)
             now = shared["done"] if tied else round(before + plan * rng.random() * 0.4, 2)
             net = "是" if plan and rng.random() < 0.2 else "否"
+            if net_at_start:
+                net, before = "是", plan
             if net == "是":
                 now = plan
             for date, acquired in ((START, before), (AS_OF, now)):
                 if date == AS_OF and g == len(groups) - 1 and p == 0:
                     acquired = before  # no progress in the period
-                rows.append((group, date, pid, acquired, net if date == AS_OF else "否"))
+                rows.append((group, date, pid, acquired, net if date == AS_OF or net_at_start else "否"))
     master = build_master(directory / f"{directory.name}.xlsm", [[r[f.key] for f in REGISTRY_FIELDS] for r in registry])
     wb = openpyxl.load_workbook(master, keep_vba=True)
     for row in wb["设置"].iter_rows(min_row=4):
@@ -111,6 +115,7 @@ CASES = [
     {"征地完成率权重": 0.4, "进度占比率权重": 0.2, "净地完成率权重": 0.2, "工业用地征地完成率权重": 0.2},
     {"排名单位": "乡镇", "并列名次": "中国式", "征地完成率权重": 1},
     {"排名单位": "项目类型", "红榜数量": 1, "黑榜数量": 1},
+    {"进度占比率口径": "全部项目", "红榜数量": 5, "黑榜数量": 5},
 ]
 
 
@@ -132,6 +137,9 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
     assert any(r.ranking["acquisition_rate_rank"].dropna().duplicated().any() for r in results)  # ties
     assert flags["composite"].notna().any() and flags["progress_ratio_move"].isin(["—", "↑1", "↓1"]).any()
     assert any(r.ranking["acquisition_rate"].isna().any() or (r.summary["plan_mu"] == 0).any() for r in results)
+    assert all((r.summary["progress"] == "期初已净地").any() for r in results)  # both 进度占比率 bases
+    assert any(((r.ranking["acquisition_rate_flag"] == "") & r.ranking["acquisition_rate"].notna()).any()
+               for r in results)  # ranked units on neither list
 
 
 def test_every_formula_the_add_in_writes_is_portable(demo):

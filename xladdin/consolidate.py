@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .schema import FIGURE_KEYS, SUMMARY_FIELDS, YES
+from .schema import FIGURE_KEYS, NET_AT_START, SUMMARY_FIELDS, YES
 from .settings import Settings
 
 # Status words, in the priority order they are assigned.
@@ -92,7 +92,7 @@ def project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) 
     # (tail/head instead of max/min: the dates are Python objects, slow to compare in bulk).
     last_rise = reports.loc[rose].groupby("project_id").tail(1).set_index("project_id")["report_date"]
     first = by_project.head(1).set_index("project_id")["report_date"]
-    return lines_of(latest, previous[["acquired_mu", "houses_demolished"]], before[FIGURES],
+    return lines_of(latest, previous[["acquired_mu", "houses_demolished"]], before[[*FIGURES, "net_land"]],
                     last_rise.reindex(latest.index).fillna(first), period_start, as_of)
 
 
@@ -105,7 +105,8 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
 
     All indexed by project_id: `latest` the latest report (figures, net land, text, report_date),
     `previous` the report before it (acquired_mu, houses_demolished; projects reported once missing),
-    `baseline` the figures of the last report on or before the period start (missing: nothing then),
+    `baseline` the figures (and net_land, if given) of the last report on or before the period start
+    (missing: nothing then),
     `last_rise` the date of the last report on which any figure rose.
     """
     lines = latest[[*FIGURES, "net_land", "net_land_date", *_TEXT]].copy()
@@ -114,9 +115,11 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"]
     lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"]
     # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
-    baseline = baseline.reindex(latest.index).fillna(0.0)
-    rose_in_period = (latest[FIGURES] > baseline + RISE).any(axis=1) & (latest["report_date"] > period_start)
-    lines["progress"] = np.where(rose_in_period, YES, "否")
+    baseline = baseline.reindex(latest.index)
+    net_at_start = baseline["net_land"] == YES if "net_land" in baseline.columns else False
+    start_figures = baseline[FIGURES].fillna(0.0)
+    rose_in_period = (latest[FIGURES] > start_figures + RISE).any(axis=1) & (latest["report_date"] > period_start)
+    lines["progress"] = np.where(net_at_start, NET_AT_START, np.where(rose_in_period, YES, "否"))
     lines["stalled_days"] = [(as_of - d).days for d in last_rise.reindex(latest.index)]
     return lines[LINE_COLUMNS]
 

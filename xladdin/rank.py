@@ -33,8 +33,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from .schema import INDUSTRIAL, METRICS, YES
-from .settings import Settings
+from .schema import INDUSTRIAL, METRICS, NET_AT_START, YES
+from .settings import PROGRESS_BASES, Settings
 
 ROUND_DIGITS = 4  # ranks compare rates as shown to 0.01%: equal on screen means tied
 RED, BLACK = "红榜", "黑榜"
@@ -51,8 +51,13 @@ def _ratio(numerator: float, denominator: float) -> float:
     return excel_round(numerator / denominator) if denominator > 0 else float("nan")
 
 
-def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积") -> pd.DataFrame:
-    """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked)."""
+def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积",
+                 leave_out_net_at_start: bool = True) -> pd.DataFrame:
+    """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked).
+
+    进度占比率 counts projects 本期有进展 = 是 over the unit's projects, less those already net land at
+    the period start (本期有进展 = 期初已净地) unless `leave_out_net_at_start` is False (the old basis).
+    """
     named = summary[unit_key].notna() & (summary[unit_key].astype(str).str.strip() != "")
     part = summary[named]
     units = part[unit_key]
@@ -63,11 +68,13 @@ def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "�
         return values.groupby(units, sort=False).sum()
 
     plans, count = total(plan), units.groupby(units, sort=False).size().astype(float)
+    progress_projects = count - total((part["progress"] == NET_AT_START).astype(float)) if leave_out_net_at_start \
+        else count
     net_land = (total(plan.where(net, 0.0)), plans) if net_land_basis == "面积" else (total(net.astype(float)), count)
     table = pd.DataFrame({"unit": plans.index})
     pairs = {
         "acquisition_rate": (total(acquired), plans),
-        "progress_ratio": (total((part["progress"] == YES).astype(float)), count),
+        "progress_ratio": (total((part["progress"] == YES).astype(float)), progress_projects),
         "net_land_rate": net_land,
         "industrial_rate": (total(acquired.where(industrial, 0.0)), total(plan.where(industrial, 0.0))),
     }
@@ -114,7 +121,8 @@ def movement(previous: float, current: float) -> str:
 
 def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Metrics, ranks, flags, previous ranks and movement, 榜单 text and the composite score per unit."""
-    table = unit_metrics(summary, settings.rank_unit_key, settings.net_land_basis)
+    table = unit_metrics(summary, settings.rank_unit_key, settings.net_land_basis,
+                         settings.progress_basis == PROGRESS_BASES[0])
     prev = previous.set_index("unit") if previous is not None and not previous.empty else None
     red_parts: list[list[str]] = [[] for _ in range(len(table))]
     black_parts: list[list[str]] = [[] for _ in range(len(table))]

@@ -30,6 +30,9 @@ IDENTITY_LABELS = (LABEL_UNIT, LABEL_DATE, LABEL_REPORTER, LABEL_PHONE)
 
 YES, NO = "是", "否"
 INDUSTRIAL = "工业用地"
+# 本期有进展 of a project already net land at the period start: it cannot rise any more, so the
+# 进度占比率 leaves it out of numerator and denominator (设置 › 进度占比率口径 can keep it in).
+NET_AT_START = "期初已净地"
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
 _REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
 _LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
-_BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in FIGURE_KEYS)
+_BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in (*FIGURE_KEYS, "net_land"))
 
 
 class Store:
@@ -348,8 +348,8 @@ class Store:
         frame["last_rise"] = [dt.date.fromisoformat(v) for v in frame["last_rise"]]
         previous = frame[["prev_acquired_mu", "prev_houses_demolished"]].dropna()
         previous.columns = ["acquired_mu", "houses_demolished"]
-        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in FIGURE_KEYS]]
-        baseline.columns = list(FIGURE_KEYS)
+        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in (*FIGURE_KEYS, "net_land")]]
+        baseline.columns = [*FIGURE_KEYS, "net_land"]
         return lines_of(frame, previous, baseline, frame["last_rise"], period_start, as_of)
 
     def reported_by(self, date: dt.date) -> bool:

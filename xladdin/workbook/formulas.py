@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from ..rank import ROUND_DIGITS
-from ..schema import INDUSTRIAL, METRICS, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
-from ..settings import SETTING_NAMES, WEIGHT_KEYS, Settings
+from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
+from ..settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
 from .layout import RANKING_KEYS
 
 RED_K = SETTING_NAMES["红榜数量"]
@@ -76,13 +76,15 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
         span = {key: f"{col[key]}${first_row}:{col[key]}${last_row}" for key in RANKING_KEYS}
         by_unit = f"{unit_range},${col['unit']}{r}"
         count = f"COUNTIF({unit_range},${col['unit']}{r})"
+        progress_projects = (f"({count}-COUNTIFS({by_unit},{progress},\"{NET_AT_START}\"))"
+                             if settings.progress_basis == PROGRESS_BASES[0] else count)
         industrial = f"{by_unit},{kind},\"{INDUSTRIAL}\""
         net_rate = (_rate(f"SUMIFS({plan},{by_unit},{net},\"{YES}\")", f"SUMIFS({plan},{by_unit})")
                     if settings.net_land_basis == "面积" else _rate(f"COUNTIFS({by_unit},{net},\"{YES}\")", count))
         values = {
             "unit": unit,
             "acquisition_rate": _rate(f"SUMIFS({acquired},{by_unit})", f"SUMIFS({plan},{by_unit})"),
-            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", count),
+            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", progress_projects),
             "net_land_rate": net_rate,
             "industrial_rate": _rate(f"SUMIFS({acquired},{industrial})", f"SUMIFS({plan},{industrial})"),
         }
