@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xladdin.rank import compute_ranking, list_text, rank_values
+import datetime as dt
+
+from xladdin.rank import add_streaks, compute_ranking, list_text, rank_values
 from xladdin.settings import Settings
 
 
@@ -144,3 +146,36 @@ def test_composite_score_renormalises_over_the_metrics_a_unit_has():
     b = compute_ranking(plain, Settings(weights=weights)).at[0, "composite"]
     assert a == 0.4 and b == 0.4  # B has no industrial rate: its acquisition rate carries all the weight
     assert pd.isna(compute_ranking(plain, Settings()).at[0, "composite"])
+
+
+def test_average_is_over_ranked_units_and_flags_those_below_it():
+    units = {"A": [(100, 90)], "B": [(100, 60)], "C": [(100, 30)], "D": [(0, 0)]}  # D has no plan: not ranked
+    table = compute_ranking(summary(units), Settings()).set_index("unit")
+    assert (table["acquisition_rate_average"] == 0.6).all()  # (0.9 + 0.6 + 0.3) / 3, D left out
+    assert dict(table["acquisition_rate_below"]) == {"A": "", "B": "", "C": "是", "D": ""}  # equal is not below
+
+
+def test_equal_rates_are_never_below_their_own_average():
+    table = compute_ranking(summary({u: [(300, 100)] for u in "ABC"}), Settings())  # 0.3333 each
+    assert set(table["acquisition_rate_below"]) == {""}
+
+
+def test_consecutive_periods_on_a_list_count_back_period_by_period():
+    as_of = dt.date(2026, 11, 24)
+    units = {name: [(100, value)] for name, value in zip("ABCDEF", (90, 80, 70, 60, 50, 40))}
+    now = compute_ranking(summary(units), Settings())  # red A, B; black E, F
+    day = lambda n: as_of - dt.timedelta(days=n)  # noqa: E731
+    published = pd.DataFrame([
+        (day(3), "B", "黑榜"),  # inside the current period: not an earlier period, ignored
+        # one period back (days 7-13): the latest list published in it counts, not the one of day 12
+        (day(12), "A", "黑榜"), (day(12), "C", "红榜"),
+        (day(7), "A", "红榜"), (day(7), "B", "红榜"), (day(7), "F", "黑榜"), (day(7), "E", "红榜"),
+        # two periods back (days 14-20)
+        (day(16), "B", "黑榜"), (day(14), "A", "红榜"), (day(14), "B", "红榜"), (day(14), "F", "黑榜"),
+        # three periods back: A was red, F was not in that list, B was not on the red one
+        (day(21), "A", "红榜"), (day(21), "B", ""),
+        # four periods back: nothing at all, then a red list again that must not count
+        (day(35), "A", "红榜"),
+    ], columns=["as_of", "unit", "flag"]).assign(metric="acquisition_rate")
+    streaks = add_streaks(now, published, as_of, 7).set_index("unit")["acquisition_rate_streak"]
+    assert dict(streaks) == {"A": 4, "B": 3, "C": 0, "D": 0, "E": 1, "F": 3}

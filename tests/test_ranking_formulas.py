@@ -125,6 +125,7 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
         directory = tmp_path / f"case{seed}"
         directory.mkdir()
         master = make_campaign(directory, seed, settings)
+        execute(master, as_of=START, intake=False, command="rank")  # the previous period's lists
         execute(master, as_of=AS_OF, intake=False, command="rank")  # publishes the as-of ranking
         results.append(execute(master, as_of=AS_OF, intake=False, command="rank"))
         masters.append(master)
@@ -138,6 +139,8 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
     assert flags["composite"].notna().any() and flags["progress_ratio_move"].isin(["—", "↑1", "↓1"]).any()
     assert any(r.ranking["acquisition_rate"].isna().any() or (r.summary["plan_mu"] == 0).any() for r in results)
     assert all((r.summary["progress"] == "期初已净地").any() for r in results)  # both 进度占比率 bases
+    assert any((r.ranking["acquisition_rate_streak"] == 2).any() for r in results)  # on a list two periods running
+    assert any((r.ranking["acquisition_rate_below"] == "是").any() for r in results)
     assert any(((r.ranking["acquisition_rate_flag"] == "") & r.ranking["acquisition_rate"].notna()).any()
                for r in results)  # ranked units on neither list
 

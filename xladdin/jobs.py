@@ -21,7 +21,7 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
-from .rank import compute_ranking
+from .rank import add_streaks, compute_ranking
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
@@ -430,7 +430,8 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
-        ranking = compute_ranking(summary, settings, previous)
+        ranking = add_streaks(compute_ranking(summary, settings, previous),
+                              store.list_history(settings.rank_unit, as_of), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
@@ -552,7 +553,9 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         rank_first_row, rank_first_col = book.table_origin(RANKING.name)
         ranking = result.ranking
         previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
-        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col)
+        streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
+                            streaks)
         book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
                                          for i, v in enumerate(row)] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)

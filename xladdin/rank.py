@@ -28,6 +28,7 @@ Python computation used for the CLI summary, the notice and the tests. Written r
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -37,7 +38,9 @@ from .schema import INDUSTRIAL, METRICS, NET_AT_START, YES
 from .settings import PROGRESS_BASES, Settings
 
 ROUND_DIGITS = 4  # ranks compare rates as shown to 0.01%: equal on screen means tied
+AVERAGE_DIGITS = 6  # the average of 0.01% rates, rounded so that equal rates are never "below" their mean
 RED, BLACK = "红榜", "黑榜"
+BELOW = "是"
 
 
 def excel_round(value: float, digits: int = ROUND_DIGITS) -> float:
@@ -138,6 +141,10 @@ def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.Data
         table[f"{key}_prev"] = [prev.at[u, f"{key}_rank"] if known and u in prev.index else float("nan")
                                 for u in table["unit"]]
         table[f"{key}_move"] = [movement(p, c) for p, c in zip(table[f"{key}_prev"], ranks)]
+        average = excel_round(float(values.mean()), AVERAGE_DIGITS) if values.notna().any() else float("nan")
+        table[f"{key}_average"] = average
+        table[f"{key}_below"] = [BELOW if v < average else "" for v in values]  # NaN compares False
+        table[f"{key}_streak"] = [1 if r or b else 0 for r, b in zip(red, black)]  # add_streaks: earlier periods
         for i in table.index:
             if red[i]:
                 red_parts[i].append(label)
@@ -148,6 +155,39 @@ def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.Data
                           table[[key for key, _ in METRICS]].itertuples(index=False, name=None)]
     table["composite_rank"] = rank_values(table["composite"], settings.dense)
     return table
+
+
+def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_days: int) -> pd.DataFrame:
+    """连续上榜期数: periods in a row, this one included, each unit has been on its current list per metric.
+
+    `published` holds the lists published earlier (as_of, unit, metric, flag), e.g. Store.list_history.
+    Periods step back from as_of by period_days, like 上期排名; each period takes the last list
+    published in it (after the previous step, up to its own end). The count stops at the first period
+    with nothing published, the unit missing, or another flag.
+    """
+    ranking = ranking.copy()
+    if published is None or published.empty or period_days < 1:
+        return ranking
+    dates = sorted(set(published["as_of"]), reverse=True)
+    flags = {(d, u, m): f for d, u, m, f in published[["as_of", "unit", "metric", "flag"]].itertuples(index=False)}
+    periods = []  # the published date that stands for each earlier period, newest first
+    end = as_of
+    while True:
+        end, start = end - dt.timedelta(days=period_days), end - dt.timedelta(days=2 * period_days)
+        inside = [d for d in dates if start < d <= end]
+        if not inside:
+            break
+        periods.append(inside[0])
+    for key, _ in METRICS:
+        streaks = []
+        for unit, flag, count in zip(ranking["unit"], ranking[f"{key}_flag"], ranking[f"{key}_streak"]):
+            for date in periods if flag else ():
+                if flags.get((date, unit, key)) != flag:
+                    break
+                count += 1
+            streaks.append(count)
+        ranking[f"{key}_streak"] = streaks
+    return ranking
 
 
 def composite(values: tuple[float, ...], weights: tuple[float, ...]) -> float:

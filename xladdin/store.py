@@ -471,6 +471,13 @@ class Store:
             "SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", self.db,
             params=(as_of.isoformat(), unit_kind)))
 
+    def list_history(self, unit_kind: str, before: dt.date) -> pd.DataFrame:
+        """Every list published before a date: as_of (date), unit, metric, flag."""
+        frame = pd.read_sql_query("SELECT as_of, unit, metric, flag FROM ranking_snapshots WHERE unit_kind=? AND as_of<?",
+                                  self.db, params=(unit_kind, before.isoformat()))
+        frame["as_of"] = [dt.date.fromisoformat(v) for v in frame["as_of"]]
+        return frame
+
     def derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str) -> pd.DataFrame | None:
         """Ranks recomputed earlier for a date no run published, if the history up to that date, the
         registry and the settings (`basis`) are still what they were computed from."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..rank import ROUND_DIGITS
+from ..rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
 from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
 from ..settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
 from .layout import RANKING_KEYS
@@ -62,8 +62,10 @@ def list_flag(value: str, column: str) -> str:
 
 
 def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summary: SummaryRange,
-                 settings: Settings, first_row: int, first_col: int = 1) -> list[list[object]]:
-    """The 红黑榜 table body: per unit its name, formulas for every figure, and last period's ranks."""
+                 settings: Settings, first_row: int, first_col: int = 1,
+                 streaks: dict[str, dict[str, int]] | None = None) -> list[list[object]]:
+    """The 红黑榜 table body: per unit its name, formulas for every figure, and as values last period's
+    ranks and the periods in a row on a list (streaks: unit -> metric -> count, from the store)."""
     col = {key: column_letter(first_col + i) for i, key in enumerate(RANKING_KEYS)}
     last_row = first_row + max(1, len(units)) - 1
     unit_range = summary.column(settings.rank_unit_key)
@@ -94,6 +96,11 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
             values[f"{key}_flag"] = "=" + list_flag(value, span[key])
             values[f"{key}_prev"] = previous.get(unit, {}).get(key)
             prev = cell[f"{key}_prev"]
+            average = cell[f"{key}_average"]
+            values[f"{key}_average"] = (f"=IF(COUNT({span[key]})>0,ROUND(AVERAGE({span[key]}),{AVERAGE_DIGITS}),"
+                                        f"\"\")")
+            values[f"{key}_below"] = f"=IF(ISNUMBER({value}),IF({value}<{average},\"{BELOW}\",\"\"),\"\")"
+            values[f"{key}_streak"] = (streaks or {}).get(unit, {}).get(key, 0)
             values[f"{key}_move"] = (f"=IF(ISNUMBER({rank}),IF(ISNUMBER({prev}),IF({prev}>{rank},\"↑\"&({prev}-{rank}),"
                                      f"IF({prev}<{rank},\"↓\"&({rank}-{prev}),\"—\")),\"新\"),\"\")")
         values["list_text"] = "=" + _list_text([(cell[f"{key}_flag"], label) for key, label in METRICS])

@@ -48,12 +48,14 @@ REGISTRY = TableSpec("tblRegistry", SHEET_REGISTRY, tuple(
     Column(f.label, _width(f.label, _REGISTRY_FORMATS[f.kind]), _REGISTRY_FORMATS[f.kind]) for f in REGISTRY_FIELDS))
 SUMMARY = TableSpec("tblSummary", SHEET_SUMMARY, _columns(SUMMARY_FIELDS))
 # 红黑榜 column keys, in order: DESIGN.md fixes the first part (unit, value and rank per metric, 榜单);
-# flags, previous ranks, movement and the composite follow it.
+# flags, previous ranks, movement and the composite follow it; then per metric the average over ranked
+# units, whether the unit is below it, and how many periods in a row it has been on its list.
 RANKING_KEYS: tuple[str, ...] = (
     "unit", *(k for key, _ in METRICS for k in (key, f"{key}_rank")), "list_text",
     *(f"{key}_flag" for key, _ in METRICS),
     *(k for key, _ in METRICS for k in (f"{key}_prev", f"{key}_move")),
     "composite", "composite_rank",
+    *(k for key, _ in METRICS for k in (f"{key}_average", f"{key}_below", f"{key}_streak")),
 )
 
 
@@ -71,7 +73,8 @@ def _ranking_column(key: str) -> Column:
     label = labels[metric]
     return {"": Column(label, 13, "0.00%"), "rank": Column(f"{label}排名", 10, "0"),
             "flag": Column(f"{label}榜", 9), "prev": Column(f"{label}上期排名", 10, "0"),
-            "move": Column(f"{label}名次变化", 10)}[part]
+            "move": Column(f"{label}名次变化", 10), "average": Column(f"{label}平均", 10, "0.00%"),
+            "below": Column(f"{label}低于平均", 10), "streak": Column(f"{label}连续上榜期数", 12, "0")}[part]
 
 
 RANKING = TableSpec("tblRanking", SHEET_RANKING, tuple(_ranking_column(k) for k in RANKING_KEYS), header_row=4)
