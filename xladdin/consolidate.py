@@ -83,7 +83,9 @@ def project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) 
         return pd.DataFrame(columns=LINE_COLUMNS, index=pd.Index([], name="project_id"))
     by_project = reports.groupby("project_id", sort=False)
     latest = by_project.tail(1).set_index("project_id")
-    previous = by_project.nth(-2).set_index("project_id")
+    # Increments on the county's basis: as of the date minus as of the day before, so a project whose
+    # group sent nothing today adds 0 (its previous step is not today's gain).
+    previous = reports[reports["report_date"] < as_of].groupby("project_id").tail(1).set_index("project_id")
     before = reports[reports["report_date"] <= period_start].groupby("project_id").tail(1).set_index("project_id")
     # A report rises when any figure is above the report before it (a first report rises from nothing).
     steps = by_project[FIGURES].diff().fillna(reports[FIGURES])
@@ -104,7 +106,8 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     """Per project: latest figures, increments, progress in the period and days since the last rise.
 
     All indexed by project_id: `latest` the latest report (figures, net land, text, report_date),
-    `previous` the report before it (acquired_mu, houses_demolished; projects reported once missing),
+    `previous` the latest report before as_of (acquired_mu, houses_demolished; missing when none), so
+    the increments are as of the date minus as of the day before (0 for a project not reported today),
     `baseline` the figures (and net_land, if given) of the last report on or before the period start
     (missing: nothing then),
     `last_rise` the date of the last report on which any figure rose.

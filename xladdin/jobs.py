@@ -22,6 +22,7 @@ from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import add_streaks, compute_ranking
+from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
@@ -98,6 +99,8 @@ class JobResult:
     wrote: bool = False
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
+    roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
+    cutoff: dt.time | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -117,6 +120,9 @@ class JobResult:
             "files_read": len(self.files), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+            "roster": [] if self.roster is None else [
+                {"group": g, "status": s, "timeliness": t} for g, s, t in
+                self.roster[["group", "status", "timeliness"]].itertuples(index=False)],
         }
 
 
@@ -433,9 +439,12 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         ranking = add_streaks(compute_ranking(summary, settings, previous),
                               store.list_history(settings.rank_unit, as_of), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
-        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
+        roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
+                              roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice)
+                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
+                           roster=roster, cutoff=settings.report_cutoff)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -692,6 +701,7 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
+        *roster_rows(result.roster, result.as_of, result.cutoff),
     ]
 
 

@@ -42,18 +42,26 @@ class Notice:
 
 
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-                 as_of: dt.date, period_start: dt.date, unit_name: str) -> Notice:
-    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back."""
+                 as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
+                 cutoff: dt.time | None = None, due_soon_days: int = 7) -> Notice:
+    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back, `roster`
+    the 今日报送情况 (roster.daily_roster)."""
     notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
-    delta = float(summary["acquired_delta"].fillna(0).sum())
+    # The county's cumulative as of the date minus as of the day before: a project first reported today
+    # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
+    delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
     net = int((summary["status"] == NET_LAND).sum())
     moving = int((summary["progress"] == "是").sum())
     notice.sections.append(("总体进展", (
         f"全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
-        f"征地完成率 {_pct(done / plan) if plan else '—'}，较各组上次报送新增 {delta:,.2f} 亩；"
+        f"征地完成率 {_pct(done / plan) if plan else '—'}，较{_day(as_of - dt.timedelta(days=1))}新增 {delta:,.2f} 亩；"
         f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。")))
+    if roster is not None and not roster.empty:
+        from .roster import roster_sentence
+
+        notice.sections.append((f"今日报送情况（{_day(as_of)}）", roster_sentence(roster, cutoff or dt.time(21, 0))))
     lists = []
     for key, label in METRICS:
         red = _named(ranking, key, "red")
@@ -69,7 +77,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         if not overdue.empty:
             parts.append(f"已逾期 {len(overdue)} 个：" + _projects(overdue))
         if not due.empty:
-            parts.append(f"距期限不足 7 天 {len(due)} 个：" + _projects(due))
+            parts.append(f"距期限不足 {due_soon_days} 天 {len(due)} 个：" + _projects(due))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
     stalled = summary[summary["status"].str.startswith(STALLED)]
     if not stalled.empty:

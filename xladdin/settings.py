@@ -34,6 +34,7 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
                               " 或 全部项目（旧口径）"),
     ("本期起始日期", None, "进度占比率的统计起点；留空则为统计日期前“本期天数”天"),
     ("本期天数", 7, "本期起始日期留空时，本期的天数"),
+    ("报送截止时间", "21:00", "每天报送的截止时间（晚上例会前）；之后收到的台账照常计入，但在今日报送情况中标为逾时"),
     ("无进展天数", 3, "连续多少天各项累计数都没有增加，标为“无进展”"),
     ("临期天数", 7, "距净地交付期限不足多少天，标为“临期”"),
     ("单日增幅警告比例", 0.3, "一次报送比上次增加超过计划数的这个比例时给出警告"),
@@ -76,6 +77,7 @@ class Settings:
     period_days: int = 7
     stall_days: int = 3
     due_soon_days: int = 7
+    report_cutoff: dt.time = dt.time(21, 0)
     jump_ratio: float = 0.3
     history_days: int = 30
     history_rows: int = 20000
@@ -104,7 +106,7 @@ _ATTR = {
     "收件箱文件夹": "inbox", "归档文件夹": "archive", "退回文件夹": "returned", "备份文件夹": "backups",
     "备份份数": "backup_count", "历史库文件": "store", "排名单位": "rank_unit", "红榜数量": "red_k",
     "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
-    "无进展天数": "stall_days", "临期天数": "due_soon_days", "单日增幅警告比例": "jump_ratio",
+    "无进展天数": "stall_days", "临期天数": "due_soon_days", "报送截止时间": "report_cutoff", "单日增幅警告比例": "jump_ratio",
     "历史显示天数": "history_days", "历史显示行数上限": "history_rows", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
     "进度占比率口径": "progress_basis",
     "报送文件上限(MB)": "max_file_mb", "解压后上限(MB)": "max_unzip_mb", "台账行数上限": "max_rows",
@@ -146,6 +148,13 @@ def parse_settings(values: dict[str, object]) -> Settings:
                 parsed[attr] = float(value)
             except (TypeError, ValueError):
                 raise SettingsError(f"设置“{key}”应为小数（如 0.3），实际为“{value}”。") from None
+        elif attr == "report_cutoff":
+            from .roster import parse_cutoff
+
+            cutoff = parse_cutoff(value)
+            if cutoff is None:
+                raise SettingsError(f"设置“{key}”应为时间（如 21:00），实际为“{value}”。请在“设置”表中改正。")
+            parsed[attr] = cutoff
         elif attr == "period_start":
             date = parse_date(value)
             if date is None:

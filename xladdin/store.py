@@ -336,7 +336,7 @@ class Store:
             f" ({latest}<=:as_of AND r.rose=1) AS risen, (SELECT MIN(report_date) FROM project_reports r"
             f" WHERE r.project_id=w.project_id) AS first FROM wanted w),"
             f" e AS MATERIALIZED (SELECT d.*, (SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=d.project_id"
-            f" AND r.report_date<d.latest) AS prev FROM d WHERE d.latest IS NOT NULL)"
+            f" AND r.report_date<:as_of) AS prev FROM d WHERE d.latest IS NOT NULL)"
             f" SELECT e.project_id, e.latest AS report_date, COALESCE(e.risen, e.first) AS last_rise, {_LINE_FIGURES},"
             f" l.net_land, l.net_land_date, l.problems, l.next_steps, p.acquired_mu AS prev_acquired_mu,"
             f" p.houses_demolished AS prev_houses_demolished, e.base IS NOT NULL AS has_base, {_BASE_FIGURES}"
@@ -470,6 +470,14 @@ class Store:
         return _wide_ranks(pd.read_sql_query(
             "SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", self.db,
             params=(as_of.isoformat(), unit_kind)))
+
+    def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
+        """Every submission stored for a report date: group_name, report_date, received_at, status, file_name."""
+        frame = pd.read_sql_query("SELECT group_name, report_date, received_at, status, file_name FROM submissions"
+                                  " WHERE report_date=? ORDER BY received_at", self.db, params=(report_date.isoformat(),))
+        frame["report_date"] = report_date
+        frame["received_at"] = pd.to_datetime(frame["received_at"], format="ISO8601", errors="coerce")  # unreadable: NaT
+        return frame
 
     def list_history(self, unit_kind: str, before: dt.date) -> pd.DataFrame:
         """Every list published before a date: as_of (date), unit, metric, flag."""
