@@ -49,7 +49,7 @@ def test_summary_lines(registry):
     assert summary.at["A", "progress"] == "是" and summary.at["A", "status"] == "推进中"
     assert summary.at["A", "last_report"] == D(0) and summary.at["A", "acquisition_rate"] == pytest.approx(0.35)
     assert summary.at["B", "progress"] == "否" and summary.at["B", "stalled_days"] == 9
-    assert summary.at["B", "status"] == "逾期 2 天"
+    assert summary.at["B", "status"] == "逾期 2 天、无进展 9 天、今日未报"  # flags, not one value
     assert summary.at["C", "acquired_mu"] == 100 and summary.at["C", "acquired_delta"] == 20
     assert summary.at["C", "status"] == "临期（剩 3 天）"
     assert summary.at["D", "status"] == "已净地" and summary.at["D", "net_land_date"] == D(4)
@@ -71,7 +71,7 @@ def test_empty_history_gives_every_project_unreported(registry):
                                   "problems", "next_steps"])
     summary = summarize(registry, empty, AS_OF, Settings())
     assert (summary["acquired_mu"] == 0).all()
-    assert set(summary["status"]) == {"未报送", "逾期 2 天"}
+    assert list(summary["status"]) == ["未报送", "逾期 2 天、未报送", "临期（剩 3 天）、未报送", "未报送", "未报送"]
 
 
 def test_a_project_net_land_before_the_period_leaves_the_progress_ratio(registry):
@@ -101,3 +101,20 @@ def test_increments_are_as_of_the_date_minus_the_day_before(registry):
     summary = summarize(registry, rows, AS_OF, Settings()).set_index("project_id")
     assert summary.at["A", "acquired_delta"] == 0 and summary.at["B", "acquired_delta"] == 5
     assert pd.isna(summary.at["C", "acquired_delta"])
+
+
+def test_every_list_counts_every_project_that_qualifies(registry):
+    from xladdin.consolidate import has_flag
+
+    rows = pd.DataFrame([row("B", D(9), 40), row("B", D(2), 40), row("C", D(6), 10), row("C", D(0), 20)])
+    settings = Settings(stall_days=3, due_soon_days=5)
+    summary = summarize(registry, rows, AS_OF, settings).set_index("project_id")
+    status = summary["status"]
+    assert list(status.index[has_flag(status, "逾期")]) == ["B"]
+    assert list(status.index[has_flag(status, "无进展")]) == ["B"]  # B is overdue and stalled at once
+    assert list(status.index[has_flag(status, "临期")]) == ["C"]  # 3 days left, within 设置's 5
+    assert list(status.index[has_flag(status, "今日未报")]) == ["B"]
+    assert list(status.index[has_flag(status, "未报送")]) == ["A", "D", "E"]
+    assert status["C"] == "临期（剩 3 天）"
+    later = summarize(registry, rows, AS_OF, Settings(due_soon_days=2)).set_index("project_id")
+    assert later.at["C", "status"] == "推进中"  # 3 days left is not 临期 when 设置 says 2

@@ -110,6 +110,8 @@ def test_a_day_with_a_silent_group_names_it_and_adds_nothing_for_it(tmp_path):
     assert dict(roster["status"]) == {"一组": "已报", "二组": "未报", "三组": "退回未改"}
     summary = result.summary.set_index("project_id")
     assert summary.at["B1", "acquired_delta"] == 0  # silent today: yesterday's step is not today's gain
+    assert summary.at["B1", "status"] == "今日未报" and summary.at["C1", "status"].endswith("今日未报")
+    assert summary.at["A1", "status"] == "推进中"
     assert summary.at["A1", "acquired_delta"] == 2 and summary.at["A2", "acquired_delta"] == 0.5
     overall = dict(result.notice_doc.sections)["总体进展"]
     county_today, county_yesterday = 12 + 5.5 + 24.9 + 1, 10 + 5 + 24.9 + 1

@@ -10,8 +10,11 @@ import pandas as pd
 from .schema import FIGURE_KEYS, NET_AT_START, SUMMARY_FIELDS, YES
 from .settings import Settings
 
-# Status words, in the priority order they are assigned.
+# Status words. A project's status is 已净地, or every flag that applies joined by 、 (逾期 or 临期,
+# 无进展, 未报送 or 今日未报), or 推进中 when none does.
 NET_LAND, OVERDUE, DUE_SOON, STALLED, ONGOING, NOT_REPORTED = "已净地", "逾期", "临期", "无进展", "推进中", "未报送"
+NOT_TODAY = "今日未报"
+FLAG_SEPARATOR = "、"
 FIGURES = list(FIGURE_KEYS)
 _TEXT = ["problems", "next_steps"]
 
@@ -67,7 +70,7 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     summary["days_left"] = [(d - as_of).days if isinstance(d, dt.date) else None for d in summary["deadline"]]
     summary["stalled_days"] = summary["stalled_days"].where(summary["net_land"] != YES)
     summary["status"] = [
-        _status(*line, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
+        _status(*line, as_of, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
         .itertuples(index=False, name=None)
     ]
     return summary[[key for key, _, _ in SUMMARY_FIELDS]]
@@ -127,18 +130,27 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     return lines[LINE_COLUMNS]
 
 
-def _status(last_report, net_land, days_left, stalled_days, settings: Settings) -> str:
+def _status(last_report, net_land, days_left, stalled_days, as_of: dt.date, settings: Settings) -> str:
     if net_land == YES:
         return NET_LAND
-    if days_left is not None and not pd.isna(days_left) and days_left < 0:
-        return f"{OVERDUE} {-int(days_left)} 天"
-    if last_report is None:
-        return NOT_REPORTED
-    if days_left is not None and not pd.isna(days_left) and days_left <= settings.due_soon_days:
-        return f"{DUE_SOON}（剩 {int(days_left)} 天）"
+    flags = []
+    if days_left is not None and not pd.isna(days_left):
+        if days_left < 0:
+            flags.append(f"{OVERDUE} {-int(days_left)} 天")
+        elif days_left <= settings.due_soon_days:
+            flags.append(f"{DUE_SOON}（剩 {int(days_left)} 天）")
     if stalled_days is not None and not pd.isna(stalled_days) and stalled_days >= settings.stall_days:
-        return f"{STALLED} {int(stalled_days)} 天"
-    return ONGOING
+        flags.append(f"{STALLED} {int(stalled_days)} 天")
+    if last_report is None or pd.isna(last_report):
+        flags.append(NOT_REPORTED)
+    elif last_report < as_of:
+        flags.append(NOT_TODAY)
+    return FLAG_SEPARATOR.join(flags) or ONGOING
+
+
+def has_flag(status: pd.Series, word: str) -> pd.Series:
+    """Projects whose status carries the flag (逾期, 临期, 无进展, 未报送, 今日未报, 已净地, 推进中)."""
+    return status.astype(str).str.split(FLAG_SEPARATOR).map(lambda flags: any(f.startswith(word) for f in flags))
 
 
 def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -150,14 +162,14 @@ def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return wide.sum(axis=1).rename("acquired_mu").reset_index()
 
 
-URGENCY = {OVERDUE: 0, DUE_SOON: 1, STALLED: 2, NOT_REPORTED: 3, ONGOING: 4, NET_LAND: 5}
+URGENCY = {OVERDUE: 0, DUE_SOON: 1, STALLED: 2, NOT_REPORTED: 3, NOT_TODAY: 4, ONGOING: 5, NET_LAND: 6}
 
 
 def board(summary: pd.DataFrame) -> pd.DataFrame:
     """The 作战图: every project, most urgent first (overdue, due soon, stalled, unreported, ongoing,
     net land), then by days left."""
     order = summary.assign(
-        urgency=[URGENCY.get(str(s).split(" ")[0].split("（")[0], 4) for s in summary["status"]],
+        urgency=[URGENCY.get(str(s).split(FLAG_SEPARATOR)[0].split(" ")[0].split("（")[0], 5) for s in summary["status"]],
         days=summary["days_left"].astype(float).fillna(1e9),
         stall=-summary["stalled_days"].astype(float).fillna(0),
     )

@@ -23,7 +23,7 @@ from .issues import ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import add_streaks, compute_ranking
 from .roster import daily_roster, roster_rows, work_groups
-from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
     column_letter,
@@ -575,13 +575,15 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
         book.write_lines(NOTICE_NAME, result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
-    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：逾期 "
-                                  f"{summary['status'].str.startswith('逾期').sum()} 个，临期 "
-                                  f"{summary['status'].str.startswith('临期').sum()} 个，无进展 "
-                                  f"{summary['status'].str.startswith('无进展').sum()} 个")
+    counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
+                       for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
+    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
+                                  f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
     status_range = summary_range.column("status")
-    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"{word}*")')]
-                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED)])
+    # Statuses are flags joined by 、: a project counts under every flag it carries.
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")')]
+                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
+                                                       NOT_TODAY)])
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
     plan = float(summary["plan_mu"].sum())
     book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])

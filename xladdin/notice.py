@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, OVERDUE, STALLED
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, OVERDUE, STALLED, has_flag
 from .schema import METRICS
 
 NUMERALS = "一二三四五六七八九十"
@@ -70,8 +70,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
             lists.append(f"{label}：红榜 {red or '无'}；黑榜 {black or '无'}")
     if lists:
         notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。"))
-    overdue = summary[summary["status"].str.startswith(OVERDUE)]
-    due = summary[summary["status"].str.startswith(DUE_SOON)]
+    overdue = summary[has_flag(summary["status"], OVERDUE)]
+    due = summary[has_flag(summary["status"], DUE_SOON)]
     if not overdue.empty or not due.empty:
         parts = []
         if not overdue.empty:
@@ -79,10 +79,10 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         if not due.empty:
             parts.append(f"距期限不足 {due_soon_days} 天 {len(due)} 个：" + _projects(due))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
-    stalled = summary[summary["status"].str.startswith(STALLED)]
+    stalled = summary[has_flag(summary["status"], STALLED)]
     if not stalled.empty:
         notice.sections.append(("无进展项目", f"{len(stalled)} 个：" + _projects(stalled) + "。请说明原因并提出措施。"))
-    missing = summary[summary["status"] == NOT_REPORTED]
+    missing = summary[has_flag(summary["status"], NOT_REPORTED)]
     if not missing.empty:
         notice.sections.append(("未报送数据的项目", f"{len(missing)} 个：" + _projects(missing) + "。"))
     if rejected:

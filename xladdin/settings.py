@@ -48,7 +48,7 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
 )
 
 # Defined names that formulas use to read a setting's value cell.
-SETTING_NAMES = {"红榜数量": "RedListSize", "黑榜数量": "BlackListSize", "征地完成率权重": "WeightAcquisition",
+SETTING_NAMES = {"临期天数": "DueSoonDays", "红榜数量": "RedListSize", "黑榜数量": "BlackListSize", "征地完成率权重": "WeightAcquisition",
                  "进度占比率权重": "WeightProgress", "净地完成率权重": "WeightNetLand",
                  "工业用地征地完成率权重": "WeightIndustrial"}
 TIE_RULES = ("跳位", "中国式")

@@ -249,7 +249,7 @@ def _board_formatting(ws) -> None:
     ws.conditional_formatting.add("G4:G3000", DataBarRule(start_type="num", start_value=0, end_type="num",
                                                           end_value=1, color="5B9BD5", showValue=True))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
-    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "7"],
+    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "DueSoonDays"],
                                                          fill=PatternFill("solid", fgColor="FFE699")))
 
 
