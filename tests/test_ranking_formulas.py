@@ -53,7 +53,7 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
                 if date == AS_OF and g == len(groups) - 1 and p == 0:
                     acquired = before  # no progress in the period
                 rows.append((group, date, pid, acquired, net if date == AS_OF or net_at_start else "否"))
-    master = build_master(directory / f"{directory.name}.xlsm", [[r[f.key] for f in REGISTRY_FIELDS] for r in registry])
+    master = build_master(directory / f"{directory.name}.xlsm", [[r.get(f.key) for f in REGISTRY_FIELDS] for r in registry])
     wb = openpyxl.load_workbook(master, keep_vba=True)
     for row in wb["设置"].iter_rows(min_row=4):
         if row[0].value in settings:

@@ -68,7 +68,7 @@ def test_an_unreadable_cut_off_is_a_settings_error():
 
 def campaign(tmp_path, reports, registry):
     """A master and a store holding `reports`: (group, date, received_at, status, {project: acquired})."""
-    master = build_master(tmp_path / "母表.xlsm", [[r[f.key] for f in REGISTRY_FIELDS] for r in registry])
+    master = build_master(tmp_path / "母表.xlsm", [[r.get(f.key) for f in REGISTRY_FIELDS] for r in registry])
     store = Store(tmp_path / "历史库.sqlite")
     for i, (group, date, received, status, figures) in enumerate(reports):
         sha = f"{group}-{date}-{i}"

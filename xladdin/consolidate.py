@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .schema import FIGURE_KEYS, NET_AT_START, SUMMARY_FIELDS, YES
+from .schema import FIGURE_KEYS, NET_AT_START, REGISTRY_FIELDS, SUMMARY_FIELDS, YES
 from .settings import Settings
 
 # Status words. A project's status is 已净地, or every flag that applies joined by 、 (逾期 or 临期,
@@ -56,7 +56,9 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     `registry` has a project_id column; `lines` are the per-project lines as of the date (project_lines
     over rows in memory, or Store.project_lines over the history store), indexed by project_id.
     """
-    summary = registry.reset_index(drop=True).join(lines, on="project_id")
+    # A registry read by an older version (kept in the store) lacks the newer optional plans: no plan.
+    missing = [f.key for f in REGISTRY_FIELDS if f.key not in registry.columns]
+    summary = registry.reset_index(drop=True).assign(**{key: np.nan for key in missing}).join(lines, on="project_id")
     reported = summary["last_report"].notna()
     summary[FIGURES] = summary[FIGURES].fillna(0.0)
     summary["net_land"] = summary["net_land"].fillna("否")

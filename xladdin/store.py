@@ -122,6 +122,10 @@ CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquire
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
+# By name: a store from before a figure existed has that column last (_add_new_figures).
+_LEDGER_ROW_COLUMNS = ", ".join(("sha256", "group_name", "report_date", "project_id", "plot", *FIGURE_KEYS, "net_land",
+                                 "net_land_date", "problems", "next_steps", "sheet_row", "superseded", "run_id",
+                                 "superseded_run"))
 _REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
 _LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
 _BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in (*FIGURE_KEYS, "net_land"))
@@ -135,9 +139,20 @@ class Store:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: a day's rows land all over a long history
         self.db.executescript(_SCHEMA)
+        self._add_new_figures()
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         self._bring_up_to_date()
+
+    def _add_new_figures(self) -> None:
+        """Columns for figures newer than the store (累计拆除地上附着物): 0 in every earlier row, as the
+        ledgers of that time lacked them."""
+        for table in ("ledger_rows", "project_reports"):
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for key in FIGURE_KEYS:
+                if key not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {key} REAL NOT NULL DEFAULT 0")
+        self.db.commit()
 
     def _bring_up_to_date(self) -> None:
         """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps."""
@@ -226,7 +241,7 @@ class Store:
                 for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
-            self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, 0, ?, NULL)", rows)
+            self.db.executemany(f"INSERT INTO ledger_rows ({_LEDGER_ROW_COLUMNS}) VALUES ({marks}, 0, ?, NULL)", rows)
             projects = self.db.execute("SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND "
                                        "report_date=?", (checked.group, date)).fetchall()
             self._stale.update((p, date) for p, in projects)
