@@ -21,7 +21,7 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
-from .rank import add_streaks, compute_ranking
+from .rank import add_streaks, compute_ranking, whole_line, whole_text
 from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
@@ -100,6 +100,7 @@ class JobResult:
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
+    whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     cutoff: dt.time | None = None
 
     def count(self, status: str) -> int:
@@ -440,11 +441,13 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
                               store.list_history(settings.rank_unit, as_of), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+        whole = whole_text(whole_line(summary, settings), settings)
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
-                              roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days)
+                              roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
+                              whole=whole)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
-                           roster=roster, cutoff=settings.report_cutoff)
+                           roster=roster, cutoff=settings.report_cutoff, whole=whole)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -573,6 +576,7 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
                                          f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
                                          "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
+        book.write_cell("RankingWhole", result.whole)
         book.write_lines(NOTICE_NAME, result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
     counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
@@ -703,6 +707,7 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
+        *([["全县", result.whole]] if result.whole else []),
         *roster_rows(result.roster, result.as_of, result.cutoff),
     ]
 

@@ -43,7 +43,7 @@ class Notice:
 
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
                  as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
-                 cutoff: dt.time | None = None, due_soon_days: int = 7) -> Notice:
+                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "") -> Notice:
     """The notice; `rejected` holds (group, file, first reason) of the submissions sent back, `roster`
     the 今日报送情况 (roster.daily_roster)."""
     notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
@@ -57,7 +57,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     notice.sections.append(("总体进展", (
         f"全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
         f"征地完成率 {_pct(done / plan) if plan else '—'}，较{_day(as_of - dt.timedelta(days=1))}新增 {delta:,.2f} 亩；"
-        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。")))
+        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。"
+        + (f"{whole}。" if whole else ""))))
     if roster is not None and not roster.empty:
         from .roster import roster_sentence
 

@@ -190,6 +190,66 @@ def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_da
     return ranking
 
 
+ORDINALS = "一二三四五六七八九十"
+
+
+def _ordinal(rank: int) -> str:
+    if 1 <= rank <= 10:
+        return ORDINALS[rank - 1]
+    if rank < 20:
+        return "十" + ORDINALS[rank - 11]
+    return str(rank)
+
+
+def verdicts(ranking: pd.DataFrame, unit: str, whole: str = "全市", black_k: int = 3) -> dict[str, str]:
+    """The seed's verdict per metric for one unit, from a computed ranking, e.g.
+    征地完成率为40.00%，低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜。"""
+    row = ranking.set_index("unit").loc[unit]
+    out = {}
+    for key, label in METRICS:
+        value, rank = row[key], row[f"{key}_rank"]
+        if pd.isna(value):
+            out[key] = f"{label}：不参与排名（没有可计算的项目）。"
+            continue
+        ranked = int(ranking[key].notna().sum())
+        parts = [f"{label}为{'0' if value == 0 else f'{value * 100:.2f}%'}"]
+        if row[f"{key}_below"] == BELOW:
+            parts.append(f"低于{whole}平均水平（{row[f'{key}_average'] * 100:.2f}%）")
+        bottom = int((ranking[key] < value).sum()) + 1  # place counted from the bottom, ties sharing it
+        if value == ranking[key].min() and (ranking[key] == value).sum() == 1:
+            parts.append(f"排名{whole}倒数第一")
+        else:
+            size = list_size(ranked, black_k)
+            if bottom <= size:
+                parts.append(f"排名后{_ordinal(size)}名")
+            parts.append(f"位列{whole}第{_ordinal(int(rank))}名（共 {ranked} 个）")
+        flag = row[f"{key}_flag"]
+        parts.append(f"被列为本期{flag}" if flag else "未列入红黑榜")
+        out[key] = "，".join(parts) + "。"
+    return out
+
+
+def city_basis(summary: pd.DataFrame, basis: str) -> pd.DataFrame:
+    """The projects the city ranks a county on: 市级 ones (设置 › 全县口径 = 市级项目) or all."""
+    return summary[summary["level"] == "市级"] if basis == "市级项目" else summary
+
+
+def whole_line(summary: pd.DataFrame, settings: Settings, name: str = "全县") -> dict[str, float]:
+    """The four metrics over the whole master on the city's basis (one unit made of every project)."""
+    part = city_basis(summary, settings.city_basis).assign(whole=name)
+    if part.empty:
+        return {key: float("nan") for key, _ in METRICS}
+    table = unit_metrics(part, "whole", settings.net_land_basis, settings.progress_basis == PROGRESS_BASES[0])
+    return {key: float(table.at[0, key]) for key, _ in METRICS}
+
+
+def whole_text(line: dict[str, float], settings: Settings, name: str = "全县") -> str:
+    """全县（市级项目口径）：征地完成率 40.00%，进度占比率 25.00%，…"""
+    figures = "，".join(f"{label} {'—' if math.isnan(line[key]) else f'{line[key] * 100:.2f}%'}"
+                        for key, label in METRICS)
+    return f"{name}（{settings.city_basis}口径，与市里的排名口径一致）：{figures}"
+
+
 def composite(values: tuple[float, ...], weights: tuple[float, ...]) -> float:
     """Weighted mean over the metrics that have a value, rounded like the rates."""
     used = [(w, v) for w, v in zip(weights, values) if not math.isnan(v)]

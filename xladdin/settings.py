@@ -32,6 +32,7 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
     ("工业用地征地完成率权重", None, "综合得分权重（单位没有工业用地项目时，按其余指标的权重折算）"),
     ("进度占比率口径", "剔除期初已净地", "进度占比率的项目范围：剔除期初已净地（本期开始时已净地的项目不计入分子分母）"
                               " 或 全部项目（旧口径）"),
+    ("全县口径", "市级项目", "“全县”一行按哪些项目计算（与市里排名的口径一致）：市级项目 或 全部项目"),
     ("本期起始日期", None, "进度占比率的统计起点；留空则为统计日期前“本期天数”天"),
     ("本期天数", 7, "本期起始日期留空时，本期的天数"),
     ("报送截止时间", "21:00", "每天报送的截止时间（晚上例会前）；之后收到的台账照常计入，但在今日报送情况中标为逾时"),
@@ -54,6 +55,7 @@ SETTING_NAMES = {"临期天数": "DueSoonDays", "红榜数量": "RedListSize", "
 TIE_RULES = ("跳位", "中国式")
 NET_LAND_BASES = ("面积", "个数")
 PROGRESS_BASES = ("剔除期初已净地", "全部项目")
+CITY_BASES = ("市级项目", "全部项目")
 WEIGHT_KEYS = {"acquisition_rate": "征地完成率权重", "progress_ratio": "进度占比率权重",
                "net_land_rate": "净地完成率权重", "industrial_rate": "工业用地征地完成率权重"}
 
@@ -72,6 +74,7 @@ class Settings:
     tie_rule: str = "跳位"
     net_land_basis: str = "面积"
     progress_basis: str = "剔除期初已净地"
+    city_basis: str = "市级项目"
     weights: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     period_start: dt.date | None = None
     period_days: int = 7
@@ -108,7 +111,7 @@ _ATTR = {
     "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
     "无进展天数": "stall_days", "临期天数": "due_soon_days", "报送截止时间": "report_cutoff", "单日增幅警告比例": "jump_ratio",
     "历史显示天数": "history_days", "历史显示行数上限": "history_rows", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
-    "进度占比率口径": "progress_basis",
+    "进度占比率口径": "progress_basis", "全县口径": "city_basis",
     "报送文件上限(MB)": "max_file_mb", "解压后上限(MB)": "max_unzip_mb", "台账行数上限": "max_rows",
     "台账列数上限": "max_cols", "单元格字数上限": "max_cell_chars",
 }
@@ -160,8 +163,9 @@ def parse_settings(values: dict[str, object]) -> Settings:
             if date is None:
                 raise SettingsError(f"设置“{key}”应为日期（如 2026-11-17）或留空，实际为“{value}”。")
             parsed[attr] = date
-        elif attr in ("tie_rule", "net_land_basis", "progress_basis"):
-            allowed = {"tie_rule": TIE_RULES, "net_land_basis": NET_LAND_BASES, "progress_basis": PROGRESS_BASES}[attr]
+        elif attr in ("tie_rule", "net_land_basis", "progress_basis", "city_basis"):
+            allowed = {"tie_rule": TIE_RULES, "net_land_basis": NET_LAND_BASES, "progress_basis": PROGRESS_BASES,
+                       "city_basis": CITY_BASES}[attr]
             choice = str(value).strip()
             if choice not in allowed:
                 raise SettingsError(f"设置“{key}”应为 {' / '.join(allowed)} 之一，实际为“{choice}”。")

@@ -123,6 +123,7 @@ TITLE_CELLS = {
     "SummaryTitle": (SHEET_SUMMARY, "A1"),
     "RankingTitle": (SHEET_RANKING, "A1"),
     "RankingPeriod": (SHEET_RANKING, "A2"),
+    "RankingWhole": (SHEET_RANKING, "A3"),  # the 全县 line on the city's basis
     "ReportTitle": (SHEET_REPORT, "A1"),
     "HistoryTitle": (SHEET_HISTORY, "A1"),
     "LogTitle": (SHEET_LOG, "A1"),
