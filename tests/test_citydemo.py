@@ -9,7 +9,7 @@ from xladdin.jobs import execute
 from xladdin.rank import verdicts
 
 from .conftest import AS_OF, recalculate, table_frame
-from .test_ranking_formulas import assert_sheet_equals_pandas
+from .test_ranking_formulas import assert_lists_follow_the_rule, assert_sheet_equals_pandas
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,9 @@ def test_the_seeds_four_verdicts_on_the_county(city):
 def test_the_city_masters_formulas_agree_with_pandas(city, tmp_path):
     directory, result = city
     converted = recalculate(directory / result.master.name, tmp_path)
-    assert_sheet_equals_pandas(table_frame(converted, "tblRanking", data_only=True), result.ranking)
+    sheet = table_frame(converted, "tblRanking", data_only=True)
+    assert_sheet_equals_pandas(sheet, result.ranking)
+    assert_lists_follow_the_rule(sheet, 3, 3)
 
 
 def test_the_whole_line_is_on_the_citys_basis(city):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from xladdin.jobs import execute
-from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
+from xladdin.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
@@ -108,6 +108,37 @@ def assert_sheet_equals_pandas(sheet: pd.DataFrame, ranking: pd.DataFrame) -> No
                 assert got == want, (unit, column, got, want)
 
 
+def independent_flags(values: list, red_k: int, black_k: int) -> list[str]:
+    """红榜/黑榜/blank from the written rule (README), computed apart from the add-in's code."""
+    ranked = [v for v in values if isinstance(v, (int, float))]
+    n = len(ranked)
+    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
+    flags = []
+    for v in values:
+        if not isinstance(v, (int, float)):
+            flags.append("")
+        elif sum(x <= v for x in ranked) <= size[black_k]:
+            flags.append("黑榜")
+        elif v > 0 and sum(x >= v for x in ranked) <= size[red_k]:
+            flags.append("红榜")
+        else:
+            flags.append("")
+    return flags
+
+
+def assert_lists_follow_the_rule(sheet: pd.DataFrame, red_k: int, black_k: int) -> None:
+    """The recalculated flags and below-average marks against the rule, from the sheet's own values."""
+    for _, label in METRICS:
+        values = [v if isinstance(v, (int, float)) and not pd.isna(v) else None for v in sheet[label]]
+        got = [f if isinstance(f, str) else "" for f in sheet[f"{label}榜"]]
+        assert got == independent_flags(values, red_k, black_k), label
+        ranked = [v for v in values if v is not None]
+        if ranked:
+            mean = round(sum(ranked) / len(ranked), 6)
+            below = ["是" if v is not None and v < mean else "" for v in values]
+            assert [b if isinstance(b, str) else "" for b in sheet[f"{label}低于平均"]] == below, label
+
+
 CASES = [
     {},
     {"并列名次": "中国式"},
@@ -131,7 +162,9 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
         masters.append(master)
     converted = recalculate_all(masters, tmp_path / "lo")
     for case, result, path in zip(CASES, results, converted):
-        assert_sheet_equals_pandas(table_frame(path, "tblRanking", data_only=True), result.ranking)
+        sheet = table_frame(path, "tblRanking", data_only=True)
+        assert_sheet_equals_pandas(sheet, result.ranking)
+        assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3))
     # The cases did exercise what they were made for.
     flags = pd.concat([r.ranking for r in results])
     assert flags["industrial_rate"].isna().any()  # units without industrial projects
