@@ -79,3 +79,14 @@ def test_due_soon_uses_the_days_of_the_settings_in_the_text(demo):
     sections = dict(notice.sections)
     assert "距期限不足 5 天" in sections["净地交付期限"] and "7 天" not in sections["净地交付期限"]
     assert summary.at[summary.index[0], "project_name"] in sections["无进展项目"]  # on both lists
+
+
+def test_a_unit_on_a_list_for_several_periods_is_named_with_the_count(demo):
+    _, _, result = demo
+    ranking = result.ranking.copy()
+    black = ranking.index[ranking["acquisition_rate_black"]][0]
+    ranking.loc[black, "acquisition_rate_streak"] = 3
+    notice = build_notice(result.summary, ranking, [], AS_OF, result.period_start, "工作组")
+    lists = dict(notice.sections)["红黑榜（按工作组）"].split("进度占比率")[0]
+    assert "连续 3 期" in lists.split("黑榜")[1] and ranking.at[black, "unit"] in lists.split("黑榜")[1]
+    assert "连续 1 期" not in lists

@@ -93,9 +93,17 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
 
 
 def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
+    """Units on a list, best first for red and worst first for black, with their movement and, from the
+    second period running on the list, how many periods they have been on it."""
     rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
-    return "、".join(f"{unit}（{move}）" if move and move not in ("—", "新") else unit
-                    for unit, move in zip(rows["unit"], rows[f"{key}_move"]))
+    streaks = rows[f"{key}_streak"] if f"{key}_streak" in rows else pd.Series(0, index=rows.index)
+    names = []
+    for unit, move, streak in zip(rows["unit"], rows[f"{key}_move"], streaks):
+        notes = [move] if move and move not in ("—", "新") else []
+        if streak >= 2:
+            notes.append(f"连续 {int(streak)} 期")
+        names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)
+    return "、".join(names)
 
 
 def _projects(part: pd.DataFrame) -> str:
