@@ -80,3 +80,41 @@ def test_the_county_line_leaves_county_level_projects_out_by_default(demo):
     assert everything["acquisition_rate"] == pytest.approx(summary["acquired_mu"].sum() / summary["plan_mu"].sum(),
                                                            abs=5e-5)
     assert f"征地完成率 {line['acquisition_rate'] * 100:.2f}%" in result.whole
+
+
+def test_the_citys_published_result_gives_the_gap_to_leave_the_black_list(tmp_path):
+    import openpyxl
+
+    from xladdin.workbook.layout import CITY_RESULT
+
+    directory = tmp_path / "county"
+    from xladdin.demo import MASTER_NAME, build_demo
+
+    build_demo(directory, AS_OF)
+    master = directory / MASTER_NAME
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["控制台"]
+    table = ws.tables[CITY_RESULT.name]
+    first = ws[table.ref.split(":")[0]]
+    row, col = first.row + 1, first.column
+    records = [(AS_OF, "征地完成率", 8, 10, "黑榜", 0.9), (AS_OF, "工业用地征地完成率", 10, 10, "黑榜", "95%"),
+               (AS_OF, "进度占比率", 3, 10, "红榜", None), (AS_OF.replace(day=1), "征地完成率", 9, 10, "黑榜", 0.1)]
+    for r, values in enumerate(records):
+        for c, value in enumerate(values):
+            ws.cell(row + r, col + c).value = value
+    table.ref = f"{table.ref.split(':')[0]}:{ws.cell(row + len(records) - 1, col + 5).coordinate}"
+    wb.save(master)
+    result = execute(master, as_of=AS_OF)
+    city = result.summary[result.summary["level"] == "市级"]
+    ours = round(city["acquired_mu"].sum() / city["plan_mu"].sum(), 4)  # the county on the city's basis
+    gap = 0.9 - ours
+    acquisition = next(s for s in result.city if s.startswith("征地完成率"))
+    assert acquisition.startswith("征地完成率：全市第八名（共 10 个），黑榜")  # the latest record, not the 1st
+    assert f"还差 {gap * 100:.2f} 个百分点（约 {gap * city['plan_mu'].sum():,.2f} 亩征地）" in acquisition
+    industrial = city[city["project_type"] == "工业用地"]
+    rate = round(industrial["acquired_mu"].sum() / industrial["plan_mu"].sum(), 4)
+    assert f"还差 {(0.95 - rate) * 100:.2f} 个百分点" in next(s for s in result.city if s.startswith("工业"))
+    assert "进度占比率：全市第三名（共 10 个），红榜。" in result.city
+    console = dict(table_frame(master, "tblRunStatus").itertuples(index=False, name=None))
+    assert console["市里通报"] in result.city
+    assert "".join(result.city) == dict(result.notice_doc.sections)["全市红黑榜中的本县"]

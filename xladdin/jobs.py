@@ -22,6 +22,7 @@ from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import add_streaks, compute_ranking, whole_line, whole_text
+from .cityresult import gap_sentences, published
 from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
@@ -32,7 +33,8 @@ from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS, SUMMARY, TREND,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS,
+    SUMMARY, TREND,
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
@@ -101,6 +103,7 @@ class JobResult:
     notice_doc: Notice | None = None
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
+    city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
     cutoff: dt.time | None = None
 
     def count(self, status: str) -> int:
@@ -441,13 +444,17 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
                               store.list_history(settings.rank_unit, as_of), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
-        whole = whole_text(whole_line(summary, settings), settings)
+        line = whole_line(summary, settings)
+        whole = whole_text(line, settings)
+        city = []
+        if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
+            city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
                               roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
-                              whole=whole)
+                              whole=whole, city=city)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
-                           roster=roster, cutoff=settings.report_cutoff, whole=whole)
+                           roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -708,6 +715,7 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
         *([["全县", result.whole]] if result.whole else []),
+        *[["市里通报", sentence] for sentence in result.city],
         *roster_rows(result.roster, result.as_of, result.cutoff),
     ]
 

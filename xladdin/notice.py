@@ -43,7 +43,8 @@ class Notice:
 
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
                  as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
-                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "") -> Notice:
+                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
+                 city: list[str] | None = None) -> Notice:
     """The notice; `rejected` holds (group, file, first reason) of the submissions sent back, `roster`
     the 今日报送情况 (roster.daily_roster)."""
     notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
@@ -63,6 +64,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         from .roster import roster_sentence
 
         notice.sections.append((f"今日报送情况（{_day(as_of)}）", roster_sentence(roster, cutoff or dt.time(21, 0))))
+    if city:
+        notice.sections.append(("全市红黑榜中的本县", "".join(city)))
     lists = []
     for key, label in METRICS:
         red = _named(ranking, key, "red")

@@ -109,10 +109,17 @@ BOARD = TableSpec("tblBoard", SHEET_BOARD, (
     Column("状态", 14), Column("存在问题", 40),
 ))
 
+# Optional: where staff record the city's published result (cityresult.py); masters built before it
+# have none, so it is not among TABLES (which every master must have).
+CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
+    Column("通报日期", 12, "yyyy-mm-dd"), Column("指标", 18), Column("本县名次", 9, "0"), Column("参评县数", 9, "0"),
+    Column("榜单", 8), Column("退出黑榜线", 11, "0.00%"),
+))
+
 TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
                                        CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
 # Where the chart tables sit on 图表 (first column of each; header row 3).
-CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9}
+CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, "tblCityResult": 7}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_BOARD, SHEET_CHARTS,
                SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
