@@ -179,3 +179,19 @@ def test_consecutive_periods_on_a_list_count_back_period_by_period():
     ], columns=["as_of", "unit", "flag"]).assign(metric="acquisition_rate")
     streaks = add_streaks(now, published, as_of, 7).set_index("unit")["acquisition_rate_streak"]
     assert dict(streaks) == {"A": 4, "B": 3, "C": 0, "D": 0, "E": 1, "F": 3}
+
+
+def test_the_list_flag_worksheet_function_follows_the_same_rule():
+    from xladdin.worksheet import list_flag
+
+    column = [[0.3], [0.0]]  # the seed's case with two counties ranked on 工业用地
+    assert list_flag(0.0, column) == "黑榜" and list_flag(0.3, column) == "红榜"
+    six = [[v] for v in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)]
+    assert [list_flag(v[0], six) for v in six] == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
+    assert list_flag(0.0, [[0.0], [0.0], [0.0], [0.3]]) == ""  # three tied at the bottom do not fit in one place
+
+
+def test_places_are_written_as_notices_write_them():
+    from xladdin.rank import chinese_ordinal
+
+    assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20)] == ["一", "八", "十", "十一", "十九", "20"]

@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from .rank import _ordinal, city_basis
+from .rank import chinese_ordinal, city_basis
 from .schema import INDUSTRIAL, METRICS
 from .settings import Settings
 from .values import parse_date, parse_number
@@ -72,7 +72,7 @@ def gap_sentences(results: dict[str, dict], summary: pd.DataFrame, whole: dict[s
             continue
         text = f"{label}："
         if record["rank"] is not None:
-            text += f"全市第{_ordinal(int(record['rank']))}名"
+            text += f"全市第{chinese_ordinal(int(record['rank']))}名"
             text += f"（共 {int(record['of'])} 个）" if record["of"] else ""
         text += f"，{record['list']}" if record["list"] else "，未上榜"
         ours, line = whole.get(key, math.nan), record["line"]

@@ -193,10 +193,11 @@ def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_da
 ORDINALS = "一二三四五六七八九十"
 
 
-def _ordinal(rank: int) -> str:
+def chinese_ordinal(rank: int) -> str:
+    """1 -> 一, 8 -> 八, 12 -> 十二: place numbers as notices write them."""
     if 1 <= rank <= 10:
         return ORDINALS[rank - 1]
-    if rank < 20:
+    if 11 <= rank < 20:
         return "十" + ORDINALS[rank - 11]
     return str(rank)
 
@@ -221,8 +222,8 @@ def verdicts(ranking: pd.DataFrame, unit: str, whole: str = "全市", black_k: i
         else:
             size = list_size(ranked, black_k)
             if bottom <= size:
-                parts.append(f"排名后{_ordinal(size)}名")
-            parts.append(f"位列{whole}第{_ordinal(int(rank))}名（共 {ranked} 个）")
+                parts.append(f"排名后{chinese_ordinal(size)}名")
+            parts.append(f"位列{whole}第{chinese_ordinal(int(rank))}名（共 {ranked} 个）")
         flag = row[f"{key}_flag"]
         parts.append(f"被列为本期{flag}" if flag else "未列入红黑榜")
         out[key] = "，".join(parts) + "。"
