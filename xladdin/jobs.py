@@ -21,7 +21,7 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
-from .rank import add_streaks, compute_ranking, whole_line, whole_text
+from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .cityresult import gap_sentences, published
 from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
@@ -440,8 +440,10 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
+        # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
+        periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
         ranking = add_streaks(compute_ranking(summary, settings, previous),
-                              store.list_history(settings.rank_unit, as_of), as_of, settings.period_days)
+                              store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
         roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
         line = whole_line(summary, settings)

@@ -168,16 +168,8 @@ def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_da
     ranking = ranking.copy()
     if published is None or published.empty or period_days < 1:
         return ranking
-    dates = sorted(set(published["as_of"]), reverse=True)
     flags = {(d, u, m): f for d, u, m, f in published[["as_of", "unit", "metric", "flag"]].itertuples(index=False)}
-    periods = []  # the published date that stands for each earlier period, newest first
-    end = as_of
-    while True:
-        end, start = end - dt.timedelta(days=period_days), end - dt.timedelta(days=2 * period_days)
-        inside = [d for d in dates if start < d <= end]
-        if not inside:
-            break
-        periods.append(inside[0])
+    periods = streak_periods(published["as_of"], as_of, period_days)
     for key, _ in METRICS:
         streaks = []
         for unit, flag, count in zip(ranking["unit"], ranking[f"{key}_flag"], ranking[f"{key}_streak"]):
@@ -249,6 +241,21 @@ def whole_text(line: dict[str, float], settings: Settings, name: str = "全县")
     figures = "，".join(f"{label} {'—' if math.isnan(line[key]) else f'{line[key] * 100:.2f}%'}"
                         for key, label in METRICS)
     return f"{name}（{settings.city_basis}口径，与市里的排名口径一致）：{figures}"
+
+
+def streak_periods(dates, as_of: dt.date, period_days: int) -> list[dt.date]:
+    """The published date that stands for each earlier period, newest first: periods step back from
+    as_of by period_days; each takes the last date published in it; the chain ends at an empty period."""
+    dates = sorted(set(dates), reverse=True)
+    periods = []
+    end = as_of
+    while period_days >= 1:
+        end, start = end - dt.timedelta(days=period_days), end - dt.timedelta(days=2 * period_days)
+        inside = [d for d in dates if start < d <= end]
+        if not inside:
+            break
+        periods.append(inside[0])
+    return periods
 
 
 def composite(values: tuple[float, ...], weights: tuple[float, ...]) -> float:

@@ -494,10 +494,17 @@ class Store:
         frame["received_at"] = pd.to_datetime(frame["received_at"], format="ISO8601", errors="coerce")  # unreadable: NaT
         return frame
 
-    def list_history(self, unit_kind: str, before: dt.date) -> pd.DataFrame:
-        """Every list published before a date: as_of (date), unit, metric, flag."""
-        frame = pd.read_sql_query("SELECT as_of, unit, metric, flag FROM ranking_snapshots WHERE unit_kind=? AND as_of<?",
-                                  self.db, params=(unit_kind, before.isoformat()))
+    def published_dates(self, unit_kind: str, before: dt.date) -> list[dt.date]:
+        """The dates a ranking by this kind of unit was published, before a date."""
+        return [dt.date.fromisoformat(d) for d, in self.db.execute(
+            "SELECT DISTINCT as_of FROM ranking_snapshots WHERE unit_kind=? AND as_of<?", (unit_kind, before.isoformat()))]
+
+    def lists_on(self, unit_kind: str, dates: list[dt.date]) -> pd.DataFrame:
+        """The lists published on these dates: as_of (date), unit, metric, flag (one query, these dates only)."""
+        marks = ",".join("?" * len(dates))
+        frame = pd.read_sql_query(f"SELECT as_of, unit, metric, flag FROM ranking_snapshots WHERE unit_kind=?"
+                                  f" AND as_of IN ({marks or 'NULL'})", self.db,
+                                  params=(unit_kind, *(d.isoformat() for d in dates)))
         frame["as_of"] = [dt.date.fromisoformat(v) for v in frame["as_of"]]
         return frame
 
