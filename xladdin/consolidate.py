@@ -171,7 +171,8 @@ def board(summary: pd.DataFrame) -> pd.DataFrame:
     """The 作战图: every project, most urgent first (overdue, due soon, stalled, unreported, ongoing,
     net land), then by days left."""
     order = summary.assign(
-        urgency=[URGENCY.get(str(s).split(FLAG_SEPARATOR)[0].split(" ")[0].split("（")[0], 5) for s in summary["status"]],
+        urgency=[URGENCY.get(str(s).split(FLAG_SEPARATOR)[0].split(" ")[0].split("（")[0], 5)  # most urgent first
+                 for s in summary["status"]],
         days=summary["days_left"].astype(float).fillna(1e9),
         stall=-summary["stalled_days"].astype(float).fillna(0),
     )

@@ -489,15 +489,18 @@ class Store:
     def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
         """Every submission stored for a report date: group_name, report_date, received_at, status, file_name."""
         frame = pd.read_sql_query("SELECT group_name, report_date, received_at, status, file_name FROM submissions"
-                                  " WHERE report_date=? ORDER BY received_at", self.db, params=(report_date.isoformat(),))
+                                  " WHERE report_date=? ORDER BY received_at", self.db,
+                                  params=(report_date.isoformat(),))
         frame["report_date"] = report_date
-        frame["received_at"] = pd.to_datetime(frame["received_at"], format="ISO8601", errors="coerce")  # unreadable: NaT
+        # An unreadable time is NaT: never late.
+        frame["received_at"] = pd.to_datetime(frame["received_at"], format="ISO8601", errors="coerce")
         return frame
 
     def published_dates(self, unit_kind: str, before: dt.date) -> list[dt.date]:
         """The dates a ranking by this kind of unit was published, before a date."""
         return [dt.date.fromisoformat(d) for d, in self.db.execute(
-            "SELECT DISTINCT as_of FROM ranking_snapshots WHERE unit_kind=? AND as_of<?", (unit_kind, before.isoformat()))]
+            "SELECT DISTINCT as_of FROM ranking_snapshots WHERE unit_kind=? AND as_of<?",
+            (unit_kind, before.isoformat()))]
 
     def lists_on(self, unit_kind: str, dates: list[dt.date]) -> pd.DataFrame:
         """The lists published on these dates: as_of (date), unit, metric, flag (one query, these dates only)."""

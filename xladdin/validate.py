@@ -76,8 +76,8 @@ class RegistryIndex:
         # and a day's files name all of them, a few files a few hundred.
         self._position = {project: i for i, project in enumerate(registry["project_id"])}
         # A plan column an older registry lacks (计划拆除地上附着物) is no plan: nothing is checked against it.
-        self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns else [math.nan] * len(registry)
-                       for key in sorted(set(PLAN_OF.values()))}
+        self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns
+                       else [math.nan] * len(registry) for key in sorted(set(PLAN_OF.values()))}
         self.groups: list[str] = list(dict.fromkeys(registry["group"]))
         self.projects_of: dict[str, list[str]] = {}
         for project, group in self.group_of.items():
