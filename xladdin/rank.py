@@ -22,6 +22,10 @@ Python computation used for the CLI summary, the notice and the tests. Written r
     county, last at 0%); when all values are equal nobody is listed; with n >= 3 at least one unit is
     on neither list (2 * size(n) < n); with n = 2 and different values one is red (unless at 0%) and
     one black.
+- 进度占比率 leaves out projects already net land at the period start (本期有进展 = 期初已净地)
+  unless 设置 › 进度占比率口径 = 全部项目.
+- Per metric: the average over ranked units (rounded to 6 decimals, so equal rates are never below
+  their own mean), 是 for a unit below it, and 连续上榜期数 (add_streaks).
 - The composite score is the weighted mean of the metrics a unit is ranked on (weights renormalised
   over those metrics); blank when no weight applies.
 """
@@ -160,8 +164,8 @@ def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.Data
 def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_days: int) -> pd.DataFrame:
     """连续上榜期数: periods in a row, this one included, each unit has been on its current list per metric.
 
-    `published` holds the lists published earlier (as_of, unit, metric, flag), e.g. Store.list_history.
-    Periods step back from as_of by period_days, like 上期排名; each period takes the last list
+    `published` holds the lists published earlier (as_of, unit, metric, flag), e.g. Store.lists_on.
+    Periods step back from as_of by period_days (streak_periods); each period takes the last list
     published in it (after the previous step, up to its own end). The count stops at the first period
     with nothing published, the unit missing, or another flag.
     """
