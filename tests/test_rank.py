@@ -195,3 +195,14 @@ def test_places_are_written_as_notices_write_them():
     from xladdin.rank import chinese_ordinal
 
     assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20)] == ["一", "八", "十", "十一", "十九", "20"]
+
+
+def test_rank_lookup_reads_the_average_the_below_mark_and_the_streak():
+    from xladdin.worksheet import rank_lookup
+
+    table = [["排名单位", "征地完成率", "征地完成率平均", "征地完成率低于平均", "征地完成率连续上榜期数"],
+             ["甲组", 0.3, 0.5, "是", 3]]
+    assert rank_lookup("甲组", "征地完成率", table, "平均") == 0.5
+    assert rank_lookup("甲组", "征地", table, "低于平均") == "是"
+    assert rank_lookup("甲组", "征地完成率", table, "连续上榜期数") == 3
+    assert rank_lookup("甲组", "征地完成率", table, "别的").startswith("第四个参数应为")

@@ -119,7 +119,9 @@ def test_a_day_with_a_silent_group_names_it_and_adds_nothing_for_it(tmp_path):
     assert f"较11月23日新增 {county_today - county_yesterday:,.2f} 亩" in overall  # 2.50, not 7.40
     day_section = dict(result.notice_doc.sections)["今日报送情况（11月24日）"]
     assert "未报 1 个（二组）" in day_section and "退回未改 1 个（三组）" in day_section
+    assert "今日未报数据的项目 2 个" in day_section  # B1 (silent) and C1 (sent back)
     assert [r["status"] for r in result.to_dict()["roster"]] == ["已报", "未报", "退回未改"]
+    assert result.to_dict()["ranking"][0]["acquisition_rate_list"] in ("红榜", "黑榜", "")
     console = dict(table_frame(result.master, "tblRunStatus").itertuples(index=False, name=None))
     assert console["二组"].startswith("未报：请督促") and console["三组"].startswith("退回未改（11-24 20:00 收到")
     assert console["今日报送（2026-11-24，截止 21:00）"].startswith("应报 3 个工作组：已报 1 个")

@@ -117,6 +117,9 @@ class JobResult:
                 value, rank = getattr(row, key), getattr(row, f"{key}_rank")
                 entry[key] = None if pd.isna(value) else float(value)
                 entry[f"{key}_rank"] = None if pd.isna(rank) else int(rank)
+                entry[f"{key}_list"] = getattr(row, f"{key}_flag", "")
+                entry[f"{key}_below_average"] = getattr(row, f"{key}_below", "") == "是"
+                entry[f"{key}_streak"] = int(getattr(row, f"{key}_streak", 0))
             ranking.append(entry)
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),

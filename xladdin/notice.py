@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, OVERDUE, STALLED, has_flag
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
 from .schema import METRICS
 
 NUMERALS = "一二三四五六七八九十"
@@ -63,7 +63,11 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     if roster is not None and not roster.empty:
         from .roster import roster_sentence
 
-        notice.sections.append((f"今日报送情况（{_day(as_of)}）", roster_sentence(roster, cutoff or dt.time(21, 0))))
+        silent = int(has_flag(summary["status"], NOT_TODAY).sum())
+        body = roster_sentence(roster, cutoff or dt.time(21, 0))
+        if silent:
+            body += f"今日未报数据的项目 {silent} 个，其进度按最近一次报送计，不计入今日新增。"
+        notice.sections.append((f"今日报送情况（{_day(as_of)}）", body))
     if city:
         notice.sections.append(("全市红黑榜中的本县", "".join(city)))
     lists = []

@@ -86,7 +86,8 @@ def list_flag(value: object, values: object, red_k: object = 3, black_k: object 
 
 
 _WHAT = {"值": "", "数值": "", "排名": "排名", "名次": "排名", "榜": "榜", "榜单": "榜", "上期排名": "上期排名",
-         "名次变化": "名次变化", "变化": "名次变化"}
+         "名次变化": "名次变化", "变化": "名次变化", "平均": "平均", "平均值": "平均", "低于平均": "低于平均",
+         "连续上榜期数": "连续上榜期数", "连续上榜": "连续上榜期数"}
 
 
 def rank_lookup(unit: object, metric: object, table: object, what: object = "排名") -> object:
@@ -101,7 +102,7 @@ def rank_lookup(unit: object, metric: object, table: object, what: object = "排
         return "指标应为：" + "、".join(lbl for _, lbl in METRICS)
     suffix = _WHAT.get(str(what or "排名").strip())
     if suffix is None:
-        return "第四个参数应为：值、排名、榜、上期排名 或 名次变化"
+        return "第四个参数应为：值、排名、榜、上期排名、名次变化、平均、低于平均 或 连续上榜期数"
     column = label + suffix
     if column not in header:
         return f"红黑榜中没有“{column}”列"
