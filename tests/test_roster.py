@@ -46,6 +46,11 @@ def test_each_group_gets_its_status_for_the_date():
                         "21:00 后报送 1 个（戊组）。")
 
 
+def test_the_sentence_leaves_out_what_nobody_is_in():
+    sent = submissions(("甲组", DAY, at(19), "已接收", "a.xlsx"), ("乙组", DAY, at(20), "已接收", "b.xlsx"))
+    assert roster_sentence(daily_roster(["甲组", "乙组"], sent, DAY, CUTOFF), CUTOFF) == "应报 2 个工作组：已报 2 个。"
+
+
 def test_a_correction_after_an_accepted_file_keeps_the_group_reported():
     sent = submissions(("甲组", DAY, at(19), "已替代", "a.xlsx"), ("甲组", DAY, at(20), "已接收", "a2.xlsx"))
     assert daily_roster(["甲组"], sent, DAY, CUTOFF).at[0, "status"] == "已报"

@@ -60,16 +60,18 @@ def roster_counts(roster: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def roster_sentence(roster: pd.DataFrame, cutoff: dt.time) -> str:
-    """应报 6 个工作组：已报 3 个，已更正 1 个；未报 1 个（第五组）；退回未改 1 个（第二组）；21:00 后报送 1 个（第三组）。"""
+    """应报 6 个工作组：已报 3 个，已更正 1 个；未报 1 个（第五组）；退回未改 1 个（第二组）；21:00 后报送 1 个（第三组）。
+    Parts with nobody in them are left out (已报 always stays)."""
     counts = roster_counts(roster)
 
     def part(word: str, names: list[str], with_names: bool) -> str:
         return f"{word} {len(names)} 个" + (f"（{'、'.join(names)}）" if with_names and names else "")
 
-    parts = [f"{part(REPORTED, counts[REPORTED], False)}，{part(CORRECTED, counts[CORRECTED], False)}",
-             part(MISSING, counts[MISSING], True), part(RETURNED, counts[RETURNED], True)]
-    if counts[LATE]:
-        parts.append(part(f"{cutoff:%H:%M} 后报送", counts[LATE], True))
+    parts = [part(REPORTED, counts[REPORTED], False) + (f"，{part(CORRECTED, counts[CORRECTED], False)}"
+                                                          if counts[CORRECTED] else "")]
+    parts += [part(word, counts[status], True) for word, status in ((MISSING, MISSING), (RETURNED, RETURNED),
+                                                                    (f"{cutoff:%H:%M} 后报送", LATE))
+              if counts[status]]
     return f"应报 {len(roster)} 个工作组：" + "；".join(parts) + "。"
 
 
