@@ -92,6 +92,18 @@ def test_consolidated_totals_equal_the_sum_of_accepted_rows(rows):
     assert math.isclose(by_group.sum(), summary["acquired_mu"].sum(), abs_tol=1e-6)
 
 
+@settings(max_examples=150, deadline=None)
+@given(accepted_rows())
+def test_the_days_increment_is_the_county_total_minus_the_day_befores(rows):
+    history = frame(rows)
+    today = summarize(registry(), history, AS_OF, Settings())
+    yesterday = summarize(registry(), history, AS_OF - dt.timedelta(days=1), Settings())
+    gain = today["acquired_delta"].fillna(today["acquired_mu"]).sum()  # the 通报's 新增
+    assert math.isclose(gain, today["acquired_mu"].sum() - yesterday["acquired_mu"].sum(), abs_tol=1e-6)
+    silent = today["last_report"].map(lambda d: d is None or pd.isna(d) or d < AS_OF)
+    assert (today.loc[silent, "acquired_delta"].fillna(0) == 0).all()  # nothing new sent today: adds 0
+
+
 def unit_summary(values: list[float | None]) -> pd.DataFrame:
     rows = []
     for i, value in enumerate(values):
