@@ -113,7 +113,9 @@ def unit_summary(values: list[float | None]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0)), min_size=1, max_size=12)
+# Round values (many ties, many zeros) and finer ones; up to 20 units, so that both K and n/3 bound the lists.
+rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0),
+                           st.integers(0, 1000).map(lambda x: x / 10)), min_size=1, max_size=20)
 
 
 @settings(max_examples=300, deadline=None)
