@@ -22,7 +22,7 @@ from .test_validate import GROUP, good_rows
 @dataclass
 class Case:
     name: str
-    expect: str  # accepted | rejected | duplicate
+    expect: str  # accepted | rejected | duplicate | skipped (listed with a reason, not read)
     codes: set[str] = field(default_factory=set)  # for rejected: one of these; for accepted: warnings expected
 
 
@@ -182,6 +182,47 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     wb = openpyxl.Workbook()
     wb.active.title = "进度台账"
     add("空白工作表.xlsx", _bytes(wb), "rejected", "header-missing", "unit-missing")
+    cases.extend(_chat_and_file_manager(directory, registry, date, good_bytes))
+    return cases
+
+
+def _chat_and_file_manager(directory: Path, registry, date: dt.date, good_bytes: bytes) -> list[Case]:
+    """What a chat app (WeChat, QQ, DingTalk) and a file manager (Finder, Explorer, a browser) leave in
+    a shared inbox: renamed copies of the same file, owner and lock files of a ledger still open,
+    metadata files, half-finished downloads, other spreadsheet formats, folders, links."""
+    cases: list[Case] = []
+
+    def add(name: str, data: bytes | None, expect: str, *codes: str) -> None:
+        if data is not None:
+            (directory / name).write_bytes(data)
+        cases.append(Case(name, expect, set(codes)))
+
+    # The same ledger received twice: WeChat and a browser add (1), Explorer "- 副本", QQ a number.
+    add("正常台账(1).xlsx", good_bytes, "duplicate")
+    add("正常台账 (2).xlsx", good_bytes, "duplicate")
+    add("正常台账_1.xlsx", good_bytes, "duplicate")
+    add("微信图片_正常台账.xlsx", good_bytes, "duplicate")
+    # Files Excel, WPS, LibreOffice and the operating systems create beside a ledger.
+    add("~$正常台账.xlsx", b"\x05owner" + b"\0" * 160, "skipped")
+    add(".~lock.正常台账.xlsx#", "张三,DESKTOP,/home,25.11.2026 18:00,file:///;".encode(), "skipped")
+    add(".DS_Store", b"\0\0\0\1Bud1" + b"\0" * 100, "skipped")
+    add("._正常台账.xlsx", b"\0\5\26\7" + b"\0" * 80, "skipped")  # macOS AppleDouble
+    add("Thumbs.db", b"\xd0\xcf\x11\xe0" + b"\0" * 100, "skipped")
+    add("desktop.ini", "[.ShellClassInfo]\r\n".encode("utf-16"), "skipped")
+    # Downloads not finished, and formats to convert first.
+    add("正常台账.xlsx.download", good_bytes[:1000], "skipped")
+    add("正常台账.xlsx.crdownload", good_bytes[:1000], "skipped")
+    add("城南台账.ods", b"PK\3\4" + b"\0" * 100, "skipped")
+    add("城南台账.et", b"\xd0\xcf\x11\xe0" + b"\0" * 100, "skipped")
+    add("城南台账.pdf", b"%PDF-1.4\n", "skipped")
+    # A folder a chat app's "save all" makes, and links.
+    (directory / "微信文件_2026-11").mkdir()
+    (directory / "微信文件_2026-11" / "正常台账.xlsx").write_bytes(good_bytes)
+    add("微信文件_2026-11", None, "skipped")
+    (directory / "指向收件箱外.csv").symlink_to("/etc/hostname")
+    add("指向收件箱外.csv", None, "skipped")
+    (directory / "失效的快捷方式.xlsx").symlink_to(directory / "已被删除.xlsx")
+    add("失效的快捷方式.xlsx", None, "skipped")
     return cases
 
 

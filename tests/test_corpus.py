@@ -9,7 +9,7 @@ import time
 import zipfile
 
 from xladdin.demo import MASTER_NAME, registry_frame
-from xladdin.jobs import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, execute
+from xladdin.jobs import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED, execute
 from xladdin.workbook.build import build_master
 from xladdin.demo import registry_rows
 
@@ -42,6 +42,9 @@ def test_every_corpus_file_gets_the_right_outcome_and_nothing_crashes(tmp_path, 
         elif case.expect == "accepted":
             assert outcome.status == NEW_ACCEPTED, (case.name, [i.message for i in outcome.errors])
             assert case.codes <= codes, (case.name, codes)
+        elif case.expect == "skipped":
+            assert outcome.status == SKIPPED, (case.name, outcome.status)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in outcome.issues[0].message)
         else:
             assert outcome.status in (DUPLICATE, KNOWN), case.name
     with capsys.disabled():

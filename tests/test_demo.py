@@ -111,6 +111,7 @@ def test_a_rejected_file_contributes_nothing(demo):
     assert "SJ-99" not in set(summary["项目编号"])
 
 
+@pytest.mark.libreoffice
 def test_ranking_formulas_recalculated_by_libreoffice_equal_the_pandas_ranking(demo, tmp_path):
     from .test_ranking_formulas import assert_sheet_equals_pandas
 

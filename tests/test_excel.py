@@ -158,6 +158,13 @@ CALLS = [
     ("DAYS_LEFT", [[["2026-12-01"]], [["2026-11-24"]]]),
     ("DAYS_LEFT", [[[46350]], [[46350]]]),
     ("DAYS_LEFT", [[[None]]]),
+    # Error cells: every function answers in words, never a number computed as if the cell were blank.
+    ("COMPLETION_RATE", [[[30]], [["#REF!"]]]),
+    ("RANK_OF", [[[0.5]], [[0.9], ["#VALUE!"], [0.1]]]),
+    ("RANKS", [[[0.9], [0.5], [0.1]]]),
+    ("LIST_FLAG", [[["#N/A"]], [[0.9], [0.5], [0.1]]]),
+    ("PROGRESS_RATIO", [[[5], ["#NUM!"]], [[4], [3]]]),
+    ("DAYS_LEFT", [[["#NAME?"]]]),
 ]
 
 
@@ -169,12 +176,15 @@ def test_worksheet_functions_through_the_xlwings_server_call_path():
     out = json.loads(done.stdout)
     results = [r["result"] if isinstance(r, dict) else r for r in out["results"]]
     assert results == [
-        [[0.25]], [[""]], [[""]], [["请填数字"]], [["请填数字"]],
+        [[0.25]], [[""]], [[""]], [["请填数字"]], [["引用的单元格是错误值#DIV/0!，请先改正它"]],
         [[2]], [[3]], [[""]],
-        [[1], [2], [2], [""], [""], [4]],
+        [["引用的单元格是错误值#N/A，请先改正它"]] * 6,
         [["红榜"]], [["黑榜"]], [[""]],
         [[2]], [["红榜"]], [["红黑榜中没有“丙组”"]], [["找不到红黑榜表"]],
         [[2 / 3]], [[7]], [[0]], [[""]],
+        [["引用的单元格是错误值#REF!，请先改正它"]], [["引用的单元格是错误值#VALUE!，请先改正它"]],
+        [[1], [2], [3]], [["引用的单元格是错误值#N/A，请先改正它"]],
+        [["引用的单元格是错误值#NUM!，请先改正它"]], [["引用的单元格是错误值#NAME?，请先改正它"]],
     ]
     functions = {f["name"]: f for f in out["meta"]["functions"]}
     assert set(functions) == {"COMPLETION_RATE", "RANK_OF", "RANKS", "LIST_FLAG", "RANK_LOOKUP", "PROGRESS_RATIO",
@@ -217,3 +227,110 @@ def test_launchers_run_the_headless_job(fresh):
     assert done.returncode == 0, done.stderr
     assert "新接收 77 个" in done.stdout
     shutil.rmtree(fresh / "归档")
+
+
+ARGUMENTS_SCRIPT = r'''
+import inspect, json, os
+os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
+os.environ["XLWINGS_ON_SERVER"] = "true"
+import xladdin.excel as module
+found = {}
+for name, function in inspect.getmembers(module, inspect.isfunction):
+    if hasattr(function, "__xlfunc__"):
+        found[name] = {"parameters": list(inspect.signature(function).parameters),
+                       "args": function.__xlfunc__["args"], "doc": function.__doc__}
+print(json.dumps(found, ensure_ascii=False))
+'''
+
+
+def test_every_worksheet_function_argument_receives_error_cells_as_errors():
+    """Classic xlwings passes an error cell as None (a blank) unless the argument asks for error values:
+    every argument of every worksheet function asks, so an error never turns into a number."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", ARGUMENTS_SCRIPT], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()}, check=True)
+    functions = json.loads(done.stdout)
+    assert len(functions) == 7
+    for name, function in functions.items():
+        assert [a["name"] for a in function["args"]] == function["parameters"]
+        for argument in function["args"]:
+            assert argument["options"].get("err_to_str") is True, (name, argument["name"])
+    # Excel shows at most 255 characters of a description; the array entry is explained in it.
+    assert len(functions["RANKS"]["doc"]) <= 255 and "Ctrl+Shift+Enter" in functions["RANKS"]["doc"]
+
+
+def test_every_conditional_format_fill_carries_the_colour_both_excel_and_libreoffice_read(tmp_path):
+    """Excel takes a differential (dxf) solid fill's colour from bgColor, LibreOffice from fgColor: a fill
+    with only one of them loses its colour in the other program (black-list text white on white)."""
+    import re
+
+    from xladdin.demo import build_demo
+    from xladdin.workbook.ledger import write_templates
+    from xladdin.workbook.package import MasterBook
+
+    build_demo(tmp_path, __import__("datetime").date(2026, 11, 24))
+    master = tmp_path / MASTER_NAME
+    templates = write_templates(MasterBook.open(master).registry(), tmp_path / "模板")
+    for path in [master, *templates]:
+        with zipfile.ZipFile(path) as archive:
+            styles = archive.read("xl/styles.xml").decode()
+            rules = sum(archive.read(n).decode().count("<conditionalFormatting") for n in archive.namelist()
+                        if n.startswith("xl/worksheets/sheet"))
+        dxfs = re.search(r"<dxfs[^>]*>(.*?)</dxfs>", styles, re.S)
+        fills = re.findall(r"<patternFill\b.*?</patternFill>", dxfs.group(1) if dxfs else "", re.S)
+        if path == master:
+            assert rules and len(fills) >= 3, path.name  # 红榜, 黑榜 and the 作战图 warnings
+        for fill in fills:
+            colours = dict(re.findall(r"<(fgColor|bgColor)\b[^>]*\brgb=\"([0-9A-F]{8})\"", fill))
+            assert set(colours) == {"fgColor", "bgColor"} and len(set(colours.values())) == 1, fill
+
+
+def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(tmp_path):
+    import re
+
+    from xladdin.demo import build_demo
+    from xladdin.jobs import execute
+
+    import datetime as dt
+
+    manifest = build_demo(tmp_path, dt.date(2026, 11, 24))
+    master = tmp_path / MASTER_NAME
+    with zipfile.ZipFile(master) as archive:
+        parts = {i: archive.read(i) for i in archive.infolist()}
+    for info in parts:
+        if info.filename == "xl/styles.xml":
+            parts[info] = re.sub(rb"<bgColor\b[^>]*/>", b"", parts[info])
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts.items():
+            archive.writestr(info, data)
+    execute(master, as_of=dt.date.fromisoformat(manifest["as_of"]), intake=False, command="rank")
+    with zipfile.ZipFile(master) as archive:
+        styles = archive.read("xl/styles.xml").decode()
+    dxfs = re.search(r"<dxfs[^>]*>(.*?)</dxfs>", styles, re.S).group(1)
+    fills = re.findall(r"<patternFill\b.*?</patternFill>", dxfs, re.S)
+    assert fills and all("<bgColor" in f and "<fgColor" in f for f in fills)
+    assert '<bgColor rgb="00F8CBAD"/>' in dxfs
+
+
+def test_in_excel_a_note_in_the_way_or_a_changed_heading_stops_the_run_before_any_write(fresh):
+    """The live door refuses as the file writer does: nothing is written into the open workbook when a
+    region would grow over staff content or a table's headings no longer read the add-in's columns."""
+    from xladdin import excel
+
+    os.chdir(fresh)
+    for sheet, where, text in (("历史", (60, 2), "领导批示：本周重点督办"),  # below the 历史 table
+                               ("汇总", (3, 5), "备注")):  # a heading staff renamed
+        payload = payload_for(fresh / MASTER_NAME)
+        values = next(s for s in payload["sheets"] if s["name"] == sheet)["values"]
+        while len(values) < where[0]:
+            values.append([""] * len(values[0]))
+        values[where[0] - 1][where[1] - 1] = text
+        book = xw.Book(json=payload)
+        book.set_mock_caller()
+        message = excel.xladdin_run()
+        actions = actions_of(book)
+        assert not [a for a in actions if a["func"] in ("setValues", "resizeTable", "addHyperlink",
+                                                         "setNameRefersTo")], sheet
+        assert f"“{sheet}”" in message and "母表未作任何改动" in message
+        assert [a["args"][0] for a in actions if a["func"] == "alert"] == [message]

@@ -120,6 +120,7 @@ def fresh_demo(tmp_path):
     return tmp_path
 
 
+@pytest.mark.libreoffice
 def test_staff_content_survives_two_runs_and_other_parts_stay_byte_identical(fresh_demo, tmp_path):
     master = fresh_demo / MASTER_NAME
     add_staff_content(master)

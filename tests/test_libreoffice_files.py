@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import shutil
 import subprocess
 
@@ -41,6 +43,7 @@ def outcome(path, registry) -> list[tuple[str, ...]]:
     return flatten(checked.issues, ("code", "cell", "severity", "value")), checked
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_written_xlsx_and_xls_validate_the_same(tmp_path, registry):
     written = []
     for name, rows in fixtures(registry).items():

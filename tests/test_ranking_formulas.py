@@ -150,6 +150,7 @@ CASES = [
 ]
 
 
+@pytest.mark.libreoffice
 def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
     results, masters = [], []
     for seed, settings in enumerate(CASES):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, JobResult, execute, summary_sentence
+from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, execute, summary_sentence
 from .schema import METRICS
+from .fs import os_message, os_reason
 from .settings import SettingsError
 from .workbook.master import MasterUnusable
 from .workbook.package import MasterBook
@@ -45,6 +47,11 @@ def guarded(func):
             _fail(str(exc), EXIT_SETTINGS)
         except MasterUnusable as exc:
             _fail(str(exc), EXIT_MASTER)
+        except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
+            _fail(os_message(exc), EXIT_MASTER)
+        except sqlite3.OperationalError as exc:  # the history store's disk is full, read-only or gone
+            _fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
+                  EXIT_MASTER)
     return wrapper
 
 
@@ -228,7 +235,10 @@ def rollback(master: Path) -> None:
     run, forgotten = roll_back(master)
     _console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
                      f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
-    _console().print("收件箱中的文件保持不变，下次运行时会重新校验。")
+    _console().print(f"撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表）。")
+    if run["restored"]:
+        _console().print(f"已从归档放回收件箱 {len(run['restored'])} 个文件：{'、'.join(run['restored'])}。")
+    _console().print("这些报送下次运行时会重新校验。")
 
 
 @main.command()
@@ -254,12 +264,14 @@ def history(master: Path, group: str | None, project: str | None, include_supers
 
     frame = history_frame(master, group=group, project=project, include_superseded=include_superseded)
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False, encoding="utf-8-sig")
-        elif out.suffix.lower() == ".xlsx":
-            frame.to_excel(out, index=False, sheet_name="历史")
-        else:
-            raise click.BadParameter("导出文件应以 .xlsx 或 .csv 结尾", param_hint="--out")
+        from .export import write_frame
+
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            _fail(f"导出文件 {out.name} 应以 .xlsx 或 .csv 结尾。", EXIT_SETTINGS)
+        try:
+            write_frame(frame, out, "历史")
+        except OSError as exc:
+            _fail(f"无法写出 {out}：{os_reason(exc)}。请换一个文件夹或文件名。", EXIT_SETTINGS)
         _console().print(f"已导出 {len(frame)} 行到 {out}")
         return
     table = Table(title=f"历史（共 {len(frame)} 行，显示最近 30 行）", title_justify="left")
@@ -269,6 +281,71 @@ def history(master: Path, group: str | None, project: str | None, include_supers
     for row in frame.tail(30)[shown].itertuples(index=False):
         table.add_row(*("" if v is None else str(v) for v in row))
     _console().print(table)
+
+
+@main.command("excel-setup")
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--interpreter", type=click.Path(dir_okay=False, path_type=Path),
+              help="Windows path of the python(w).exe Excel should start (default: this Python, on Windows).")
+@click.option("--check", "check_only", is_flag=True, help="Only check; write nothing into the master.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")
+@guarded
+def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool, as_json: bool) -> None:
+    """Make the master's buttons and worksheet functions work on this PC (run it on the Windows PC).
+
+    Writes this Python into the master's hidden xlwings.conf sheet, drops empty keys that would hide the
+    ribbon's settings, and checks pywin32, the xlwings DLL and Excel's macro settings. Exit 2 when
+    something on this PC needs fixing (each problem is printed with its fix).
+
+    \b
+    Example:
+        xladdin excel-setup 攻坚指挥部/指挥部母表.xlsm
+    """
+    from .excel_setup import OK, PROBLEM, excel_setup
+
+    report = excel_setup(master, interpreter=interpreter, write=not check_only)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        colours = {OK: "green", PROBLEM: "red"}
+        for check in report.checks:
+            colour = colours.get(check.state, "yellow")
+            _console().print(f"[{colour}]{check.state}[/] {check.item}：{check.detail}")
+            if check.state != OK and check.fix:
+                _console().print(f"      办法：{check.fix}")
+        shown = "；".join(f"{k} = {v}" for k, v in report.conf_after) or "（空）"
+        verb = "已写入" if report.written else ("未改动（--check）" if check_only else "无需改动")
+        _console().print(f"母表的 xlwings.conf {verb}：{shown}")
+        if all(check.state == OK for check in report.checks):
+            _console().print("[bold]可以打开母表点按钮了。[/]第一次打开时请点“启用内容”。")
+        elif not report.problems:
+            _console().print("本机能检查的都已通过；标为“无法检查”的几项请在使用母表的 Windows 电脑上再运行本命令。")
+    if report.problems:
+        sys.exit(EXIT_SETTINGS)
+
+
+@main.command("offline-bundle")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--python", "pythons", multiple=True, default=("3.11", "3.12", "3.13"), show_default=True,
+              help="Python versions of the Windows PCs (repeat the option for several).")
+def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
+    """Collect everything a Windows PC without internet needs into OUT, with 安装.cmd.
+
+    Run it on a machine that reaches a package index; copy OUT to the PC and double-click 安装.cmd there
+    (or drop the master onto it).
+
+    \b
+    Example:
+        xladdin offline-bundle ./xladdin-离线安装包
+    """
+    from .bundle import INSTALLER, BundleError, make_bundle
+
+    try:
+        wheels = make_bundle(out, tuple(pythons))
+    except BundleError as exc:
+        _fail(str(exc), EXIT_SETTINGS)
+    _console().print(f"已收集 {len(wheels)} 个安装包（Windows 64 位，Python {'、'.join(pythons)}）到 [bold]{out}[/]。")
+    _console().print(f"把整个文件夹拷到要用母表的电脑上，双击 {INSTALLER}（或把母表拖到它上面）。")
 
 
 @main.command()
@@ -321,13 +398,14 @@ def print_issues(result: JobResult) -> None:
     for column in ("文件", "工作组", "填报日期", "结果", "错误", "警告"):
         table.add_column(column)
     for f in result.files:
-        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理"}.get(
+        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理",
+                   SKIPPED: "[yellow]未读取[/]"}.get(
             f.status, "[green]可接收[/]")
         table.add_row(f.file, f.group or "—", str(f.report_date or "—"), verdict, str(len(f.errors)),
                       str(len(f.warnings)))
     _console().print(table)
     for f in result.files:
-        if not f.issues or f.status == KNOWN:
+        if not f.issues or f.status in (KNOWN, SKIPPED):
             continue
         _console().print(f"\n[bold]{f.file}[/]")
         for i in sorted(f.issues, key=lambda i: i.severity != "错误"):
@@ -341,12 +419,14 @@ def print_result(result: JobResult) -> None:
 
     verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
     _console().print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
-    if result.ignored:
-        _console().print(f"收件箱中非台账文件已忽略：{'、'.join(result.ignored)}")
+    for f in result.files:
+        if f.status == SKIPPED:
+            _console().print(f"[yellow]未读取[/] {f.file}：{f.issues[0].message}")
     if not result.wrote and result.files:
         print_issues(result)
         return
-    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status != KNOWN]
+    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status
+             not in (KNOWN, SKIPPED)]
     if shown:
         table = Table(title="需要关注的报送", title_justify="left", show_lines=False)
         for column in ("文件", "工作组", "结果", "原因"):

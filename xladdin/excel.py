@@ -13,6 +13,7 @@ import logging
 import xlwings as xw
 
 from . import worksheet
+from .fs import os_message
 from .jobs import run_job, summary_sentence
 from .settings import SettingsError
 from .workbook.live import LiveBook
@@ -34,6 +35,14 @@ def _quiet(app, on: bool) -> None:
             pass
 
 
+def _status_bar(app, text: str | bool) -> None:
+    """Excel's status bar says what the run is doing (False hands it back to Excel)."""
+    try:
+        app.status_bar = text
+    except Exception:  # engines without a status bar (xlwings Server, Lite): the alert says the rest
+        pass
+
+
 def _alert(book, text: str, title: str = "xladdin") -> None:
     try:
         book.app.alert(text, title=title)
@@ -45,17 +54,21 @@ def _live(book, **options) -> str:
     """Run a job on the open workbook; deliberate problems become a plain Chinese alert."""
     book = _book(book)
     _quiet(book.app, True)
+    _status_bar(book.app, "xladdin：正在读取、校验和汇总台账，请稍候……")
     try:
         live = LiveBook(book)
         result = run_job(live, live.base_dir, **options)
         message = summary_sentence(result)
     except (SettingsError, MasterUnusable) as exc:
         message = str(exc)
+    except OSError as exc:  # disk full, no permission on 归档 or 退回, a path too long
+        message = os_message(exc)
     except Exception:
         log.exception("xladdin failed")
         message = "运行出错，未完成。请把母表和收件箱文件一起发给技术支持。"
     finally:
         _quiet(book.app, False)
+        _status_bar(book.app, False)
     _alert(book, message)
     return message
 
@@ -109,62 +122,62 @@ def xladdin_templates(book: xw.Book = None):
 # -- worksheet functions -----------------------------------------------------------------------
 
 @xw.func
-@xw.arg("done", doc="累计完成数，如累计征地面积")
-@xw.arg("plan", doc="计划数；为 0 或空时结果为空")
+@xw.arg("done", err_to_str=True, doc="累计完成数，如累计征地面积")
+@xw.arg("plan", err_to_str=True, doc="计划数；为 0 或空时结果为空")
 def COMPLETION_RATE(done, plan):
     """完成率：累计数 ÷ 计划数；计划数为 0 或空时返回空。"""
     return worksheet.completion_rate(done, plan)
 
 
 @xw.func
-@xw.arg("value", doc="要排名的数值")
-@xw.arg("values", doc="参与排名的区域；空白和文字不参与")
-@xw.arg("dense", doc="可选：TRUE 为中国式排名（1,1,2），默认跳位（1,1,3）")
+@xw.arg("value", err_to_str=True, doc="要排名的数值")
+@xw.arg("values", err_to_str=True, doc="参与排名的区域；空白和文字不参与")
+@xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名（1,1,2），默认跳位（1,1,3）")
 def RANK_OF(value, values, dense=False):
     """名次：数值在区域中的名次（1 为最高），并列同名次；空白和文字不参与。"""
     return worksheet.rank_of(value, values, dense)
 
 
 @xw.func
-@xw.arg("values", ndim=2, doc="一列数值")
-@xw.arg("dense", doc="可选：TRUE 为中国式排名")
+@xw.arg("values", ndim=2, err_to_str=True, doc="一列数值")
+@xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名")
 def RANKS(values, dense=False):
-    """整列名次：返回与区域同样大小的一列名次；没有数值的格子为空。"""
+    """整列名次：返回与区域同样大小的一列名次；没有数值的格子为空。Excel 2019 及更早版本和 WPS：先选中同样大小的一列，输入公式后按 Ctrl+Shift+Enter。"""
     return worksheet.ranks(values, dense)
 
 
 @xw.func
-@xw.arg("value", doc="本单位的指标值")
-@xw.arg("values", doc="全部单位的指标值")
-@xw.arg("red_k", doc="可选：红榜名额，默认 3")
-@xw.arg("black_k", doc="可选：黑榜名额，默认 3")
-@xw.arg("dense", doc="可选：TRUE 为中国式排名")
+@xw.arg("value", err_to_str=True, doc="本单位的指标值")
+@xw.arg("values", err_to_str=True, doc="全部单位的指标值")
+@xw.arg("red_k", err_to_str=True, doc="可选：红榜名额，默认 3")
+@xw.arg("black_k", err_to_str=True, doc="可选：黑榜名额，默认 3")
+@xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名")
 def LIST_FLAG(value, values, red_k=3, black_k=3, dense=False):
     """红黑榜标志：前 K 名返回“红榜”，后 K 名返回“黑榜”（已上红榜的不上黑榜），否则为空。"""
     return worksheet.list_flag(value, values, red_k, black_k, dense)
 
 
 @xw.func
-@xw.arg("unit", doc="排名单位，如工作组名称")
-@xw.arg("metric", doc="指标：征地完成率、进度占比率、净地完成率 或 工业用地征地完成率")
-@xw.arg("table", ndim=2, doc="红黑榜表（含表头），如 tblRanking[#All]")
-@xw.arg("what", doc="可选：值、排名（默认）、榜、上期排名 或 名次变化")
+@xw.arg("unit", err_to_str=True, doc="排名单位，如工作组名称")
+@xw.arg("metric", err_to_str=True, doc="指标：征地完成率、进度占比率、净地完成率 或 工业用地征地完成率")
+@xw.arg("table", ndim=2, err_to_str=True, doc="红黑榜表（含表头），如 tblRanking[#All]")
+@xw.arg("what", err_to_str=True, doc="可选：值、排名（默认）、榜、上期排名 或 名次变化")
 def RANK_LOOKUP(unit, metric, table, what="排名"):
     """查红黑榜：某单位某指标的值、名次、红黑榜标志、上期名次或名次变化。"""
     return worksheet.rank_lookup(unit, metric, table, what)
 
 
 @xw.func
-@xw.arg("now", doc="本期累计数区域")
-@xw.arg("before", doc="期初累计数区域（与本期区域同样大小）")
+@xw.arg("now", err_to_str=True, doc="本期累计数区域")
+@xw.arg("before", err_to_str=True, doc="期初累计数区域（与本期区域同样大小）")
 def PROGRESS_RATIO(now, before):
     """进度占比率：本期累计数比期初增加的行数 ÷ 总行数。"""
     return worksheet.progress_ratio(now, before)
 
 
 @xw.func
-@xw.arg("deadline", doc="净地交付期限")
-@xw.arg("today", doc="可选：从哪天算起，默认今天")
+@xw.arg("deadline", err_to_str=True, doc="净地交付期限")
+@xw.arg("today", err_to_str=True, doc="可选：从哪天算起，默认今天")
 def DAYS_LEFT(deadline, today=None):
     """剩余天数：距期限还有几天，逾期为负数；没有期限时为空。"""
     return worksheet.days_left(deadline, today)

@@ -20,6 +20,7 @@ CATALOGUE: dict[str, IssueType] = {
     t.code: t
     for t in (
         # The file and its template.
+        IssueType("inbox-entry-skipped", WARNING, "收件箱中未读取的项目", "{detail}"),
         IssueType("file-unreadable", ERROR, "文件无法读取",
                   "文件无法打开（{detail}）。请用 Excel 打开后另存为 .xlsx 再报送。"),
         IssueType("file-too-large", ERROR, "文件过大",
@@ -40,8 +41,13 @@ CATALOGUE: dict[str, IssueType] = {
                   "文件含有指向其他文件的链接，已忽略，只读取单元格中的数值。请核对数值是否为最新。"),
         IssueType("supersedes", WARNING, "替代此前报送",
                   "本组 {value} 已有报送《{expected}》，以本文件为准，原报送数据已标记为“已替代”。"),
+        IssueType("arrived-late", WARNING, "早于已接收的报送",
+                  "本组 {value} 已接收的《{expected}》比本文件更晚写成，仍以它为准；本文件数据记为“已替代”。"
+                  "如本文件才是最新的，请重新保存后再报送。"),
         IssueType("sheet-missing", ERROR, "缺少进度台账工作表",
                   "找不到“进度台账”工作表。请使用指挥部下发的模板填报。"),
+        IssueType("sheet-ambiguous", ERROR, "进度台账工作表不止一个",
+                  "文件中有 {value} 几个台账工作表，无法确定以哪个为准。请删除旧的，只保留一个后重新报送。"),
         IssueType("header-missing", ERROR, "找不到表头",
                   "找不到台账表头（应含“项目编号”“累计征地面积(亩)”等列）。请使用指挥部下发的模板，不要改动表头。"),
         IssueType("column-missing", ERROR, "缺少必填列",

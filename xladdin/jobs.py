@@ -38,24 +38,27 @@ from .workbook.layout import (
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
+from .workbook.book import Book
 from .workbook.package import MasterBook
 from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
-from .workbook.reader import SUPPORTED_SUFFIXES, Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .fs import copy_whole, fit_name, os_reason, skip_reason
+from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
 
 log = logging.getLogger(__name__)
 
-# Outcome of one inbox file in this run.
-NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN = "已接收", "已退回", "重复", "已处理"
+# Outcome of one inbox file in this run; SKIPPED: an inbox entry that is not a readable submission.
+NEW_ACCEPTED, NEW_REJECTED, DUPLICATE, KNOWN, SKIPPED = "已接收", "已退回", "重复", "已处理", "未读取"
 
 
 @dataclass
 class FileOutcome:
     file: str
     sha256: str
-    status: str  # one of the four above
+    status: str  # one of the five above
     group: str = ""
     report_date: dt.date | None = None
     rows: int = 0
@@ -124,8 +127,10 @@ class JobResult:
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
             "inbox": str(self.inbox) if self.inbox else None, "wrote_master": self.wrote,
-            "files_read": len(self.files), "accepted": self.count(NEW_ACCEPTED), "rejected": self.count(NEW_REJECTED),
+            "files_read": len(self.files) - self.count(SKIPPED), "accepted": self.count(NEW_ACCEPTED),
+            "rejected": self.count(NEW_REJECTED),
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
+            "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
             "roster": [] if self.roster is None else [
                 {"group": g, "status": s, "timeliness": t} for g, s, t in
@@ -141,17 +146,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_inbox(inbox: Path) -> tuple[list[Path], list[str]]:
-    """Submission files in the inbox (sorted by name) and the names of files that are not submissions."""
+def scan_inbox(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Submission files in the inbox, first received first, and (name, reason) of every other entry:
+    hidden and temporary files, folders, other types, links out of the inbox or to nothing."""
     if not inbox.is_dir():
         return [], []
-    files, ignored = [], []
-    # First received first: a copy forwarded later is the duplicate, not the original.
-    for path in sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name)):
-        if not path.is_file() or path.name.startswith(("~$", ".")):
-            continue
-        (files if path.suffix.lower() in SUPPORTED_SUFFIXES else ignored).append(path)
-    return files, [p.name for p in ignored]
+    root = inbox.resolve()
+    files, skipped = [], []
+    for path in inbox.iterdir():
+        reason = skip_reason(path, root)
+        if reason is None:
+            try:
+                info = path.stat()
+                files.append((info.st_mtime_ns, info.st_ctime_ns, path.name, path))
+                continue
+            except OSError as exc:
+                reason = f"无法读取（{os_reason(exc)}），未读取。请检查该文件。"
+        skipped.append((xml_safe(path.name), reason))
+    # First received first (file time, then the time it was put in the folder): a copy forwarded later
+    # is the duplicate, not the original, and of two reports for one day the later arrival wins.
+    return [path for *_, path in sorted(files)], sorted(skipped)
 
 
 def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
@@ -162,6 +176,8 @@ def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
         return _refused(path.name, "", refused.code, **refused.fields)
     except UnreadableFile as exc:
         return _refused(path.name, "", "file-unreadable", detail=str(exc))
+    except OSError as exc:  # gone or locked between the scan and the read: this file only
+        return _refused(path.name, "", "file-unreadable", detail=f"无法读取：{os_reason(exc)}")
     if not grid.sheet:
         return _refused(path.name, "", "sheet-missing")
     return locate_grid(grid, path.name, limits)
@@ -272,6 +288,7 @@ class Source:
     sha256: str
     path: Path | None = None
     grid: Grid | None = None  # a pasted sheet's values, already read
+    mtime_ns: int | None = None  # when the file was written: the later of two reports for a day wins
 
     @property
     def pasted(self) -> bool:
@@ -283,8 +300,35 @@ class Source:
         return locate_file(self.path, limits)
 
 
-def inbox_sources(paths: list[Path]) -> list[Source]:
-    return [Source(path.name, sha256_of(path), path) for path in paths]
+def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]]]:
+    """The inbox files as sources, and (name, reason) of those that cannot be read at all."""
+    sources, unreadable = [], []
+    for path in paths:
+        try:
+            # The name as shown and stored: without characters no XML part may hold (a file system allows them).
+            sources.append(Source(xml_safe(path.name), sha256_of(path), path, mtime_ns=path.stat().st_mtime_ns))
+        except OSError as exc:
+            unreadable.append((xml_safe(path.name), f"无法读取（{os_reason(exc)}），未读取。请检查该文件的权限后重新放入。"))
+    return sources, unreadable
+
+
+def skipped_outcome(name: str, reason: str) -> FileOutcome:
+    return FileOutcome(name, "", SKIPPED, issues=[Issue("inbox-entry-skipped", file=name, detail=reason)])
+
+
+# Rejections caused by something outside the file: the statistics date, the 项目清单 HQ keeps, and what
+# the group's earlier reports say. Content rejected only for these is checked again when it comes back
+# (the same bytes or a renamed copy); content accepted, or rejected for a reason inside it, is decided.
+OUTSIDE_THE_FILE = frozenset({"date-future", "date-stale", "unit-unknown", "project-unknown",
+                              "project-not-assigned", "cumulative-decreased"})
+
+
+def _decided_by_the_file(known: dict, sha256: str, store: Store) -> bool:
+    """Whether stored content stays as decided: accepted, or rejected for a reason inside the file."""
+    if known["status"] != REJECTED:
+        return True
+    errors = [i.code for i in store.issues_of([sha256]) if i.is_error]
+    return not errors or not set(errors) <= OUTSIDE_THE_FILE
 
 
 def _grid_digest(grid: Grid) -> str:
@@ -299,19 +343,22 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     outcomes: dict[str, FileOutcome] = {}
     pending: list[Source] = []
     first_of: dict[str, str] = {}
+    rechecked: set[str] = set()
     for source in sources:
         known = store.known(source.sha256)
-        if known is not None:
+        if known is not None and _decided_by_the_file(known, source.sha256, store):
             outcomes[source.name] = _known_outcome(source, known, store, folders)
         elif source.sha256 in first_of:  # identical content under two names in one drop: the first counts
             outcomes[source.name] = FileOutcome(source.name, source.sha256, DUPLICATE,
                                                 same_as=first_of[source.sha256])
         else:
             first_of[source.sha256] = source.name
+            if known is not None:
+                rechecked.add(source.sha256)
             if folders is not None and source.path is not None:
                 folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source.path, folder / f"{source.sha256[:12]}_{source.name}")
+                copy_whole(source.path, folder / fit_name(f"{source.sha256[:12]}_{source.name}"))
             pending.append(source)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
@@ -325,8 +372,11 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     read = _read_all(pending, limits, workers, checking)
     # Read one at a time (a few files): only the groups they claim to be from need their state.
     states = known["states"] if "states" in known else store.group_states({_claimed_group(i) for i, _ in read})
+    # Report-date order; within a date, arrival order (pending keeps the inbox's), never the file name:
+    # a correction that sorts before its original by name must still be applied after it.
     located = [(source, item, early) for source, (item, early) in zip(pending, read)]
-    located.sort(key=lambda entry: (_claimed_date(entry[1]), entry[0].name))
+    arrival = {id(source): i for i, source in enumerate(pending)}
+    located.sort(key=lambda entry: (_claimed_date(entry[1]), arrival[id(entry[0])]))
     # How many files each group sent in this drop: a group's later file depends on its earlier one.
     senders = Counter(_claimed_group(item) for _, item, _ in located)
     for source, item, early in located:
@@ -336,20 +386,30 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             checked = early  # the group's only file this run: the states it was checked against still hold
         else:
             checked = _safely(source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
+        older = False
         if checked.accepted:
-            earlier = store.accepted_for(checked.group, checked.report_date)
+            earlier = store.accepted_arrival(checked.group, checked.report_date)
+            # A copy written before the accepted one (an original forwarded late) never replaces it.
+            older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
+                and source.mtime_ns < earlier[1]
             if earlier:
-                checked.issues.append(Issue("supersedes", file=source.name, group=checked.group,
-                                            value=checked.report_date.isoformat(), expected=earlier))
-        store.record(checked, source.sha256, now)
-        if checked.accepted and senders[checked.group] > 1:
+                checked.issues.append(Issue("arrived-late" if older else "supersedes", file=source.name,
+                                            group=checked.group, value=checked.report_date.isoformat(),
+                                            expected=earlier[0]))
+        if source.mtime_ns is not None:
+            store.note_arrival(source.sha256, source.mtime_ns)
+        if not (source.sha256 in rechecked and not checked.accepted):  # rejected again: stored as it was
+            store.record(checked, source.sha256, now, older)
+        if checked.accepted and senders[checked.group] > 1 and not older:
             _advance(states, checked)
+        # Content rejected before for a reason outside it, and again now: no new rejection to announce.
+        again = source.sha256 in rechecked and not checked.accepted
         outcome = FileOutcome(
-            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else NEW_REJECTED, checked.group,
+            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else (KNOWN if again else NEW_REJECTED),
+            checked.group,
             checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
         if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
-            copy = _safely(source.name, lambda: write_returned_copy(source.path, checked.issues, checked.sheet,
-                                                                    folders["returned"]))
+            copy = _returned_copy(source, checked, folders["returned"])
             outcome.returned = _link_path(copy, folders["master"]) if isinstance(copy, Path) else ""
         outcomes[source.name] = outcome
     for source in sources:
@@ -357,6 +417,17 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
         if outcome.status in (DUPLICATE, KNOWN):
             store.note_file_name(outcome.sha256, source.name, now)
     return [outcomes[source.name] for source in sources]
+
+
+def _returned_copy(source: Source, checked: Checked, folder: Path) -> Path | None:
+    """The marked-up copy of a rejected file; an OS error (disk full, no permission) stops the run."""
+    try:
+        return write_returned_copy(source.path, checked.issues, checked.sheet, folder)
+    except OSError:
+        raise
+    except Exception:
+        log.exception("could not write the returned copy of %s", source.name)
+        return None
 
 
 def _link_path(path: Path, base: Path) -> str:
@@ -414,14 +485,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             lock.__exit__(None, None, None)
 
 
-def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
             started: float | None = None, workers: int = 1) -> JobResult:
-    """The pipeline on an open master: a MasterBook (file) or a LiveBook (open in Excel, via xlwings).
-
-    Both offer settings(), registry(), pasted_grids(), table_origin(), write_table(), write_cell(),
-    write_lines(), back_up() and save(); folders in 设置 are relative to base_dir.
-    """
+    """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
+    Excel, via xlwings). Folders in 设置 are relative to base_dir."""
     started = time.perf_counter() if started is None else started
     as_of = as_of or dt.date.today()
     settings = book.settings()
@@ -434,12 +502,16 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
         files: list[FileOutcome] = []
         ignored: list[str] = []
         if intake:
-            paths, ignored = scan_inbox(inbox)
+            paths, skipped = scan_inbox(inbox)
+            sources, unreadable = inbox_sources(paths)
+            skipped += unreadable
+            ignored = [name for name, _ in skipped]
             pasted = [Source(f"{book.path.name}›{grid.sheet}", _grid_digest(grid), grid=grid)
                       for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files = _intake(inbox_sources(paths) + pasted, store, registry, as_of, settings, folders, workers)
+            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers)
+            files += [skipped_outcome(name, reason) for name, reason in skipped]
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
@@ -466,8 +538,8 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
             saved = book.back_up(settings)
-            if saved is not None:
-                store.set_backup(saved)
+            if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
+                store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
             book.save()
             result.wrote = True
@@ -482,7 +554,7 @@ def run_job(book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date |
 def _registry(book, store: Store) -> pd.DataFrame:
     """The 项目清单: as read by an earlier run when its cells are unchanged (a province registry of
     50,000 projects takes seconds to read), else read now and kept with the run."""
-    key = book.registry_key() if hasattr(book, "registry_key") else None
+    key = book.registry_key()
     registry = store.kept_frame("registry", key) if key else None
     if registry is None:
         registry = book.registry()
@@ -524,30 +596,85 @@ def _ranking_basis(registry: pd.DataFrame, settings: Settings) -> str:
 
 
 def roll_back(master: Path) -> tuple[dict, int]:
-    """Undo the last run: the master back from its backup, the run's submissions forgotten by the store."""
+    """Undo the last run: the master back from its backup, the run's submissions forgotten by the store.
+
+    The master as it stands is backed up first (run["undo_backup"]), so that a rollback can itself be
+    undone; a forgotten submission no longer in the inbox is put back from 归档 (run["restored"]), so
+    the next run reads it again instead of losing its rows.
+    """
+    master = Path(master)
     with MasterLock(master):
         book = MasterBook.open(master)
         settings = book.settings()
         store = Store(master.parent / settings.store)
+        temp = master.with_name(f".~{master.name}.rollback.tmp")
         try:
             run = store.last_run()
             if run is None:
                 raise SettingsError("没有可以撤销的运行记录。")
-            saved = Path(run["backup"] or "")
-            if not saved.is_file():
-                raise MasterUnusable(f"找不到上次运行前的母表备份（{saved.name or '未记录'}），无法撤销。")
+            saved = _backup_path(master, settings, run["backup"])
+            if saved is None:
+                raise MasterUnusable(f"找不到上次运行前的母表备份（{Path(run['backup'] or '未记录').name}），无法撤销。"
+                                     f"请检查“{settings.backups}”文件夹。")
             MasterBook.open(saved)  # the backup must itself be a usable master
+            shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
+            run["undo_backup"] = book.back_up(settings)
+            forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
-            temp = master.with_name(f".~{master.name}.rollback.tmp")
-            shutil.copy2(saved, temp)
+            run["restored"] = _restore_from_archive(master.parent, settings, forgotten_files)
             store.commit()
             os.replace(temp, master)
         finally:
+            temp.unlink(missing_ok=True)
             store.close()
     return run, forgotten
 
 
-def _write_master(book: MasterBook, result: JobResult, store: Store, settings: Settings, intake: bool,
+def _backup_path(master: Path, settings: Settings, recorded: str | None) -> Path | None:
+    """The backup a run recorded, found relative to the master (the campaign folder may have moved)."""
+    if not recorded:
+        return None
+    path = Path(recorded)
+    for candidate in (master.parent / path, master.parent / settings.backups / path.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _relative(path: Path, base: Path) -> str:
+    """A path as stored: relative to the master's folder when it is inside it."""
+    try:
+        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix() if path.resolve().is_relative_to(
+            base.resolve()) else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _restore_from_archive(base_dir: Path, settings: Settings, files: list[tuple[str, str]]) -> list[str]:
+    """Put back into the inbox, from 归档, each forgotten submission whose content is no longer there."""
+    inbox = base_dir / settings.inbox
+    archive = base_dir / settings.archive
+    present: set[str] | None = None
+    restored = []
+    for sha, name in files:
+        copies = sorted(archive.glob(f"*/{sha[:12]}_*")) if archive.is_dir() else []
+        if not copies:
+            continue  # a sheet pasted into the master, or an archive staff emptied
+        if present is None:
+            present = {sha256_of(p) for p in scan_inbox(inbox)[0]} if inbox.is_dir() else set()
+        if sha in present:
+            continue
+        inbox.mkdir(parents=True, exist_ok=True)
+        target = inbox / name
+        if target.exists():
+            target = inbox / fit_name(f"{Path(name).stem}（恢复）{Path(name).suffix}")
+        copy_whole(copies[0], target)
+        present.add(sha)
+        restored.append(target.name)
+    return restored
+
+
+def _write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
                   write_ranking: bool) -> None:
     summary = result.summary
     book.write_table(SUMMARY.name, _summary_rows(summary))
@@ -559,8 +686,10 @@ def _write_master(book: MasterBook, result: JobResult, store: Store, settings: S
         book.write_table(REPORT.name, _report_rows(result.files))
         errors = sum(len(f.errors) for f in result.files)
         warnings = sum(len(f.warnings) for f in result.files)
-        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files)} 个文件，"
-                                       f"{errors} 个错误，{warnings} 个警告")
+        skipped = result.count(SKIPPED)
+        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
+                                       f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
+                                       + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
     since = result.as_of - dt.timedelta(days=settings.history_days)
     logged = _log_rows(store, since, settings.history_rows)
     book.write_table(LOG.name, logged)
@@ -638,7 +767,10 @@ def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
     order = sorted(files, key=lambda f: (f.group or "～", f.report_date or dt.date.min, f.file))
     for f in order:
         verdict = {NEW_ACCEPTED: "已接收", NEW_REJECTED: "已退回", DUPLICATE: "重复", KNOWN: "已接收" if f.accepted
-                   else "已退回"}[f.status]
+                   else "已退回", SKIPPED: "未读取"}[f.status]
+        if f.status == SKIPPED:
+            rows.append([f.group, f.file, "", "", "", f.issues[0].code, verdict, "", "", "", f.issues[0].message])
+            continue
         text = (f"与《{f.same_as}》内容相同，未重复处理" if f.status == DUPLICATE
                 else f"{len(f.errors)} 个错误，{len(f.warnings)} 个警告" +
                 ("；请按下列提示改正后重新报送" if not f.accepted else ""))
@@ -729,11 +861,13 @@ def summary_sentence(result: JobResult) -> str:
     """One Chinese sentence saying what the run did."""
     if result.inbox is None:
         return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。"
-    parts = [f"读取 {len(result.files)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
+    parts = [f"读取 {len(result.files) - result.count(SKIPPED)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
              f"退回 {result.count(NEW_REJECTED)} 个"]
     if result.count(DUPLICATE):
         parts.append(f"重复 {result.count(DUPLICATE)} 个")
     if result.count(KNOWN):
         parts.append(f"此前已处理 {result.count(KNOWN)} 个")
+    if result.count(SKIPPED):
+        parts.append(f"未读取 {result.count(SKIPPED)} 个（见校验报告）")
     return "，".join(parts) + "。"
 

@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS kept_frames (
     key TEXT NOT NULL,
     frame BLOB NOT NULL
 );
+-- When each inbox file was written (its modification time): of two reports of one group for one day,
+-- the later arrival wins, whichever run reads it.
+CREATE TABLE IF NOT EXISTS arrivals (
+    sha256 TEXT PRIMARY KEY,
+    mtime_ns INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ledger_rows_key ON ledger_rows (group_name, report_date, project_id, plot);
 CREATE INDEX IF NOT EXISTS ledger_rows_sha ON ledger_rows (sha256);
 CREATE INDEX IF NOT EXISTS ledger_rows_project ON ledger_rows (project_id, report_date);
@@ -174,7 +180,7 @@ class Store:
         self.run_id = cur.lastrowid
         return self.run_id
 
-    def set_backup(self, backup: Path) -> None:
+    def set_backup(self, backup: Path | str) -> None:
         self.db.execute("UPDATE runs SET backup=? WHERE run_id=?", (str(backup), self.run_id))
 
     def last_run(self) -> dict | None:
@@ -182,6 +188,10 @@ class Store:
         row = self.db.execute("SELECT run_id, started_at, as_of, command, backup FROM runs WHERE rolled_back=0"
                               " ORDER BY run_id DESC LIMIT 1").fetchone()
         return None if row is None else dict(zip(("run_id", "started_at", "as_of", "command", "backup"), row))
+
+    def submissions_of_run(self, run_id: int) -> list[tuple[str, str]]:
+        """(sha256, file name) of the submissions a run stored."""
+        return self.db.execute("SELECT sha256, file_name FROM submissions WHERE run_id=?", (run_id,)).fetchall()
 
     def roll_back(self, run_id: int) -> int:
         """Undo everything a run stored; returns how many submissions it forgets."""
@@ -220,20 +230,32 @@ class Store:
                               (group, report_date.isoformat(), ACCEPTED)).fetchone()
         return row[0] if row else None
 
+    def accepted_arrival(self, group: str, report_date) -> tuple[str, int | None] | None:
+        """(file name, modification time) of the group's accepted submission for that date, if any."""
+        row = self.db.execute("SELECT s.file_name, a.mtime_ns FROM submissions s LEFT JOIN arrivals a USING (sha256)"
+                              " WHERE s.group_name=? AND s.report_date=? AND s.status=?",
+                              (group, report_date.isoformat(), ACCEPTED)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def note_arrival(self, sha256: str, mtime_ns: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO arrivals VALUES (?,?)", (sha256, mtime_ns))
+
     def note_file_name(self, sha256: str, file_name: str, seen_at: dt.datetime) -> None:
         self.db.execute("INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)",
                         (sha256, file_name, seen_at.isoformat(timespec="seconds"), self.run_id))
 
-    def record(self, checked: Checked, sha256: str, received_at: dt.datetime) -> None:
-        """Store a checked submission; an accepted one supersedes the group's earlier one for that date."""
-        status = ACCEPTED if checked.accepted else REJECTED
+    def record(self, checked: Checked, sha256: str, received_at: dt.datetime, older: bool = False) -> None:
+        """Store a checked submission; an accepted one supersedes the group's earlier one for that date,
+        unless it is `older` than the one accepted (a late copy of an original): then it is kept superseded."""
+        status = (SUPERSEDED if older else ACCEPTED) if checked.accepted else REJECTED
         date = checked.report_date.isoformat() if checked.report_date else None
-        if checked.accepted:
+        if checked.accepted and not older:
             self.db.execute(
                 "UPDATE submissions SET status=?, superseded_run=? WHERE group_name=? AND report_date=? AND status=?",
                 (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND "
                             "report_date=? AND superseded=0", (self.run_id, checked.group, date))
+        if checked.accepted:
             columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
             rows = [
                 (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
@@ -241,7 +263,8 @@ class Store:
                 for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
-            self.db.executemany(f"INSERT INTO ledger_rows ({_LEDGER_ROW_COLUMNS}) VALUES ({marks}, 0, ?, NULL)", rows)
+            self.db.executemany(f"INSERT INTO ledger_rows ({_LEDGER_ROW_COLUMNS})"
+                                f" VALUES ({marks}, {int(older)}, ?, NULL)", rows)
             projects = self.db.execute("SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND "
                                        "report_date=?", (checked.group, date)).fetchall()
             self._stale.update((p, date) for p, in projects)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,6 +18,7 @@ from .schema import (
 from .values import (
     display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno, plain_number,
 )
+from .text import clean_key, show_invisible, xml_safe
 from .workbook.reader import Ledger
 from .workbook.xmlscan import UncachedFormula
 
@@ -79,9 +79,17 @@ class RegistryIndex:
         self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns
                        else [math.nan] * len(registry) for key in sorted(set(PLAN_OF.values()))}
         self.groups: list[str] = list(dict.fromkeys(registry["group"]))
+        self._group_set = set(self.groups)
+        self._group_keys = {clean_key(g).replace(" ", ""): g for g in self.groups}
         self.projects_of: dict[str, list[str]] = {}
         for project, group in self.group_of.items():
             self.projects_of.setdefault(group, []).append(project)
+
+    def group_named(self, text: str) -> str | None:
+        """The registry's work group a 填报单位 names, look-alike characters and spaces aside."""
+        if text in self._group_set:
+            return text
+        return self._group_keys.get(clean_key(text).replace(" ", ""))
 
     def plan(self, project: str, key: str) -> float | None:
         i = self._position.get(project)
@@ -95,11 +103,12 @@ def clean_id(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+    return clean_key(str(value)).replace(" ", "")
 
 
 def clean_text(value: object) -> str:
-    return "" if is_blank(value) else str(value).strip()
+    """Submitted text as kept: trimmed, without the characters no XML part may hold."""
+    return "" if is_blank(value) else xml_safe(str(value)).strip()
 
 
 def check_ledger(
@@ -120,10 +129,12 @@ def check_ledger(
     groups = registry.groups
     unit_value, unit_cell = ledger.identity.get(LABEL_UNIT, (None, ""))
     unit = clean_text(unit_value)
+    unit = registry.group_named(unit) or unit
     if not unit:
         issue("unit-missing", unit_cell or "A1")
     elif unit not in groups:
-        issue("unit-unknown", unit_cell, value=unit, expected=groups[0] if groups else "")
+        issue("unit-unknown", unit_cell, value=show_invisible(str(unit_value).strip()),
+              expected=groups[0] if groups else "")
     else:
         out.group = unit
     date_value, date_cell = ledger.identity.get(LABEL_DATE, (None, ""))
@@ -174,12 +185,12 @@ def check_ledger(
         if row in ledger.hidden_rows:
             issue("row-hidden", cell(row, "project_id"), value=str(row))
         project = clean_id(raw.get("project_id"))
-        plot = clean_text(raw.get("plot"))
+        plot = clean_key(clean_text(raw.get("plot")))
         record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
         if not project:
             issue("project-id-missing", cell(row, "project_id"))
         elif project not in registry.group_of:
-            issue("project-unknown", cell(row, "project_id"), value=project)
+            issue("project-unknown", cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
         elif out.group and registry.group_of[project] != out.group:
             issue("project-not-assigned", cell(row, "project_id"), project=project,
                   expected=registry.group_of[project])

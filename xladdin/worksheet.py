@@ -18,6 +18,17 @@ BAD_NUMBER = "请填数字"
 BAD_TABLE = "找不到红黑榜表"
 
 
+def error_text(*arguments: object) -> str | None:
+    """A Chinese answer when an argument (or a cell of a range) holds an Excel error such as #DIV/0!:
+    a function never answers a number computed as if that cell were blank."""
+    for argument in arguments:
+        for value in flat(argument):
+            found = excel_error(value)
+            if found:
+                return f"引用的单元格是错误值{found}，请先改正它"
+    return None
+
+
 def number(value: object) -> float | None:
     """A cell as a number; None for blanks, text that is not a number, and Excel errors."""
     if value is None or isinstance(value, bool) or excel_error(value):
@@ -40,6 +51,8 @@ def flat(values: object) -> list[object]:
 
 def completion_rate(done: object, plan: object) -> object:
     """done ÷ plan; blank when the plan is zero or blank; a short Chinese hint for text."""
+    if (error := error_text(done, plan)) is not None:
+        return error
     d, p = number(done), number(plan)
     if p is None and (plan is None or plan == ""):
         return ""
@@ -54,6 +67,8 @@ def completion_rate(done: object, plan: object) -> object:
 
 def rank_of(value: object, values: object, dense: object = False) -> object:
     """Rank of a number among the numbers of a range (1 = highest); blanks and text are ignored."""
+    if (error := error_text(value, values)) is not None:
+        return error
     v = number(value)
     if v is None:
         return ""
@@ -65,6 +80,8 @@ def rank_of(value: object, values: object, dense: object = False) -> object:
 def ranks(values: object, dense: object = False) -> list[list[object]]:
     """The rank of every cell of a column among its numbers, as a column; blank where no number."""
     cells = flat(values)
+    if (error := error_text(cells)) is not None:
+        return [[error] for _ in cells]
     series = pd.Series([number(x) for x in cells], dtype=float)
     ranked = rank_values(series, dense=bool(dense))
     return [[("" if math.isnan(r) else int(r))] for r in ranked]
@@ -73,6 +90,8 @@ def ranks(values: object, dense: object = False) -> list[list[object]]:
 def list_flag(value: object, values: object, red_k: object = 3, black_k: object = 3, dense: object = False) -> str:
     """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜 (rank.decide_lists);
     `dense` is accepted for old sheets and ignored: the tie rule changes rank numbers, not lists."""
+    if (error := error_text(value, values, red_k, black_k, dense)) is not None:
+        return error
     v = number(value)
     if v is None:
         return ""
@@ -110,7 +129,7 @@ def rank_lookup(unit: object, metric: object, table: object, what: object = "排
     for row in rows[1:]:
         if str(row[unit_col]).strip() == str(unit).strip():
             value = row[target]
-            return "" if value is None else value
+            return error_text(value) or ("" if value is None else value)
     return f"红黑榜中没有“{unit}”"
 
 
@@ -124,6 +143,8 @@ def _metric_label(text: str) -> str | None:
 
 def progress_ratio(now: object, before: object) -> object:
     """Share of rows whose figure rose from `before` to `now` (two ranges of the same size)."""
+    if (error := error_text(now, before)) is not None:
+        return error
     current, earlier = flat(now), flat(before)
     if len(current) != len(earlier):
         return "两个区域的行数应相同"
@@ -135,6 +156,8 @@ def progress_ratio(now: object, before: object) -> object:
 
 def days_left(deadline: object, today: object = None) -> object:
     """Days from today (or a given date) to a deadline; negative when overdue; blank without one."""
+    if (error := error_text(deadline, today)) is not None:
+        return error
     due = parse_date(deadline)
     if due is None:
         return "" if deadline in (None, "") else "请填日期"

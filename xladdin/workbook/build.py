@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -22,12 +23,21 @@ from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
     CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec,
 )
-from .master import put_cell, quote_sheet, xlwings_vba_source
+from .master import put_cell, quote_sheet
+from .vbamodules import WORKBOOK_CODE_NAME, master_project
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
 NOTE_FONT = Font(size=10, color="595959")
-RED_FILL = PatternFill("solid", fgColor="F8CBAD")
-BLACK_FILL = PatternFill("solid", fgColor="595959")
+
+
+def dxf_fill(colour: str) -> PatternFill:
+    """A conditional-format fill both readers show: Excel takes a differential solid fill's colour from
+    bgColor, LibreOffice from fgColor."""
+    return PatternFill("solid", fgColor=colour, bgColor=colour)
+
+
+RED_FILL = dxf_fill("F8CBAD")
+BLACK_FILL = dxf_fill("595959")
 
 TITLES = {
     SHEET_CONSOLE: ("重点项目和民生工程用地保障攻坚 · 指挥部母表", None),
@@ -52,17 +62,17 @@ CONSOLE_STEPS = (
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
 )
 
-# Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter).
+# Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter). A key present
+# on the sheet is final for xlwings even when empty, so the interpreter is left to the ribbon, the user's
+# ~/.xlwings/xlwings.conf or `xladdin excel-setup`, which writes Interpreter_Win for this PC.
 XLWINGS_CONF = (
-    ("Interpreter_Win", ""),
-    ("Interpreter_Mac", ""),
-    ("PYTHONPATH", ""),
     ("UDF Modules", "xladdin.excel"),
     ("Use UDF Server", True),
     ("Show Console", False),
 )
 
-# Buttons on 控制台: caption and the macro (an @xw.script Sub of xladdin.excel, after Import Functions).
+# Buttons on 控制台: caption and the macro, a Sub of the master's VBA project (one per @xw.script of
+# xladdin.excel, written by xlwings' own generator in vbamodules.py).
 BUTTONS = (
     ("一键汇总", "xladdin_run"),
     ("只校验", "xladdin_validate"),
@@ -74,7 +84,7 @@ BUTTONS = (
 
 
 def build_master(path: Path, registry_rows: list[list[object]] | None = None) -> Path:
-    """A new master workbook at path (.xlsm carries the standalone xlwings VBA project)."""
+    """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name in SHEET_ORDER:
@@ -116,11 +126,31 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     wb.active = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsm":
-        wb.vba_archive = zipfile.ZipFile(xlwings_vba_source())
+        wb.vba_archive = _vba_archive(wb)
     wb.calculation.fullCalcOnLoad = True
     wb.save(path)
     _add_buttons(path)
     return path
+
+
+def _vba_archive(wb) -> zipfile.ZipFile:
+    """The VBA project as openpyxl takes it: a package holding xl/vbaProject.bin and its content type.
+
+    Every sheet gets a code name with a document module of that name, as Excel writes a macro workbook."""
+    wb.code_name = WORKBOOK_CODE_NAME
+    names = []
+    for i, ws in enumerate(wb.worksheets, start=1):
+        ws.sheet_properties.codeName = f"Sheet{i}"
+        names.append(ws.sheet_properties.codeName)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/vbaProject.bin", master_project(names))
+        archive.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'))
+        archive.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                                        'relationships"/>')
+    return zipfile.ZipFile(buffer)
 
 
 def _button_shape(index: int, caption: str, macro: str) -> str:
@@ -256,7 +286,7 @@ def _board_formatting(ws) -> None:
                                                           end_value=1, color="5B9BD5", showValue=True))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "DueSoonDays"],
-                                                         fill=PatternFill("solid", fgColor="FFE699")))
+                                                         fill=dxf_fill("FFE699")))
 
 
 def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:

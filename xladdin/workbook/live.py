@@ -8,6 +8,7 @@ here, staff save as usual.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,19 +16,28 @@ import pandas as pd
 from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES
-from .master import Formula, read_registry, read_settings
-from .reader import Grid, locate_ledger
+from .master import Formula, Link, quote_sheet, read_registry, read_settings
+from .reader import Grid
+from .room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The file format writes functions newer than Excel 2007 with a prefix; the object model takes them
+# without it (Excel would show #NAME? for "_xlfn.RANK.EQ(" typed through Range.Formula).
+_FILE_PREFIX = re.compile(r"_xlfn\.(?:_xlws\.)?")
+
+
+def object_model_formula(formula: str) -> str:
+    """A formula in the file's form as Excel's object model expects it."""
+    return _FILE_PREFIX.sub("", formula)
 
 
 def to_excel_value(value: object) -> object:
-    """A value for a range write: formulas only when the add-in made them; any other text that Excel
-    would read as a formula is written as text (leading apostrophe)."""
+    """A value for a range write: formulas only when the add-in made them (in the object model's
+    form); any other text that Excel would read as a formula is written as text (leading apostrophe)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, Formula):
-        return str(value)
+        return object_model_formula(str(value))
     if isinstance(value, str):
         text = str(value)
         return "'" + text if text.startswith(_FORMULA_STARTS) else text
@@ -41,7 +51,7 @@ def to_excel_value(value: object) -> object:
 
 
 class LiveBook:
-    """A master workbook open in Excel, as the pipeline's book adapter."""
+    """A master workbook open in Excel, as the pipeline's book (workbook/book.py: Book)."""
 
     def __init__(self, book, base_dir: Path | None = None):
         self.book = book
@@ -49,6 +59,7 @@ class LiveBook:
         self.base_dir = base_dir or (full.parent if full.parent.is_dir() and str(full.parent) != "." else Path.cwd())
         self.path = self.base_dir / book.name
         self.tables = {}
+        self._pending: list = []
         for sheet in book.sheets:
             for table in sheet.tables:
                 self.tables[table.name] = (sheet, table)
@@ -74,7 +85,11 @@ class LiveBook:
         header, rows = self.table_rows(REGISTRY.name)
         return read_registry(header, rows, self.tables[REGISTRY.name][1].range.column)
 
+    def registry_key(self) -> None:
+        return None  # the open workbook has no parts to digest: the registry is read every run
+
     def pasted_grids(self) -> list[Grid]:
+        """Sheets staff pasted into the open master that hold a ledger: submissions too."""
         grids = []
         for sheet in self.book.sheets:
             if sheet.name in MANAGED_SHEETS:
@@ -82,11 +97,15 @@ class LiveBook:
             last = sheet.used_range.last_cell
             values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
             grid = Grid(sheet=sheet.name, rows=[["" if v is None else v for v in row] for row in values])
-            if locate_ledger(grid, sheet.name).header_row:
+            if pasted_ledger(grid):
                 grids.append(grid)
         return grids
 
-    # -- writing: one range write per region -----------------------------------------------------
+    # -- writing: every region checked first, then one range write per region ------------------------
+    #
+    # The engine asks for every write before save(); each is checked when asked (a heading staff changed,
+    # staff content where a region would grow) and carried out in save(), so a refusal leaves the open
+    # workbook exactly as it was, as the file writer leaves the file.
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         sheet, table = self.tables[name]
@@ -95,22 +114,73 @@ class LiveBook:
         top, left = area.row + 1, area.column
         old_rows = area.rows.count - 1
         width = len(spec.columns)
+        header = area[0, :].options(ndim=1).value if area.columns.count > 1 else [area[0, 0].value]
+        found = {left + i: "" if is_blank(v) else str(v) for i, v in enumerate(header)}
+        problem = heading_problem(sheet.name, spec.labels, found, left, area.row, left + area.columns.count - 1)
+        if problem:
+            raise RegionBlocked(problem)
         body = [[to_excel_value(v) for v in row] for row in rows] or [[None] * width]
+        self._check_growth(sheet, top + old_rows, top + len(body) - 1, left, left + width - 1, name)
         padded = body + [[None] * width] * max(0, old_rows - len(body))
-        sheet.range((top, left)).value = padded
-        table.resize(sheet.range((area.row, left), (area.row + len(body), left + width - 1)))
+
+        def write() -> None:
+            sheet.range((top, left)).value = padded
+            table.resize(sheet.range((area.row, left), (area.row + len(body), left + width - 1)))
+            self._add_links(sheet, top, left, rows)
+
+        self._pending.append(write)
+
+    def _check_growth(self, sheet, first: int, last: int, left: int, right: int, region: str) -> None:
+        """RegionBlocked when staff content sits in the rows a region grows into (one range read)."""
+        if last < first:
+            return
+        block = sheet.range((first, left), (last, right)).options(ndim=2).value
+        for r, row in enumerate(block):
+            for c, value in enumerate(row):
+                if not is_blank(value):
+                    where = sheet.range((first + r, left + c)).get_address(False, False)
+                    raise RegionBlocked(blocked_message(sheet.name, where, region, last))
+
+    def _add_links(self, sheet, top: int, left: int, rows: list[list[object]]) -> None:
+        """Hyperlinks for the Link cells of a block just written (the values went in one write; a link
+        is one call per linked cell, as Excel's object model has no bulk form)."""
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, Link) and (value.target or value.location):
+                    address = value.target.replace("/", "\\") if value.target else ""
+                    if value.location:
+                        address += "#" + value.location
+                    sheet.range((top + r, left + c)).add_hyperlink(address, str(value))
 
     def write_cell(self, name: str, value: object) -> None:
         target = self._named(name)
         if target is not None:
-            target[0, 0].value = to_excel_value(value)
+            converted = to_excel_value(value)
+
+            def write() -> None:
+                target[0, 0].value = converted
+
+            self._pending.append(write)
 
     def write_lines(self, name: str, lines: list[str]) -> None:
+        """Lines down the named column, the old lines below them cleared, the name resized to the new
+        extent (so a shorter notice leaves nothing stale behind, now or on the next run)."""
         target = self._named(name)
         if target is None:
             return
-        height = max(len(lines), target.rows.count)
-        target[0, 0].value = [[to_excel_value(lines[i]) if i < len(lines) else None] for i in range(height)]
+        top, column, old = target.row, target.column, target.rows.count
+        sheet = target.sheet
+        self._check_growth(sheet, top + old, top + len(lines) - 1, column, column, name)
+        height = max(len(lines), old)
+        values = [[to_excel_value(lines[i]) if i < len(lines) else None] for i in range(height)]
+        bottom = top + max(len(lines), 1) - 1
+        letter = sheet.range((top, column)).get_address(False, False).rstrip("0123456789")
+
+        def write() -> None:
+            target[0, 0].value = values
+            self.book.names[name].refers_to = f"={quote_sheet(sheet.name)}!${letter}${top}:${letter}${bottom}"
+
+        self._pending.append(write)
 
     def _named(self, name: str):
         try:
@@ -122,4 +192,7 @@ class LiveBook:
         return None  # the workbook is open in Excel; staff save it (and Excel keeps its own versions)
 
     def save(self) -> None:
-        return None
+        """Carry out the checked writes; Excel owns the file, so staff save it as usual."""
+        pending, self._pending = self._pending, []
+        for write in pending:
+            write()

@@ -32,26 +32,49 @@ class MasterLock:
             if (self.master.parent / owner).exists():
                 raise MasterUnusable(f"母表 {self.master.name} 正在被 Excel 或 WPS 打开。请先保存并关闭母表，"
                                      "或在 Excel 中点“一键汇总”按钮。")
+        if (self.master.parent / f".~lock.{self.master.name}#").exists():
+            raise MasterUnusable(f"母表 {self.master.name} 正在被 LibreOffice 打开。请先保存并关闭母表；"
+                                 f"如 LibreOffice 已关闭，请删除同一文件夹中的 .~lock.{self.master.name}# 文件。")
         for _ in range(2):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                self._create()
             except FileExistsError:
                 if self._stale():
-                    self.path.unlink(missing_ok=True)
+                    try:
+                        self.path.rmdir() if self.path.is_dir() else self.path.unlink(missing_ok=True)
+                    except OSError:
+                        raise MasterUnusable(f"母表的锁文件 {self.path.name} 无法删除。请手动删除它后重新运行。") from None
                     continue
                 raise MasterUnusable(f"另一次汇总正在写入母表 {self.master.name}。请等它结束后再运行。") from None
-            with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
             self.held = True
             return self
         raise MasterUnusable(f"无法锁定母表 {self.master.name}。")
 
-    def _stale(self) -> bool:
+    def _create(self) -> None:
+        """Create the lock file holding this process's id, atomically: linked into place once written,
+        so that a lock file is never seen empty while its run is alive (an empty one is stale)."""
+        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            pid = int(self.path.read_text().strip() or 0)
-        except (OSError, ValueError):
-            return False
-        return pid > 0 and not _alive(pid)
+            temp.write_text(str(os.getpid()))
+            try:
+                os.link(temp, self.path)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: exclusive creation, then the id
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(str(os.getpid()))
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _stale(self) -> bool:
+        """A lock file left by a run that is gone: its process is not alive, or it is empty,
+        unreadable or holds no process id (a crash or a copy)."""
+        try:
+            pid = int(self.path.read_text().strip())
+        except (OSError, ValueError, UnicodeDecodeError):
+            return True
+        return pid <= 0 or not _alive(pid)
 
     def __exit__(self, *exc) -> None:
         if self.held:

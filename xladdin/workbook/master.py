@@ -13,10 +13,11 @@ import pandas as pd
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
+from ..text import XML_ILLEGAL
 from ..values import display, is_blank, parse_date, parse_number, plain_number
 
-# Control characters no XML may hold (openpyxl's own pattern, without importing openpyxl for it).
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Characters no XML part may hold (C0 controls, lone surrogates, U+FFFE and U+FFFF): one definition.
+ILLEGAL_CHARACTERS_RE = XML_ILLEGAL
 
 
 class MasterUnusable(Exception):
@@ -42,13 +43,6 @@ class Link(str):
         link = super().__new__(cls, text)
         link.target, link.location = target, location
         return link
-
-
-def xlwings_vba_source() -> Path:
-    """The standalone xlwings workbook whose VBA project the master carries (no add-in needed)."""
-    import xlwings
-
-    return Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 
 
 def read_settings(rows: list[tuple[int, list[object]]]) -> Settings:
@@ -143,8 +137,11 @@ def backup(path: Path, folder: Path, keep: int) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     copy = folder / f"{path.stem}.{stamp}{path.suffix}"
     temp = folder / f".{copy.name}.tmp"
-    shutil.copy2(path, temp)
-    os.replace(temp, copy)  # a backup is either whole or absent
+    try:
+        shutil.copy2(path, temp)
+        os.replace(temp, copy)  # a backup is either whole or absent
+    finally:
+        temp.unlink(missing_ok=True)
     backups = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for old in backups[:-keep]:
         old.unlink()

@@ -27,6 +27,7 @@ from ..settings import Settings
 from ..values import is_blank
 from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
 from .reader import Grid, locate_ledger
+from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -380,6 +381,8 @@ class MasterBook:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 parts = {info.filename: archive.read(info) for info in infos}
+            if repair_parts(parts):  # written by an older xladdin: repaired in memory, saved by the run
+                raw = _zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
@@ -411,6 +414,10 @@ class MasterBook:
             self._calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.raw))
         return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
+    def sheet_grid(self, sheet: str) -> list[list[object]]:
+        """A whole sheet's values from A1 (rows of equal length; empty cells as "")."""
+        return self._grid(sheet)
+
     def table_rows(self, name: str) -> tuple[list[str], list[tuple[int, list[object]]]]:
         """Header labels and (sheet row, values) of a table's data rows, blank rows skipped."""
         table = self.tables[name]
@@ -435,14 +442,10 @@ class MasterBook:
 
     def pasted_grids(self) -> list[Grid]:
         """Sheets staff pasted into the master that hold a ledger (its header): submissions too."""
-        grids = []
-        for name in self.sheet_parts:
-            if name in MANAGED_SHEETS:
-                continue
-            grid = Grid(sheet=name, rows=self._grid(name))
-            if locate_ledger(grid, name).header_row:
-                grids.append(grid)
-        return grids
+        from .room import pasted_ledger
+
+        grids = (Grid(sheet=name, rows=self._grid(name)) for name in self.sheet_parts if name not in MANAGED_SHEETS)
+        return [grid for grid in grids if pasted_ledger(grid)]
 
     def registry(self) -> pd.DataFrame:
         header, rows = self.table_rows(REGISTRY.name)
@@ -470,6 +473,12 @@ class MasterBook:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _shared_strings(self) -> SharedStrings:
+        if not hasattr(self, "_shared"):
+            shared = self.parts.get("xl/sharedStrings.xml")
+            self._shared = SharedStrings(shared.decode("utf-8") if shared else None)
+        return self._shared
+
     def _sheet(self, sheet: str) -> tuple[str, _Sheet]:
         part = self.sheet_parts[sheet]
         if part not in self._sheets:
@@ -478,16 +487,22 @@ class MasterBook:
         return part, self._sheets[part]
 
     def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
-                     old_bottom: int, styles: list[str | None]) -> None:
+                     old_bottom: int, styles: list[str | None], region: str = "") -> None:
         """Rows of values at (top, left); cells of the old block below the new one are removed.
 
         A column keeps one style, the one its first data cell has (so a format staff give a managed
         column follows it as it grows); building each row's XML at once keeps this linear and fast.
+        The block grows only into empty cells: RegionBlocked (nothing written) when staff content is
+        in the way.
         """
         part, data = self._sheet(sheet)
+        bottom = top + len(rows) - 1
+        blocker = growth_blocker(data.rows, data.cells, data.tail, left, left + width - 1, max(old_bottom, top - 1) + 1,
+                                 bottom)
+        if blocker is not None:
+            raise RegionBlocked(blocked_message(sheet, blocker, region or sheet, bottom))
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         right = left + width - 1
-        bottom = top + len(rows) - 1
         links = self._links.setdefault(part, [])
         columns = []
         for i in range(width):
@@ -502,6 +517,15 @@ class MasterBook:
         for r in range(bottom + 1, old_bottom + 1):
             data.replace_run(r, left, right, ())
 
+    def write_rows(self, sheet: str, top: int, left: int, rows: list[list[object]], old_bottom: int) -> None:
+        """Rows of values at (top, left) of an unmanaged block (the xlwings.conf sheet); the old block's
+        cells below the new one are removed."""
+        width = max((len(r) for r in rows), default=1)
+        _, data = self._sheet(sheet)
+        block = [list(r) + [None] * (width - len(r)) for r in rows] or [[None] * width]
+        self._write_block(sheet, top, left, block, width, old_bottom,
+                          [data.style(top, left + i) for i in range(width)])
+
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
         spec: TableSpec = TABLES[name]
@@ -509,9 +533,14 @@ class MasterBook:
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
         _, data = self._sheet(table.sheet)
+        max_col = parse_range(table.ref)[2]
+        heading = {col: cell_text(xml, self._shared_strings()) for col, xml in data.cells(header_row).items()}
+        problem = heading_problem(table.sheet, spec.labels, heading, min_col, header_row, max_col)
+        if problem is not None:
+            raise RegionBlocked(problem)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
         block = rows if rows else [[None] * width]
-        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles)
+        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
                   f"{header_row + len(block)}"
         xml = self._text(table.part)
@@ -578,7 +607,7 @@ class MasterBook:
         sheet, (col, top, _, bottom) = target
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
-        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)])
+        self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
         letter = column_letter(col)
         self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
 
@@ -599,7 +628,34 @@ class MasterBook:
         self._links.clear()
         self._link_regions.clear()
         self._recalculate_on_open()
+        self._repair_dxf_fills()
         return sheets
+
+    def _repair_dxf_fills(self) -> None:
+        """Give every conditional-format solid fill a bgColor equal to its fgColor when it lacks one:
+        Excel colours a differential fill from bgColor, LibreOffice from fgColor (masters built before
+        both were written show their 红黑榜 uncoloured in Excel)."""
+        styles = self.parts.get("xl/styles.xml")
+        if not styles or b"<dxfs" not in styles:
+            return
+        text = styles.decode("utf-8")
+        block = re.search(r"<(?:\w+:)?dxfs\b.*?</(?:\w+:)?dxfs>", text, re.S)
+        if block is None:
+            return
+
+        def repair(match: re.Match) -> str:
+            fill = match.group(0)
+            if "bgColor" in fill:
+                return fill
+            colour = re.search(r"<((?:\w+:)?)fgColor\b([^>]*?)/>", fill)
+            if colour is None:
+                return fill
+            return fill.replace(colour.group(0), colour.group(0) + f"<{colour.group(1)}bgColor{colour.group(2)}/>")
+
+        repaired = re.sub(r"<(?:\w+:)?patternFill\b[^>]*>.*?</(?:\w+:)?patternFill>", repair, block.group(0),
+                          flags=re.S)
+        if repaired != block.group(0):
+            self.parts["xl/styles.xml"] = (text[:block.start()] + repaired + text[block.end():]).encode("utf-8")
 
     def _patch_hyperlinks(self, part: str, xml: str, prefix: str) -> str:
         regions = self._link_regions.get(part, [])
@@ -724,6 +780,38 @@ class MasterBook:
                 temp.unlink()
 
 
+# What a part must not hold, as bytes: C0 controls but tab and line breaks, U+FFFE and U+FFFF in UTF-8,
+# and the same as character references (&#1; &#xFFFE; ...), which XML forbids as well.
+_C0 = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
+_BAD_REF = re.compile(rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])|"
+                      rb"0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|"
+                      rb"573[0-3][0-9]|5734[0-3]|6553[45]));")
+
+
+def repair_parts(parts: dict[str, bytes]) -> list[str]:
+    """Drop from every XML part the characters XML cannot hold (a master that carries them cannot be
+    opened by Excel or openpyxl); returns the parts repaired."""
+    repaired = []
+    for name, data in parts.items():
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        bad = len(data.translate(None, _C0)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data \
+            or (b"&#" in data and _BAD_REF.search(data) is not None)
+        if bad:
+            data = data.translate(None, _C0).replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+            parts[name] = _BAD_REF.sub(b"", data)
+            repaired.append(name)
+    return repaired
+
+
+def _zip_of(infos: list[zipfile.ZipInfo], parts: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            archive.writestr(info, parts[info.filename])
+    return buffer.getvalue()
+
+
 def _rels_of(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -736,7 +824,10 @@ def _resolve(source: str, target: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http)."""
+    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib and http),
+    without the characters no XML part may hold."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -70,8 +70,7 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
     except Exception as exc:  # calamine raises several types for broken zips and non-spreadsheets
         raise UnreadableFile(_reason(exc)) from None
     try:
-        names = book.sheet_names
-        name = _ledger_sheet_name(names)
+        name = _ledger_sheet_name(book)
         if name is None:
             return Grid(sheet="", rows=[])
         declared = declared_extent(str(path), name) if suffix in (".xlsx", ".xlsm") else None
@@ -113,21 +112,35 @@ def _check_extent(height: int, width: int, limits: Limits) -> None:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        from ..fs import os_reason
+
+        return f"无法读取：{os_reason(exc)}"
     text = str(exc).lower()
     if "zip" in text or "invalid" in text or "cfb" in text or "signature" in text:
         return "不是有效的 Excel 文件或文件已损坏"
     return "文件已损坏或格式不受支持"
 
 
-def _ledger_sheet_name(names: list[str]) -> str | None:
+def _ledger_sheet_name(book) -> str | None:
+    """The one sheet that is the ledger: the only one named like 进度台账, or among several so named
+    (an updated copy `进度台账 (2)` beside the old one) the only one with a ledger header; two with a
+    header are refused naming both, never one picked by position."""
     wanted = normalize_label(LEDGER_SHEET)
-    for name in names:
-        if normalize_label(name) == wanted:
-            return name
-    for name in names:
-        if wanted in normalize_label(name):
-            return name
-    return None
+    candidates = [name for name in book.sheet_names if wanted in normalize_label(name)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    with_header = []
+    for name in candidates:
+        sheet = book.get_sheet_by_name(name)
+        if _find_header(sheet.to_python(skip_empty_area=False, nrows=_HEADER_SCAN_ROWS)) is not None:
+            with_header.append(name)
+    if len(with_header) > 1:
+        raise Rejection("sheet-ambiguous", {"value": "、".join(f"“{n}”" for n in with_header)})
+    if with_header:
+        return with_header[0]
+    exact = [name for name in candidates if normalize_label(name) == wanted]
+    return (exact or candidates)[0]
 
 
 def _read_csv(path: Path) -> list[list[object]]:

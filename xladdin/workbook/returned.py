@@ -5,10 +5,13 @@ The submitted file itself is never touched; the copy is a new file in the 退回
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
 
+from ..export import append_text_safe, xml_safe
+from ..fs import fit_name
 from ..issues import ERROR, Issue
 from .guard import Rejection
 from .reader import UnreadableFile, read_grid
@@ -21,7 +24,7 @@ GUIDE_SHEET = "退回说明"
 def returned_name(file_name: str) -> str:
     stem, _, suffix = file_name.rpartition(".")
     keep = suffix.lower() in ("xlsx", "xlsm")
-    return f"{stem or file_name}_退回.{suffix if keep else 'xlsx'}"
+    return fit_name(f"{stem or file_name}_退回.{suffix if keep else 'xlsx'}")
 
 
 def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: Path) -> Path | None:
@@ -41,14 +44,19 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
         cell = ws[address]
         worst = ERROR if any(i.severity == ERROR for i in found) else "警告"
         cell.fill = PatternFill("solid", fgColor=ERROR_FILL if worst == ERROR else WARNING_FILL)
-        text = "\n".join(f"【{i.severity}】{i.message}" for i in found)
+        text = xml_safe("\n".join(f"【{i.severity}】{i.message}" for i in found))
         comment = Comment(text, "指挥部")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(found))
         cell.comment = comment
     _add_guide(workbook, ws.title, issues)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / returned_name(source.name)
-    workbook.save(target)
+    temp = out_dir / fit_name(f".~{target.name}.tmp")
+    try:  # whole or absent: a full disk leaves no half-written copy
+        workbook.save(temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
     return target
 
 
@@ -71,8 +79,8 @@ def _load(source: Path, sheet: str):
     workbook = openpyxl.Workbook()
     ws = workbook.active
     ws.title = grid.sheet or sheet or "进度台账"
-    for row in grid.rows:
-        ws.append([None if v == "" else v for v in row])
+    for row in grid.rows:  # submitted text stays text: "=1+2" or "@SUM(...)" never becomes a formula
+        append_text_safe(ws, [None if v == "" else v for v in row])
     return workbook
 
 
@@ -90,7 +98,7 @@ def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
     for cell in guide[3]:
         cell.font = Font(bold=True)
     for issue in sorted(issues, key=lambda i: (i.severity != ERROR, i.cell)):
-        guide.append([issue.cell, issue.severity, issue.title, issue.project, issue.message])
+        append_text_safe(guide, [issue.cell, issue.severity, issue.title, issue.project, issue.message])
         if _CELL.match(issue.cell):
             link = guide.cell(guide.max_row, 1)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{issue.cell}")

@@ -1,0 +1,280 @@
+"""`xladdin excel-setup`: make a master's buttons and worksheet functions work on this PC.
+
+Classic xlwings finds Python through the master's hidden `xlwings.conf` sheet, then the ribbon, then
+the user's `~/.xlwings/xlwings.conf`; a key present on the sheet is final even when it is empty. This
+step writes the running interpreter into the sheet (`Interpreter_Win`; `PYTHONPATH` only when xladdin is
+not installed into that interpreter), drops empty rows that would shadow the user's own settings, keeps
+every other row staff wrote, and checks what a Windows PC needs: pywin32, the xlwings DLL of the pinned
+version beside the interpreter, macro settings, and the download mark that makes Office block macros.
+Each problem comes with its fix in Chinese. On Linux and macOS it says what it cannot check there.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .schema import SHEET_CONF
+from .workbook.lock import MasterLock
+from .workbook.master import MasterUnusable
+
+# The xlwings release whose DLL name (xlwings64-<version>.dll) the master's VBA module declares;
+# pyproject.toml pins the same version (a test holds the three together).
+XLWINGS_VERSION = "0.37.8"
+
+OK, PROBLEM, UNCHECKED = "通过", "需处理", "无法检查"
+
+# Excel's macro setting (Trust Center › 宏设置), HKCU\Software\Microsoft\Office\<v>\Excel\Security\VBAWarnings.
+_VBA_WARNINGS = {1: "启用所有宏", 2: "禁用所有宏，并发出通知", 3: "禁用无数字签署的所有宏", 4: "禁用所有宏，并且不通知"}
+_OFFICE_VERSIONS = ("16.0", "15.0", "14.0")
+
+
+@dataclass
+class Check:
+    item: str
+    state: str  # OK, PROBLEM or UNCHECKED
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict:
+        return {"item": self.item, "state": self.state, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass
+class SetupReport:
+    master: Path
+    checks: list[Check] = field(default_factory=list)
+    conf_before: list[tuple[str, str]] = field(default_factory=list)
+    conf_after: list[tuple[str, str]] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def macros_refreshed(self) -> bool:
+        return any(c.item == "母表中的宏" and c.detail.startswith("已写入") for c in self.checks)
+
+    @property
+    def problems(self) -> list[Check]:
+        return [c for c in self.checks if c.state == PROBLEM]
+
+    def to_dict(self) -> dict:
+        return {"master": str(self.master), "written": self.written, "ok": not self.problems,
+                "conf": [list(row) for row in self.conf_after], "checks": [c.to_dict() for c in self.checks]}
+
+
+# -- xlwings.conf ---------------------------------------------------------------------------------
+
+def conf_rows(existing: list[tuple[str, str]], updates: dict[str, str]) -> list[tuple[str, str]]:
+    """The sheet's rows after set-up: staff rows kept in their order, each update set in place (or
+    appended), and every row whose value is empty dropped, since xlwings would take it as final."""
+    rows: list[tuple[str, str]] = []
+    seen = set()
+    for key, value in existing:
+        key = key.strip()
+        if not key:
+            continue
+        upper = key.upper()
+        match = next((k for k in updates if k.upper() == upper), None)
+        if match is not None:
+            value = updates[match]
+            seen.add(match)
+        if value.strip() and upper not in {k.upper() for k, _ in rows}:
+            rows.append((key, value))
+    rows.extend((k, v) for k, v in updates.items() if k not in seen and v.strip())
+    return rows
+
+
+def read_conf(grid: list[list[object]]) -> list[tuple[str, str]]:
+    """(key, value) pairs of the xlwings.conf sheet's first two columns."""
+    pairs = []
+    for row in grid:
+        key = "" if not row or row[0] is None else str(row[0])
+        value = "" if len(row) < 2 or row[1] is None else row[1]
+        if isinstance(value, bool):
+            value = "True" if value else "False"
+        pairs.append((key, str(value)))
+    return pairs
+
+
+def windows_interpreter(executable: Path) -> Path:
+    """pythonw.exe beside python.exe when it exists (no console window on every click)."""
+    windowed = executable.with_name("pythonw.exe")
+    return windowed if executable.name.lower() == "python.exe" and windowed.exists() else executable
+
+
+def pythonpath_needed() -> str:
+    """The folder holding the xladdin package when the interpreter would not find it by itself
+    (run from a copy of the source, not installed); empty otherwise."""
+    import importlib.metadata
+
+    import xladdin
+
+    try:
+        importlib.metadata.distribution("xladdin")
+        return ""
+    except importlib.metadata.PackageNotFoundError:
+        return str(Path(xladdin.__file__).resolve().parent.parent)
+
+
+# -- checks ---------------------------------------------------------------------------------------
+
+def environment_checks(master: Path, platform: str = sys.platform) -> list[Check]:
+    """What this PC needs for the master's buttons, each with its fix; UNCHECKED where it cannot tell."""
+    import xlwings
+
+    checks = []
+    version = sys.version_info
+    checks.append(Check("Python 版本", OK if version >= (3, 11) else PROBLEM, f"{version.major}.{version.minor}",
+                        "请安装 Python 3.11 或更新版本。"))
+    checks.append(Check(
+        "xlwings 版本", OK if xlwings.__version__ == XLWINGS_VERSION else PROBLEM, xlwings.__version__,
+        f"母表的宏按 xlwings {XLWINGS_VERSION} 编写：请运行 pip install xlwings=={XLWINGS_VERSION}。"))
+    if platform != "win32":
+        checks.append(Check("Windows 上的 Excel", UNCHECKED, f"本机为 {platform}，没有 Windows 版 Excel",
+                            "pywin32、xlwings 动态库和宏设置只能在 Windows 电脑上检查：请在那台电脑上再运行一次本命令。"))
+        return checks
+    checks.append(_pywin32_check())
+    checks.append(_dll_check(xlwings.__version__))
+    checks.extend(_macro_setting_checks())
+    checks.append(_download_mark_check(master))
+    return checks
+
+
+def _pywin32_check() -> Check:
+    try:
+        import pywintypes  # noqa: F401
+        import win32com.client  # noqa: F401
+    except ImportError:
+        return Check("pywin32", PROBLEM, "未安装", "请运行 pip install pywin32（或重新运行 安装.cmd）。")
+    return Check("pywin32", OK, "已安装")
+
+
+def _dll_check(version: str) -> Check:
+    bits = 64 if struct.calcsize("P") == 8 else 32
+    name = f"xlwings{bits}-{version}.dll"
+    executable = Path(sys.executable)
+    places = [executable.parent, executable.parent.parent, Path(sys.prefix)]
+    found = next((p / name for p in places if (p / name).is_file()), None)
+    if found:
+        return Check("xlwings 动态库", OK, str(found))
+    return Check("xlwings 动态库", PROBLEM, f"在 {executable.parent} 及其上级文件夹中找不到 {name}",
+                 f"请在本环境中重新安装：pip install --force-reinstall xlwings=={version}。")
+
+
+def _registry_value(root, key: str, name: str):
+    import winreg
+
+    try:
+        with winreg.OpenKey(root, key) as handle:
+            return winreg.QueryValueEx(handle, name)[0]
+    except OSError:
+        return None
+
+
+def _macro_setting_checks() -> list[Check]:
+    try:
+        import winreg
+    except ImportError:
+        return [Check("宏设置", UNCHECKED, "读不到注册表")]
+    checks = []
+    for version in _OFFICE_VERSIONS:
+        base = rf"Software\Microsoft\Office\{version}\Excel\Security"
+        policy = rf"Software\Policies\Microsoft\Office\{version}\Excel\Security"
+        value = _registry_value(winreg.HKEY_CURRENT_USER, policy, "VBAWarnings")
+        if value is None:
+            value = _registry_value(winreg.HKEY_CURRENT_USER, base, "VBAWarnings")
+        if value is None:
+            continue
+        text = _VBA_WARNINGS.get(int(value), f"代码 {value}")
+        state = OK if int(value) in (1, 2) else PROBLEM
+        checks.append(Check(f"Excel {version} 宏设置", state, text,
+                            "文件 → 选项 → 信任中心 → 信任中心设置 → 宏设置：选“禁用所有宏，并发出通知”，"
+                            "打开母表时点“启用内容”；或把母表所在文件夹加入“受信任位置”。"))
+        break
+    if not checks:
+        checks.append(Check("宏设置", UNCHECKED, "注册表中没有 Excel 的宏设置（可能未安装 Excel，或为默认设置）"))
+    return checks
+
+
+def _download_mark_check(master: Path) -> Check:
+    """Files from a browser or chat app carry a Zone.Identifier stream; Office then blocks their macros."""
+    stream = f"{master}:Zone.Identifier"
+    try:
+        with open(stream, encoding="utf-8", errors="replace") as handle:
+            handle.read()
+    except OSError:
+        return Check("下载标记", OK, "母表没有“来自网络”的标记")
+    try:
+        os.remove(stream)
+    except OSError:
+        return Check("下载标记", PROBLEM, "母表带有“来自网络”的标记，Office 会阻止其中的宏",
+                     "右键母表 → 属性 → 勾选“解除锁定” → 确定。")
+    return Check("下载标记", OK, "已去掉母表“来自网络”的标记（否则 Office 会阻止其中的宏）")
+
+
+def _refresh_macros(book) -> Check:
+    """The master's VBA project with our modules as this version writes them (an older master gets the
+    buttons' Subs and the function wrappers); staff modules kept. A project that cannot be read raises
+    VbaProjectError (exit 3) and nothing is written."""
+    from .workbook.vbamodules import refresh_project
+
+    old = book.parts.get("xl/vbaProject.bin")
+    if old is None:
+        return Check("母表中的宏", PROBLEM, f"{book.path.name} 不带宏（不是 .xlsm 母表）",
+                     "用 xladdin init 新建 .xlsm 母表，再把项目清单复制过去。")
+    new = refresh_project(old)
+    if new == old:
+        return Check("母表中的宏", OK, "按钮的宏和函数都在，已是最新")
+    book.parts["xl/vbaProject.bin"] = new
+    return Check("母表中的宏", OK, "已写入按钮的宏和函数（您自己的宏模块保留不动）")
+
+
+# -- the operation --------------------------------------------------------------------------------
+
+def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str = sys.platform,
+                write: bool = True) -> SetupReport:
+    """Check this PC and write its interpreter into the master's xlwings.conf sheet.
+
+    `interpreter` is the Windows path of the Python that Excel should start (default: this one, when
+    run on Windows). Raises MasterUnusable when the master is missing, open or not a master.
+    """
+    from .workbook.package import MasterBook
+
+    master = Path(master)
+    report = SetupReport(master)
+    with MasterLock(master):
+        book = MasterBook.open(master)
+        if SHEET_CONF not in book.sheet_parts:
+            raise MasterUnusable(f"母表 {master.name} 没有隐藏的 {SHEET_CONF} 工作表，宏找不到 Python。"
+                                 "请用 xladdin init 新建母表，再把项目清单复制过去。")
+        report.checks = environment_checks(master, platform)
+        report.checks.append(_refresh_macros(book))
+        if not write and report.macros_refreshed:
+            report.checks[-1] = Check("母表中的宏", PROBLEM, "母表缺少按钮的宏或函数，或是旧版本",
+                                      "去掉 --check 再运行一次，就会写入（您自己的宏模块保留不动）。")
+        grid = book.sheet_grid(SHEET_CONF)
+        report.conf_before = [(k, v) for k, v in read_conf(grid) if k.strip()]
+        updates: dict[str, str] = {}
+        if interpreter is not None:
+            updates["Interpreter_Win"] = str(interpreter)
+        elif platform == "win32":
+            updates["Interpreter_Win"] = str(windows_interpreter(Path(sys.executable)))
+        if platform == "win32" or interpreter is not None:
+            updates["PYTHONPATH"] = pythonpath_needed()
+        report.conf_after = conf_rows(report.conf_before, updates)
+        if "Interpreter_Win".upper() not in {k.upper() for k, _ in report.conf_after}:
+            report.checks.append(Check(
+                "Python 位置", UNCHECKED, "母表未指定 Python，将使用 xlwings 功能区或用户配置中的设置",
+                "在要使用母表的 Windows 电脑上运行 xladdin excel-setup 母表，或用 --interpreter 指定 pythonw.exe 的完整路径。"))
+        else:
+            report.checks.append(Check("Python 位置", OK, dict(report.conf_after).get("Interpreter_Win", "")))
+        conf_changed = report.conf_after != report.conf_before
+        if conf_changed:
+            typed = [[k, {"TRUE": True, "FALSE": False}.get(v.strip().upper(), v)] for k, v in report.conf_after]
+            book.write_rows(SHEET_CONF, 1, 1, typed, len(grid))
+        if write and (conf_changed or report.macros_refreshed):
+            book.save()
+            report.written = True
+    return report

@@ -1,0 +1,44 @@
+"""Text at the edges: identifiers as a person sees them, and what XML cannot hold.
+
+A project code or plot name with a zero-width space, a full-width letter or an en dash looks the same
+as the right one; it is matched as the right one. When a match still fails, the message shows what was
+invisible, so that staff can see why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and other invisible format characters a chat app or a copy from a web page leaves in.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# Dash variants (hyphen, non-breaking hyphen, figure/en/em dash, minus, small and full-width hyphens).
+_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796\ufe58\ufe63\uff0d"})
+# What no XML part may hold: C0 controls but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text without the characters no XML part may hold."""
+    return XML_ILLEGAL.sub("", text) if XML_ILLEGAL.search(text) else text
+
+
+def clean_key(text: str) -> str:
+    """An identifier as a person reads it: full width folded (NFKC), invisible characters and
+    characters XML cannot hold dropped, every dash a hyphen-minus, outer spaces trimmed."""
+    if text.isascii() and text.isprintable():
+        return text.strip()
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text).translate(_DASHES)
+    return xml_safe(text).strip()
+
+
+def show_invisible(text: str) -> str:
+    """Text with every character a person cannot see (or tell from a look-alike) written as [U+XXXX]."""
+    shown = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        visible = ch == " " or (category[0] not in "CZ" and unicodedata.normalize("NFKC", ch) == ch
+                                and ch.translate(_DASHES) == ch)
+        shown.append(ch if visible else f"[U+{ord(ch):04X}]")
+    return "".join(shown)

@@ -1,0 +1,41 @@
+"""The workbooks shipped in the repository's workbooks/ folder, built from the package: a master with an
+empty registry but one example row, and a blank fill-in ledger. A user can download and open them
+before installing anything; `scripts/build_workbooks.py` rebuilds them and a test holds them equal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from ..schema import REGISTRY_FIELDS
+from .build import build_master
+from .ledger import build_ledger
+
+MASTER_FILE = "指挥部母表.xlsm"
+LEDGER_FILE = "进度台账模板.xlsx"
+
+EXAMPLE_PROJECT = {
+    "project_id": "示例-01", "project_name": "（示例，录入本县项目后删除此行）某某产业园一期",
+    "project_type": "工业用地", "level": "市级", "group": "某某片区工作组", "leader": "某某某",
+    "township": "某某镇", "plan_mu": 120, "plan_houses": 15, "plan_crops": 8, "plan_fixtures": 20,
+    "plan_demolished_fixtures": 20, "plan_graves": 6, "deadline": dt.date(2027, 6, 30),
+}
+# Timestamps in the files' properties: fixed, so a rebuild gives the same bytes wherever it runs.
+BUILT = dt.datetime(2026, 11, 25)
+
+
+def example_registry_rows() -> list[list[object]]:
+    return [[EXAMPLE_PROJECT.get(f.key) for f in REGISTRY_FIELDS]]
+
+
+def build_shipped(folder: Path) -> list[Path]:
+    """Write the shipped master and blank ledger into folder; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    master = build_master(folder / MASTER_FILE, example_registry_rows())
+    blank = pd.DataFrame(columns=[f.key for f in REGISTRY_FIELDS])
+    ledger = build_ledger("", blank)
+    ledger.properties.created = ledger.properties.modified = BUILT
+    ledger.save(folder / LEDGER_FILE)
+    return [master, folder / LEDGER_FILE]
