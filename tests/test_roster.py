@@ -130,3 +130,17 @@ def test_a_day_with_a_silent_group_names_it_and_adds_nothing_for_it(tmp_path):
     console = dict(table_frame(result.master, "tblRunStatus").itertuples(index=False, name=None))
     assert console["二组"].startswith("未报：请督促") and console["三组"].startswith("退回未改（11-24 20:00 收到")
     assert console["今日报送（2026-11-24，截止 21:00）"].startswith("应报 3 个工作组：已报 1 个")
+
+
+def test_a_file_counts_as_received_when_it_was_written_into_the_inbox(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    for sha, group, read_at in (("a", "甲组", at(22)), ("b", "乙组", at(22)), ("c", "丙组", at(20))):
+        store.db.execute("INSERT INTO submissions (sha256, file_name, received_at, group_name, report_date, reporter,"
+                         " status, errors, warnings, row_count, issues) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         (sha, f"{sha}.xlsx", read_at.isoformat(), group, DAY.isoformat(), "", "已接收", 0, 0, 1, "[]"))
+    store.note_arrival("a", int(at(20, 30).timestamp() * 1e9))  # dropped at 20:30, read by the 22:00 run
+    store.note_arrival("c", int(at(21, 15).timestamp() * 1e9))  # a file written after the cut-off
+    roster = daily_roster(["甲组", "乙组", "丙组"], store.submissions_for(DAY), DAY, CUTOFF).set_index("group")
+    store.close()
+    assert dict(roster["timeliness"]) == {"甲组": "按时", "乙组": "逾时", "丙组": "逾时"}  # 乙组: only the run time
+    assert roster.at["甲组", "received_at"] == at(20, 30)

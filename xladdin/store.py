@@ -510,14 +510,21 @@ class Store:
             params=(as_of.isoformat(), unit_kind)))
 
     def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
-        """Every submission stored for a report date: group_name, report_date, received_at, status, file_name."""
-        frame = pd.read_sql_query("SELECT group_name, report_date, received_at, status, file_name FROM submissions"
-                                  " WHERE report_date=? ORDER BY received_at", self.db,
-                                  params=(report_date.isoformat(),))
+        """Every submission stored for a report date: group_name, report_date, received_at, status, file_name.
+
+        received_at is when the file was written into the inbox (its modification time, kept in arrivals)
+        where known, else when a run first read it (a sheet pasted into the master has no file time)."""
+        frame = pd.read_sql_query("SELECT s.group_name, s.report_date, s.received_at AS read_at, a.mtime_ns, s.status,"
+                                  " s.file_name FROM submissions s LEFT JOIN arrivals a USING (sha256)"
+                                  " WHERE s.report_date=?", self.db, params=(report_date.isoformat(),))
         frame["report_date"] = report_date
         # An unreadable time is NaT: never late.
-        frame["received_at"] = pd.to_datetime(frame["received_at"], format="ISO8601", errors="coerce")
-        return frame
+        read_at = pd.to_datetime(frame.pop("read_at"), format="ISO8601", errors="coerce")
+        written = [dt.datetime.fromtimestamp(ns / 1e9) if pd.notna(ns) else None for ns in frame.pop("mtime_ns")]
+        frame["received_at"] = [w if w is not None else r for w, r in zip(written, read_at)]
+        frame["received_at"] = pd.to_datetime(frame["received_at"])
+        return frame.sort_values("received_at", kind="stable").reset_index(drop=True)[
+            ["group_name", "report_date", "received_at", "status", "file_name"]]
 
     def published_dates(self, unit_kind: str, before: dt.date) -> list[dt.date]:
         """The dates a ranking by this kind of unit was published, before a date."""
