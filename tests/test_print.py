@@ -6,6 +6,7 @@ import shutil
 import unicodedata
 
 import openpyxl
+import pytest
 from openpyxl.utils import get_column_letter
 
 from xladdin.jobs import execute
@@ -139,3 +140,34 @@ def test_the_notice_wraps_on_upright_a4_and_long_paragraphs_get_taller_rows(demo
     shortest = min(lines, key=lambda line: len(line[1]))
     assert wide(longest[1]) > 2 * ws.column_dimensions["A"].width  # the demo's notice has a long paragraph
     assert ws.row_dimensions[longest[0]].height > (ws.row_dimensions[shortest[0]].height or 15)
+
+
+def test_ranking_formulas_carry_the_computed_values_for_previews(demo):
+    """A preview (chat app, phone, Protected View) shows cached values: every 红黑榜 formula carries the
+    value the ranking computed, and stays a formula."""
+    import math
+
+    from xladdin.workbook.layout import RANKING, RANKING_KEYS
+
+    directory, _, result = demo
+    formulas = openpyxl.load_workbook(directory / MASTER_NAME)["红黑榜"]
+    values = openpyxl.load_workbook(directory / MASTER_NAME, data_only=True)["红黑榜"]
+    ranking = result.ranking.set_index("unit")
+    first = RANKING.header_row + 1
+    checked = 0
+    for r in range(first, first + len(ranking)):
+        unit = values.cell(r, 1).value
+        for c, key in enumerate(RANKING_KEYS, start=1):
+            if not str(formulas.cell(r, c).value or "").startswith("="):
+                continue
+            expected, cached = ranking.at[unit, key], values.cell(r, c).value
+            if isinstance(expected, float) and math.isnan(expected):
+                assert cached in ("", None), (unit, key, cached)
+            elif isinstance(expected, str):
+                assert (cached or "") == expected, (unit, key, cached)
+            else:
+                assert cached == pytest.approx(float(expected)), (unit, key, cached)
+            checked += 1
+    assert checked >= len(ranking) * 8
+    counts = openpyxl.load_workbook(directory / MASTER_NAME, data_only=True)["图表"]
+    assert any(isinstance(counts.cell(r, 7).value, int) and counts.cell(r, 7).value > 0 for r in range(4, 12))

@@ -742,8 +742,12 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
         rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
                             streaks)
-        book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
-                                         for i, v in enumerate(row)] for row in rows])
+        # Each formula carries the value the ranking computed, so that a preview shows the figures.
+        computed = ranking.set_index("unit")
+        book.write_table(RANKING.name, [
+            [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
+             if isinstance(v, str) and v.startswith("=") and i else v
+             for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
@@ -759,7 +763,9 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
                                   f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
     status_range = summary_range.column("status")
     # Statuses are flags joined by 、: a project counts under every flag it carries.
-    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")')]
+    statuses = summary["status"].fillna("").astype(str)
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")',
+                                                         int(statuses.str.contains(word, regex=False).sum()))]
                                           for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
                                                        NOT_TODAY)])
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
@@ -773,8 +779,11 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
             r = rank_row + i
             value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
             flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
-            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")'), Formula(f'=IF({flag}="黑榜",{value},"")'),
-                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")')])
+            figure, listed = result.ranking["acquisition_rate"].iloc[i], result.ranking["acquisition_rate_flag"].iloc[i]
+            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")', figure if listed == "红榜" else ""),
+                         Formula(f'=IF({flag}="黑榜",{value},"")', figure if listed == "黑榜" else ""),
+                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")',
+                                 figure if listed not in ("红榜", "黑榜") and figure == figure else "")])
         book.write_table(CHART_UNITS.name, rows)
         book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
     book.write_table(STATUS.name, _status_rows(result))

@@ -252,7 +252,7 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
 
 # Room for what staff type into a column still blank in the template.
 FLOORS = {"area": 8.5, "count": 8, "date": 11, "text": 8, "yesno": 6, "seq": 5}
-TEXT_CAP = 14  # 存在问题, 下步措施 and the reasons wrap at this width: the row grows, the sheet stays printable
+TEXT_CAP = 12  # 存在问题, 下步措施 and the reasons wrap at this width: the row grows, the sheet stays printable
 
 
 def fit_columns(ws, last_row: int) -> None:
@@ -270,11 +270,11 @@ def fit_columns(ws, last_row: int) -> None:
         floor = FLOORS.get(field.kind if field else "", 5) if field else 5
         width = max(wanted_width(values), header / 3 + 2, floor)
         if ws.cell(HEADER_ROW, c).value == CHECK_LABEL:
-            width = 20  # the reasons: two of them per line, wrapped
+            width = 18  # the reasons, wrapped
         elif ws.cell(HEADER_ROW, c).value in WRAPPED:
             width = max(min(width, TEXT_CAP), 12)
         elif field is not None and field.key == "project_name":
-            width = min(width, 20)
+            width = min(width, 18)
         dimension.width = round(min(width, CAP), 1)
 
 

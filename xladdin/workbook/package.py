@@ -285,7 +285,16 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     if value is None:
         return f'<{p}c r="{ref}"{s}/>'
     if isinstance(value, Formula):
-        return f'<{p}c r="{ref}"{s}><{p}f>{escape(str(value)[1:])}</{p}f></{p}c>'
+        formula = f'<{p}f>{escape(str(value)[1:])}</{p}f>'
+        cached = value.cached.item() if hasattr(value.cached, "item") else value.cached  # numpy scalars
+        if isinstance(cached, bool):
+            return f'<{p}c r="{ref}"{s} t="b">{formula}<{p}v>{int(cached)}</{p}v></{p}c>'
+        if isinstance(cached, (int, float)) and not pd.isna(cached):
+            return f'<{p}c r="{ref}"{s}>{formula}<{p}v>{_number(cached)}</{p}v></{p}c>'
+        if isinstance(cached, str) or (isinstance(cached, float) and pd.isna(cached)):
+            text = "" if not isinstance(cached, str) else escape(_clean(cached))  # NaN: the formula's ""
+            return f'<{p}c r="{ref}"{s} t="str">{formula}<{p}v>{text}</{p}v></{p}c>'
+        return f'<{p}c r="{ref}"{s}>{formula}</{p}c>'
     if isinstance(value, bool):
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, float)):
