@@ -21,7 +21,7 @@ from xladdin.workbook.package import MasterBook, parse_range
 from xladdin.workbook.room import RegionBlocked
 
 from .conftest import AS_OF
-from .test_validate import GROUP, good_rows
+from .ledgers import GROUP, good_rows, ledger
 
 DATE = AS_OF - dt.timedelta(days=1)
 
@@ -37,22 +37,6 @@ def digest(path: Path) -> str:
 @pytest.fixture
 def master(tmp_path) -> Path:
     return build_master(tmp_path / MASTER_NAME, registry_rows(AS_OF))
-
-
-def ledger(directory: Path, name: str, date=DATE, acquired=10.5, group=GROUP, **changes) -> Path:
-    registry = registry_frame()
-    rows = good_rows(registry) if group == GROUP else [
-        {"project_id": p.project_id, "project_name": p.project_name, "acquired_mu": acquired, "houses_agreed": 2,
-         "houses_demolished": 1, "crops": 1, "fixtures": 1, "graves": 0, "cleared_mu": 1.0, "net_land": "否"}
-        for p in registry[registry["group"] == group].itertuples()]
-    for row in rows:
-        row["acquired_mu"] = acquired
-        row["cleared_mu"] = max(0.0, min(row["cleared_mu"], acquired))  # cleared never above acquired
-        row.update(changes)
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    build_ledger(group, registry[registry["group"] == group], date, rows).save(path)
-    return path
 
 
 def staff_edit(path: Path, edit) -> None:
