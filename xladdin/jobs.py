@@ -41,6 +41,7 @@ from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .faults import crash_point
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
@@ -227,7 +228,11 @@ def _read_all(sources: list[Source], limits: Limits, workers: int,
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
                                                         initargs=(os.getpid(),)) as pool:
-                return list(pool.map(_read_one, sources, [limits] * len(sources), chunksize=8))
+                read = []
+                for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
+                    read.append(item)
+                    crash_point("reading")
+                return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
         finally:
@@ -510,13 +515,17 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
+            crash_point("written")
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
             saved = book.back_up(settings)
+            crash_point("backed-up")
             if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
                 store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
+            crash_point("committed")
             book.save()
+            crash_point("replaced")
             result.wrote = True
         else:
             store.db.rollback()

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
+from ..faults import crash_point
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
@@ -774,6 +775,7 @@ class MasterBook:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            crash_point("temp-written")
             os.replace(temp, self.path)
         finally:
             if temp.exists():
