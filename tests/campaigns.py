@@ -35,6 +35,7 @@ def generate(directory: Path, files: int, rows: int) -> Path:
                                    "工业用地" if r % 4 == 0 else "基础设施", "level": "县级", "group": group,
                                    "leader": "", "township": f"乡镇{g % 12}", "plan_mu": plan, "plan_houses": 20,
                                    "plan_crops": 30, "plan_fixtures": 40, "plan_graves": 10,
+                                   "plan_fixtures_removed": 40,
                                    "deadline": AS_OF + dt.timedelta(days=30)}[f.key] for f in REGISTRY_FIELDS])
             frac = ((g + r) % 10) / 10
             projects.append({"project_id": pid, "project_name": f"项目{pid}", "acquired_mu": round(plan * frac, 2),
@@ -68,7 +69,7 @@ def seed_history(master: Path, days: int) -> None:
             for r, row in enumerate(values[4:], start=5):
                 if not row[1]:
                     continue
-                figures = [float(v or 0) * (1 - day / (days + 5)) for v in row[4:11]]
+                figures = [float(v or 0) * (1 - day / (days + 5)) for v in row[4:4 + len(FIGURE_KEYS)]]
                 figures = [round(f) if k not in ("acquired_mu", "cleared_mu") else round(f, 2)
                            for f, k in zip(figures, FIGURE_KEYS)]
                 rows.append((sha, group, date, row[1], "", *figures, "否", None, "", "", r, 0))

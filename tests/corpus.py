@@ -138,19 +138,19 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     # Formulas and links: never executed, never copied as formulas.
     path = directory / "DDE公式.xlsx"
     _save(_ledger(registry, date), path)
-    sheet_with_formula(path, "N5", "cmd|' /c calc'!A0", "0")
+    sheet_with_formula(path, "O5", "cmd|' /c calc'!A0", "0")
     cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
     path = directory / "WEBSERVICE公式.xlsx"
     _save(_ledger(registry, date), path)
-    sheet_with_formula(path, "N6", 'WEBSERVICE("http://example.com/x")', "ok")
+    sheet_with_formula(path, "O6", 'WEBSERVICE("http://example.com/x")', "ok")
     cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
     path = directory / "HYPERLINK公式.xlsx"
     _save(_ledger(registry, date), path)
-    sheet_with_formula(path, "N7", 'HYPERLINK("http://example.com","点此查看")', "点此查看")
+    sheet_with_formula(path, "O7", 'HYPERLINK("http://example.com","点此查看")', "点此查看")
     cases.append(Case(path.name, "accepted", set()))
     wb = _ledger(registry, date)
-    wb.active["N5"].value = '=HYPERLINK("http://example.com","看这里")'
-    wb.active["N5"].data_type = "s"  # typed as text (Excel: a leading apostrophe)
+    wb.active["O5"].value = '=HYPERLINK("http://example.com","看这里")'
+    wb.active["O5"].data_type = "s"  # typed as text (Excel: a leading apostrophe)
     add("公式模样的文字.xlsx", _bytes(wb), "accepted")
     path = directory / "外部链接.xlsx"
     _save(_ledger(registry, date), path)
@@ -164,7 +164,7 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     add("文件名 带空格&引号'和#号.xlsx", _bytes(_ledger(registry, date, good_rows(registry)[::-1])), "accepted")
     add("正常台账 - 副本.xlsx", good_bytes, "duplicate")
     wb = _ledger(registry, date)
-    wb.active["N5"] = "同组同日第二份"
+    wb.active["O5"] = "同组同日第二份"
     add("同组同日_第二份.xlsx", _bytes(wb), "accepted", "supersedes")
     # Template and identity.
     wb = _ledger(registry, date)

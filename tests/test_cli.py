@@ -157,7 +157,7 @@ def test_a_template_filled_in_by_staff_is_accepted(campaign, tmp_path):
 
     summary = table_frame(campaign / MASTER_NAME, "tblSummary").set_index("项目编号")
     columns = ["累计征地面积(亩)", "累计签订房屋协议(栋)", "累计拆除房屋(栋)", "累计补偿特殊青苗(户)",
-               "累计补偿地上附着物(户)", "累计迁移坟山(穴)", "累计清表面积(亩)"]
+               "累计补偿地上附着物(户)", "累计拆除地上附着物(户)", "累计迁移坟山(穴)", "累计清表面积(亩)"]
     for row in ws.iter_rows(min_row=5):
         project = row[1].value
         if not project:
@@ -168,8 +168,8 @@ def test_a_template_filled_in_by_staff_is_accepted(campaign, tmp_path):
             row[offset].value = figures[column]
         if figures["累计征地面积(亩)"] + 0.5 <= figures["计划征地面积(亩)"]:
             row[4].value = figures["累计征地面积(亩)"] + 0.5
-        row[11].value = figures["是否净地"]
-        row[12].value = figures["净地交付日期"]
+        row[12].value = figures["是否净地"]
+        row[13].value = figures["净地交付日期"]
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     wb.save(inbox / "工业园区工作组_今日.xlsx")

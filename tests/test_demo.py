@@ -11,7 +11,7 @@ import pytest
 
 from xladdin.demo import MASTER_NAME
 from xladdin.jobs import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED, execute
-from xladdin.schema import LEDGER_FIELDS
+from xladdin.schema import FIGURE_KEYS, LEDGER_FIELDS
 from xladdin.values import parse_number
 
 from .conftest import AS_OF, recalculate, table_frame
@@ -184,4 +184,4 @@ def test_the_store_knows_each_groups_last_two_reports(demo):
     for state in states.values():
         assert state.before is not None and state.before.report_date < state.report_date
         assert state.report_date <= AS_OF and (AS_OF - state.before.report_date) <= dt.timedelta(days=3)
-        assert set(state.figures) and all(len(f) == 7 for f in state.figures.values())
+        assert set(state.figures) and all(len(f) == len(FIGURE_KEYS) for f in state.figures.values())

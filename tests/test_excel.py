@@ -66,8 +66,8 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     by_sheet = {}
     for action in writes:
         by_sheet.setdefault(sheets[action["sheet_position"]], []).append(action)
-    # One write per managed table, plus the named title cells.
-    assert len(by_sheet["汇总"]) == 2 and len(by_sheet["红黑榜"]) == 3 and len(by_sheet["校验报告"]) == 2
+    # One write per managed table, plus the named title cells (红黑榜: title, period, 全县 line).
+    assert len(by_sheet["汇总"]) == 2 and len(by_sheet["红黑榜"]) == 4 and len(by_sheet["校验报告"]) == 2
     summary = next(a for a in by_sheet["汇总"] if a["row_count"] > 1)
     assert (summary["start_row"], summary["start_column"], summary["row_count"]) == (3, 0, 18)
     # The figures the macro wrote are those the headless engine computes from the same inbox and store.

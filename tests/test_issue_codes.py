@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from xladdin.demo import MASTER_NAME, registry_rows
+from openpyxl.utils import get_column_letter
+
+from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
 from xladdin.issues import CATALOGUE, ERROR, Issue, flatten
 from xladdin.jobs import execute, locate_file
+from xladdin.schema import LEDGER_BY_KEY
 from xladdin.validate import Checked, GroupState, check_ledger
 from xladdin.workbook.build import build_master
 from xladdin.workbook.guard import Limits
@@ -29,6 +32,13 @@ from .ledgers import DATE, GROUP, check, good_rows, ledger
 
 # code -> (producer, the cell the issue must be pinned to; "" for a file-level issue)
 PRODUCERS: dict[str, tuple] = {}
+
+
+def at(key: str, row: int = HEADER_ROW + 1) -> str:
+    """The cell of a ledger field in a sheet row, found by its heading in the template (first data row
+    by default: the first project's row)."""
+    header = [c.value for c in build_ledger(GROUP, registry_frame().iloc[:0], DATE, []).active[HEADER_ROW]]
+    return f"{get_column_letter(header.index(LEDGER_BY_KEY[key].label) + 1)}{row}"
 
 
 def produces(code: str, cell: str = ""):
@@ -101,10 +111,10 @@ def _an_encrypted_package(tmp_path, registry):
     return _located(path, registry)
 
 
-@produces("unsafe-formula", "N5")
+@produces("unsafe-formula", at("problems"))
 def _a_dde_formula(tmp_path, registry):
     path = _file(tmp_path, registry)
-    sheet_with_formula(path, "N5", "cmd|' /c calc'!A0", "0")
+    sheet_with_formula(path, at("problems"), "cmd|' /c calc'!A0", "0")
     return _located(path, registry)
 
 
@@ -121,7 +131,7 @@ def _a_value_in_the_last_column(tmp_path, registry):
     return _located(_file(tmp_path, registry, mutate=lambda ws: ws.__setitem__("XFD5", 1)), registry)
 
 
-@produces("cell-too-long", "N5")
+@produces("cell-too-long", at("problems"))
 def _a_problem_text_over_the_limit(tmp_path, registry):
     return _located(_file(tmp_path, registry, _changed(registry, problems="很长的说明" * 401)), registry)
 
@@ -189,14 +199,17 @@ def _a_deleted_column(tmp_path, registry):
     return _located(_file(tmp_path, registry, mutate=lambda ws: ws.delete_cols(6)), registry)
 
 
-@produces("column-duplicate", "P4")
+BESIDE = len(LEDGER_BY_KEY) + 1  # the first column right of the template's
+
+
+@produces("column-duplicate", f"{get_column_letter(BESIDE)}{HEADER_ROW}")
 def _a_column_twice(tmp_path, registry):
-    return _located(_file(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "项目编号")), registry)
+    return _located(_file(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, BESIDE, "项目编号")), registry)
 
 
-@produces("column-extra", "P4")
+@produces("column-extra", f"{get_column_letter(BESIDE)}{HEADER_ROW}")
 def _a_column_not_in_the_template(tmp_path, registry):
-    return _located(_file(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "备注")), registry)
+    return _located(_file(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, BESIDE, "备注")), registry)
 
 
 @produces("no-rows", "A5")
@@ -267,22 +280,22 @@ def _a_project_left_out(tmp_path, registry):
 
 # -- cells -----------------------------------------------------------------------------------
 
-@produces("not-a-number", "E5")
+@produces("not-a-number", at("acquired_mu"))
 def _words_in_a_number_cell(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, acquired_mu="约12")).issues
 
 
-@produces("negative", "F5")
+@produces("negative", at("houses_agreed"))
 def _a_negative_count(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, houses_agreed=-1)).issues
 
 
-@produces("not-whole", "H5")
+@produces("not-whole", at("crops"))
 def _half_a_household(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, crops=2.5)).issues
 
 
-@produces("excel-error", "I6")
+@produces("excel-error", at("fixtures", 6))
 def _an_error_value_in_a_csv(tmp_path, registry):
     wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, good_rows(registry))
     path = tmp_path / "t.csv"
@@ -296,7 +309,7 @@ def _an_error_value_in_a_csv(tmp_path, registry):
     return _located(path, registry)
 
 
-@produces("formula-no-value", "E5")
+@produces("formula-no-value", at("acquired_mu"))
 def _a_formula_saved_without_its_value(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, acquired_mu="=3+4")).issues
 
@@ -306,70 +319,70 @@ def _a_hidden_row(tmp_path, registry):
     return check(tmp_path, registry, mutate=lambda ws: setattr(ws.row_dimensions[6], "hidden", True)).issues
 
 
-@produces("text-number", "E5")
+@produces("text-number", at("acquired_mu"))
 def _a_number_typed_as_text(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, acquired_mu="１２.５亩")).issues
 
 
-@produces("yesno-invalid", "L5")
+@produces("yesno-invalid", at("net_land"))
 def _neither_yes_nor_no(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, net_land="差不多")).issues
 
 
-@produces("date-invalid", "M5")
+@produces("date-invalid", at("net_land_date"))
 def _a_delivery_date_in_words(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, net_land_date="下周")).issues
 
 
 # -- logic within a row ------------------------------------------------------------------------
 
-@produces("above-plan", "J5")
+@produces("above-plan", at("graves"))
 def _more_graves_than_planned(tmp_path, registry):
     plan = int(registry.at["SJ-06", "plan_graves"])
     return check(tmp_path, registry, _changed(registry, graves=plan + 1)).issues
 
 
-@produces("far-above-plan", "E5")
+@produces("far-above-plan", at("acquired_mu"))
 def _more_than_twice_the_plan(tmp_path, registry):
     plan = float(registry.at["SJ-06", "plan_mu"])
     return check(tmp_path, registry, _changed(registry, acquired_mu=3 * plan, cleared_mu=0)).issues
 
 
-@produces("demolished-exceeds-agreed", "G5")
+@produces("demolished-exceeds-agreed", at("houses_demolished"))
 def _demolished_more_than_agreed(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, houses_demolished=5)).issues
 
 
-@produces("cleared-exceeds-acquired", "K5")
+@produces("cleared-exceeds-acquired", at("cleared_mu"))
 def _cleared_more_than_acquired(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, cleared_mu=20)).issues
 
 
-@produces("net-land-incomplete", "L5")
+@produces("net-land-incomplete", at("net_land"))
 def _net_land_with_nothing_complete(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, net_land="是", net_land_date=DATE)).issues
 
 
-@produces("net-land-date-missing", "M5")
+@produces("net-land-date-missing", at("net_land_date"))
 def _net_land_without_its_date(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, net_land="是")).issues
 
 
-@produces("net-land-date-unexpected", "M5")
+@produces("net-land-date-unexpected", at("net_land_date"))
 def _a_date_without_net_land(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, net_land_date=DATE)).issues
 
 
 # -- history ---------------------------------------------------------------------------------
 
-@produces("cumulative-decreased", "E5")
+@produces("cumulative-decreased", at("acquired_mu"))
 def _less_than_the_day_before(tmp_path, registry):
     return _run(tmp_path, lambda inbox: ledger(inbox, "城南_1122.xlsx", date=DATE - dt.timedelta(days=1),
                                                 acquired=20.0),
                 lambda inbox: ledger(inbox, "城南_1123.xlsx", acquired=10.5))
 
 
-@produces("jump-large", "E5")
+@produces("jump-large", at("acquired_mu"))
 def _most_of_the_plan_in_one_day(tmp_path, registry):
     before = {p: {"acquired_mu": 0.0} for p in registry.index}
     states = {GROUP: GroupState(DATE - dt.timedelta(days=1), before)}

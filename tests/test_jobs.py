@@ -76,7 +76,7 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
     book = MasterBook.open(master)
     store = Store(master.parent / book.settings().store)
     late = pd.DataFrame([{"project_id": f"P0000-{r:03d}", "plot": "", "acquired_mu": 500.0, "houses_agreed": 0,
-                          "houses_demolished": 40, "crops": 0, "fixtures": 0, "graves": 0, "cleared_mu": 0.0,
+                          "houses_demolished": 40, "crops": 0, "fixtures": 0, "fixtures_removed": 0, "graves": 0, "cleared_mu": 0.0,
                           "net_land": "否", "net_land_date": None, "problems": "", "next_steps": "", "row": 5 + r}
                          for r in range(3)], columns=list(ROW_COLUMNS))
     store.begin_run(AS_OF, "run")

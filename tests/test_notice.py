@@ -83,3 +83,24 @@ def test_word_notice_is_laid_out_as_a_government_notice(demo, tmp_path):
     assert body.paragraph_format.line_spacing.pt == 28
     assert paragraphs[-2].text.endswith("指挥部") and paragraphs[-1].alignment == 2  # right
     assert len(paragraphs) == 1 + len(result.notice_doc.sections) + 2
+
+
+def test_due_soon_uses_the_days_of_the_settings_in_the_text(demo):
+    _, _, result = demo
+    summary = result.summary.copy()
+    summary.loc[summary.index[0], "status"] = "临期（剩 4 天）、无进展 5 天"
+    notice = build_notice(summary, result.ranking, [], AS_OF, result.period_start, "工作组", due_soon_days=5)
+    sections = dict(notice.sections)
+    assert "距期限不足 5 天" in sections["净地交付期限"] and "7 天" not in sections["净地交付期限"]
+    assert summary.at[summary.index[0], "project_name"] in sections["无进展项目"]  # on both lists
+
+
+def test_a_unit_on_a_list_for_several_periods_is_named_with_the_count(demo):
+    _, _, result = demo
+    ranking = result.ranking.copy()
+    black = ranking.index[ranking["acquisition_rate_black"]][0]
+    ranking.loc[black, "acquisition_rate_streak"] = 3
+    notice = build_notice(result.summary, ranking, [], AS_OF, result.period_start, "工作组")
+    lists = dict(notice.sections)["红黑榜（按工作组）"].split("进度占比率")[0]
+    assert "连续 3 期" in lists.split("黑榜")[1] and ranking.at[black, "unit"] in lists.split("黑榜")[1]
+    assert "连续 1 期" not in lists

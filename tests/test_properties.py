@@ -83,13 +83,25 @@ def test_consolidated_totals_equal_the_sum_of_accepted_rows(rows):
         if mine.empty:
             status = summary.at[project, "status"]
             assert summary.at[project, "acquired_mu"] == 0
-            assert status == "未报送" or status.startswith("逾期")  # overdue outranks unreported
+            assert "未报送" in status.split("、")  # beside 逾期 or 临期 when they apply
             continue
         latest = mine[mine["report_date"] == mine["report_date"].max()]
         for key in FIGURE_KEYS:
             assert math.isclose(summary.at[project, key], latest[key].sum(), abs_tol=1e-9)
     by_group = summary.groupby("group")["acquired_mu"].sum()
     assert math.isclose(by_group.sum(), summary["acquired_mu"].sum(), abs_tol=1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(accepted_rows())
+def test_the_days_increment_is_the_county_total_minus_the_day_befores(rows):
+    history = frame(rows)
+    today = summarize(registry(), history, AS_OF, Settings())
+    yesterday = summarize(registry(), history, AS_OF - dt.timedelta(days=1), Settings())
+    gain = today["acquired_delta"].fillna(today["acquired_mu"]).sum()  # the 通报's 新增
+    assert math.isclose(gain, today["acquired_mu"].sum() - yesterday["acquired_mu"].sum(), abs_tol=1e-6)
+    silent = today["last_report"].map(lambda d: d is None or pd.isna(d) or d < AS_OF)
+    assert (today.loc[silent, "acquired_delta"].fillna(0) == 0).all()  # nothing new sent today: adds 0
 
 
 def unit_summary(values: list[float | None]) -> pd.DataFrame:
@@ -101,7 +113,9 @@ def unit_summary(values: list[float | None]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0)), min_size=1, max_size=12)
+# Round values (many ties, many zeros) and finer ones; up to 20 units, so that both K and n/3 bound the lists.
+rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0),
+                           st.integers(0, 1000).map(lambda x: x / 10)), min_size=1, max_size=20)
 
 
 @settings(max_examples=300, deadline=None)
@@ -113,7 +127,8 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
     again = compute_ranking(shuffled, config).set_index("unit").loc[table.index]
     pd.testing.assert_frame_equal(table.drop(columns=["list_text"]), again.drop(columns=["list_text"]))
     ranked = [v / 100 for v in values if v is not None]
-    distinct = len(set(ranked)) > 1
+    n = len(ranked)
+    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
     for i, value in enumerate(values):
         row = table.loc[f"单位{i}"]
         if value is None:
@@ -123,11 +138,19 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
         higher = [x for x in ranked if x > v]
         lower = [x for x in ranked if x < v]
         rank = 1 + (len(set(higher)) if dense else len(higher))
-        from_bottom = 1 + (len(set(lower)) if dense else len(lower))
         assert row["acquisition_rate_rank"] == rank
-        red = distinct and rank <= red_k
-        black = distinct and not red and from_bottom <= black_k
+        # the whole group of units tied with v must fit in the list
+        black = len([x for x in ranked if x <= v]) <= size[black_k]
+        red = not black and v > 0 and len([x for x in ranked if x >= v]) <= size[red_k]
         assert row["acquisition_rate_flag"] == ("红榜" if red else "黑榜" if black else "")
+    flags = list(table["acquisition_rate_flag"])
+    assert flags.count("红榜") <= size[red_k] and flags.count("黑榜") <= size[black_k]
+    assert not any(f == "红榜" and v == 0 for f, v in zip(flags, values))  # 0% is never red
+    if n >= 3:
+        assert flags.count("") > len(values) - n  # never everyone: some ranked unit is on neither list
+    lowest = min((v for v in values if v is not None), default=None)
+    if n >= 2 and values.count(lowest) == 1:
+        assert flags[values.index(lowest)] == "黑榜"  # last with a gap is always black
 
 
 def test_a_soak_run_ends_with_history_equal_to_the_accepted_files(tmp_path):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xladdin.rank import compute_ranking, list_text, rank_values
+import datetime as dt
+
+from xladdin.rank import add_streaks, compute_ranking, list_text, rank_values
 from xladdin.settings import Settings
 
 
@@ -27,19 +29,58 @@ def test_acquisition_rate_is_area_weighted_over_the_units_projects():
     assert table.set_index("unit").at["甲", "acquisition_rate"] == 0.875
 
 
-def test_a_unit_tied_with_the_kth_value_is_on_the_list():
-    units = {name: [(100, value)] for name, value in zip("ABCDEFG", (90, 80, 70, 70, 50, 40, 30))}
-    table = compute_ranking(summary(units), Settings(red_k=3, black_k=2)).set_index("unit")
-    assert list(table.index[table["acquisition_rate_red"]]) == ["A", "B", "C", "D"]
-    assert list(table.index[table["acquisition_rate_black"]]) == ["F", "G"]
+def flags_of(values, **config) -> dict[str, str]:
+    units = {f"U{i:02d}": [(100, value)] for i, value in enumerate(values)}
+    table = compute_ranking(summary(units), Settings(**config)).set_index("unit")
+    return dict(table["acquisition_rate_flag"])
 
 
-def test_with_fewer_than_2k_units_no_unit_is_on_both_lists():
+def test_each_list_holds_min_k_and_a_third_of_the_units():
+    six = list(flags_of([90, 80, 70, 60, 50, 40]).values())
+    assert six == ["红榜", "红榜", "", "", "黑榜", "黑榜"]  # n = 6, K = 3: two, two and two unlisted
+    ten = list(flags_of([95, 90, 85, 80, 70, 60, 50, 40, 30, 20]).values())
+    assert ten.count("红榜") == 3 and ten.count("黑榜") == 3 and ten.count("") == 4
+    assert ten[:3] == ["红榜"] * 3 and ten[-3:] == ["黑榜"] * 3
+    assert list(flags_of([95, 90, 85, 80, 70, 60, 50, 40, 30, 20], red_k=1, black_k=2).values()) == \
+        ["红榜", *[""] * 7, "黑榜", "黑榜"]
+
+
+def test_with_two_to_five_units_each_list_holds_one():
+    assert list(flags_of([60, 40]).values()) == ["红榜", "黑榜"]
+    assert list(flags_of([60, 50, 40, 30, 20]).values()) == ["红榜", "", "", "", "黑榜"]
+    assert list(flags_of([60]).values()) == [""]  # nothing to compare with
+
+
+def test_the_seeds_case_last_at_zero_is_black_at_every_unit_count():
+    for n in range(2, 13):
+        values = [10 * (n - i) for i in range(n - 1)] + [0]  # industrial land: the last county at 0%
+        flags = flags_of(values)
+        assert flags[f"U{n - 1:02d}"] == "黑榜", n
+        assert "红榜" in flags.values() and list(flags.values()).count("黑榜") <= 3
+
+
+def test_a_unit_at_zero_is_never_red():
+    assert flags_of([0, 0])["U00"] == "" and flags_of([0, 0])["U01"] == ""
+    assert flags_of([0, 30]) == {"U00": "黑榜", "U01": "红榜"}
+    assert flags_of([0, 0, 0, 30]) == {"U00": "", "U01": "", "U02": "", "U03": "红榜"}  # tied zeros do not fit
+
+
+def test_a_tie_straddling_the_boundary_stays_off_the_list_under_either_rank_rule():
+    values = [90, 80, 70, 70, 60, 50, 40, 30, 20]  # n = 9, K = 3: three places; C and D tie for the third
+    for rule in ("跳位", "中国式"):
+        flags = list(flags_of(values, tie_rule=rule).values())
+        assert flags == ["红榜", "红榜", "", "", "", "", "黑榜", "黑榜", "黑榜"], rule
+    # a tie that fits as a whole is listed as a whole
+    assert list(flags_of([90, 90, 70, 60, 50, 40], red_k=3).values()) == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
+
+
+def test_black_is_decided_before_red():
     units = {name: [(100, value)] for name, value in zip("ABCD", (90, 80, 70, 60))}
     table = compute_ranking(summary(units), Settings()).set_index("unit")
     both = table["acquisition_rate_red"] & table["acquisition_rate_black"]
     assert not both.any()
     assert list(table.index[table["acquisition_rate_black"]]) == ["D"]
+    assert list(table.index[table["acquisition_rate_red"]]) == ["A"]
 
 
 def test_a_unit_without_industrial_projects_is_not_ranked_on_that_metric():
@@ -65,6 +106,7 @@ def test_a_zero_plan_leaves_the_unit_unranked_not_last():
                             Settings(red_k=1, black_k=1)).set_index("unit")
     assert pd.isna(table.at["A", "acquisition_rate"]) and pd.isna(table.at["A", "acquisition_rate_rank"])
     assert table.at["B", "acquisition_rate_flag"] == "黑榜" and table.at["A", "acquisition_rate_flag"] == ""
+    assert table.at["C", "acquisition_rate_flag"] == "红榜"  # two ranked units: one list place each
 
 
 def test_a_unit_with_a_blank_name_is_not_ranked():
@@ -104,3 +146,63 @@ def test_composite_score_renormalises_over_the_metrics_a_unit_has():
     b = compute_ranking(plain, Settings(weights=weights)).at[0, "composite"]
     assert a == 0.4 and b == 0.4  # B has no industrial rate: its acquisition rate carries all the weight
     assert pd.isna(compute_ranking(plain, Settings()).at[0, "composite"])
+
+
+def test_average_is_over_ranked_units_and_flags_those_below_it():
+    units = {"A": [(100, 90)], "B": [(100, 60)], "C": [(100, 30)], "D": [(0, 0)]}  # D has no plan: not ranked
+    table = compute_ranking(summary(units), Settings()).set_index("unit")
+    assert (table["acquisition_rate_average"] == 0.6).all()  # (0.9 + 0.6 + 0.3) / 3, D left out
+    assert dict(table["acquisition_rate_below"]) == {"A": "", "B": "", "C": "是", "D": ""}  # equal is not below
+
+
+def test_equal_rates_are_never_below_their_own_average():
+    table = compute_ranking(summary({u: [(300, 100)] for u in "ABC"}), Settings())  # 0.3333 each
+    assert set(table["acquisition_rate_below"]) == {""}
+
+
+def test_consecutive_periods_on_a_list_count_back_period_by_period():
+    as_of = dt.date(2026, 11, 24)
+    units = {name: [(100, value)] for name, value in zip("ABCDEF", (90, 80, 70, 60, 50, 40))}
+    now = compute_ranking(summary(units), Settings())  # red A, B; black E, F
+    day = lambda n: as_of - dt.timedelta(days=n)  # noqa: E731
+    published = pd.DataFrame([
+        (day(3), "B", "黑榜"),  # inside the current period: not an earlier period, ignored
+        # one period back (days 7-13): the latest list published in it counts, not the one of day 12
+        (day(12), "A", "黑榜"), (day(12), "C", "红榜"),
+        (day(7), "A", "红榜"), (day(7), "B", "红榜"), (day(7), "F", "黑榜"), (day(7), "E", "红榜"),
+        # two periods back (days 14-20)
+        (day(16), "B", "黑榜"), (day(14), "A", "红榜"), (day(14), "B", "红榜"), (day(14), "F", "黑榜"),
+        # three periods back: A was red, F was not in that list, B was not on the red one
+        (day(21), "A", "红榜"), (day(21), "B", ""),
+        # four periods back: nothing at all, then a red list again that must not count
+        (day(35), "A", "红榜"),
+    ], columns=["as_of", "unit", "flag"]).assign(metric="acquisition_rate")
+    streaks = add_streaks(now, published, as_of, 7).set_index("unit")["acquisition_rate_streak"]
+    assert dict(streaks) == {"A": 4, "B": 3, "C": 0, "D": 0, "E": 1, "F": 3}
+
+
+def test_the_list_flag_worksheet_function_follows_the_same_rule():
+    from xladdin.worksheet import list_flag
+
+    column = [[0.3], [0.0]]  # the seed's case with two counties ranked on 工业用地
+    assert list_flag(0.0, column) == "黑榜" and list_flag(0.3, column) == "红榜"
+    six = [[v] for v in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)]
+    assert [list_flag(v[0], six) for v in six] == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
+    assert list_flag(0.0, [[0.0], [0.0], [0.0], [0.3]]) == ""  # three tied at the bottom do not fit in one place
+
+
+def test_places_are_written_as_notices_write_them():
+    from xladdin.rank import chinese_ordinal
+
+    assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20)] == ["一", "八", "十", "十一", "十九", "20"]
+
+
+def test_rank_lookup_reads_the_average_the_below_mark_and_the_streak():
+    from xladdin.worksheet import rank_lookup
+
+    table = [["排名单位", "征地完成率", "征地完成率平均", "征地完成率低于平均", "征地完成率连续上榜期数"],
+             ["甲组", 0.3, 0.5, "是", 3]]
+    assert rank_lookup("甲组", "征地完成率", table, "平均") == 0.5
+    assert rank_lookup("甲组", "征地", table, "低于平均") == "是"
+    assert rank_lookup("甲组", "征地完成率", table, "连续上榜期数") == 3
+    assert rank_lookup("甲组", "征地完成率", table, "别的").startswith("第四个参数应为")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from xladdin.jobs import execute
-from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
+from xladdin.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
@@ -35,6 +35,8 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
             pid = f"G{g}-P{p}"
             tied = g % 3 == 0
             plan = shared["plan"] if tied else rng.choice([0.0, 50.0, 80.0, 120.0, 200.0])
+            net_at_start = g == 1 and p == 0  # delivered before the period: leaves the 进度占比率
+            plan = 80.0 if net_at_start else plan
             kind = "工业用地" if (g % 2 == 0 and p == 0) else rng.choice(["基础设施", "民生工程"])
             registry.append({"project_id": pid, "project_name": pid, "project_type": kind, "level": "县级",
                              "group": group, "leader": "", "township": f"镇{g % 3}", "plan_mu": plan,
@@ -43,13 +45,15 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
             before = shared["done"] * 0.5 if tied else round(plan * rng.random() * 0.5, 2)
             now = shared["done"] if tied else round(before + plan * rng.random() * 0.4, 2)
             net = "是" if plan and rng.random() < 0.2 else "否"
+            if net_at_start:
+                net, before = "是", plan
             if net == "是":
                 now = plan
             for date, acquired in ((START, before), (AS_OF, now)):
                 if date == AS_OF and g == len(groups) - 1 and p == 0:
                     acquired = before  # no progress in the period
-                rows.append((group, date, pid, acquired, net if date == AS_OF else "否"))
-    master = build_master(directory / f"{directory.name}.xlsm", [[r[f.key] for f in REGISTRY_FIELDS] for r in registry])
+                rows.append((group, date, pid, acquired, net if date == AS_OF or net_at_start else "否"))
+    master = build_master(directory / f"{directory.name}.xlsm", [[r.get(f.key) for f in REGISTRY_FIELDS] for r in registry])
     wb = openpyxl.load_workbook(master, keep_vba=True)
     for row in wb["设置"].iter_rows(min_row=4):
         if row[0].value in settings:
@@ -104,6 +108,37 @@ def assert_sheet_equals_pandas(sheet: pd.DataFrame, ranking: pd.DataFrame) -> No
                 assert got == want, (unit, column, got, want)
 
 
+def independent_flags(values: list, red_k: int, black_k: int) -> list[str]:
+    """红榜/黑榜/blank from the written rule (README), computed apart from the add-in's code."""
+    ranked = [v for v in values if isinstance(v, (int, float))]
+    n = len(ranked)
+    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
+    flags = []
+    for v in values:
+        if not isinstance(v, (int, float)):
+            flags.append("")
+        elif sum(x <= v for x in ranked) <= size[black_k]:
+            flags.append("黑榜")
+        elif v > 0 and sum(x >= v for x in ranked) <= size[red_k]:
+            flags.append("红榜")
+        else:
+            flags.append("")
+    return flags
+
+
+def assert_lists_follow_the_rule(sheet: pd.DataFrame, red_k: int, black_k: int) -> None:
+    """The recalculated flags and below-average marks against the rule, from the sheet's own values."""
+    for _, label in METRICS:
+        values = [v if isinstance(v, (int, float)) and not pd.isna(v) else None for v in sheet[label]]
+        got = [f if isinstance(f, str) else "" for f in sheet[f"{label}榜"]]
+        assert got == independent_flags(values, red_k, black_k), label
+        ranked = [v for v in values if v is not None]
+        if ranked:
+            mean = round(sum(ranked) / len(ranked), 6)
+            below = ["是" if v is not None and v < mean else "" for v in values]
+            assert [b if isinstance(b, str) else "" for b in sheet[f"{label}低于平均"]] == below, label
+
+
 CASES = [
     {},
     {"并列名次": "中国式"},
@@ -111,6 +146,7 @@ CASES = [
     {"征地完成率权重": 0.4, "进度占比率权重": 0.2, "净地完成率权重": 0.2, "工业用地征地完成率权重": 0.2},
     {"排名单位": "乡镇", "并列名次": "中国式", "征地完成率权重": 1},
     {"排名单位": "项目类型", "红榜数量": 1, "黑榜数量": 1},
+    {"进度占比率口径": "全部项目", "红榜数量": 5, "黑榜数量": 5},
 ]
 
 
@@ -121,18 +157,26 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
         directory = tmp_path / f"case{seed}"
         directory.mkdir()
         master = make_campaign(directory, seed, settings)
+        execute(master, as_of=START, intake=False, command="rank")  # the previous period's lists
         execute(master, as_of=AS_OF, intake=False, command="rank")  # publishes the as-of ranking
         results.append(execute(master, as_of=AS_OF, intake=False, command="rank"))
         masters.append(master)
     converted = recalculate_all(masters, tmp_path / "lo")
     for case, result, path in zip(CASES, results, converted):
-        assert_sheet_equals_pandas(table_frame(path, "tblRanking", data_only=True), result.ranking)
+        sheet = table_frame(path, "tblRanking", data_only=True)
+        assert_sheet_equals_pandas(sheet, result.ranking)
+        assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3))
     # The cases did exercise what they were made for.
     flags = pd.concat([r.ranking for r in results])
     assert flags["industrial_rate"].isna().any()  # units without industrial projects
     assert any(r.ranking["acquisition_rate_rank"].dropna().duplicated().any() for r in results)  # ties
     assert flags["composite"].notna().any() and flags["progress_ratio_move"].isin(["—", "↑1", "↓1"]).any()
     assert any(r.ranking["acquisition_rate"].isna().any() or (r.summary["plan_mu"] == 0).any() for r in results)
+    assert all((r.summary["progress"] == "期初已净地").any() for r in results)  # both 进度占比率 bases
+    assert any((r.ranking["acquisition_rate_streak"] == 2).any() for r in results)  # on a list two periods running
+    assert any((r.ranking["acquisition_rate_below"] == "是").any() for r in results)
+    assert any(((r.ranking["acquisition_rate_flag"] == "") & r.ranking["acquisition_rate"].notna()).any()
+               for r in results)  # ranked units on neither list
 
 
 def test_every_formula_the_add_in_writes_is_portable(demo):

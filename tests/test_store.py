@@ -194,3 +194,34 @@ def test_a_days_reads_cost_the_same_however_long_the_history(tmp_path):
     long = _steps_of_a_day(tmp_path / "long.sqlite", 80)
     for name, work in short.items():
         assert long[name] <= 1.5 * work + 20, (name, work, long[name])
+
+
+def test_a_store_from_before_the_removed_fixtures_column_gains_it(tmp_path):
+    import sqlite3
+
+    old_keys = [k for k in FIGURE_KEYS if k != "fixtures_removed"]
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE ledger_rows (sha256 TEXT NOT NULL, group_name TEXT NOT NULL, report_date TEXT NOT NULL,"
+        " project_id TEXT NOT NULL, plot TEXT NOT NULL, " + ", ".join(f"{k} REAL NOT NULL" for k in old_keys) +
+        ", net_land TEXT NOT NULL, net_land_date TEXT, problems TEXT NOT NULL, next_steps TEXT NOT NULL,"
+        " sheet_row INTEGER NOT NULL, superseded INTEGER NOT NULL DEFAULT 0, run_id INTEGER, superseded_run INTEGER);")
+    db.execute(f"INSERT INTO ledger_rows VALUES ({','.join('?' * (len(old_keys) + 13))})",
+               ("old", "甲组", (AS_OF - dt.timedelta(days=2)).isoformat(), "P1", "", *[3.0] * len(old_keys), "否", None,
+                "", "", 5, 0, None, None))
+    db.commit()
+    db.close()
+    store = Store(path)
+    store.begin_run(AS_OF, "run")
+    new = {k: 4.0 for k in FIGURE_KEYS}
+    store.record(checked("甲组", 0, [{"project_id": "P1", "plot": "", **new, "net_land": "否", "net_land_date": None,
+                                    "problems": "", "next_steps": ""}]), "new", dt.datetime(2026, 11, 24, 20))
+    store.commit()
+    lines = store.project_lines(["P1"], AS_OF - dt.timedelta(days=7), AS_OF)
+    store.close()
+    assert lines.at["P1", "fixtures_removed"] == 4.0 and lines.at["P1", "acquired_mu"] == 4.0
+    reopened = Store(path)
+    old = reopened.accepted_rows(AS_OF - dt.timedelta(days=1))
+    reopened.close()
+    assert list(old["fixtures_removed"]) == [0.0] and list(old["acquired_mu"]) == [3.0]  # old rows: 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from xladdin.issues import CATALOGUE, ERROR, WARNING
 from xladdin.jobs import locate_file
 from xladdin.validate import GroupState, check_ledger
@@ -52,13 +54,13 @@ def test_missing_column_is_an_error_pinned_to_the_header(tmp_path, registry):
 
 
 def test_extra_column_is_a_warning(tmp_path, registry):
-    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "备注"))
-    assert codes(checked) == [("column-extra", "P4")] and checked.accepted
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 17, "备注"))
+    assert codes(checked) == [("column-extra", "Q4")] and checked.accepted
 
 
 def test_duplicate_column(tmp_path, registry):
-    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 16, "项目编号"))
-    assert ("column-duplicate", "P4") in codes(checked)
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.cell(HEADER_ROW, 17, "项目编号"))
+    assert ("column-duplicate", "Q4") in codes(checked)
 
 
 def test_header_with_full_width_brackets_and_line_breaks_is_recognised(tmp_path, registry):
@@ -121,7 +123,7 @@ def test_cell_rules(tmp_path, registry):
     rows[2]["net_land_date"] = "下周"
     found = codes(check(tmp_path, registry, rows))
     assert sorted(found) == sorted([("not-a-number", "E5"), ("negative", "F6"), ("not-whole", "H7"),
-                                    ("yesno-invalid", "L8"), ("date-invalid", "M7")])
+                                    ("yesno-invalid", "M8"), ("date-invalid", "N7")])
 
 
 def test_excel_error_value_in_a_csv_submission(tmp_path, registry):
@@ -146,10 +148,10 @@ def test_numbers_typed_as_text_are_normalised_with_a_warning(tmp_path, registry)
     rows[1]["fixtures"] = "１３０"
     rows[2]["cleared_mu"] = "1,0"  # not a thousands group: ambiguous, so rejected
     checked = check(tmp_path, registry, rows)
-    assert codes(checked) == [("text-number", "E5"), ("text-number", "I6"), ("not-a-number", "K7")]
+    assert codes(checked) == [("text-number", "E5"), ("text-number", "I6"), ("not-a-number", "L7")]
     assert list(checked.rows["acquired_mu"])[0] == 12.5 and list(checked.rows["fixtures"])[1] == 130
     rows[2]["cleared_mu"] = "1,000"
-    assert ("far-above-plan", "K7") in codes(check(tmp_path, registry, rows))  # 1000 mu of a 75 mu plan
+    assert ("far-above-plan", "L7") in codes(check(tmp_path, registry, rows))  # 1000 mu of a 75 mu plan
 
 
 def test_logic_rules(tmp_path, registry):
@@ -161,9 +163,9 @@ def test_logic_rules(tmp_path, registry):
     rows[3]["acquired_mu"] = 99  # plan 12.6
     rows[2]["graves"] = 12  # plan 10: above, but plans get adjusted
     found = codes(check(tmp_path, registry, rows))
-    for expected in (("demolished-exceeds-agreed", "G5"), ("cleared-exceeds-acquired", "K6"),
-                     ("net-land-incomplete", "L7"), ("net-land-date-missing", "M7"),
-                     ("net-land-date-unexpected", "M8"), ("far-above-plan", "E8"), ("above-plan", "J7")):
+    for expected in (("demolished-exceeds-agreed", "G5"), ("cleared-exceeds-acquired", "L6"),
+                     ("net-land-incomplete", "M7"), ("net-land-date-missing", "N7"),
+                     ("net-land-date-unexpected", "N8"), ("far-above-plan", "E8"), ("above-plan", "K7")):
         assert expected in found
 
 
@@ -258,3 +260,52 @@ def test_a_same_day_correction_is_compared_with_the_day_before_not_with_what_it_
     too_low = good_rows(registry)
     too_low[0]["acquired_mu"] = 1.0
     assert ("cumulative-decreased", "E5") in codes(check(tmp_path, registry, too_low, states=states))
+
+
+def test_the_template_header_is_the_one_of_the_design():
+    from xladdin.schema import LEDGER_FIELDS, REGISTRY_FIELDS
+
+    assert [f.label for f in LEDGER_FIELDS] == [
+        "序号", "项目编号", "项目名称", "地块名称", "累计征地面积(亩)", "累计签订房屋协议(栋)", "累计拆除房屋(栋)",
+        "累计补偿特殊青苗(户)", "累计补偿地上附着物(户)", "累计拆除地上附着物(户)", "累计迁移坟山(穴)", "累计清表面积(亩)",
+        "是否净地", "净地交付日期", "存在问题", "下步措施"]
+    assert [f.label for f in REGISTRY_FIELDS][7:13] == [
+        "计划征地面积(亩)", "计划拆除房屋(栋)", "计划补偿特殊青苗(户)", "计划补偿地上附着物(户)", "计划拆除地上附着物(户)",
+        "计划迁移坟山(穴)"]
+
+
+def test_a_ledger_without_the_removed_fixtures_column_stays_valid(tmp_path, registry):
+    from xladdin.schema import LEDGER_FIELDS
+
+    column = [f.key for f in LEDGER_FIELDS].index("fixtures_removed") + 1
+    checked = check(tmp_path, registry, mutate=lambda ws: ws.delete_cols(column))  # an old template
+    assert checked.issues == [] and checked.accepted
+    assert (checked.rows["fixtures_removed"] == 0).all() and (checked.rows["fixtures"] == 1).all()
+
+
+def test_removed_fixtures_are_read_and_checked_against_their_own_plan(tmp_path, registry):
+    rows = good_rows(registry)
+    plans = registry.set_index("project_id")["plan_fixtures_removed"]
+    rows[0]["fixtures_removed"] = plans[rows[0]["project_id"]] + 1  # above plan: worth a look
+    rows[1]["fixtures_removed"] = 1
+    checked = check(tmp_path, registry, rows)
+    assert list(checked.rows["fixtures_removed"])[:2] == [plans[rows[0]["project_id"]] + 1, 1]
+    assert codes(checked) == [("above-plan", "J5")] and checked.issues[0].column == "累计拆除地上附着物(户)"
+
+
+def test_without_a_removed_fixtures_plan_nothing_is_checked_against_it(tmp_path, registry):
+    rows = good_rows(registry)
+    rows[0]["fixtures_removed"] = 50
+    old = registry.assign(plan_fixtures_removed=float("nan"))  # an older 项目清单 without the column
+    assert check(tmp_path, old, rows).issues == []
+
+
+def test_a_registry_without_the_removed_fixtures_plan_column_is_read_with_no_plan():
+    from xladdin.schema import REGISTRY_FIELDS
+    from xladdin.workbook.master import read_registry
+
+    fields = [f for f in REGISTRY_FIELDS if f.key != "plan_fixtures_removed"]
+    row = {"project_id": "P1", "project_name": "项目", "project_type": "基础设施", "level": "县级", "group": "甲组",
+           "plan_mu": 10, "plan_houses": 1, "plan_crops": 0, "plan_fixtures": 5, "plan_graves": 0}
+    registry = read_registry([f.label for f in fields], [(4, [row.get(f.key) for f in fields])], 1)
+    assert registry.at["P1", "plan_fixtures"] == 5 and pd.isna(registry.at["P1", "plan_fixtures_removed"])

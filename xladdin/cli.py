@@ -354,7 +354,8 @@ def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON).")
 @guarded
 def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
-    """Build a demo campaign in DIRECTORY (default ./demo) and run the one-click job on it.
+    """Build a demo campaign in DIRECTORY (default ./demo) and run the one-click job on it; a second,
+    city-level campaign (ten counties ranked on county totals) goes to DIRECTORY/全市演示.
 
     \b
     Example:
@@ -372,6 +373,21 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
         for line in result.notice:
             _console().print(line)
         _console().print(f"\n母表在：[bold]{result.master.resolve()}[/]")
+    city_demo(directory / "全市演示", dt.date.fromisoformat(manifest["as_of"]), quiet=as_json)
+
+
+def city_demo(directory: Path, as_of: dt.date, quiet: bool = False) -> JobResult:
+    """The city-level demo: build, run, and say what the city's 红黑榜 says about 清河县."""
+    from .citydemo import OUR_COUNTY, build_city_demo
+    from .rank import verdicts
+
+    result = execute(build_city_demo(directory, as_of), as_of=as_of)
+    if not quiet:
+        _console().rule(f"全市红黑榜中的{OUR_COUNTY}")
+        for line in verdicts(result.ranking, OUR_COUNTY).values():
+            _console().print(line)
+        _console().print(f"\n市级母表在：[bold]{result.master.resolve()}[/]")
+    return result
 
 
 def print_issues(result: JobResult) -> None:

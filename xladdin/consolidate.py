@@ -7,11 +7,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .schema import FIGURE_KEYS, SUMMARY_FIELDS, YES
+from .schema import FIGURE_KEYS, NET_AT_START, REGISTRY_FIELDS, SUMMARY_FIELDS, YES
 from .settings import Settings
 
-# Status words, in the priority order they are assigned.
+# Status words. A project's status is 已净地, or every flag that applies joined by 、 (逾期 or 临期,
+# 无进展, 未报送 or 今日未报), or 推进中 when none does.
 NET_LAND, OVERDUE, DUE_SOON, STALLED, ONGOING, NOT_REPORTED = "已净地", "逾期", "临期", "无进展", "推进中", "未报送"
+NOT_TODAY = "今日未报"
+FLAG_SEPARATOR = "、"
 FIGURES = list(FIGURE_KEYS)
 _TEXT = ["problems", "next_steps"]
 
@@ -53,7 +56,9 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     `registry` has a project_id column; `lines` are the per-project lines as of the date (project_lines
     over rows in memory, or Store.project_lines over the history store), indexed by project_id.
     """
-    summary = registry.reset_index(drop=True).join(lines, on="project_id")
+    # A registry read by an older version (kept in the store) lacks the newer optional plans: no plan.
+    missing = [f.key for f in REGISTRY_FIELDS if f.key not in registry.columns]
+    summary = registry.reset_index(drop=True).assign(**{key: np.nan for key in missing}).join(lines, on="project_id")
     reported = summary["last_report"].notna()
     summary[FIGURES] = summary[FIGURES].fillna(0.0)
     summary["net_land"] = summary["net_land"].fillna("否")
@@ -67,7 +72,7 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     summary["days_left"] = [(d - as_of).days if isinstance(d, dt.date) else None for d in summary["deadline"]]
     summary["stalled_days"] = summary["stalled_days"].where(summary["net_land"] != YES)
     summary["status"] = [
-        _status(*line, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
+        _status(*line, as_of, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
         .itertuples(index=False, name=None)
     ]
     return summary[[key for key, _, _ in SUMMARY_FIELDS]]
@@ -83,7 +88,9 @@ def project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) 
         return pd.DataFrame(columns=LINE_COLUMNS, index=pd.Index([], name="project_id"))
     by_project = reports.groupby("project_id", sort=False)
     latest = by_project.tail(1).set_index("project_id")
-    previous = by_project.nth(-2).set_index("project_id")
+    # Increments on the county's basis: as of the date minus as of the day before, so a project whose
+    # group sent nothing today adds 0 (its previous step is not today's gain).
+    previous = reports[reports["report_date"] < as_of].groupby("project_id").tail(1).set_index("project_id")
     before = reports[reports["report_date"] <= period_start].groupby("project_id").tail(1).set_index("project_id")
     # A report rises when any figure is above the report before it (a first report rises from nothing).
     steps = by_project[FIGURES].diff().fillna(reports[FIGURES])
@@ -92,7 +99,7 @@ def project_lines(reports: pd.DataFrame, period_start: dt.date, as_of: dt.date) 
     # (tail/head instead of max/min: the dates are Python objects, slow to compare in bulk).
     last_rise = reports.loc[rose].groupby("project_id").tail(1).set_index("project_id")["report_date"]
     first = by_project.head(1).set_index("project_id")["report_date"]
-    return lines_of(latest, previous[["acquired_mu", "houses_demolished"]], before[FIGURES],
+    return lines_of(latest, previous[["acquired_mu", "houses_demolished"]], before[[*FIGURES, "net_land"]],
                     last_rise.reindex(latest.index).fillna(first), period_start, as_of)
 
 
@@ -104,8 +111,10 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     """Per project: latest figures, increments, progress in the period and days since the last rise.
 
     All indexed by project_id: `latest` the latest report (figures, net land, text, report_date),
-    `previous` the report before it (acquired_mu, houses_demolished; projects reported once missing),
-    `baseline` the figures of the last report on or before the period start (missing: nothing then),
+    `previous` the latest report before as_of (acquired_mu, houses_demolished; missing when none), so
+    the increments are as of the date minus as of the day before (0 for a project not reported today),
+    `baseline` the figures (and net_land, if given) of the last report on or before the period start
+    (missing: nothing then),
     `last_rise` the date of the last report on which any figure rose.
     """
     lines = latest[[*FIGURES, "net_land", "net_land_date", *_TEXT]].copy()
@@ -114,25 +123,36 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"]
     lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"]
     # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
-    baseline = baseline.reindex(latest.index).fillna(0.0)
-    rose_in_period = (latest[FIGURES] > baseline + RISE).any(axis=1) & (latest["report_date"] > period_start)
-    lines["progress"] = np.where(rose_in_period, YES, "否")
+    baseline = baseline.reindex(latest.index)
+    net_at_start = baseline["net_land"] == YES if "net_land" in baseline.columns else False
+    start_figures = baseline[FIGURES].fillna(0.0)
+    rose_in_period = (latest[FIGURES] > start_figures + RISE).any(axis=1) & (latest["report_date"] > period_start)
+    lines["progress"] = np.where(net_at_start, NET_AT_START, np.where(rose_in_period, YES, "否"))
     lines["stalled_days"] = [(as_of - d).days for d in last_rise.reindex(latest.index)]
     return lines[LINE_COLUMNS]
 
 
-def _status(last_report, net_land, days_left, stalled_days, settings: Settings) -> str:
+def _status(last_report, net_land, days_left, stalled_days, as_of: dt.date, settings: Settings) -> str:
     if net_land == YES:
         return NET_LAND
-    if days_left is not None and not pd.isna(days_left) and days_left < 0:
-        return f"{OVERDUE} {-int(days_left)} 天"
-    if last_report is None:
-        return NOT_REPORTED
-    if days_left is not None and not pd.isna(days_left) and days_left <= settings.due_soon_days:
-        return f"{DUE_SOON}（剩 {int(days_left)} 天）"
+    flags = []
+    if days_left is not None and not pd.isna(days_left):
+        if days_left < 0:
+            flags.append(f"{OVERDUE} {-int(days_left)} 天")
+        elif days_left <= settings.due_soon_days:
+            flags.append(f"{DUE_SOON}（剩 {int(days_left)} 天）")
     if stalled_days is not None and not pd.isna(stalled_days) and stalled_days >= settings.stall_days:
-        return f"{STALLED} {int(stalled_days)} 天"
-    return ONGOING
+        flags.append(f"{STALLED} {int(stalled_days)} 天")
+    if last_report is None or pd.isna(last_report):
+        flags.append(NOT_REPORTED)
+    elif last_report < as_of:
+        flags.append(NOT_TODAY)
+    return FLAG_SEPARATOR.join(flags) or ONGOING
+
+
+def has_flag(status: pd.Series, word: str) -> pd.Series:
+    """Projects whose status carries the flag (逾期, 临期, 无进展, 未报送, 今日未报, 已净地, 推进中)."""
+    return status.astype(str).str.split(FLAG_SEPARATOR).map(lambda flags: any(f.startswith(word) for f in flags))
 
 
 def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -144,14 +164,15 @@ def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return wide.sum(axis=1).rename("acquired_mu").reset_index()
 
 
-URGENCY = {OVERDUE: 0, DUE_SOON: 1, STALLED: 2, NOT_REPORTED: 3, ONGOING: 4, NET_LAND: 5}
+URGENCY = {OVERDUE: 0, DUE_SOON: 1, STALLED: 2, NOT_REPORTED: 3, NOT_TODAY: 4, ONGOING: 5, NET_LAND: 6}
 
 
 def board(summary: pd.DataFrame) -> pd.DataFrame:
     """The 作战图: every project, most urgent first (overdue, due soon, stalled, unreported, ongoing,
     net land), then by days left."""
     order = summary.assign(
-        urgency=[URGENCY.get(str(s).split(" ")[0].split("（")[0], 4) for s in summary["status"]],
+        urgency=[URGENCY.get(str(s).split(FLAG_SEPARATOR)[0].split(" ")[0].split("（")[0], 5)  # most urgent first
+                 for s in summary["status"]],
         days=summary["days_left"].astype(float).fillna(1e9),
         stall=-summary["stalled_days"].astype(float).fillna(0),
     )

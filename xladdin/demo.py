@@ -92,7 +92,8 @@ def registry_frame() -> pd.DataFrame:
     for pid, name, kind, level, g, town, mu, houses, crops, fixtures, graves, _ in PROJECTS:
         rows.append({"project_id": pid, "project_name": name, "project_type": kind, "level": level,
                      "group": GROUPS[g][0], "leader": GROUPS[g][1], "township": town, "plan_mu": mu,
-                     "plan_houses": houses, "plan_crops": crops, "plan_fixtures": fixtures, "plan_graves": graves})
+                     "plan_houses": houses, "plan_crops": crops, "plan_fixtures": fixtures, "plan_graves": graves,
+                     "plan_fixtures_removed": fixtures})
     return pd.DataFrame(rows).set_index("project_id", drop=False).rename_axis(None)
 
 
@@ -103,7 +104,7 @@ def registry_rows(end: dt.date) -> list[list[object]]:
         values = {"project_id": pid, "project_name": name, "project_type": kind, "level": level,
                   "group": GROUPS[g][0], "leader": GROUPS[g][1], "township": town, "plan_mu": mu,
                   "plan_houses": houses, "plan_crops": crops, "plan_fixtures": fixtures, "plan_graves": graves,
-                  "deadline": end + dt.timedelta(days=due)}
+                  "plan_fixtures_removed": fixtures, "deadline": end + dt.timedelta(days=due)}
         rows.append([values[f.key] for f in REGISTRY_FIELDS])
     return rows
 
@@ -143,6 +144,7 @@ def ledger_rows(projects: list[tuple], day: int, date: dt.date, paths: dict[str,
             "project_id": pid, "project_name": name, "plot": "",
             "acquired_mu": acquired, "houses_agreed": agreed, "houses_demolished": demolished,
             "crops": math.floor(crops * frac), "fixtures": math.floor(fixtures * frac),
+            "fixtures_removed": fixtures if done else math.floor(fixtures * frac * 0.8),  # removed after paying
             "graves": math.floor(graves * frac), "cleared_mu": acquired if done else round(acquired * 0.8, 2),
             "net_land": "是" if done else "否", "net_land_date": finished_on,
             "problems": "" if done else PROBLEMS[(day + len(pid)) % len(PROBLEMS)],

@@ -21,8 +21,10 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import Notice, build_notice
-from .rank import compute_ranking
-from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, ONGOING, OVERDUE, STALLED
+from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
+from .cityresult import gap_sentences, published
+from .roster import daily_roster, roster_rows, work_groups
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
     column_letter,
@@ -31,7 +33,8 @@ from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS, SUMMARY, TREND,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS,
+    SUMMARY, TREND,
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
@@ -102,6 +105,10 @@ class JobResult:
     wrote: bool = False
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
+    roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
+    whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
+    city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
+    cutoff: dt.time | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -114,6 +121,9 @@ class JobResult:
                 value, rank = getattr(row, key), getattr(row, f"{key}_rank")
                 entry[key] = None if pd.isna(value) else float(value)
                 entry[f"{key}_rank"] = None if pd.isna(rank) else int(rank)
+                entry[f"{key}_list"] = getattr(row, f"{key}_flag", "")
+                entry[f"{key}_below_average"] = getattr(row, f"{key}_below", "") == "是"
+                entry[f"{key}_streak"] = int(getattr(row, f"{key}_streak", 0))
             ranking.append(entry)
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
@@ -123,6 +133,9 @@ class JobResult:
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+            "roster": [] if self.roster is None else [
+                {"group": g, "status": s, "timeliness": t} for g, s, t in
+                self.roster[["group", "status", "timeliness"]].itertuples(index=False)],
         }
 
 
@@ -507,11 +520,23 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
-        ranking = compute_ranking(summary, settings, previous)
+        # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
+        periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
+        ranking = add_streaks(compute_ranking(summary, settings, previous),
+                              store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
         rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
-        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit)
+        roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+        line = whole_line(summary, settings)
+        whole = whole_text(line, settings)
+        city = []
+        if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
+            city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
+        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
+                              roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
+                              whole=whole, city=city)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice)
+                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
+                           roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -690,23 +715,29 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         rank_first_row, rank_first_col = book.table_origin(RANKING.name)
         ranking = result.ranking
         previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
-        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col)
+        streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
+                            streaks)
         book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
                                          for i, v in enumerate(row)] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
-                                         f"红榜前 {settings.red_k} 名，黑榜后 {settings.black_k} 名（并列者同列）。"
+                                         f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
+                                         "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
+        book.write_cell("RankingWhole", result.whole)
         book.write_lines(NOTICE_NAME, result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
-    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：逾期 "
-                                  f"{summary['status'].str.startswith('逾期').sum()} 个，临期 "
-                                  f"{summary['status'].str.startswith('临期').sum()} 个，无进展 "
-                                  f"{summary['status'].str.startswith('无进展').sum()} 个")
+    counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
+                       for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
+    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
+                                  f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
     status_range = summary_range.column("status")
-    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"{word}*")')]
-                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED)])
+    # Statuses are flags joined by 、: a project counts under every flag it carries.
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")')]
+                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
+                                                       NOT_TODAY)])
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
     plan = float(summary["plan_mu"].sum())
     book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])
@@ -829,6 +860,9 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
+        *([["全县", result.whole]] if result.whole else []),
+        *[["市里通报", sentence] for sentence in result.city],
+        *roster_rows(result.roster, result.as_of, result.cutoff),
     ]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, OVERDUE, STALLED
+from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
 from .schema import METRICS
 
 NUMERALS = "一二三四五六七八九十"
@@ -42,18 +42,34 @@ class Notice:
 
 
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-                 as_of: dt.date, period_start: dt.date, unit_name: str) -> Notice:
-    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back."""
+                 as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
+                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
+                 city: list[str] | None = None) -> Notice:
+    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back, `roster`
+    the 今日报送情况 (roster.daily_roster)."""
     notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
-    delta = float(summary["acquired_delta"].fillna(0).sum())
+    # The county's cumulative as of the date minus as of the day before: a project first reported today
+    # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
+    delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
     net = int((summary["status"] == NET_LAND).sum())
     moving = int((summary["progress"] == "是").sum())
     notice.sections.append(("总体进展", (
         f"全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
-        f"征地完成率 {_pct(done / plan) if plan else '—'}，较各组上次报送新增 {delta:,.2f} 亩；"
-        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。")))
+        f"征地完成率 {_pct(done / plan) if plan else '—'}，较{_day(as_of - dt.timedelta(days=1))}新增 {delta:,.2f} 亩；"
+        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。"
+        + (f"{whole}。" if whole else ""))))
+    if roster is not None and not roster.empty:
+        from .roster import roster_sentence
+
+        silent = int(has_flag(summary["status"], NOT_TODAY).sum())
+        body = roster_sentence(roster, cutoff or dt.time(21, 0))
+        if silent:
+            body += f"今日未报数据的项目 {silent} 个，其进度按最近一次报送计，不计入今日新增。"
+        notice.sections.append((f"今日报送情况（{_day(as_of)}）", body))
+    if city:
+        notice.sections.append(("全市红黑榜中的本县", "".join(city)))
     lists = []
     for key, label in METRICS:
         red = _named(ranking, key, "red")
@@ -62,19 +78,19 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
             lists.append(f"{label}：红榜 {red or '无'}；黑榜 {black or '无'}")
     if lists:
         notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。"))
-    overdue = summary[summary["status"].str.startswith(OVERDUE)]
-    due = summary[summary["status"].str.startswith(DUE_SOON)]
+    overdue = summary[has_flag(summary["status"], OVERDUE)]
+    due = summary[has_flag(summary["status"], DUE_SOON)]
     if not overdue.empty or not due.empty:
         parts = []
         if not overdue.empty:
             parts.append(f"已逾期 {len(overdue)} 个：" + _projects(overdue))
         if not due.empty:
-            parts.append(f"距期限不足 7 天 {len(due)} 个：" + _projects(due))
+            parts.append(f"距期限不足 {due_soon_days} 天 {len(due)} 个：" + _projects(due))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
-    stalled = summary[summary["status"].str.startswith(STALLED)]
+    stalled = summary[has_flag(summary["status"], STALLED)]
     if not stalled.empty:
         notice.sections.append(("无进展项目", f"{len(stalled)} 个：" + _projects(stalled) + "。请说明原因并提出措施。"))
-    missing = summary[summary["status"] == NOT_REPORTED]
+    missing = summary[has_flag(summary["status"], NOT_REPORTED)]
     if not missing.empty:
         notice.sections.append(("未报送数据的项目", f"{len(missing)} 个：" + _projects(missing) + "。"))
     if rejected:
@@ -84,9 +100,17 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
 
 
 def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
+    """Units on a list, best first for red and worst first for black, with their movement and, from the
+    second period running on the list, how many periods they have been on it."""
     rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
-    return "、".join(f"{unit}（{move}）" if move and move not in ("—", "新") else unit
-                    for unit, move in zip(rows["unit"], rows[f"{key}_move"]))
+    streaks = rows[f"{key}_streak"] if f"{key}_streak" in rows else pd.Series(0, index=rows.index)
+    names = []
+    for unit, move, streak in zip(rows["unit"], rows[f"{key}_move"], streaks):
+        notes = [move] if move and move not in ("—", "新") else []
+        if streak >= 2:
+            notes.append(f"连续 {int(streak)} 期")
+        names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)
+    return "、".join(names)
 
 
 def _projects(part: pd.DataFrame) -> str:

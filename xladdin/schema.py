@@ -30,6 +30,9 @@ IDENTITY_LABELS = (LABEL_UNIT, LABEL_DATE, LABEL_REPORTER, LABEL_PHONE)
 
 YES, NO = "是", "否"
 INDUSTRIAL = "工业用地"
+# 本期有进展 of a project already net land at the period start: it cannot rise any more, so the
+# 进度占比率 leaves it out of numerator and denominator (设置 › 进度占比率口径 can keep it in).
+NET_AT_START = "期初已净地"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ LEDGER_FIELDS: tuple[Field, ...] = (
     Field("houses_demolished", "累计拆除房屋(栋)", "count", "栋", ("累计拆迁房屋(栋)", "拆除房屋(栋)", "累计拆除(栋)")),
     Field("crops", "累计补偿特殊青苗(户)", "count", "户", ("累计特殊青苗(户)", "特殊青苗(户)", "累计完成特殊青苗(户)")),
     Field("fixtures", "累计补偿地上附着物(户)", "count", "户", ("累计地上附着物(户)", "地上附着物(户)")),
+    # New in the template: a ledger without it stays valid (its figure is taken as 0).
+    Field("fixtures_removed", "累计拆除地上附着物(户)", "count", "户", ("拆除地上附着物(户)", "累计拆除附着物(户)"),
+          required=False),
     Field("graves", "累计迁移坟山(穴)", "count", "穴", ("累计迁坟(穴)", "迁移坟山(穴)", "累计坟山(穴)")),
     Field("cleared_mu", "累计清表面积(亩)", "area", "亩", ("累计清表(亩)", "清表面积(亩)", "累计清表青苗(亩)")),
     Field("net_land", "是否净地", "yesno", aliases=("是否达到净地", "净地")),
@@ -80,6 +86,7 @@ REGISTRY_FIELDS: tuple[Field, ...] = (
     Field("plan_houses", "计划拆除房屋(栋)", "count", "栋"),
     Field("plan_crops", "计划补偿特殊青苗(户)", "count", "户"),
     Field("plan_fixtures", "计划补偿地上附着物(户)", "count", "户"),
+    Field("plan_fixtures_removed", "计划拆除地上附着物(户)", "count", "户", required=False),  # blank: no plan
     Field("plan_graves", "计划迁移坟山(穴)", "count", "穴"),
     Field("deadline", "净地交付期限", "date", required=False),
 )
@@ -93,6 +100,7 @@ PLAN_OF = {
     "houses_demolished": "plan_houses",
     "crops": "plan_crops",
     "fixtures": "plan_fixtures",
+    "fixtures_removed": "plan_fixtures_removed",
     "graves": "plan_graves",
     "cleared_mu": "plan_mu",
 }
@@ -160,15 +168,17 @@ def _summary_fields() -> tuple[tuple[str, str, str], ...]:
         ("plan_mu", reg["plan_mu"].label, area),
         ("acquired_mu", led["acquired_mu"].label, area),
         ("acquisition_rate", "征地完成率", pct),
-        ("acquired_delta", "较上次新增征地(亩)", area),
+        ("acquired_delta", "较前一日新增征地(亩)", area),
         ("plan_houses", reg["plan_houses"].label, count),
         ("houses_agreed", led["houses_agreed"].label, count),
         ("houses_demolished", led["houses_demolished"].label, count),
-        ("demolished_delta", "较上次新增拆除(栋)", count),
+        ("demolished_delta", "较前一日新增拆除(栋)", count),
         ("plan_crops", reg["plan_crops"].label, count),
         ("crops", led["crops"].label, count),
         ("plan_fixtures", reg["plan_fixtures"].label, count),
         ("fixtures", led["fixtures"].label, count),
+        ("plan_fixtures_removed", reg["plan_fixtures_removed"].label, count),
+        ("fixtures_removed", led["fixtures_removed"].label, count),
         ("plan_graves", reg["plan_graves"].label, count),
         ("graves", led["graves"].label, count),
         ("cleared_mu", led["cleared_mu"].label, area),

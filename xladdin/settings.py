@@ -21,16 +21,21 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
     ("备份份数", 5, "保留最近几份母表备份"),
     ("历史库文件", "历史库.sqlite", "全部已接收数据的历史库（相对母表所在文件夹）"),
     ("排名单位", "工作组", "红黑榜按什么排名：工作组 / 乡镇 / 项目类型"),
-    ("红榜数量", 3, "前几名列入红榜（与第 K 名并列的也列入）"),
-    ("黑榜数量", 3, "后几名列入黑榜（与倒数第 K 名并列的也列入；已上红榜的不再列入黑榜）"),
-    ("并列名次", "跳位", "并列时的名次：跳位（1,1,3，同 RANK.EQ）或 中国式（1,1,2）"),
+    ("红榜数量", 3, "红榜最多几名（K）：每项指标取 K 与参与排名单位数÷3（取整）中较小的，不足 1 时为 1；"
+                  "边界上并列的单位整组不列入；完成率为 0 的不列入红榜"),
+    ("黑榜数量", 3, "黑榜最多几名（K）：规则同红榜；先定黑榜，再定红榜；唯一的倒数第一总在黑榜"),
+    ("并列名次", "跳位", "并列时的名次：跳位（1,1,3，同 RANK.EQ）或 中国式（1,1,2）；只影响名次数字，不影响谁上榜"),
     ("净地完成率口径", "面积", "净地完成率按 面积（已净地项目计划面积÷总计划面积）或 个数（已净地项目数÷项目数）"),
     ("征地完成率权重", None, "综合得分中各指标的权重；全部留空则不计算综合得分"),
     ("进度占比率权重", None, "综合得分权重"),
     ("净地完成率权重", None, "综合得分权重"),
     ("工业用地征地完成率权重", None, "综合得分权重（单位没有工业用地项目时，按其余指标的权重折算）"),
+    ("进度占比率口径", "剔除期初已净地", "进度占比率的项目范围：剔除期初已净地（本期开始时已净地的项目不计入分子分母）"
+                              " 或 全部项目（旧口径）"),
+    ("全县口径", "市级项目", "“全县”一行按哪些项目计算（与市里排名的口径一致）：市级项目 或 全部项目"),
     ("本期起始日期", None, "进度占比率的统计起点；留空则为统计日期前“本期天数”天"),
     ("本期天数", 7, "本期起始日期留空时，本期的天数"),
+    ("报送截止时间", "21:00", "每天报送的截止时间（晚上例会前）；之后收到的台账照常计入，但在今日报送情况中标为逾时"),
     ("无进展天数", 3, "连续多少天各项累计数都没有增加，标为“无进展”"),
     ("临期天数", 7, "距净地交付期限不足多少天，标为“临期”"),
     ("单日增幅警告比例", 0.3, "一次报送比上次增加超过计划数的这个比例时给出警告"),
@@ -44,11 +49,13 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
 )
 
 # Defined names that formulas use to read a setting's value cell.
-SETTING_NAMES = {"红榜数量": "RedListSize", "黑榜数量": "BlackListSize", "征地完成率权重": "WeightAcquisition",
+SETTING_NAMES = {"临期天数": "DueSoonDays", "红榜数量": "RedListSize", "黑榜数量": "BlackListSize", "征地完成率权重": "WeightAcquisition",
                  "进度占比率权重": "WeightProgress", "净地完成率权重": "WeightNetLand",
                  "工业用地征地完成率权重": "WeightIndustrial"}
 TIE_RULES = ("跳位", "中国式")
 NET_LAND_BASES = ("面积", "个数")
+PROGRESS_BASES = ("剔除期初已净地", "全部项目")
+CITY_BASES = ("市级项目", "全部项目")
 WEIGHT_KEYS = {"acquisition_rate": "征地完成率权重", "progress_ratio": "进度占比率权重",
                "net_land_rate": "净地完成率权重", "industrial_rate": "工业用地征地完成率权重"}
 
@@ -66,11 +73,14 @@ class Settings:
     black_k: int = 3
     tie_rule: str = "跳位"
     net_land_basis: str = "面积"
+    progress_basis: str = "剔除期初已净地"
+    city_basis: str = "市级项目"
     weights: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     period_start: dt.date | None = None
     period_days: int = 7
     stall_days: int = 3
     due_soon_days: int = 7
+    report_cutoff: dt.time = dt.time(21, 0)
     jump_ratio: float = 0.3
     history_days: int = 30
     history_rows: int = 20000
@@ -99,8 +109,9 @@ _ATTR = {
     "收件箱文件夹": "inbox", "归档文件夹": "archive", "退回文件夹": "returned", "备份文件夹": "backups",
     "备份份数": "backup_count", "历史库文件": "store", "排名单位": "rank_unit", "红榜数量": "red_k",
     "黑榜数量": "black_k", "本期起始日期": "period_start", "本期天数": "period_days",
-    "无进展天数": "stall_days", "临期天数": "due_soon_days", "单日增幅警告比例": "jump_ratio",
+    "无进展天数": "stall_days", "临期天数": "due_soon_days", "报送截止时间": "report_cutoff", "单日增幅警告比例": "jump_ratio",
     "历史显示天数": "history_days", "历史显示行数上限": "history_rows", "并列名次": "tie_rule", "净地完成率口径": "net_land_basis",
+    "进度占比率口径": "progress_basis", "全县口径": "city_basis",
     "报送文件上限(MB)": "max_file_mb", "解压后上限(MB)": "max_unzip_mb", "台账行数上限": "max_rows",
     "台账列数上限": "max_cols", "单元格字数上限": "max_cell_chars",
 }
@@ -140,13 +151,21 @@ def parse_settings(values: dict[str, object]) -> Settings:
                 parsed[attr] = float(value)
             except (TypeError, ValueError):
                 raise SettingsError(f"设置“{key}”应为小数（如 0.3），实际为“{value}”。") from None
+        elif attr == "report_cutoff":
+            from .roster import parse_cutoff
+
+            cutoff = parse_cutoff(value)
+            if cutoff is None:
+                raise SettingsError(f"设置“{key}”应为时间（如 21:00），实际为“{value}”。请在“设置”表中改正。")
+            parsed[attr] = cutoff
         elif attr == "period_start":
             date = parse_date(value)
             if date is None:
                 raise SettingsError(f"设置“{key}”应为日期（如 2026-11-17）或留空，实际为“{value}”。")
             parsed[attr] = date
-        elif attr in ("tie_rule", "net_land_basis"):
-            allowed = TIE_RULES if attr == "tie_rule" else NET_LAND_BASES
+        elif attr in ("tie_rule", "net_land_basis", "progress_basis", "city_basis"):
+            allowed = {"tie_rule": TIE_RULES, "net_land_basis": NET_LAND_BASES, "progress_basis": PROGRESS_BASES,
+                       "city_basis": CITY_BASES}[attr]
             choice = str(value).strip()
             if choice not in allowed:
                 raise SettingsError(f"设置“{key}”应为 {' / '.join(allowed)} 之一，实际为“{choice}”。")

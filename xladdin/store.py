@@ -128,9 +128,13 @@ CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquire
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
+# By name: a store from before a figure existed has that column last (_add_new_figures).
+_LEDGER_ROW_COLUMNS = ", ".join(("sha256", "group_name", "report_date", "project_id", "plot", *FIGURE_KEYS, "net_land",
+                                 "net_land_date", "problems", "next_steps", "sheet_row", "superseded", "run_id",
+                                 "superseded_run"))
 _REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
 _LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
-_BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in FIGURE_KEYS)
+_BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in (*FIGURE_KEYS, "net_land"))
 
 
 class Store:
@@ -141,9 +145,20 @@ class Store:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: a day's rows land all over a long history
         self.db.executescript(_SCHEMA)
+        self._add_new_figures()
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         self._bring_up_to_date()
+
+    def _add_new_figures(self) -> None:
+        """Columns for figures newer than the store (累计拆除地上附着物): 0 in every earlier row, as the
+        ledgers of that time lacked them."""
+        for table in ("ledger_rows", "project_reports"):
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for key in FIGURE_KEYS:
+                if key not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {key} REAL NOT NULL DEFAULT 0")
+        self.db.commit()
 
     def _bring_up_to_date(self) -> None:
         """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps."""
@@ -248,7 +263,8 @@ class Store:
                 for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
             ]
             marks = ",".join("?" * (len(FIGURE_KEYS) + 10))
-            self.db.executemany(f"INSERT INTO ledger_rows VALUES ({marks}, {int(older)}, ?, NULL)", rows)
+            self.db.executemany(f"INSERT INTO ledger_rows ({_LEDGER_ROW_COLUMNS})"
+                                f" VALUES ({marks}, {int(older)}, ?, NULL)", rows)
             projects = self.db.execute("SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND "
                                        "report_date=?", (checked.group, date)).fetchall()
             self._stale.update((p, date) for p, in projects)
@@ -358,7 +374,7 @@ class Store:
             f" ({latest}<=:as_of AND r.rose=1) AS risen, (SELECT MIN(report_date) FROM project_reports r"
             f" WHERE r.project_id=w.project_id) AS first FROM wanted w),"
             f" e AS MATERIALIZED (SELECT d.*, (SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=d.project_id"
-            f" AND r.report_date<d.latest) AS prev FROM d WHERE d.latest IS NOT NULL)"
+            f" AND r.report_date<:as_of) AS prev FROM d WHERE d.latest IS NOT NULL)"
             f" SELECT e.project_id, e.latest AS report_date, COALESCE(e.risen, e.first) AS last_rise, {_LINE_FIGURES},"
             f" l.net_land, l.net_land_date, l.problems, l.next_steps, p.acquired_mu AS prev_acquired_mu,"
             f" p.houses_demolished AS prev_houses_demolished, e.base IS NOT NULL AS has_base, {_BASE_FIGURES}"
@@ -370,8 +386,8 @@ class Store:
         frame["last_rise"] = [dt.date.fromisoformat(v) for v in frame["last_rise"]]
         previous = frame[["prev_acquired_mu", "prev_houses_demolished"]].dropna()
         previous.columns = ["acquired_mu", "houses_demolished"]
-        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in FIGURE_KEYS]]
-        baseline.columns = list(FIGURE_KEYS)
+        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in (*FIGURE_KEYS, "net_land")]]
+        baseline.columns = [*FIGURE_KEYS, "net_land"]
         return lines_of(frame, previous, baseline, frame["last_rise"], period_start, as_of)
 
     def reported_by(self, date: dt.date) -> bool:
@@ -492,6 +508,38 @@ class Store:
         return _wide_ranks(pd.read_sql_query(
             "SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?", self.db,
             params=(as_of.isoformat(), unit_kind)))
+
+    def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
+        """Every submission stored for a report date: group_name, report_date, received_at, status, file_name.
+
+        received_at is when the file was written into the inbox (its modification time, kept in arrivals)
+        where known, else when a run first read it (a sheet pasted into the master has no file time)."""
+        frame = pd.read_sql_query("SELECT s.group_name, s.report_date, s.received_at AS read_at, a.mtime_ns, s.status,"
+                                  " s.file_name FROM submissions s LEFT JOIN arrivals a USING (sha256)"
+                                  " WHERE s.report_date=?", self.db, params=(report_date.isoformat(),))
+        frame["report_date"] = report_date
+        # An unreadable time is NaT: never late.
+        read_at = pd.to_datetime(frame.pop("read_at"), format="ISO8601", errors="coerce")
+        written = [dt.datetime.fromtimestamp(ns / 1e9) if pd.notna(ns) else None for ns in frame.pop("mtime_ns")]
+        frame["received_at"] = [w if w is not None else r for w, r in zip(written, read_at)]
+        frame["received_at"] = pd.to_datetime(frame["received_at"])
+        return frame.sort_values("received_at", kind="stable").reset_index(drop=True)[
+            ["group_name", "report_date", "received_at", "status", "file_name"]]
+
+    def published_dates(self, unit_kind: str, before: dt.date) -> list[dt.date]:
+        """The dates a ranking by this kind of unit was published, before a date."""
+        return [dt.date.fromisoformat(d) for d, in self.db.execute(
+            "SELECT DISTINCT as_of FROM ranking_snapshots WHERE unit_kind=? AND as_of<?",
+            (unit_kind, before.isoformat()))]
+
+    def lists_on(self, unit_kind: str, dates: list[dt.date]) -> pd.DataFrame:
+        """The lists published on these dates: as_of (date), unit, metric, flag (one query, these dates only)."""
+        marks = ",".join("?" * len(dates))
+        frame = pd.read_sql_query(f"SELECT as_of, unit, metric, flag FROM ranking_snapshots WHERE unit_kind=?"
+                                  f" AND as_of IN ({marks or 'NULL'})", self.db,
+                                  params=(unit_kind, *(d.isoformat() for d in dates)))
+        frame["as_of"] = [dt.date.fromisoformat(v) for v in frame["as_of"]]
+        return frame
 
     def derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str) -> pd.DataFrame | None:
         """Ranks recomputed earlier for a date no run published, if the history up to that date, the

@@ -75,7 +75,9 @@ class RegistryIndex:
         # Plans by project and key, looked up per checked row: a province registry has 50,000 projects
         # and a day's files name all of them, a few files a few hundred.
         self._position = {project: i for i, project in enumerate(registry["project_id"])}
-        self._plans = {key: registry[key].astype(float).tolist() for key in sorted(set(PLAN_OF.values()))}
+        # A plan column an older registry lacks (计划拆除地上附着物) is no plan: nothing is checked against it.
+        self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns
+                       else [math.nan] * len(registry) for key in sorted(set(PLAN_OF.values()))}
         self.groups: list[str] = list(dict.fromkeys(registry["group"]))
         self._group_set = set(self.groups)
         self._group_keys = {clean_key(g).replace(" ", ""): g for g in self.groups}
@@ -200,7 +202,9 @@ def check_ledger(
             if plain_number(value) and (key not in _COUNTS or value.is_integer()):
                 record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
             else:
-                record[key] = _figure(value, key, cell(row, key), project, issue) if key in raw else NAN
+                # A column a ledger may lack (new in the template) counts 0; a required one is missing.
+                record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
+                               else NAN if LEDGER_BY_KEY[key].required else 0.0)
         _check_row_logic(record, row, cell, issue, registry)
         net = raw.get("net_land")
         record["net_land"] = parse_yesno(net) or NO

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from .rank import BLACK, RED, rank_values
+from .rank import BLACK, RED, decide_lists, rank_values
 from .schema import METRICS
 from .values import excel_error, parse_date, parse_number
 
@@ -88,26 +88,25 @@ def ranks(values: object, dense: object = False) -> list[list[object]]:
 
 
 def list_flag(value: object, values: object, red_k: object = 3, black_k: object = 3, dense: object = False) -> str:
-    """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜."""
+    """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜 (rank.decide_lists);
+    `dense` is accepted for old sheets and ignored: the tie rule changes rank numbers, not lists."""
     if (error := error_text(value, values, red_k, black_k, dense)) is not None:
         return error
     v = number(value)
-    numbers = pd.Series([n for n in (number(x) for x in flat(values)) if n is not None], dtype=float)
-    if v is None or numbers.empty or numbers.nunique() < 2:
+    if v is None:
         return ""
-    red_k = int(number(red_k) or 3)
-    black_k = int(number(black_k) or 3)
-    above = numbers[numbers > v].nunique() if dense else int((numbers > v).sum())
-    below = numbers[numbers < v].nunique() if dense else int((numbers < v).sum())
-    if above + 1 <= red_k:
-        return RED
-    if below + 1 <= black_k:
-        return BLACK
-    return ""
+    numbers = [n for n in (number(x) for x in flat(values)) if n is not None]
+    if v not in numbers:  # a value looked up against a column it is not in is ranked among them
+        numbers.append(v)
+    series = pd.Series(numbers, dtype=float)
+    red, black = decide_lists(series, int(number(red_k) or 3), int(number(black_k) or 3))
+    at = numbers.index(v)
+    return BLACK if black[at] else RED if red[at] else ""
 
 
 _WHAT = {"值": "", "数值": "", "排名": "排名", "名次": "排名", "榜": "榜", "榜单": "榜", "上期排名": "上期排名",
-         "名次变化": "名次变化", "变化": "名次变化"}
+         "名次变化": "名次变化", "变化": "名次变化", "平均": "平均", "平均值": "平均", "低于平均": "低于平均",
+         "连续上榜期数": "连续上榜期数", "连续上榜": "连续上榜期数"}
 
 
 def rank_lookup(unit: object, metric: object, table: object, what: object = "排名") -> object:
@@ -122,7 +121,7 @@ def rank_lookup(unit: object, metric: object, table: object, what: object = "排
         return "指标应为：" + "、".join(lbl for _, lbl in METRICS)
     suffix = _WHAT.get(str(what or "排名").strip())
     if suffix is None:
-        return "第四个参数应为：值、排名、榜、上期排名 或 名次变化"
+        return "第四个参数应为：值、排名、榜、上期排名、名次变化、平均、低于平均 或 连续上榜期数"
     column = label + suffix
     if column not in header:
         return f"红黑榜中没有“{column}”列"

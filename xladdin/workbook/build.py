@@ -21,7 +21,7 @@ from ..schema import (
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
-    CHART_TABLE_COLUMNS, NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec,
+    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec,
 )
 from .master import put_cell, quote_sheet
 from .vbamodules import WORKBOOK_CODE_NAME, master_project
@@ -97,6 +97,12 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
             ws["A2"].font = NOTE_FONT
     for spec in TABLES.values():
         _add_table(wb[spec.sheet], spec)
+    console = wb[SHEET_CONSOLE]
+    frozen = console.freeze_panes  # the city result sits beside the buttons: 控制台 keeps its panes
+    _add_table(console, CITY_RESULT)
+    console.freeze_panes = frozen
+    console.cell(CITY_RESULT.header_row - 1, CHART_TABLE_COLUMNS[CITY_RESULT.name]).value = \
+        "市里通报的本县结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
     _fill_settings(wb)
     _fill_console(wb[SHEET_CONSOLE])
     for name, (sheet, cell) in TITLE_CELLS.items():
@@ -279,7 +285,7 @@ def _board_formatting(ws) -> None:
     ws.conditional_formatting.add("G4:G3000", DataBarRule(start_type="num", start_value=0, end_type="num",
                                                           end_value=1, color="5B9BD5", showValue=True))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
-    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "7"],
+    ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "DueSoonDays"],
                                                          fill=dxf_fill("FFE699")))
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..rank import ROUND_DIGITS
-from ..schema import INDUSTRIAL, METRICS, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
-from ..settings import SETTING_NAMES, WEIGHT_KEYS, Settings
+from ..rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
+from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
+from ..settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
 from .layout import RANKING_KEYS
 
 RED_K = SETTING_NAMES["红榜数量"]
@@ -43,9 +43,29 @@ def rank_formula(value: str, column: str, dense: bool, ascending: bool = False) 
     return f"SUMPRODUCT(ISNUMBER({column})*({column}{compare}{value})/COUNTIF({column},{column}&\"\"))+1"
 
 
+def list_flag(value: str, column: str) -> str:
+    """红榜/黑榜/blank for a value among a column's numbers: rank.decide_lists as an expression.
+
+    Black first: the units at or below the value must fit in the black list as a whole; then red for a
+    value above 0 whose units at or above it fit in the red list. List size = MIN(K, INT(n/3)), at
+    least 1 when n >= 2, none below.
+    """
+    ranked = f"COUNT({column})"
+
+    def size(k: str) -> str:
+        return f"IF({ranked}<2,0,MAX(1,MIN({k},INT({ranked}/3))))"
+
+    below = f"SUMPRODUCT(ISNUMBER({column})*({column}<={value}))"
+    above = f"SUMPRODUCT(ISNUMBER({column})*({column}>={value}))"
+    return (f"IF(ISNUMBER({value}),IF({below}<={size(BLACK_K)},\"黑榜\","
+            f"IF(AND({value}>0,{above}<={size(RED_K)}),\"红榜\",\"\")),\"\")")
+
+
 def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summary: SummaryRange,
-                 settings: Settings, first_row: int, first_col: int = 1) -> list[list[object]]:
-    """The 红黑榜 table body: per unit its name, formulas for every figure, and last period's ranks."""
+                 settings: Settings, first_row: int, first_col: int = 1,
+                 streaks: dict[str, dict[str, int]] | None = None) -> list[list[object]]:
+    """The 红黑榜 table body: per unit its name, formulas for every figure, and as values last period's
+    ranks and the periods in a row on a list (streaks: unit -> metric -> count, from the store)."""
     col = {key: column_letter(first_col + i) for i, key in enumerate(RANKING_KEYS)}
     last_row = first_row + max(1, len(units)) - 1
     unit_range = summary.column(settings.rank_unit_key)
@@ -58,25 +78,29 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
         span = {key: f"{col[key]}${first_row}:{col[key]}${last_row}" for key in RANKING_KEYS}
         by_unit = f"{unit_range},${col['unit']}{r}"
         count = f"COUNTIF({unit_range},${col['unit']}{r})"
+        progress_projects = (f"({count}-COUNTIFS({by_unit},{progress},\"{NET_AT_START}\"))"
+                             if settings.progress_basis == PROGRESS_BASES[0] else count)
         industrial = f"{by_unit},{kind},\"{INDUSTRIAL}\""
         net_rate = (_rate(f"SUMIFS({plan},{by_unit},{net},\"{YES}\")", f"SUMIFS({plan},{by_unit})")
                     if settings.net_land_basis == "面积" else _rate(f"COUNTIFS({by_unit},{net},\"{YES}\")", count))
         values = {
             "unit": unit,
             "acquisition_rate": _rate(f"SUMIFS({acquired},{by_unit})", f"SUMIFS({plan},{by_unit})"),
-            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", count),
+            "progress_ratio": _rate(f"COUNTIFS({by_unit},{progress},\"{YES}\")", progress_projects),
             "net_land_rate": net_rate,
             "industrial_rate": _rate(f"SUMIFS({acquired},{industrial})", f"SUMIFS({plan},{industrial})"),
         }
         for key, label in METRICS:
             value, rank = cell[key], cell[f"{key}_rank"]
             values[f"{key}_rank"] = f"=IF(ISNUMBER({value}),{rank_formula(value, span[key], settings.dense)},\"\")"
-            distinct = f"MAX({span[key]})>MIN({span[key]})"
-            bottom = rank_formula(value, span[key], settings.dense, ascending=True)
-            values[f"{key}_flag"] = (f"=IF(AND(ISNUMBER({rank}),{distinct}),IF({rank}<={RED_K},\"红榜\","
-                                     f"IF({bottom}<={BLACK_K},\"黑榜\",\"\")),\"\")")
+            values[f"{key}_flag"] = "=" + list_flag(value, span[key])
             values[f"{key}_prev"] = previous.get(unit, {}).get(key)
             prev = cell[f"{key}_prev"]
+            average = cell[f"{key}_average"]
+            values[f"{key}_average"] = (f"=IF(COUNT({span[key]})>0,ROUND(AVERAGE({span[key]}),{AVERAGE_DIGITS}),"
+                                        f"\"\")")
+            values[f"{key}_below"] = f"=IF(ISNUMBER({value}),IF({value}<{average},\"{BELOW}\",\"\"),\"\")"
+            values[f"{key}_streak"] = (streaks or {}).get(unit, {}).get(key, 0)
             values[f"{key}_move"] = (f"=IF(ISNUMBER({rank}),IF(ISNUMBER({prev}),IF({prev}>{rank},\"↑\"&({prev}-{rank}),"
                                      f"IF({prev}<{rank},\"↓\"&({rank}-{prev}),\"—\")),\"新\"),\"\")")
         values["list_text"] = "=" + _list_text([(cell[f"{key}_flag"], label) for key, label in METRICS])
@@ -112,7 +136,8 @@ def _list_text(flags: list[tuple[str, str]]) -> str:
 # Functions the add-in may write: all in Excel 2007 (no prefix needed) ...
 EXCEL_2007 = frozenset({"SUMIFS", "COUNTIFS", "COUNTIF", "SUMPRODUCT", "ROUND", "IF", "ISNUMBER", "AND", "OR",
                         "NOT", "SMALL", "LARGE", "MIN", "MAX", "COUNT", "TRIM", "SUBSTITUTE", "N", "SUM",
-                        "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN"})
+                        "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN", "INT",
+                        "AVERAGE"})
 # ... and functions new in Excel 2010, which must carry the _xlfn. prefix in the file.
 EXCEL_2010 = frozenset({"RANK.EQ", "RANK.AVG"})
 # Never: later than Excel 2010, or not in WPS/LibreOffice alike.

@@ -48,12 +48,14 @@ REGISTRY = TableSpec("tblRegistry", SHEET_REGISTRY, tuple(
     Column(f.label, _width(f.label, _REGISTRY_FORMATS[f.kind]), _REGISTRY_FORMATS[f.kind]) for f in REGISTRY_FIELDS))
 SUMMARY = TableSpec("tblSummary", SHEET_SUMMARY, _columns(SUMMARY_FIELDS))
 # 红黑榜 column keys, in order: DESIGN.md fixes the first part (unit, value and rank per metric, 榜单);
-# flags, previous ranks, movement and the composite follow it.
+# flags, previous ranks, movement and the composite follow it; then per metric the average over ranked
+# units, whether the unit is below it, and how many periods in a row it has been on its list.
 RANKING_KEYS: tuple[str, ...] = (
     "unit", *(k for key, _ in METRICS for k in (key, f"{key}_rank")), "list_text",
     *(f"{key}_flag" for key, _ in METRICS),
     *(k for key, _ in METRICS for k in (f"{key}_prev", f"{key}_move")),
     "composite", "composite_rank",
+    *(k for key, _ in METRICS for k in (f"{key}_average", f"{key}_below", f"{key}_streak")),
 )
 
 
@@ -71,7 +73,8 @@ def _ranking_column(key: str) -> Column:
     label = labels[metric]
     return {"": Column(label, 13, "0.00%"), "rank": Column(f"{label}排名", 10, "0"),
             "flag": Column(f"{label}榜", 9), "prev": Column(f"{label}上期排名", 10, "0"),
-            "move": Column(f"{label}名次变化", 10)}[part]
+            "move": Column(f"{label}名次变化", 10), "average": Column(f"{label}平均", 10, "0.00%"),
+            "below": Column(f"{label}低于平均", 10), "streak": Column(f"{label}连续上榜期数", 12, "0")}[part]
 
 
 RANKING = TableSpec("tblRanking", SHEET_RANKING, tuple(_ranking_column(k) for k in RANKING_KEYS), header_row=4)
@@ -106,10 +109,17 @@ BOARD = TableSpec("tblBoard", SHEET_BOARD, (
     Column("状态", 14), Column("存在问题", 40),
 ))
 
+# Optional: where staff record the city's published result (cityresult.py); masters built before it
+# have none, so it is not among TABLES (which every master must have).
+CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
+    Column("通报日期", 12, "yyyy-mm-dd"), Column("指标", 18), Column("本县名次", 9, "0"), Column("参评县数", 9, "0"),
+    Column("榜单", 8), Column("退出黑榜线", 11, "0.00%"),
+))
+
 TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
                                        CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
 # Where the chart tables sit on 图表 (first column of each; header row 3).
-CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9}
+CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, "tblCityResult": 7}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_BOARD, SHEET_CHARTS,
                SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
@@ -120,6 +130,7 @@ TITLE_CELLS = {
     "SummaryTitle": (SHEET_SUMMARY, "A1"),
     "RankingTitle": (SHEET_RANKING, "A1"),
     "RankingPeriod": (SHEET_RANKING, "A2"),
+    "RankingWhole": (SHEET_RANKING, "A3"),  # the 全县 line on the city's basis
     "ReportTitle": (SHEET_REPORT, "A1"),
     "HistoryTitle": (SHEET_HISTORY, "A1"),
     "LogTitle": (SHEET_LOG, "A1"),

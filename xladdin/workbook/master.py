@@ -70,6 +70,9 @@ def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first
         record: dict[str, object] = {}
         for f, i in fields:
             raw = values[i] if i is not None else None
+            if f.numeric and not f.required and (i is None or is_blank(raw)):
+                record[f.key] = float("nan")  # a plan older registries lack, or left blank: nothing checked
+                continue
             if f.numeric:
                 if plain_number(raw):  # the usual cell, taken as is
                     record[f.key] = raw
