@@ -9,6 +9,12 @@ from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
 
 
+def registry_of(master):
+    from xladdin.workbook.package import MasterBook
+
+    return MasterBook.open(master).registry()
+
+
 def headings(notice) -> list[str]:
     return [heading for heading, _ in notice.sections]
 
@@ -28,7 +34,15 @@ def test_notice_numbers_are_the_engine_figures_on_generated_campaigns(tmp_path):
         lists = next((body for heading, body in notice.sections if heading.startswith("红黑榜")), "")
         for unit in ranking.loc[ranking["acquisition_rate_red"], "unit"]:
             assert unit in lists.split("进度占比率")[0]  # named in the 征地完成率 part
-        assert result.notice == notice.lines()
+        # The text written to 通报: the title and the signature carry the statistics date, each section
+        # is numbered in order under its heading, the first one opens with the registry's project count.
+        day = f"{AS_OF.year}年{AS_OF.month}月{AS_OF.day}日"
+        assert result.notice[0] == f"重点项目和民生工程用地保障攻坚进展情况通报（截至{day}）"
+        assert result.notice[-2:] == ["县重点项目和民生工程用地保障攻坚指挥部", day]
+        body = result.notice[2:-3]
+        assert [line[:line.index("。")] for line in body] == [
+            f"{numeral}、{heading}" for numeral, heading in zip("一二三四五六七八九十", headings(notice))]
+        assert body[0].startswith(f"一、总体进展。全县纳入攻坚的项目 {len(registry_of(result.master))} 个")
 
 
 def test_sections_appear_only_when_they_have_content(demo):

@@ -109,7 +109,8 @@ def registry_rows(end: dt.date) -> list[list[object]]:
     return rows
 
 
-def _trajectories(rng: random.Random) -> dict[str, Trajectory]:
+def trajectories(rng: random.Random) -> dict[str, Trajectory]:
+    """Each project's course over the fortnight: the seed's stalled and finished projects among them."""
     paths = {}
     for p in PROJECTS:
         pid = p[0]
@@ -202,7 +203,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
         if old.is_file():
             old.unlink()
     registry = registry_frame()
-    paths = _trajectories(rng)
+    paths = trajectories(rng)
     bad = {(d, g): (how, code) for d, g, how, code in BAD}
     messy = {(d, g): how for d, g, how in MESSY}
     files = []

@@ -46,6 +46,7 @@ from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
 from .workbook.xmlscan import UncachedFormula
+from .faults import crash_point
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
@@ -248,6 +249,7 @@ def _read_all(sources: list[Source], limits: Limits, workers: int, checking,
                 for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
                     read.append(item)
                     _tell(progress, READING, len(read), len(sources))
+                    crash_point("reading")
                 return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
@@ -567,14 +569,18 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
             result.seconds = time.perf_counter() - started
             _tell(progress, WRITING, 0, 0)
             _write_master(book, result, store, settings, intake, write_ranking)
+            crash_point("written")
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
             saved = book.back_up(settings)
+            crash_point("backed-up")
             if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
                 store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
             _tell(progress, SAVING, 0, 0)
+            crash_point("committed")
             book.save()
+            crash_point("replaced")
             result.wrote = True
         else:
             store.db.rollback()
