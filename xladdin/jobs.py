@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .consolidate import board, summary_of
-from .issues import ERROR, Issue
+from .issues import Code, ERROR, Issue
 from .notice import Notice, build_notice
 from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .cityresult import gap_sentences, published
@@ -178,11 +178,11 @@ def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
     except Rejection as refused:
         return _refused(path.name, "", refused.code, **refused.fields)
     except UnreadableFile as exc:
-        return _refused(path.name, "", "file-unreadable", detail=str(exc))
+        return _refused(path.name, "", Code.FILE_UNREADABLE, detail=str(exc))
     except OSError as exc:  # gone or locked between the scan and the read: this file only
-        return _refused(path.name, "", "file-unreadable", detail=f"无法读取：{os_reason(exc)}")
+        return _refused(path.name, "", Code.FILE_UNREADABLE, detail=f"无法读取：{os_reason(exc)}")
     if not grid.sheet:
-        return _refused(path.name, "", "sheet-missing")
+        return _refused(path.name, "", Code.SHEET_MISSING)
     return locate_grid(grid, path.name, limits)
 
 
@@ -191,9 +191,9 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
     limits = limits or Limits()
     height, width = len(grid.rows), max((len(row) for row in grid.rows), default=0)
     if height > limits.max_rows:
-        return _refused(name, grid.sheet, "too-many-rows", value=str(height), expected=str(limits.max_rows))
+        return _refused(name, grid.sheet, Code.TOO_MANY_ROWS, value=str(height), expected=str(limits.max_rows))
     if width > limits.max_cols:
-        return _refused(name, grid.sheet, "too-many-columns", value=str(width), expected=str(limits.max_cols))
+        return _refused(name, grid.sheet, Code.TOO_MANY_COLUMNS, value=str(width), expected=str(limits.max_cols))
     ledger = locate_ledger(grid, name)
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
@@ -280,7 +280,7 @@ def _safely(name: str, work):
         return work()
     except Exception:
         log.exception("could not process %s", name)
-        return _refused(name, "", "file-unreadable", detail="文件内容无法处理")
+        return _refused(name, "", Code.FILE_UNREADABLE, detail="文件内容无法处理")
 
 
 def _claimed_group(item: Ledger | Checked) -> str:
@@ -327,14 +327,14 @@ def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]
 
 
 def skipped_outcome(name: str, reason: str) -> FileOutcome:
-    return FileOutcome(name, "", SKIPPED, issues=[Issue("inbox-entry-skipped", file=name, detail=reason)])
+    return FileOutcome(name, "", SKIPPED, issues=[Issue(Code.INBOX_ENTRY_SKIPPED, file=name, detail=reason)])
 
 
 # Rejections caused by something outside the file: the statistics date, the 项目清单 HQ keeps, and what
 # the group's earlier reports say. Content rejected only for these is checked again when it comes back
 # (the same bytes or a renamed copy); content accepted, or rejected for a reason inside it, is decided.
-OUTSIDE_THE_FILE = frozenset({"date-future", "date-stale", "unit-unknown", "project-unknown",
-                              "project-not-assigned", "cumulative-decreased"})
+OUTSIDE_THE_FILE = frozenset({Code.DATE_FUTURE, Code.DATE_STALE, Code.UNIT_UNKNOWN, Code.PROJECT_UNKNOWN,
+                              Code.PROJECT_NOT_ASSIGNED, Code.CUMULATIVE_DECREASED})
 
 
 def _decided_by_the_file(known: dict, sha256: str, store: Store) -> bool:
@@ -408,7 +408,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
                 and source.mtime_ns < earlier[1]
             if earlier:
-                checked.issues.append(Issue("arrived-late" if older else "supersedes", file=source.name,
+                checked.issues.append(Issue(Code.ARRIVED_LATE if older else Code.SUPERSEDES, file=source.name,
                                             group=checked.group, value=checked.report_date.isoformat(),
                                             expected=earlier[0]))
         if source.mtime_ns is not None:
