@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .issues import CATALOGUE, ERROR
+from .issues import CATALOGUE, ERROR, Code
 from .schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
 from .validate import FAR_FLOOR
 
@@ -53,6 +53,9 @@ class RowRule:
     code: str
     condition: Callable[[Refs], str]
     key: str = ""  # the figure column the rule is about; empty for rules on the whole row
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", Code(self.code))  # a misspelt code fails at import, as in the validator
 
     @property
     def is_error(self) -> bool:
@@ -170,11 +173,11 @@ class HeadRefs:
     last_date: str
 
 
-HEAD_RULES: tuple[tuple[str, Callable[[HeadRefs], str]], ...] = (
-    ("unit-missing", lambda h: f"LEN(TRIM({h.unit}))=0"),
-    ("date-missing", lambda h: f"NOT(ISNUMBER({h.date}))"),
-    ("date-future", lambda h: f"AND(ISNUMBER({h.date}),{h.date}>TODAY())"),
-    ("date-stale", lambda h: f"AND(ISNUMBER({h.date}),ISNUMBER({h.last_date}),{h.date}<{h.last_date})"),
+HEAD_RULES: tuple[tuple[Code, Callable[[HeadRefs], str]], ...] = (
+    (Code("unit-missing"), lambda h: f"LEN(TRIM({h.unit}))=0"),
+    (Code("date-missing"), lambda h: f"NOT(ISNUMBER({h.date}))"),
+    (Code("date-future"), lambda h: f"AND(ISNUMBER({h.date}),{h.date}>TODAY())"),
+    (Code("date-stale"), lambda h: f"AND(ISNUMBER({h.date}),ISNUMBER({h.last_date}),{h.date}<{h.last_date})"),
 )
 
 
