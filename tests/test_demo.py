@@ -113,13 +113,16 @@ def test_a_rejected_file_contributes_nothing(demo):
 
 @pytest.mark.libreoffice
 def test_ranking_formulas_recalculated_by_libreoffice_equal_the_pandas_ranking(demo, tmp_path):
-    from .test_ranking_formulas import assert_sheet_equals_pandas
+    from .test_ranking_formulas import assert_sheet_equals_pandas, assert_sorted_view_equals_pandas
 
     directory, _, result = demo
     converted = recalculate(directory / MASTER_NAME, tmp_path)
     formulas = table_frame(directory / MASTER_NAME, "tblRanking")
     assert formulas.iloc[0, 1].startswith("=") and "_xlfn.RANK.EQ" in formulas.iloc[0, 2]
     assert_sheet_equals_pandas(table_frame(converted, "tblRanking", data_only=True), result.ranking)
+    # The rank-sorted view on 红黑榜（排序）: recalculated, and as the file carries it for previews.
+    assert_sorted_view_equals_pandas(converted, result.ranking)
+    assert_sorted_view_equals_pandas(directory / MASTER_NAME, result.ranking)
 
 
 def _blank(value) -> bool:

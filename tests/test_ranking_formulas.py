@@ -16,7 +16,7 @@ from xladdin.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
-from xladdin.workbook.layout import RANKING, RANKING_KEYS
+from xladdin.workbook.layout import RANKING, RANKING_KEYS, SORTED_TABLES
 
 from .conftest import AS_OF, table_frame
 
@@ -108,6 +108,29 @@ def assert_sheet_equals_pandas(sheet: pd.DataFrame, ranking: pd.DataFrame) -> No
                 assert got == want, (unit, column, got, want)
 
 
+def independent_sort(ranking: pd.DataFrame, key: str) -> list[tuple]:
+    """(rank, unit, value, list) of the units ranked on a metric, by rank, ties in the ranking's order:
+    written apart from the add-in's code (a plain stable sort of the rows that have a rank)."""
+    rows = [(row[f"{key}_rank"], i, row["unit"], row[key], row[f"{key}_flag"])
+            for i, row in enumerate(ranking.to_dict("records")) if not pd.isna(row[f"{key}_rank"])]
+    return [(rank, unit, value, flag) for rank, _, unit, value, flag in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+def assert_sorted_view_equals_pandas(path, ranking: pd.DataFrame) -> None:
+    """Every metric's table on 红黑榜（排序） (computed or cached values) lists exactly the units ranked on
+    it, by rank, with their value and list."""
+    for key, spec in SORTED_TABLES.items():
+        sheet = table_frame(path, spec.name, data_only=True)
+        assert list(sheet.columns) == spec.labels
+        blank = lambda v: v is None or v == "" or (isinstance(v, float) and pd.isna(v))  # noqa: E731
+        got = [tuple("" if blank(v) else v for v in row) for row in sheet.itertuples(index=False)
+               if not all(blank(v) for v in row)]
+        want = independent_sort(ranking, key)
+        assert [(r[0], r[1], r[3]) for r in got] == [(r[0], r[1], r[3]) for r in want], (key, got, want)
+        assert [r[2] for r in got] == pytest.approx([r[2] for r in want]), key
+        assert len(sheet) == max(1, len(want)), key  # no rows beyond the ranked units
+
+
 def independent_flags(values: list, red_k: int, black_k: int) -> list[str]:
     """红榜/黑榜/blank from the written rule (README), computed apart from the add-in's code."""
     ranked = [v for v in values if isinstance(v, (int, float))]
@@ -166,6 +189,7 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
         sheet = table_frame(path, "tblRanking", data_only=True)
         assert_sheet_equals_pandas(sheet, result.ranking)
         assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3))
+        assert_sorted_view_equals_pandas(path, result.ranking)
     # The cases did exercise what they were made for.
     flags = pd.concat([r.ranking for r in results])
     assert flags["industrial_rate"].isna().any()  # units without industrial projects

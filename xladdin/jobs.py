@@ -34,8 +34,8 @@ from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS,
-    SUMMARY, TREND,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, SORT_KEYS, SORTED_TABLES,
+    STATUS, STATUS_COUNTS, SUMMARY, TREND,
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
@@ -49,7 +49,7 @@ from .workbook.xmlscan import UncachedFormula
 from .faults import crash_point
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
-from .workbook.formulas import SummaryRange, ranking_rows
+from .workbook.formulas import SORT_KEY_SCALE, SummaryRange, ranking_rows, sort_key_rows, sorted_rows
 
 log = logging.getLogger(__name__)
 
@@ -755,6 +755,7 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
              if isinstance(v, str) and v.startswith("=") and i else v
              for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
+        _write_sorted(book, ranking, rank_first_row, rank_first_col, result.as_of, settings)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
                                          f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
@@ -793,6 +794,31 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         book.write_table(CHART_UNITS.name, rows)
         book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
     book.write_table(STATUS.name, _status_rows(result))
+
+
+def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: int, as_of: dt.date,
+                  settings: Settings) -> None:
+    """The 红黑榜 as read out (sheet 红黑榜（排序）): per metric its ranked units by rank, as formulas over
+    tblRanking carrying the values the ranking computed. Masters built before the sheet have none."""
+    tables = getattr(book, "tables", {})
+    if any(name not in tables for name in (SORT_KEYS.name, *(spec.name for spec in SORTED_TABLES.values()))):
+        return
+    keys_row, keys_col = book.table_origin(SORT_KEYS.name)
+    units = len(ranking)
+    keys = sort_key_rows(units, first_row, first_col, keys_row)
+    book.write_table(SORT_KEYS.name, [
+        [Formula(row[0], unit)] + [Formula(f, float(ranking[f"{key}_rank"].iloc[i]) + (keys_row + i) / SORT_KEY_SCALE
+                                           if pd.notna(ranking[f"{key}_rank"].iloc[i]) else "")
+                                   for f, (key, _) in zip(row[1:], METRICS)]
+        for i, (unit, row) in enumerate(zip(ranking["unit"], keys))])
+    for key, spec in SORTED_TABLES.items():
+        # The same order as the formulas: by rank, ties in the 红黑榜's order, units not ranked left out.
+        ranked = ranking[ranking[f"{key}_rank"].notna()].sort_values(f"{key}_rank", kind="stable")
+        rows = sorted_rows(units, len(ranked), key, first_row, first_col, keys_row, keys_col)
+        book.write_table(spec.name, [
+            [Formula(f, v) for f, v in zip(row, (int(r[f"{key}_rank"]), r["unit"], r[key], r[f"{key}_flag"]))]
+            for row, (_, r) in zip(rows, ranked.iterrows())])
+    book.write_cell("SortedTitle", f"红黑榜（排序，按{settings.rank_unit}，截至 {as_of.isoformat()}）")
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:

@@ -12,6 +12,7 @@ SHEET_SETTINGS = "设置"
 SHEET_REGISTRY = "项目清单"
 SHEET_SUMMARY = "汇总"
 SHEET_RANKING = "红黑榜"
+SHEET_SORTED = "红黑榜（排序）"  # the 红黑榜 as read out: per metric, by rank
 SHEET_REPORT = "校验报告"
 SHEET_LOG = "报送记录"
 SHEET_HISTORY = "历史"

@@ -17,12 +17,12 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..schema import (
     METRICS, SHEET_BOARD, SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE,
-    SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
+    SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
-    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES,
-    TITLE_CELLS, WRAPPED_LABELS, TableSpec, print_extent,
+    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING, RANKING_KEYS, SHEET_ORDER, SORT_KEYS,
+    SORTED_TABLES, TABLES, TITLE_CELLS, WRAPPED_LABELS, TableSpec, print_extent,
 )
 from .master import put_cell, quote_sheet
 from .widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
@@ -47,6 +47,8 @@ TITLES = {
     SHEET_REGISTRY: ("项目清单", "计划数只以本表为准，报送台账不能改变计划数。可在表格下方直接添加行。"),
     SHEET_SUMMARY: ("汇总（尚未运行）", "每个项目一行，为截至统计日期的最新累计数；由“一键汇总”生成，请勿手工修改表内数据。"),
     SHEET_RANKING: ("红黑榜（尚未运行）", ""),
+    SHEET_SORTED: ("红黑榜（排序，尚未运行）", "宣读和通报用：每个指标一张表，参与排名的单位按名次从前到后，并列的按“红黑榜”表中的顺序；"
+                                         "未参与排名的单位不列。都是取自“红黑榜”表的公式，选中一张表复制即可粘贴。"),
     SHEET_REPORT: ("校验报告（尚未运行）", "每个问题一行；“单元格”即报送文件中出错的位置。"),
     SHEET_LOG: ("报送记录", "最近收到的每个文件及其状态；内容相同的文件只处理一次。全部记录保存在历史库中。"),
     SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
@@ -113,6 +115,7 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     wb[SHEET_NOTICE].column_dimensions["A"].width = 80  # A4 upright at full size (LibreOffice draws it wider): paragraphs wrap
     wb[SHEET_NOTICE]["A3"].alignment = Alignment(wrap_text=True, vertical="top")
     _ranking_formatting(wb[SHEET_RANKING])
+    _sorted_view(wb[SHEET_SORTED])
     _add_charts(wb[SHEET_CHARTS])
     _board_formatting(wb[SHEET_BOARD])
     for name in SHEET_ORDER:
@@ -342,6 +345,25 @@ def _fill_console(ws) -> None:
         ws.cell(r, 1).font = Font(bold=(r == 3))
     ws.cell(11, 1).value = "上次运行"
     ws.cell(11, 1).font = Font(bold=True)
+
+
+def _sorted_view(ws) -> None:
+    """红黑榜（排序）: a table per metric, each row coloured by its list; the sort keys the tables read are
+    a helper table at the right, hidden (staff need not see it; unhide the columns to audit)."""
+    for spec in (*SORTED_TABLES.values(), SORT_KEYS):
+        _add_table(ws, spec)
+    first, last = SORT_KEYS.header_row + 1, SORT_KEYS.header_row + 501
+    for spec in SORTED_TABLES.values():
+        left = CHART_TABLE_COLUMNS[spec.name]
+        flag = f"${get_column_letter(left + len(spec.columns) - 1)}{first}"
+        area = f"{get_column_letter(left)}{first}:{get_column_letter(left + len(spec.columns) - 1)}{last}"
+        ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="红榜"'], fill=RED_FILL, stopIfTrue=True))
+        ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="黑榜"'], fill=BLACK_FILL,
+                                                        font=Font(color="FFFFFF", bold=True)))
+    left = CHART_TABLE_COLUMNS[SORT_KEYS.name]
+    for c in range(left, left + len(SORT_KEYS.columns)):
+        ws.column_dimensions[get_column_letter(c)].hidden = True
+    ws.freeze_panes = ws.cell(SORT_KEYS.header_row + 1, 1)
 
 
 def _ranking_formatting(ws) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
-from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
+from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_RANKING, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
 from ..settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
 from .layout import RANKING_KEYS
 
@@ -113,6 +113,44 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
     return rows
 
 
+def sorted_rows(ranking_rows: int, ranked: int, key: str, first_row: int, first_col: int, keys_row: int,
+                keys_col: int) -> list[list[str]]:
+    """One metric's block of the 红黑榜 as read out: for k = 1..ranked, the unit with the k-th smallest
+    sort key (rank + ROW()/100000, so ties keep the 红黑榜's order): its rank, name, value and list.
+
+    SMALL over the helper column and MATCH back to its row: no array formula, Excel 2010 functions."""
+    col = {k: column_letter(first_col + i) for i, k in enumerate(RANKING_KEYS)}
+    last_row = first_row + max(1, ranking_rows) - 1
+    letter = column_letter(keys_col + 1 + [k for k, _ in METRICS].index(key))
+    keys = f"${letter}${keys_row}:${letter}${keys_row + max(1, ranking_rows) - 1}"
+
+    def column(name: str) -> str:
+        return f"'{SHEET_RANKING}'!${col[name]}${first_row}:${col[name]}${last_row}"
+
+    rows = []
+    for k in range(1, ranked + 1):
+        at = f"MATCH(SMALL({keys},{k}),{keys},0)"
+        rows.append([f"=IFERROR(INDEX({column(name)},{at}),\"\")"
+                     for name in (f"{key}_rank", "unit", key, f"{key}_flag")])
+    return rows
+
+
+def sort_key_rows(ranking_rows: int, first_row: int, first_col: int, keys_row: int) -> list[list[str]]:
+    """The helper table of the sorted view: per 红黑榜 row its unit and, per metric, rank + ROW()/100000
+    (blank when the unit is not ranked on it); ROW() is the helper's own row, which follows the 红黑榜's."""
+    col = {k: column_letter(first_col + i) for i, k in enumerate(RANKING_KEYS)}
+    rows = []
+    for offset in range(ranking_rows):
+        r = first_row + offset
+        rank = {key: f"'{SHEET_RANKING}'!${col[f'{key}_rank']}${r}" for key, _ in METRICS}
+        rows.append([f"='{SHEET_RANKING}'!${col['unit']}${r}",
+                     *(f"=IF(ISNUMBER({rank[key]}),{rank[key]}+ROW()/{SORT_KEY_SCALE},\"\")" for key, _ in METRICS)])
+    return rows
+
+
+SORT_KEY_SCALE = 100000  # more rows than any 红黑榜 has units: the key's fraction never reaches the next rank
+
+
 def _rate(numerator: str, denominator: str) -> str:
     return f"=IF({denominator}>0,ROUND({numerator}/{denominator},{ROUND_DIGITS}),\"\")"
 
@@ -137,7 +175,7 @@ def _list_text(flags: list[tuple[str, str]]) -> str:
 EXCEL_2007 = frozenset({"SUMIFS", "COUNTIFS", "COUNTIF", "SUMPRODUCT", "ROUND", "IF", "ISNUMBER", "AND", "OR",
                         "NOT", "SMALL", "LARGE", "MIN", "MAX", "COUNT", "TRIM", "SUBSTITUTE", "N", "SUM",
                         "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN", "INT",
-                        "AVERAGE"})
+                        "AVERAGE", "ROW"})
 # ... and functions new in Excel 2010, which must carry the _xlfn. prefix in the file.
 EXCEL_2010 = frozenset({"RANK.EQ", "RANK.AVG"})
 # Never: later than Excel 2010, or not in WPS/LibreOffice alike.

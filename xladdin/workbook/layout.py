@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..schema import (
     FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_BOARD,
     SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
-    SHEET_SETTINGS, SHEET_SUMMARY, SUMMARY_FIELDS,
+    SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY, SUMMARY_FIELDS,
 )
 
 
@@ -118,13 +118,28 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
     Column("榜单", 8), Column("退出黑榜线", 11, "0.00%"),
 ))
 
+# Optional: the 红黑榜 as it is read out (sheet 红黑榜（排序）), one table per metric with its ranked units
+# by rank, and a helper table of sort keys (one row per 红黑榜 row: rank + ROW()/100000, blank when not
+# ranked) that the per-metric tables take SMALL of, so no formula is an array formula. Masters built
+# before it have no such sheet: a run then leaves the view out.
+SORTED_TABLES = {key: TableSpec("tblSorted" + "".join(w.title() for w in key.split("_")), SHEET_SORTED, (
+    Column("排名", 6, "0"), Column(RANK_UNIT_LABEL, 18), Column(label, 13, "0.00%"), Column(RANK_LIST_LABEL, 8),
+)) for key, label in METRICS}
+SORT_KEYS = TableSpec("tblSortKeys", SHEET_SORTED, (
+    Column(RANK_UNIT_LABEL, 18), *(Column(f"{label}排序键", 12, "0.00000") for _, label in METRICS),
+))
+OPTIONAL_TABLES = {spec.name: spec for spec in (CITY_RESULT, *SORTED_TABLES.values(), SORT_KEYS)}
+
 TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
                                        CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
 # Where the chart tables sit on 图表 (first column of each; header row 3).
-CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, "tblCityResult": 7}
+CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, "tblCityResult": 7,
+                       # on 红黑榜（排序）: a metric every five columns (four and a gap), the sort keys last
+                       **{spec.name: 1 + 5 * i for i, spec in enumerate(SORTED_TABLES.values())},
+                       SORT_KEYS.name: 1 + 5 * len(SORTED_TABLES)}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
-SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_BOARD, SHEET_CHARTS,
-               SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
+SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_SORTED, SHEET_BOARD,
+               SHEET_CHARTS, SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
 MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 
 # Single cells and text regions, by defined name: name -> (sheet, first cell).
@@ -138,6 +153,7 @@ TITLE_CELLS = {
     "LogTitle": (SHEET_LOG, "A1"),
     "BoardTitle": (SHEET_BOARD, "A1"),
     "ChartsTitle": (SHEET_CHARTS, "A1"),
+    "SortedTitle": (SHEET_SORTED, "A1"),
 }
 NOTICE_NAME = "NoticeText"
 
@@ -147,11 +163,16 @@ NOTICE_NAME = "NoticeText"
 RETIRED_LABELS = frozenset({"较上次新增征地(亩)", "较上次新增拆除(栋)"})
 
 
+def table_spec(name: str) -> TableSpec:
+    """The layout of a managed table, required or optional."""
+    return TABLES[name] if name in TABLES else OPTIONAL_TABLES[name]
+
+
 def owned_heading(name: str, labels: list[str]) -> bool:
     """Whether every heading of a table is one the add-in writes or wrote (no staff column in it)."""
     from ..schema import normalize_label
 
-    ours = {normalize_label(label) for label in (*TABLES[name].labels, *RETIRED_LABELS)}
+    ours = {normalize_label(label) for label in (*table_spec(name).labels, *RETIRED_LABELS)}
     present = [normalize_label(label) for label in labels if label and str(label).strip()]
     return bool(present) and all(label in ours for label in present)
 
@@ -166,11 +187,11 @@ PRINT_TITLE_COLUMNS = {SHEET_REGISTRY: 2, SHEET_SUMMARY: 2, SHEET_RANKING: 1, SH
 
 def print_extent(sheet: str) -> tuple[int, int]:
     """The header row to repeat on printed pages and the last column printed, for a sheet of the master."""
-    specs = [s for s in TABLES.values() if s.sheet == sheet]
+    # Optional tables print when they are there; the sort keys are a helper, hidden and not printed.
+    specs = [s for s in (*TABLES.values(), *OPTIONAL_TABLES.values()) if s.sheet == sheet and s is not SORT_KEYS]
     if not specs:
         return 0, 1
-    beside = [CITY_RESULT] if CITY_RESULT.sheet == sheet else []  # optional, but printed when there
-    last = max(CHART_TABLE_COLUMNS.get(s.name, 1) + len(s.columns) - 1 for s in (*specs, *beside))
+    last = max(CHART_TABLE_COLUMNS.get(s.name, 1) + len(s.columns) - 1 for s in specs)
     if sheet == SHEET_CHARTS:
         last = max(last, CHARTS_LAST_COLUMN)
     return max(s.header_row for s in specs), last
