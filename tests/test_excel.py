@@ -68,6 +68,7 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
         by_sheet.setdefault(sheets[action["sheet_position"]], []).append(action)
     # One write per managed table, plus the named title cells (红黑榜: title, period, 全县 line).
     assert len(by_sheet["汇总"]) == 2 and len(by_sheet["红黑榜"]) == 4 and len(by_sheet["校验报告"]) == 2
+    assert len(by_sheet["红黑榜（排序）"]) == 6  # a table per metric, the sort keys, the title
     summary = next(a for a in by_sheet["汇总"] if a["row_count"] > 1)
     assert (summary["start_row"], summary["start_column"], summary["row_count"]) == (3, 0, 18)
     # The figures the macro wrote are those the headless engine computes from the same inbox and store.
@@ -87,7 +88,8 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     assert any(a["func"] == "resizeTable" for a in actions)
     assert any(a["func"] == "alert" and "新接收" in a["args"][0] for a in actions)
     # A submitted text beginning with "=" would be written as text, never as a formula.
-    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM(", "=COUNTIF("))
+    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM(", "=COUNTIF(", "=IFERROR(",
+                                                                                    "='红黑榜'!"))
                    for a in writes for row in a["values"] for v in row)
 
 

@@ -352,6 +352,11 @@ def _sorted_view(ws) -> None:
     a helper table at the right, hidden (staff need not see it; unhide the columns to audit)."""
     for spec in (*SORTED_TABLES.values(), SORT_KEYS):
         _add_table(ws, spec)
+    for spec in SORTED_TABLES.values():  # rank and list centred, the list on one line; a narrow gap after
+        left = CHART_TABLE_COLUMNS[spec.name]
+        for c in (left, left + len(spec.columns) - 1):
+            ws.cell(spec.header_row + 1, c).alignment = Alignment(horizontal="center")
+        ws.column_dimensions[get_column_letter(left + len(spec.columns))].width = 2
     first, last = SORT_KEYS.header_row + 1, SORT_KEYS.header_row + 501
     for spec in SORTED_TABLES.values():
         left = CHART_TABLE_COLUMNS[spec.name]

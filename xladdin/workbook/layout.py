@@ -123,7 +123,7 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
 # ranked) that the per-metric tables take SMALL of, so no formula is an array formula. Masters built
 # before it have no such sheet: a run then leaves the view out.
 SORTED_TABLES = {key: TableSpec("tblSorted" + "".join(w.title() for w in key.split("_")), SHEET_SORTED, (
-    Column("排名", 6, "0"), Column(RANK_UNIT_LABEL, 18), Column(label, 13, "0.00%"), Column(RANK_LIST_LABEL, 8),
+    Column("排名", 5, "0"), Column(RANK_UNIT_LABEL, 16), Column(label, 11, "0.00%"), Column(RANK_LIST_LABEL, 6),
 )) for key, label in METRICS}
 SORT_KEYS = TableSpec("tblSortKeys", SHEET_SORTED, (
     Column(RANK_UNIT_LABEL, 18), *(Column(f"{label}排序键", 12, "0.00000") for _, label in METRICS),

@@ -37,7 +37,10 @@ def display_width(value: object) -> float:
         return float(len(f"{value:,}"))
     text = str(getattr(value, "text", value))
     if text.startswith("="):
-        return 10.0  # a formula shows a figure
+        cached = getattr(value, "cached", None)  # a formula shows what it computes: a name, a list, a rank
+        if isinstance(cached, str) or (isinstance(cached, int) and not isinstance(cached, bool)):
+            return display_width(cached)
+        return 10.0  # a figure in the column's number format
     return float(max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
                       for line in text.splitlines() or [""]), default=0))
 
