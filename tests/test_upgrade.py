@@ -122,3 +122,12 @@ def test_in_excel_a_first_version_master_is_brought_to_the_current_layout_too(v1
             written[headers[key]] = action["values"][0]
     for name in ("tblSummary", "tblRanking", "tblHistory"):
         assert written[name][:len(TABLES[name].labels)] == TABLES[name].labels, name
+
+
+def test_a_master_without_the_sorted_sheet_runs_and_leaves_the_view_out(v1):
+    from xladdin.schema import SHEET_SORTED
+
+    assert SHEET_SORTED not in openpyxl.load_workbook(v1, read_only=True).sheetnames
+    result = execute(v1, as_of=AS_OF, command="run")
+    assert result.wrote
+    assert SHEET_SORTED not in openpyxl.load_workbook(v1, read_only=True).sheetnames
