@@ -225,3 +225,32 @@ def test_a_store_from_before_the_removed_fixtures_column_gains_it(tmp_path):
     old = reopened.accepted_rows(AS_OF - dt.timedelta(days=1))
     reopened.close()
     assert list(old["fixtures_removed"]) == [0.0] and list(old["acquired_mu"]) == [3.0]  # old rows: 0
+
+
+def test_reads_never_write_and_refuse_to_read_rows_not_yet_derived(tmp_path):
+    """Deriving project reports is one explicit call (refresh_derived) in the pipeline; a read made
+    between recording and that call is a programming error, and reads change nothing in the database."""
+    import pytest
+
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        store.begin_run(AS_OF, "run")
+        figures = {k: 0.0 for k in FIGURE_KEYS}
+        rows = [{**figures, "project_id": "P1", "plot": "", "acquired_mu": 5.0, "net_land": "否", "net_land_date": None,
+                 "problems": "", "next_steps": ""},
+                {**figures, "project_id": "P2", "plot": "", "acquired_mu": 2.0, "net_land": "否", "net_land_date": None,
+                 "problems": "", "next_steps": ""}]
+        store.record(checked(GROUPS[0], 0, rows), "sha-1", dt.datetime(2026, 11, 24, 9))
+        with pytest.raises(RuntimeError, match="refresh_derived"):
+            store.acquisition_trend(AS_OF)
+        store.refresh_derived()
+        store.commit()
+        stored = (tmp_path / "store.sqlite").read_bytes()
+        trend = store.acquisition_trend(AS_OF)
+        lines = store.project_lines(["P1", "P2"], AS_OF - dt.timedelta(days=7), AS_OF)
+        assert store.reported_by(AS_OF) and store.derived_ranking(AS_OF, "工作组", "x") is None
+        store.commit()
+        assert (tmp_path / "store.sqlite").read_bytes() == stored  # no read wrote to the database
+        assert list(trend["acquired_mu"]) == [7.0] and sorted(lines.index) == ["P1", "P2"]
+    finally:
+        store.close()

@@ -544,6 +544,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
             _tell(progress, READING, 0, len(sources) + len(pasted))
             files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
             files += [skipped_outcome(name, reason) for name, reason in skipped]
+        store.refresh_derived()  # the one write of derived tables; every read below sees this run's rows
         _tell(progress, SUMMING, 0, 0)
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)

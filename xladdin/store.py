@@ -207,14 +207,14 @@ class Store:
         self.db.execute("DELETE FROM ranking_snapshots WHERE run_id=?", (run_id,))
         self.db.execute("UPDATE runs SET rolled_back=1 WHERE run_id=?", (run_id,))
         self._stale.update((project, date) for date, project in touched)
-        self._refresh_reports()
+        self.refresh_derived()
         return forgotten
 
     def close(self) -> None:
         self.db.close()
 
     def commit(self) -> None:
-        self._refresh_reports()
+        self.refresh_derived()
         self.db.commit()
 
     def known(self, sha256: str) -> dict | None:
@@ -275,7 +275,13 @@ class Store:
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
 
-    def _refresh_reports(self) -> None:
+    def _require_fresh(self) -> None:
+        """Reads never write: the derived tables are refreshed by one explicit call (refresh_derived)
+        after rows are recorded or rolled back, and a read before it is a programming error."""
+        if self._stale:
+            raise RuntimeError("Store.refresh_derived() must run after recording and before reading")
+
+    def refresh_derived(self) -> None:
         """Bring project_reports up to date for every (project, date) recorded or rolled back since the
         last time: those reports afresh, each step against the report before it, and again the steps of
         any later report of such a project (a corrected or late day changes what follows it)."""
@@ -364,7 +370,7 @@ class Store:
 
     def project_lines(self, projects, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
         """consolidate.lines_of for these projects as of a date, each found by index in project_reports."""
-        self._refresh_reports()
+        self._require_fresh()
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (project_id TEXT PRIMARY KEY)")
         self.db.execute("DELETE FROM wanted")
         self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((p,) for p in projects))
@@ -392,14 +398,14 @@ class Store:
 
     def reported_by(self, date: dt.date) -> bool:
         """Whether any project has an accepted report on or before the date."""
-        self._refresh_reports()
+        self._require_fresh()
         return self.db.execute("SELECT EXISTS (SELECT 1 FROM project_reports WHERE report_date<=?)",
                                (date.isoformat(),)).fetchone()[0] == 1
 
     def acquisition_trend(self, as_of: dt.date) -> pd.DataFrame:
         """Total cumulative acquisition (亩) on each report date, as consolidate.acquisition_trend: the
         running sum of every project's step on each date."""
-        self._refresh_reports()
+        self._require_fresh()
         frame = pd.read_sql_query("SELECT report_date, acquired_step AS acquired_mu FROM daily_steps"
                                   " WHERE report_date<=? ORDER BY report_date", self.db, params=(as_of.isoformat(),))
         frame["report_date"] = [dt.date.fromisoformat(v) for v in frame["report_date"]]
@@ -560,7 +566,7 @@ class Store:
     def derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str) -> pd.DataFrame | None:
         """Ranks recomputed earlier for a date no run published, if the history up to that date, the
         registry and the settings (`basis`) are still what they were computed from."""
-        self._refresh_reports()  # drops those a recorded or rolled-back report made out of date
+        self._require_fresh()  # refresh_derived dropped those a recorded or rolled-back report made out of date
         frame = pd.read_sql_query("SELECT unit, metric, rank FROM derived_ranks WHERE as_of=? AND unit_kind=?"
                                   " AND basis=?", self.db, params=(as_of.isoformat(), unit_kind, basis))
         return None if frame.empty else _wide_ranks(frame)
