@@ -20,7 +20,9 @@ import pandas as pd
 
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
-from .notice import Notice, build_notice
+from .notice import DAILY, WEEKLY, Notice, build_notice
+from .notice_archive import all_issued, archive_lines, new_problems, uncorrected_returns
+from .notice_issue import issue_notice, notice_header
 from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .cityresult import gap_sentences, published
 from .roster import daily_roster, roster_rows, work_groups
@@ -104,6 +106,8 @@ class JobResult:
     wrote: bool = False
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
+    issued: str = ""  # what issuing did (期数, file), in Chinese
+    notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
@@ -464,8 +468,8 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
 
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None
-            ) -> JobResult:
+            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
+            notice_kind: str = DAILY, issue: bool = False, reissue: bool = False) -> JobResult:
     """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
@@ -479,7 +483,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
         if workers is None:
             workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
-                       write_ranking=write_ranking, command=command, started=started, workers=workers)
+                       write_ranking=write_ranking, command=command, started=started, workers=workers,
+                       notice_kind=notice_kind, issue=issue, reissue=reissue)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
@@ -487,7 +492,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
 
 def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None, workers: int = 1) -> JobResult:
+            started: float | None = None, workers: int = 1, notice_kind: str = DAILY, issue: bool = False,
+            reissue: bool = False) -> JobResult:
     """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
     Excel, via xlwings). Folders in 设置 are relative to base_dir."""
     started = time.perf_counter() if started is None else started
@@ -519,19 +525,30 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
         ranking = add_streaks(compute_ranking(summary, settings, previous),
                               store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
-        rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
+        rejected = uncorrected_returns(store.db, as_of)  # every run, until the group corrects it
         roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
         line = whole_line(summary, settings)
         whole = whole_text(line, settings)
         city = []
         if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
             city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
+        weekly = notice_kind == WEEKLY
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
                               roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
-                              whole=whole, city=city)
+                              whole=whole, city=city, kind=notice_kind, header=notice_header(settings),
+                              start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
+                              unit_key=settings.rank_unit_key,
+                              new_problems=new_problems(store.db, registry, period_start if weekly
+                                                        else as_of - dt.timedelta(days=1), as_of))
+        issued_note = ""
+        if issue and write:
+            issued_note = issue_notice(store, notice, base_dir, settings, reissue)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
                            roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
+        result.issued = issued_note
+        result.notice_sheet = notice.lines() + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
+                                                if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
@@ -718,7 +735,7 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
                                          "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
         book.write_cell("RankingWhole", result.whole)
-        book.write_lines(NOTICE_NAME, result.notice)
+        book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
     counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
                        for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
