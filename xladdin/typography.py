@@ -16,8 +16,10 @@ _SPACE_AROUND = re.compile(rf"(?<=[{HAN}）】》”])[ \u00a0\u3000]+(?=[0-9A-Z
                            rf"|(?<=[{HAN}])[ \u00a0\u3000]+(?=[{HAN}])")
 _HALF_PUNCT = re.compile(rf"(?<=[{HAN}])[,;:!?()]|[,;:!?()](?=[{HAN}])")
 _FILE_NAME = re.compile(r"[^\s，。；、（）]+\.(?:xlsx|xlsm|xls|csv|docx|et|wps)\b", re.IGNORECASE)
-_CELL = re.compile(r"(?:!|\b)\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6}\b(?![.0-9])")
+# A sheet-qualified address (进度台账!E5) or one named as a cell (单元格E5); a bare "G5" may be a project code.
+_CELL = re.compile(r"(?:!|单元格)\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6}(?![0-9A-Za-z])")
 _ARROWS = re.compile("[↑↓←→▲▼]")
+_LONE_DASH = re.compile(rf"(?<=[{HAN}])\s*—(?=[，。；、）]|$)")  # a dash standing for "no value"
 _FULL = str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"})
 
 
@@ -36,8 +38,9 @@ def problems(text: str) -> list[str]:
     for match in _FILE_NAME.finditer(text):
         note("正文中出现文件名", match)
     for match in _CELL.finditer(text):
-        if "!" in match.group(0) or re.fullmatch(r"[A-Z]{1,3}[0-9]+", match.group(0)):
-            note("正文中出现单元格地址", match)
+        note("正文中出现单元格地址", match)
+    for match in _LONE_DASH.finditer(text):
+        note("用破折号代替“暂无”", match)
     for match in _ARROWS.finditer(text):
         note("用箭头表示升降", match)
     depth = 0
@@ -54,6 +57,7 @@ def problems(text: str) -> list[str]:
 def tidy(text: str) -> str:
     """A screen sentence made fit for a notice: spaces between Han and digits dropped, punctuation next to
     Han made full width. (Brackets inside brackets are the writer's business: this cannot guess.)"""
+    text = _LONE_DASH.sub("暂无", text)
     text = _SPACE_AROUND.sub("", text)
     return _HALF_PUNCT.sub(lambda m: m.group(0).translate(_FULL), text)
 
