@@ -21,7 +21,9 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import DAILY, WEEKLY, Notice, build_notice
-from .notice_archive import all_issued, archive_lines, new_problems, uncorrected_returns
+from .notice_archive import all_issued, archive_lines, new_problems, register_reports, uncorrected_returns
+from .register import KEYS as REGISTER_KEYS
+from .register import build_register, open_items, previous_rows
 from .notice_issue import issue_notice, notice_header
 from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .cityresult import gap_sentences, published
@@ -35,7 +37,8 @@ from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, STATUS, STATUS_COUNTS,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REGISTER, REGISTER_TITLE, REPORT,
+    STATUS, STATUS_COUNTS,
     SUMMARY, TREND,
 )
 from .workbook.lock import MasterLock
@@ -108,6 +111,7 @@ class JobResult:
     notice_doc: Notice | None = None
     issued: str = ""  # what issuing did (期数, file), in Chinese
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
+    register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
@@ -533,11 +537,16 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
             city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
         weekly = notice_kind == WEEKLY
+        register = None
+        if REGISTER.name in getattr(book, "tables", {}):  # masters built before it have no 督办台账
+            register = build_register(register_reports(store.db, as_of), registry, as_of,
+                                      previous_rows(*book.table_rows(REGISTER.name)))
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
                               roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
                               whole=whole, city=city, kind=notice_kind, header=notice_header(settings),
                               start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
                               unit_key=settings.rank_unit_key,
+                              supervision=open_items(register) if register is not None else None,
                               new_problems=new_problems(store.db, registry, period_start if weekly
                                                         else as_of - dt.timedelta(days=1), as_of))
         issued_note = ""
@@ -547,6 +556,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
                            roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
         result.issued = issued_note
+        result.register = register
         result.notice_sheet = notice.lines() + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
                                                 if all_issued(store.db) else [])
         if write:
@@ -737,6 +747,13 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         book.write_cell("RankingWhole", result.whole)
         book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
+    if result.register is not None:
+        register = result.register
+        book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
+        counts = register["status"].value_counts()
+        book.write_cell(REGISTER_TITLE, f"督办台账（截至 {result.as_of.isoformat()}）：" + "，".join(
+            f"{word} {int(counts.get(word, 0))} 项" for word in ("新增", "持续", "待确认销号", "已销号"))
+            + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项")
     counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
                        for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
     book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"

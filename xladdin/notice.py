@@ -123,7 +123,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                  cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
                  city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
                  start_summary: pd.DataFrame | None = None, unit_key: str = "group",
-                 new_problems: list[tuple[str, str, str, str]] | None = None) -> Notice:
+                 new_problems: list[tuple[str, str, str, str]] | None = None,
+                 supervision: pd.DataFrame | None = None) -> Notice:
     """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
 
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
@@ -211,7 +212,10 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     if not missing.empty:
         notice.sections.append(("未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
             f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"))
-    if new_problems:
+    if kind == WEEKLY and supervision is not None:
+        if not supervision.empty:
+            notice.sections.append(("督办事项", _supervision_text(supervision)))
+    elif new_problems:
         heading = "新发现的问题" if kind == DAILY else "督办事项"
         notice.sections.append((heading, "；".join(
             f"{project}（{group}）：{tidy(problem).rstrip('。；')}"
@@ -224,6 +228,44 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         notice.sections.append(("退回修改未更正的台账", f"共{len(rejected)}份：{items}。"
                                 "请相关工作组按校验报告修改后重新报送。"))
     return notice
+
+
+SUPERVISED_SHOWN = 15
+
+
+def _supervised(item: dict) -> str:
+    """One 督办 item in words: project and group, the problem, how long, what next, leader, owner, due date."""
+    text = (f"{item['project']}（{item['group']}）" if item.get("project") else "指挥部交办") + \
+        f"：{tidy(str(item['problem'])).rstrip('。；')}"
+    days = int(item["days_open"])
+    text += {"新增": "，新发现", "待确认销号": f"，报告{days}天后工作组已不再报告，待核实销号"}.get(
+        item["status"], f"，已持续{days}天")
+    if item.get("next_step"):
+        text += f"，下步措施：{tidy(str(item['next_step'])).rstrip('。；')}"
+    if item.get("leader"):
+        text += f"，责任领导{item['leader']}"
+    if item.get("owner"):
+        text += f"，责任人{item['owner']}"
+    due = item.get("due")
+    if isinstance(due, dt.date):
+        text += f"，完成时限{_day(due)}"
+    if str(item.get("alert") or "").startswith("逾期"):
+        text += f"，已{item['alert']}"
+    return text
+
+
+def _supervision_text(items: pd.DataFrame) -> str:
+    """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
+    rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
+                        _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
+    ordered = rank.sort_values(["_overdue", "_new", "_confirm", "days_open"], ascending=[True, True, True, False],
+                               kind="stable")
+    shown = ordered.head(SUPERVISED_SHOWN).to_dict("records")
+    text = f"尚未销号的督办事项{len(items)}项" + (f"，择要列出{len(shown)}项" if len(items) > len(shown) else "") + "："
+    text += "；".join(_supervised(r) for r in shown) + "。"
+    if len(items) > len(shown):
+        text += f"其余{len(items) - len(shown)}项见母表督办台账。"
+    return text + "请责任领导督促落实，按期销号。"
 
 
 def _week_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None) -> pd.Series:

@@ -154,3 +154,13 @@ def archive_lines(db) -> list[str]:
         lines.append(f"{item.year}年第{item.number}期{KIND_WORDS.get(item.kind, '')}（统计截至{item.as_of.month}月"
                      f"{item.as_of.day}日，{item.issued_at[:10]}发出，{item.state}）：{item.file}")
     return lines
+
+
+def register_reports(db, as_of: dt.date):
+    """project_id, report_date (date), problems, next_steps of every project report up to as_of."""
+    import pandas as pd
+
+    frame = pd.read_sql_query("SELECT project_id, report_date, problems, next_steps FROM project_reports"
+                              " WHERE report_date<=?", db, params=(as_of.isoformat(),))
+    frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
+    return frame

@@ -17,11 +17,12 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..schema import (
     METRICS, SHEET_BOARD, SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE,
-    SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
+    SHEET_RANKING, SHEET_REGISTER, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
-    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, RANKING, RANKING_KEYS, SHEET_ORDER, TABLES, TITLE_CELLS, TableSpec,
+    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, RANKING, RANKING_KEYS, REGISTER, REGISTER_TITLE, SHEET_ORDER, TABLES,
+    TITLE_CELLS, TableSpec,
 )
 from .master import put_cell, quote_sheet
 from .vbamodules import WORKBOOK_CODE_NAME, master_project
@@ -49,6 +50,8 @@ TITLES = {
     SHEET_LOG: ("报送记录", "最近收到的每个文件及其状态；内容相同的文件只处理一次。全部记录保存在历史库中。"),
     SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
     SHEET_BOARD: ("作战图（尚未运行）", "每个项目一行，按紧迫程度排序：逾期、临期、无进展在前。"),
+    SHEET_REGISTER: ("督办台账（尚未运行）", "各工作组“存在问题”逐条列入；指挥部交办事项请在表末新增一行（来源填 指挥部交办，"
+                                          "写明责任人和完成时限）；问题解决后把“状态”改为 已销号。下次运行时读回。"),
     SHEET_CHARTS: ("图表（尚未运行）", "图表随每次汇总自动更新；右侧为图表的数据。"),
     SHEET_NOTICE: ("通报", None),
 }
@@ -101,6 +104,8 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     frozen = console.freeze_panes  # the city result sits beside the buttons: 控制台 keeps its panes
     _add_table(console, CITY_RESULT)
     console.freeze_panes = frozen
+    _add_table(wb[SHEET_REGISTER], REGISTER)
+    wb.defined_names[REGISTER_TITLE] = DefinedName(REGISTER_TITLE, attr_text=f"{quote_sheet(SHEET_REGISTER)}!$A$1")
     console.cell(CITY_RESULT.header_row - 1, CHART_TABLE_COLUMNS[CITY_RESULT.name]).value = \
         "市里通报的本县结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
     _fill_settings(wb)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..schema import (
     FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_BOARD,
     SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
-    SHEET_SETTINGS, SHEET_SUMMARY, SUMMARY_FIELDS,
+    SHEET_REGISTER, SHEET_SETTINGS, SHEET_SUMMARY, SUMMARY_FIELDS,
 )
 
 
@@ -116,13 +116,22 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
     Column("榜单", 8), Column("退出黑榜线", 11, "0.00%"),
 ))
 
+# 督办台账 (register.py): staff edit 状态 and add 指挥部交办 rows; read back on the next run. Optional like
+# the city result: masters built before it lack it and go on working without a register.
+REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (
+    Column("项目名称", 24), Column("责任工作组", 14), Column("责任领导", 14), Column("问题", 36),
+    Column("首次报告日期", 12, "yyyy-mm-dd"), Column("已持续天数", 9, "0"), Column("最新下步措施", 36), Column("状态", 10),
+    Column("来源", 10), Column("责任人", 10), Column("完成时限", 12, "yyyy-mm-dd"), Column("督办提示", 24),
+))
+OPTIONAL_TABLES = {spec.name: spec for spec in (CITY_RESULT, REGISTER)}
+
 TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
                                        CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
 # Where the chart tables sit on 图表 (first column of each; header row 3).
 CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, "tblCityResult": 7}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_BOARD, SHEET_CHARTS,
-               SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
+               SHEET_REGISTER, SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
 MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 
 # Single cells and text regions, by defined name: name -> (sheet, first cell).
@@ -137,4 +146,5 @@ TITLE_CELLS = {
     "BoardTitle": (SHEET_BOARD, "A1"),
     "ChartsTitle": (SHEET_CHARTS, "A1"),
 }
+REGISTER_TITLE = "RegisterTitle"  # optional like the register itself
 NOTICE_NAME = "NoticeText"

@@ -25,7 +25,7 @@ import python_calamine
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec
+from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, TableSpec
 from .reader import Grid, locate_ledger
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
@@ -528,7 +528,7 @@ class MasterBook:
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
-        spec: TableSpec = TABLES[name]
+        spec: TableSpec = TABLES.get(name) or OPTIONAL_TABLES[name]
         table = self.tables[name]
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
