@@ -98,7 +98,12 @@ class Notice:
         head, *rows = self.table
         lines = [f"附表：{self.table_title}"]
         for row in rows:
-            lines.append("；".join(f"{h}：{v}" if i else v for i, (h, v) in enumerate(zip(head, row)) if v) + "。")
+            parts = []
+            for i in range(1, len(head) - 1, 3):
+                value, rank, move = row[i:i + 3]
+                parts.append(f"{head[i]}{value}" + (f"，第{rank}名" if rank else "")
+                             + (f"，{'较上期' if move[:2] in ('上升', '下降') else ''}{move}" if move else ""))
+            lines.append(f"{row[0]}：" + "；".join(parts) + f"；榜单：{row[-1]}。")
         return lines
 
     def lines(self) -> list[str]:
@@ -230,7 +235,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     return notice
 
 
-SUPERVISED_SHOWN = 15
+SUPERVISED_SHOWN = 8
 
 
 def _supervised(item: dict) -> str:
@@ -276,20 +281,27 @@ def _week_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None) -> pd.
     return (summary["acquired_mu"].astype(float) - summary["project_id"].map(before).fillna(0.0)).clip(lower=0)
 
 
+RANK_PARTS = ("", "名次", "较上期")  # per metric in the 附表: value, rank, movement
+
+
 def ranking_table(ranking: pd.DataFrame, unit_name: str) -> list[list[str]]:
-    """The 附表: one row per unit with each metric's value, rank and movement in words, and its lists."""
-    head = [unit_name] + [label for _, label in METRICS] + ["榜单"]
+    """The 附表, best 征地完成率 first: per unit each metric's value, rank and movement in words, then its lists.
+    Header labels are metric + part (征地完成率, 征地完成率名次, 征地完成率较上期)."""
+    head = [unit_name] + [label + part for _, label in METRICS for part in RANK_PARTS] + ["榜单"]
     rows = [head]
-    for record in ranking.to_dict("records"):
+    first_key = METRICS[0][0]
+    ordered = ranking.sort_values(f"{first_key}_rank", kind="stable", na_position="last")
+    for record in ordered.to_dict("records"):
         row = [str(record["unit"])]
         marks = []
         for key, label in METRICS:
             value, rank = record.get(key), record.get(f"{key}_rank")
             if value is None or pd.isna(value) or rank is None or pd.isna(rank):
-                row.append("不参与排名")
+                row += ["不参与", "", ""]
                 continue
             move = move_words(str(record.get(f"{key}_move") or ""))
-            row.append(f"{_pct(float(value))}，第{int(rank)}名" + (f"，{move}" if move else ""))
+            row += [_pct(float(value)), str(int(rank)), {"与上期持平": "持平", "本期新参与排名": "新参与"}.get(
+                move, move.removeprefix("较上期"))]
             if record.get(f"{key}_red"):
                 marks.append(f"{label}红榜")
             if record.get(f"{key}_black"):
@@ -319,9 +331,9 @@ def write_docx(notice: Notice, path: Path) -> Path:
     lines, section headings in 黑体; issuer and date at the bottom right; the 红黑榜 as a 附表 on its own
     page; 抄送 at the end; page numbers "— 1 —" (a PAGE field) in 宋体 四号 at the foot."""
     from docx import Document
-    from docx.enum.section import WD_ORIENT  # noqa: F401  (A4 portrait is set by size)
+    from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
@@ -390,20 +402,47 @@ def write_docx(notice: Notice, path: Path) -> Path:
         p.paragraph_format.right_indent = Pt(64)
         run(p, text, "仿宋_GB2312", 16)
     if notice.table:
-        paragraph(indent=False).add_run().add_break(WD_BREAK.PAGE)
+        landscape = document.add_section(WD_SECTION.NEW_PAGE)  # the 附表 is wide: its pages turn sideways
+        landscape.orientation = WD_ORIENT.LANDSCAPE
+        landscape.page_width, landscape.page_height = Mm(297), Mm(210)
+        landscape.top_margin, landscape.bottom_margin = Mm(28), Mm(26)
+        landscape.left_margin, landscape.right_margin = Mm(25), Mm(25)
         label = paragraph(indent=False)
         run(label, "附表", "黑体", 16)
-        caption = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+        caption = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=36)
         run(caption, notice.table_title, "方正小标宋简体", 18)
-        table = document.add_table(rows=len(notice.table), cols=len(notice.table[0]))
+        head, *body_rows = notice.table
+        metric_count = (len(head) - 2) // 3
+        table = document.add_table(rows=len(body_rows) + 2, cols=len(head))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for r, values in enumerate(notice.table):
+        table.autofit = False
+        widths = [Mm(30)] + [Mm(w) for _ in range(metric_count) for w in (18, 10, 16)] + [Mm(41)]
+        for column, width in zip(table.columns, widths):  # the grid (LibreOffice) and each cell (Word)
+            column.width = width
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = width
+
+        def put(r: int, c: int, value: str, font: str) -> None:
+            cell = table.cell(r, c)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+            run(cell.paragraphs[0], value, font, 9)
+
+        table.cell(0, 0).merge(table.cell(1, 0))
+        put(0, 0, head[0], "黑体")
+        for m in range(metric_count):
+            first = 1 + 3 * m
+            table.cell(0, first).merge(table.cell(0, first + 2))
+            put(0, first, head[first], "黑体")
+            for i, part in enumerate(("数值", "名次", "较上期")):
+                put(1, first + i, part, "黑体")
+        table.cell(0, len(head) - 1).merge(table.cell(1, len(head) - 1))
+        put(0, len(head) - 1, head[-1], "黑体")
+        for r, values in enumerate(body_rows, start=2):
             for c, value in enumerate(values):
-                cell = table.cell(r, c)
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-                cell.paragraphs[0].paragraph_format.space_after = Pt(0)
-                run(cell.paragraphs[0], value, "黑体" if r == 0 else "仿宋_GB2312", 10.5)
+                put(r, c, value, "仿宋_GB2312")
     if notice.header.cc:
         paragraph(indent=False)
         cc = paragraph(indent=False)
