@@ -14,7 +14,7 @@ ls docs/notice-weekly-*.png
 soffice --headless --convert-to pdf --outdir "$work" "$work/demo/指挥部母表.xlsm" > /dev/null
 pdf="$work/指挥部母表.pdf"
 pages=$(pdfinfo "$pdf" | awk '/^Pages/ {print $2}')
-for sheet in "督办台账（截至:register" "作战图时间表（截至:timeline"; do
+for sheet in "督办台账（截至:register" "作战图时间表（截至:timeline" "节点计划（截至:milestones"; do
     marker=${sheet%%:*}
     name=${sheet##*:}
     for page in $(seq 1 "$pages"); do

@@ -82,11 +82,17 @@ def test_word_notice_is_laid_out_as_a_government_notice(demo, tmp_path):
     assert any(p.text == notice.header.full_issuer and p.alignment == 2 for p in paragraphs)
     assert paragraphs[-1].text == f"抄送：{notice.header.cc}"
     # the 红黑榜 as a 附表: one row per ranked unit under a header row, values and ranks in words
+    # the 红黑榜 as a 附表 on landscape pages: two header rows, then one row per unit, best 征地完成率 first
     table = document.tables[0]
-    assert len(table.rows) == len(notice.table) and table.cell(0, 1).text == "征地完成率"
-    units = [table.cell(r, 0).text for r in range(1, len(table.rows))]
-    assert units == [str(u) for u in execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False,
-                                             write=False).ranking["unit"]]
+    assert len(table.rows) == len(notice.table) + 1 and table.cell(0, 1).text == "征地完成率"
+    assert [table.cell(1, c).text for c in (1, 2, 3)] == ["数值", "名次", "较上期"]
+    assert document.sections[1].page_width > document.sections[1].page_height
+    ranking = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False).ranking
+    ranks = dict(zip(ranking["unit"].astype(str), ranking["acquisition_rate_rank"]))
+    listed = [table.cell(r, 0).text for r in range(2, len(table.rows))]
+    assert sorted(listed) == sorted(ranks) and [ranks[u] for u in listed] == sorted(ranks[u] for u in listed)
+    for r, unit in enumerate(listed, start=2):
+        assert table.cell(r, 2).text == str(int(ranks[unit]))
     # a PAGE field in the footer between dashes
     footer_xml = document.sections[0].footer._element.xml
     assert "PAGE" in footer_xml and document.sections[0].footer.paragraphs[0].text.startswith("— ")

@@ -99,9 +99,14 @@ def test_the_weekly_notice_carries_what_a_notice_needs(demo):
         assert unit in week  # per unit
     assert notice.header.opening and notice.body()[1] == notice.header.opening
     assert notice.body()[-1] == notice.header.closing
-    assert [row[0] for row in notice.table[1:]] == [str(u) for u in result.ranking["unit"]]
-    for row, rates in zip(notice.table[1:], result.ranking["acquisition_rate"]):
-        assert row[1].startswith(f"{rates * 100:.2f}%")
+    ranking = result.ranking.set_index(result.ranking["unit"].astype(str))
+    assert sorted(row[0] for row in notice.table[1:]) == sorted(ranking.index)
+    for row in notice.table[1:]:
+        assert row[1] == f"{ranking.at[row[0], 'acquisition_rate'] * 100:.2f}%"
+        assert row[2] == str(int(ranking.at[row[0], "acquisition_rate_rank"]))
+        marks = row[-1].split("、")
+        assert ("征地完成率红榜" in marks) == bool(ranking.at[row[0], "acquisition_rate_red"])
+        assert ("征地完成率黑榜" in marks) == bool(ranking.at[row[0], "acquisition_rate_black"])
 
 
 def test_settings_name_the_county_issuer_number_and_addressees(demo, tmp_path):

@@ -21,7 +21,12 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
 from .notice import DAILY, WEEKLY, Notice, build_notice
-from .notice_archive import all_issued, archive_lines, new_problems, register_reports, uncorrected_returns
+from .milestones import build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula
+from .milestones import KEYS as PLAN_KEYS
+from .milestones import previous_rows as plan_rows
+from .notice_archive import (
+    all_issued, archive_lines, milestone_reports, new_problems, register_reports, uncorrected_returns,
+)
 from .register import KEYS as REGISTER_KEYS
 from .register import build_register, open_items, previous_rows
 from .notice_issue import issue_notice, notice_header
@@ -30,14 +35,16 @@ from .cityresult import gap_sentences, published
 from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
-    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
+    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_MILESTONES, SHEET_RANKING, SUMMARY_FIELDS,
+    cell_address,
     column_letter,
 )
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REGISTER, REGISTER_TITLE, REPORT,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, MILESTONES, MILESTONES_TITLE, RANKING, RANKING_KEYS, REGISTER,
+    REGISTER_TITLE, REPORT, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS,
     STATUS, STATUS_COUNTS,
     SUMMARY, TREND,
 )
@@ -112,6 +119,7 @@ class JobResult:
     issued: str = ""  # what issuing did (期数, file), in Chinese
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
+    plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
@@ -541,12 +549,18 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         if REGISTER.name in getattr(book, "tables", {}):  # masters built before it have no 督办台账
             register = build_register(register_reports(store.db, as_of), registry, as_of,
                                       previous_rows(*book.table_rows(REGISTER.name)))
+        plan = None
+        if MILESTONES.name in getattr(book, "tables", {}):  # masters built before it have no 节点计划
+            plan = build_plan(registry, parse_milestones(settings.milestones),
+                              reached_dates(milestone_reports(store.db, as_of), registry), as_of,
+                              settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
                               roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
                               whole=whole, city=city, kind=notice_kind, header=notice_header(settings),
                               start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
                               unit_key=settings.rank_unit_key,
                               supervision=open_items(register) if register is not None else None,
+                              milestones=late_or_at_risk(plan) if plan is not None else None,
                               new_problems=new_problems(store.db, registry, period_start if weekly
                                                         else as_of - dt.timedelta(days=1), as_of))
         issued_note = ""
@@ -557,6 +571,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                            roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
         result.issued = issued_note
         result.register = register
+        result.plan = plan
         result.notice_sheet = notice.lines() + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
                                                 if all_issued(store.db) else [])
         if write:
@@ -747,6 +762,8 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         book.write_cell("RankingWhole", result.whole)
         book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
+    if result.plan is not None:
+        _write_plan(book, result)
     if result.register is not None:
         register = result.register
         book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
@@ -779,6 +796,49 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         book.write_table(CHART_UNITS.name, rows)
         book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
     book.write_table(STATUS.name, _status_rows(result))
+
+
+def _write_plan(book: Book, result: JobResult) -> None:
+    """节点计划 (values, and 完成日期 as a formula so an entered date counts at once) and, where the master has
+    it, the 作战图时间表 (one row per project, COUNTIFS over the 节点计划 per week)."""
+    plan = result.plan
+    first_row, first_col = book.table_origin(MILESTONES.name)
+    letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
+    rows = []
+    for i, row in enumerate(plan.to_dict("records")):
+        values = [row[k] for k in PLAN_KEYS]
+        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]))
+        rows.append(values)
+    book.write_table(MILESTONES.name, rows)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
+                                      f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                      f"临期 {int(late.str.startswith('临期').sum())} 个，"
+                                      f"未排期 {int((plan['status'] == '未排期').sum())} 个")
+    if TIMELINE.name not in getattr(book, "tables", {}):
+        return
+    last_row = first_row + max(1, len(plan)) - 1
+    ranges = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row}:${letter[key]}${last_row}"
+              for key in ("project_id", "planned", "done")}
+    ranges["project"] = ranges.pop("project_id")
+    top, left = book.table_origin(TIMELINE.name)
+    week_row = top - 2  # the Mondays sit in the row above the header
+    fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
+    registry_rows = plan.drop_duplicates("project_id")
+    deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
+    timeline = []
+    for i, record in enumerate(registry_rows.to_dict("records")):
+        r = top + i
+        project_cell = f"${column_letter(left)}{r}"
+        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges))
+                 for k in range(TIMELINE_WEEKS)]
+        timeline.append([record["project_id"], record["project_name"], record["leader"],
+                         deadlines.get(record["project_id"]), *weeks])
+    book.write_table(TIMELINE.name, timeline)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}）：{len(timeline)} 个项目，"
+                                    f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                    f"临期 {int(late.str.startswith('临期').sum())} 个")
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:

@@ -129,7 +129,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                  city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
                  start_summary: pd.DataFrame | None = None, unit_key: str = "group",
                  new_problems: list[tuple[str, str, str, str]] | None = None,
-                 supervision: pd.DataFrame | None = None) -> Notice:
+                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None) -> Notice:
     """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
 
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
@@ -208,6 +208,10 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                 f"{r.project_name}（{r.group}，期限{_day(r.deadline)}，还剩{int(r.days_left)}天）"
                 for r in due.itertuples()))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
+    if kind == WEEKLY and milestones is not None and not milestones.empty:
+        notice.sections.append(("节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
+            f"{r.project_name}{r.milestone}（计划{_day(r.planned)}完成，{r.status}）" for r in milestones.itertuples())
+            + "。请责任领导对照作战图倒排工期，确保节点按期完成。"))
     stalled = summary[has_flag(summary["status"], STALLED)]
     if not stalled.empty:
         notice.sections.append(("无进展项目", f"连续无进展的项目{len(stalled)}个：" + "、".join(

@@ -164,3 +164,14 @@ def register_reports(db, as_of: dt.date):
                               " WHERE report_date<=?", db, params=(as_of.isoformat(),))
     frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
     return frame
+
+
+def milestone_reports(db, as_of: dt.date):
+    """Per project and report date up to as_of: the figures milestones are reached by, and net_land."""
+    import pandas as pd
+
+    frame = pd.read_sql_query("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
+                              " cleared_mu, net_land FROM project_reports WHERE report_date<=?", db,
+                              params=(as_of.isoformat(),))
+    frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
+    return frame

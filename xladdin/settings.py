@@ -55,6 +55,8 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
      "通报正文的第一段"),
     ("通报工作要求", "各工作组要对照作战图、时间表，倒排工期、挂图作战，细化到岗、细化到人；"
                    "对通报指出的问题，责任领导要亲自研究，限期整改到位。", "通报正文的最后一段（工作要求）"),
+    ("节点列表", "报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让",
+     "节点计划（作战图）中每个项目的节点，用顿号分隔；征收、房屋协议、拆除、清表、净地交付由台账推算完成日期，其余请在“节点计划”中录入"),
     ("通报存档文件夹", "通报存档", "每次发出的通报、督查日报存一份 Word 文档到这里（相对母表所在文件夹）"),
 )
 
@@ -107,6 +109,7 @@ class Settings:
     notice_opening: str = ""
     notice_closing: str = ""
     notice_archive: str = "通报存档"
+    milestones: str = "报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让"
 
     @property
     def dense(self) -> bool:
@@ -134,6 +137,7 @@ _ATTR = {
     "台账列数上限": "max_cols", "单元格字数上限": "max_cell_chars",
     "县名": "county", "发文单位": "issuer", "期数格式": "number_pattern", "主送": "notice_to", "抄送": "notice_cc",
     "通报开头语": "notice_opening", "通报工作要求": "notice_closing", "通报存档文件夹": "notice_archive",
+    "节点列表": "milestones",
 }
 TEXT_ALLOWED_BLANK = ("county", "notice_cc")
 
