@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Render the demo's weekly 通报 (Word, via LibreOffice Writer) to docs/notice-weekly-N.png, one PNG per page,
-# and the 督办台账 sheet of the master to docs/register.png, as a county clerk would print them.
+# the first 专报 page (docs/leader-report.png), and the 作战图时间表, 督办台账 and 节点计划 sheets of the master
+# (docs/timeline.png, register.png, milestones.png), as a county clerk would print them.
 # Needs LibreOffice, poppler-utils and fonts-noto-cjk (see README's set-up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ soffice --headless --convert-to pdf --outdir "$work" "$work/通报.docx" > /dev/
 rm -f docs/notice-weekly-*.png
 pdftoppm -r 60 -png "$work/通报.pdf" docs/notice-weekly
 ls docs/notice-weekly-*.png
+.venv/bin/xladdin notice "$work/demo/指挥部母表.xlsm" --by-leader --as-of 2026-11-24 --docx "$work/专报.docx" > /dev/null
+soffice --headless --convert-to pdf --outdir "$work" "$work/专报.docx" > /dev/null
+pdftoppm -f 1 -l 1 -r 60 -png -singlefile "$work/专报.pdf" docs/leader-report
+echo docs/leader-report.png
 soffice --headless --convert-to pdf --outdir "$work" "$work/demo/指挥部母表.xlsm" > /dev/null
 pdf="$work/指挥部母表.pdf"
 pages=$(pdfinfo "$pdf" | awk '/^Pages/ {print $2}')

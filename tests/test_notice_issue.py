@@ -215,3 +215,35 @@ def test_the_notice_command_issues_weekly_and_daily(demo, tmp_path):
     out = runner.invoke(main, ["notice", str(master), "--as-of", AS_OF.isoformat()])
     assert out.exit_code == 0 and "已发出第1期督查日报" in out.output
     assert len(list((tmp_path / "通报存档").glob("*.docx"))) == 2
+
+
+def test_one_leader_report_per_leader_with_their_projects(demo, tmp_path):
+    from docx import Document
+
+    from xladdin.notice import write_leader_docx
+
+    master = _copy_campaign(demo, tmp_path)
+    result = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="leader")
+    leaders = [v for v in dict.fromkeys(result.summary["leader"]) if v]
+    assert len(result.leaders) == len(leaders)
+    for notice, leader in zip(result.leaders, leaders):
+        mine = result.summary[result.summary["leader"] == leader]
+        assert [row[0] for row in notice.table[1:]] == list(mine["project_name"])
+        assert f"包保项目{len(mine)}个" in notice.sections[0][1]
+        for text in notice.texts():
+            assert problems(text) == [], text
+    path = write_leader_docx(result.leaders, tmp_path / "专报.docx")
+    document = Document(path)
+    breaks = document.element.body.xml.count('w:type="page"')
+    assert breaks == len(leaders) - 1 and len(document.tables) == len(leaders)
+    assert "PAGE" in document.sections[0].footer._element.xml
+    sheet = [c.value for c in openpyxl.load_workbook(master)["通报"]["A"] if c.value]
+    assert sum(1 for line in sheet if str(line).endswith("专报（截至" + f"{AS_OF.year}年{AS_OF.month}月{AS_OF.day}日）")) \
+        == len(leaders)
+
+
+def test_the_by_leader_option_writes_the_word_file(demo, tmp_path):
+    master = _copy_campaign(demo, tmp_path)
+    out = CliRunner().invoke(main, ["notice", str(master), "--by-leader", "--as-of", AS_OF.isoformat()])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "通报存档" / f"专报（截至{AS_OF.isoformat()}）.docx").exists()

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .consolidate import board, summary_of
 from .issues import ERROR, Issue
-from .notice import DAILY, WEEKLY, Notice, build_notice
+from .notice import DAILY, LEADER, WEEKLY, Notice, build_leader_notices, build_notice
 from .milestones import build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula
 from .milestones import KEYS as PLAN_KEYS
 from .milestones import previous_rows as plan_rows
@@ -120,6 +120,7 @@ class JobResult:
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
     plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
+    leaders: list[Notice] = field(default_factory=list)  # 专报, one per 责任领导 (notice --by-leader)
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
@@ -563,16 +564,26 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                               milestones=late_or_at_risk(plan) if plan is not None else None,
                               new_problems=new_problems(store.db, registry, period_start if weekly
                                                         else as_of - dt.timedelta(days=1), as_of))
+        leaders = []
+        if notice_kind == LEADER:
+            leaders = build_leader_notices(
+                summary, as_of, notice_header(settings),
+                supervision=open_items(register) if register is not None else None,
+                milestones=late_or_at_risk(plan) if plan is not None else None, due_soon_days=settings.due_soon_days)
+            notice = Notice("", as_of=as_of, kind=LEADER)
         issued_note = ""
-        if issue and write:
+        if issue and write and notice_kind != LEADER:
             issued_note = issue_notice(store, notice, base_dir, settings, reissue)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
                            roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
         result.issued = issued_note
+        result.leaders = leaders
+        if leaders:
+            result.notice = [line for item in leaders for line in item.lines() + [""]]
         result.register = register
         result.plan = plan
-        result.notice_sheet = notice.lines() + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
+        result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
                                                 if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started

@@ -66,6 +66,8 @@ def status_of(planned: dt.date | None, reached: dt.date | None, as_of: dt.date, 
     left = (planned - as_of).days
     if left < 0:
         return f"{OVERDUE}{-left}天"
+    if left == 0:
+        return f"{AT_RISK}，今日到期"
     if left <= due_soon_days:
         return f"{AT_RISK}，剩{left}天"
     return PENDING

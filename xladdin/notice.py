@@ -26,6 +26,11 @@ def _day(date: dt.date) -> str:
     return f"{date.month}月{date.day}日"
 
 
+def _day_near(date: dt.date, as_of: dt.date) -> str:
+    """11月30日, or 2027年1月18日 when the year is not the as-of date's."""
+    return _day(date) if date.year == as_of.year else f"{date.year}年{_day(date)}"
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.2f}%"
 
@@ -97,6 +102,9 @@ class Notice:
             return []
         head, *rows = self.table
         lines = [f"附表：{self.table_title}"]
+        if self.kind == LEADER:
+            return [f"{self.table_title}："] + [f"{row[0]}：" + "，".join(f"{h}{v}" for h, v in zip(head[1:], row[1:]))
+                                                + "。" for row in rows]
         for row in rows:
             parts = []
             for i in range(1, len(head) - 1, 3):
@@ -108,6 +116,9 @@ class Notice:
 
     def lines(self) -> list[str]:
         """One paragraph per line, as written to the 通报 sheet."""
+        if self.kind == LEADER:  # a page of its own, no 版头
+            return [self.title, ""] + self.body() + [""] + self.table_lines() + [
+                self.header.full_issuer, self.date_text]
         out = [self.header.full_issuer + KIND_WORDS[self.kind]]
         if self.number_text:
             out.append(self.number_text)
@@ -201,16 +212,17 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         parts = []
         if not overdue.empty:
             parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
-                f"{r.project_name}（{r.group}，期限{_day(r.deadline)}，已逾期{-int(r.days_left)}天）"
+                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
                 for r in overdue.itertuples()))
         if not due.empty:
             parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
-                f"{r.project_name}（{r.group}，期限{_day(r.deadline)}，还剩{int(r.days_left)}天）"
+                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
                 for r in due.itertuples()))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
     if kind == WEEKLY and milestones is not None and not milestones.empty:
         notice.sections.append(("节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
-            f"{r.project_name}{r.milestone}（计划{_day(r.planned)}完成，{r.status}）" for r in milestones.itertuples())
+            f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+            for r in milestones.itertuples())
             + "。请责任领导对照作战图倒排工期，确保节点按期完成。"))
     stalled = summary[has_flag(summary["status"], STALLED)]
     if not stalled.empty:
@@ -242,16 +254,16 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
 SUPERVISED_SHOWN = 8
 
 
-def _supervised(item: dict) -> str:
+def _supervised(item: dict, with_leader: bool = True) -> str:
     """One 督办 item in words: project and group, the problem, how long, what next, leader, owner, due date."""
     text = (f"{item['project']}（{item['group']}）" if item.get("project") else "指挥部交办") + \
         f"：{tidy(str(item['problem'])).rstrip('。；')}"
     days = int(item["days_open"])
-    text += {"新增": "，新发现", "待确认销号": f"，报告{days}天后工作组已不再报告，待核实销号"}.get(
+    text += {"新增": "，新发现", "待确认销号": "，工作组最近一次报告未再提及，待核实销号"}.get(
         item["status"], f"，已持续{days}天")
     if item.get("next_step"):
         text += f"，下步措施：{tidy(str(item['next_step'])).rstrip('。；')}"
-    if item.get("leader"):
+    if item.get("leader") and with_leader:
         text += f"，责任领导{item['leader']}"
     if item.get("owner"):
         text += f"，责任人{item['owner']}"
@@ -263,15 +275,15 @@ def _supervised(item: dict) -> str:
     return text
 
 
-def _supervision_text(items: pd.DataFrame) -> str:
+def _supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
     """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
     rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
                         _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
     ordered = rank.sort_values(["_overdue", "_new", "_confirm", "days_open"], ascending=[True, True, True, False],
                                kind="stable")
-    shown = ordered.head(SUPERVISED_SHOWN).to_dict("records")
+    shown = ordered.head(shown_at_most or SUPERVISED_SHOWN).to_dict("records")
     text = f"尚未销号的督办事项{len(items)}项" + (f"，择要列出{len(shown)}项" if len(items) > len(shown) else "") + "："
-    text += "；".join(_supervised(r) for r in shown) + "。"
+    text += "；".join(_supervised(r, with_leader) for r in shown) + "。"
     if len(items) > len(shown):
         text += f"其余{len(items) - len(shown)}项见母表督办台账。"
     return text + "请责任领导督促落实，按期销号。"
@@ -452,10 +464,135 @@ def write_docx(notice: Notice, path: Path) -> Path:
         cc = paragraph(indent=False)
         rule(cc, "000000", 6)
         run(cc, f"抄送：{notice.header.cc}", "仿宋_GB2312", 14)
-    footer = section.footer.paragraphs[0]
+    _page_number_footer(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def build_leader_notices(summary: pd.DataFrame, as_of: dt.date, header: Header,
+                         supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
+                         due_soon_days: int = 7) -> list[Notice]:
+    """One 专报 per 责任领导: their projects with figures and deadlines (as a table), their open 督办 items and
+    their late or at-risk milestones. Projects without a leader are left out (nobody to send them to)."""
+    notices = []
+    leaders = [str(v) for v in dict.fromkeys(summary["leader"]) if isinstance(v, str) and v.strip()]
+    for leader in leaders:
+        mine = summary[summary["leader"] == leader]
+        name = leader.split("（")[0].split("(")[0].strip()  # 陈志强（县委常委、常务副县长） → 陈志强
+        title = f"关于{name}同志包保项目攻坚进展情况的专报（截至{as_of.year}年{_day(as_of)}）"
+        notice = Notice(title, as_of=as_of, kind=LEADER, header=Header(
+            county=header.county, issuer=header.issuer, number_pattern=header.number_pattern,
+            to=f"{name}同志"))
+        plan, done = float(mine["plan_mu"].sum()), float(mine["acquired_mu"].sum())
+        delta = float(mine["acquired_delta"].fillna(0).sum())
+        notice.sections.append(("包保项目总体情况", f"包保项目{len(mine)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
+                                f"征地完成率{_pct(done / plan) if plan else '暂无'}，当日新增征地{_mu(delta)}；"
+                                f"已实现净地交付的项目{int((mine['status'] == NET_LAND).sum())}个。"))
+        late = mine[has_flag(mine["status"], OVERDUE) | has_flag(mine["status"], DUE_SOON)]
+        if not late.empty:
+            notice.sections.append(("净地交付期限", "；".join(
+                f"{r.project_name}期限{_day_near(r.deadline, as_of)}，" + (f"已逾期{-int(r.days_left)}天" if r.days_left < 0
+                                                          else f"还剩{int(r.days_left)}天")
+                for r in late.itertuples()) + "。"))
+        stalled = mine[has_flag(mine["status"], STALLED)]
+        if not stalled.empty:
+            notice.sections.append(("无进展项目", "、".join(
+                f"{r.project_name}已{int(r.stalled_days)}天无进展" for r in stalled.itertuples()) + "。"))
+        names = set(mine["project_name"].astype(str))
+        if milestones is not None:
+            own = milestones[milestones["project_name"].astype(str).isin(names)]
+            if not own.empty:
+                notice.sections.append(("节点计划", "、".join(
+                    f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+                    for r in own.itertuples())
+                    + "。"))
+        if supervision is not None:
+            own = supervision[supervision["project"].astype(str).isin(names)]
+            if not own.empty:
+                notice.sections.append(("督办事项", _supervision_text(own, 5, with_leader=False)))
+        notice.table_title = "包保项目进展"
+        notice.table = [["项目名称", "征地完成率", "当日新增", "净地交付期限", "状态"]] + [
+            [str(r.project_name), _pct(float(r.acquisition_rate)) if pd.notna(r.acquisition_rate) else "暂无",
+             _mu(float(r.acquired_delta)) if pd.notna(r.acquired_delta) else "0.00亩",
+             _day_near(r.deadline, as_of) if isinstance(r.deadline, dt.date) else "未定",
+             tidy(unbracket_status(str(r.status)))] for r in mine.itertuples()]
+        notices.append(notice)
+    return notices
+
+
+def unbracket_status(status: str) -> str:
+    """临期（剩 5 天） → 临期，剩5天 (a status stands in a table cell or inside brackets of its own)."""
+    return tidy(status.replace("（", "，").replace("）", ""))
+
+
+def write_leader_docx(notices: list[Notice], path: Path) -> Path:
+    """The 专报: one page per leader (title, sections, the projects table), page numbers at the foot."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(30), Mm(28)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+
+    def run(p, text: str, font: str, size: float):
+        r = p.add_run(text)
+        r.font.name = font
+        r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        r.font.size = Pt(size)
+        return r
+
+    for i, notice in enumerate(notices):
+        if i:
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        head = document.add_paragraph()
+        head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run(head, notice.title, "方正小标宋简体", 18)
+        for text in notice.body():
+            p = document.add_paragraph()
+            p.paragraph_format.first_line_indent = Pt(28)
+            p.paragraph_format.space_after = Pt(2)
+            run(p, text, "仿宋_GB2312", 14)
+        table = document.add_table(rows=len(notice.table), cols=len(notice.table[0]))
+        table.style = "Table Grid"
+        for r, values in enumerate(notice.table):
+            for c, value in enumerate(values):
+                cell = table.cell(r, c)
+                run(cell.paragraphs[0], value, "黑体" if r == 0 else "仿宋_GB2312", 10.5)
+        for text in (notice.header.full_issuer, notice.date_text):
+            sign = document.add_paragraph()
+            sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            sign.paragraph_format.space_after = Pt(0)
+            run(sign, text, "仿宋_GB2312", 14)
+    _page_number_footer(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def _page_number_footer(document) -> None:
+    """"— 1 —" at the foot of every page: a PAGE field between dashes, 宋体 四号."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    footer = document.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run(footer, "— ", "宋体", 14)
-    field_run = run(footer, "", "宋体", 14)
+
+    def run(text: str):
+        r = footer.add_run(text)
+        r.font.name = "宋体"
+        r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+        r.font.size = Pt(14)
+        return r
+
+    run("— ")
+    field_run = run("")
     for tag, text in (("w:fldChar", "begin"), ("w:instrText", " PAGE "), ("w:fldChar", "separate"),
                       ("w:t", "1"), ("w:fldChar", "end")):
         element = OxmlElement(tag)
@@ -465,7 +602,4 @@ def write_docx(notice: Notice, path: Path) -> Path:
             element.set(qn("xml:space"), "preserve")
             element.text = text
         field_run._r.append(element)
-    run(footer, " —", "宋体", 14)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(path)
-    return path
+    run(" —")
