@@ -31,78 +31,9 @@ import openpyxl
 import pandas as pd
 import python_calamine
 
-from xladdin.schema import REGISTRY_FIELDS
-from xladdin.workbook.build import build_master
-from xladdin.workbook.ledger import build_ledger
+from tests.campaigns import AS_OF, generate, seed_history  # noqa: F401  (shared with the tests)
 
-AS_OF = dt.date(2026, 11, 24)
 SIZES = {"county": (10, 50, 0), "city": (100, 100, 0), "province": (1000, 50, 90)}
-
-
-def generate(directory: Path, files: int, rows: int) -> Path:
-    """A master whose registry has `files` groups of `rows` projects, and one ledger per group."""
-    registry_rows, ledgers = [], []
-    for g in range(files):
-        group = f"第{g + 1:04d}工作组"
-        projects = []
-        for r in range(rows):
-            pid = f"P{g:04d}-{r:03d}"
-            plan = 50.0 + (g * 7 + r * 13) % 200
-            registry_rows.append([{"project_id": pid, "project_name": f"项目{pid}", "project_type":
-                                   "工业用地" if r % 4 == 0 else "基础设施", "level": "县级", "group": group,
-                                   "leader": "", "township": f"乡镇{g % 12}", "plan_mu": plan, "plan_houses": 20,
-                                   "plan_crops": 30, "plan_fixtures": 40, "plan_graves": 10, "plan_fixtures_removed": 40,
-                                   "deadline": AS_OF + dt.timedelta(days=30)}[f.key] for f in REGISTRY_FIELDS])
-            frac = ((g + r) % 10) / 10
-            projects.append({"project_id": pid, "project_name": f"项目{pid}", "acquired_mu": round(plan * frac, 2),
-                             "houses_agreed": int(20 * frac), "houses_demolished": int(16 * frac),
-                             "crops": int(30 * frac), "fixtures": int(40 * frac), "graves": int(10 * frac),
-                             "cleared_mu": round(plan * frac * 0.8, 2), "net_land": "否"})
-        ledgers.append((group, projects))
-    master = build_master(directory / "母表.xlsm", registry_rows)
-    inbox = directory / "报送"
-    inbox.mkdir()
-    registry = pd.DataFrame(columns=["group"])
-    for group, projects in ledgers:
-        build_ledger(group, registry, AS_OF, projects).save(inbox / f"{group}_{AS_OF:%m%d}.xlsx")
-    return master
-
-
-def seed_history(master: Path, days: int) -> None:
-    """Fill the store with `days` earlier days of every group, as if the campaign had run that long."""
-    from xladdin.schema import FIGURE_KEYS
-    from xladdin.store import Store
-
-    store = Store(master.parent / "历史库.sqlite")
-    inbox = master.parent / "报送"
-    rows, submissions, names = [], [], []
-    for path in sorted(inbox.glob("*.xlsx")):
-        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("进度台账")
-        values = sheet.to_python(skip_empty_area=False)
-        group = values[1][1]
-        for day in range(days, 0, -1):
-            date = (AS_OF - dt.timedelta(days=day)).isoformat()
-            sha = f"seed-{group}-{date}"
-            submissions.append((sha, f"{group}_{date}.xlsx", date, group, date, "", "已接收", 0, 0, 0, "[]"))
-            names.append((sha, f"{group}_{date}.xlsx", date))
-            for r, row in enumerate(values[4:], start=5):
-                if not row[1]:
-                    continue
-                figures = [float(v or 0) * (1 - day / (days + 5)) for v in row[4:4 + len(FIGURE_KEYS)]]
-                figures = [round(f) if k not in ("acquired_mu", "cleared_mu") else round(f, 2)
-                           for f, k in zip(figures, FIGURE_KEYS)]
-                rows.append((sha, group, date, row[1], "", *figures, "否", None, "", "", r, 0))
-    with store.db:
-        store.db.executemany("INSERT INTO submissions (sha256, file_name, received_at, group_name, report_date, "
-                             "reporter, status, errors, warnings, row_count, issues) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                             submissions)
-        store.db.executemany("INSERT INTO file_names (sha256, file_name, seen_at) VALUES (?,?,?)", names)
-        columns = ("sha256, group_name, report_date, project_id, plot, " + ", ".join(FIGURE_KEYS) +
-                   ", net_land, net_land_date, problems, next_steps, sheet_row, superseded")
-        marks = ",".join("?" * len(rows[0]))
-        store.db.executemany(f"INSERT INTO ledger_rows ({columns}) VALUES ({marks})", rows)
-        store.rebuild_reports()  # as the runs of those days would have left it
-    store.close()
 
 
 FLOOR = """

@@ -17,7 +17,7 @@ import openpyxl
 
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
-from .test_validate import GROUP, good_rows
+from .ledgers import GROUP, good_rows
 
 @dataclass
 class Case:
@@ -35,7 +35,7 @@ def _save(wb, path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _rezip(path: Path, change) -> None:
+def rezip(path: Path, change) -> None:
     """Rewrite an xlsx's parts through `change(parts)`, as a hostile tool would."""
     with zipfile.ZipFile(path) as archive:
         parts = {i.filename: archive.read(i) for i in archive.infolist()}
@@ -45,7 +45,7 @@ def _rezip(path: Path, change) -> None:
             archive.writestr(name, data)
 
 
-def _sheet_with_formula(path: Path, cell: str, formula: str, cached: str) -> None:
+def sheet_with_formula(path: Path, cell: str, formula: str, cached: str) -> None:
     def change(parts):
         xml = parts["xl/worksheets/sheet1.xml"].decode()
         start = xml.index(f'<c r="{cell}"')
@@ -53,7 +53,7 @@ def _sheet_with_formula(path: Path, cell: str, formula: str, cached: str) -> Non
             xml.index("/>", start) + 2
         parts["xl/worksheets/sheet1.xml"] = (xml[:start] + f'<c r="{cell}" t="str"><f>{formula}</f><v>{cached}</v></c>'
                                              + xml[end:]).encode()
-    _rezip(path, change)
+    rezip(path, change)
 
 
 def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
@@ -138,15 +138,15 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     # Formulas and links: never executed, never copied as formulas.
     path = directory / "DDE公式.xlsx"
     _save(_ledger(registry, date), path)
-    _sheet_with_formula(path, "O5", "cmd|' /c calc'!A0", "0")
+    sheet_with_formula(path, "O5", "cmd|' /c calc'!A0", "0")
     cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
     path = directory / "WEBSERVICE公式.xlsx"
     _save(_ledger(registry, date), path)
-    _sheet_with_formula(path, "O6", 'WEBSERVICE("http://example.com/x")', "ok")
+    sheet_with_formula(path, "O6", 'WEBSERVICE("http://example.com/x")', "ok")
     cases.append(Case(path.name, "rejected", {"unsafe-formula"}))
     path = directory / "HYPERLINK公式.xlsx"
     _save(_ledger(registry, date), path)
-    _sheet_with_formula(path, "O7", 'HYPERLINK("http://example.com","点此查看")', "点此查看")
+    sheet_with_formula(path, "O7", 'HYPERLINK("http://example.com","点此查看")', "点此查看")
     cases.append(Case(path.name, "accepted", set()))
     wb = _ledger(registry, date)
     wb.active["O5"].value = '=HYPERLINK("http://example.com","看这里")'
@@ -154,11 +154,11 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     add("公式模样的文字.xlsx", _bytes(wb), "accepted")
     path = directory / "外部链接.xlsx"
     _save(_ledger(registry, date), path)
-    _rezip(path, lambda parts: parts.__setitem__("xl/externalLinks/externalLink1.xml", b"<externalLink/>"))
+    rezip(path, lambda parts: parts.__setitem__("xl/externalLinks/externalLink1.xml", b"<externalLink/>"))
     cases.append(Case(path.name, "accepted", {"external-links"}))
     path = directory / "带宏的台账.xlsm"
     _save(_ledger(registry, date), path)
-    _rezip(path, lambda parts: parts.__setitem__("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 100))
+    rezip(path, lambda parts: parts.__setitem__("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 100))
     cases.append(Case(path.name, "accepted", {"has-macros"}))
     # Names and duplicates.
     add("文件名 带空格&引号'和#号.xlsx", _bytes(_ledger(registry, date, good_rows(registry)[::-1])), "accepted")

@@ -51,6 +51,7 @@ def test_the_seeds_four_verdicts_on_the_county(city):
     assert text["industrial_rate"].startswith("工业用地征地完成率为0，") and "倒数第一" in text["industrial_rate"]
 
 
+@pytest.mark.libreoffice
 def test_the_city_masters_formulas_agree_with_pandas(city, tmp_path):
     directory, result = city
     converted = recalculate(directory / result.master.name, tmp_path)

@@ -38,6 +38,16 @@ def fresh(tmp_path):
     return tmp_path
 
 
+def expected_counts(directory) -> tuple[int, int]:
+    """(accepted, rejected) files of the demo inbox, as its manifest says they must be."""
+    import json
+
+    from xladdin.demo import MANIFEST_NAME
+
+    files = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+    return (sum(f["expected"] == "accepted" for f in files), sum(f["expected"] == "rejected" for f in files))
+
+
 def actions_of(book) -> list[dict]:
     return book.json()["actions"]
 
@@ -48,7 +58,8 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     book = remote_book(fresh / MASTER_NAME, folders(fresh))
     book.set_mock_caller()
     message = excel.xladdin_run()
-    assert "新接收 77 个" in message and "退回 8 个" in message
+    accepted, rejected = expected_counts(fresh)
+    assert f"新接收 {accepted} 个" in message and f"退回 {rejected} 个" in message
     actions = actions_of(book)
     writes = [a for a in actions if a["func"] == "setValues"]
     sheets = [s["name"] for s in payload_for(fresh / MASTER_NAME)["sheets"]]
@@ -59,8 +70,18 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     assert len(by_sheet["汇总"]) == 2 and len(by_sheet["红黑榜"]) == 4 and len(by_sheet["校验报告"]) == 2
     summary = next(a for a in by_sheet["汇总"] if a["row_count"] > 1)
     assert (summary["start_row"], summary["start_column"], summary["row_count"]) == (3, 0, 18)
-    assert summary["values"][0][0] == "SJ-01" and summary["values"][0][8] == pytest.approx(
-        summary["values"][0][8])
+    # The figures the macro wrote are those the headless engine computes from the same inbox and store.
+    import datetime as dt
+
+    from xladdin.jobs import execute
+    from xladdin.schema import SUMMARY_FIELDS
+
+    headless = execute(fresh / MASTER_NAME, as_of=dt.date.today(), write=False).summary
+    keys = [key for key, _, _ in SUMMARY_FIELDS]
+    assert [row[0] for row in summary["values"]] == list(headless["project_id"])
+    for key in ("plan_mu", "acquired_mu", "acquisition_rate", "houses_demolished"):
+        column = keys.index(key)
+        assert [row[column] for row in summary["values"]] == pytest.approx(list(headless[key])), key
     ranking = next(a for a in by_sheet["红黑榜"] if a["row_count"] > 1)
     assert ranking["values"][0][0] == "高铁新区工作组" and ranking["values"][0][1].startswith("=IF(")
     assert any(a["func"] == "resizeTable" for a in actions)
@@ -225,7 +246,8 @@ def test_launchers_run_the_headless_job(fresh):
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True,
                           env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
     assert done.returncode == 0, done.stderr
-    assert "新接收 77 个" in done.stdout
+    accepted, rejected = expected_counts(fresh)
+    assert f"新接收 {accepted} 个" in done.stdout and f"退回 {rejected} 个" in done.stdout
     shutil.rmtree(fresh / "归档")
 
 

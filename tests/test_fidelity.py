@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import random
+import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 
 import openpyxl
@@ -20,10 +19,12 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.faults import POINTS, VARIABLE
 from xladdin.jobs import execute, roll_back
 from xladdin.schema import SUMMARY_FIELDS, column_letter
 from xladdin.workbook.package import MasterBook
 
+from .campaigns import generate
 from .conftest import AS_OF, recalculate, table_frame
 
 BUTTON_VML = """<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
@@ -138,7 +139,8 @@ def test_staff_content_survives_two_runs_and_other_parts_stay_byte_identical(fre
     wb = openpyxl.load_workbook(master)
     assert wb["领导批示"]["A1"].value.startswith("请各组")
     assert wb["汇总"].column_dimensions["B"].width == 40
-    assert len(wb["汇总"]._charts) == 1
+    assert [name for name, data in after.items() if name.startswith("xl/charts/chart") and
+            "各项目累计征地".encode() in data]  # the staff chart is still in the package
     assert wb["红黑榜"]["L1"].comment.text == "黑榜单位周五前书面说明原因"
     assert wb["控制台"]["E4"].fill.fgColor.rgb.endswith("FFFF00")
     assert wb["历史"].freeze_panes == "C4"
@@ -151,55 +153,72 @@ def test_staff_content_survives_two_runs_and_other_parts_stay_byte_identical(fre
     assert ranking["征地完成率排名"].notna().all()
 
 
-def test_a_run_killed_at_any_point_leaves_the_old_or_the_new_master(fresh_demo, tmp_path):
-    reference = tmp_path / "reference"
-    shutil.copytree(fresh_demo, reference)
-    started = time.monotonic()  # how long a whole cold run takes here, to spread the kills over it
-    subprocess.run([sys.executable, "-m", "xladdin.cli", "run", str(reference / MASTER_NAME), "--as-of",
-                    AS_OF.isoformat()], check=True, capture_output=True)
-    duration = time.monotonic() - started
-    expected = table_frame(reference / MASTER_NAME, "tblSummary")
-    pristine = hashlib.sha256((fresh_demo / MASTER_NAME).read_bytes()).hexdigest()
-    rng = random.Random(7)
-    outcomes = {"old": 0, "new": 0}
-    for trial in range(20):
-        work = tmp_path / f"trial{trial}"
-        shutil.copytree(fresh_demo, work)
-        master = work / MASTER_NAME
-        process = subprocess.Popen([sys.executable, "-m", "xladdin.cli", "run", str(master), "--as-of",
-                                    AS_OF.isoformat()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, 1.2) * duration)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        MasterBook.open(master)  # always a usable package
-        if hashlib.sha256(master.read_bytes()).hexdigest() == pristine:
-            outcomes["old"] += 1
-        else:
-            pd.testing.assert_frame_equal(table_frame(master, "tblSummary"), expected)
-            outcomes["new"] += 1
-        for saved in (work / "备份").glob("*.xlsm") if (work / "备份").exists() else []:
-            assert hashlib.sha256(saved.read_bytes()).hexdigest() == pristine
-        # The next run repairs whatever the kill interrupted.
-        execute(master, as_of=AS_OF)
+def _cli_run(master, crash_at: str | None = None, **kwargs) -> subprocess.Popen:
+    """`xladdin run` on a master in a new process, killed or stopped at a named crash point."""
+    env = {**os.environ, VARIABLE: crash_at} if crash_at else {k: v for k, v in os.environ.items() if k != VARIABLE}
+    return subprocess.Popen([sys.executable, "-m", "xladdin.cli", "run", str(master), "--as-of", AS_OF.isoformat()],
+                            env=env, **kwargs)
+
+
+# Where each crash point leaves the master: the old one until the atomic replace, the new one after.
+SIDE = {"reading": "old", "written": "old", "backed-up": "old", "committed": "old", "temp-written": "old",
+        "replaced": "new"}
+
+
+def test_every_crash_point_has_its_expected_side():
+    assert set(SIDE) == set(POINTS)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """The demo campaign before a run (a pristine copy) and the summary a complete run gives."""
+    base = tmp_path_factory.mktemp("crash")
+    build_demo(base / "pristine", AS_OF)
+    reference = base / "reference"
+    shutil.copytree(base / "pristine", reference)
+    assert _cli_run(reference / MASTER_NAME, stdout=subprocess.DEVNULL).wait() == 0
+    return base / "pristine", table_frame(reference / MASTER_NAME, "tblSummary")
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_run_killed_at_each_crash_point_leaves_the_old_or_the_new_master_and_the_next_run_repairs_it(
+        reference_run, tmp_path, point):
+    pristine_dir, expected = reference_run
+    work = tmp_path / "campaign"
+    shutil.copytree(pristine_dir, work)
+    master = work / MASTER_NAME
+    pristine = hashlib.sha256(master.read_bytes()).hexdigest()
+    process = _cli_run(master, point, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert process.wait() == -signal.SIGKILL  # it reached the point
+    MasterBook.open(master)  # always a usable package
+    if SIDE[point] == "old":
+        assert hashlib.sha256(master.read_bytes()).hexdigest() == pristine
+    else:
         pd.testing.assert_frame_equal(table_frame(master, "tblSummary"), expected)
-        shutil.rmtree(work)
-    assert outcomes["old"] and outcomes["new"], outcomes  # the kills did land on both sides of the save
+    for saved in (work / "备份").glob("*.xlsm") if (work / "备份").exists() else []:
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == pristine
+    # The next run repairs whatever the kill interrupted (its lock file names a process that is gone).
+    execute(master, as_of=AS_OF)
+    pd.testing.assert_frame_equal(table_frame(master, "tblSummary"), expected)
+    assert not (work / f".~{master.name}.lock").exists()
+    assert not list(work.glob(".~*.tmp"))  # nor the temporary master a kill mid-save left
 
 
 def test_two_concurrent_runs_one_writes_the_other_exits_3(tmp_path):
-    from benchmarks.bench import generate
-
-    master = generate(tmp_path, 60, 50)
+    master = generate(tmp_path, 6, 5)
     lock = tmp_path / f".~{master.name}.lock"
-    command = [sys.executable, "-m", "xladdin.cli", "run", str(master), "--as-of", AS_OF.isoformat()]
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    second = subprocess.run(command, capture_output=True, text=True)
-    first.wait()
+    first = _cli_run(master, "committed:stop", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status = os.waitpid(first.pid, os.WUNTRACED)  # frozen mid-run, holding the lock
+    assert os.WIFSTOPPED(status) and lock.exists()
+    before = hashlib.sha256(master.read_bytes()).hexdigest()
+    second = _cli_run(master, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, error = second.communicate()
+    assert second.returncode == 3 and "另一次汇总" in error
+    assert hashlib.sha256(master.read_bytes()).hexdigest() == before  # the second wrote nothing
+    first.send_signal(signal.SIGCONT)
+    first.communicate()
     assert first.returncode == 0
-    assert second.returncode == 3 and "另一次汇总" in second.stderr
+    assert hashlib.sha256(master.read_bytes()).hexdigest() != before  # the first did write
     assert not lock.exists()
 
 
@@ -234,45 +253,35 @@ def test_every_new_submission_is_archived_before_it_is_read(demo):
             assert hashlib.sha256(path.read_bytes()).hexdigest()[:12] == path.name[:12]
 
 
-def test_a_killed_run_leaves_no_reader_processes_behind(fresh_demo):
-    master = fresh_demo / MASTER_NAME
-    process = subprocess.Popen([sys.executable, "-m", "xladdin.cli", "run", str(master), "--as-of",
-                                AS_OF.isoformat()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    children: list[int] = []
-    while time.monotonic() < deadline and not children and process.poll() is None:
-        children = _children(process.pid)
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert children, "the run finished before its readers could be seen; the demo inbox should be slower"
-    time.sleep(2)
-    assert [pid for pid in children if _alive(pid)] == []
-
-
-def _children(pid: int) -> list[int]:
-    from pathlib import Path
-
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if f"\nPPid:\t{pid}\n" in text:
-            found.append(int(status.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    from pathlib import Path
-
+# Run as a child subreaper: the reader processes a killed run orphans become this script's children,
+# so it can wait for every one of them to exit (and count them) without guessing how long that takes.
+SUBREAPER = r"""
+import ctypes, json, os, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+run = subprocess.Popen([sys.executable, "-m", "xladdin.cli", "run", sys.argv[1], "--as-of", sys.argv[2]],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+run.wait()
+readers = 0
+while True:
     try:
-        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                     if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return False
-    return "Z" not in state  # a zombie has exited
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    readers += 1
+print(json.dumps({"run": run.returncode, "readers": readers}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is a Linux feature")
+def test_a_killed_run_leaves_no_reader_processes_behind(fresh_demo):
+    import json
+
+    master = fresh_demo / MASTER_NAME
+    done = subprocess.run([sys.executable, "-c", SUBREAPER, str(master), AS_OF.isoformat()], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, VARIABLE: "reading"}, check=True)
+    outcome = json.loads(done.stdout)
+    assert outcome["run"] == -signal.SIGKILL  # killed while its readers were working
+    assert outcome["readers"] >= 1  # they were there, became orphans, and every one of them exited
 
 
 def test_an_empty_text_is_written_as_a_blank_cell(demo):

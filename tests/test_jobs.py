@@ -6,9 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from benchmarks.bench import AS_OF, generate
 from xladdin.jobs import NEW_ACCEPTED, NEW_REJECTED, PARALLEL_FROM, execute
 from xladdin.workbook.ledger import build_ledger
+
+from .campaigns import AS_OF, generate, seed_history
 
 
 def campaign(directory):
@@ -46,7 +47,6 @@ def test_two_workers_decide_every_file_as_one_does(tmp_path):
 def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_changes(tmp_path, monkeypatch):
     """No run published ranks at the period's start: the first run recomputes them from the history
     and keeps them; later runs reuse them until a report on or before that date changes the history."""
-    from benchmarks.bench import seed_history
     from xladdin import jobs
     from xladdin.store import Store
     from xladdin.validate import ROW_COLUMNS, Checked
@@ -92,7 +92,7 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
     # What it kept is what a recomputation gives.
     store = Store(master.parent / book.settings().store)
     try:
-        kept = store.derived_ranking(start, "工作组", jobs._ranking_basis(book.registry(), book.settings()))
+        kept = jobs.previous_ranking(store, book.registry(), start, book.settings())
         store.db.execute("DELETE FROM derived_ranks")
         fresh = jobs.previous_ranking(store, book.registry(), start, book.settings())
     finally:
@@ -130,14 +130,15 @@ def test_a_registry_read_before_is_reused_until_staff_change_it(tmp_path, monkey
 
 
 def jobs_registry(master):
-    """The registry a run would use now, kept or read."""
-    from xladdin.jobs import _registry
+    """The registry the last run kept in the store for the 项目清单 as it stands now."""
     from xladdin.store import Store
     from xladdin.workbook.package import MasterBook
 
     book = MasterBook.open(master)
     store = Store(master.parent / book.settings().store)
     try:
-        return _registry(book, store)
+        kept = store.kept_frame("registry", book.registry_key())
     finally:
         store.close()
+    assert kept is not None, "the run did not keep the registry it read"
+    return kept

@@ -13,7 +13,7 @@ from xladdin.validate import Checked, check_ledger
 from xladdin.workbook.ledger import build_ledger
 
 from .conftest import AS_OF
-from .test_validate import DATE, GROUP, good_rows
+from .ledgers import DATE, GROUP, good_rows
 
 
 def fixtures(registry) -> dict[str, list[dict]]:

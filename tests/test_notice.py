@@ -11,6 +11,12 @@ from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
 
 
+def registry_of(master):
+    from xladdin.workbook.package import MasterBook
+
+    return MasterBook.open(master).registry()
+
+
 def headings(notice) -> list[str]:
     return [heading for heading, _ in notice.sections]
 
@@ -33,6 +39,17 @@ def test_notice_numbers_are_the_engine_figures_on_generated_campaigns(tmp_path):
         lists = next((body for heading, body in weekly.sections if heading.startswith("红黑榜")), "")
         for unit in ranking.loc[ranking["acquisition_rate_red"], "unit"]:
             assert unit in lists.split("进度占比率")[0]  # named in the 征地完成率 part
+        # The text written to 通报: the 版头 and the signature carry the issuer, the title the statistics date,
+        # each section is numbered in order under its heading, the first opens with the registry's project count.
+        day = f"{AS_OF.year}年{AS_OF.month}月{AS_OF.day}日"
+        issuer = notice.header.full_issuer
+        assert result.notice[0] == f"{issuer}督查日报"
+        assert notice.title == f"重点项目和民生工程用地保障攻坚督查日报（{day}）" and result.notice[1] == notice.title
+        assert result.notice[-4:-2] == [issuer, day] and result.notice[-1] == f"抄送：{notice.header.cc}"
+        numbered = [line for line in notice.body() if line[:2] in {f"{n}、" for n in "一二三四五六七八九十"}]
+        assert [line[:line.index("。")] for line in numbered] == [
+            f"{numeral}、{heading}" for numeral, heading in zip("一二三四五六七八九十", headings(notice))]
+        assert numbered[0].startswith(f"一、总体进展。全县纳入攻坚的项目共{len(registry_of(result.master))}个")
 
 
 def test_sections_appear_only_when_they_have_content(demo):

@@ -154,7 +154,7 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
 
 
 def test_a_soak_run_ends_with_history_equal_to_the_accepted_files(tmp_path):
-    from benchmarks.soak import soak
+    from .campaigns import soak
 
     totals = soak(tmp_path, days=12, seed=3)
     assert totals["wrong"] > 0 and totals["rejected"] >= totals["wrong"]

@@ -37,7 +37,7 @@ def payload_for(master: Path, overrides: dict[str, dict[str, object]] | None = N
     sheets, names = [], []
     order = list(book.sheet_parts)
     for index, name in enumerate(order):
-        grid = book._grid(name)
+        grid = book.sheet_grid(name)
         values = [[_json_value(v) for v in row] for row in grid] or [[""]]
         width = max(len(r) for r in values)
         values = [row + [""] * (width - len(row)) for row in values]
@@ -59,7 +59,7 @@ def payload_for(master: Path, overrides: dict[str, dict[str, object]] | None = N
         for row in settings:
             if row[0] in overrides:
                 row[1] = overrides[row[0]]
-    workbook = book._text("xl/workbook.xml")
+    workbook = book.parts["xl/workbook.xml"].decode("utf-8")
     for match in re.finditer(r'<definedName\b[^>]*name="([^"]+)"[^>]*>([^<]*)<', workbook):
         sheet, _, ref = match.group(2).rpartition("!")
         sheet = sheet.strip("'")

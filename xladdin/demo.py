@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .issues import Code
 from .schema import LEDGER_BY_KEY, REGISTRY_FIELDS
 from .workbook.build import build_master, write_launchers
 from .workbook.ledger import HEADER_ROW, build_ledger
@@ -57,14 +58,14 @@ STEPS = ("领导包户，夜访群众", "加快安置房建设进度", "每日�
 
 # The deliberately wrong submissions: (day index, group index, how it is wrong, the issue code it must raise).
 BAD = (
-    (3, 1, "cumulative down", "cumulative-decreased"),
-    (4, 3, "demolished > agreed", "demolished-exceeds-agreed"),
-    (5, 4, "unknown project", "project-unknown"),
-    (7, 0, "text in number cell", "not-a-number"),
-    (8, 5, "missing column", "column-missing"),
-    (9, 2, "future date", "date-future"),
-    (11, 4, "unknown unit", "unit-unknown"),
-    (12, 3, "duplicate row", "row-duplicate"),
+    (3, 1, "cumulative down", Code.CUMULATIVE_DECREASED),
+    (4, 3, "demolished > agreed", Code.DEMOLISHED_EXCEEDS_AGREED),
+    (5, 4, "unknown project", Code.PROJECT_UNKNOWN),
+    (7, 0, "text in number cell", Code.NOT_A_NUMBER),
+    (8, 5, "missing column", Code.COLUMN_MISSING),
+    (9, 2, "future date", Code.DATE_FUTURE),
+    (11, 4, "unknown unit", Code.UNIT_UNKNOWN),
+    (12, 3, "duplicate row", Code.ROW_DUPLICATE),
 )
 # Messy but acceptable: (day, group, how).
 MESSY = (
@@ -129,7 +130,8 @@ def registry_rows(end: dt.date) -> list[list[object]]:
     return rows
 
 
-def _trajectories(rng: random.Random) -> dict[str, Trajectory]:
+def trajectories(rng: random.Random) -> dict[str, Trajectory]:
+    """Each project's course over the fortnight: the seed's stalled and finished projects among them."""
     paths = {}
     for p in PROJECTS:
         pid = p[0]
@@ -222,7 +224,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
         if old.is_file():
             old.unlink()
     registry = registry_frame()
-    paths = _trajectories(rng)
+    paths = trajectories(rng)
     bad = {(d, g): (how, code) for d, g, how, code in BAD}
     messy = {(d, g): how for d, g, how in MESSY}
     files = []

@@ -161,7 +161,7 @@ def LIST_FLAG(value, values, red_k=3, black_k=3, dense=False):
 @xw.arg("unit", err_to_str=True, doc="排名单位，如工作组名称")
 @xw.arg("metric", err_to_str=True, doc="指标：征地完成率、进度占比率、净地完成率 或 工业用地征地完成率")
 @xw.arg("table", ndim=2, err_to_str=True, doc="红黑榜表（含表头），如 tblRanking[#All]")
-@xw.arg("what", err_to_str=True, doc="可选：值、排名（默认）、榜、上期排名 或 名次变化")
+@xw.arg("what", err_to_str=True, doc="可选：值、排名（默认）、榜、上期排名、名次变化、平均、低于平均 或 连续上榜期数")
 def RANK_LOOKUP(unit, metric, table, what="排名"):
     """查红黑榜：某单位某指标的值、名次、红黑榜标志、上期名次或名次变化。"""
     return worksheet.rank_lookup(unit, metric, table, what)

@@ -3,122 +3,175 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 ERROR = "错误"
 WARNING = "警告"
 
 
+class Code(StrEnum):
+    """Every issue code; a misspelt member fails at import, where a misspelt string would fail in a run."""
+
+    INBOX_ENTRY_SKIPPED = "inbox-entry-skipped"
+    FILE_UNREADABLE = "file-unreadable"
+    FILE_TOO_LARGE = "file-too-large"
+    PASSWORD_PROTECTED = "password-protected"
+    UNSAFE_FORMULA = "unsafe-formula"
+    TOO_MANY_ROWS = "too-many-rows"
+    TOO_MANY_COLUMNS = "too-many-columns"
+    CELL_TOO_LONG = "cell-too-long"
+    HAS_MACROS = "has-macros"
+    EXTERNAL_LINKS = "external-links"
+    SUPERSEDES = "supersedes"
+    ARRIVED_LATE = "arrived-late"
+    SHEET_MISSING = "sheet-missing"
+    SHEET_AMBIGUOUS = "sheet-ambiguous"
+    HEADER_MISSING = "header-missing"
+    COLUMN_MISSING = "column-missing"
+    COLUMN_DUPLICATE = "column-duplicate"
+    COLUMN_EXTRA = "column-extra"
+    NO_ROWS = "no-rows"
+    UNIT_MISSING = "unit-missing"
+    UNIT_UNKNOWN = "unit-unknown"
+    DATE_MISSING = "date-missing"
+    DATE_FUTURE = "date-future"
+    DATE_STALE = "date-stale"
+    PROJECT_ID_MISSING = "project-id-missing"
+    PROJECT_UNKNOWN = "project-unknown"
+    PROJECT_NOT_ASSIGNED = "project-not-assigned"
+    ROW_DUPLICATE = "row-duplicate"
+    PROJECT_MISSING = "project-missing"
+    NOT_A_NUMBER = "not-a-number"
+    NEGATIVE = "negative"
+    NOT_WHOLE = "not-whole"
+    EXCEL_ERROR = "excel-error"
+    FORMULA_NO_VALUE = "formula-no-value"
+    ROW_HIDDEN = "row-hidden"
+    TEXT_NUMBER = "text-number"
+    YESNO_INVALID = "yesno-invalid"
+    DATE_INVALID = "date-invalid"
+    ABOVE_PLAN = "above-plan"
+    FAR_ABOVE_PLAN = "far-above-plan"
+    DEMOLISHED_EXCEEDS_AGREED = "demolished-exceeds-agreed"
+    CLEARED_EXCEEDS_ACQUIRED = "cleared-exceeds-acquired"
+    NET_LAND_INCOMPLETE = "net-land-incomplete"
+    NET_LAND_DATE_MISSING = "net-land-date-missing"
+    NET_LAND_DATE_UNEXPECTED = "net-land-date-unexpected"
+    CUMULATIVE_DECREASED = "cumulative-decreased"
+    JUMP_LARGE = "jump-large"
+
+
 @dataclass(frozen=True)
 class IssueType:
-    code: str
+    code: Code
     severity: str
     title: str
     template: str  # str.format fields: value, expected, column, detail, project
 
 
-CATALOGUE: dict[str, IssueType] = {
+CATALOGUE: dict[Code, IssueType] = {
     t.code: t
     for t in (
         # The file and its template.
-        IssueType("inbox-entry-skipped", WARNING, "收件箱中未读取的项目", "{detail}"),
-        IssueType("file-unreadable", ERROR, "文件无法读取",
+        IssueType(Code.INBOX_ENTRY_SKIPPED, WARNING, "收件箱中未读取的项目", "{detail}"),
+        IssueType(Code.FILE_UNREADABLE, ERROR, "文件无法读取",
                   "文件无法打开（{detail}）。请用 Excel 打开后另存为 .xlsx 再报送。"),
-        IssueType("file-too-large", ERROR, "文件过大",
+        IssueType(Code.FILE_TOO_LARGE, ERROR, "文件过大",
                   "文件{detail}为 {value}，超过上限 {expected}。请只保留“进度台账”工作表、删除无关内容后重新报送。"),
-        IssueType("password-protected", ERROR, "文件设有密码",
+        IssueType(Code.PASSWORD_PROTECTED, ERROR, "文件设有密码",
                   "文件设置了打开密码，无法读取。请取消密码后另存为 .xlsx 再报送。"),
-        IssueType("unsafe-formula", ERROR, "含外部调用公式",
+        IssueType(Code.UNSAFE_FORMULA, ERROR, "含外部调用公式",
                   "单元格含有外部调用公式 {value}，已拒收（公式不会被执行）。请删除公式，直接填写数值。"),
-        IssueType("too-many-rows", ERROR, "行数过多",
+        IssueType(Code.TOO_MANY_ROWS, ERROR, "行数过多",
                   "“进度台账”有 {value} 行，超过上限 {expected} 行。请删除多余的行后重新报送。"),
-        IssueType("too-many-columns", ERROR, "列数过多",
+        IssueType(Code.TOO_MANY_COLUMNS, ERROR, "列数过多",
                   "“进度台账”有 {value} 列，超过上限 {expected} 列。请删除多余的列后重新报送。"),
-        IssueType("cell-too-long", ERROR, "单元格内容过长",
+        IssueType(Code.CELL_TOO_LONG, ERROR, "单元格内容过长",
                   "单元格内容有 {value} 个字，超过上限 {expected} 个字。请精简后重新报送。"),
-        IssueType("has-macros", WARNING, "文件含宏",
+        IssueType(Code.HAS_MACROS, WARNING, "文件含宏",
                   "文件含有宏，宏没有运行，也不会进入母表。请以后使用 .xlsx 格式报送。"),
-        IssueType("external-links", WARNING, "文件含外部链接",
+        IssueType(Code.EXTERNAL_LINKS, WARNING, "文件含外部链接",
                   "文件含有指向其他文件的链接，已忽略，只读取单元格中的数值。请核对数值是否为最新。"),
-        IssueType("supersedes", WARNING, "替代此前报送",
+        IssueType(Code.SUPERSEDES, WARNING, "替代此前报送",
                   "本组 {value} 已有报送《{expected}》，以本文件为准，原报送数据已标记为“已替代”。"),
-        IssueType("arrived-late", WARNING, "早于已接收的报送",
+        IssueType(Code.ARRIVED_LATE, WARNING, "早于已接收的报送",
                   "本组 {value} 已接收的《{expected}》比本文件更晚写成，仍以它为准；本文件数据记为“已替代”。"
                   "如本文件才是最新的，请重新保存后再报送。"),
-        IssueType("sheet-missing", ERROR, "缺少进度台账工作表",
+        IssueType(Code.SHEET_MISSING, ERROR, "缺少进度台账工作表",
                   "找不到“进度台账”工作表。请使用指挥部下发的模板填报。"),
-        IssueType("sheet-ambiguous", ERROR, "进度台账工作表不止一个",
+        IssueType(Code.SHEET_AMBIGUOUS, ERROR, "进度台账工作表不止一个",
                   "文件中有 {value} 几个台账工作表，无法确定以哪个为准。请删除旧的，只保留一个后重新报送。"),
-        IssueType("header-missing", ERROR, "找不到表头",
+        IssueType(Code.HEADER_MISSING, ERROR, "找不到表头",
                   "找不到台账表头（应含“项目编号”“累计征地面积(亩)”等列）。请使用指挥部下发的模板，不要改动表头。"),
-        IssueType("column-missing", ERROR, "缺少必填列",
+        IssueType(Code.COLUMN_MISSING, ERROR, "缺少必填列",
                   "缺少“{column}”列。请恢复模板中的该列后重新报送。"),
-        IssueType("column-duplicate", ERROR, "列重复",
+        IssueType(Code.COLUMN_DUPLICATE, ERROR, "列重复",
                   "“{column}”列出现了两次。请删除多余的一列。"),
-        IssueType("column-extra", WARNING, "多余的列",
+        IssueType(Code.COLUMN_EXTRA, WARNING, "多余的列",
                   "“{value}”列不在模板中，已忽略。如有需要请写在“存在问题”中。"),
-        IssueType("no-rows", ERROR, "台账没有数据",
+        IssueType(Code.NO_ROWS, ERROR, "台账没有数据",
                   "台账中没有任何项目行。请填写本组负责项目的累计数据。"),
         # Identity: 填报单位 and 填报日期.
-        IssueType("unit-missing", ERROR, "未填填报单位",
+        IssueType(Code.UNIT_MISSING, ERROR, "未填填报单位",
                   "“填报单位”为空。请在“填报单位”右侧单元格填写工作组名称。"),
-        IssueType("unit-unknown", ERROR, "填报单位不在项目清单中",
+        IssueType(Code.UNIT_UNKNOWN, ERROR, "填报单位不在项目清单中",
                   "填报单位“{value}”不是项目清单中的工作组。请按项目清单填写工作组全称（如“{expected}”）。"),
-        IssueType("date-missing", ERROR, "未填填报日期",
+        IssueType(Code.DATE_MISSING, ERROR, "未填填报日期",
                   "“填报日期”为空或无法识别（{value}）。请填写日期，如 2026-11-20。"),
-        IssueType("date-future", ERROR, "填报日期晚于统计日期",
+        IssueType(Code.DATE_FUTURE, ERROR, "填报日期晚于统计日期",
                   "填报日期 {value} 晚于统计日期 {expected}。请核对填报日期。"),
-        IssueType("date-stale", ERROR, "填报日期早于上次报送",
+        IssueType(Code.DATE_STALE, ERROR, "填报日期早于上次报送",
                   "填报日期 {value} 早于本组上次已接收的报送（{expected}）。请报送最新台账。"),
         # Rows.
-        IssueType("project-id-missing", ERROR, "项目编号为空",
+        IssueType(Code.PROJECT_ID_MISSING, ERROR, "项目编号为空",
                   "该行填了数据但“项目编号”为空。请按项目清单补填项目编号。"),
-        IssueType("project-unknown", ERROR, "项目编号不存在",
+        IssueType(Code.PROJECT_UNKNOWN, ERROR, "项目编号不存在",
                   "项目编号“{value}”不在项目清单中。请核对编号，新增项目请先报指挥部录入项目清单。"),
-        IssueType("project-not-assigned", ERROR, "项目不属于本组",
+        IssueType(Code.PROJECT_NOT_ASSIGNED, ERROR, "项目不属于本组",
                   "项目“{project}”由“{expected}”负责，不属于本组。请删除该行或联系指挥部调整。"),
-        IssueType("row-duplicate", ERROR, "项目行重复",
+        IssueType(Code.ROW_DUPLICATE, ERROR, "项目行重复",
                   "项目“{project}”地块“{value}”重复填报了两行。请合并为一行。"),
-        IssueType("project-missing", WARNING, "项目未填报",
+        IssueType(Code.PROJECT_MISSING, WARNING, "项目未填报",
                   "本组负责的项目“{project}”未出现在台账中，本次按上次数据统计。请下次补报。"),
         # Cells.
-        IssueType("not-a-number", ERROR, "不是数字",
+        IssueType(Code.NOT_A_NUMBER, ERROR, "不是数字",
                   "“{column}”应填数字，实际为“{value}”。请只填数字，不要加文字说明。"),
-        IssueType("negative", ERROR, "数值为负",
+        IssueType(Code.NEGATIVE, ERROR, "数值为负",
                   "“{column}”为负数 {value}。累计数不能小于 0，请更正。"),
-        IssueType("not-whole", ERROR, "应为整数",
+        IssueType(Code.NOT_WHOLE, ERROR, "应为整数",
                   "“{column}”应为整数，实际为 {value}。请填写整数。"),
-        IssueType("excel-error", ERROR, "单元格为错误值",
+        IssueType(Code.EXCEL_ERROR, ERROR, "单元格为错误值",
                   "“{column}”单元格为错误值 {value}。请检查公式或直接填写数值。"),
-        IssueType("formula-no-value", ERROR, "公式没有计算结果",
+        IssueType(Code.FORMULA_NO_VALUE, ERROR, "公式没有计算结果",
                   "“{column}”是公式 {value}，但文件中没有它的计算结果（文件未经 Excel 保存）。"
                   "请在 Excel 中打开并保存后重新报送，或直接填写数值。"),
-        IssueType("row-hidden", WARNING, "隐藏行已计入",
+        IssueType(Code.ROW_HIDDEN, WARNING, "隐藏行已计入",
                   "第 {value} 行被隐藏，其数据已照常计入。如该行作废，请删除该行后重新报送。"),
-        IssueType("text-number", WARNING, "文本型数字已转换",
+        IssueType(Code.TEXT_NUMBER, WARNING, "文本型数字已转换",
                   "“{column}”填写为文本“{value}”，已按 {expected} 计入。请以后直接填写数字。"),
-        IssueType("yesno-invalid", ERROR, "是否净地填写有误",
+        IssueType(Code.YESNO_INVALID, ERROR, "是否净地填写有误",
                   "“是否净地”应填“是”或“否”，实际为“{value}”。"),
-        IssueType("date-invalid", ERROR, "日期无法识别",
+        IssueType(Code.DATE_INVALID, ERROR, "日期无法识别",
                   "“{column}”无法识别为日期（{value}）。请填写日期，如 2026-11-20。"),
         # Logic within a row.
-        IssueType("above-plan", WARNING, "超过计划数",
+        IssueType(Code.ABOVE_PLAN, WARNING, "超过计划数",
                   "“{column}”为 {value}，超过项目清单计划数 {expected}。请核实；如计划调整请报指挥部。"),
-        IssueType("far-above-plan", ERROR, "远超计划数",
+        IssueType(Code.FAR_ABOVE_PLAN, ERROR, "远超计划数",
                   "“{column}”为 {value}，超过项目清单计划数 {expected} 的两倍，不可能是真实数据。请更正。"),
-        IssueType("demolished-exceeds-agreed", ERROR, "拆除数大于协议数",
+        IssueType(Code.DEMOLISHED_EXCEEDS_AGREED, ERROR, "拆除数大于协议数",
                   "累计拆除房屋 {value} 栋，多于累计签订房屋协议 {expected} 栋。请核对两项数据。"),
-        IssueType("cleared-exceeds-acquired", ERROR, "清表面积大于征地面积",
+        IssueType(Code.CLEARED_EXCEEDS_ACQUIRED, ERROR, "清表面积大于征地面积",
                   "累计清表面积 {value} 亩，大于累计征地面积 {expected} 亩。请核对两项数据。"),
-        IssueType("net-land-incomplete", ERROR, "未完成征拆却填净地",
+        IssueType(Code.NET_LAND_INCOMPLETE, ERROR, "未完成征拆却填净地",
                   "“是否净地”填“是”，但{detail}。请核实后更正。"),
-        IssueType("net-land-date-missing", WARNING, "缺净地交付日期",
+        IssueType(Code.NET_LAND_DATE_MISSING, WARNING, "缺净地交付日期",
                   "“是否净地”为“是”，请填写“净地交付日期”。"),
-        IssueType("net-land-date-unexpected", WARNING, "未净地却有交付日期",
+        IssueType(Code.NET_LAND_DATE_UNEXPECTED, WARNING, "未净地却有交付日期",
                   "“是否净地”为“否”，但填了净地交付日期 {value}。请核实。"),
         # History.
-        IssueType("cumulative-decreased", ERROR, "累计数减少",
+        IssueType(Code.CUMULATIVE_DECREASED, ERROR, "累计数减少",
                   "“{column}”为 {value}，小于本组 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正。"),
-        IssueType("jump-large", WARNING, "单日增幅过大",
+        IssueType(Code.JUMP_LARGE, WARNING, "单日增幅过大",
                   "“{column}”比上次增加 {value}，超过计划数的 {expected}。请核实是否录入错误。"),
     )
 }
@@ -128,7 +181,7 @@ CATALOGUE: dict[str, IssueType] = {
 class Issue:
     """One problem found in a submission, pinned to a file, sheet and cell."""
 
-    code: str
+    code: Code
     file: str
     sheet: str = ""
     cell: str = ""
@@ -143,6 +196,7 @@ class Issue:
     message: str = field(init=False)
 
     def __post_init__(self) -> None:
+        self.code = Code(self.code)  # a code that is not in the catalogue fails here, loudly
         kind = CATALOGUE[self.code]
         self.severity = kind.severity
         self.title = kind.title
@@ -167,3 +221,6 @@ class Issue:
 def flatten(issues: list[Issue], fields: tuple[str, ...] = ("code", "cell")) -> list[tuple[str, ...]]:
     """The issues reduced to the chosen fields: the oracle the tests compare with."""
     return [tuple(getattr(i, f) for f in fields) for i in issues]
+
+
+assert set(CATALOGUE) == set(Code), "every Code has exactly one catalogue entry"

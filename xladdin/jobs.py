@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .consolidate import board, summary_of
-from .issues import ERROR, Issue
+from .issues import Code, ERROR, Issue
 from .notice import DAILY, LEADER, WEEKLY, Notice, build_leader_notices, build_notice
 from .milestones import build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula
 from .milestones import KEYS as PLAN_KEYS
@@ -56,6 +56,7 @@ from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .faults import crash_point
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
 from .workbook.formulas import SummaryRange, ranking_rows
@@ -192,11 +193,11 @@ def locate_file(path: Path, limits: Limits | None = None) -> Ledger | Checked:
     except Rejection as refused:
         return _refused(path.name, "", refused.code, **refused.fields)
     except UnreadableFile as exc:
-        return _refused(path.name, "", "file-unreadable", detail=str(exc))
+        return _refused(path.name, "", Code.FILE_UNREADABLE, detail=str(exc))
     except OSError as exc:  # gone or locked between the scan and the read: this file only
-        return _refused(path.name, "", "file-unreadable", detail=f"无法读取：{os_reason(exc)}")
+        return _refused(path.name, "", Code.FILE_UNREADABLE, detail=f"无法读取：{os_reason(exc)}")
     if not grid.sheet:
-        return _refused(path.name, "", "sheet-missing")
+        return _refused(path.name, "", Code.SHEET_MISSING)
     return locate_grid(grid, path.name, limits)
 
 
@@ -205,9 +206,9 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
     limits = limits or Limits()
     height, width = len(grid.rows), max((len(row) for row in grid.rows), default=0)
     if height > limits.max_rows:
-        return _refused(name, grid.sheet, "too-many-rows", value=str(height), expected=str(limits.max_rows))
+        return _refused(name, grid.sheet, Code.TOO_MANY_ROWS, value=str(height), expected=str(limits.max_rows))
     if width > limits.max_cols:
-        return _refused(name, grid.sheet, "too-many-columns", value=str(width), expected=str(limits.max_cols))
+        return _refused(name, grid.sheet, Code.TOO_MANY_COLUMNS, value=str(width), expected=str(limits.max_cols))
     ledger = locate_ledger(grid, name)
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
@@ -257,7 +258,11 @@ def _read_all(sources: list[Source], limits: Limits, workers: int,
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
                                                         initargs=(os.getpid(),)) as pool:
-                return list(pool.map(_read_one, sources, [limits] * len(sources), chunksize=8))
+                read = []
+                for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
+                    read.append(item)
+                    crash_point("reading")
+                return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
         finally:
@@ -283,7 +288,7 @@ def _safely(name: str, work):
         return work()
     except Exception:
         log.exception("could not process %s", name)
-        return _refused(name, "", "file-unreadable", detail="文件内容无法处理")
+        return _refused(name, "", Code.FILE_UNREADABLE, detail="文件内容无法处理")
 
 
 def _claimed_group(item: Ledger | Checked) -> str:
@@ -330,14 +335,14 @@ def inbox_sources(paths: list[Path]) -> tuple[list[Source], list[tuple[str, str]
 
 
 def skipped_outcome(name: str, reason: str) -> FileOutcome:
-    return FileOutcome(name, "", SKIPPED, issues=[Issue("inbox-entry-skipped", file=name, detail=reason)])
+    return FileOutcome(name, "", SKIPPED, issues=[Issue(Code.INBOX_ENTRY_SKIPPED, file=name, detail=reason)])
 
 
 # Rejections caused by something outside the file: the statistics date, the 项目清单 HQ keeps, and what
 # the group's earlier reports say. Content rejected only for these is checked again when it comes back
 # (the same bytes or a renamed copy); content accepted, or rejected for a reason inside it, is decided.
-OUTSIDE_THE_FILE = frozenset({"date-future", "date-stale", "unit-unknown", "project-unknown",
-                              "project-not-assigned", "cumulative-decreased"})
+OUTSIDE_THE_FILE = frozenset({Code.DATE_FUTURE, Code.DATE_STALE, Code.UNIT_UNKNOWN, Code.PROJECT_UNKNOWN,
+                              Code.PROJECT_NOT_ASSIGNED, Code.CUMULATIVE_DECREASED})
 
 
 def _decided_by_the_file(known: dict, sha256: str, store: Store) -> bool:
@@ -410,7 +415,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
             older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
                 and source.mtime_ns < earlier[1]
             if earlier:
-                checked.issues.append(Issue("arrived-late" if older else "supersedes", file=source.name,
+                checked.issues.append(Issue(Code.ARRIVED_LATE if older else Code.SUPERSEDES, file=source.name,
                                             group=checked.group, value=checked.report_date.isoformat(),
                                             expected=earlier[0]))
         if source.mtime_ns is not None:
@@ -588,13 +593,17 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         if write:
             result.seconds = time.perf_counter() - started
             _write_master(book, result, store, settings, intake, write_ranking)
+            crash_point("written")
             # Order matters for a crash at any point: the backup exists before the store names it,
             # and the store is complete before the master shows it (a rerun rebuilds the master).
             saved = book.back_up(settings)
+            crash_point("backed-up")
             if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
                 store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
+            crash_point("committed")
             book.save()
+            crash_point("replaced")
             result.wrote = True
         else:
             store.db.rollback()

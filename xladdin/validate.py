@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .issues import Issue
+from .issues import Code, Issue
 from .schema import (
     FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, LEDGER_FIELDS, NO, PLAN_OF, YES, cell_address,
 )
@@ -131,9 +131,9 @@ def check_ledger(
     unit = clean_text(unit_value)
     unit = registry.group_named(unit) or unit
     if not unit:
-        issue("unit-missing", unit_cell or "A1")
+        issue(Code.UNIT_MISSING, unit_cell or "A1")
     elif unit not in groups:
-        issue("unit-unknown", unit_cell, value=show_invisible(str(unit_value).strip()),
+        issue(Code.UNIT_UNKNOWN, unit_cell, value=show_invisible(str(unit_value).strip()),
               expected=groups[0] if groups else "")
     else:
         out.group = unit
@@ -141,34 +141,34 @@ def check_ledger(
     report_date = parse_date(date_value)
     state = states.get(out.group)
     if report_date is None:
-        issue("date-missing", date_cell or "A1", value=display(date_value) or "空")
+        issue(Code.DATE_MISSING, date_cell or "A1", value=display(date_value) or "空")
     elif report_date > as_of:
-        issue("date-future", date_cell, value=report_date.isoformat(), expected=as_of.isoformat())
+        issue(Code.DATE_FUTURE, date_cell, value=report_date.isoformat(), expected=as_of.isoformat())
     elif state is not None and report_date < state.report_date:
-        issue("date-stale", date_cell, value=report_date.isoformat(), expected=state.report_date.isoformat())
+        issue(Code.DATE_STALE, date_cell, value=report_date.isoformat(), expected=state.report_date.isoformat())
     out.report_date = report_date
     out.reporter = clean_text(ledger.identity.get("填报人", (None, ""))[0])
 
     for code in ledger.warnings:
         issue(code)
     for where, formula in ledger.unsafe.items():
-        issue("unsafe-formula", where, value=formula)
+        issue(Code.UNSAFE_FORMULA, where, value=formula)
     for where, (length, limit) in ledger.too_long.items():
-        issue("cell-too-long", where, value=str(length), expected=str(limit))
+        issue(Code.CELL_TOO_LONG, where, value=str(length), expected=str(limit))
     if not ledger.header_row:
-        issue("header-missing", "A1")
+        issue(Code.HEADER_MISSING, "A1")
         return out
     for key, col in ledger.duplicate_columns:
-        issue("column-duplicate", cell_address(ledger.header_row, col), column=LEDGER_BY_KEY[key].label)
+        issue(Code.COLUMN_DUPLICATE, cell_address(ledger.header_row, col), column=LEDGER_BY_KEY[key].label)
     for f in LEDGER_FIELDS:
         if f.required and f.key not in ledger.columns:
-            issue("column-missing", cell_address(ledger.header_row, 1), column=f.label)
+            issue(Code.COLUMN_MISSING, cell_address(ledger.header_row, 1), column=f.label)
     for text, col in ledger.extra_columns:
-        issue("column-extra", cell_address(ledger.header_row, col), value=text)
+        issue(Code.COLUMN_EXTRA, cell_address(ledger.header_row, col), value=text)
     if "project_id" not in ledger.columns:
         return out
     if not ledger.rows:
-        issue("no-rows", cell_address(ledger.header_row + 1, 1))
+        issue(Code.NO_ROWS, cell_address(ledger.header_row + 1, 1))
         return out
 
     def cell(row: int, key: str) -> str:
@@ -180,22 +180,22 @@ def check_ledger(
         raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
         for key, value in list(raw.items()):
             if isinstance(value, UncachedFormula):
-                issue("formula-no-value", cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
+                issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
                 raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
         if row in ledger.hidden_rows:
-            issue("row-hidden", cell(row, "project_id"), value=str(row))
+            issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
         project = clean_id(raw.get("project_id"))
         plot = clean_key(clean_text(raw.get("plot")))
         record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
         if not project:
-            issue("project-id-missing", cell(row, "project_id"))
+            issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
         elif project not in registry.group_of:
-            issue("project-unknown", cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
+            issue(Code.PROJECT_UNKNOWN, cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
         elif out.group and registry.group_of[project] != out.group:
-            issue("project-not-assigned", cell(row, "project_id"), project=project,
+            issue(Code.PROJECT_NOT_ASSIGNED, cell(row, "project_id"), project=project,
                   expected=registry.group_of[project])
         if project and (project, plot) in seen:
-            issue("row-duplicate", cell(row, "project_id"), project=project, value=plot or "（未填）")
+            issue(Code.ROW_DUPLICATE, cell(row, "project_id"), project=project, value=plot or "（未填）")
         seen[(project, plot)] = row
         for key in FIGURE_KEYS:
             value = raw.get(key, NAN)
@@ -209,11 +209,11 @@ def check_ledger(
         net = raw.get("net_land")
         record["net_land"] = parse_yesno(net) or NO
         if not is_blank(net) and parse_yesno(net) is None:
-            issue("yesno-invalid", cell(row, "net_land"), project=project, value=display(net))
+            issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
         net_date_raw = raw.get("net_land_date")
         net_date = parse_date(net_date_raw)
         if not is_blank(net_date_raw) and net_date is None:
-            issue("date-invalid", cell(row, "net_land_date"), project=project, column="净地交付日期",
+            issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
                   value=display(net_date_raw))
         record["net_land_date"] = net_date
         record["problems"] = clean_text(raw.get("problems"))
@@ -228,7 +228,7 @@ def check_ledger(
         present = set(rows["project_id"])
         for project in assigned:
             if project not in present:
-                issue("project-missing", cell_address(ledger.header_row, 1), project=project)
+                issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
     dated = report_date is not None and report_date <= as_of
     if state is not None and report_date == state.report_date:
         state = state.before  # a corrected resubmission for the same day: compare with the day before
@@ -249,30 +249,30 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
         return 0.0
     error = excel_error(raw)
     if error:
-        issue("excel-error", where, project=project, column=f.label, value=error)
+        issue(Code.EXCEL_ERROR, where, project=project, column=f.label, value=error)
         return NAN
     number, was_text = parse_number(raw, f.unit)
     if number is None:
-        issue("not-a-number", where, project=project, column=f.label, value=display(raw))
+        issue(Code.NOT_A_NUMBER, where, project=project, column=f.label, value=display(raw))
         return NAN
     if was_text:
-        issue("text-number", where, project=project, column=f.label, value=display(raw),
+        issue(Code.TEXT_NUMBER, where, project=project, column=f.label, value=display(raw),
               expected=format_number(number))
     if number < 0:
-        issue("negative", where, project=project, column=f.label, value=format_number(number))
+        issue(Code.NEGATIVE, where, project=project, column=f.label, value=format_number(number))
         return NAN
     if f.kind == "count" and not float(number).is_integer():
-        issue("not-whole", where, project=project, column=f.label, value=format_number(number))
+        issue(Code.NOT_WHOLE, where, project=project, column=f.label, value=format_number(number))
     return number
 
 
 def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
     project = record["project_id"]
     if record["houses_demolished"] > record["houses_agreed"]:
-        issue("demolished-exceeds-agreed", cell(row, "houses_demolished"), project=project,
+        issue(Code.DEMOLISHED_EXCEEDS_AGREED, cell(row, "houses_demolished"), project=project,
               value=format_number(record["houses_demolished"]), expected=format_number(record["houses_agreed"]))
     if record["cleared_mu"] > record["acquired_mu"] + 1e-9:
-        issue("cleared-exceeds-acquired", cell(row, "cleared_mu"), project=project,
+        issue(Code.CLEARED_EXCEEDS_ACQUIRED, cell(row, "cleared_mu"), project=project,
               value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
     if record["plot"]:
         return  # plans are per project; a single plot cannot be compared with them
@@ -280,7 +280,7 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryInde
         plan = registry.plan(project, plan_key)
         if plan is not None and record[key] > plan + 1e-9:
             # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
-            code = "far-above-plan" if record[key] > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else "above-plan"
+            code = Code.FAR_ABOVE_PLAN if record[key] > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
             issue(code, cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
                   value=format_number(record[key]), expected=format_number(plan))
 
@@ -298,11 +298,11 @@ def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex
                 gaps.append(f"拆除房屋 {format_number(record['houses_demolished'])} 栋未达计划 "
                             f"{format_number(plan_houses)} 栋")
         if gaps:
-            issue("net-land-incomplete", cell(row, "net_land"), project=project, detail="，".join(gaps))
+            issue(Code.NET_LAND_INCOMPLETE, cell(row, "net_land"), project=project, detail="，".join(gaps))
         if record["net_land_date"] is None:
-            issue("net-land-date-missing", cell(row, "net_land_date"), project=project)
+            issue(Code.NET_LAND_DATE_MISSING, cell(row, "net_land_date"), project=project)
     elif record["net_land_date"] is not None:
-        issue("net-land-date-unexpected", cell(row, "net_land_date"), project=project,
+        issue(Code.NET_LAND_DATE_UNEXPECTED, cell(row, "net_land_date"), project=project,
               value=record["net_land_date"].isoformat())
 
 
@@ -340,13 +340,13 @@ def _check_history(typed: list[dict], columns: dict[str, int], state: GroupState
         for key in present:
             now, then = float(figures[key]), float(before.get(key, 0.0))
             if now + 1e-9 < then:
-                issue("cumulative-decreased", cell(int(first_row[project]), key), project=project,
+                issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
                       detail=since)
                 continue
             plan = registry.plan(project, PLAN_OF[key])
             if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
-                issue("jump-large", cell(int(first_row[project]), key), project=project,
+                issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(now - then),
                       expected=f"{jump_ratio:.0%}")
 

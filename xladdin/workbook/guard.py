@@ -10,6 +10,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..issues import Code
+
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
@@ -45,7 +47,7 @@ def screen(path: Path, limits: Limits) -> list[str]:
     """Refuse (raise Rejection) what must not be parsed; return warning codes for what may be."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise Rejection("file-too-large", {"detail": "大小", "value": _size(size),
+        raise Rejection(Code.FILE_TOO_LARGE, {"detail": "大小", "value": _size(size),
                                            "expected": _size(limits.max_file_bytes)})
     suffix = path.suffix.lower()
     if suffix == ".csv" or size == 0:
@@ -55,10 +57,10 @@ def screen(path: Path, limits: Limits) -> list[str]:
     if suffix in (".xlsx", ".xlsm") and head.startswith(CFB_MAGIC):
         data = path.read_bytes()
         if ENCRYPTED in data:
-            raise Rejection("password-protected")
+            raise Rejection(Code.PASSWORD_PROTECTED)
         return []  # a legacy .xls under a new name: calamine reads it by content or says why not
     if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in path.read_bytes():
-        raise Rejection("password-protected")
+        raise Rejection(Code.PASSWORD_PROTECTED)
     if not head.startswith(ZIP_MAGIC):
         return []
     warnings = []
@@ -69,11 +71,11 @@ def screen(path: Path, limits: Limits) -> list[str]:
         return []  # calamine will report it as unreadable
     inflated = sum(info.file_size for info in infos)
     if inflated > limits.max_unzip_bytes:
-        raise Rejection("file-too-large", {"detail": "解压后", "value": _size(inflated),
+        raise Rejection(Code.FILE_TOO_LARGE, {"detail": "解压后", "value": _size(inflated),
                                            "expected": _size(limits.max_unzip_bytes)})
     names = [info.filename for info in infos]
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        warnings.append("has-macros")
+        warnings.append(Code.HAS_MACROS)
     if any(name.startswith("xl/externalLinks/") for name in names):
-        warnings.append("external-links")
+        warnings.append(Code.EXTERNAL_LINKS)
     return warnings

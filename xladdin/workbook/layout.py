@@ -164,3 +164,17 @@ REGISTER_TITLE = "RegisterTitle"  # optional like the register itself
 MILESTONES_TITLE = "MilestonesTitle"
 TIMELINE_TITLE = "TimelineTitle"
 NOTICE_NAME = "NoticeText"
+
+# Headings that earlier versions wrote and this one no longer does: a table whose every heading is the
+# add-in's own (current or retired) was laid out by an earlier version, and a run brings it to the
+# current layout in place instead of refusing it as a table staff changed (workbook/room.py).
+RETIRED_LABELS = frozenset({"较上次新增征地(亩)", "较上次新增拆除(栋)"})
+
+
+def owned_heading(name: str, labels: list[str]) -> bool:
+    """Whether every heading of a table is one the add-in writes or wrote (no staff column in it)."""
+    from ..schema import normalize_label
+
+    ours = {normalize_label(label) for label in (*TABLES[name].labels, *RETIRED_LABELS)}
+    present = [normalize_label(label) for label in labels if label and str(label).strip()]
+    return bool(present) and all(label in ours for label in present)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES
+from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, owned_heading
 from .master import Formula, Link, quote_sheet, read_registry, read_settings
 from .reader import Grid
 from .room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
@@ -117,22 +117,33 @@ class LiveBook:
         header = area[0, :].options(ndim=1).value if area.columns.count > 1 else [area[0, 0].value]
         found = {left + i: "" if is_blank(v) else str(v) for i, v in enumerate(header)}
         problem = heading_problem(sheet.name, spec.labels, found, left, area.row, left + area.columns.count - 1)
+        upgrade = None
         if problem:
-            raise RegionBlocked(problem)
+            if not owned_heading(name, [found[c] for c in sorted(found)]):
+                raise RegionBlocked(problem)
+            # Laid out by an earlier version: the heading row takes the current columns (Excel renames
+            # the table's columns from it) and a wider table grows only into empty cells.
+            upgrade = spec.labels + [None] * max(0, area.columns.count - width)
+            self._check_growth(sheet, area.row, max(area.row + old_rows, area.row + 1),
+                               left + area.columns.count, left + width - 1, name, columns=True)
         body = [[to_excel_value(v) for v in row] for row in rows] or [[None] * width]
         self._check_growth(sheet, top + old_rows, top + len(body) - 1, left, left + width - 1, name)
         padded = body + [[None] * width] * max(0, old_rows - len(body))
 
         def write() -> None:
+            if upgrade is not None:
+                sheet.range((area.row, left)).value = [upgrade]
             sheet.range((top, left)).value = padded
             table.resize(sheet.range((area.row, left), (area.row + len(body), left + width - 1)))
             self._add_links(sheet, top, left, rows)
 
         self._pending.append(write)
 
-    def _check_growth(self, sheet, first: int, last: int, left: int, right: int, region: str) -> None:
-        """RegionBlocked when staff content sits in the rows a region grows into (one range read)."""
-        if last < first:
+    def _check_growth(self, sheet, first: int, last: int, left: int, right: int, region: str,
+                      columns: bool = False) -> None:
+        """RegionBlocked when staff content sits in the rows (or, for a wider table, the columns) a
+        region grows into (one range read)."""
+        if last < first or right < left:
             return
         block = sheet.range((first, left), (last, right)).options(ndim=2).value
         for r, row in enumerate(block):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .master import MasterUnusable, require_master
@@ -47,8 +48,17 @@ class MasterLock:
                     continue
                 raise MasterUnusable(f"另一次汇总正在写入母表 {self.master.name}。请等它结束后再运行。") from None
             self.held = True
+            self._remove_leftovers()
             return self
         raise MasterUnusable(f"无法锁定母表 {self.master.name}。")
+
+    def _remove_leftovers(self) -> None:
+        """Delete the temporary masters of a run killed while saving or rolling back: with the lock
+        held, no other run is writing one."""
+        pattern = re.compile(rf"\.~{re.escape(self.master.name)}\.(\d+|rollback)\.tmp")
+        for entry in self.master.parent.iterdir():
+            if pattern.fullmatch(entry.name) and entry.is_file():
+                entry.unlink(missing_ok=True)
 
     def _create(self) -> None:
         """Create the lock file holding this process's id, atomically: linked into place once written,

@@ -22,10 +22,11 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
+from ..faults import crash_point
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, TableSpec
+from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading
 from .reader import Grid, locate_ledger
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
@@ -537,7 +538,10 @@ class MasterBook:
         heading = {col: cell_text(xml, self._shared_strings()) for col, xml in data.cells(header_row).items()}
         problem = heading_problem(table.sheet, spec.labels, heading, min_col, header_row, max_col)
         if problem is not None:
-            raise RegionBlocked(problem)
+            labels = [heading.get(col, "") for col in range(min_col, max_col + 1)]
+            if not owned_heading(name, labels):
+                raise RegionBlocked(problem)
+            self._upgrade_heading(name, min_col, header_row, max_col, old_last)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
         block = rows if rows else [[None] * width]
         self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
@@ -552,6 +556,32 @@ class MasterBook:
         table.ref = new_ref
         if table.sheet == SHEET_CHARTS:
             self._retarget_charts(table.sheet, min_col, min_col + width - 1, header_row + 1, header_row + len(block))
+
+    def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int) -> None:
+        """Bring a table laid out by an earlier version to the current columns: its heading row and the
+        table part's column list are rewritten (the rows are rewritten by the caller). A wider table
+        grows only into empty cells."""
+        spec: TableSpec = TABLES[name]
+        table = self.tables[name]
+        _, data = self._sheet(table.sheet)
+        right = min_col + len(spec.columns) - 1
+        if right > max_col:
+            blocker = growth_blocker(data.rows, data.cells, data.tail, max_col + 1, right, header_row,
+                                     max(old_last, header_row + 1))
+            if blocker is not None:
+                raise RegionBlocked(blocked_message(table.sheet, blocker, f"{table.sheet}表格", old_last))
+        style = data.style(header_row, min_col)
+        labels = spec.labels + [None] * max(0, max_col - right)
+        cells = [cell_xml(data.prefix, cell_address(header_row, min_col + i), label, style)
+                 for i, label in enumerate(labels)]
+        data.replace_run(header_row, min_col, min_col + len(labels) - 1, cells, min_col + len(labels) - 1)
+        xml = self._text(table.part)
+        columns = "".join(f'<tableColumn id="{i}" name={quoteattr(label)}/>' for i, label in enumerate(spec.labels, 1))
+        xml = re.sub(r"<((?:\w+:)?)tableColumns\b[^>]*?(?:/>|>.*?</(?:\w+:)?tableColumns>)",
+                     lambda m: f'<{m.group(1)}tableColumns count="{len(spec.labels)}">'
+                               + columns.replace("<tableColumn", f"<{m.group(1)}tableColumn")
+                               + f"</{m.group(1)}tableColumns>", xml, count=1, flags=re.S)
+        self.parts[table.part] = xml.encode("utf-8")
 
     def _retarget_charts(self, sheet: str, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
         """Point the add-in's charts (those over 图表) at the new extent of a table they plot."""
@@ -774,6 +804,7 @@ class MasterBook:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            crash_point("temp-written")
             os.replace(temp, self.path)
         finally:
             if temp.exists():

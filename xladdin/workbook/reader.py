@@ -10,6 +10,7 @@ from pathlib import Path
 
 import python_calamine
 
+from ..issues import Code
 from .guard import Limits, Rejection, screen
 from .xmlscan import declared_extent, overlay, scan_sheet
 from ..schema import IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, cell_address, normalize_label
@@ -78,7 +79,7 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
             rows, cols, size = declared
             _check_extent(rows, cols, limits)
             if size > limits.max_rows * SHEET_BYTES_PER_ROW:
-                raise Rejection("file-too-large", {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
+                raise Rejection(Code.FILE_TOO_LARGE, {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
                                                    "expected": f"{limits.max_rows * SHEET_BYTES_PER_ROW / 2**20:.1f} MB"})
         sheet = book.get_sheet_by_name(name)
         # Refuse a sheet too big to check before turning it into Python values.
@@ -106,9 +107,9 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
 
 def _check_extent(height: int, width: int, limits: Limits) -> None:
     if height > limits.max_rows:
-        raise Rejection("too-many-rows", {"value": str(height), "expected": str(limits.max_rows)})
+        raise Rejection(Code.TOO_MANY_ROWS, {"value": str(height), "expected": str(limits.max_rows)})
     if width > limits.max_cols:
-        raise Rejection("too-many-columns", {"value": str(width), "expected": str(limits.max_cols)})
+        raise Rejection(Code.TOO_MANY_COLUMNS, {"value": str(width), "expected": str(limits.max_cols)})
 
 
 def _reason(exc: Exception) -> str:
@@ -136,7 +137,7 @@ def _ledger_sheet_name(book) -> str | None:
         if _find_header(sheet.to_python(skip_empty_area=False, nrows=_HEADER_SCAN_ROWS)) is not None:
             with_header.append(name)
     if len(with_header) > 1:
-        raise Rejection("sheet-ambiguous", {"value": "、".join(f"“{n}”" for n in with_header)})
+        raise Rejection(Code.SHEET_AMBIGUOUS, {"value": "、".join(f"“{n}”" for n in with_header)})
     if with_header:
         return with_header[0]
     exact = [name for name in candidates if normalize_label(name) == wanted]
