@@ -23,7 +23,7 @@ for sheet in "督办台账（截至:register" "作战图时间表（截至:timel
     marker=${sheet%%:*}
     name=${sheet##*:}
     for page in $(seq 1 "$pages"); do
-        if pdftotext -f "$page" -l "$page" "$pdf" - | grep -q "$marker"; then
+        if pdftotext -f "$page" -l "$page" "$pdf" - | grep "$marker" > /dev/null; then  # no -q: pipefail
             pdftoppm -f "$page" -l "$page" -r 70 -png -singlefile "$pdf" "docs/$name"
             echo "docs/$name.png (page $page of $pages)"
             break

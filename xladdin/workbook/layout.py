@@ -118,10 +118,10 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
 
 # 督办台账 (register.py): staff edit 状态 and add 指挥部交办 rows; read back on the next run. Optional like
 # the city result: masters built before it lack it and go on working without a register.
-REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (
-    Column("项目名称", 24), Column("责任工作组", 14), Column("责任领导", 14), Column("问题", 36),
-    Column("首次报告日期", 12, "yyyy-mm-dd"), Column("已持续天数", 9, "0"), Column("最新下步措施", 36), Column("状态", 10),
-    Column("来源", 10), Column("责任人", 10), Column("完成时限", 12, "yyyy-mm-dd"), Column("督办提示", 24),
+REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (  # widths sum to one landscape A4 page at 9 pt
+    Column("项目名称", 18), Column("责任工作组", 12), Column("责任领导", 12), Column("问题", 24),
+    Column("首次报告日期", 11, "yyyy-mm-dd"), Column("已持续天数", 7, "0"), Column("最新下步措施", 22), Column("状态", 9),
+    Column("来源", 9), Column("责任人", 8), Column("完成时限", 11, "yyyy-mm-dd"), Column("督办提示", 18),
 ))
 # 节点计划 (milestones.py): staff set 计划完成日期 and enter 实际完成日期; the run adds the ledger's date and status.
 MILESTONES = TableSpec("tblMilestones", SHEET_MILESTONES, (
