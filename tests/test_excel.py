@@ -356,3 +356,32 @@ def test_in_excel_a_note_in_the_way_or_a_changed_heading_stops_the_run_before_an
                                                          "setNameRefersTo")], sheet
         assert f"“{sheet}”" in message and "母表未作任何改动" in message
         assert [a["args"][0] for a in actions if a["func"] == "alert"] == [message]
+
+
+def test_templates_macro_writes_what_the_command_writes_from_the_history(fresh, monkeypatch, tmp_path_factory):
+    """Both doors fill each group's ledger with its last accepted figures through one function."""
+    import openpyxl
+    from click.testing import CliRunner
+
+    from xladdin import excel
+    from xladdin.cli import main
+    from xladdin.jobs import execute
+
+    master = fresh / MASTER_NAME
+    execute(master)
+    command_out = tmp_path_factory.mktemp("command")
+    assert CliRunner().invoke(main, ["templates", str(master), "--out", str(command_out)]).exit_code == 0
+    monkeypatch.chdir(fresh)  # the remote engine's book has no folder: the macro writes beside the working directory
+    book = remote_book(master, folders(fresh))
+    book.set_mock_caller()
+    assert "已生成 6 个工作组的填报模板" in excel.xladdin_templates()
+
+    def figures(path):
+        ws = openpyxl.load_workbook(path).active
+        return [[c.value for c in row] for row in ws.iter_rows(min_row=5, max_col=13)]
+
+    made = sorted((fresh / "填报模板").glob("*.xlsx"))
+    assert len(made) == 6
+    for path in made:
+        assert figures(path) == figures(command_out / path.name)
+        assert any(isinstance(v, float) and v > 0 for row in figures(path) for v in row)

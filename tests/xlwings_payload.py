@@ -61,6 +61,8 @@ def payload_for(master: Path, overrides: dict[str, dict[str, object]] | None = N
                 row[1] = overrides[row[0]]
     workbook = book.parts["xl/workbook.xml"].decode("utf-8")
     for match in re.finditer(r'<definedName\b[^>]*name="([^"]+)"[^>]*>([^<]*)<', workbook):
+        if match.group(1).startswith("_xlnm."):
+            continue  # print titles and areas: sheet-scoped built-in names, not the add-in's book names
         sheet, _, ref = match.group(2).rpartition("!")
         sheet = sheet.strip("'")
         c1, r1, c2, r2 = parse_range(ref)

@@ -125,17 +125,23 @@ def templates(master: Path, out: Path | None) -> None:
     Example:
         xladdin templates ./demo/指挥部母表.xlsm --out ./模板
     """
-    from .workbook.ledger import write_templates
+    from .templates import write_group_templates
 
-    registry = MasterBook.open(master).registry()
-    paths = write_templates(registry, out or master.parent / "填报模板")
+    paths = write_group_templates(MasterBook.open(master), master.parent, out)
     for path in paths:
         _console().print(f"  {path}")
     _console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
 
 
 def _run_command(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool, **kw) -> JobResult:
-    result = execute(master, inbox=inbox, as_of=as_of, **kw)
+    from .progress import TerminalProgress
+
+    progress = None if as_json else TerminalProgress()  # --json prints the summary and nothing else
+    try:
+        result = execute(master, inbox=inbox, as_of=as_of, progress=progress, **kw)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     else:

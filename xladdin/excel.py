@@ -9,12 +9,14 @@ xladdin.worksheet; nothing of the domain lives here.
 from __future__ import annotations
 
 import logging
+import time
 
 import xlwings as xw
 
 from . import worksheet
 from .fs import os_message
 from .jobs import run_job, summary_sentence
+from .progress import stage_text
 from .settings import SettingsError
 from .workbook.live import LiveBook
 from .workbook.master import MasterUnusable
@@ -43,6 +45,20 @@ def _status_bar(app, text: str | bool) -> None:
         pass
 
 
+def _status_progress(app):
+    """The run's stages on the status bar (xladdin：校验报送文件 12/40……), at most ten updates a second."""
+    last = [0.0]
+
+    def tell(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if total and 0 < done < total and now - last[0] < 0.1:
+            return  # each update is a call into Excel: a province's thousands of files would cost seconds
+        last[0] = now
+        _status_bar(app, stage_text(stage, done, total))
+
+    return tell
+
+
 def _alert(book, text: str, title: str = "xladdin") -> None:
     try:
         book.app.alert(text, title=title)
@@ -57,7 +73,7 @@ def _live(book, **options) -> str:
     _status_bar(book.app, "xladdin：正在读取、校验和汇总台账，请稍候……")
     try:
         live = LiveBook(book)
-        result = run_job(live, live.base_dir, **options)
+        result = run_job(live, live.base_dir, progress=_status_progress(book.app), **options)
         message = summary_sentence(result)
     except (SettingsError, MasterUnusable) as exc:
         message = str(exc)
@@ -105,13 +121,13 @@ def xladdin_notice(book: xw.Book = None):
 
 @xw.script
 def xladdin_templates(book: xw.Book = None):
-    """按项目清单为每个工作组生成填报模板，放在母表旁的“填报模板”文件夹。"""
-    from .workbook.ledger import write_templates
+    """按项目清单为每个工作组生成填报模板（已填入各组上次报送的累计数，自带自查），放在母表旁的“填报模板”文件夹。"""
+    from .templates import write_group_templates
 
     book = _book(book)
     live = LiveBook(book)
     try:
-        paths = write_templates(live.registry(), live.base_dir / "填报模板")
+        paths = write_group_templates(live, live.base_dir)
         message = f"已生成 {len(paths)} 个工作组的填报模板，在 {live.base_dir / '填报模板'}。"
     except SettingsError as exc:
         message = str(exc)

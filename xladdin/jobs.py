@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,9 @@ import pandas as pd
 from .consolidate import board, summary_of
 from .issues import Code, ERROR, Issue
 from .notice import DAILY, LEADER, WEEKLY, Notice, build_leader_notices, build_notice
-from .milestones import build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula
+from .milestones import (
+    build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula, week_marks, week_starts,
+)
 from .milestones import KEYS as PLAN_KEYS
 from .milestones import previous_rows as plan_rows
 from .notice_archive import (
@@ -56,6 +59,7 @@ from .workbook.returned import returned_name, write_returned_copy
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
 from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
+from .workbook.xmlscan import UncachedFormula
 from .faults import crash_point
 from .fs import copy_whole, fit_name, os_reason, skip_reason
 from .text import xml_safe
@@ -212,7 +216,9 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
     ledger = locate_ledger(grid, name)
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
-            if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            # A formula never computed (a template's self-check saved by a program) is not typed content.
+            if isinstance(value, str) and not isinstance(value, UncachedFormula) \
+                    and len(value) > limits.max_cell_chars:
                 ledger.too_long[cell_address(r, c)] = (len(value), limits.max_cell_chars)
     return ledger
 
@@ -243,8 +249,8 @@ def _read_one(source: Source, limits: Limits) -> tuple[Ledger | Checked, Checked
     return item, _safely(source.name, lambda: check_ledger(item, index, states, as_of, jump_ratio))
 
 
-def _read_all(sources: list[Source], limits: Limits, workers: int,
-              checking) -> list[tuple[Ledger | Checked, Checked | None]]:
+def _read_all(sources: list[Source], limits: Limits, workers: int, checking,
+              progress: Progress = None) -> list[tuple[Ledger | Checked, Checked | None]]:
     """Read and locate every new submission; on several cores when there are many files, where each
     is also checked on the spot against the states before this run (the caller re-checks the files of
     a group that sent more than one, whose later files depend on the earlier)."""
@@ -261,13 +267,18 @@ def _read_all(sources: list[Source], limits: Limits, workers: int,
                 read = []
                 for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
                     read.append(item)
+                    _tell(progress, READING, len(read), len(sources))
                     crash_point("reading")
                 return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
         finally:
             _CHECKING = None
-    return [(_locate_one(source, limits), None) for source in sources]
+    read = []
+    for source in sources:
+        read.append((_locate_one(source, limits), None))
+        _tell(progress, READING, len(read), len(sources))
+    return read
 
 
 def _orphan_guard(parent: int) -> None:
@@ -359,7 +370,7 @@ def _grid_digest(grid: Grid) -> str:
 
 
 def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-            folders: dict[str, Path] | None, workers: int = 1) -> list[FileOutcome]:
+            folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None) -> list[FileOutcome]:
     """Check every new submission in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
     outcomes: dict[str, FileOutcome] = {}
@@ -391,7 +402,7 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
         known["states"] = store.group_states()
         return index, known["states"], as_of, settings.jump_ratio
 
-    read = _read_all(pending, limits, workers, checking)
+    read = _read_all(pending, limits, workers, checking, progress)
     # Read one at a time (a few files): only the groups they claim to be from need their state.
     states = known["states"] if "states" in known else store.group_states({_claimed_group(i) for i, _ in read})
     # Report-date order; within a date, arrival order (pending keeps the inbox's), never the file name:
@@ -401,7 +412,8 @@ def _intake(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: 
     located.sort(key=lambda entry: (_claimed_date(entry[1]), arrival[id(entry[0])]))
     # How many files each group sent in this drop: a group's later file depends on its earlier one.
     senders = Counter(_claimed_group(item) for _, item, _ in located)
-    for source, item, early in located:
+    for done, (source, item, early) in enumerate(located, start=1):
+        _tell(progress, CHECKING, done, len(located))
         if isinstance(item, Checked):
             checked = item
         elif early is not None and senders[early.group] == 1:
@@ -485,9 +497,24 @@ def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str,
     return outcome
 
 
+# What a run is doing, as staff read it in the terminal and on Excel's status bar.
+READING = "读取报送文件"
+CHECKING = "校验报送文件"
+SUMMING = "汇总和排名"
+WRITING = "写入母表"
+SAVING = "保存母表"
+Progress = Callable[[str, int, int], None] | None
+
+
+def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
-            notice_kind: str = DAILY, issue: bool = False, reissue: bool = False) -> JobResult:
+            progress: Progress = None, notice_kind: str = DAILY, issue: bool = False, reissue: bool = False
+            ) -> JobResult:
     """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
@@ -502,7 +529,7 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
                        write_ranking=write_ranking, command=command, started=started, workers=workers,
-                       notice_kind=notice_kind, issue=issue, reissue=reissue)
+                       progress=progress, notice_kind=notice_kind, issue=issue, reissue=reissue)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
@@ -510,10 +537,11 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
 
 def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None, workers: int = 1, notice_kind: str = DAILY, issue: bool = False,
-            reissue: bool = False) -> JobResult:
+            started: float | None = None, workers: int = 1, progress: Progress = None, notice_kind: str = DAILY,
+            issue: bool = False, reissue: bool = False) -> JobResult:
     """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
-    Excel, via xlwings). Folders in 设置 are relative to base_dir."""
+    Excel, via xlwings). Folders in 设置 are relative to base_dir. `progress(stage, done, total)` hears
+    what the run is doing (total 0 when there is nothing to count)."""
     started = time.perf_counter() if started is None else started
     as_of = as_of or dt.date.today()
     settings = book.settings()
@@ -534,8 +562,10 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                       for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers)
+            _tell(progress, READING, 0, len(sources) + len(pasted))
+            files = _intake(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
             files += [skipped_outcome(name, reason) for name, reason in skipped]
+        _tell(progress, SUMMING, 0, 0)
         period_start = settings.period_start_for(as_of)
         summary = store_summary(store, registry, as_of, settings)
         previous = previous_ranking(store, registry, period_start, settings)
@@ -592,6 +622,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
                                                 if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started
+            _tell(progress, WRITING, 0, 0)
             _write_master(book, result, store, settings, intake, write_ranking)
             crash_point("written")
             # Order matters for a crash at any point: the backup exists before the store names it,
@@ -601,6 +632,7 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
             if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
                 store.set_backup(_relative(Path(saved), base_dir))
             store.commit()
+            _tell(progress, SAVING, 0, 0)
             crash_point("committed")
             book.save()
             crash_point("replaced")
@@ -771,8 +803,12 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
         streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
         rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
                             streaks)
-        book.write_table(RANKING.name, [[Formula(v) if isinstance(v, str) and v.startswith("=") and i else v
-                                         for i, v in enumerate(row)] for row in rows])
+        # Each formula carries the value the ranking computed, so that a preview shows the figures.
+        computed = ranking.set_index("unit")
+        book.write_table(RANKING.name, [
+            [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
+             if isinstance(v, str) and v.startswith("=") and i else v
+             for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
         store.save_ranking(result.as_of, settings.rank_unit, ranking)
         book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
         book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
@@ -797,7 +833,9 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
                                   f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
     status_range = summary_range.column("status")
     # Statuses are flags joined by 、: a project counts under every flag it carries.
-    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")')]
+    statuses = summary["status"].fillna("").astype(str)
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")',
+                                                         int(statuses.str.contains(word, regex=False).sum()))]
                                           for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
                                                        NOT_TODAY)])
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
@@ -811,8 +849,11 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
             r = rank_row + i
             value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
             flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
-            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")'), Formula(f'=IF({flag}="黑榜",{value},"")'),
-                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")')])
+            figure, listed = result.ranking["acquisition_rate"].iloc[i], result.ranking["acquisition_rate_flag"].iloc[i]
+            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")', figure if listed == "红榜" else ""),
+                         Formula(f'=IF({flag}="黑榜",{value},"")', figure if listed == "黑榜" else ""),
+                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")',
+                                 figure if listed not in ("红榜", "黑榜") and figure == figure else "")])
         book.write_table(CHART_UNITS.name, rows)
         book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
     book.write_table(STATUS.name, _status_rows(result))
@@ -827,7 +868,8 @@ def _write_plan(book: Book, result: JobResult) -> None:
     rows = []
     for i, row in enumerate(plan.to_dict("records")):
         values = [row[k] for k in PLAN_KEYS]
-        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]))
+        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]),
+                             row["done"] if row["done"] is not None else "")
         rows.append(values)
     book.write_table(MILESTONES.name, rows)
     late = late_or_at_risk(plan)["status"].astype(str)
@@ -847,11 +889,12 @@ def _write_plan(book: Book, result: JobResult) -> None:
     registry_rows = plan.drop_duplicates("project_id")
     deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
     timeline = []
+    mondays = week_starts(dt.date.today())  # what the sheet's TODAY() row shows when it is opened today
     for i, record in enumerate(registry_rows.to_dict("records")):
         r = top + i
         project_cell = f"${column_letter(left)}{r}"
-        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges))
-                 for k in range(TIMELINE_WEEKS)]
+        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges),
+                         week_marks(plan, record["project_id"], mondays[k])) for k in range(TIMELINE_WEEKS)]
         timeline.append([record["project_id"], record["project_name"], record["leader"],
                          deadlines.get(record["project_id"]), *weeks])
     book.write_table(TIMELINE.name, timeline)

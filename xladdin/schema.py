@@ -108,6 +108,19 @@ PLAN_OF = {
     "cleared_mu": "plan_mu",
 }
 
+PLAN_KEYS = tuple(dict.fromkeys(PLAN_OF.values()))
+
+# The fill-in template's own columns right of the ledger: the row's self-check, the last accepted figures
+# and the plans it compares with (hidden), and its error and warning counts (hidden). A ledger sent back
+# with them is read as the plain ledger: they are never extra columns.
+CHECK_LABEL = "自查结果"
+CHECK_COUNT_LABELS = ("自查错误数", "自查提醒数")
+
+
+def previous_label(key: str) -> str:
+    return f"上次报送{LEDGER_BY_KEY[key].label}"
+
+
 # Ranking metrics, in the column order of 红黑榜.
 METRICS: tuple[tuple[str, str], ...] = (
     ("acquisition_rate", "征地完成率"),
@@ -143,6 +156,9 @@ def _label_index(fields: tuple[Field, ...]) -> dict[str, str]:
 
 
 LEDGER_LABEL_INDEX = _label_index(LEDGER_FIELDS)
+TEMPLATE_HELPER_LABELS = frozenset(normalize_label(text) for text in (
+    CHECK_LABEL, *CHECK_COUNT_LABELS, *(previous_label(k) for k in FIGURE_KEYS),
+    *(REGISTRY_BY_KEY[k].label for k in PLAN_KEYS)))
 REGISTRY_LABEL_INDEX = _label_index(REGISTRY_FIELDS)
 
 

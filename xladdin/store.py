@@ -442,6 +442,22 @@ class Store:
             state.figures[project] = dict(zip(FIGURE_KEYS, figures))
         return states
 
+    def last_reports(self) -> dict[str, tuple[dt.date, list[dict]]]:
+        """Each group's latest accepted report: its date and its rows (plot by plot, in sheet order), the
+        figures a fill-in template starts from."""
+        out: dict[str, tuple[dt.date, list[dict]]] = {}
+        columns = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
+        for group, state in self.group_states().items():
+            rows = self.db.execute(
+                f"SELECT {', '.join(columns)} FROM ledger_rows WHERE group_name=? AND report_date=? AND superseded=0"
+                " ORDER BY sheet_row", (group, state.report_date.isoformat())).fetchall()
+            records = [dict(zip(columns, row)) for row in rows]
+            for record in records:
+                if record["net_land_date"]:
+                    record["net_land_date"] = dt.date.fromisoformat(record["net_land_date"][:10])
+            out[group] = (state.report_date, records)
+        return out
+
     def accepted_rows(self, until: dt.date | None = None) -> pd.DataFrame:
         """Every accepted, not superseded row, with report dates as dates."""
         query = "SELECT * FROM ledger_rows WHERE superseded=0"

@@ -21,11 +21,12 @@ from ..schema import (
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
-    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, MILESTONES, MILESTONES_TITLE, RANKING, RANKING_KEYS, REGISTER, REGISTER_TITLE,
-    SHEET_ORDER, TABLES, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS,
-    TITLE_CELLS, TableSpec,
+    CHART_TABLE_COLUMNS, CITY_RESULT, MILESTONES, MILESTONES_TITLE, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING,
+    RANKING_KEYS, REGISTER, REGISTER_TITLE, SHEET_ORDER, TABLES, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS, TITLE_CELLS,
+    WRAPPED_LABELS, TableSpec, print_extent,
 )
 from .master import put_cell, quote_sheet
+from .widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
 from .vbamodules import WORKBOOK_CODE_NAME, master_project
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
@@ -125,12 +126,13 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
     for name, (sheet, cell) in TITLE_CELLS.items():
         wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!${cell[0]}${cell[1:]}")
     wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
-    wb[SHEET_NOTICE].column_dimensions["A"].width = 110
+    wb[SHEET_NOTICE].column_dimensions["A"].width = 80  # A4 upright at full size (LibreOffice draws it wider): paragraphs wrap
+    wb[SHEET_NOTICE]["A3"].alignment = Alignment(wrap_text=True, vertical="top")
     _ranking_formatting(wb[SHEET_RANKING])
     _add_charts(wb[SHEET_CHARTS])
     _board_formatting(wb[SHEET_BOARD])
-    for name in (SHEET_CHARTS, SHEET_RANKING, SHEET_BOARD, SHEET_TIMELINE, SHEET_REGISTER, SHEET_MILESTONES):
-        _fit_to_page(wb[name], tall=name == SHEET_CHARTS)
+    for name in SHEET_ORDER:
+        print_setup(wb[name])
     conf = wb.create_sheet(SHEET_CONF)
     for key, value in XLWINGS_CONF:
         conf.append([key, value])
@@ -249,6 +251,8 @@ def _add_table(ws, spec: TableSpec) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[get_column_letter(c)].width = column.width
         ws.cell(h + 1, c).number_format = column.number_format
+        if column.width >= 28 or column.label in WRAPPED_LABELS:  # long text wraps within the capped width; new rows take this cell's style
+            ws.cell(h + 1, c).alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[h].height = 32
     ref = f"{get_column_letter(first)}{h}:{get_column_letter(first + len(spec.columns) - 1)}{h + 1}"
     table = Table(displayName=spec.name, ref=ref)
@@ -290,13 +294,31 @@ def _add_charts(ws) -> None:
     ws.add_chart(pie, "M41")
 
 
-def _fit_to_page(ws, tall: bool) -> None:
-    """Landscape, one page wide (and, for the charts, one page tall): what leaders print."""
-    ws.page_setup.orientation = "landscape"
+def print_setup(ws, header_row: int | None = None, last_col: int | None = None, title_cols: int = 0) -> None:
+    """A4, landscape when the columns do not fit upright, fitted to as many pages across as keep the
+    body at 9 pt, the header row on every page, and the sheet name, date and page x of y around it."""
+    header, last = print_extent(ws.title)
+    header, last = header_row or header, last_col or last
+    title_cols = title_cols or PRINT_TITLE_COLUMNS.get(ws.title, 0)
+    widths = [ws.column_dimensions[get_column_letter(c)].width or DEFAULT_WIDTH for c in range(1, last + 1)]
+    total = sum(column_px(w) for w in widths)
+    orientation = "portrait" if total <= PRINTABLE_PX["portrait"] else "landscape"
+    pages = pages_wide(widths, widths[:title_cols], orientation)
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1 if tall else 0
+    ws.page_setup.fitToWidth = pages
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.25
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    if header:
+        ws.print_title_rows = f"{header}:{header}"
+    if title_cols:
+        ws.print_title_cols = f"A:{get_column_letter(title_cols)}"
+    ws.oddHeader.left.text = "&A"
+    ws.oddHeader.right.text = "打印日期：&D"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _board_formatting(ws) -> None:

@@ -31,9 +31,11 @@ class TableSpec:
 
 
 def _width(label: str, fmt: str) -> float:
+    """A first width from the header wrapped on two lines; each run widens it to the content."""
     if fmt.startswith("yyyy"):
         return 12
-    return max(8.0, min(28.0, len(label) * 1.9 + 1))
+    wide = sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in label)
+    return max(8.0, min(28.0, round(wide / 2 + 2, 1)))
 
 
 def _columns(fields) -> tuple[Column, ...]:
@@ -178,3 +180,23 @@ def owned_heading(name: str, labels: list[str]) -> bool:
     ours = {normalize_label(label) for label in (*TABLES[name].labels, *RETIRED_LABELS)}
     present = [normalize_label(label) for label in labels if label and str(label).strip()]
     return bool(present) and all(label in ours for label in present)
+
+# Columns of free text: they wrap within the capped width instead of running on.
+WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", "状态"))
+# The charts on 图表 reach to this column (16 cm from column M): they print with the tables beside them.
+CHARTS_LAST_COLUMN = 20
+# Sheets whose first columns repeat on every printed page when the table prints more than one page wide.
+PRINT_TITLE_COLUMNS = {SHEET_REGISTRY: 2, SHEET_SUMMARY: 2, SHEET_RANKING: 1, SHEET_HISTORY: 3, SHEET_REPORT: 2,
+                       SHEET_LOG: 1, SHEET_BOARD: 2}
+
+
+def print_extent(sheet: str) -> tuple[int, int]:
+    """The header row to repeat on printed pages and the last column printed, for a sheet of the master."""
+    specs = [s for s in (*TABLES.values(), REGISTER, MILESTONES, TIMELINE) if s.sheet == sheet]
+    if not specs:
+        return 0, 1
+    beside = [CITY_RESULT] if CITY_RESULT.sheet == sheet else []  # optional, but printed when there
+    last = max(CHART_TABLE_COLUMNS.get(s.name, 1) + len(s.columns) - 1 for s in (*specs, *beside))
+    if sheet == SHEET_CHARTS:
+        last = max(last, CHARTS_LAST_COLUMN)
+    return max(s.header_row for s in specs), last

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -11,7 +12,14 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..schema import LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS, LEDGER_SHEET
+from openpyxl.formatting.rule import FormulaRule
+
+from ..schema import (
+    CHECK_COUNT_LABELS, CHECK_LABEL, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS,
+    LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label,
+)
+from .. import selfcheck
+from .widths import CAP, display_width, wanted_width
 
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
@@ -36,9 +44,48 @@ INSTRUCTIONS = (
 )
 
 
+@dataclass
+class LastReport:
+    """A group's last accepted report: its date and its rows (ledger keys -> values), in sheet order."""
+
+    report_date: dt.date
+    rows: list[dict]
+
+
+CARRIED = (*FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
+
+
+def carried_rows(projects: pd.DataFrame, last: LastReport | None) -> list[dict]:
+    """The template's rows: each registry project of the group, plot by plot as last reported, with the
+    last accepted figures filled in (and kept under "previous" for the 上次报送 columns)."""
+    earlier: dict[str, list[dict]] = {}
+    for row in last.rows if last else []:
+        earlier.setdefault(str(row["project_id"]), []).append(row)
+    rows = []
+    for project in projects.itertuples():
+        sent = earlier.get(str(project.project_id)) or [{}]
+        for old in sent:
+            record = {"project_id": project.project_id, "project_name": project.project_name,
+                      "plot": old.get("plot") or None}
+            record.update({key: old.get(key) for key in CARRIED if old.get(key) not in (None, "")})
+            if old:
+                record["previous"] = {key: old.get(key) or 0 for key in FIGURE_KEYS}
+            rows.append(record)
+    return rows
+
+
+WRAPPED = frozenset(f.label for f in LEDGER_FIELDS if f.key in ("problems", "next_steps")) | {CHECK_LABEL}
+
+
 def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None = None,
-                 rows: list[dict] | None = None, reporter: str = "", phone: str = "") -> openpyxl.Workbook:
-    """A 进度台账 workbook for one group; `rows` (ledger keys -> values) fill it, None leaves it blank."""
+                 rows: list[dict] | None = None, reporter: str = "", phone: str = "",
+                 self_check: bool = False, last: LastReport | None = None) -> openpyxl.Workbook:
+    """A 进度台账 workbook for one group; `rows` (ledger keys -> values) fill it, None leaves it blank.
+
+    With `self_check` it is the fill-in template: rows start from `last` (the group's last accepted
+    figures), spare rows follow, and formula columns check each row by the validator's rules."""
+    if self_check:
+        rows = carried_rows(projects, last)
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = LEDGER_SHEET
@@ -62,6 +109,7 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
         else:
             target.protection = Protection(locked=False)
     ws.cell(2, 5).number_format = "yyyy-mm-dd"
+    ws.merge_cells(start_row=2, start_column=5, end_row=2, end_column=6)  # a date is wider than a figure column
     ws["A3"].value = "只填白色单元格；各项填截至填报日期的累计数，只增不减。详见“填报说明”工作表。"
     ws["A3"].font = Font(size=10, color="C00000")
     for c, f in enumerate(LEDGER_FIELDS, start=1):
@@ -75,7 +123,7 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
     ws.row_dimensions[HEADER_ROW].height = 44
     filled = rows if rows is not None else [
         {"project_id": p.project_id, "project_name": p.project_name} for p in projects.itertuples()]
-    total = len(filled) + (SPARE_ROWS if rows is None else 0)
+    total = len(filled) + (SPARE_ROWS if rows is None or self_check else 0)
     for i in range(total):
         r = FIRST_ROW + i
         record = filled[i] if i < len(filled) else {}
@@ -86,7 +134,8 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
             if f.key == "seq":
                 value = i + 1 if i < len(filled) else None
             cell.value = value
-            identity = f.key in ("seq", "project_id", "project_name") and i < len(filled)
+            identity = f.key in ("seq", "project_id", "project_name") and i < len(filled) and (
+                not self_check or record.get("locked", True))
             if identity:
                 cell.fill = LOCKED_FILL
             else:
@@ -101,20 +150,132 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     last_row = FIRST_ROW + max(total, 1) - 1
     _add_validation(ws, last_row)
+    if self_check:
+        add_self_check(ws, filled, projects, last, last_row)
+        wb.calculation.fullCalcOnLoad = True
     ws.freeze_panes = ws.cell(FIRST_ROW, 4)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.formatCells = False
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    fit_columns(ws, last_row)
+    from .build import print_setup
+
+    print_setup(ws, header_row=HEADER_ROW, last_col=len(LEDGER_FIELDS) + (1 if self_check else 0), title_cols=3)
     help_sheet = wb.create_sheet("填报说明")
     for r, line in enumerate(INSTRUCTIONS, start=1):
         help_sheet.cell(r, 1).value = line
     help_sheet["A1"].font = Font(size=14, bold=True)
     help_sheet.column_dimensions["A"].width = 100
+    print_setup(help_sheet, last_col=1)
     return wb
+
+
+RED = "F8CBAD"
+AMBER = "FFE699"
+GREEN = "C6EFCE"
+
+
+def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastReport | None, last_row: int) -> None:
+    """The 自查结果 column, the hidden 上次报送 and 计划 columns it reads, the row colours, and the verdict."""
+    from .build import dxf_fill
+
+    width = len(LEDGER_FIELDS)
+    letter = {f.key: get_column_letter(c) for c, f in enumerate(LEDGER_FIELDS, start=1)}
+    check_col = width + 1
+    previous = {key: get_column_letter(check_col + 1 + i) for i, key in enumerate(FIGURE_KEYS)}
+    plan = {key: get_column_letter(check_col + 1 + len(FIGURE_KEYS) + i) for i, key in enumerate(PLAN_KEYS)}
+    errors_col = check_col + 1 + len(FIGURE_KEYS) + len(PLAN_KEYS)
+    heads = [(check_col, CHECK_LABEL)]
+    heads += [(check_col + 1 + i, previous_label(key)) for i, key in enumerate(FIGURE_KEYS)]
+    heads += [(check_col + 1 + len(FIGURE_KEYS) + i, REGISTRY_BY_KEY[key].label) for i, key in enumerate(PLAN_KEYS)]
+    heads += [(errors_col, CHECK_COUNT_LABELS[0]), (errors_col + 1, CHECK_COUNT_LABELS[1])]
+    for c, text in heads:
+        cell = ws.cell(HEADER_ROW, c)
+        cell.value = text
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL if c == check_col else PatternFill("solid", fgColor="7F7F7F")
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        cell.border = BORDER
+        ws.column_dimensions[get_column_letter(c)].width = 30 if c == check_col else 11
+        if c != check_col:
+            ws.column_dimensions[get_column_letter(c)].hidden = True
+    plans = {str(p.project_id): p for p in projects.itertuples()}
+    for i in range(last_row - FIRST_ROW + 1):
+        r = FIRST_ROW + i
+        record = filled[i] if i < len(filled) else {}
+        refs = selfcheck.Refs(r, FIRST_ROW, last_row, letter, previous, plan)
+        cell = ws.cell(r, check_col, selfcheck.reasons_formula(refs))
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.font = Font(color="C00000")
+        cell.border = BORDER
+        for key, col in previous.items():
+            ws[f"{col}{r}"].value = record.get("previous", {}).get(key)
+        project = plans.get(str(record.get("project_id"))) if i < len(filled) else None
+        for key, col in plan.items():
+            value = getattr(project, key, None) if project is not None else None
+            ws[f"{col}{r}"].value = None if value is None or value != value else value
+        ws.cell(r, errors_col, selfcheck.count_formula(refs, errors=True))
+        ws.cell(r, errors_col + 1, selfcheck.count_formula(refs, errors=False))
+        ws.row_dimensions[r].height = 30  # room for two lines of reasons (no program grows a row for a formula)
+    errors_letter, warnings_letter = get_column_letter(errors_col), get_column_letter(errors_col + 1)
+    rows = f"A{FIRST_ROW}:{get_column_letter(check_col)}{last_row}"
+    ws.conditional_formatting.add(rows, FormulaRule(formula=[f"${errors_letter}{FIRST_ROW}>0"], fill=dxf_fill(RED),
+                                                    stopIfTrue=True))
+    ws.conditional_formatting.add(rows, FormulaRule(formula=[f"${warnings_letter}{FIRST_ROW}>0"],
+                                                    fill=dxf_fill(AMBER)))
+    # The verdict beside the identity cells: 自查 on row 2, 上次报送 (date and what is wrong above the table) on 3.
+    label_col = width - 2
+    unit_r, unit_c = IDENTITY_CELLS[LABEL_UNIT]
+    date_r, date_c = IDENTITY_CELLS[LABEL_DATE]
+    head = selfcheck.HeadRefs(unit=f"{get_column_letter(unit_c + 1)}{unit_r}",
+                              date=f"{get_column_letter(date_c + 1)}{date_r}",
+                              last_date=f"{get_column_letter(label_col + 1)}3")
+    for r, text in ((2, "自查"), (3, "上次报送")):
+        ws.cell(r, label_col, text).font = Font(bold=True)
+        ws.cell(r, label_col).fill = LOCKED_FILL
+    verdict = ws.cell(2, label_col + 1, selfcheck.verdict_formula(
+        head, f"{errors_letter}{FIRST_ROW}:{errors_letter}{last_row}"))
+    verdict.font = Font(bold=True, size=12)
+    verdict.alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=2, start_column=label_col + 1, end_row=2, end_column=check_col)
+    place = f"{get_column_letter(label_col + 1)}2"
+    ws.conditional_formatting.add(place, FormulaRule(formula=[f'{place}="可以报送"'], fill=dxf_fill(GREEN),
+                                                     stopIfTrue=True))
+    ws.conditional_formatting.add(place, FormulaRule(formula=[f'{place}<>"可以报送"'], fill=dxf_fill(RED)))
+    when = ws.cell(3, label_col + 1, last.report_date if last else None)
+    when.number_format = "yyyy-mm-dd"
+    why = ws.cell(3, label_col + 2, selfcheck.head_reasons_formula(head))
+    why.font = Font(color="C00000")
+    ws.merge_cells(start_row=3, start_column=label_col + 2, end_row=3, end_column=check_col)
+
+
+# Room for what staff type into a column still blank in the template.
+FLOORS = {"area": 8.5, "count": 8, "date": 11, "text": 8, "yesno": 6, "seq": 5}
+TEXT_CAP = 12  # 存在问题, 下步措施 and the reasons wrap at this width: the row grows, the sheet stays printable
+
+
+def fit_columns(ws, last_row: int) -> None:
+    """Each visible column as wide as its content (Chinese characters count double), its header wrapped
+    on up to three lines, long text capped and wrapped."""
+    for c in range(1, ws.max_column + 1):
+        letter = get_column_letter(c)
+        dimension = ws.column_dimensions[letter]
+        if dimension.hidden:
+            continue
+        values = [ws.cell(r, c).value for r in range(FIRST_ROW, last_row + 1)]
+        values = [v for v in values if not (isinstance(v, str) and v.startswith("="))]
+        header = display_width(ws.cell(HEADER_ROW, c).value)
+        field = LEDGER_FIELDS[c - 1] if c <= len(LEDGER_FIELDS) else None
+        floor = FLOORS.get(field.kind if field else "", 5) if field else 5
+        width = max(wanted_width(values), header / 3 + 2, floor)
+        if ws.cell(HEADER_ROW, c).value == CHECK_LABEL:
+            width = 18  # the reasons, wrapped
+        elif ws.cell(HEADER_ROW, c).value in WRAPPED:
+            width = max(min(width, TEXT_CAP), 12)
+        elif field is not None and field.key == "project_name":
+            width = min(width, 18)
+        dimension.width = round(min(width, CAP), 1)
 
 
 def _add_validation(ws, last_row: int) -> None:
@@ -147,13 +308,13 @@ def _add_validation(ws, last_row: int) -> None:
         ws.add_data_validation(validation)
 
 
-def write_templates(registry: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """One blank ledger per work group, pre-filled with its registry projects."""
+def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastReport] | None = None) -> list[Path]:
+    """One fill-in ledger per work group: its registry projects, its last accepted figures, self-checking."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for group, projects in registry.groupby("group", sort=False):
         path = out_dir / f"{_safe_name(group)}_进度台账模板.xlsx"
-        build_ledger(group, projects).save(path)
+        build_ledger(group, projects, self_check=True, last=(last or {}).get(group)).save(path)
         paths.append(path)
     return paths
 

@@ -33,7 +33,15 @@ def require_master(path: Path) -> Path:
 
 
 class Formula(str):
-    """A formula the add-in writes; any other text starting with '=' is written as text."""
+    """A formula the add-in writes; any other text starting with '=' is written as text. `cached` is the
+    value the add-in computed for it, stored beside it so that previews and Protected View show figures."""
+
+    cached: object = None
+
+    def __new__(cls, text: str, cached: object = None):
+        formula = super().__new__(cls, text)
+        formula.cached = cached
+        return formula
 
 
 class Link(str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import os
 import posixpath
 import re
@@ -26,7 +27,13 @@ from ..faults import crash_point
 from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading
+from .layout import (
+    MANAGED_SHEETS, OPTIONAL_TABLES, PRINT_TITLE_COLUMNS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading,
+    print_extent,
+)
+from .widths import current_widths, display_width, pages_wide, wanted_width, widen
+
+LINE_PT = 15  # one wrapped line of 11 pt text
 from .reader import Grid, locate_ledger
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
@@ -282,7 +289,16 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     if value is None:
         return f'<{p}c r="{ref}"{s}/>'
     if isinstance(value, Formula):
-        return f'<{p}c r="{ref}"{s}><{p}f>{escape(str(value)[1:])}</{p}f></{p}c>'
+        formula = f'<{p}f>{escape(str(value)[1:])}</{p}f>'
+        cached = value.cached.item() if hasattr(value.cached, "item") else value.cached  # numpy scalars
+        if isinstance(cached, bool):
+            return f'<{p}c r="{ref}"{s} t="b">{formula}<{p}v>{int(cached)}</{p}v></{p}c>'
+        if isinstance(cached, (int, float)) and not pd.isna(cached):
+            return f'<{p}c r="{ref}"{s}>{formula}<{p}v>{_number(cached)}</{p}v></{p}c>'
+        if isinstance(cached, str) or (isinstance(cached, float) and pd.isna(cached)):
+            text = "" if not isinstance(cached, str) else escape(_clean(cached))  # NaN: the formula's ""
+            return f'<{p}c r="{ref}"{s} t="str">{formula}<{p}v>{text}</{p}v></{p}c>'
+        return f'<{p}c r="{ref}"{s}>{formula}</{p}c>'
     if isinstance(value, bool):
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, float)):
@@ -354,6 +370,7 @@ class MasterBook:
         self._sheets: dict[str, _Sheet] = {}  # part -> parsed sheet, for sheets being patched
         self._links: dict[str, list[tuple[str, Link]]] = {}  # sheet part -> (cell ref, link) to add
         self._link_regions: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._wanted: dict[str, dict[int, float]] = {}  # sheet part -> column -> width its content asks for
         self._calamine = None
         workbook = self._text("xl/workbook.xml")
         rels = self._text("xl/_rels/workbook.xml.rels")
@@ -506,8 +523,10 @@ class MasterBook:
         right = left + width - 1
         links = self._links.setdefault(part, [])
         columns = []
+        wanted = self._wanted.setdefault(part, {})
         for i in range(width):
             letter, values = column_letter(left + i), [row[i] for row in rows]
+            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(values))
             kinds = set(map(type, values))
             columns.append(_column_cells(data.prefix, letter, top, values, styles[i], kinds))
             if Link in kinds:
@@ -561,7 +580,7 @@ class MasterBook:
         """Bring a table laid out by an earlier version to the current columns: its heading row and the
         table part's column list are rewritten (the rows are rewritten by the caller). A wider table
         grows only into empty cells."""
-        spec: TableSpec = TABLES[name]
+        spec: TableSpec = TABLES.get(name) or OPTIONAL_TABLES[name]
         table = self.tables[name]
         _, data = self._sheet(table.sheet)
         right = min_col + len(spec.columns) - 1
@@ -638,6 +657,16 @@ class MasterBook:
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
         self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
+        # Each paragraph wraps in its column: a row as tall as its lines (no program grows it on open).
+        chars = max(1.0, current_widths(data.head, col, col)[col] - 1)
+        for r in range(top, max(bottom, top + len(rows) - 1) + 1):
+            entry = data.rows.get(r)
+            if entry is None:
+                continue
+            text = lines[r - top] if r - top < len(lines) else ""
+            entry[0] = re.sub(r'\s(?:ht|customHeight)="[^"]*"', "", entry[0])
+            if text:
+                entry[0] += f' ht="{LINE_PT * math.ceil(display_width(text) / chars) + 3:g}" customHeight="1"'
         letter = column_letter(col)
         self._set_name(name, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(rows) - 1}")
 
@@ -653,13 +682,33 @@ class MasterBook:
         """Apply the pending changes to every part but the patched sheets, which are returned to be
         written out row by row (a province's sheets are hundreds of MB as one string)."""
         sheets, self._sheets = self._sheets, {}
+        names = {part: sheet for sheet, part in self.sheet_parts.items()}
         for part, data in sheets.items():
             data.tail = self._patch_hyperlinks(part, data.tail, data.prefix)  # <hyperlinks> follows <sheetData>
+            if part in self._wanted:
+                data.head = widen(data.head, self._wanted[part])
+                data.tail = self._fit_print(names.get(part, ""), data.head, data.tail)
+        self._wanted.clear()
         self._links.clear()
         self._link_regions.clear()
         self._recalculate_on_open()
         self._repair_dxf_fills()
         return sheets
+
+    def _fit_print(self, sheet: str, head: str, tail: str) -> str:
+        """Pages across for the widths as they now are, on sheets printed fitted to width (fitToPage)."""
+        setup = re.search(r"<(?:\w+:)?pageSetup\b[^>]*?/>", tail)
+        if setup is None or not re.search(r'<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage="(1|true)"', head) \
+                or sheet not in MANAGED_SHEETS:
+            return tail
+        _, last = print_extent(sheet)
+        widths = list(current_widths(head, 1, last).values())
+        orientation = "portrait" if 'orientation="portrait"' in setup.group(0) else "landscape"
+        pages = pages_wide(widths, widths[:PRINT_TITLE_COLUMNS.get(sheet, 0)], orientation)
+        tag = setup.group(0)
+        tag = re.sub(r'\bfitToWidth="\d+"', f'fitToWidth="{pages}"', tag) if "fitToWidth=" in tag else \
+            tag.replace("/>", f' fitToWidth="{pages}"/>')
+        return tail[:setup.start()] + tag + tail[setup.end():]
 
     def _repair_dxf_fills(self) -> None:
         """Give every conditional-format solid fill a bgColor equal to its fgColor when it lacks one:

@@ -13,7 +13,9 @@ import python_calamine
 from ..issues import Code
 from .guard import Limits, Rejection, screen
 from .xmlscan import declared_extent, overlay, scan_sheet
-from ..schema import IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, cell_address, normalize_label
+from ..schema import (
+    IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, TEMPLATE_HELPER_LABELS, cell_address, normalize_label,
+)
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _HEADER_SCAN_ROWS = 30
@@ -181,7 +183,7 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     labels, spans_two_rows = _header_labels(top, below)
     for col, (text, key) in enumerate(labels, start=1):
         if key is None:
-            if text:
+            if text and normalize_label(text) not in TEMPLATE_HELPER_LABELS:
                 ledger.extra_columns.append((text, col))
         elif key in ledger.columns:
             ledger.duplicate_columns.append((key, col))

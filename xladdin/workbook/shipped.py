@@ -35,7 +35,7 @@ def build_shipped(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     master = build_master(folder / MASTER_FILE, example_registry_rows())
     blank = pd.DataFrame(columns=[f.key for f in REGISTRY_FIELDS])
-    ledger = build_ledger("", blank)
+    ledger = build_ledger("", blank, self_check=True)
     ledger.properties.created = ledger.properties.modified = BUILT
     ledger.save(folder / LEDGER_FILE)
     return [master, folder / LEDGER_FILE]

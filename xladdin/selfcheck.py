@@ -1,0 +1,195 @@
+"""The validator's row rules as Excel formulas, so that a fill-in ledger checks itself without Python.
+
+Each rule names its issue code in the catalogue: the text a row shows is the catalogue's title and the
+rule counts as a 需修改 only when the catalogue's severity is an error, so the ledger's verdict and the
+validator's come from one table. The tolerances are the validator's own constants.
+Formulas use functions of Excel 2007 and earlier only (IF, AND, OR, N, ISTEXT, SUMIF, COUNTIFS,
+SUMPRODUCT), so that Excel 2010, WPS and LibreOffice compute them alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .issues import CATALOGUE, ERROR, Code
+from .schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
+from .validate import FAR_FLOOR
+
+EPS = "1E-9"  # the validator's tolerance on areas
+
+
+@dataclass(frozen=True)
+class Refs:
+    """Where one ledger row's cells are: A1 references for the row, and whole-column ranges."""
+
+    row: int
+    first: int
+    last: int
+    column: dict[str, str]  # ledger key -> column letter
+    previous: dict[str, str]  # figure key -> letter of the hidden 上次报送 column
+    plan: dict[str, str]  # plan key -> letter of the hidden 计划 column
+
+    def cell(self, key: str) -> str:
+        return f"{self.column[key]}{self.row}"
+
+    def num(self, key: str) -> str:
+        return f"N({self.cell(key)})"
+
+    def blank(self, key: str) -> str:
+        return f'LEN(TRIM({self.cell(key)}))=0'
+
+    def span(self, letter: str) -> str:
+        return f"${letter}${self.first}:${letter}${self.last}"
+
+    def plan_cell(self, key: str) -> str:
+        return f"{self.plan[PLAN_OF[key]]}{self.row}"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One validator rule on a ledger row: its catalogue code, the figure it is about, the condition."""
+
+    code: str
+    condition: Callable[[Refs], str]
+    key: str = ""  # the figure column the rule is about; empty for rules on the whole row
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", Code(self.code))  # a misspelt code fails at import, as in the validator
+
+    @property
+    def is_error(self) -> bool:
+        return CATALOGUE[self.code].severity == ERROR
+
+    def text(self) -> str:
+        title = CATALOGUE[self.code].title
+        return f"{_short(self.key)}{title}" if self.key else title
+
+
+def _short(key: str) -> str:
+    """A figure's label without 累计 and its unit, as a reason names it: 征地面积, 拆除房屋."""
+    label = LEDGER_BY_KEY[key].label
+    return label.removeprefix("累计").split("(")[0]
+
+
+def _not_number(key: str) -> Callable[[Refs], str]:
+    unit = LEDGER_BY_KEY[key].unit
+    return lambda r: (f'AND(ISTEXT({r.cell(key)}),LEN(TRIM({r.cell(key)}))>0,'
+                      f'ISERROR(VALUE(SUBSTITUTE(TRIM({r.cell(key)}),"{unit}",""))))')
+
+
+def _text_number(key: str) -> Callable[[Refs], str]:
+    unit = LEDGER_BY_KEY[key].unit
+    return lambda r: (f'AND(ISTEXT({r.cell(key)}),LEN(TRIM({r.cell(key)}))>0,'
+                      f'NOT(ISERROR(VALUE(SUBSTITUTE(TRIM({r.cell(key)}),"{unit}","")))))')
+
+
+def _far_above(key: str) -> Callable[[Refs], str]:
+    floor = FAR_FLOOR[LEDGER_BY_KEY[key].kind]
+    return lambda r: (f"AND({r.blank('plot')},ISNUMBER({r.plan_cell(key)}),"
+                      f"{r.num(key)}>2*{r.plan_cell(key)}+{floor:g})")
+
+
+def _above(key: str) -> Callable[[Refs], str]:
+    floor = FAR_FLOOR[LEDGER_BY_KEY[key].kind]
+    return lambda r: (f"AND({r.blank('plot')},ISNUMBER({r.plan_cell(key)}),{r.num(key)}>{r.plan_cell(key)}+{EPS},"
+                      f"{r.num(key)}<=2*{r.plan_cell(key)}+{floor:g})")
+
+
+def _decreased(key: str) -> Callable[[Refs], str]:
+    """The project's total (all its plots) below last time's, judged on the project's first row."""
+    def condition(r: Refs) -> str:
+        pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
+        first = f"${r.column['project_id']}${r.first}:{pid}"
+        return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
+                f"SUMIF({ids},{pid},{r.span(r.column[key])})+{EPS}<SUMIF({ids},{pid},{prev}))")
+    return condition
+
+
+def _net_land_incomplete(r: Refs) -> str:
+    acquired, demolished = r.plan_cell("acquired_mu"), r.plan_cell("houses_demolished")
+    return (f'AND(TRIM({r.cell("net_land")})="{YES}",{r.blank("plot")},'
+            f'OR(AND(ISNUMBER({acquired}),{r.num("acquired_mu")}+{EPS}<{acquired}),'
+            f'AND(ISNUMBER({demolished}),{r.num("houses_demolished")}<{demolished})))')
+
+
+def _row_rules() -> tuple[RowRule, ...]:
+    rules: list[RowRule] = [
+        RowRule("project-id-missing", lambda r: (
+            f"AND({r.blank('project_id')},COUNTA({r.column['project_name']}{r.row}:"
+            f"{r.column[list(LEDGER_BY_KEY)[-1]]}{r.row})>0)")),
+        RowRule("row-duplicate", lambda r: (
+            f"AND(LEN(TRIM({r.cell('project_id')}))>0,SUMPRODUCT((${r.column['project_id']}${r.first}:"
+            f"{r.cell('project_id')}={r.cell('project_id')})*(${r.column['plot']}${r.first}:{r.cell('plot')}="
+            f"{r.cell('plot')}))>1)")),
+    ]
+    for key in FIGURE_KEYS:
+        rules.append(RowRule("not-a-number", _not_number(key), key))
+        rules.append(RowRule("text-number", _text_number(key), key))
+        rules.append(RowRule("negative", lambda r, k=key: f"{r.num(k)}<0", key))
+        if LEDGER_BY_KEY[key].kind == "count":
+            rules.append(RowRule("not-whole", lambda r, k=key: f"{r.num(k)}<>INT({r.num(k)})", key))
+    rules += [
+        RowRule("demolished-exceeds-agreed", lambda r: f"{r.num('houses_demolished')}>{r.num('houses_agreed')}"),
+        RowRule("cleared-exceeds-acquired", lambda r: f"{r.num('cleared_mu')}>{r.num('acquired_mu')}+{EPS}"),
+    ]
+    for key in PLAN_OF:
+        if key in FIGURE_KEYS:
+            rules.append(RowRule("far-above-plan", _far_above(key), key))
+            rules.append(RowRule("above-plan", _above(key), key))
+    rules += [
+        RowRule("net-land-incomplete", _net_land_incomplete),
+        RowRule("net-land-date-missing", lambda r: (
+            f'AND(TRIM({r.cell("net_land")})="{YES}",{r.blank("net_land_date")})')),
+        RowRule("net-land-date-unexpected", lambda r: (
+            f'AND(TRIM({r.cell("net_land")})<>"{YES}",NOT({r.blank("net_land_date")}))')),
+    ]
+    rules += [RowRule("cumulative-decreased", _decreased(key), key) for key in FIGURE_KEYS]
+    return tuple(rules)
+
+
+ROW_RULES = _row_rules()
+
+
+def reasons_formula(refs: Refs) -> str:
+    """The row's reasons in Chinese, errors first, each ending in ；; empty when the row is clean."""
+    ordered = [r for r in ROW_RULES if r.is_error] + [r for r in ROW_RULES if not r.is_error]
+    parts = [f'IF({rule.condition(refs)},"{rule.text()}{"" if rule.is_error else "（提醒）"}；","")'
+             for rule in ordered]
+    return "=" + "&".join(parts)
+
+
+def count_formula(refs: Refs, errors: bool) -> str:
+    """How many error (or warning) rules the row breaks."""
+    return "=" + "+".join(f"IF({rule.condition(refs)},1,0)" for rule in ROW_RULES if rule.is_error == errors)
+
+
+@dataclass(frozen=True)
+class HeadRefs:
+    """The identity cells above the table: 填报单位, 填报日期, and the hidden last report date."""
+
+    unit: str
+    date: str
+    last_date: str
+
+
+HEAD_RULES: tuple[tuple[Code, Callable[[HeadRefs], str]], ...] = (
+    (Code("unit-missing"), lambda h: f"LEN(TRIM({h.unit}))=0"),
+    (Code("date-missing"), lambda h: f"NOT(ISNUMBER({h.date}))"),
+    (Code("date-future"), lambda h: f"AND(ISNUMBER({h.date}),{h.date}>TODAY())"),
+    (Code("date-stale"), lambda h: f"AND(ISNUMBER({h.date}),ISNUMBER({h.last_date}),{h.date}<{h.last_date})"),
+)
+
+
+def head_reasons_formula(head: HeadRefs) -> str:
+    return "=" + "&".join(f'IF({cond(head)},"{CATALOGUE[code].title}；","")' for code, cond in HEAD_RULES)
+
+
+def head_count(head: HeadRefs) -> str:
+    return "+".join(f"IF({cond(head)},1,0)" for code, cond in HEAD_RULES if CATALOGUE[code].severity == ERROR)
+
+
+def verdict_formula(head: HeadRefs, errors_range: str) -> str:
+    """可以报送 when no rule that the validator counts as an error is broken, else 有 N 处需修改."""
+    total = f"({head_count(head)}+SUM({errors_range}))"
+    return f'=IF({total}=0,"可以报送","有 "&{total}&" 处需修改")'
