@@ -187,7 +187,7 @@ WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", 
 CHARTS_LAST_COLUMN = 20
 # Sheets whose first columns repeat on every printed page when the table prints more than one page wide.
 PRINT_TITLE_COLUMNS = {SHEET_REGISTRY: 2, SHEET_SUMMARY: 2, SHEET_RANKING: 1, SHEET_HISTORY: 3, SHEET_REPORT: 2,
-                       SHEET_LOG: 1, SHEET_BOARD: 2}
+                       SHEET_LOG: 1, SHEET_BOARD: 2, SHEET_TIMELINE: 2, SHEET_MILESTONES: 2, SHEET_REGISTER: 1}
 
 
 def print_extent(sheet: str) -> tuple[int, int]:
