@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..settings import Settings
 from ..values import is_blank
-from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, owned_heading
+from .layout import MANAGED_SHEETS, OPTIONAL_TABLES, REGISTRY, SETTINGS, TABLES, owned_heading
 from .master import Formula, Link, quote_sheet, read_registry, read_settings
 from .reader import Grid
 from .room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
@@ -109,7 +109,7 @@ class LiveBook:
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         sheet, table = self.tables[name]
-        spec = TABLES[name]
+        spec = TABLES.get(name) or OPTIONAL_TABLES[name]
         area = table.range
         top, left = area.row + 1, area.column
         old_rows = area.rows.count - 1

@@ -28,7 +28,8 @@ from ..schema import SHEET_CHARTS, cell_address, column_letter
 from ..settings import Settings
 from ..values import is_blank
 from .layout import (
-    MANAGED_SHEETS, PRINT_TITLE_COLUMNS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, print_extent,
+    MANAGED_SHEETS, OPTIONAL_TABLES, PRINT_TITLE_COLUMNS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading,
+    print_extent,
 )
 from .widths import current_widths, display_width, pages_wide, wanted_width, widen
 
@@ -547,7 +548,7 @@ class MasterBook:
 
     def write_table(self, name: str, rows: list[list[object]]) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
-        spec: TableSpec = TABLES[name]
+        spec: TableSpec = TABLES.get(name) or OPTIONAL_TABLES[name]
         table = self.tables[name]
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
@@ -579,7 +580,7 @@ class MasterBook:
         """Bring a table laid out by an earlier version to the current columns: its heading row and the
         table part's column list are rewritten (the rows are rewritten by the caller). A wider table
         grows only into empty cells."""
-        spec: TableSpec = TABLES[name]
+        spec: TableSpec = TABLES.get(name) or OPTIONAL_TABLES[name]
         table = self.tables[name]
         _, data = self._sheet(table.sheet)
         right = min_col + len(spec.columns) - 1
