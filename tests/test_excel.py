@@ -88,8 +88,8 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     assert any(a["func"] == "resizeTable" for a in actions)
     assert any(a["func"] == "alert" and "新接收" in a["args"][0] for a in actions)
     # A submitted text beginning with "=" would be written as text, never as a formula.
-    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM(", "=COUNTIF(", "=IFERROR(",
-                                                                                    "='红黑榜'!"))
+    assert not any(isinstance(v, str) and v.startswith("=") and not v.startswith(("=IF(", "=TRIM(", "=COUNTIF(", "=REPT(",
+                                                                                    "=IFERROR(", "='红黑榜'!"))
                    for a in writes for row in a["values"] for v in row)
 
 

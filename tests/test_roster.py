@@ -120,11 +120,11 @@ def test_a_day_with_a_silent_group_names_it_and_adds_nothing_for_it(tmp_path):
     assert summary.at["A1", "acquired_delta"] == 2 and summary.at["A2", "acquired_delta"] == 0.5
     overall = dict(result.notice_doc.sections)["总体进展"]
     county_today, county_yesterday = 12 + 5.5 + 24.9 + 1, 10 + 5 + 24.9 + 1
-    assert f"累计完成征地 {county_today:,.2f} 亩" in overall
-    assert f"较11月23日新增 {county_today - county_yesterday:,.2f} 亩" in overall  # 2.50, not 7.40
-    day_section = dict(result.notice_doc.sections)["今日报送情况（11月24日）"]
-    assert "未报 1 个（二组）" in day_section and "退回未改 1 个（三组）" in day_section
-    assert "今日未报数据的项目 2 个" in day_section  # B1 (silent) and C1 (sent back)
+    assert f"累计完成征地{county_today:,.2f}亩" in overall
+    assert f"当日新增征地{county_today - county_yesterday:,.2f}亩（与11月23日相比）" in overall  # 2.50, not 7.40
+    day_section = dict(result.notice_doc.sections)["11月24日报送情况"]
+    assert "未报1个（二组）" in day_section and "退回未改1个（三组）" in day_section
+    assert "当日未报数据的项目2个" in day_section  # B1 (silent) and C1 (sent back)
     assert [r["status"] for r in result.to_dict()["roster"]] == ["已报", "未报", "退回未改"]
     assert result.to_dict()["ranking"][0]["acquisition_rate_list"] in ("红榜", "黑榜", "")
     console = dict(table_frame(result.master, "tblRunStatus").itertuples(index=False, name=None))

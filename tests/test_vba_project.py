@@ -26,7 +26,7 @@ from oletools.olevba import VBA_Parser, decompress_stream
 from xladdin.demo import MASTER_NAME
 from xladdin.workbook import cfb
 from xladdin.workbook.build import BUTTONS, build_master
-from xladdin.workbook.layout import SHEET_ORDER
+from xladdin.workbook.layout import MANAGED_SHEETS
 from xladdin.workbook.master import MasterUnusable
 from xladdin.workbook.vbamodules import (
     SELFTEST, SELFTEST_RESULT, WRAPPER_MODULE, document_module, refresh_master_project, refresh_project, wrapper_module,
@@ -183,8 +183,8 @@ def test_nothing_is_left_over_from_the_quickstart_project(master):
     modules = olevba_modules(master)
     assert "Module1" not in modules
     assert not any("SampleCall" in code for code in modules.values())
-    assert sorted(modules) == sorted(["ThisWorkbook", *[f"Sheet{i}" for i in range(1, len(SHEET_ORDER) + 2)],
-                                      "xlwings",
+    sheets = [f"Sheet{i}" for i in range(1, len(MANAGED_SHEETS) + 1)]  # a code module per sheet, xlwings.conf too
+    assert sorted(modules) == sorted(["ThisWorkbook", *sheets, "xlwings",
                                       "Dictionary", WRAPPER_MODULE])
 
 

@@ -206,24 +206,50 @@ def run(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) 
 @main.command()
 @click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Notice as of this date (default: today).")
+@click.option("--weekly", "kind", flag_value="weekly", help="The weekly 通报 (期数, 红黑榜 附表, 督办事项).")
+@click.option("--daily", "kind", flag_value="daily", default=True, help="The daily 督查日报 (default).")
+@click.option("--by-leader", "kind", flag_value="leader",
+              help="One 专报 page per 责任领导 (Word in 通报存档, and the 通报 sheet); not numbered.")
+@click.option("--reissue", is_flag=True, help="Replace the 期 already issued for this date; its file is kept as …-作废.")
 @click.option("--docx", "docx_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the notice as a Word document.")
+              help="Also write a copy of the notice as a Word document here.")
 @guarded
-def notice(master: Path, as_of: dt.date | None, docx_path: Path | None) -> None:
-    """Write the 通报 for the period into the master (and optionally a .docx); prints it.
+def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_path: Path | None) -> None:
+    """Issue the 督查日报, the weekly 通报 or the 专报 per leader, written to the 通报 sheet and as Word files.
+
+    The 督查日报 and 通报 are numbered (期数) and archived in 通报存档.
+
+    The same notice for the same date is archived once; a changed one gets the next 期 unless --reissue.
 
     \b
     Example:
-        xladdin notice ./demo/指挥部母表.xlsm --docx 通报.docx
+        xladdin notice ./demo/指挥部母表.xlsm --weekly --as-of 2026-11-25
+        xladdin notice ./demo/指挥部母表.xlsm --by-leader
     """
     from .notice import write_docx
 
-    result = execute(master, as_of=as_of, intake=False, command="notice")
+    from .notice import write_leader_docx
+
+    result = execute(master, as_of=as_of, intake=False, command="notice", notice_kind=kind, issue=True,
+                     reissue=reissue)
     for line in result.notice:
         _console().print(line)
+    if result.leaders:
+        settings_folder = master.parent / _archive_folder(master)
+        path = write_leader_docx(result.leaders, docx_path or settings_folder / f"专报（截至{result.as_of.isoformat()}）.docx")
+        _console().print(f"\n已写出 {len(result.leaders)} 位责任领导的专报：{path}")
+        return
+    if result.issued:
+        _console().print(f"\n{result.issued}")
     if docx_path is not None:
         write_docx(result.notice_doc, docx_path)
         _console().print(f"\n已写出 Word 文档：{docx_path}")
+
+
+def _archive_folder(master: Path) -> str:
+    from .workbook.package import MasterBook
+
+    return MasterBook.open(master).settings().notice_archive
 
 
 @main.command()

@@ -98,6 +98,26 @@ def registry_frame() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("project_id", drop=False).rename_axis(None)
 
 
+# 倒排工期: days before each project's 净地交付期限 that HQ plans each milestone (挂牌出让 after it).
+PLAN_OFFSETS = {"报批": -60, "征收": -35, "房屋协议": -28, "高压线迁移": -21, "拆除": -18, "清表": -10, "净地交付": 0,
+                "挂牌出让": 20}
+
+
+def plan_rows(end: dt.date, start: dt.date) -> list[list[object]]:
+    """The 节点计划 as HQ set it for the demo: every milestone planned back from the deadline, 报批 done."""
+    from .milestones import DEFAULT_MILESTONES
+
+    rows = []
+    for p in PROJECTS:
+        pid, name, g, due = p[0], p[1], p[4], p[11]
+        deadline = end + dt.timedelta(days=due)
+        for milestone in DEFAULT_MILESTONES:
+            planned = deadline + dt.timedelta(days=PLAN_OFFSETS[milestone])
+            entered = min(planned, start) if milestone == "报批" else None
+            rows.append([pid, name, GROUPS[g][1], milestone, planned, entered, None, "", None])
+    return rows
+
+
 def registry_rows(end: dt.date) -> list[list[object]]:
     rows = []
     for p in PROJECTS:
@@ -196,7 +216,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
         master.unlink()
     for stale in (directory / "历史库.sqlite",):
         stale.unlink(missing_ok=True)
-    build_master(master, registry_rows(end))
+    build_master(master, registry_rows(end), plan_rows(end, start))
     write_launchers(directory, MASTER_NAME)
     inbox = directory / "报送"
     inbox.mkdir(exist_ok=True)

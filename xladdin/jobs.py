@@ -21,21 +21,35 @@ import pandas as pd
 
 from .consolidate import board, summary_of
 from .issues import Code, ERROR, Issue
-from .notice import Notice, build_notice
+from .notice import DAILY, LEADER, WEEKLY, Notice, build_leader_notices, build_notice
+from .milestones import (
+    build_plan, done_formula, late_or_at_risk, parse_milestones, reached_dates, week_formula, week_marks, week_starts,
+)
+from .milestones import KEYS as PLAN_KEYS
+from .milestones import previous_rows as plan_rows
+from .notice_archive import (
+    all_issued, archive_lines, milestone_reports, new_problems, register_reports, uncorrected_returns,
+)
+from .register import KEYS as REGISTER_KEYS
+from .register import build_register, open_items, previous_rows
+from .notice_issue import issue_notice, notice_header
 from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .cityresult import gap_sentences, published
 from .roster import daily_roster, roster_rows, work_groups
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, ONGOING, OVERDUE, STALLED, has_flag
 from .schema import (
-    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_RANKING, SUMMARY_FIELDS, cell_address,
+    FIGURE_KEYS, LABEL_DATE, LABEL_UNIT, LEDGER_BY_KEY, METRICS, SHEET_MILESTONES, SHEET_RANKING, SUMMARY_FIELDS,
+    cell_address,
     column_letter,
 )
 from .settings import Settings, SettingsError
 from .store import REJECTED, Store
 from .validate import Checked, GroupState, RegistryIndex, check_ledger, clean_text
 from .workbook.layout import (
-    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, RANKING, RANKING_KEYS, REPORT, SORT_KEYS, SORTED_TABLES,
-    STATUS, STATUS_COUNTS, SUMMARY, TREND,
+    BOARD, CHART_UNITS, CITY_RESULT, HISTORY, LOG, NOTICE_NAME, MILESTONES, MILESTONES_TITLE, RANKING, RANKING_KEYS, REGISTER,
+    REGISTER_TITLE, REPORT, SORT_KEYS, SORTED_TABLES, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS,
+    STATUS, STATUS_COUNTS,
+    SUMMARY, TREND,
 )
 from .workbook.lock import MasterLock
 from .workbook.master import Formula, Link, MasterUnusable
@@ -107,6 +121,11 @@ class JobResult:
     wrote: bool = False
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
+    issued: str = ""  # what issuing did (期数, file), in Chinese
+    notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
+    register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
+    plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
+    leaders: list[Notice] = field(default_factory=list)  # 专报, one per 责任领导 (notice --by-leader)
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
@@ -494,7 +513,8 @@ def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
 
 def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
-            progress: Progress = None) -> JobResult:
+            progress: Progress = None, notice_kind: str = DAILY, issue: bool = False, reissue: bool = False
+            ) -> JobResult:
     """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
     started = time.perf_counter()
     master = Path(master)
@@ -509,7 +529,7 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
             workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
         return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
                        write_ranking=write_ranking, command=command, started=started, workers=workers,
-                       progress=progress)
+                       progress=progress, notice_kind=notice_kind, issue=issue, reissue=reissue)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
@@ -517,7 +537,8 @@ def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = 
 
 def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
             write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None, workers: int = 1, progress: Progress = None) -> JobResult:
+            started: float | None = None, workers: int = 1, progress: Progress = None, notice_kind: str = DAILY,
+            issue: bool = False, reissue: bool = False) -> JobResult:
     """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
     Excel, via xlwings). Folders in 设置 are relative to base_dir. `progress(stage, done, total)` hears
     what the run is doing (total 0 when there is nothing to count)."""
@@ -553,19 +574,53 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
         ranking = add_streaks(compute_ranking(summary, settings, previous),
                               store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
-        rejected = [(f.group, f.file, f.reason()) for f in files if f.status == NEW_REJECTED]
+        rejected = uncorrected_returns(store.db, as_of)  # every run, until the group corrects it
         roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
         line = whole_line(summary, settings)
         whole = whole_text(line, settings)
         city = []
         if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
             city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
+        weekly = notice_kind == WEEKLY
+        register = None
+        if REGISTER.name in getattr(book, "tables", {}):  # masters built before it have no 督办台账
+            register = build_register(register_reports(store.db, as_of), registry, as_of,
+                                      previous_rows(*book.table_rows(REGISTER.name)))
+        plan = None
+        if MILESTONES.name in getattr(book, "tables", {}):  # masters built before it have no 节点计划
+            plan = build_plan(registry, parse_milestones(settings.milestones),
+                              reached_dates(milestone_reports(store.db, as_of), registry), as_of,
+                              settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
         notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
                               roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
-                              whole=whole, city=city)
+                              whole=whole, city=city, kind=notice_kind, header=notice_header(settings),
+                              start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
+                              unit_key=settings.rank_unit_key,
+                              supervision=open_items(register) if register is not None else None,
+                              milestones=late_or_at_risk(plan) if plan is not None else None,
+                              new_problems=new_problems(store.db, registry, period_start if weekly
+                                                        else as_of - dt.timedelta(days=1), as_of))
+        leaders = []
+        if notice_kind == LEADER:
+            leaders = build_leader_notices(
+                summary, as_of, notice_header(settings),
+                supervision=open_items(register) if register is not None else None,
+                milestones=late_or_at_risk(plan) if plan is not None else None, due_soon_days=settings.due_soon_days)
+            notice = Notice("", as_of=as_of, kind=LEADER)
+        issued_note = ""
+        if issue and write and notice_kind != LEADER:
+            issued_note = issue_notice(store, notice, base_dir, settings, reissue)
         result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
                            notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
                            roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
+        result.issued = issued_note
+        result.leaders = leaders
+        if leaders:
+            result.notice = [line for item in leaders for line in item.lines() + [""]]
+        result.register = register
+        result.plan = plan
+        result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
+                                                if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started
             _tell(progress, WRITING, 0, 0)
@@ -763,8 +818,17 @@ def _write_master(book: Book, result: JobResult, store: Store, settings: Setting
                                          "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
                                          "数值和排名都是公式，点击单元格可查看计算方法。")
         book.write_cell("RankingWhole", result.whole)
-        book.write_lines(NOTICE_NAME, result.notice)
+        book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
     book.write_table(BOARD.name, _board_rows(summary))
+    if result.plan is not None:
+        _write_plan(book, result)
+    if result.register is not None:
+        register = result.register
+        book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
+        counts = register["status"].value_counts()
+        book.write_cell(REGISTER_TITLE, f"督办台账（截至 {result.as_of.isoformat()}）：" + "，".join(
+            f"{word} {int(counts.get(word, 0))} 项" for word in ("新增", "持续", "待确认销号", "已销号"))
+            + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项")
     counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
                        for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
     book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
@@ -820,6 +884,51 @@ def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: 
             [Formula(f, v) for f, v in zip(row, (int(r[f"{key}_rank"]), r["unit"], r[key], r[f"{key}_flag"]))]
             for row, (_, r) in zip(rows, ranked.iterrows())])
     book.write_cell("SortedTitle", f"红黑榜（排序，按{settings.rank_unit}，截至 {as_of.isoformat()}）")
+
+
+def _write_plan(book: Book, result: JobResult) -> None:
+    """节点计划 (values, and 完成日期 as a formula so an entered date counts at once) and, where the master has
+    it, the 作战图时间表 (one row per project, COUNTIFS over the 节点计划 per week)."""
+    plan = result.plan
+    first_row, first_col = book.table_origin(MILESTONES.name)
+    letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
+    rows = []
+    for i, row in enumerate(plan.to_dict("records")):
+        values = [row[k] for k in PLAN_KEYS]
+        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]),
+                             row["done"] if row["done"] is not None else "")
+        rows.append(values)
+    book.write_table(MILESTONES.name, rows)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
+                                      f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                      f"临期 {int(late.str.startswith('临期').sum())} 个，"
+                                      f"未排期 {int((plan['status'] == '未排期').sum())} 个")
+    if TIMELINE.name not in getattr(book, "tables", {}):
+        return
+    last_row = first_row + max(1, len(plan)) - 1
+    ranges = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row}:${letter[key]}${last_row}"
+              for key in ("project_id", "planned", "done")}
+    ranges["project"] = ranges.pop("project_id")
+    top, left = book.table_origin(TIMELINE.name)
+    week_row = top - 2  # the Mondays sit in the row above the header
+    fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
+    registry_rows = plan.drop_duplicates("project_id")
+    deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
+    timeline = []
+    mondays = week_starts(dt.date.today())  # what the sheet's TODAY() row shows when it is opened today
+    for i, record in enumerate(registry_rows.to_dict("records")):
+        r = top + i
+        project_cell = f"${column_letter(left)}{r}"
+        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges),
+                         week_marks(plan, record["project_id"], mondays[k])) for k in range(TIMELINE_WEEKS)]
+        timeline.append([record["project_id"], record["project_name"], record["leader"],
+                         deadlines.get(record["project_id"]), *weeks])
+    book.write_table(TIMELINE.name, timeline)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}）：{len(timeline)} 个项目，"
+                                    f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                    f"临期 {int(late.str.startswith('临期').sum())} 个")
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:

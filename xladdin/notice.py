@@ -13,17 +13,56 @@ import pandas as pd
 
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
 from .schema import METRICS
+from .typography import tidy
 
 NUMERALS = "一二三四五六七八九十"
 ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
+DAILY, WEEKLY, LEADER = "daily", "weekly", "leader"
+KIND_WORDS = {DAILY: "督查日报", WEEKLY: "通报", LEADER: "专报"}
+MOVES = {"—": "与上期持平", "新": "本期新参与排名"}
 
 
 def _day(date: dt.date) -> str:
     return f"{date.month}月{date.day}日"
 
 
+def _day_near(date: dt.date, as_of: dt.date) -> str:
+    """11月30日, or 2027年1月18日 when the year is not the as-of date's."""
+    return _day(date) if date.year == as_of.year else f"{date.year}年{_day(date)}"
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.2f}%"
+
+
+def _mu(value: float) -> str:
+    return f"{value:,.2f}亩"
+
+
+def move_words(move: str) -> str:
+    """↑2 → 较上期上升2位, ↓1 → 较上期下降1位, — → 与上期持平, 新 → 本期新参与排名."""
+    if move.startswith("↑"):
+        return f"较上期上升{move[1:]}位"
+    if move.startswith("↓"):
+        return f"较上期下降{move[1:]}位"
+    return MOVES.get(move, "")
+
+
+@dataclass
+class Header:
+    """What 设置 says about the issuer and the addressees (all Chinese, shown as written)."""
+    county: str = ""
+    issuer: str = ISSUER
+    number_pattern: str = "〔{年}〕第{期}期"
+    to: str = ""
+    cc: str = ""
+    opening: str = ""
+    closing: str = ""
+
+    @property
+    def full_issuer(self) -> str:
+        return self.issuer if not self.county or self.issuer.startswith(self.county) else \
+            self.county + self.issuer.removeprefix("县")
 
 
 @dataclass
@@ -31,23 +70,89 @@ class Notice:
     title: str
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, body)
     as_of: dt.date | None = None
+    kind: str = DAILY
+    header: Header = field(default_factory=Header)
+    number: int | None = None  # 期数, once issued
+    table_title: str = ""
+    table: list[list[str]] = field(default_factory=list)  # 附表: header row first
+
+    @property
+    def number_text(self) -> str:
+        if self.number is None or self.as_of is None:
+            return ""
+        return self.header.number_pattern.replace("{年}", str(self.as_of.year)).replace("{期}", str(self.number))
+
+    @property
+    def date_text(self) -> str:
+        return f"{self.as_of.year}年{_day(self.as_of)}" if self.as_of else ""
+
+    def body(self) -> list[str]:
+        """The paragraphs of the text proper, without 版头 and 版记."""
+        out = [f"{self.header.to}："] if self.header.to else []
+        if self.header.opening:
+            out.append(self.header.opening)
+        out += [f"{NUMERALS[i]}、{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
+        if self.header.closing:
+            out.append(self.header.closing)
+        return out
+
+    def table_lines(self) -> list[str]:
+        """The 附表 as sentences (the sheet has no table inside the text)."""
+        if not self.table:
+            return []
+        head, *rows = self.table
+        lines = [f"附表：{self.table_title}"]
+        if self.kind == LEADER:
+            return [f"{self.table_title}："] + [f"{row[0]}：" + "，".join(f"{h}{v}" for h, v in zip(head[1:], row[1:]))
+                                                + "。" for row in rows]
+        for row in rows:
+            parts = []
+            for i in range(1, len(head) - 1, 3):
+                value, rank, move = row[i:i + 3]
+                parts.append(f"{head[i]}{value}" + (f"，第{rank}名" if rank else "")
+                             + (f"，{'较上期' if move[:2] in ('上升', '下降') else ''}{move}" if move else ""))
+            lines.append(f"{row[0]}：" + "；".join(parts) + f"；榜单：{row[-1]}。")
+        return lines
 
     def lines(self) -> list[str]:
         """One paragraph per line, as written to the 通报 sheet."""
-        out = [self.title, ""]
-        for i, (heading, body) in enumerate(self.sections):
-            out.append(f"{NUMERALS[i]}、{heading}。{body}")
-        out += ["", ISSUER, f"{self.as_of.year}年{_day(self.as_of)}" if self.as_of else ""]
+        if self.kind == LEADER:  # a page of its own, no 版头
+            return [self.title, ""] + self.body() + [""] + self.table_lines() + [
+                self.header.full_issuer, self.date_text]
+        out = [self.header.full_issuer + KIND_WORDS[self.kind]]
+        if self.number_text:
+            out.append(self.number_text)
+        out += [self.title, ""] + self.body() + ["", self.header.full_issuer, self.date_text]
+        if self.table:
+            out += [""] + self.table_lines()
+        if self.header.cc:
+            out += ["", f"抄送：{self.header.cc}"]
         return out
+
+    def texts(self) -> list[str]:
+        """Every piece of text the notice shows, for the typography checker."""
+        return self.lines() + [cell for row in self.table for cell in row]
 
 
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
                  as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
                  cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
-                 city: list[str] | None = None) -> Notice:
-    """The notice; `rejected` holds (group, file, first reason) of the submissions sent back, `roster`
-    the 今日报送情况 (roster.daily_roster)."""
-    notice = Notice(f"重点项目和民生工程用地保障攻坚进展情况通报（截至{as_of.year}年{_day(as_of)}）", as_of=as_of)
+                 city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
+                 start_summary: pd.DataFrame | None = None, unit_key: str = "group",
+                 new_problems: list[tuple[str, str, str, str]] | None = None,
+                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None) -> Notice:
+    """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
+
+    `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
+    `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
+    `new_problems` (project name, group, problem, next step) first reported in the period."""
+    header = header or Header()
+    first = period_start + dt.timedelta(days=1)  # the period is the days after its start, up to as_of
+    period = f"{_day(first)}至{_day(as_of)}" if first.year == as_of.year else \
+        f"{first.year}年{_day(first)}至{as_of.year}年{_day(as_of)}"
+    title = (f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{_day(as_of)}）" if kind == DAILY
+             else f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）")
+    notice = Notice(title, as_of=as_of, kind=kind, header=header)
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
     # The county's cumulative as of the date minus as of the day before: a project first reported today
@@ -55,96 +160,223 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
     net = int((summary["status"] == NET_LAND).sum())
     moving = int((summary["progress"] == "是").sum())
-    notice.sections.append(("总体进展", (
-        f"全县纳入攻坚的项目 {len(summary)} 个，计划征地 {plan:,.2f} 亩，累计完成征地 {done:,.2f} 亩，"
-        f"征地完成率 {_pct(done / plan) if plan else '—'}，较{_day(as_of - dt.timedelta(days=1))}新增 {delta:,.2f} 亩；"
-        f"本期（{_day(period_start)}至{_day(as_of)}）有进展的项目 {moving} 个；已实现净地交付 {net} 个。"
-        + (f"{whole}。" if whole else ""))))
+    overall = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
+               f"征地完成率{_pct(done / plan) if plan else '暂无'}；")
+    if kind == DAILY:
+        overall += f"当日新增征地{_mu(delta)}（与{_day(as_of - dt.timedelta(days=1))}相比）；"
+    else:
+        week = _week_gain(summary, start_summary)
+        overall += f"本周新增征地{_mu(float(week.sum()))}；"
+    overall += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
+    notice.sections.append(("总体进展", overall + (f"{tidy(whole)}。" if whole else "")))
     if roster is not None and not roster.empty:
         from .roster import roster_sentence
 
         silent = int(has_flag(summary["status"], NOT_TODAY).sum())
-        body = roster_sentence(roster, cutoff or dt.time(21, 0))
+        body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
         if silent:
-            body += f"今日未报数据的项目 {silent} 个，其进度按最近一次报送计，不计入今日新增。"
-        notice.sections.append((f"今日报送情况（{_day(as_of)}）", body))
+            body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
+        notice.sections.append((f"{_day(as_of)}报送情况", body))
+    if kind == DAILY:
+        gained = summary[summary["acquired_delta"].fillna(0) > 0].sort_values("acquired_delta", ascending=False)
+        if not gained.empty:
+            notice.sections.append(("当日进展", f"当日征地有增加的项目{len(gained)}个：" + "、".join(
+                f"{r.project_name}新增{_mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"))
+    else:
+        week = _week_gain(summary, start_summary)
+        by_unit = summary.assign(week=week).groupby(unit_key, sort=False)["week"].sum()
+        parts = [f"{unit}{_mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
+        gained = summary.assign(week=week)
+        gained = gained[gained["week"] > 0].sort_values("week", ascending=False)
+        text = f"按{unit_name}：" + "、".join(parts) + "。"
+        if not gained.empty:
+            text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
+                f"{r.project_name}{_mu(float(r.week))}" for r in gained.itertuples()) + "。"
+        notice.sections.append(("本周新增", text))
     if city:
-        notice.sections.append(("全市红黑榜中的本县", "".join(city)))
-    lists = []
-    for key, label in METRICS:
-        red = _named(ranking, key, "red")
-        black = _named(ranking, key, "black")
-        if red or black:
-            lists.append(f"{label}：红榜 {red or '无'}；黑榜 {black or '无'}")
-    if lists:
-        notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。"))
+        notice.sections.append(("全市红黑榜中的本县", tidy("".join(city))))
+    if kind == WEEKLY:
+        lists = []
+        for key, label in METRICS:
+            red = _named(ranking, key, "red")
+            black = _named(ranking, key, "black")
+            if red or black:
+                lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
+        if lists:
+            notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"))
+        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{_day(as_of)}）"
+        notice.table = ranking_table(ranking, unit_name)
     overdue = summary[has_flag(summary["status"], OVERDUE)]
     due = summary[has_flag(summary["status"], DUE_SOON)]
     if not overdue.empty or not due.empty:
         parts = []
         if not overdue.empty:
-            parts.append(f"已逾期 {len(overdue)} 个：" + _projects(overdue))
+            parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
+                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
+                for r in overdue.itertuples()))
         if not due.empty:
-            parts.append(f"距期限不足 {due_soon_days} 天 {len(due)} 个：" + _projects(due))
+            parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
+                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
+                for r in due.itertuples()))
         notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
+    if kind == WEEKLY and milestones is not None and not milestones.empty:
+        notice.sections.append(("节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
+            f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+            for r in milestones.itertuples())
+            + "。请责任领导对照作战图倒排工期，确保节点按期完成。"))
     stalled = summary[has_flag(summary["status"], STALLED)]
     if not stalled.empty:
-        notice.sections.append(("无进展项目", f"{len(stalled)} 个：" + _projects(stalled) + "。请说明原因并提出措施。"))
+        notice.sections.append(("无进展项目", f"连续无进展的项目{len(stalled)}个：" + "、".join(
+            f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples())
+            + "。请责任工作组说明原因并提出措施。"))
     missing = summary[has_flag(summary["status"], NOT_REPORTED)]
     if not missing.empty:
-        notice.sections.append(("未报送数据的项目", f"{len(missing)} 个：" + _projects(missing) + "。"))
+        notice.sections.append(("未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
+            f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"))
+    if kind == WEEKLY and supervision is not None:
+        if not supervision.empty:
+            notice.sections.append(("督办事项", _supervision_text(supervision)))
+    elif new_problems:
+        heading = "新发现的问题" if kind == DAILY else "督办事项"
+        notice.sections.append((heading, "；".join(
+            f"{project}（{group}）：{tidy(problem).rstrip('。；')}"
+            + (f"，下步措施：{tidy(step).rstrip('。；')}" if step else "")
+            for project, group, problem, step in new_problems) + "。请责任领导督促落实。"))
     if rejected:
-        items = "；".join(f"{group or '填报单位不明'}《{file}》（{reason}）" for group, file, reason in rejected)
-        notice.sections.append(("退回修改的台账", f"{len(rejected)} 份：{items}。请按校验报告修改后重新报送。"))
+        items = "；".join((f"{group}{_day(date)}的台账" if group else f"{_day(date)}一份填报单位不明的台账")
+                         + f"，原因：{reason}"
+                         for group, date, reason in rejected)
+        notice.sections.append(("退回修改未更正的台账", f"共{len(rejected)}份：{items}。"
+                                "请相关工作组按校验报告修改后重新报送。"))
     return notice
 
 
+SUPERVISED_SHOWN = 8
+
+
+def _supervised(item: dict, with_leader: bool = True) -> str:
+    """One 督办 item in words: project and group, the problem, how long, what next, leader, owner, due date."""
+    text = (f"{item['project']}（{item['group']}）" if item.get("project") else "指挥部交办") + \
+        f"：{tidy(str(item['problem'])).rstrip('。；')}"
+    days = int(item["days_open"])
+    text += {"新增": "，新发现", "待确认销号": "，工作组最近一次报告未再提及，待核实销号"}.get(
+        item["status"], f"，已持续{days}天")
+    if item.get("next_step"):
+        text += f"，下步措施：{tidy(str(item['next_step'])).rstrip('。；')}"
+    if item.get("leader") and with_leader:
+        text += f"，责任领导{item['leader']}"
+    if item.get("owner"):
+        text += f"，责任人{item['owner']}"
+    due = item.get("due")
+    if isinstance(due, dt.date):
+        text += f"，完成时限{_day(due)}"
+    if str(item.get("alert") or "").startswith("逾期"):
+        text += f"，已{item['alert']}"
+    return text
+
+
+def _supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
+    """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
+    rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
+                        _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
+    ordered = rank.sort_values(["_overdue", "_new", "_confirm", "days_open"], ascending=[True, True, True, False],
+                               kind="stable")
+    shown = ordered.head(shown_at_most or SUPERVISED_SHOWN).to_dict("records")
+    text = f"尚未销号的督办事项{len(items)}项" + (f"，择要列出{len(shown)}项" if len(items) > len(shown) else "") + "："
+    text += "；".join(_supervised(r, with_leader) for r in shown) + "。"
+    if len(items) > len(shown):
+        text += f"其余{len(items) - len(shown)}项见母表督办台账。"
+    return text + "请责任领导督促落实，按期销号。"
+
+
+def _week_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None) -> pd.Series:
+    """Acquired area gained since the period start, per project (all of it when nothing was reported then)."""
+    if start_summary is None:
+        return summary["acquired_mu"].astype(float) * 0
+    before = start_summary.set_index("project_id")["acquired_mu"].astype(float)
+    return (summary["acquired_mu"].astype(float) - summary["project_id"].map(before).fillna(0.0)).clip(lower=0)
+
+
+RANK_PARTS = ("", "名次", "较上期")  # per metric in the 附表: value, rank, movement
+
+
+def ranking_table(ranking: pd.DataFrame, unit_name: str) -> list[list[str]]:
+    """The 附表, best 征地完成率 first: per unit each metric's value, rank and movement in words, then its lists.
+    Header labels are metric + part (征地完成率, 征地完成率名次, 征地完成率较上期)."""
+    head = [unit_name] + [label + part for _, label in METRICS for part in RANK_PARTS] + ["榜单"]
+    rows = [head]
+    first_key = METRICS[0][0]
+    ordered = ranking.sort_values(f"{first_key}_rank", kind="stable", na_position="last")
+    for record in ordered.to_dict("records"):
+        row = [str(record["unit"])]
+        marks = []
+        for key, label in METRICS:
+            value, rank = record.get(key), record.get(f"{key}_rank")
+            if value is None or pd.isna(value) or rank is None or pd.isna(rank):
+                row += ["不参与", "", ""]
+                continue
+            move = move_words(str(record.get(f"{key}_move") or ""))
+            row += [_pct(float(value)), str(int(rank)), {"与上期持平": "持平", "本期新参与排名": "新参与"}.get(
+                move, move.removeprefix("较上期"))]
+            if record.get(f"{key}_red"):
+                marks.append(f"{label}红榜")
+            if record.get(f"{key}_black"):
+                marks.append(f"{label}黑榜")
+        row.append("、".join(marks) or "无")
+        rows.append(row)
+    return rows
+
+
 def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
-    """Units on a list, best first for red and worst first for black, with their movement and, from the
-    second period running on the list, how many periods they have been on it."""
+    """Units on a list, best first for red and worst first for black, with their movement in words and,
+    from the second period running on the list, how many periods they have been on it."""
     rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
     streaks = rows[f"{key}_streak"] if f"{key}_streak" in rows else pd.Series(0, index=rows.index)
     names = []
     for unit, move, streak in zip(rows["unit"], rows[f"{key}_move"], streaks):
-        notes = [move] if move and move not in ("—", "新") else []
+        notes = [move_words(move)] if move and move not in ("—", "新") else []
         if streak >= 2:
-            notes.append(f"连续 {int(streak)} 期")
+            notes.append(f"连续{int(streak)}期上榜")
         names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)
     return "、".join(names)
 
 
-def _projects(part: pd.DataFrame) -> str:
-    return "、".join(f"{r.project_name}（{r.group}，{r.status}）" for r in part.itertuples())
-
-
 def write_docx(notice: Notice, path: Path) -> Path:
-    """The notice as a Word document laid out as Chinese government notices usually are (GB/T 9704):
-    title in 小标宋 二号 centred, body in 仿宋 三号 with a two-character indent and 28-point lines,
-    section headings in 黑体, the issuer and date at the bottom right."""
+    """The notice as a Word document in the GB/T 9704 layout: the issuer in red over the 期数 and a red
+    rule (版头); the title in 小标宋 二号 centred; body in 仿宋_GB2312 三号, two-character indent, 28-point
+    lines, section headings in 黑体; issuer and date at the bottom right; the 红黑榜 as a 附表 on its own
+    page; 抄送 at the end; page numbers "— 1 —" (a PAGE field) in 宋体 四号 at the foot."""
     from docx import Document
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
+    from docx.shared import Mm, Pt, RGBColor
 
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
+    red = RGBColor(0xE6, 0x00, 0x12)
 
-    def run(paragraph, text: str, font: str, size: float, bold: bool = False):
+    def run(paragraph, text: str, font: str, size: float, bold: bool = False, color=None):
         r = paragraph.add_run(text)
         r.font.name = font
-        r._element.rPr.rFonts.set(qn("w:eastAsia"), font)
+        r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
         r.font.size = Pt(size)
         r.bold = bold
+        if color is not None:
+            r.font.color.rgb = color
         return r
 
-    def paragraph(align=None, indent: bool = True):
-        p = document.add_paragraph()
+    def paragraph(align=None, indent: bool = True, container=None, exact: float | None = 28):
+        p = (container or document).add_paragraph()
         fmt = p.paragraph_format
-        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        fmt.line_spacing = Pt(28)
+        if exact:
+            fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            fmt.line_spacing = Pt(exact)
         fmt.space_before = fmt.space_after = Pt(0)
         if indent:
             fmt.first_line_indent = Pt(32)
@@ -152,16 +384,222 @@ def write_docx(notice: Notice, path: Path) -> Path:
             p.alignment = align
         return p
 
-    title = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    def rule(p, color: str = "E60012", size: int = 12) -> None:
+        borders = OxmlElement("w:pBdr")
+        bottom = OxmlElement("w:bottom")
+        for key, value in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "1"), ("w:color", color)):
+            bottom.set(qn(key), value)
+        borders.append(bottom)
+        p._p.get_or_add_pPr().append(borders)
+
+    # 版头
+    head = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=None)
+    run(head, notice.header.full_issuer + KIND_WORDS[notice.kind], "方正小标宋简体", 26, color=red)
+    number = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    run(number, notice.number_text or " ", "仿宋_GB2312", 16)
+    rule(number)
+    paragraph(indent=False)
+    title = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=36)
     run(title, notice.title, "方正小标宋简体", 22)
     paragraph(indent=False)
-    for i, (heading, body) in enumerate(notice.sections):
-        p = paragraph(WD_ALIGN_PARAGRAPH.JUSTIFY)
-        run(p, f"{NUMERALS[i]}、{heading}。", "黑体", 16)
-        run(p, body, "仿宋_GB2312", 16)
+    for i, text in enumerate(notice.body()):
+        p = paragraph(WD_ALIGN_PARAGRAPH.JUSTIFY, indent=not (i == 0 and notice.header.to))
+        numbered = next(((NUMERALS[j], h) for j, (h, _) in enumerate(notice.sections)
+                         if text.startswith(f"{NUMERALS[j]}、{h}。")), None)
+        if numbered:
+            heading = f"{numbered[0]}、{numbered[1]}。"
+            run(p, heading, "黑体", 16)
+            run(p, text[len(heading):], "仿宋_GB2312", 16)
+        else:
+            run(p, text, "仿宋_GB2312", 16)
     paragraph(indent=False)
-    for text in (ISSUER, f"{notice.as_of.year}年{_day(notice.as_of)}" if notice.as_of else ""):
-        run(paragraph(WD_ALIGN_PARAGRAPH.RIGHT, indent=False), text, "仿宋_GB2312", 16)
+    for text in (notice.header.full_issuer, notice.date_text):
+        p = paragraph(WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+        p.paragraph_format.right_indent = Pt(64)
+        run(p, text, "仿宋_GB2312", 16)
+    if notice.table:
+        landscape = document.add_section(WD_SECTION.NEW_PAGE)  # the 附表 is wide: its pages turn sideways
+        landscape.orientation = WD_ORIENT.LANDSCAPE
+        landscape.page_width, landscape.page_height = Mm(297), Mm(210)
+        landscape.top_margin, landscape.bottom_margin = Mm(28), Mm(26)
+        landscape.left_margin, landscape.right_margin = Mm(25), Mm(25)
+        label = paragraph(indent=False)
+        run(label, "附表", "黑体", 16)
+        caption = paragraph(WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=36)
+        run(caption, notice.table_title, "方正小标宋简体", 18)
+        head, *body_rows = notice.table
+        metric_count = (len(head) - 2) // 3
+        table = document.add_table(rows=len(body_rows) + 2, cols=len(head))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        widths = [Mm(30)] + [Mm(w) for _ in range(metric_count) for w in (18, 10, 16)] + [Mm(41)]
+        for column, width in zip(table.columns, widths):  # the grid (LibreOffice) and each cell (Word)
+            column.width = width
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = width
+
+        def put(r: int, c: int, value: str, font: str) -> None:
+            cell = table.cell(r, c)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+            run(cell.paragraphs[0], value, font, 9)
+
+        table.cell(0, 0).merge(table.cell(1, 0))
+        put(0, 0, head[0], "黑体")
+        for m in range(metric_count):
+            first = 1 + 3 * m
+            table.cell(0, first).merge(table.cell(0, first + 2))
+            put(0, first, head[first], "黑体")
+            for i, part in enumerate(("数值", "名次", "较上期")):
+                put(1, first + i, part, "黑体")
+        table.cell(0, len(head) - 1).merge(table.cell(1, len(head) - 1))
+        put(0, len(head) - 1, head[-1], "黑体")
+        for r, values in enumerate(body_rows, start=2):
+            for c, value in enumerate(values):
+                put(r, c, value, "仿宋_GB2312")
+    if notice.header.cc:
+        paragraph(indent=False)
+        cc = paragraph(indent=False)
+        rule(cc, "000000", 6)
+        run(cc, f"抄送：{notice.header.cc}", "仿宋_GB2312", 14)
+    _page_number_footer(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(path)
     return path
+
+
+def build_leader_notices(summary: pd.DataFrame, as_of: dt.date, header: Header,
+                         supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
+                         due_soon_days: int = 7) -> list[Notice]:
+    """One 专报 per 责任领导: their projects with figures and deadlines (as a table), their open 督办 items and
+    their late or at-risk milestones. Projects without a leader are left out (nobody to send them to)."""
+    notices = []
+    leaders = [str(v) for v in dict.fromkeys(summary["leader"]) if isinstance(v, str) and v.strip()]
+    for leader in leaders:
+        mine = summary[summary["leader"] == leader]
+        name = leader.split("（")[0].split("(")[0].strip()  # 陈志强（县委常委、常务副县长） → 陈志强
+        title = f"关于{name}同志包保项目攻坚进展情况的专报（截至{as_of.year}年{_day(as_of)}）"
+        notice = Notice(title, as_of=as_of, kind=LEADER, header=Header(
+            county=header.county, issuer=header.issuer, number_pattern=header.number_pattern,
+            to=f"{name}同志"))
+        plan, done = float(mine["plan_mu"].sum()), float(mine["acquired_mu"].sum())
+        delta = float(mine["acquired_delta"].fillna(0).sum())
+        notice.sections.append(("包保项目总体情况", f"包保项目{len(mine)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
+                                f"征地完成率{_pct(done / plan) if plan else '暂无'}，当日新增征地{_mu(delta)}；"
+                                f"已实现净地交付的项目{int((mine['status'] == NET_LAND).sum())}个。"))
+        late = mine[has_flag(mine["status"], OVERDUE) | has_flag(mine["status"], DUE_SOON)]
+        if not late.empty:
+            notice.sections.append(("净地交付期限", "；".join(
+                f"{r.project_name}期限{_day_near(r.deadline, as_of)}，" + (f"已逾期{-int(r.days_left)}天" if r.days_left < 0
+                                                          else f"还剩{int(r.days_left)}天")
+                for r in late.itertuples()) + "。"))
+        stalled = mine[has_flag(mine["status"], STALLED)]
+        if not stalled.empty:
+            notice.sections.append(("无进展项目", "、".join(
+                f"{r.project_name}已{int(r.stalled_days)}天无进展" for r in stalled.itertuples()) + "。"))
+        names = set(mine["project_name"].astype(str))
+        if milestones is not None:
+            own = milestones[milestones["project_name"].astype(str).isin(names)]
+            if not own.empty:
+                notice.sections.append(("节点计划", "、".join(
+                    f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+                    for r in own.itertuples())
+                    + "。"))
+        if supervision is not None:
+            own = supervision[supervision["project"].astype(str).isin(names)]
+            if not own.empty:
+                notice.sections.append(("督办事项", _supervision_text(own, 5, with_leader=False)))
+        notice.table_title = "包保项目进展"
+        notice.table = [["项目名称", "征地完成率", "当日新增", "净地交付期限", "状态"]] + [
+            [str(r.project_name), _pct(float(r.acquisition_rate)) if pd.notna(r.acquisition_rate) else "暂无",
+             _mu(float(r.acquired_delta)) if pd.notna(r.acquired_delta) else "0.00亩",
+             _day_near(r.deadline, as_of) if isinstance(r.deadline, dt.date) else "未定",
+             tidy(unbracket_status(str(r.status)))] for r in mine.itertuples()]
+        notices.append(notice)
+    return notices
+
+
+def unbracket_status(status: str) -> str:
+    """临期（剩 5 天） → 临期，剩5天 (a status stands in a table cell or inside brackets of its own)."""
+    return tidy(status.replace("（", "，").replace("）", ""))
+
+
+def write_leader_docx(notices: list[Notice], path: Path) -> Path:
+    """The 专报: one page per leader (title, sections, the projects table), page numbers at the foot."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(30), Mm(28)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+
+    def run(p, text: str, font: str, size: float):
+        r = p.add_run(text)
+        r.font.name = font
+        r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        r.font.size = Pt(size)
+        return r
+
+    for i, notice in enumerate(notices):
+        if i:
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        head = document.add_paragraph()
+        head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run(head, notice.title, "方正小标宋简体", 18)
+        for text in notice.body():
+            p = document.add_paragraph()
+            p.paragraph_format.first_line_indent = Pt(28)
+            p.paragraph_format.space_after = Pt(2)
+            run(p, text, "仿宋_GB2312", 14)
+        table = document.add_table(rows=len(notice.table), cols=len(notice.table[0]))
+        table.style = "Table Grid"
+        for r, values in enumerate(notice.table):
+            for c, value in enumerate(values):
+                cell = table.cell(r, c)
+                run(cell.paragraphs[0], value, "黑体" if r == 0 else "仿宋_GB2312", 10.5)
+        for text in (notice.header.full_issuer, notice.date_text):
+            sign = document.add_paragraph()
+            sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            sign.paragraph_format.space_after = Pt(0)
+            run(sign, text, "仿宋_GB2312", 14)
+    _page_number_footer(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(path)
+    return path
+
+
+def _page_number_footer(document) -> None:
+    """"— 1 —" at the foot of every page: a PAGE field between dashes, 宋体 四号."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def run(text: str):
+        r = footer.add_run(text)
+        r.font.name = "宋体"
+        r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+        r.font.size = Pt(14)
+        return r
+
+    run("— ")
+    field_run = run("")
+    for tag, text in (("w:fldChar", "begin"), ("w:instrText", " PAGE "), ("w:fldChar", "separate"),
+                      ("w:t", "1"), ("w:fldChar", "end")):
+        element = OxmlElement(tag)
+        if tag == "w:fldChar":
+            element.set(qn("w:fldCharType"), text)
+        else:
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        field_run._r.append(element)
+    run(" —")

@@ -19,6 +19,9 @@ SHEET_HISTORY = "历史"
 SHEET_NOTICE = "通报"
 SHEET_CHARTS = "图表"
 SHEET_BOARD = "作战图"
+SHEET_REGISTER = "督办台账"
+SHEET_MILESTONES = "节点计划"
+SHEET_TIMELINE = "作战图时间表"
 SHEET_CONF = "xlwings.conf"
 
 # The ledger template sheet and its identity labels.

@@ -46,6 +46,18 @@ DEFAULTS: tuple[tuple[str, object, str], ...] = (
     ("台账行数上限", 5000, "“进度台账”超过此行数直接退回"),
     ("台账列数上限", 100, "“进度台账”超过此列数直接退回"),
     ("单元格字数上限", 2000, "单元格文字超过此长度直接退回"),
+    ("县名", "", "通报、督查日报的发文单位前加的县名，如 清河县；留空则只写“县”"),
+    ("发文单位", "县重点项目和民生工程用地保障攻坚指挥部", "通报落款和版头的发文单位"),
+    ("期数格式", "〔{年}〕第{期}期", "通报期数的写法：{年} 换成年份，{期} 换成期数（每年、每种文书各自从 1 编号）"),
+    ("主送", "各攻坚工作组，县直有关单位", "通报的主送单位"),
+    ("抄送", "县委、县政府主要领导，县委、县政府分管领导", "通报末尾的抄送单位；留空则不写"),
+    ("通报开头语", "为贯彻落实“每日一督查、每周一通报”工作机制，现将重点项目和民生工程用地保障攻坚进展情况通报如下。",
+     "通报正文的第一段"),
+    ("通报工作要求", "各工作组要对照作战图、时间表，倒排工期、挂图作战，细化到岗、细化到人；"
+                   "对通报指出的问题，责任领导要亲自研究，限期整改到位。", "通报正文的最后一段（工作要求）"),
+    ("节点列表", "报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让",
+     "节点计划（作战图）中每个项目的节点，用顿号分隔；征收、房屋协议、拆除、清表、净地交付由台账推算完成日期，其余请在“节点计划”中录入"),
+    ("通报存档文件夹", "通报存档", "每次发出的通报、督查日报存一份 Word 文档到这里（相对母表所在文件夹）"),
 )
 
 # Defined names that formulas use to read a setting's value cell.
@@ -89,6 +101,15 @@ class Settings:
     max_rows: int = 5000
     max_cols: int = 100
     max_cell_chars: int = 2000
+    county: str = ""
+    issuer: str = "县重点项目和民生工程用地保障攻坚指挥部"
+    number_pattern: str = "〔{年}〕第{期}期"
+    notice_to: str = "各攻坚工作组，县直有关单位"
+    notice_cc: str = "县委、县政府主要领导，县委、县政府分管领导"
+    notice_opening: str = ""
+    notice_closing: str = ""
+    notice_archive: str = "通报存档"
+    milestones: str = "报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让"
 
     @property
     def dense(self) -> bool:
@@ -114,7 +135,11 @@ _ATTR = {
     "进度占比率口径": "progress_basis", "全县口径": "city_basis",
     "报送文件上限(MB)": "max_file_mb", "解压后上限(MB)": "max_unzip_mb", "台账行数上限": "max_rows",
     "台账列数上限": "max_cols", "单元格字数上限": "max_cell_chars",
+    "县名": "county", "发文单位": "issuer", "期数格式": "number_pattern", "主送": "notice_to", "抄送": "notice_cc",
+    "通报开头语": "notice_opening", "通报工作要求": "notice_closing", "通报存档文件夹": "notice_archive",
+    "节点列表": "milestones",
 }
+TEXT_ALLOWED_BLANK = ("county", "notice_cc")
 
 
 def _as_int(key: str, value: object, minimum: int) -> int:
@@ -135,6 +160,9 @@ def parse_settings(values: dict[str, object]) -> Settings:
     defaults = {key: default for key, default, _ in DEFAULTS}
     for key, attr in _ATTR.items():
         value = values.get(key)
+        if attr in TEXT_ALLOWED_BLANK and key in values:  # a blank here means "none", not the default
+            parsed[attr] = "" if value is None else str(value).strip()
+            continue
         if value is None or (isinstance(value, str) and not value.strip()):
             value = defaults[key]
             if value is None:

@@ -17,12 +17,14 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..schema import (
     METRICS, SHEET_BOARD, SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE,
-    SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT, SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY,
+    SHEET_MILESTONES, SHEET_RANKING, SHEET_REGISTER, SHEET_REGISTRY, SHEET_TIMELINE, SHEET_REPORT, SHEET_SETTINGS, SHEET_SORTED,
+    SHEET_SUMMARY,
 )
 from ..settings import DEFAULTS, SETTING_NAMES
 from .layout import (
-    CHART_TABLE_COLUMNS, CITY_RESULT, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING, RANKING_KEYS, SHEET_ORDER, SORT_KEYS,
-    SORTED_TABLES, TABLES, TITLE_CELLS, WRAPPED_LABELS, TableSpec, print_extent,
+    CHART_TABLE_COLUMNS, CITY_RESULT, MILESTONES, MILESTONES_TITLE, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING,
+    RANKING_KEYS, REGISTER, REGISTER_TITLE, SHEET_ORDER, SORT_KEYS, SORTED_TABLES, TABLES, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS, TITLE_CELLS,
+    WRAPPED_LABELS, TableSpec, print_extent,
 )
 from .master import put_cell, quote_sheet
 from .widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
@@ -53,6 +55,12 @@ TITLES = {
     SHEET_LOG: ("报送记录", "最近收到的每个文件及其状态；内容相同的文件只处理一次。全部记录保存在历史库中。"),
     SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
     SHEET_BOARD: ("作战图（尚未运行）", "每个项目一行，按紧迫程度排序：逾期、临期、无进展在前。"),
+    SHEET_TIMELINE: ("作战图时间表（尚未运行）", "每个项目一行、每周一列（上方为该周周一）：● 本周完成的节点，○ 本周计划完成而未完成的节点；"
+                                            "红色为已过期未完成，黄色为计划中，绿色为已完成，蓝色为本周。计划日期在“节点计划”中填写。"),
+    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目每个节点一行：请填“计划完成日期”（倒排工期）；报批、高压线迁移、挂牌出让等"
+                                             "台账推算不出的节点，完成后填“实际完成日期(录入)”。下次运行时读回。"),
+    SHEET_REGISTER: ("督办台账（尚未运行）", "各工作组“存在问题”逐条列入；指挥部交办事项请在表末新增一行（来源填 指挥部交办，"
+                                          "写明责任人和完成时限）；问题解决后把“状态”改为 已销号。下次运行时读回。"),
     SHEET_CHARTS: ("图表（尚未运行）", "图表随每次汇总自动更新；右侧为图表的数据。"),
     SHEET_NOTICE: ("通报", None),
 }
@@ -87,8 +95,10 @@ BUTTONS = (
 )
 
 
-def build_master(path: Path, registry_rows: list[list[object]] | None = None) -> Path:
-    """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project)."""
+def build_master(path: Path, registry_rows: list[list[object]] | None = None,
+                 plan_rows: list[list[object]] | None = None) -> Path:
+    """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project);
+    `plan_rows` pre-fill the 节点计划 (the demo's planned dates)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name in SHEET_ORDER:
@@ -105,6 +115,13 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     frozen = console.freeze_panes  # the city result sits beside the buttons: 控制台 keeps its panes
     _add_table(console, CITY_RESULT)
     console.freeze_panes = frozen
+    _add_table(wb[SHEET_REGISTER], REGISTER)
+    _add_table(wb[SHEET_MILESTONES], MILESTONES)
+    _add_table(wb[SHEET_TIMELINE], TIMELINE)
+    _timeline_formatting(wb[SHEET_TIMELINE])
+    wb.defined_names[TIMELINE_TITLE] = DefinedName(TIMELINE_TITLE, attr_text=f"{quote_sheet(SHEET_TIMELINE)}!$A$1")
+    wb.defined_names[MILESTONES_TITLE] = DefinedName(MILESTONES_TITLE, attr_text=f"{quote_sheet(SHEET_MILESTONES)}!$A$1")
+    wb.defined_names[REGISTER_TITLE] = DefinedName(REGISTER_TITLE, attr_text=f"{quote_sheet(SHEET_REGISTER)}!$A$1")
     console.cell(CITY_RESULT.header_row - 1, CHART_TABLE_COLUMNS[CITY_RESULT.name]).value = \
         "市里通报的本县结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
     _fill_settings(wb)
@@ -126,6 +143,8 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None) ->
     conf.sheet_state = "hidden"
     if registry_rows:
         _fill_table(wb, TABLES["tblRegistry"], registry_rows)
+    if plan_rows:
+        _fill_table(wb, MILESTONES, plan_rows)
     for ws in wb.worksheets:
         if ws.title != SHEET_CONF:
             ws.sheet_view.showGridLines = ws.title in (SHEET_NOTICE,)
@@ -313,6 +332,36 @@ def _board_formatting(ws) -> None:
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="lessThan", formula=["0"], fill=RED_FILL))
     ws.conditional_formatting.add("F4:F3000", CellIsRule(operator="between", formula=["0", "DueSoonDays"],
                                                          fill=dxf_fill("FFE699")))
+
+
+def _timeline_formatting(ws) -> None:
+    """作战图时间表: the week's Monday above each week column (TODAY() formulas, so the chart moves with the
+    date), and conditional formats: red for a week past with a milestone planned and not done, yellow planned,
+    green done, blue the current week. Formulas and formats only (Excel 2010, WPS, LibreOffice)."""
+    from ..milestones import WEEKS_BACK
+
+    first = len(TIMELINE.columns) - TIMELINE_WEEKS + 1
+    week_row = TIMELINE.header_row - 1
+    for k in range(TIMELINE_WEEKS):
+        cell = ws.cell(week_row, first + k)
+        cell.value = f"=TODAY()-WEEKDAY(TODAY(),3)+7*({k}-{WEEKS_BACK})"
+        cell.number_format = "m/d"
+        cell.alignment = Alignment(horizontal="center")
+    left, right = get_column_letter(first), get_column_letter(first + TIMELINE_WEEKS - 1)
+    top = TIMELINE.header_row + 1
+    body = f"{left}{top}:{right}3000"
+    corner = f"{left}{top}"
+    week = f"{left}${week_row}"
+    ws.conditional_formatting.add(body, FormulaRule(
+        formula=[f'AND(ISNUMBER(SEARCH("○",{corner})),{week}+7<=TODAY())'], fill=RED_FILL, stopIfTrue=True))
+    ws.conditional_formatting.add(body, FormulaRule(formula=[f'ISNUMBER(SEARCH("○",{corner}))'],
+                                                    fill=dxf_fill("FFE699"), stopIfTrue=True))
+    ws.conditional_formatting.add(body, FormulaRule(formula=[f'ISNUMBER(SEARCH("●",{corner}))'],
+                                                    fill=dxf_fill("A9D08E"), stopIfTrue=True))
+    ws.conditional_formatting.add(f"{left}{week_row}:{right}3000", FormulaRule(
+        formula=[f"AND({week}<=TODAY(),TODAY()<{week}+7)"], fill=dxf_fill("BDD7EE")))
+    for k in range(TIMELINE_WEEKS):
+        ws.cell(top, first + k).alignment = Alignment(horizontal="center")
 
 
 def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:

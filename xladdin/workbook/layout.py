@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..schema import (
     FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_BOARD,
     SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
-    SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY, SUMMARY_FIELDS,
+    SHEET_MILESTONES, SHEET_REGISTER, SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY, SHEET_TIMELINE, SUMMARY_FIELDS,
 )
 
 
@@ -118,6 +118,26 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
     Column("榜单", 8), Column("退出黑榜线", 11, "0.00%"),
 ))
 
+# 督办台账 (register.py): staff edit 状态 and add 指挥部交办 rows; read back on the next run. Optional like
+# the city result: masters built before it lack it and go on working without a register.
+REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (  # widths sum to one landscape A4 page at 9 pt
+    Column("项目名称", 18), Column("责任工作组", 12), Column("责任领导", 12), Column("问题", 24),
+    Column("首次报告日期", 11, "yyyy-mm-dd"), Column("已持续天数", 7, "0"), Column("最新下步措施", 22), Column("状态", 9),
+    Column("来源", 9), Column("责任人", 8), Column("完成时限", 11, "yyyy-mm-dd"), Column("督办提示", 18),
+))
+# 节点计划 (milestones.py): staff set 计划完成日期 and enter 实际完成日期; the run adds the ledger's date and status.
+MILESTONES = TableSpec("tblMilestones", SHEET_MILESTONES, (
+    Column("项目编号", 10), Column("项目名称", 24), Column("责任领导", 14), Column("节点", 10),
+    Column("计划完成日期", 12, "yyyy-mm-dd"), Column("实际完成日期(录入)", 12, "yyyy-mm-dd"),
+    Column("台账完成日期", 12, "yyyy-mm-dd"), Column("状态", 14), Column("完成日期", 12, "yyyy-mm-dd"),
+))
+# 作战图时间表: one row per project, one column per week (the week's Monday in the row above the header, a
+# TODAY() formula), ● done / ○ planned by COUNTIFS over the 节点计划, coloured by conditional formats.
+TIMELINE_WEEKS = 16
+TIMELINE = TableSpec("tblTimeline", SHEET_TIMELINE, (
+    Column("项目编号", 10), Column("项目名称", 24), Column("责任领导", 14), Column("净地交付期限", 12, "yyyy-mm-dd"),
+    *(Column(f"第{k + 1}周", 6) for k in range(TIMELINE_WEEKS)),
+), header_row=4)
 # Optional: the 红黑榜 as it is read out (sheet 红黑榜（排序）), one table per metric with its ranked units
 # by rank, and a helper table of sort keys (one row per 红黑榜 row: rank + ROW()/100000, blank when not
 # ranked) that the per-metric tables take SMALL of, so no formula is an array formula. Masters built
@@ -128,7 +148,8 @@ SORTED_TABLES = {key: TableSpec("tblSorted" + "".join(w.title() for w in key.spl
 SORT_KEYS = TableSpec("tblSortKeys", SHEET_SORTED, (
     Column(RANK_UNIT_LABEL, 18), *(Column(f"{label}排序键", 12, "0.00000") for _, label in METRICS),
 ))
-OPTIONAL_TABLES = {spec.name: spec for spec in (CITY_RESULT, *SORTED_TABLES.values(), SORT_KEYS)}
+OPTIONAL_TABLES = {spec.name: spec for spec in (CITY_RESULT, REGISTER, MILESTONES, TIMELINE,
+                                                   *SORTED_TABLES.values(), SORT_KEYS)}
 
 TABLES = {spec.name: spec for spec in (SETTINGS, STATUS, REGISTRY, SUMMARY, RANKING, REPORT, LOG, HISTORY,
                                        CHART_UNITS, TREND, STATUS_COUNTS, BOARD)}
@@ -139,7 +160,7 @@ CHART_TABLE_COLUMNS = {"tblChartUnits": 1, "tblStatusCounts": 6, "tblTrend": 9, 
                        SORT_KEYS.name: 1 + 5 * len(SORTED_TABLES)}
 # The sheets of DESIGN.md, in order, and the hidden xlwings.conf: any other sheet belongs to staff.
 SHEET_ORDER = (SHEET_CONSOLE, SHEET_SETTINGS, SHEET_REGISTRY, SHEET_SUMMARY, SHEET_RANKING, SHEET_SORTED, SHEET_BOARD,
-               SHEET_CHARTS, SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
+               SHEET_TIMELINE, SHEET_CHARTS, SHEET_REGISTER, SHEET_MILESTONES, SHEET_REPORT, SHEET_LOG, SHEET_HISTORY, SHEET_NOTICE)
 MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 
 # Single cells and text regions, by defined name: name -> (sheet, first cell).
@@ -155,6 +176,9 @@ TITLE_CELLS = {
     "ChartsTitle": (SHEET_CHARTS, "A1"),
     "SortedTitle": (SHEET_SORTED, "A1"),
 }
+REGISTER_TITLE = "RegisterTitle"  # optional like the register itself
+MILESTONES_TITLE = "MilestonesTitle"
+TIMELINE_TITLE = "TimelineTitle"
 NOTICE_NAME = "NoticeText"
 
 # Headings that earlier versions wrote and this one no longer does: a table whose every heading is the
@@ -182,7 +206,7 @@ WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", 
 CHARTS_LAST_COLUMN = 20
 # Sheets whose first columns repeat on every printed page when the table prints more than one page wide.
 PRINT_TITLE_COLUMNS = {SHEET_REGISTRY: 2, SHEET_SUMMARY: 2, SHEET_RANKING: 1, SHEET_HISTORY: 3, SHEET_REPORT: 2,
-                       SHEET_LOG: 1, SHEET_BOARD: 2}
+                       SHEET_LOG: 1, SHEET_BOARD: 2, SHEET_TIMELINE: 2, SHEET_MILESTONES: 2, SHEET_REGISTER: 1}
 
 
 def print_extent(sheet: str) -> tuple[int, int]:
