@@ -81,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base, work, profile = Path(tmp) / "demo", Path(tmp) / "work", Path(tmp) / "profile"
         build_demo(base, AS_OF)
-        from xladdin.jobs import execute
+        from xladdin.pipeline import execute
         execute(base / MASTER_NAME, as_of=AS_OF)
         pngs = render(base / MASTER_NAME, "母表", out, work, profile)
         pngs += render(filled_template(base), "填报模板", out, work, profile)

@@ -13,7 +13,8 @@ import pandas as pd
 import python_calamine
 
 from xladdin.demo import GROUPS, REPORTERS, daily_ledgers, registry_frame, registry_rows, spoil, trajectories
-from xladdin.jobs import NEW_ACCEPTED, NEW_REJECTED, execute
+from xladdin.model import NEW_ACCEPTED, NEW_REJECTED
+from xladdin.pipeline import execute
 from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master

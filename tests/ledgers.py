@@ -7,7 +7,7 @@ from pathlib import Path
 
 from xladdin.demo import registry_frame
 from xladdin.issues import flatten
-from xladdin.jobs import locate_file
+from xladdin.reading import locate_file
 from xladdin.validate import Checked, check_ledger
 from xladdin.workbook.ledger import build_ledger
 

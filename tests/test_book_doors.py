@@ -50,14 +50,14 @@ def both_doors(tmp_path_factory):
     file_dir, live_dir = base / "file", base / "live"
     build_demo(file_dir, today)
     shutil.copytree(file_dir, live_dir)
-    from xladdin.jobs import execute
+    from xladdin.pipeline import execute
 
     execute(file_dir / MASTER_NAME, as_of=today, command="run")
 
     book = xw.Book(json=payload_for(live_dir / MASTER_NAME))
     book.set_mock_caller()
     live = LiveBook(book, base_dir=live_dir)
-    from xladdin.jobs import run_job
+    from xladdin.pipeline import run_job
 
     run_job(live, live_dir, as_of=today, command="run")
     return file_dir / MASTER_NAME, live_dir / MASTER_NAME, book.json()["actions"]

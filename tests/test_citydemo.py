@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xladdin.citydemo import COUNTIES, OUR_COUNTY, build_city_demo
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.rank import verdicts
 from xladdin.typography import tidy
 

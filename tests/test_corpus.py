@@ -9,7 +9,8 @@ import time
 import zipfile
 
 from xladdin.demo import MASTER_NAME, registry_frame
-from xladdin.jobs import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED, execute
+from xladdin.model import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED
+from xladdin.pipeline import execute
 from xladdin.workbook.build import build_master
 from xladdin.demo import registry_rows
 

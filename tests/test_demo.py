@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from xladdin.demo import MASTER_NAME
-from xladdin.jobs import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED, execute
+from xladdin.model import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED
+from xladdin.pipeline import execute
 from xladdin.schema import FIGURE_KEYS, LEDGER_FIELDS
 from xladdin.values import parse_number
 

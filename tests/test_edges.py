@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from xladdin.cli import main
 from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.workbook.build import build_master
 from xladdin.workbook.layout import NOTICE_NAME, TABLES
 from xladdin.workbook.ledger import build_ledger
@@ -664,7 +664,7 @@ def test_content_rejected_for_a_reason_inside_it_stays_a_duplicate(master):
 # -- 3. rollback --------------------------------------------------------------------------------
 
 def test_rollback_backs_up_the_master_first_and_puts_removed_inbox_files_back_from_the_archive(master):
-    from xladdin.jobs import roll_back
+    from xladdin.rollback import roll_back
 
     inbox = master.parent / "报送"
     execute(master, as_of=DATE)
@@ -687,7 +687,6 @@ def test_rollback_backs_up_the_master_first_and_puts_removed_inbox_files_back_fr
 def test_rollback_still_works_after_the_campaign_folder_moved(master, tmp_path_factory):
     import shutil
 
-    from xladdin.jobs import roll_back
 
     execute(master, as_of=DATE)
     ledger(master.parent / "报送", "城南_1123.xlsx", acquired=9.0)

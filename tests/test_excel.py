@@ -74,7 +74,7 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     # The figures the macro wrote are those the headless engine computes from the same inbox and store.
     import datetime as dt
 
-    from xladdin.jobs import execute
+    from xladdin.pipeline import execute
     from xladdin.schema import SUMMARY_FIELDS
 
     headless = execute(fresh / MASTER_NAME, as_of=dt.date.today(), write=False).summary
@@ -314,7 +314,7 @@ def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(t
     import re
 
     from xladdin.demo import build_demo
-    from xladdin.jobs import execute
+    from xladdin.pipeline import execute
 
     import datetime as dt
 
@@ -367,7 +367,7 @@ def test_templates_macro_writes_what_the_command_writes_from_the_history(fresh, 
 
     from xladdin import excel
     from xladdin.cli import main
-    from xladdin.jobs import execute
+    from xladdin.pipeline import execute
 
     master = fresh / MASTER_NAME
     execute(master)

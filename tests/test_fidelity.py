@@ -20,7 +20,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xladdin.demo import MASTER_NAME, build_demo
 from xladdin.faults import POINTS, VARIABLE
-from xladdin.jobs import execute, roll_back
+from xladdin.pipeline import execute
+from xladdin.rollback import roll_back
 from xladdin.schema import SUMMARY_FIELDS, column_letter
 from xladdin.workbook.package import MasterBook
 

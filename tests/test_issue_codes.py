@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 
 from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
 from xladdin.issues import CATALOGUE, ERROR, Issue, flatten
-from xladdin.jobs import execute, locate_file
+from xladdin.pipeline import execute
+from xladdin.reading import locate_file
 from xladdin.schema import LEDGER_BY_KEY
 from xladdin.validate import Checked, GroupState, check_ledger
 from xladdin.workbook.build import build_master

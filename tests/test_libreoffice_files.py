@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 from xladdin.issues import flatten
-from xladdin.jobs import locate_file
+from xladdin.reading import locate_file
 from xladdin.validate import Checked, check_ledger
 from xladdin.workbook.ledger import build_ledger
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from xladdin.demo import MASTER_NAME
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.milestones import build_plan, reached_dates, status_of, week_marks, week_starts
 
 from .conftest import AS_OF, recalculate, table_frame

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.notice import build_notice, write_docx
 
 from .conftest import AS_OF

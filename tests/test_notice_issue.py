@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from xladdin.cli import main
 from xladdin.demo import MASTER_NAME
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.notice import move_words, write_docx
 from xladdin.notice_archive import all_issued
 from xladdin.typography import problems, tidy

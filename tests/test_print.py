@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.schema import SHEET_CHARTS, SHEET_CONF, SHEET_SUMMARY
 from xladdin.templates import write_group_templates
 from xladdin.workbook.layout import SUMMARY

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
 from xladdin.store import Store
 from xladdin.workbook.build import build_master

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 
 from xladdin.demo import MASTER_NAME
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.register import build_register, problems_in
 
 from .conftest import AS_OF, table_frame

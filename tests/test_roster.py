@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.roster import daily_roster, parse_cutoff, roster_sentence
 from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
 from xladdin.settings import SettingsError, parse_settings

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from xladdin.issues import CATALOGUE
-from xladdin.jobs import locate_file
+from xladdin.reading import locate_file
 from xladdin.schema import FIGURE_KEYS, LABEL_DATE, LEDGER_FIELDS
 from xladdin.selfcheck import HEAD_RULES, ROW_RULES
 from xladdin.validate import Checked, GroupState, check_ledger

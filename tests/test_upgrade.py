@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xladdin.jobs import execute
+from xladdin.pipeline import execute
 from xladdin.workbook.layout import TABLES
 from xladdin.workbook.room import RegionBlocked
 
@@ -104,7 +104,7 @@ def test_in_excel_a_first_version_master_is_brought_to_the_current_layout_too(v1
 
     import xlwings as xw
 
-    from xladdin.jobs import run_job
+    from xladdin.pipeline import run_job
 
     book = xw.Book(json=payload_for(v1))
     live = LiveBook(book, base_dir=v1.parent)

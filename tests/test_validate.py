@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from xladdin.issues import CATALOGUE, ERROR, WARNING
-from xladdin.jobs import locate_file
+from xladdin.reading import locate_file
 from xladdin.validate import GroupState, check_ledger
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 

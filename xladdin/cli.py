@@ -1,4 +1,4 @@
-"""The `xladdin` command: a thin shell over xladdin.jobs. Exit 0 ran, 2 usage/settings, 3 master unusable."""
+"""The `xladdin` command: a thin shell over the engine's named operations (xladdin.engine). Exit 0 ran, 2 usage/settings, 3 master unusable."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .jobs import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, execute, summary_sentence
+from .model import DUPLICATE, JobResult, KNOWN, NEW_REJECTED, SKIPPED, summary_sentence
+from .engine import Engine
 from .schema import METRICS
 from .fs import os_message, os_reason
 from .settings import SettingsError
@@ -99,16 +100,12 @@ def init(directory: Path, name: str, force: bool) -> None:
     Example:
         xladdin init ./攻坚指挥部
     """
-    from .workbook.build import build_master, write_launchers
-
     path = directory / name
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         raise click.BadParameter("母表文件名应以 .xlsm 结尾", param_hint="--name")
     if path.exists() and not force:
         _fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
-    build_master(path)
-    (directory / "报送").mkdir(exist_ok=True)
-    write_launchers(directory, name)
+    Engine.init(directory, name)
     _console().print(f"已新建母表：[bold]{path}[/]")
     _console().print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
 
@@ -125,20 +122,21 @@ def templates(master: Path, out: Path | None) -> None:
     Example:
         xladdin templates ./demo/指挥部母表.xlsm --out ./模板
     """
-    from .templates import write_group_templates
-
-    paths = write_group_templates(MasterBook.open(master), master.parent, out)
+    paths = Engine.on_file(master).templates(out)
     for path in paths:
         _console().print(f"  {path}")
     _console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
 
 
-def _run_command(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool, **kw) -> JobResult:
+def _run_command(operation: str, master: Path, inbox: Path | None, as_of: dt.date | None,
+                 as_json: bool) -> JobResult:
     from .progress import TerminalProgress
 
     progress = None if as_json else TerminalProgress()  # --json prints the summary and nothing else
     try:
-        result = execute(master, inbox=inbox, as_of=as_of, progress=progress, **kw)
+        engine = Engine.on_file(master)
+        options = dict(as_of=as_of, progress=progress) | ({} if operation == "rank" else {"inbox": inbox})
+        result = getattr(engine, operation)(**options)
     finally:
         if progress is not None:
             progress.close()
@@ -159,7 +157,7 @@ def validate(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: b
     Example:
         xladdin validate ./demo/指挥部母表.xlsm --json
     """
-    _run_command(master, inbox, as_of, as_json, write=False)
+    _run_command("validate", master, inbox, as_of, as_json)
 
 
 @main.command()
@@ -172,7 +170,7 @@ def consolidate(master: Path, inbox: Path | None, as_of: dt.date | None, as_json
     Example:
         xladdin consolidate ./demo/指挥部母表.xlsm --as-of 2026-11-24
     """
-    _run_command(master, inbox, as_of, as_json, write_ranking=False, command="consolidate")
+    _run_command("consolidate", master, inbox, as_of, as_json)
 
 
 @main.command()
@@ -187,7 +185,7 @@ def rank(master: Path, as_of: dt.date | None, as_json: bool) -> None:
     Example:
         xladdin rank ./demo/指挥部母表.xlsm --as-of 2026-11-20
     """
-    _run_command(master, None, as_of, as_json, intake=False, command="rank")
+    _run_command("rank", master, None, as_of, as_json)
 
 
 @main.command()
@@ -200,7 +198,7 @@ def run(master: Path, inbox: Path | None, as_of: dt.date | None, as_json: bool) 
     Example:
         xladdin run ./demo/指挥部母表.xlsm
     """
-    _run_command(master, inbox, as_of, as_json)
+    _run_command("run", master, inbox, as_of, as_json)
 
 
 @main.command()
@@ -226,12 +224,9 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
         xladdin notice ./demo/指挥部母表.xlsm --weekly --as-of 2026-11-25
         xladdin notice ./demo/指挥部母表.xlsm --by-leader
     """
-    from .notice import write_docx
+    from .notice import write_docx, write_leader_docx
 
-    from .notice import write_leader_docx
-
-    result = execute(master, as_of=as_of, intake=False, command="notice", notice_kind=kind, issue=True,
-                     reissue=reissue)
+    result = Engine.on_file(master).notice(as_of=as_of, kind=kind, issue=True, reissue=reissue)
     for line in result.notice:
         _console().print(line)
     if result.leaders:
@@ -247,7 +242,6 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
 
 
 def _archive_folder(master: Path) -> str:
-    from .workbook.package import MasterBook
 
     return MasterBook.open(master).settings().notice_archive
 
@@ -262,9 +256,7 @@ def rollback(master: Path) -> None:
     Example:
         xladdin rollback ./demo/指挥部母表.xlsm
     """
-    from .jobs import roll_back
-
-    run, forgotten = roll_back(master)
+    run, forgotten = Engine.on_file(master).rollback()
     _console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
                      f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
     _console().print(f"撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表）。")
@@ -292,9 +284,7 @@ def history(master: Path, group: str | None, project: str | None, include_supers
     """
     from rich.table import Table
 
-    from .jobs import history_frame
-
-    frame = history_frame(master, group=group, project=project, include_superseded=include_superseded)
+    frame = Engine.on_file(master).history(group=group, project=project, include_superseded=include_superseded)
     if out is not None:
         from .export import write_frame
 
@@ -399,7 +389,7 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     if not as_json:
         _console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
                          f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
-    result = _run_command(directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
+    result = _run_command("run", directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
     if not as_json:
         _console().rule("通报")
         for line in result.notice:
@@ -413,7 +403,7 @@ def city_demo(directory: Path, as_of: dt.date, quiet: bool = False) -> JobResult
     from .citydemo import OUR_COUNTY, build_city_demo
     from .rank import verdicts
 
-    result = execute(build_city_demo(directory, as_of), as_of=as_of)
+    result = Engine.on_file(build_city_demo(directory, as_of)).run(as_of=as_of)
     if not quiet:
         _console().rule(f"全市红黑榜中的{OUR_COUNTY}")
         for line in verdicts(result.ranking, OUR_COUNTY).values():

@@ -2,7 +2,7 @@
 
 The same functions serve classic xlwings on Windows (RunPython, or imported as Subs/UDFs through the
 ribbon's Import Functions; UDF module `xladdin.excel` in the xlwings.conf sheet) and xlwings
-Server/Lite (the `book` argument is injected). All work is done by xladdin.jobs and
+Server/Lite (the `book` argument is injected). All work is done by xladdin.engine (the named operations) and
 xladdin.worksheet; nothing of the domain lives here.
 """
 
@@ -15,7 +15,8 @@ import xlwings as xw
 
 from . import worksheet
 from .fs import os_message
-from .jobs import run_job, summary_sentence
+from .engine import Engine
+from .model import summary_sentence
 from .progress import stage_text
 from .settings import SettingsError
 from .workbook.live import LiveBook
@@ -66,14 +67,16 @@ def _alert(book, text: str, title: str = "xladdin") -> None:
         log.info("%s: %s", title, text)
 
 
-def _live(book, **options) -> str:
-    """Run a job on the open workbook; deliberate problems become a plain Chinese alert."""
+def _live(book, operation: str) -> str:
+    """Run one of the engine's operations on the open workbook; deliberate problems become a plain
+    Chinese alert."""
     book = _book(book)
     _quiet(book.app, True)
     _status_bar(book.app, "xladdin：正在读取、校验和汇总台账，请稍候……")
     try:
         live = LiveBook(book)
-        result = run_job(live, live.base_dir, progress=_status_progress(book.app), **options)
+        engine = Engine.on_book(live, live.base_dir)
+        result = getattr(engine, operation)(progress=_status_progress(book.app))
         message = summary_sentence(result)
     except (SettingsError, MasterUnusable) as exc:
         message = str(exc)
@@ -92,42 +95,40 @@ def _live(book, **options) -> str:
 @xw.script
 def xladdin_run(book: xw.Book = None):
     """一键汇总：校验收件箱中的台账，汇总、排名，写校验报告、报送记录和通报。"""
-    return _live(book, command="run")
+    return _live(book, "run")
 
 
 @xw.script
 def xladdin_validate(book: xw.Book = None):
     """校验收件箱中的台账，不改动母表。"""
-    return _live(book, write=False)
+    return _live(book, "validate")
 
 
 @xw.script
 def xladdin_consolidate(book: xw.Book = None):
     """校验并汇总收件箱中的台账（不重算红黑榜）。"""
-    return _live(book, write_ranking=False, command="consolidate")
+    return _live(book, "consolidate")
 
 
 @xw.script
 def xladdin_rank(book: xw.Book = None):
     """按历史数据重算汇总和红黑榜（不读取收件箱）。"""
-    return _live(book, intake=False, command="rank")
+    return _live(book, "rank")
 
 
 @xw.script
 def xladdin_notice(book: xw.Book = None):
     """重新生成通报（同时刷新汇总和红黑榜）。"""
-    return _live(book, intake=False, command="notice")
+    return _live(book, "notice")
 
 
 @xw.script
 def xladdin_templates(book: xw.Book = None):
     """按项目清单为每个工作组生成填报模板（已填入各组上次报送的累计数，自带自查），放在母表旁的“填报模板”文件夹。"""
-    from .templates import write_group_templates
-
     book = _book(book)
     live = LiveBook(book)
     try:
-        paths = write_group_templates(live, live.base_dir)
+        paths = Engine.on_book(live, live.base_dir).templates()
         message = f"已生成 {len(paths)} 个工作组的填报模板，在 {live.base_dir / '填报模板'}。"
     except SettingsError as exc:
         message = str(exc)

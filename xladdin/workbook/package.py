@@ -34,7 +34,7 @@ from .layout import (
 from .widths import current_widths, display_width, pages_wide, wanted_width, widen
 
 LINE_PT = 15  # one wrapped line of 11 pt text
-from .reader import Grid, locate_ledger
+from .reader import Grid
 from .room import RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem
 from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 

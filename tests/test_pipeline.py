@@ -6,7 +6,11 @@ import datetime as dt
 
 import pandas as pd
 
-from xladdin.jobs import NEW_ACCEPTED, NEW_REJECTED, PARALLEL_FROM, execute
+from xladdin.model import NEW_ACCEPTED, NEW_REJECTED
+
+from xladdin.pipeline import execute
+
+from xladdin.reading import PARALLEL_FROM
 from xladdin.workbook.ledger import build_ledger
 
 from .campaigns import AS_OF, generate, seed_history
@@ -47,7 +51,7 @@ def test_two_workers_decide_every_file_as_one_does(tmp_path):
 def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_changes(tmp_path, monkeypatch):
     """No run published ranks at the period's start: the first run recomputes them from the history
     and keeps them; later runs reuse them until a report on or before that date changes the history."""
-    from xladdin import jobs
+    from xladdin import pipeline
     from xladdin.store import Store
     from xladdin.validate import ROW_COLUMNS, Checked
     from xladdin.workbook.package import MasterBook
@@ -55,14 +59,14 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
     master = generate(tmp_path, 4, 3)
     seed_history(master, 10)
     recomputed = []
-    real_summary = jobs.store_summary
+    real_summary = pipeline.store_summary
 
     def counted(store, registry, as_of, settings):
         if as_of < AS_OF:
             recomputed.append(as_of)
         return real_summary(store, registry, as_of, settings)
 
-    monkeypatch.setattr(jobs, "store_summary", counted)
+    monkeypatch.setattr(pipeline, "store_summary", counted)
     first = execute(master, as_of=AS_OF, workers=1)
     start = first.period_start
     assert recomputed == [start]
@@ -92,9 +96,9 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
     # What it kept is what a recomputation gives.
     store = Store(master.parent / book.settings().store)
     try:
-        kept = jobs.previous_ranking(store, book.registry(), start, book.settings())
+        kept = pipeline.previous_ranking(store, book.registry(), start, book.settings())
         store.db.execute("DELETE FROM derived_ranks")
-        fresh = jobs.previous_ranking(store, book.registry(), start, book.settings())
+        fresh = pipeline.previous_ranking(store, book.registry(), start, book.settings())
     finally:
         store.close()
     rank_columns = [c for c in kept.columns if c.endswith("_rank")]
