@@ -22,8 +22,8 @@ from .schema import (
 from .validate import Checked, check_ledger, clean_text
 from .values import parse_date
 from .workbook.guard import Limits, Rejection
-from .workbook.reader import Grid, Ledger, UnreadableFile, locate_ledger, read_grid
-from .workbook.xmlscan import UncachedFormula
+from .located import Ledger, UncachedFormula
+from .workbook.reader import Grid, UnreadableFile, locate_ledger, read_grid
 
 log = logging.getLogger(__name__)
 

@@ -216,3 +216,23 @@ def _summary_fields() -> tuple[tuple[str, str, str], ...]:
 
 
 SUMMARY_FIELDS = _summary_fields()
+
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'AB' -> 28."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """'A3:C10' -> (min_col, min_row, max_col, max_row), 1-based."""
+    match = _REF.match(ref.strip())
+    if not match:
+        raise ValueError(ref)
+    c1, r1, c2, r2 = match.groups()
+    c2, r2 = c2 or c1, r2 or r1
+    return column_index(c1), int(r1), column_index(c2), int(r2)

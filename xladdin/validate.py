@@ -19,8 +19,7 @@ from .values import (
     display, excel_error, format_number, is_blank, parse_date, parse_number, parse_yesno, plain_number,
 )
 from .text import clean_key, show_invisible, xml_safe
-from .workbook.reader import Ledger
-from .workbook.xmlscan import UncachedFormula
+from .located import Ledger, UncachedFormula
 
 NAN = float("nan")
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank

@@ -13,6 +13,7 @@ import pandas as pd
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
 from ..text import XML_ILLEGAL
+from ..validate import clean_id, clean_text
 from ..values import display, is_blank, parse_date, parse_number, plain_number
 
 # Characters no XML part may hold (C0 controls, lone surrogates, U+FFFE and U+FFFF): one definition.
@@ -59,8 +60,6 @@ def read_settings(rows: list[tuple[int, list[object]]]) -> Settings:
 
 def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first_col: int) -> pd.DataFrame:
     """The 项目清单 as a DataFrame indexed by project_id; SettingsError names every bad cell."""
-    from ..validate import clean_id, clean_text
-
     columns = {REGISTRY_LABEL_INDEX.get(normalize_label(h)): i for i, h in enumerate(header)}
     missing = [f.label for f in REGISTRY_FIELDS if f.required and f.key not in columns]
     if missing:

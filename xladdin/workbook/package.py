@@ -24,7 +24,7 @@ import pandas as pd
 import python_calamine
 
 from ..faults import crash_point
-from ..schema import SHEET_CHARTS, cell_address, column_letter
+from ..schema import SHEET_CHARTS, cell_address, column_index, column_letter, parse_range
 from ..settings import Settings
 from ..values import is_blank
 from .layout import (
@@ -41,7 +41,6 @@ from .master import ILLEGAL_CHARACTERS_RE, Formula, Link, MasterUnusable, backup
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HYPERLINK_TYPE = f"{_R_NS}/hyperlink"
 _EPOCH = dt.datetime(1899, 12, 30)
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 # Elements that must follow <hyperlinks> in a worksheet (ECMA-376 order), for inserting it.
 _AFTER_HYPERLINKS = ("printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
                      "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
@@ -57,21 +56,6 @@ def _letters(text: str, at: int) -> str:
     return text[at:end] if end < len(text) and text[end].isdigit() else ""
 
 
-def _col_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index
-
-
-def parse_range(ref: str) -> tuple[int, int, int, int]:
-    """'A3:C10' -> (min_col, min_row, max_col, max_row), 1-based."""
-    match = _REF.match(ref.strip())
-    if not match:
-        raise ValueError(ref)
-    c1, r1, c2, r2 = match.groups()
-    c2, r2 = c2 or c1, r2 or r1
-    return _col_index(c1), int(r1), _col_index(c2), int(r2)
 
 
 def _attr(attrs: str, name: str) -> str | None:
@@ -174,11 +158,11 @@ class _Sheet:
         p = self.prefix
         matches = list(self._fast_cell.finditer(content))
         if len(matches) == content.count(f"<{p}c ") + content.count(f"<{p}c>"):
-            return {_col_index(cell.group(1)): cell.group(0) for cell in matches}
+            return {column_index(cell.group(1)): cell.group(0) for cell in matches}
         cells, last_col = {}, 0  # cells without an r attribute (allowed, rare): positions follow their order
         for cell in self._slow_cell.finditer(content):
             ref = _attr(cell.group(1), "r")
-            col = _col_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
+            col = column_index(re.match(r"[A-Z]+", ref).group(0)) if ref else last_col + 1
             last_col = col
             cells[col] = cell.group(0)
         return cells
@@ -194,11 +178,11 @@ class _Sheet:
         if content.startswith(quick) and content.startswith(quick, last):
             first, final = _letters(content, len(quick)), _letters(content, last + len(quick))
             if first and final:
-                return _col_index(first), _col_index(final)
+                return column_index(first), column_index(final)
         first, final = self._first_ref.match(content, content.find(f"<{p}c")), self._first_ref.match(content, last)
         if first is None or final is None:
             return 0, 0
-        return _col_index(first.group(1)), _col_index(final.group(1))
+        return column_index(first.group(1)), column_index(final.group(1))
 
     def style(self, row: int, col: int) -> str | None:
         entry = self.rows.get(row)

@@ -11,6 +11,7 @@ from pathlib import Path
 import python_calamine
 
 from ..issues import Code
+from ..located import Ledger
 from .guard import Limits, Rejection, screen
 from .xmlscan import declared_extent, overlay, scan_sheet
 from ..schema import (
@@ -40,22 +41,6 @@ class Grid:
     unsafe: dict[str, str] = field(default_factory=dict)  # cell -> formula calling outside the workbook
 
 
-@dataclass
-class Ledger:
-    """A submission located on its sheet: identity cells, header columns and raw data rows."""
-
-    file: str
-    sheet: str
-    identity: dict[str, tuple[object, str]] = field(default_factory=dict)  # label -> (value, cell)
-    header_row: int = 0  # 1-based sheet row of the header, 0 when not found
-    columns: dict[str, int] = field(default_factory=dict)  # field key -> 1-based column
-    extra_columns: list[tuple[str, int]] = field(default_factory=list)
-    duplicate_columns: list[tuple[str, int]] = field(default_factory=list)
-    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)  # (sheet row, key -> raw)
-    hidden_rows: set[int] = field(default_factory=set)  # 1-based sheet rows
-    warnings: list[str] = field(default_factory=list)
-    unsafe: dict[str, str] = field(default_factory=dict)
-    too_long: dict[str, tuple[int, int]] = field(default_factory=dict)  # cell -> (characters, limit)
 
 
 def read_grid(path: Path, limits: Limits | None = None) -> Grid:

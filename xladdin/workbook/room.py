@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import cell_address, column_letter, normalize_label
+from ..schema import cell_address, column_letter, normalize_label, parse_range
 from ..settings import SettingsError
 
 _VALUE = re.compile(r"<(?:\w+:)?(?:v|f|is)\b[^>]*?(?<!/)>(?!</)")
@@ -75,8 +75,6 @@ def growth_blocker(rows: dict, cells_of, tail: str, left: int, right: int, first
         for col, xml in sorted(cells_of(number).items()):
             if left <= col <= right and has_value(xml):
                 return cell_address(number, col)
-    from .package import parse_range  # a cycle at import time otherwise
-
     for ref in _MERGE.findall(tail):
         try:
             c1, r1, c2, r2 = parse_range(ref)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 
+from ..located import UncachedFormula
+
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -24,9 +26,6 @@ _ADDRESS = re.compile(r"^([A-Z]+)(\d+)$")
 # DDE ('cmd'|' /c calc'!A0) and functions that reach outside the workbook.
 UNSAFE = re.compile(r"\|\s*'?[^|]*'?!|\b(WEBSERVICE|FILTERXML|CALL|REGISTER(\.ID)?|EXEC|RTD|DDE\w*)\s*\(", re.I)
 
-
-class UncachedFormula(str):
-    """A formula cell saved without its computed value (written by a program, never opened in Excel)."""
 
 
 @dataclass
