@@ -9,8 +9,8 @@ import pandas as pd
 
 from xladdin.issues import CATALOGUE, ERROR, WARNING
 from xladdin.reading import locate_file
-from xladdin.validate import GroupState, check_ledger
-from xladdin.workbook.ledger import HEADER_ROW, build_ledger
+from xladdin.validate import GroupState
+from xladdin.workbook.ledger import HEADER_ROW
 
 from .conftest import AS_OF
 from .ledgers import DATE, GROUP, check, codes, good_rows
@@ -126,20 +126,6 @@ def test_cell_rules(tmp_path, registry):
                                     ("yesno-invalid", "M8"), ("date-invalid", "N7")])
 
 
-def test_excel_error_value_in_a_csv_submission(tmp_path, registry):
-    import csv
-
-    wb = build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, good_rows(registry))
-    path = tmp_path / "t.csv"
-    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        for r, row in enumerate(wb.active.iter_rows(values_only=True), start=1):
-            row = ["" if v is None else v for v in row]
-            if r == 6:
-                row[8] = "#REF!"
-            writer.writerow(row)
-    checked = check_ledger(locate_file(path), registry, {}, AS_OF)
-    assert codes(checked) == [("excel-error", "I6")] and checked.issues[0].severity == ERROR
 
 
 def test_numbers_typed_as_text_are_normalised_with_a_warning(tmp_path, registry):
