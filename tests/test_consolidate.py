@@ -110,11 +110,14 @@ def test_every_list_counts_every_project_that_qualifies(registry):
     settings = Settings(stall_days=3, due_soon_days=5)
     summary = summarize(registry, rows, AS_OF, settings).set_index("project_id")
     status = summary["status"]
-    assert list(status.index[has_flag(status, "逾期")]) == ["B"]
-    assert list(status.index[has_flag(status, "无进展")]) == ["B"]  # B is overdue and stalled at once
-    assert list(status.index[has_flag(status, "临期")]) == ["C"]  # 3 days left, within 设置's 5
-    assert list(status.index[has_flag(status, "今日未报")]) == ["B"]
-    assert list(status.index[has_flag(status, "未报送")]) == ["A", "D", "E"]
+    assert list(status.index[has_flag(summary, "逾期")]) == ["B"]
+    assert list(status.index[has_flag(summary, "无进展")]) == ["B"]  # B is overdue and stalled at once
+    assert list(status.index[has_flag(summary, "临期")]) == ["C"]  # 3 days left, within 设置's 5
+    assert list(status.index[has_flag(summary, "今日未报")]) == ["B"]
+    assert list(status.index[has_flag(summary, "未报送")]) == ["A", "D", "E"]
     assert status["C"] == "临期（剩 3 天）"
+    # The statuses are data; the text is rendered from them, never parsed back.
+    assert summary.at["B", "flags"] == ("逾期", "无进展", "今日未报")
+    assert status["B"].startswith("逾期 ") and "无进展 " in status["B"] and status["B"].endswith("今日未报")
     later = summarize(registry, rows, AS_OF, Settings(due_soon_days=2)).set_index("project_id")
     assert later.at["C", "status"] == "推进中"  # 3 days left is not 临期 when 设置 says 2

@@ -58,7 +58,7 @@ def test_sections_appear_only_when_they_have_content(demo):
                         result.period_start, "工作组", kind="weekly")
     assert headings(full) == ["总体进展", "本周新增", "红黑榜（按工作组）", "净地交付期限", "无进展项目",
                               "退回修改未更正的台账"]
-    quiet_summary = result.summary.assign(status="推进中")
+    quiet_summary = result.summary.assign(status="推进中", flags=[("推进中",)] * len(result.summary))
     tied = result.ranking.copy()
     for column in [c for c in tied.columns if c.endswith(("_red", "_black"))]:
         tied[column] = False
@@ -71,6 +71,7 @@ def test_unreported_projects_have_their_own_section(demo):
     _, _, result = demo
     summary = result.summary.copy()
     summary.loc[summary.index[0], "status"] = "未报送"
+    summary.at[summary.index[0], "flags"] = ("未报送",)
     notice = build_notice(summary, result.ranking, [], AS_OF, result.period_start, "工作组")
     assert "未报送数据的项目" in headings(notice)
     assert "项目1个" in dict(notice.sections)["未报送数据的项目"]
@@ -121,6 +122,7 @@ def test_due_soon_uses_the_days_of_the_settings_in_the_text(demo):
     first = summary.index[0]
     summary.loc[first, ["status", "days_left", "stalled_days", "deadline"]] = [
         "临期（剩 4 天）、无进展 5 天", 4, 5, AS_OF + dt.timedelta(days=4)]
+    summary.at[first, "flags"] = ("临期", "无进展")
     notice = build_notice(summary, result.ranking, [], AS_OF, result.period_start, "工作组", due_soon_days=5)
     sections = dict(notice.sections)
     assert "距净地交付期限不足5天" in sections["净地交付期限"] and "7天" not in sections["净地交付期限"]

@@ -71,11 +71,13 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     summary["acquisition_rate"] = (summary["acquired_mu"] / plan).where(plan > 0)
     summary["days_left"] = [(d - as_of).days if isinstance(d, dt.date) else None for d in summary["deadline"]]
     summary["stalled_days"] = summary["stalled_days"].where(summary["net_land"] != YES)
-    summary["status"] = [
-        _status(*line, as_of, settings) for line in summary[["last_report", "net_land", "days_left", "stalled_days"]]
-        .itertuples(index=False, name=None)
+    summary["flags"] = [
+        status_flags(*line, as_of, settings) for line in summary[["last_report", "net_land", "days_left",
+                                                                  "stalled_days"]].itertuples(index=False, name=None)
     ]
-    return summary[[key for key, _, _ in SUMMARY_FIELDS]]
+    summary["status"] = [status_text(flags, days, stalled) for flags, days, stalled
+                         in zip(summary["flags"], summary["days_left"], summary["stalled_days"])]
+    return summary[[key for key, _, _ in SUMMARY_FIELDS] + ["flags"]]
 
 
 LINE_COLUMNS = [*FIGURES, "acquired_delta", "demolished_delta", "net_land", "net_land_date", "last_report",
@@ -132,27 +134,37 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     return lines[LINE_COLUMNS]
 
 
-def _status(last_report, net_land, days_left, stalled_days, as_of: dt.date, settings: Settings) -> str:
+def status_flags(last_report, net_land, days_left, stalled_days, as_of: dt.date,
+                 settings: Settings) -> tuple[str, ...]:
+    """A project's statuses as data: 已净地 alone, else every flag that applies (逾期 or 临期, 无进展,
+    未报送 or 今日未报), else 推进中. Rendered to Chinese text only by status_text."""
     if net_land == YES:
-        return NET_LAND
+        return (NET_LAND,)
     flags = []
     if days_left is not None and not pd.isna(days_left):
         if days_left < 0:
-            flags.append(f"{OVERDUE} {-int(days_left)} 天")
+            flags.append(OVERDUE)
         elif days_left <= settings.due_soon_days:
-            flags.append(f"{DUE_SOON}（剩 {int(days_left)} 天）")
+            flags.append(DUE_SOON)
     if stalled_days is not None and not pd.isna(stalled_days) and stalled_days >= settings.stall_days:
-        flags.append(f"{STALLED} {int(stalled_days)} 天")
+        flags.append(STALLED)
     if last_report is None or pd.isna(last_report):
         flags.append(NOT_REPORTED)
     elif last_report < as_of:
         flags.append(NOT_TODAY)
-    return FLAG_SEPARATOR.join(flags) or ONGOING
+    return tuple(flags) or (ONGOING,)
 
 
-def has_flag(status: pd.Series, word: str) -> pd.Series:
-    """Projects whose status carries the flag (逾期, 临期, 无进展, 未报送, 今日未报, 已净地, 推进中)."""
-    return status.astype(str).str.split(FLAG_SEPARATOR).map(lambda flags: any(f.startswith(word) for f in flags))
+def status_text(flags: tuple[str, ...], days_left, stalled_days) -> str:
+    """The 状态 cell staff read: 逾期 3 天、无进展 6 天 (flags joined by 、)."""
+    words = {OVERDUE: lambda: f"{OVERDUE} {-int(days_left)} 天", DUE_SOON: lambda: f"{DUE_SOON}（剩 {int(days_left)} 天）",
+             STALLED: lambda: f"{STALLED} {int(stalled_days)} 天"}
+    return FLAG_SEPARATOR.join(words[f]() if f in words else f for f in flags)
+
+
+def has_flag(summary: pd.DataFrame, word: str) -> pd.Series:
+    """Projects whose statuses include the flag (逾期, 临期, 无进展, 未报送, 今日未报, 已净地, 推进中)."""
+    return summary["flags"].map(lambda flags: word in flags)
 
 
 def acquisition_trend(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -171,8 +183,7 @@ def board(summary: pd.DataFrame) -> pd.DataFrame:
     """The 作战图: every project, most urgent first (overdue, due soon, stalled, unreported, ongoing,
     net land), then by days left."""
     order = summary.assign(
-        urgency=[URGENCY.get(str(s).split(FLAG_SEPARATOR)[0].split(" ")[0].split("（")[0], 5)  # most urgent first
-                 for s in summary["status"]],
+        urgency=[min(URGENCY[f] for f in flags) for flags in summary["flags"]],  # most urgent first
         days=summary["days_left"].astype(float).fillna(1e9),
         stall=-summary["stalled_days"].astype(float).fillna(0),
     )

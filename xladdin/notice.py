@@ -172,7 +172,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     if roster is not None and not roster.empty:
         from .roster import roster_sentence
 
-        silent = int(has_flag(summary["status"], NOT_TODAY).sum())
+        silent = int(has_flag(summary, NOT_TODAY).sum())
         body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
         if silent:
             body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
@@ -206,8 +206,8 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
             notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"))
         notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{_day(as_of)}）"
         notice.table = ranking_table(ranking, unit_name)
-    overdue = summary[has_flag(summary["status"], OVERDUE)]
-    due = summary[has_flag(summary["status"], DUE_SOON)]
+    overdue = summary[has_flag(summary, OVERDUE)]
+    due = summary[has_flag(summary, DUE_SOON)]
     if not overdue.empty or not due.empty:
         parts = []
         if not overdue.empty:
@@ -224,12 +224,12 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
             f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
             for r in milestones.itertuples())
             + "。请责任领导对照作战图倒排工期，确保节点按期完成。"))
-    stalled = summary[has_flag(summary["status"], STALLED)]
+    stalled = summary[has_flag(summary, STALLED)]
     if not stalled.empty:
         notice.sections.append(("无进展项目", f"连续无进展的项目{len(stalled)}个：" + "、".join(
             f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples())
             + "。请责任工作组说明原因并提出措施。"))
-    missing = summary[has_flag(summary["status"], NOT_REPORTED)]
+    missing = summary[has_flag(summary, NOT_REPORTED)]
     if not missing.empty:
         notice.sections.append(("未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
             f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"))
@@ -489,13 +489,13 @@ def build_leader_notices(summary: pd.DataFrame, as_of: dt.date, header: Header,
         notice.sections.append(("包保项目总体情况", f"包保项目{len(mine)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
                                 f"征地完成率{_pct(done / plan) if plan else '暂无'}，当日新增征地{_mu(delta)}；"
                                 f"已实现净地交付的项目{int((mine['status'] == NET_LAND).sum())}个。"))
-        late = mine[has_flag(mine["status"], OVERDUE) | has_flag(mine["status"], DUE_SOON)]
+        late = mine[has_flag(mine, OVERDUE) | has_flag(mine, DUE_SOON)]
         if not late.empty:
             notice.sections.append(("净地交付期限", "；".join(
                 f"{r.project_name}期限{_day_near(r.deadline, as_of)}，" + (f"已逾期{-int(r.days_left)}天" if r.days_left < 0
                                                           else f"还剩{int(r.days_left)}天")
                 for r in late.itertuples()) + "。"))
-        stalled = mine[has_flag(mine["status"], STALLED)]
+        stalled = mine[has_flag(mine, STALLED)]
         if not stalled.empty:
             notice.sections.append(("无进展项目", "、".join(
                 f"{r.project_name}已{int(r.stalled_days)}天无进展" for r in stalled.itertuples()) + "。"))

@@ -120,15 +120,14 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
         book.write_cell(REGISTER_TITLE, f"督办台账（截至 {result.as_of.isoformat()}）：" + "，".join(
             f"{word} {int(counts.get(word, 0))} 项" for word in ("新增", "持续", "待确认销号", "已销号"))
             + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项")
-    counts = "，".join(f"{word} {int(has_flag(summary['status'], word).sum())} 个"
+    counts = "，".join(f"{word} {int(has_flag(summary, word).sum())} 个"
                        for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
     book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
                                   f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
     status_range = summary_range.column("status")
     # Statuses are flags joined by 、: a project counts under every flag it carries.
-    statuses = summary["status"].fillna("").astype(str)
     book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")',
-                                                         int(statuses.str.contains(word, regex=False).sum()))]
+                                                         int(has_flag(summary, word).sum()))]
                                           for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
                                                        NOT_TODAY)])
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
