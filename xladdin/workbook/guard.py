@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..issues import Code
+from ..settings import Settings
+
+_DEFAULT = Settings()
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -19,11 +22,13 @@ ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_bytes: int = 20 * 2**20
-    max_unzip_bytes: int = 100 * 2**20
-    max_rows: int = 5000
-    max_cols: int = 100
-    max_cell_chars: int = 2000
+    """The screening limits, in the units the checks use; the defaults are 设置's (settings.TABLE)."""
+
+    max_file_bytes: int = _DEFAULT.max_file_mb * 2**20
+    max_unzip_bytes: int = _DEFAULT.max_unzip_mb * 2**20
+    max_rows: int = _DEFAULT.max_rows
+    max_cols: int = _DEFAULT.max_cols
+    max_cell_chars: int = _DEFAULT.max_cell_chars
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
