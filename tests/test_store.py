@@ -129,6 +129,7 @@ def test_a_store_from_before_project_reports_is_brought_up_to_date(tmp_path):
     store.commit()
     store.db.execute("DELETE FROM project_reports")  # as an older xladdin left it
     store.db.execute("DROP TABLE daily_steps")
+    store.db.execute("PRAGMA user_version=0")
     store.commit()
     store.close()
     store = Store(tmp_path / "store.sqlite")

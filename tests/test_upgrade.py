@@ -131,3 +131,32 @@ def test_a_master_without_the_sorted_sheet_runs_and_leaves_the_view_out(v1):
     result = execute(v1, as_of=AS_OF, command="run")
     assert result.wrote
     assert SHEET_SORTED not in openpyxl.load_workbook(v1, read_only=True).sheetnames
+
+
+def test_the_first_versions_store_is_migrated_once_and_a_newer_one_refused(v1):
+    import sqlite3
+
+    from xladdin.store import SCHEMA_VERSION, Store
+    from xladdin.workbook.master import MasterUnusable
+
+    path = v1.parent / "历史库.sqlite"
+    before = sqlite3.connect(path)
+    assert before.execute("PRAGMA user_version").fetchone()[0] == 0
+    rows = before.execute("SELECT COUNT(*) FROM ledger_rows").fetchone()[0]
+    columns = {r[1] for r in before.execute("PRAGMA table_info(ledger_rows)")}
+    before.close()
+    store = Store(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.db.execute("SELECT COUNT(*) FROM ledger_rows").fetchone()[0] == rows  # nothing lost
+        assert store.db.execute("SELECT COUNT(*) FROM project_reports").fetchone()[0] > 0
+        added = {r[1] for r in store.db.execute("PRAGMA table_info(ledger_rows)")} - columns
+        assert added and all(store.db.execute(f"SELECT MAX({c}) FROM ledger_rows").fetchone()[0] == 0 for c in added)
+    finally:
+        store.close()
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    newer.commit()
+    newer.close()
+    with pytest.raises(MasterUnusable, match="更新版本"):
+        Store(path)

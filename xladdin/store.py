@@ -14,6 +14,7 @@ from .issues import Issue
 from .schema import FIGURE_KEYS, METRICS
 from .consolidate import RISE, lines_of, project_reports
 from .validate import ROW_COLUMNS, Checked, GroupState
+from .workbook.master import MasterUnusable
 
 ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
 
@@ -137,6 +138,10 @@ _LINE_FIGURES = ", ".join(f"l.{k}" for k in FIGURE_KEYS)
 _BASE_FIGURES = ", ".join(f"b.{k} AS base_{k}" for k in (*FIGURE_KEYS, "net_land"))
 
 
+# The store's layout; _migrate brings every earlier one up to it.
+SCHEMA_VERSION = 1
+
+
 class Store:
     """The SQLite history store; changes stay in one transaction until commit()."""
 
@@ -145,10 +150,23 @@ class Store:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: a day's rows land all over a long history
         self.db.executescript(_SCHEMA)
-        self._add_new_figures()
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
-        self._bring_up_to_date()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an earlier version to SCHEMA_VERSION, one step per version, and say
+        so in PRAGMA user_version (the first released store, version 0, is tests/data/v1-demo's)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise MasterUnusable(f"历史库 {self.path.name} 由更新版本的 xladdin 写成（版本 {version}）。"
+                                 "请升级 xladdin 后再运行。")
+        if version < 1:  # 累计拆除地上附着物 (0 in every earlier row); project_reports and daily_steps derived
+            self._add_new_figures()
+            self._bring_up_to_date()
+        if version < SCHEMA_VERSION:
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.db.commit()
 
     def _add_new_figures(self) -> None:
         """Columns for figures newer than the store (累计拆除地上附着物): 0 in every earlier row, as the
