@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +257,9 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
             _save_csv(ws, inbox / name)
         else:
             wb.save(inbox / name)
+        # Sent that evening before the 21:00 meeting (the last group a little late on the last day).
+        late = date == end and g == len(GROUPS) - 1
+        _sent_at(inbox / name, date, dt.time(21, 35) if late else dt.time(19, 0 + 7 * g))
         files.append({"file": name, "group": group, "date": report_date.isoformat(),
                       "expected": "rejected" if how else "accepted", "wrong": how or "", "code": code or "",
                       "style": style or ""})
@@ -263,6 +267,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
             corrected = name.replace(".xlsx", "_更正.xlsx")
             build_ledger(group, registry[registry["group"] == group], date, truth, reporter=REPORTERS[g],
                          phone=f"1390000{g:04d}").save(inbox / corrected)
+            _sent_at(inbox / corrected, date, dt.time(20, 45))  # after the original: the later arrival wins
             files.append({"file": corrected, "group": group, "date": date.isoformat(), "expected": "accepted",
                           "wrong": "", "code": "", "style": "resubmission"})
     # One file forwarded twice under another name.
@@ -270,11 +275,18 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
                  and f["date"] == (end - dt.timedelta(days=1)).isoformat())
     copy_name = twice["file"].replace(".xlsx", "(1).xlsx")
     (inbox / copy_name).write_bytes((inbox / twice["file"]).read_bytes())
+    _sent_at(inbox / copy_name, dt.date.fromisoformat(twice["date"]), dt.time(20, 50))
     files.append({**twice, "file": copy_name, "expected": "duplicate", "style": "same file twice"})
     manifest = {"as_of": end.isoformat(), "start": start.isoformat(), "master": MASTER_NAME, "inbox": "报送",
                 "files": files}
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
+
+
+def _sent_at(path: Path, date: dt.date, time: dt.time) -> None:
+    """The file's time as if the group had sent it then (the roster and the order of corrections use it)."""
+    moment = dt.datetime.combine(date, time).timestamp()
+    os.utime(path, (moment, moment))
 
 
 def _save_csv(ws, path: Path) -> None:

@@ -161,12 +161,12 @@ class Store:
         if version > SCHEMA_VERSION:
             raise MasterUnusable(f"历史库 {self.path.name} 由更新版本的 xladdin 写成（版本 {version}）。"
                                  "请升级 xladdin 后再运行。")
-        if version < 1:  # 累计拆除地上附着物 (0 in every earlier row); project_reports and daily_steps derived
+        if version < 1:  # 累计拆除地上附着物: 0 in every earlier row
             self._add_new_figures()
-            self._bring_up_to_date()
         if version < SCHEMA_VERSION:
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.db.commit()
+        self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
 
     def _add_new_figures(self) -> None:
         """Columns for figures newer than the store (累计拆除地上附着物): 0 in every earlier row, as the
