@@ -51,6 +51,15 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture
+def demo_copy(demo, tmp_path) -> Path:
+    """The demo master and its history store after the first run, copied for a test to change."""
+    directory, _, _ = demo
+    for name in (MASTER_NAME, "历史库.sqlite"):
+        shutil.copy(directory / name, tmp_path / name)
+    return tmp_path / MASTER_NAME
+
+
+@pytest.fixture
 def registry() -> pd.DataFrame:
     frame = registry_frame()
     frame["deadline"] = AS_OF + dt.timedelta(days=30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import zipfile
 
 import openpyxl
@@ -87,11 +86,8 @@ def test_every_conditional_format_fill_carries_both_colours(demo):
 
 
 @pytest.mark.libreoffice
-def test_the_timeline_computes_what_python_says_in_libreoffice(demo, tmp_path):
-    directory, _, _ = demo
-    for name in (MASTER_NAME, "历史库.sqlite"):
-        shutil.copy(directory / name, tmp_path / name)
-    master = tmp_path / MASTER_NAME
+def test_the_timeline_computes_what_python_says_in_libreoffice(demo_copy, tmp_path):
+    master = demo_copy
     result = execute(master, as_of=AS_OF, intake=False, command="notice")
     converted = recalculate(master, tmp_path / "out")
     ws = openpyxl.load_workbook(converted, data_only=True)["作战图时间表"]

@@ -128,15 +128,9 @@ def test_settings_name_the_county_issuer_number_and_addressees(demo, tmp_path):
     assert "各乡镇、各工作组：" in lines and not any(line.startswith("抄送") for line in lines)
 
 
-def _copy_campaign(demo, tmp_path):
-    directory, _, _ = demo
-    for name in (MASTER_NAME, "历史库.sqlite"):
-        shutil.copy(directory / name, tmp_path / name)
-    return tmp_path / MASTER_NAME
 
-
-def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo, tmp_path):
-    master = _copy_campaign(demo, tmp_path)
+def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo_copy, tmp_path):
+    master = demo_copy
     first = execute(master, as_of=AS_OF - dt.timedelta(days=7), intake=False, command="notice",
                     notice_kind="weekly", issue=True)
     assert first.notice_doc.number == 1
@@ -160,8 +154,8 @@ def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo, tmp_pa
     assert sum(1 for line in sheet if str(line).endswith(".docx")) == 3
 
 
-def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_void(demo, tmp_path):
-    master = _copy_campaign(demo, tmp_path)
+def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_void(demo_copy, tmp_path):
+    master = demo_copy
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     db = sqlite3.connect(tmp_path / "历史库.sqlite")
     db.execute("UPDATE notices SET text=text||'（旧稿）'")  # the history changed since: a different notice
@@ -179,8 +173,8 @@ def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_voi
     assert states == [(1, "有效"), (2, "作废"), (2, "有效")]
 
 
-def test_a_returned_ledger_is_listed_until_it_is_corrected(demo, tmp_path):
-    master = _copy_campaign(demo, tmp_path)
+def test_a_returned_ledger_is_listed_until_it_is_corrected(demo_copy, tmp_path):
+    master = demo_copy
     db = sqlite3.connect(tmp_path / "历史库.sqlite")
     rows = db.execute("SELECT group_name, report_date, received_at, status FROM submissions").fetchall()
     returned = {(g, d) for g, d, r, s in rows if s == "已退回" and d and d <= AS_OF.isoformat()
@@ -206,8 +200,8 @@ def test_a_returned_ledger_is_listed_until_it_is_corrected(demo, tmp_path):
     assert (f"共{len(returned) - 1}份" in section) if len(returned) > 1 else section == ""
 
 
-def test_the_notice_command_issues_weekly_and_daily(demo, tmp_path):
-    master = _copy_campaign(demo, tmp_path)
+def test_the_notice_command_issues_weekly_and_daily(demo_copy, tmp_path):
+    master = demo_copy
     runner = CliRunner()
     out = runner.invoke(main, ["notice", str(master), "--weekly", "--as-of", AS_OF.isoformat()])
     assert out.exit_code == 0, out.output
@@ -217,12 +211,12 @@ def test_the_notice_command_issues_weekly_and_daily(demo, tmp_path):
     assert len(list((tmp_path / "通报存档").glob("*.docx"))) == 2
 
 
-def test_one_leader_report_per_leader_with_their_projects(demo, tmp_path):
+def test_one_leader_report_per_leader_with_their_projects(demo_copy, tmp_path):
     from docx import Document
 
     from xladdin.notice import write_leader_docx
 
-    master = _copy_campaign(demo, tmp_path)
+    master = demo_copy
     result = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="leader")
     leaders = [v for v in dict.fromkeys(result.summary["leader"]) if v]
     assert len(result.leaders) == len(leaders)
@@ -242,8 +236,8 @@ def test_one_leader_report_per_leader_with_their_projects(demo, tmp_path):
         == len(leaders)
 
 
-def test_the_by_leader_option_writes_the_word_file(demo, tmp_path):
-    master = _copy_campaign(demo, tmp_path)
+def test_the_by_leader_option_writes_the_word_file(demo_copy, tmp_path):
+    master = demo_copy
     out = CliRunner().invoke(main, ["notice", str(master), "--by-leader", "--as-of", AS_OF.isoformat()])
     assert out.exit_code == 0, out.output
     assert (tmp_path / "通报存档" / f"专报（截至{AS_OF.isoformat()}）.docx").exists()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import openpyxl
 import pandas as pd
 
-from xladdin.demo import MASTER_NAME
 from xladdin.pipeline import execute
 from xladdin.register import build_register, problems_in
 
@@ -63,11 +61,8 @@ def test_an_hq_item_is_kept_and_flagged_when_past_its_due_date():
     assert done["高压线迁移方案报批"]["alert"] == ""
 
 
-def test_staff_edits_in_the_master_are_read_back_on_the_next_run(demo, tmp_path):
-    directory, _, _ = demo
-    for name in (MASTER_NAME, "历史库.sqlite"):
-        shutil.copy(directory / name, tmp_path / name)
-    master = tmp_path / MASTER_NAME
+def test_staff_edits_in_the_master_are_read_back_on_the_next_run(demo_copy, tmp_path):
+    master = demo_copy
     first = execute(master, as_of=AS_OF, intake=False, command="notice")
     sheet = table_frame(master, "tblRegister")
     assert len(sheet) == len(first.register) > 0

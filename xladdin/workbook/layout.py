@@ -8,6 +8,7 @@ from ..schema import (
     FIGURE_KEYS, LEDGER_BY_KEY, METRICS, RANK_LIST_LABEL, RANK_UNIT_LABEL, REGISTRY_FIELDS, SHEET_BOARD,
     SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE, SHEET_RANKING, SHEET_REGISTRY, SHEET_REPORT,
     SHEET_MILESTONES, SHEET_REGISTER, SHEET_SETTINGS, SHEET_SORTED, SHEET_SUMMARY, SHEET_TIMELINE, SUMMARY_FIELDS,
+    normalize_label,
 )
 
 
@@ -194,8 +195,6 @@ def table_spec(name: str) -> TableSpec:
 
 def owned_heading(name: str, labels: list[str]) -> bool:
     """Whether every heading of a table is one the add-in writes or wrote (no staff column in it)."""
-    from ..schema import normalize_label
-
     ours = {normalize_label(label) for label in (*table_spec(name).labels, *RETIRED_LABELS)}
     present = [normalize_label(label) for label in labels if label and str(label).strip()]
     return bool(present) and all(label in ours for label in present)

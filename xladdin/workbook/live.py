@@ -125,7 +125,7 @@ class LiveBook:
             # the table's columns from it) and a wider table grows only into empty cells.
             upgrade = spec.labels + [None] * max(0, area.columns.count - width)
             self._check_growth(sheet, area.row, max(area.row + old_rows, area.row + 1),
-                               left + area.columns.count, left + width - 1, name, columns=True)
+                               left + area.columns.count, left + width - 1, name)
         body = [[to_excel_value(v) for v in row] for row in rows] or [[None] * width]
         self._check_growth(sheet, top + old_rows, top + len(body) - 1, left, left + width - 1, name)
         padded = body + [[None] * width] * max(0, old_rows - len(body))
@@ -139,8 +139,7 @@ class LiveBook:
 
         self._pending.append(write)
 
-    def _check_growth(self, sheet, first: int, last: int, left: int, right: int, region: str,
-                      columns: bool = False) -> None:
+    def _check_growth(self, sheet, first: int, last: int, left: int, right: int, region: str) -> None:
         """RegionBlocked when staff content sits in the rows (or, for a wider table, the columns) a
         region grows into (one range read)."""
         if last < first or right < left:
