@@ -50,10 +50,7 @@ class SetupReport:
     conf_before: list[tuple[str, str]] = field(default_factory=list)
     conf_after: list[tuple[str, str]] = field(default_factory=list)
     written: bool = False
-
-    @property
-    def macros_refreshed(self) -> bool:
-        return any(c.item == "母表中的宏" and c.detail.startswith("已写入") for c in self.checks)
+    macros_refreshed: bool = False  # our modules were (re)written into the master's VBA project
 
     @property
     def problems(self) -> list[Check]:
@@ -214,21 +211,25 @@ def _download_mark_check(master: Path) -> Check:
     return Check("下载标记", OK, "已去掉母表“来自网络”的标记（否则 Office 会阻止其中的宏）")
 
 
-def _refresh_macros(book) -> Check:
+def _refresh_macros(book, write: bool) -> tuple[Check, bool]:
     """The master's VBA project with our modules as this version writes them (an older master gets the
-    buttons' Subs and the function wrappers); staff modules kept. A project that cannot be read raises
-    VbaProjectError (exit 3) and nothing is written."""
+    buttons' Subs and the function wrappers); staff modules kept. Returns the check and whether the
+    project was replaced (only when writing). A project that cannot be read raises VbaProjectError
+    (exit 3) and nothing is written."""
     from .workbook.vbamodules import refresh_project
 
     old = book.parts.get("xl/vbaProject.bin")
     if old is None:
         return Check("母表中的宏", PROBLEM, f"{book.path.name} 不带宏（不是 .xlsm 母表）",
-                     "用 xladdin init 新建 .xlsm 母表，再把项目清单复制过去。")
+                     "用 xladdin init 新建 .xlsm 母表，再把项目清单复制过去。"), False
     new = refresh_project(old)
     if new == old:
-        return Check("母表中的宏", OK, "按钮的宏和函数都在，已是最新")
+        return Check("母表中的宏", OK, "按钮的宏和函数都在，已是最新"), False
+    if not write:
+        return Check("母表中的宏", PROBLEM, "母表缺少按钮的宏或函数，或是旧版本",
+                     "去掉 --check 再运行一次，就会写入（您自己的宏模块保留不动）。"), False
     book.parts["xl/vbaProject.bin"] = new
-    return Check("母表中的宏", OK, "已写入按钮的宏和函数（您自己的宏模块保留不动）")
+    return Check("母表中的宏", OK, "已写入按钮的宏和函数（您自己的宏模块保留不动）"), True
 
 
 # -- the operation --------------------------------------------------------------------------------
@@ -250,10 +251,8 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
             raise MasterUnusable(f"母表 {master.name} 没有隐藏的 {SHEET_CONF} 工作表，宏找不到 Python。"
                                  "请用 xladdin init 新建母表，再把项目清单复制过去。")
         report.checks = environment_checks(master, platform)
-        report.checks.append(_refresh_macros(book))
-        if not write and report.macros_refreshed:
-            report.checks[-1] = Check("母表中的宏", PROBLEM, "母表缺少按钮的宏或函数，或是旧版本",
-                                      "去掉 --check 再运行一次，就会写入（您自己的宏模块保留不动）。")
+        check, report.macros_refreshed = _refresh_macros(book, write)
+        report.checks.append(check)
         grid = book.sheet_grid(SHEET_CONF)
         report.conf_before = [(k, v) for k, v in read_conf(grid) if k.strip()]
         updates: dict[str, str] = {}
