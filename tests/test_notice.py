@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+from pathlib import Path
 
+import xladdin.notice
+from xladdin.notice import build_notice
+from xladdin.notice_docx import write_docx
 from xladdin.pipeline import execute
-from xladdin.notice import build_notice, write_docx
 
 from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
@@ -139,3 +143,11 @@ def test_a_unit_on_a_list_for_several_periods_is_named_with_the_count(demo):
     lists = dict(notice.sections)["红黑榜（按工作组）"].split("进度占比率")[0]
     assert "连续3期" in lists.split("黑榜")[1] and ranking.at[black, "unit"] in lists.split("黑榜")[1]
     assert "连续1期" not in lists
+
+
+def test_the_notice_text_imports_no_word_rendering():
+    """notice.py is domain (pure text); python-docx and the Word rendering stay in notice_docx.py."""
+    tree = ast.parse(Path(xladdin.notice.__file__).read_text(encoding="utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.split(".")[0] == "docx" or name.endswith("notice_docx")}

@@ -224,7 +224,7 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
         xladdin notice ./demo/指挥部母表.xlsm --weekly --as-of 2026-11-25
         xladdin notice ./demo/指挥部母表.xlsm --by-leader
     """
-    from .notice import write_docx, write_leader_docx
+    from .notice_docx import write_docx, write_leader_docx
 
     result = Engine.on_file(master).notice(as_of=as_of, kind=kind, issue=True, reissue=reissue)
     for line in result.notice:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .notice import KIND_WORDS, Header, Notice, write_docx
+from .notice import KIND_WORDS, Header, Notice
 from .notice_archive import issued_for, next_number, record_issue, void
 from .settings import Settings
 
@@ -27,6 +27,8 @@ def archive_name(notice: Notice) -> str:
 
 def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool = False) -> str:
     """Number, archive and record the notice; returns what was done, in Chinese."""
+    from .notice_docx import write_docx  # python-docx only when issuing
+
     db = store.db
     year = notice.as_of.year
     existing = issued_for(db, notice.kind, notice.as_of)
