@@ -133,6 +133,9 @@ class Notice:
         return self.lines() + [cell for row in self.table for cell in row]
 
 
+Section = tuple[str, str]  # (heading, body) of a numbered section
+
+
 def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
                  as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
                  cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
@@ -145,109 +148,185 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
     `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
     `new_problems` (project name, group, problem, next step) first reported in the period."""
-    header = header or Header()
-    first = period_start + dt.timedelta(days=1)  # the period is the days after its start, up to as_of
-    period = f"{_day(first)}至{_day(as_of)}" if first.year == as_of.year else \
-        f"{first.year}年{_day(first)}至{as_of.year}年{_day(as_of)}"
-    title = (f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{_day(as_of)}）" if kind == DAILY
-             else f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）")
-    notice = Notice(title, as_of=as_of, kind=kind, header=header)
-    plan = float(summary["plan_mu"].sum())
-    done = float(summary["acquired_mu"].sum())
-    # The county's cumulative as of the date minus as of the day before: a project first reported today
-    # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
-    delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
-    net = int((summary["status"] == NET_LAND).sum())
-    moving = int((summary["progress"] == "是").sum())
-    overall = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
-               f"征地完成率{_pct(done / plan) if plan else '暂无'}；")
-    if kind == DAILY:
-        overall += f"当日新增征地{_mu(delta)}（与{_day(as_of - dt.timedelta(days=1))}相比）；"
-    else:
-        week = _week_gain(summary, start_summary)
-        overall += f"本周新增征地{_mu(float(week.sum()))}；"
-    overall += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
-    notice.sections.append(("总体进展", overall + (f"{tidy(whole)}。" if whole else "")))
-    if roster is not None and not roster.empty:
-        from .roster import roster_sentence
-
-        silent = int(has_flag(summary, NOT_TODAY).sum())
-        body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
-        if silent:
-            body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
-        notice.sections.append((f"{_day(as_of)}报送情况", body))
-    if kind == DAILY:
-        gained = summary[summary["acquired_delta"].fillna(0) > 0].sort_values("acquired_delta", ascending=False)
-        if not gained.empty:
-            notice.sections.append(("当日进展", f"当日征地有增加的项目{len(gained)}个：" + "、".join(
-                f"{r.project_name}新增{_mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"))
-    else:
-        week = _week_gain(summary, start_summary)
-        by_unit = summary.assign(week=week).groupby(unit_key, sort=False)["week"].sum()
-        parts = [f"{unit}{_mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
-        gained = summary.assign(week=week)
-        gained = gained[gained["week"] > 0].sort_values("week", ascending=False)
-        text = f"按{unit_name}：" + "、".join(parts) + "。"
-        if not gained.empty:
-            text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
-                f"{r.project_name}{_mu(float(r.week))}" for r in gained.itertuples()) + "。"
-        notice.sections.append(("本周新增", text))
-    if city:
-        notice.sections.append(("全市红黑榜中的本县", tidy("".join(city))))
-    if kind == WEEKLY:
-        lists = []
-        for key, label in METRICS:
-            red = _named(ranking, key, "red")
-            black = _named(ranking, key, "black")
-            if red or black:
-                lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
-        if lists:
-            notice.sections.append((f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"))
+    period = _period(period_start, as_of)
+    notice = Notice(_title(kind, as_of, period), as_of=as_of, kind=kind, header=header or Header())
+    weekly = kind == WEEKLY
+    sections = [
+        _overall(summary, start_summary, as_of, period, kind, whole),
+        _reporting(summary, roster, cutoff, as_of),
+        _daily_gain(summary) if kind == DAILY else _weekly_gain(summary, start_summary, unit_name, unit_key),
+        ("全市红黑榜中的本县", tidy("".join(city))) if city else None,
+        _red_black_lists(ranking, unit_name) if weekly else None,
+        _deadlines(summary, as_of, due_soon_days),
+        _milestones(milestones, as_of) if weekly else None,
+        _stalled(summary),
+        _never_reported(summary),
+        _supervision(supervision) if weekly and supervision is not None else _new_problems(new_problems, kind),
+        _returned(rejected),
+    ]
+    notice.sections = [section for section in sections if section]
+    if weekly:
         notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{_day(as_of)}）"
         notice.table = ranking_table(ranking, unit_name)
+    return notice
+
+
+def _period(period_start: dt.date, as_of: dt.date) -> str:
+    """The days after the period start up to the as-of date: 11月18日至11月24日, with years across a new year."""
+    first = period_start + dt.timedelta(days=1)
+    if first.year == as_of.year:
+        return f"{_day(first)}至{_day(as_of)}"
+    return f"{first.year}年{_day(first)}至{as_of.year}年{_day(as_of)}"
+
+
+def _title(kind: str, as_of: dt.date, period: str) -> str:
+    if kind == DAILY:
+        return f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{_day(as_of)}）"
+    return f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）"
+
+
+def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: dt.date, period: str, kind: str,
+             whole: str) -> Section:
+    """总体进展: projects, plan, cumulative and rate, the day's (or the week's) gain, how many moved in the
+    period and how many are delivered as net land; then `whole`, the county's figures on the city's terms."""
+    plan = float(summary["plan_mu"].sum())
+    done = float(summary["acquired_mu"].sum())
+    text = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
+            f"征地完成率{_pct(done / plan) if plan else '暂无'}；")
+    if kind == DAILY:
+        # The county's cumulative as of the date minus as of the day before: a project first reported today
+        # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
+        delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
+        text += f"当日新增征地{_mu(delta)}（与{_day(as_of - dt.timedelta(days=1))}相比）；"
+    else:
+        text += f"本周新增征地{_mu(float(_week_gain(summary, start_summary).sum()))}；"
+    moving = int((summary["progress"] == "是").sum())
+    net = int((summary["status"] == NET_LAND).sum())
+    text += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
+    return "总体进展", text + (f"{tidy(whole)}。" if whole else "")
+
+
+def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.time | None,
+               as_of: dt.date) -> Section | None:
+    """11月24日报送情况: who reported on the day and who late (the roster), and how many projects are silent."""
+    if roster is None or roster.empty:
+        return None
+    from .roster import roster_sentence
+
+    silent = int(has_flag(summary, NOT_TODAY).sum())
+    body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
+    if silent:
+        body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
+    return f"{_day(as_of)}报送情况", body
+
+
+def _daily_gain(summary: pd.DataFrame) -> Section | None:
+    """当日进展: the projects whose acquired area grew on the day, the largest gain first."""
+    gained = summary[summary["acquired_delta"].fillna(0) > 0].sort_values("acquired_delta", ascending=False)
+    if gained.empty:
+        return None
+    return "当日进展", f"当日征地有增加的项目{len(gained)}个：" + "、".join(
+        f"{r.project_name}新增{_mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"
+
+
+def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit_name: str,
+                 unit_key: str) -> Section:
+    """本周新增: the week's acquired area per unit, then the projects that gained, the largest first."""
+    week = summary.assign(week=_week_gain(summary, start_summary))
+    by_unit = week.groupby(unit_key, sort=False)["week"].sum()
+    parts = [f"{unit}{_mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
+    gained = week[week["week"] > 0].sort_values("week", ascending=False)
+    text = f"按{unit_name}：" + "、".join(parts) + "。"
+    if not gained.empty:
+        text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
+            f"{r.project_name}{_mu(float(r.week))}" for r in gained.itertuples()) + "。"
+    return "本周新增", text
+
+
+def _red_black_lists(ranking: pd.DataFrame, unit_name: str) -> Section | None:
+    """红黑榜: each metric's red and black lists in words (the figures are in the 附表)."""
+    lists = []
+    for key, label in METRICS:
+        red = _named(ranking, key, "red")
+        black = _named(ranking, key, "black")
+        if red or black:
+            lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
+    if not lists:
+        return None
+    return f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"
+
+
+def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> Section | None:
+    """净地交付期限: projects past their net-land deadline, then those within `due_soon_days` of it."""
     overdue = summary[has_flag(summary, OVERDUE)]
     due = summary[has_flag(summary, DUE_SOON)]
-    if not overdue.empty or not due.empty:
-        parts = []
-        if not overdue.empty:
-            parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
-                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
-                for r in overdue.itertuples()))
-        if not due.empty:
-            parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
-                f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
-                for r in due.itertuples()))
-        notice.sections.append(("净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"))
-    if kind == WEEKLY and milestones is not None and not milestones.empty:
-        notice.sections.append(("节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
-            f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
-            for r in milestones.itertuples())
-            + "。请责任领导对照作战图倒排工期，确保节点按期完成。"))
+    parts = []
+    if not overdue.empty:
+        parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
+            f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
+            for r in overdue.itertuples()))
+    if not due.empty:
+        parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
+            f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
+            for r in due.itertuples()))
+    if not parts:
+        return None
+    return "净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"
+
+
+def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | None:
+    """节点计划: the milestones late or at risk (milestones.late_or_at_risk)."""
+    if milestones is None or milestones.empty:
+        return None
+    return "节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
+        f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+        for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
+
+
+def _stalled(summary: pd.DataFrame) -> Section | None:
+    """无进展项目: projects without progress for several days, and for how long."""
     stalled = summary[has_flag(summary, STALLED)]
-    if not stalled.empty:
-        notice.sections.append(("无进展项目", f"连续无进展的项目{len(stalled)}个：" + "、".join(
-            f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples())
-            + "。请责任工作组说明原因并提出措施。"))
+    if stalled.empty:
+        return None
+    return "无进展项目", f"连续无进展的项目{len(stalled)}个：" + "、".join(
+        f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples()) + \
+        "。请责任工作组说明原因并提出措施。"
+
+
+def _never_reported(summary: pd.DataFrame) -> Section | None:
+    """未报送数据的项目: projects no ledger has ever reported."""
     missing = summary[has_flag(summary, NOT_REPORTED)]
-    if not missing.empty:
-        notice.sections.append(("未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
-            f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"))
-    if kind == WEEKLY and supervision is not None:
-        if not supervision.empty:
-            notice.sections.append(("督办事项", _supervision_text(supervision)))
-    elif new_problems:
-        heading = "新发现的问题" if kind == DAILY else "督办事项"
-        notice.sections.append((heading, "；".join(
-            f"{project}（{group}）：{tidy(problem).rstrip('。；')}"
-            + (f"，下步措施：{tidy(step).rstrip('。；')}" if step else "")
-            for project, group, problem, step in new_problems) + "。请责任领导督促落实。"))
-    if rejected:
-        items = "；".join((f"{group}{_day(date)}的台账" if group else f"{_day(date)}一份填报单位不明的台账")
-                         + f"，原因：{reason}"
-                         for group, date, reason in rejected)
-        notice.sections.append(("退回修改未更正的台账", f"共{len(rejected)}份：{items}。"
-                                "请相关工作组按校验报告修改后重新报送。"))
-    return notice
+    if missing.empty:
+        return None
+    return "未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
+        f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"
+
+
+def _supervision(items: pd.DataFrame) -> Section | None:
+    """督办事项 of the weekly 通报: the register's open items, the most pressing first."""
+    return None if items.empty else ("督办事项", _supervision_text(items))
+
+
+def _new_problems(new_problems: list[tuple[str, str, str, str]] | None, kind: str) -> Section | None:
+    """新发现的问题 (督查日报) or 督办事项 (a 通报 without the register): the problems first reported in the
+    period, each with its next step."""
+    if not new_problems:
+        return None
+    heading = "新发现的问题" if kind == DAILY else "督办事项"
+    return heading, "；".join(
+        f"{project}（{group}）：{tidy(problem).rstrip('。；')}"
+        + (f"，下步措施：{tidy(step).rstrip('。；')}" if step else "")
+        for project, group, problem, step in new_problems) + "。请责任领导督促落实。"
+
+
+def _returned(rejected: list[tuple[str, str, str]]) -> Section | None:
+    """退回修改未更正的台账: ledgers sent back and not corrected yet, with the reason."""
+    if not rejected:
+        return None
+    items = "；".join((f"{group}{_day(date)}的台账" if group else f"{_day(date)}一份填报单位不明的台账")
+                     + f"，原因：{reason}"
+                     for group, date, reason in rejected)
+    return "退回修改未更正的台账", f"共{len(rejected)}份：{items}。请相关工作组按校验报告修改后重新报送。"
 
 
 SUPERVISED_SHOWN = 8
