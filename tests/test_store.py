@@ -290,7 +290,7 @@ def test_every_named_statement_compiles_against_a_new_store(tmp_path):
             except sqlite3.Error as error:
                 failed[name] = str(error)
         assert failed == {}
-        for (table, key), statement in store_schema.ADD_FIGURE_COLUMN.items():  # on a store from before `key`
+        for (table, key), statement in store_schema.ADD_COLUMN.items():  # on a store from before `key`
             store.db.execute("SAVEPOINT older")
             store.db.execute(f"ALTER TABLE {table} DROP COLUMN {key}")
             _prepare(store.db, statement)

@@ -9,7 +9,7 @@ from .schema import FIGURE_KEYS
 from .workbook.master import MasterUnusable
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -121,6 +121,22 @@ CREATE TABLE IF NOT EXISTS project_reports (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS project_rises ON project_reports (project_id, report_date) WHERE rose=1;
 CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquired_step);
+-- Every notice issued (督查日报 and 通报, numbered per kind and year): its Word file in 通报存档, its text,
+-- its state (有效, 作废 when re-issued, 已撤销 when the run that issued it was rolled back), the run that
+-- issued it and the run that voided it (a rollback of that run makes it 有效 again).
+CREATE TABLE IF NOT EXISTS notices (
+    notice_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    as_of TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    file TEXT NOT NULL,
+    text TEXT NOT NULL,
+    state TEXT NOT NULL,
+    run_id INTEGER,
+    voided_run INTEGER
+);
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
@@ -128,9 +144,11 @@ CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 USER_VERSION = "PRAGMA user_version"
 SET_USER_VERSION = f"PRAGMA user_version={SCHEMA_VERSION}"
 TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
-# (table, figure key): the column a store from before that figure lacks, 0 in its earlier rows.
-ADD_FIGURE_COLUMN = {(table, key): f"ALTER TABLE {table} ADD COLUMN {key} REAL NOT NULL DEFAULT 0"
-                     for table in ("ledger_rows", "project_reports") for key in FIGURE_KEYS}
+# (table, column): the ALTER that gives a store from before that column the column. A figure's is 0 in
+# the earlier rows; notices.voided_run is empty (nothing an earlier version voided can be rolled back).
+ADD_COLUMN = {(table, key): f"ALTER TABLE {table} ADD COLUMN {key} REAL NOT NULL DEFAULT 0"
+              for table in ("ledger_rows", "project_reports") for key in FIGURE_KEYS}
+ADD_COLUMN["notices", "voided_run"] = "ALTER TABLE notices ADD COLUMN voided_run INTEGER"
 
 
 def migrate(db: sqlite3.Connection, name: str) -> None:
@@ -142,6 +160,9 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
                              "请升级 xladdin 后再运行。")
     if version < 1:  # 累计拆除地上附着物: 0 in every earlier row
         _add_new_figures(db)
+    if version < 2:  # notices record the run that voided them (a store of version 1 may have the table)
+        if "voided_run" not in {name for name, in db.execute(TABLE_COLUMNS, ("notices",))}:
+            db.execute(ADD_COLUMN["notices", "voided_run"])
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()
@@ -154,5 +175,5 @@ def _add_new_figures(db: sqlite3.Connection) -> None:
         have = {name for name, in db.execute(TABLE_COLUMNS, (table,))}
         for key in FIGURE_KEYS:
             if key not in have:
-                db.execute(ADD_FIGURE_COLUMN[table, key])
+                db.execute(ADD_COLUMN[table, key])
     db.commit()

@@ -203,3 +203,27 @@ INSERT_DERIVED_RANKING = "INSERT INTO derived_ranks VALUES (?,?,?,?,?,?)"
 # Frames kept between runs.
 KEPT_FRAME = "SELECT frame FROM kept_frames WHERE kind=? AND key=?"
 KEEP_FRAME = "INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)"
+
+# Notices issued (notice_archive) and what they are written from.
+NEXT_NOTICE_NUMBER = "SELECT MAX(number) FROM notices WHERE kind=? AND year=? AND state<>?"
+NOTICE_IN_FORCE = ("SELECT kind, year, number, as_of, issued_at, file, text, state FROM notices WHERE kind=?"
+                   " AND as_of=? AND state=? ORDER BY notice_id DESC LIMIT 1")
+ALL_NOTICES = "SELECT kind, year, number, as_of, issued_at, file, text, state FROM notices ORDER BY notice_id"
+INSERT_NOTICE = ("INSERT INTO notices (kind, year, number, as_of, issued_at, file, text, state, run_id)"
+                 " VALUES (?,?,?,?,?,?,?,?,?)")
+NOTICES_OF_NUMBER = "SELECT notice_id, file FROM notices WHERE kind=? AND year=? AND number=? AND state=?"
+VOID_NOTICE = "UPDATE notices SET state=?, file=?, voided_run=? WHERE notice_id=?"
+NOTICES_ISSUED_BY_RUN = "SELECT notice_id, file FROM notices WHERE run_id=? AND state=?"
+NOTICES_VOIDED_BY_RUN = "SELECT notice_id, file FROM notices WHERE voided_run=?"
+SET_NOTICE_STATE = "UPDATE notices SET state=?, file=?, voided_run=NULL WHERE notice_id=?"
+UNCORRECTED_RETURNS = (
+    "SELECT s.group_name, s.report_date, s.issues, s.received_at FROM submissions s WHERE s.status=:rejected"
+    " AND s.report_date IS NOT NULL AND s.report_date<=:as_of AND NOT EXISTS (SELECT 1 FROM submissions a"
+    " WHERE a.status IN (:accepted, :superseded) AND a.group_name IS s.group_name AND a.report_date=s.report_date"
+    " AND a.received_at>=s.received_at) ORDER BY s.report_date, s.group_name, s.received_at")
+PROBLEMS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports WHERE report_date<=?"
+                  " ORDER BY project_id, report_date")
+REGISTER_REPORTS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports"
+                          " WHERE report_date<=?")
+MILESTONE_REPORTS_UNTIL = ("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
+                           " cleared_mu, net_land FROM project_reports WHERE report_date<=?")
