@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .issues import Code
+from .milestones import DEFAULT_MILESTONES
 from .schema import LEDGER_BY_KEY, REGISTRY_FIELDS
 from .workbook.build import build_master, write_launchers
 from .workbook.ledger import HEADER_ROW, build_ledger
@@ -106,8 +107,6 @@ PLAN_OFFSETS = {"报批": -60, "征收": -35, "房屋协议": -28, "高压线迁
 
 def plan_rows(end: dt.date, start: dt.date) -> list[list[object]]:
     """The 节点计划 as HQ set it for the demo: every milestone planned back from the deadline, 报批 done."""
-    from .milestones import DEFAULT_MILESTONES
-
     rows = []
     for p in PROJECTS:
         pid, name, g, due = p[0], p[1], p[4], p[11]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .issues import CATALOGUE, ERROR
+from .notice import KIND_WORDS
 
 ACTIVE, VOID = "有效", "作废"
 VOID_SUFFIX = "-作废"
@@ -147,8 +148,6 @@ def void(db, base_dir: Path, kind: str, year: int, number: int) -> list[str]:
 
 def archive_lines(db) -> list[str]:
     """The 通报存档 list for the 通报 sheet: one line per issued notice, newest first."""
-    from .notice import KIND_WORDS
-
     lines = []
     for item in reversed(all_issued(db)):
         lines.append(f"{item.year}年第{item.number}期{KIND_WORDS.get(item.kind, '')}（统计截至{item.as_of.month}月"
