@@ -78,7 +78,7 @@ def set_table_columns(xml: str, labels: list[str]) -> str:
     return re.sub(r"<((?:\w+:)?)tableColumns\b[^>]*?(?:/>|>.*?</(?:\w+:)?tableColumns>)",
                   lambda m: f'<{m.group(1)}tableColumns count="{len(labels)}">'
                             + columns.replace("<tableColumn", f"<{m.group(1)}tableColumn")
-                            + f"</{m.group(1)}tableColumns>", xml, count=1, flags=re.DOTALL)
+                            + f"</{m.group(1)}tableColumns>", xml, count=1, flags=re.S)
 
 
 def retarget_chart(xml: str, sheet: str, first_col: int, last_col: int, first_row: int, last_row: int) -> str:

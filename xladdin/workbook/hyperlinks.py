@@ -35,7 +35,7 @@ def patch_hyperlinks(xml: str, prefix: str, rels: str, regions: list[tuple[int, 
     rels = rels or (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
-    block = re.search(r"<(\w+:)?hyperlinks\b[^>]*>(.*?)</(?:\w+:)?hyperlinks>", xml, re.DOTALL)
+    block = re.search(r"<(\w+:)?hyperlinks\b[^>]*>(.*?)</(?:\w+:)?hyperlinks>", xml, re.S)
     kept, dropped_ids = [], set()
     if block:
         for link in re.finditer(r"<(?:\w+:)?hyperlink\b([^>]*?)/>", block.group(2)):

@@ -11,6 +11,7 @@ Reading goes through python-calamine over the same bytes. The patches themselves
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -22,49 +23,22 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
+from .. import validate, values
 from ..faults import crash_point
 from ..schema import SHEET_CHARTS, cell_address, column_letter, parse_range
 from ..settings import Settings
 from ..values import is_blank
+from . import master
 from .bookparts import (
-    full_calc_on_load,
-    name_target,
-    resize_table,
-    retarget_chart,
-    set_name,
-    set_table_columns,
-    sheet_parts,
-    table_of,
+    full_calc_on_load, name_target, resize_table, retarget_chart, set_name, set_table_columns, sheet_parts, table_of,
 )
 from .hyperlinks import patch_hyperlinks
-from .layout import (
-    MANAGED_SHEETS,
-    REGISTRY,
-    SETTINGS,
-    TABLES,
-    TableSpec,
-    owned_heading,
-    table_spec,
-)
-from .master import (
-    Link,
-    MasterUnusable,
-    backup,
-    quote_sheet,
-    read_registry,
-    read_settings,
-    require_master,
-)
+from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
+from .master import Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
 from .reader import Grid
 from .repairs import repair_dxf_fills, repair_parts
 from .room import (
-    RegionBlocked,
-    SharedStrings,
-    blocked_message,
-    cell_text,
-    growth_blocker,
-    heading_problem,
-    pasted_ledger,
+    RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem, pasted_ledger,
 )
 from .sheetxml import SheetData, cell_xml, column_cells
 from .widths import current_widths, display_width, fit_print, wanted_width, widen
@@ -104,7 +78,7 @@ class MasterBook:
     # -- opening --------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path) -> MasterBook:
+    def open(cls, path: Path) -> "MasterBook":
         path = require_master(path)
         try:
             raw = path.read_bytes()
@@ -172,11 +146,6 @@ class MasterBook:
         """A digest of everything the registry is read from: its sheet part, the table's range, the
         shared strings and styles its cells refer to, the workbook's date system, and the code that
         reads it. Equal keys, equal registries: a run can reuse the one it read before."""
-        import hashlib
-
-        from .. import validate, values
-        from . import master
-
         table = self.tables[REGISTRY.name]
         date1904 = re.search(r'\bdate1904="(1|true)"', self._text("xl/workbook.xml")) is not None
         digest = hashlib.sha256(f"{table.sheet}|{table.ref}|{date1904}|{pd.__version__}".encode())
@@ -224,12 +193,12 @@ class MasterBook:
         columns = []
         wanted = self._wanted.setdefault(part, {})
         for i in range(width):
-            letter, values = column_letter(left + i), [row[i] for row in rows]
-            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(values))
-            kinds = set(map(type, values))
-            columns.append(column_cells(data.prefix, letter, top, values, styles[i], kinds))
+            letter, column = column_letter(left + i), [row[i] for row in rows]
+            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
+            kinds = set(map(type, column))
+            columns.append(column_cells(data.prefix, letter, top, column, styles[i], kinds))
             if Link in kinds:
-                links.extend((f"{letter}{r}", v) for r, v in enumerate(values, top)
+                links.extend((f"{letter}{r}", v) for r, v in enumerate(column, top)
                              if type(v) is Link and (v.target or v.location))
         for r, cells in enumerate(zip(*columns), top):
             data.replace_run(r, left, right, cells, right)

@@ -8,7 +8,7 @@ import re
 
 # What a part must not hold, as bytes: C0 controls but tab and line breaks, U+FFFE and U+FFFF in UTF-8,
 # and the same as character references (&#1; &#xFFFE; ...), which XML forbids as well.
-_C0 = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
+_C0 = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
 _BAD_REF = re.compile(rb"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])|"
                       rb"0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|"
                       rb"573[0-3][0-9]|5734[0-3]|6553[45]));")
@@ -38,7 +38,7 @@ def repair_dxf_fills(parts: dict[str, bytes]) -> None:
     if not styles or b"<dxfs" not in styles:
         return
     text = styles.decode("utf-8")
-    block = re.search(r"<(?:\w+:)?dxfs\b.*?</(?:\w+:)?dxfs>", text, re.DOTALL)
+    block = re.search(r"<(?:\w+:)?dxfs\b.*?</(?:\w+:)?dxfs>", text, re.S)
     if block is None:
         return
 
@@ -52,6 +52,6 @@ def repair_dxf_fills(parts: dict[str, bytes]) -> None:
         return fill.replace(colour.group(0), colour.group(0) + f"<{colour.group(1)}bgColor{colour.group(2)}/>")
 
     repaired = re.sub(r"<(?:\w+:)?patternFill\b[^>]*>.*?</(?:\w+:)?patternFill>", repair, block.group(0),
-                      flags=re.DOTALL)
+                      flags=re.S)
     if repaired != block.group(0):
         parts["xl/styles.xml"] = (text[:block.start()] + repaired + text[block.end():]).encode("utf-8")

@@ -53,8 +53,8 @@ class SheetData:
         # row -> [attrs, cells]: cells either the row's cell XML as one string, or {col: cell xml}
         self.rows: dict[int, list] = {}
         self._widths: dict[int, int] = {}  # row -> last column, for rows this writer filled whole
-        self._fast_cell = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"[^>]*?(?:/>|>.*?</{p}c>)', re.DOTALL)
-        self._slow_cell = re.compile(self._CELL.format(p=p), re.DOTALL)
+        self._fast_cell = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"[^>]*?(?:/>|>.*?</{p}c>)', re.S)
+        self._slow_cell = re.compile(self._CELL.format(p=p), re.S)
         self._first_ref = re.compile(rf'<{p}c\b[^>]*?\br="([A-Z]{{1,3}})\d+"')
         row_number = re.compile(r'(?:^|\s)r="(\d+)"')
         spans = re.compile(r'\sspans="[^"]*"')
@@ -206,7 +206,7 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     p = prefix
     kind = type(value)
     if kind is float:
-        if value != value:  # noqa: PLR0124 - NaN
+        if value != value:  # NaN
             return f'<{p}c r="{ref}"{s}/>'
         return f'<{p}c r="{ref}"{s}><{p}v>{_number(value)}</{p}v></{p}c>'
     if kind is str:
@@ -254,7 +254,7 @@ def column_cells(prefix: str, letter: str, top: int, values: list[object], style
     p, s = prefix, f' s="{style}"' if style else ""
     if kinds <= {float, int, type(None)}:
         empty, open_, close = f'"{s}/>', f'<{p}c r="{letter}', f'</{p}v></{p}c>'
-        return [f"{open_}{r}{empty}" if v is None or v != v else  # noqa: PLR0124 - v != v: NaN, the fastest test
+        return [f"{open_}{r}{empty}" if v is None or v != v else
                 f'{open_}{r}"{s}><{p}v>{_number(v)}{close}' for r, v in enumerate(values, top)]
     if kinds <= {dt.date, type(None)}:
         empty, open_, close = f'"{s}/>', f'<{p}c r="{letter}', f'</{p}v></{p}c>'
@@ -275,7 +275,7 @@ def column_cells(prefix: str, letter: str, top: int, values: list[object], style
     return [cell_xml(p, f"{letter}{r}", v, style) for r, v in enumerate(values, top)]
 
 
-def _number(value: float) -> str:
+def _number(value: float | int) -> str:
     if type(value) is int:
         return str(value)
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)

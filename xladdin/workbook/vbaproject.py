@@ -25,8 +25,8 @@ ENCRYPTION_SEED = 0x5A
 # stdole and Office, as Excel itself references them.
 REFERENCES = (
     ("stdole", r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\Windows\System32\stdole2.tlb#OLE Automation"),
-    ("Office", (r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files\Microsoft Shared"
-                r"\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library")),
+    ("Office", r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files\Microsoft Shared"
+               r"\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library"),
 )
 WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 SHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
@@ -142,7 +142,7 @@ class ProjectBase:
     properties: list[bytes]
     host_extenders: bytes
     workspace: dict[str, bytes]
-    extra: dict[str, bytes | cfb.Storage]
+    extra: dict[str, "bytes | cfb.Storage"]
 
 
 def _new_base() -> ProjectBase:

@@ -19,17 +19,7 @@ from pathlib import Path
 from . import cfb
 from .master import MasterUnusable
 from .ovba import decompress
-from .vbaproject import (
-    CLASS,
-    CODEPAGE,
-    DESIGNER,
-    DOCUMENT,
-    MODULE,
-    Module,
-    ProjectBase,
-    encoding,
-    write_project,
-)
+from .vbaproject import CLASS, CODEPAGE, DESIGNER, DOCUMENT, MODULE, Module, ProjectBase, encoding, write_project
 
 
 class VbaProjectError(MasterUnusable):
