@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
@@ -289,8 +290,6 @@ def _sent_at(path: Path, date: dt.date, time: dt.time) -> None:
 
 
 def _save_csv(ws, path: Path) -> None:
-    import csv
-
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         for row in ws.iter_rows(values_only=True):

@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import xlwings
+
 from .schema import SHEET_CONF
 from .workbook.lock import MasterLock
 from .workbook.master import MasterUnusable
@@ -118,8 +120,6 @@ def pythonpath_needed() -> str:
 
 def environment_checks(master: Path, platform: str = sys.platform) -> list[Check]:
     """What this PC needs for the master's buttons, each with its fix; UNCHECKED where it cannot tell."""
-    import xlwings
-
     checks = []
     version = sys.version_info
     checks.append(Check("Python 版本", OK if version >= (3, 11) else PROBLEM, f"{version.major}.{version.minor}",

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .issues import CATALOGUE, ERROR
 from .notice import KIND_WORDS
 
@@ -157,8 +159,6 @@ def archive_lines(db) -> list[str]:
 
 def register_reports(db, as_of: dt.date):
     """project_id, report_date (date), problems, next_steps of every project report up to as_of."""
-    import pandas as pd
-
     frame = pd.read_sql_query("SELECT project_id, report_date, problems, next_steps FROM project_reports"
                               " WHERE report_date<=?", db, params=(as_of.isoformat(),))
     frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
@@ -167,8 +167,6 @@ def register_reports(db, as_of: dt.date):
 
 def milestone_reports(db, as_of: dt.date):
     """Per project and report date up to as_of: the figures milestones are reached by, and net_land."""
-    import pandas as pd
-
     frame = pd.read_sql_query("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
                               " cleared_mu, net_land FROM project_reports WHERE report_date<=?", db,
                               params=(as_of.isoformat(),))
