@@ -17,7 +17,6 @@ others already processed). Medians of --repeat runs; peak memory of the run subp
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -28,8 +27,6 @@ import time
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
-import python_calamine
 
 from tests.campaigns import AS_OF, generate, seed_history  # noqa: F401  (shared with the tests)
 

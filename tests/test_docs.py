@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xladdin.cli import main
 from xladdin.issues import CATALOGUE
+from xladdin.settings import TABLE
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -15,13 +16,24 @@ CI = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 CODES = (ROOT / "docs" / "issue-codes.md").read_text(encoding="utf-8")
 
 
-def test_the_issue_code_table_is_generated_from_the_catalogue():
-    spec = importlib.util.spec_from_file_location("readme_codes", ROOT / "scripts" / "readme_codes.py")
+def _doc_tables():
+    spec = importlib.util.spec_from_file_location("doc_tables", ROOT / "scripts" / "doc_tables.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.table() in CODES  # regenerate with: python scripts/readme_codes.py
+    return module
+
+
+def test_the_issue_code_table_is_generated_from_the_catalogue():
+    assert _doc_tables().codes_table() in CODES  # regenerate with: python scripts/doc_tables.py
     for code in CATALOGUE:
         assert f"`{code}`" in CODES
+
+
+def test_the_settings_doc_is_generated_from_the_settings_table():
+    settings_doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert _doc_tables().settings_table() in settings_doc  # regenerate with: python scripts/doc_tables.py
+    for setting in TABLE:
+        assert f"| {setting.key} |" in settings_doc
 
 
 def test_readme_documents_every_command():
@@ -31,7 +43,8 @@ def test_readme_documents_every_command():
 
 def test_readme_is_an_orientation():
     assert len(README.encode("utf-8")) < 10 * 1024
-    for linked in ("docs/reference.md", "docs/issue-codes.md", "benchmarks/README.md", "docs/在Excel中使用.md"):
+    for linked in ("docs/reference.md", "docs/issue-codes.md", "docs/settings.md", "benchmarks/README.md",
+                   "docs/在Excel中使用.md"):
         assert linked in README and (ROOT / linked).is_file()
 
 

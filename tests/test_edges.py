@@ -394,13 +394,11 @@ def test_history_out_into_a_missing_folder_creates_it_and_a_bad_target_exits_2(m
     ("backup", 28), ("backup", 13), ("returned", 13), ("returned", 28), ("save", 28), ("archive", 36)])
 def test_an_os_error_ends_in_exit_3_with_the_lock_released_and_no_partial_file(master, monkeypatch, where, error):
     import os
-    import shutil
 
     inbox = master.parent / "报送"
     ledger(inbox, "城南_1123.xlsx")
     ledger(inbox, "退回的.xlsx", group="工业园区工作组", acquired=-1)
     before = digest(master)
-    real_copy2, real_replace = shutil.copy2, os.replace
 
     def failing(*args, **kwargs):
         raise OSError(error, os.strerror(error), str(args[-1]))

@@ -174,6 +174,56 @@ def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_voi
     assert states == [(1, "有效"), (2, "作废"), (2, "有效")]
 
 
+def _notices(tmp_path) -> list[tuple[int, str, str]]:
+    db = sqlite3.connect(tmp_path / "历史库.sqlite")
+    try:
+        return db.execute("SELECT number, state, file FROM notices WHERE kind='weekly' ORDER BY notice_id").fetchall()
+    finally:
+        db.close()
+
+
+def test_rolling_back_the_run_that_issued_a_notice_withdraws_it_and_frees_its_number(demo_copy, tmp_path):
+    master = demo_copy
+    execute(master, as_of=AS_OF - dt.timedelta(days=7), intake=False, command="notice", notice_kind="weekly",
+            issue=True)
+    second = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    assert second.notice_doc.number == 2
+    issued_file = tmp_path / _notices(tmp_path)[1][2]
+    assert issued_file.exists()
+    result = CliRunner().invoke(main, ["rollback", str(master)])
+    assert result.exit_code == 0, result.output
+    assert "通报已撤销" in result.output
+    (first_number, first_state, _), (number, state, file) = _notices(tmp_path)
+    assert (first_number, first_state) == (1, "有效")  # an earlier run's notice is untouched
+    assert (number, state) == (2, "已撤销") and file.endswith("-已撤销.docx")
+    assert not issued_file.exists() and (tmp_path / file).exists()  # kept, under a name that says so
+    again = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    assert again.notice_doc.number == 2  # the withdrawn 期 is issued anew under its number
+    assert [(n, s) for n, s, _ in _notices(tmp_path)] == [(1, "有效"), (2, "已撤销"), (2, "有效")]
+    ws = openpyxl.load_workbook(master)["通报"]
+    assert any("已撤销" in str(c.value) for c in ws["A"])  # the archive list on the 通报 sheet says so
+
+
+def test_rolling_back_a_reissue_puts_the_voided_notice_back_in_force(demo_copy, tmp_path):
+    master = demo_copy
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    original = tmp_path / _notices(tmp_path)[0][2]
+    first_bytes = original.read_bytes()
+    db = sqlite3.connect(tmp_path / "历史库.sqlite")
+    db.execute("UPDATE notices SET text=text||'（旧稿）'")  # the history changed since: the reissue differs
+    db.commit()
+    db.close()
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True, reissue=True)
+    (_, voided, voided_file), (_, reissued, reissued_file) = _notices(tmp_path)
+    assert (voided, reissued) == ("作废", "有效") and voided_file.endswith("-作废.docx")
+    assert tmp_path / reissued_file == original  # the reissue took the 期's file name
+    assert CliRunner().invoke(main, ["rollback", str(master)]).exit_code == 0
+    (number, state, file), (_, withdrawn, withdrawn_file) = _notices(tmp_path)
+    assert (number, state, withdrawn) == (1, "有效", "已撤销")
+    assert tmp_path / file == original and original.read_bytes() == first_bytes  # the first one, under its name
+    assert (tmp_path / withdrawn_file).exists() and not (tmp_path / voided_file).exists()
+
+
 def test_a_returned_ledger_is_listed_until_it_is_corrected(demo_copy, tmp_path):
     master = demo_copy
     db = sqlite3.connect(tmp_path / "历史库.sqlite")

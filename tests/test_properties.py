@@ -136,7 +136,6 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
             continue
         v = value / 100
         higher = [x for x in ranked if x > v]
-        lower = [x for x in ranked if x < v]
         rank = 1 + (len(set(higher)) if dense else len(higher))
         assert row["acquisition_rate_rank"] == rank
         # the whole group of units tied with v must fit in the list

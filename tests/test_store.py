@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import sqlite3
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xladdin import store_schema, store_sql
 from xladdin.consolidate import acquisition_trend, project_lines, project_reports
 from xladdin.schema import FIGURE_KEYS
 from xladdin.store import Store
@@ -253,5 +256,45 @@ def test_reads_never_write_and_refuse_to_read_rows_not_yet_derived(tmp_path):
         store.commit()
         assert (tmp_path / "store.sqlite").read_bytes() == stored  # no read wrote to the database
         assert list(trend["acquired_mu"]) == [7.0] and sorted(lines.index) == ["P1", "P2"]
+    finally:
+        store.close()
+
+
+def _prepare(db: sqlite3.Connection, statement: str) -> None:
+    """Compile a statement without running it (EXPLAIN), its parameters bound to NULL: an unknown table
+    or column fails here."""
+    names = re.findall(r":(\w+)", statement)
+    db.execute("EXPLAIN " + statement, dict.fromkeys(names) if names else (None,) * statement.count("?")).fetchall()
+
+
+def _named_statements() -> dict[str, str]:
+    """Every statement constant of store_sql and store_schema but SCHEMA itself (the script a new store runs)."""
+    return {name: value for module in (store_sql, store_schema) for name, value in vars(module).items()
+            if name.isupper() and not name.startswith("_") and isinstance(value, str) and name != "SCHEMA"}
+
+
+def test_every_named_statement_compiles_against_a_new_store(tmp_path):
+    """Each statement the store runs names tables and columns a store of the current layout has; the
+    temporary tables the others read come from their own statements (CREATE_TEMP_*) first."""
+    statements = _named_statements()
+    assert len(statements) > 80
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        for name, statement in statements.items():
+            if name.startswith("CREATE_TEMP_"):
+                store.db.execute(statement)
+        failed = {}
+        for name, statement in statements.items():
+            try:
+                _prepare(store.db, statement)
+            except sqlite3.Error as error:
+                failed[name] = str(error)
+        assert failed == {}
+        for (table, key), statement in store_schema.ADD_COLUMN.items():  # on a store from before `key`
+            store.db.execute("SAVEPOINT older")
+            store.db.execute(f"ALTER TABLE {table} DROP COLUMN {key}")
+            _prepare(store.db, statement)
+            store.db.execute("ROLLBACK TO older")
+            store.db.execute("RELEASE older")
     finally:
         store.close()

@@ -154,6 +154,20 @@ def test_the_first_versions_store_is_migrated_once_and_a_newer_one_refused(v1):
         assert added and all(store.db.execute(f"SELECT MAX({c}) FROM ledger_rows").fetchone()[0] == 0 for c in added)
     finally:
         store.close()
+    # a store of version 1 had the notices table, created by the notice archive, without voided_run
+    one = sqlite3.connect(path)
+    one.execute("ALTER TABLE notices DROP COLUMN voided_run")
+    one.execute("INSERT INTO notices (kind, year, number, as_of, issued_at, file, text, state, run_id)"
+                " VALUES ('weekly', 2026, 1, '2026-11-24', '2026-11-24T20:00:00', 'a.docx', '', '有效', 1)")
+    one.execute("PRAGMA user_version=1")
+    one.commit()
+    one.close()
+    store = Store(path)
+    try:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.db.execute("SELECT number, state, voided_run FROM notices").fetchall() == [(1, "有效", None)]
+    finally:
+        store.close()
     newer = sqlite3.connect(path)
     newer.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     newer.commit()

@@ -12,30 +12,22 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .model import DUPLICATE, JobResult, KNOWN, NEW_REJECTED, SKIPPED, summary_sentence
+from .bundle import INSTALLER, BundleError, make_bundle
+from .citydemo import OUR_COUNTY, build_city_demo
+from .console import console, fail, print_history, print_result, print_setup_report
+from .demo import MASTER_NAME, build_demo
 from .engine import Engine
-from .schema import METRICS
+from .excel_setup import excel_setup
+from .export import write_frame
 from .fs import os_message, os_reason
+from .model import JobResult
+from .progress import TerminalProgress
+from .rank import verdicts
 from .settings import SettingsError
 from .workbook.master import MasterUnusable
 from .workbook.package import MasterBook
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
-
-
-@functools.cache
-def _console():
-    """Rich's console, imported when something is printed (a --json run never needs it)."""
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def _fail(message: str, code: int) -> None:
-    from rich.console import Console
-
-    Console(stderr=True, highlight=False).print(f"[bold red]错误：[/]{message}")
-    sys.exit(code)
 
 
 def guarded(func):
@@ -45,13 +37,13 @@ def guarded(func):
         try:
             return func(*args, **kwargs)
         except SettingsError as exc:
-            _fail(str(exc), EXIT_SETTINGS)
+            fail(str(exc), EXIT_SETTINGS)
         except MasterUnusable as exc:
-            _fail(str(exc), EXIT_MASTER)
+            fail(str(exc), EXIT_MASTER)
         except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
-            _fail(os_message(exc), EXIT_MASTER)
+            fail(os_message(exc), EXIT_MASTER)
         except sqlite3.OperationalError as exc:  # the history store's disk is full, read-only or gone
-            _fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
+            fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
                   EXIT_MASTER)
     return wrapper
 
@@ -104,10 +96,10 @@ def init(directory: Path, name: str, force: bool) -> None:
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         raise click.BadParameter("母表文件名应以 .xlsm 结尾", param_hint="--name")
     if path.exists() and not force:
-        _fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
+        fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
     Engine.init(directory, name)
-    _console().print(f"已新建母表：[bold]{path}[/]")
-    _console().print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
+    console().print(f"已新建母表：[bold]{path}[/]")
+    console().print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
 
 
 @main.command()
@@ -124,14 +116,12 @@ def templates(master: Path, out: Path | None) -> None:
     """
     paths = Engine.on_file(master).templates(out)
     for path in paths:
-        _console().print(f"  {path}")
-    _console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
+        console().print(f"  {path}")
+    console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
 
 
 def _run_command(operation: str, master: Path, inbox: Path | None, as_of: dt.date | None,
                  as_json: bool) -> JobResult:
-    from .progress import TerminalProgress
-
     progress = None if as_json else TerminalProgress()  # --json prints the summary and nothing else
     try:
         engine = Engine.on_file(master)
@@ -228,17 +218,17 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
 
     result = Engine.on_file(master).notice(as_of=as_of, kind=kind, issue=True, reissue=reissue)
     for line in result.notice:
-        _console().print(line)
+        console().print(line)
     if result.leaders:
         settings_folder = master.parent / _archive_folder(master)
         path = write_leader_docx(result.leaders, docx_path or settings_folder / f"专报（截至{result.as_of.isoformat()}）.docx")
-        _console().print(f"\n已写出 {len(result.leaders)} 位责任领导的专报：{path}")
+        console().print(f"\n已写出 {len(result.leaders)} 位责任领导的专报：{path}")
         return
     if result.issued:
-        _console().print(f"\n{result.issued}")
+        console().print(f"\n{result.issued}")
     if docx_path is not None:
         write_docx(result.notice_doc, docx_path)
-        _console().print(f"\n已写出 Word 文档：{docx_path}")
+        console().print(f"\n已写出 Word 文档：{docx_path}")
 
 
 def _archive_folder(master: Path) -> str:
@@ -257,12 +247,14 @@ def rollback(master: Path) -> None:
         xladdin rollback ./demo/指挥部母表.xlsm
     """
     run, forgotten = Engine.on_file(master).rollback()
-    _console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
+    console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
                      f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
-    _console().print(f"撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表）。")
+    console().print(f"撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表）。")
+    if run["withdrawn"]:
+        console().print(f"该次运行发出的通报已撤销（文件保留并改名，期数可再用）：{'、'.join(run['withdrawn'])}。")
     if run["restored"]:
-        _console().print(f"已从归档放回收件箱 {len(run['restored'])} 个文件：{'、'.join(run['restored'])}。")
-    _console().print("这些报送下次运行时会重新校验。")
+        console().print(f"已从归档放回收件箱 {len(run['restored'])} 个文件：{'、'.join(run['restored'])}。")
+    console().print("这些报送下次运行时会重新校验。")
 
 
 @main.command()
@@ -282,27 +274,17 @@ def history(master: Path, group: str | None, project: str | None, include_supers
         xladdin history ./demo/指挥部母表.xlsm --project SJ-03
         xladdin history ./demo/指挥部母表.xlsm --out 历史导出.xlsx
     """
-    from rich.table import Table
-
     frame = Engine.on_file(master).history(group=group, project=project, include_superseded=include_superseded)
     if out is not None:
-        from .export import write_frame
-
         if out.suffix.lower() not in (".csv", ".xlsx"):
-            _fail(f"导出文件 {out.name} 应以 .xlsx 或 .csv 结尾。", EXIT_SETTINGS)
+            fail(f"导出文件 {out.name} 应以 .xlsx 或 .csv 结尾。", EXIT_SETTINGS)
         try:
             write_frame(frame, out, "历史")
         except OSError as exc:
-            _fail(f"无法写出 {out}：{os_reason(exc)}。请换一个文件夹或文件名。", EXIT_SETTINGS)
-        _console().print(f"已导出 {len(frame)} 行到 {out}")
+            fail(f"无法写出 {out}：{os_reason(exc)}。请换一个文件夹或文件名。", EXIT_SETTINGS)
+        console().print(f"已导出 {len(frame)} 行到 {out}")
         return
-    table = Table(title=f"历史（共 {len(frame)} 行，显示最近 30 行）", title_justify="left")
-    shown = ["填报日期", "工作组", "项目编号", "地块名称", "累计征地面积(亩)", "累计拆除房屋(栋)", "是否净地", "数据状态"]
-    for column in shown:
-        table.add_column(column)
-    for row in frame.tail(30)[shown].itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
-    _console().print(table)
+    print_history(frame)
 
 
 @main.command("excel-setup")
@@ -323,25 +305,11 @@ def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool
     Example:
         xladdin excel-setup 攻坚指挥部/指挥部母表.xlsm
     """
-    from .excel_setup import OK, PROBLEM, excel_setup
-
     report = excel_setup(master, interpreter=interpreter, write=not check_only)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        colours = {OK: "green", PROBLEM: "red"}
-        for check in report.checks:
-            colour = colours.get(check.state, "yellow")
-            _console().print(f"[{colour}]{check.state}[/] {check.item}：{check.detail}")
-            if check.state != OK and check.fix:
-                _console().print(f"      办法：{check.fix}")
-        shown = "；".join(f"{k} = {v}" for k, v in report.conf_after) or "（空）"
-        verb = "已写入" if report.written else ("未改动（--check）" if check_only else "无需改动")
-        _console().print(f"母表的 xlwings.conf {verb}：{shown}")
-        if all(check.state == OK for check in report.checks):
-            _console().print("[bold]可以打开母表点按钮了。[/]第一次打开时请点“启用内容”。")
-        elif not report.problems:
-            _console().print("本机能检查的都已通过；标为“无法检查”的几项请在使用母表的 Windows 电脑上再运行本命令。")
+        print_setup_report(report, check_only)
     if report.problems:
         sys.exit(EXIT_SETTINGS)
 
@@ -360,14 +328,12 @@ def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
     Example:
         xladdin offline-bundle ./xladdin-离线安装包
     """
-    from .bundle import INSTALLER, BundleError, make_bundle
-
     try:
         wheels = make_bundle(out, tuple(pythons))
     except BundleError as exc:
-        _fail(str(exc), EXIT_SETTINGS)
-    _console().print(f"已收集 {len(wheels)} 个安装包（Windows 64 位，Python {'、'.join(pythons)}）到 [bold]{out}[/]。")
-    _console().print(f"把整个文件夹拷到要用母表的电脑上，双击 {INSTALLER}（或把母表拖到它上面）。")
+        fail(str(exc), EXIT_SETTINGS)
+    console().print(f"已收集 {len(wheels)} 个安装包（Windows 64 位，Python {'、'.join(pythons)}）到 [bold]{out}[/]。")
+    console().print(f"把整个文件夹拷到要用母表的电脑上，双击 {INSTALLER}（或把母表拖到它上面）。")
 
 
 @main.command()
@@ -383,103 +349,28 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     Example:
         xladdin demo ./demo
     """
-    from .demo import MASTER_NAME, build_demo
-
     manifest = build_demo(directory, as_of)
     if not as_json:
-        _console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
+        console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
                          f"{manifest['start']} 至 {manifest['as_of']}，放在 {directory / manifest['inbox']}")
     result = _run_command("run", directory / MASTER_NAME, None, dt.date.fromisoformat(manifest["as_of"]), as_json)
     if not as_json:
-        _console().rule("通报")
+        console().rule("通报")
         for line in result.notice:
-            _console().print(line)
-        _console().print(f"\n母表在：[bold]{result.master.resolve()}[/]")
+            console().print(line)
+        console().print(f"\n母表在：[bold]{result.master.resolve()}[/]")
     city_demo(directory / "全市演示", dt.date.fromisoformat(manifest["as_of"]), quiet=as_json)
 
 
 def city_demo(directory: Path, as_of: dt.date, quiet: bool = False) -> JobResult:
     """The city-level demo: build, run, and say what the city's 红黑榜 says about 清河县."""
-    from .citydemo import OUR_COUNTY, build_city_demo
-    from .rank import verdicts
-
     result = Engine.on_file(build_city_demo(directory, as_of)).run(as_of=as_of)
     if not quiet:
-        _console().rule(f"全市红黑榜中的{OUR_COUNTY}")
+        console().rule(f"全市红黑榜中的{OUR_COUNTY}")
         for line in verdicts(result.ranking, OUR_COUNTY).values():
-            _console().print(line)
-        _console().print(f"\n市级母表在：[bold]{result.master.resolve()}[/]")
+            console().print(line)
+        console().print(f"\n市级母表在：[bold]{result.master.resolve()}[/]")
     return result
-
-
-def print_issues(result: JobResult) -> None:
-    """Every file with its verdict, then each issue pinned to its cell: what `validate` shows."""
-    from rich.table import Table
-
-    table = Table(title="逐个文件", title_justify="left")
-    for column in ("文件", "工作组", "填报日期", "结果", "错误", "警告"):
-        table.add_column(column)
-    for f in result.files:
-        verdict = {NEW_REJECTED: "[red]将退回[/]", DUPLICATE: "[yellow]重复[/]", KNOWN: "此前已处理",
-                   SKIPPED: "[yellow]未读取[/]"}.get(
-            f.status, "[green]可接收[/]")
-        table.add_row(f.file, f.group or "—", str(f.report_date or "—"), verdict, str(len(f.errors)),
-                      str(len(f.warnings)))
-    _console().print(table)
-    for f in result.files:
-        if not f.issues or f.status in (KNOWN, SKIPPED):
-            continue
-        _console().print(f"\n[bold]{f.file}[/]")
-        for i in sorted(f.issues, key=lambda i: i.severity != "错误"):
-            colour = "red" if i.is_error else "yellow"
-            _console().print(f"  [{colour}]{i.severity}[/] {i.sheet}!{i.cell}  {i.message}")
-
-
-def print_result(result: JobResult) -> None:
-    """A short human summary: what was read, what was rejected and why, the ranking."""
-    from rich.table import Table
-
-    verb = "已写入母表" if result.wrote else "仅校验，未改动母表"
-    _console().print(f"[bold]{summary_sentence(result)}[/] 统计截至 {result.as_of}，用时 {result.seconds:.1f} 秒，{verb}。")
-    for f in result.files:
-        if f.status == SKIPPED:
-            _console().print(f"[yellow]未读取[/] {f.file}：{f.issues[0].message}")
-    if not result.wrote and result.files:
-        print_issues(result)
-        return
-    shown = [f for f in result.files if f.status in (NEW_REJECTED, DUPLICATE) or f.warnings and f.status
-             not in (KNOWN, SKIPPED)]
-    if shown:
-        table = Table(title="需要关注的报送", title_justify="left", show_lines=False)
-        for column in ("文件", "工作组", "结果", "原因"):
-            table.add_column(column)
-        for f in shown:
-            if f.status == NEW_REJECTED:
-                first = f.errors[0]
-                reason = f"{first.cell} {first.message}" + (f"（另有 {len(f.errors) - 1} 个错误）" if len(f.errors) > 1
-                                                            else "")
-                verdict = "[red]退回[/]"
-            elif f.status == DUPLICATE:
-                reason, verdict = f"与《{f.same_as}》内容相同，未重复处理", "[yellow]重复[/]"
-            else:
-                reason = f"{len(f.warnings)} 个警告：" + "；".join(dict.fromkeys(i.title for i in f.warnings))
-                verdict = "[green]接收[/]"
-            table.add_row(f.file, f.group or "—", verdict, reason)
-        _console().print(table)
-    ranking = Table(title=f"红黑榜（截至 {result.as_of}；括号内为名次，红/黑为上榜）", title_justify="left")
-    ranking.add_column("排名单位", no_wrap=True)
-    for _, label in METRICS:
-        ranking.add_column(label.replace("征地完成率", "征地率") if len(label) > 6 else label, justify="right")
-    for row in result.ranking.itertuples(index=False):
-        cells = []
-        for key, _ in METRICS:
-            value, rank = getattr(row, key), getattr(row, f"{key}_rank")
-            mark = "[red]红[/]" if getattr(row, f"{key}_red") else ("[bold]黑[/]" if getattr(row, f"{key}_black")
-                                                                   else "")
-            cells.append("—" if value != value else f"{value:.1%}（{int(rank)}）{mark}")
-        ranking.add_row(row.unit, *cells)
-    _console().print(ranking)
-
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import math
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .issues import Code
+from .milestones import DEFAULT_MILESTONES
 from .schema import LEDGER_BY_KEY, REGISTRY_FIELDS
 from .workbook.build import build_master, write_launchers
 from .workbook.ledger import HEADER_ROW, build_ledger
@@ -106,8 +108,6 @@ PLAN_OFFSETS = {"报批": -60, "征收": -35, "房屋协议": -28, "高压线迁
 
 def plan_rows(end: dt.date, start: dt.date) -> list[list[object]]:
     """The 节点计划 as HQ set it for the demo: every milestone planned back from the deadline, 报批 done."""
-    from .milestones import DEFAULT_MILESTONES
-
     rows = []
     for p in PROJECTS:
         pid, name, g, due = p[0], p[1], p[4], p[11]
@@ -290,8 +290,6 @@ def _sent_at(path: Path, date: dt.date, time: dt.time) -> None:
 
 
 def _save_csv(ws, path: Path) -> None:
-    import csv
-
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         for row in ws.iter_rows(values_only=True):

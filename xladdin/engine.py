@@ -27,7 +27,11 @@ from .model import JobResult, Progress
 from .notice import DAILY
 from .pipeline import execute, run_job
 from .rollback import history_frame, roll_back
+from .settings import Settings
+from .templates import write_group_templates
 from .workbook.book import Book
+from .workbook.build import build_master, write_launchers
+from .workbook.package import MasterBook
 
 
 @dataclass(frozen=True)
@@ -116,18 +120,12 @@ class Engine:
 
     def templates(self, out: Path | None = None) -> list[Path]:
         """One fill-in ledger per work group, starting from its last accepted report."""
-        from .templates import write_group_templates
-        from .workbook.package import MasterBook
-
         book = self.book if self.book is not None else MasterBook.open(self._file())
         return write_group_templates(book, self.base_dir, out)
 
     @staticmethod
     def init(directory: Path, name: str) -> Path:
         """A new master DIRECTORY/NAME, its inbox folder and the launchers beside it."""
-        from .settings import Settings
-        from .workbook.build import build_master, write_launchers
-
         path = Path(directory) / name
         build_master(path)
         (Path(directory) / Settings().inbox).mkdir(exist_ok=True)  # 设置's default, beside the master

@@ -11,15 +11,20 @@ Each problem comes with its fix in Chinese. On Linux and macOS it says what it c
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import struct
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import xlwings
+
 from .schema import SHEET_CONF
 from .workbook.lock import MasterLock
 from .workbook.master import MasterUnusable
+from .workbook.package import MasterBook
+from .workbook.vbamodules import refresh_project
 
 # The xlwings release whose DLL name (xlwings64-<version>.dll) the master's VBA module declares;
 # pyproject.toml pins the same version (a test holds the three together).
@@ -104,23 +109,17 @@ def windows_interpreter(executable: Path) -> Path:
 def pythonpath_needed() -> str:
     """The folder holding the xladdin package when the interpreter would not find it by itself
     (run from a copy of the source, not installed); empty otherwise."""
-    import importlib.metadata
-
-    import xladdin
-
     try:
         importlib.metadata.distribution("xladdin")
         return ""
     except importlib.metadata.PackageNotFoundError:
-        return str(Path(xladdin.__file__).resolve().parent.parent)
+        return str(Path(__file__).resolve().parents[1])  # the folder holding the xladdin package
 
 
 # -- checks ---------------------------------------------------------------------------------------
 
 def environment_checks(master: Path, platform: str = sys.platform) -> list[Check]:
     """What this PC needs for the master's buttons, each with its fix; UNCHECKED where it cannot tell."""
-    import xlwings
-
     checks = []
     version = sys.version_info
     checks.append(Check("Python 版本", OK if version >= (3, 11) else PROBLEM, f"{version.major}.{version.minor}",
@@ -216,8 +215,6 @@ def _refresh_macros(book, write: bool) -> tuple[Check, bool]:
     buttons' Subs and the function wrappers); staff modules kept. Returns the check and whether the
     project was replaced (only when writing). A project that cannot be read raises VbaProjectError
     (exit 3) and nothing is written."""
-    from .workbook.vbamodules import refresh_project
-
     old = book.parts.get("xl/vbaProject.bin")
     if old is None:
         return Check("母表中的宏", PROBLEM, f"{book.path.name} 不带宏（不是 .xlsm 母表）",
@@ -241,8 +238,6 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
     `interpreter` is the Windows path of the Python that Excel should start (default: this one, when
     run on Windows). Raises MasterUnusable when the master is missing, open or not a master.
     """
-    from .workbook.package import MasterBook
-
     master = Path(master)
     report = SetupReport(master)
     with MasterLock(master):

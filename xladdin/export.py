@@ -12,6 +12,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import openpyxl
+
 from .text import xml_safe
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,8 +57,6 @@ def write_frame(frame, out: Path, sheet: str) -> Path:
                 for row in rows:
                     writer.writerow(["" if v is None else csv_safe(_text(v)) for v in row])
         else:
-            import openpyxl
-
             wb = openpyxl.Workbook()
             ws = wb.active
             ws.title = sheet

@@ -11,8 +11,11 @@ A milestone's planned date left blank takes the registry's 净地交付期限 fo
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
+
+from .values import parse_date
 
 DEFAULT_MILESTONES = ("报批", "征收", "房屋协议", "拆除", "清表", "高压线迁移", "净地交付", "挂牌出让")
 # milestone -> (figure, plan) whose figure ≥ plan reaches it; 净地交付 by the 是否净地 flag.
@@ -28,8 +31,6 @@ DONE_MARK, OPEN_MARK = "●", "○"
 
 def parse_milestones(text: object) -> tuple[str, ...]:
     """The 设置 list (、，, ; or spaces between names); blank gives the default list."""
-    import re
-
     names = [n for n in re.split(r"[、，,；;\s]+", str(text or "")) if n]
     return tuple(dict.fromkeys(names)) or DEFAULT_MILESTONES
 
@@ -77,8 +78,6 @@ def build_plan(registry: pd.DataFrame, milestones: tuple[str, ...], reached: dic
                as_of: dt.date, due_soon_days: int, previous: list[dict] | None = None) -> pd.DataFrame:
     """One row per project and milestone: staff's planned and entered dates kept (read back from the sheet),
     the ledger date and the status worked out; staff rows for projects no longer registered are kept."""
-    from .values import parse_date
-
     kept = {(str(r.get("project_id") or "").strip(), str(r.get("milestone") or "").strip()): r for r in previous or []}
     rows = []
     for record in registry.to_dict("records"):

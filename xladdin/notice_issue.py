@@ -41,7 +41,7 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
         note = (f"统计截至同一天的第{existing.number}期已发出且内容不同，本次另编为第{notice.number}期"
                 "（如要替换第{0}期，请加 --reissue）。".format(existing.number))
     elif existing is not None:
-        voided = void(db, base_dir, notice.kind, existing.year, existing.number)
+        voided = void(db, base_dir, notice.kind, existing.year, existing.number, store.run_id)
         notice.number = existing.number
         note = f"第{existing.number}期重新印发，原文件已改名为：{'、'.join(voided)}。"
     else:

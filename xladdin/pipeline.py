@@ -93,99 +93,115 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         registry = _registry(book, store)
         if write:
             store.begin_run(as_of, command)
-        files: list[FileOutcome] = []
-        ignored: list[str] = []
+        files, ignored = [], []
         if intake:
-            paths, skipped = scan_inbox(inbox)
-            sources, unreadable = inbox_sources(paths)
-            skipped += unreadable
-            ignored = [name for name, _ in skipped]
-            pasted = [Source(f"{book.path.name}›{grid.sheet}", grid_digest(grid), grid=grid)
-                      for grid in book.pasted_grids()]
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            tell(progress, READING, 0, len(sources) + len(pasted))
-            files = check_sources(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
-            files += [skipped_outcome(name, reason) for name, reason in skipped]
+            files, ignored = _take_in(book, inbox, store, registry, as_of, settings, folders, workers, progress)
         store.refresh_derived()  # the one write of derived tables; every read below sees this run's rows
         tell(progress, SUMMING, 0, 0)
-        period_start = settings.period_start_for(as_of)
-        summary = store_summary(store, registry, as_of, settings)
-        previous = previous_ranking(store, registry, period_start, settings)
-        # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
-        periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
-        ranking = add_streaks(compute_ranking(summary, settings, previous),
-                              store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
-        rejected = uncorrected_returns(store.db, as_of)  # every run, until the group corrects it
-        roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
-        line = whole_line(summary, settings)
-        whole = whole_text(line, settings)
-        city = []
-        if CITY_RESULT.name in getattr(book, "tables", {}):  # masters built before it have no such table
-            city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
-        weekly = notice_kind == WEEKLY
-        register = None
-        if REGISTER.name in getattr(book, "tables", {}):  # masters built before it have no 督办台账
-            register = build_register(register_reports(store.db, as_of), registry, as_of,
-                                      previous_rows(*book.table_rows(REGISTER.name)))
-        plan = None
-        if MILESTONES.name in getattr(book, "tables", {}):  # masters built before it have no 节点计划
-            plan = build_plan(registry, parse_milestones(settings.milestones),
-                              reached_dates(milestone_reports(store.db, as_of), registry), as_of,
-                              settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
-        notice = build_notice(summary, ranking, rejected, as_of, period_start, settings.rank_unit,
-                              roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days,
-                              whole=whole, city=city, kind=notice_kind, header=notice_header(settings),
-                              start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
-                              unit_key=settings.rank_unit_key,
-                              supervision=open_items(register) if register is not None else None,
-                              milestones=late_or_at_risk(plan) if plan is not None else None,
-                              new_problems=new_problems(store.db, registry, period_start if weekly
-                                                        else as_of - dt.timedelta(days=1), as_of))
-        leaders = []
-        if notice_kind == LEADER:
-            leaders = build_leader_notices(
-                summary, as_of, notice_header(settings),
-                supervision=open_items(register) if register is not None else None,
-                milestones=late_or_at_risk(plan) if plan is not None else None, due_soon_days=settings.due_soon_days)
-            notice = Notice("", as_of=as_of, kind=LEADER)
-        issued_note = ""
+        result = _figures(book, store, registry, as_of, settings, notice_kind)
+        result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
         if issue and write and notice_kind != LEADER:
-            issued_note = issue_notice(store, notice, base_dir, settings, reissue)
-        result = JobResult(book.path, as_of, period_start, inbox if intake else None, files, summary, ranking,
-                           notice.lines(), ignored, trend=store.acquisition_trend(as_of), notice_doc=notice,
-                           roster=roster, cutoff=settings.report_cutoff, whole=whole, city=city)
-        result.issued = issued_note
-        result.leaders = leaders
-        if leaders:
-            result.notice = [line for item in leaders for line in item.lines() + [""]]
-        result.register = register
-        result.plan = plan
+            result.issued = issue_notice(store, result.notice_doc, base_dir, settings, reissue)
+            result.notice = result.notice_doc.lines()  # now with its number (期数)
         result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
                                                 if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started
-            tell(progress, WRITING, 0, 0)
-            write_master(book, result, store, settings, intake, write_ranking)
-            crash_point("written")
-            # Order matters for a crash at any point: the backup exists before the store names it,
-            # and the store is complete before the master shows it (a rerun rebuilds the master).
-            saved = book.back_up(settings)
-            crash_point("backed-up")
-            if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
-                store.set_backup(relative(Path(saved), base_dir))
-            store.commit()
-            tell(progress, SAVING, 0, 0)
-            crash_point("committed")
-            book.save()
-            crash_point("replaced")
-            result.wrote = True
+            _write_and_commit(book, result, store, settings, base_dir, intake, write_ranking, progress)
         else:
             store.db.rollback()
     finally:
         store.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+             folders: dict[str, Path] | None, workers: int, progress: Progress) -> tuple[list[FileOutcome], list[str]]:
+    """Every file of the inbox and every ledger pasted into the master, checked (and, with `folders`,
+    recorded, archived or returned); the inbox entries not read, by name."""
+    paths, skipped = scan_inbox(inbox)
+    sources, unreadable = inbox_sources(paths)
+    skipped += unreadable
+    pasted = [Source(f"{book.path.name}›{grid.sheet}", grid_digest(grid), grid=grid) for grid in book.pasted_grids()]
+    tell(progress, READING, 0, len(sources) + len(pasted))
+    files = check_sources(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
+    files += [skipped_outcome(name, reason) for name, reason in skipped]
+    return files, [name for name, _ in skipped]
+
+
+def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+             notice_kind: str) -> JobResult:
+    """What the run publishes as of the date: summary, 红黑榜, roster, 全县 line, city gap, 督办台账,
+    节点计划 and the notice (the 专报 per leader instead when `notice_kind` is LEADER)."""
+    period_start = settings.period_start_for(as_of)
+    summary = store_summary(store, registry, as_of, settings)
+    previous = previous_ranking(store, registry, period_start, settings)
+    # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
+    periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
+    ranking = add_streaks(compute_ranking(summary, settings, previous),
+                          store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
+    roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+    line = whole_line(summary, settings)
+    whole = whole_text(line, settings)
+    city = []
+    if CITY_RESULT.name in book.tables:  # masters built before it have no such table
+        city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
+    register = None
+    if REGISTER.name in book.tables:  # masters built before it have no 督办台账
+        register = build_register(register_reports(store.db, as_of), registry, as_of,
+                                  previous_rows(*book.table_rows(REGISTER.name)))
+    plan = None
+    if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
+        plan = build_plan(registry, parse_milestones(settings.milestones),
+                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
+                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
+    supervision = open_items(register) if register is not None else None
+    milestones = late_or_at_risk(plan) if plan is not None else None
+    leaders = []
+    if notice_kind == LEADER:
+        leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
+                                       milestones=milestones, due_soon_days=settings.due_soon_days)
+        notice = Notice("", as_of=as_of, kind=LEADER)
+    else:
+        weekly = notice_kind == WEEKLY
+        notice = build_notice(
+            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.rank_unit,
+            roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
+            city=city, kind=notice_kind, header=notice_header(settings),
+            start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
+            unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones,
+            new_problems=new_problems(store.db, registry, period_start if weekly else as_of - dt.timedelta(days=1),
+                                      as_of))
+    result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
+                       trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
+                       cutoff=settings.report_cutoff, whole=whole, city=city)
+    result.leaders, result.register, result.plan = leaders, register, plan
+    if leaders:
+        result.notice = [line for item in leaders for line in item.lines() + [""]]
+    return result
+
+
+def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path, intake: bool,
+                      write_ranking: bool, progress: Progress) -> None:
+    """The master written, backed up and saved, the store committed — in the order a crash at any point
+    survives: the backup exists before the store names it, and the store is complete before the master
+    shows it (a rerun rebuilds the master)."""
+    tell(progress, WRITING, 0, 0)
+    write_master(book, result, store, settings, intake, write_ranking)
+    crash_point("written")
+    saved = book.back_up(settings)
+    crash_point("backed-up")
+    if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
+        store.set_backup(relative(Path(saved), base_dir))
+    store.commit()
+    tell(progress, SAVING, 0, 0)
+    crash_point("committed")
+    book.save()
+    crash_point("replaced")
+    result.wrote = True
 
 
 def _registry(book, store: Store) -> pd.DataFrame:

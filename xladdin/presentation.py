@@ -155,7 +155,7 @@ def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: 
                   settings: Settings) -> None:
     """The 红黑榜 as read out (sheet 红黑榜（排序）): per metric its ranked units by rank, as formulas over
     tblRanking carrying the values the ranking computed. Masters built before the sheet have none."""
-    tables = getattr(book, "tables", {})
+    tables = book.tables
     if any(name not in tables for name in (SORT_KEYS.name, *(spec.name for spec in SORTED_TABLES.values()))):
         return
     keys_row, keys_col = book.table_origin(SORT_KEYS.name)
@@ -194,7 +194,7 @@ def _write_plan(book: Book, result: JobResult) -> None:
                                       f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
                                       f"临期 {int(late.str.startswith('临期').sum())} 个，"
                                       f"未排期 {int((plan['status'] == '未排期').sum())} 个")
-    if TIMELINE.name not in getattr(book, "tables", {}):
+    if TIMELINE.name not in book.tables:
         return
     last_row = first_row + max(1, len(plan)) - 1
     ranges = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row}:${letter[key]}${last_row}"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
 SHOW_AFTER = 1.0  # seconds: a quick run prints nothing extra
 
 
@@ -18,8 +21,6 @@ class TerminalProgress:
     """A progress bar on stderr that appears only once a run has lasted a second, and only on a terminal."""
 
     def __init__(self, console=None):
-        from rich.console import Console
-
         self.console = console or Console(stderr=True, highlight=False)
         self.started = time.monotonic()
         self.bar = None
@@ -33,8 +34,6 @@ class TerminalProgress:
             return
         with self.lock:
             if self.bar is None:
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
                 self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                     MofNCompleteColumn(), console=self.console, transient=True)
                 self.task = self.bar.add_task(stage, total=total or None)

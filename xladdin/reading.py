@@ -3,9 +3,12 @@ processes (each gets the groups' states before it forks, so it can check as it r
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import logging
+import multiprocessing
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +93,8 @@ def _refused(file: str, sheet: str, code: str, **fields: str) -> Checked:
 PARALLEL_FROM = 24  # files; below this, starting worker processes costs more than it saves
 
 
-# What the reader processes check against: set before they fork, so they inherit it unpickled.
+# In a reader process only: what it checks against (index, states, as-of date, jump ratio), set by
+# _start_reader. The processes fork, so these arrive unpickled; the running process never sets it.
 _CHECKING: tuple | None = None
 
 
@@ -112,16 +116,11 @@ def read_all(sources: list[Source], limits: Limits, workers: int, checking,
     """Read and locate every new submission; on several cores when there are many files, where each
     is also checked on the spot against the states before this run (the caller re-checks the files of
     a group that sent more than one, whose later files depend on the earlier)."""
-    global _CHECKING
     if workers > 1 and len(sources) >= PARALLEL_FROM:
-        import concurrent.futures
-        import multiprocessing
-
-        _CHECKING = checking()
         try:
             context = multiprocessing.get_context("fork")
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_orphan_guard,
-                                                        initargs=(os.getpid(),)) as pool:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_reader,
+                                                        initargs=(os.getpid(), checking())) as pool:
                 read = []
                 for item in pool.map(_read_one, sources, [limits] * len(sources), chunksize=8):
                     read.append(item)
@@ -130,8 +129,6 @@ def read_all(sources: list[Source], limits: Limits, workers: int, checking,
                 return read
         except (OSError, ValueError, concurrent.futures.process.BrokenProcessPool):
             log.warning("parallel reading unavailable; reading one file at a time")
-        finally:
-            _CHECKING = None
     read = []
     for source in sources:
         read.append((_locate_one(source, limits), None))
@@ -139,9 +136,11 @@ def read_all(sources: list[Source], limits: Limits, workers: int, checking,
     return read
 
 
-def _orphan_guard(parent: int) -> None:
-    """In a reader process: exit as soon as the run that started it is gone (killed, crashed)."""
-    import threading
+def _start_reader(parent: int, against: tuple) -> None:
+    """In a new reader process: keep what files are checked against, and exit as soon as the run that
+    started it is gone (killed, crashed)."""
+    global _CHECKING
+    _CHECKING = against
 
     def watch() -> None:
         while os.getppid() == parent:

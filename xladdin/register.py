@@ -16,6 +16,8 @@ import re
 
 import pandas as pd
 
+from .values import parse_date
+
 NEW, ONGOING, TO_CONFIRM, CLOSED = "新增", "持续", "待确认销号", "已销号"
 FROM_GROUP, FROM_HQ = "工作组报送", "指挥部交办"
 OVERDUE_WORD = "逾期"
@@ -35,8 +37,6 @@ def build_register(reports: pd.DataFrame, registry: pd.DataFrame, as_of: dt.date
                    previous: list[dict] | None = None) -> pd.DataFrame:
     """The register as of a date. `reports`: project_id, report_date (date), problems, next_steps, one row per
     project and report date up to as_of; `previous`: the rows of the 督办台账 as staff left them (KEYS)."""
-    from .values import parse_date
-
     previous = previous or []
     closed = {(str(r.get("project") or ""), str(r.get("problem") or "")) for r in previous
               if str(r.get("status") or "").strip() == CLOSED}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .fs import copy_whole, fit_name
 from .intake import scan_inbox, sha256_of
+from .notice_archive import withdraw_run
 from .schema import (
     FIGURE_KEYS,
     LEDGER_BY_KEY,
@@ -32,7 +33,8 @@ def roll_back(master: Path) -> tuple[dict, int]:
 
     The master as it stands is backed up first (run["undo_backup"]), so that a rollback can itself be
     undone; a forgotten submission no longer in the inbox is put back from 归档 (run["restored"]), so
-    the next run reads it again instead of losing its rows.
+    the next run reads it again instead of losing its rows; a notice the run issued is withdrawn
+    (run["withdrawn"]: its file renamed …-已撤销, its number free again) and one it voided is in force again.
     """
     master = Path(master)
     with MasterLock(master):
@@ -53,6 +55,7 @@ def roll_back(master: Path) -> tuple[dict, int]:
             run["undo_backup"] = book.back_up(settings)
             forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
+            run["withdrawn"] = withdraw_run(store.db, master.parent, run["run_id"])
             run["restored"] = _restore_from_archive(master.parent, settings, forgotten_files)
             store.commit()
             os.replace(temp, master)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from .issues import CATALOGUE, ERROR, Code
 from .schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
-from .validate import FAR_FLOOR
+from .validate import FAR_FLOOR, JUMP_FLOOR
 
 EPS = "1E-9"  # the validator's tolerance on areas
 
@@ -29,6 +29,10 @@ class Refs:
     column: dict[str, str]  # ledger key -> column letter
     previous: dict[str, str]  # figure key -> letter of the hidden 上次报送 column
     plan: dict[str, str]  # plan key -> letter of the hidden 计划 column
+    unit: str = ""  # the 填报单位 cell
+    ids: str = ""  # the registry's project codes on the hidden 项目编号 sheet (absolute range)
+    id_groups: str = ""  # their work groups, same size; empty when `ids` lists only this group's projects
+    jump_ratio: float = 0.3  # 设置's 单日增幅提醒比例, as the validator reads it
 
     def cell(self, key: str) -> str:
         return f"{self.column[key]}{self.row}"
@@ -45,13 +49,17 @@ class Refs:
     def plan_cell(self, key: str) -> str:
         return f"{self.plan[PLAN_OF[key]]}{self.row}"
 
+    def listed(self) -> str:
+        """How often the row's project code is in the template's list of codes (exact text, no wildcards)."""
+        return f"SUMPRODUCT(({self.ids}=TRIM({self.cell('project_id')}))*1)"
+
 
 @dataclass(frozen=True)
 class RowRule:
     """One validator rule on a ledger row: its catalogue code, the figure it is about, the condition."""
 
     code: str
-    condition: Callable[[Refs], str]
+    condition: Callable[[Refs], str]  # "" where the template lacks what the rule needs: the rule is left out
     key: str = ""  # the figure column the rule is about; empty for rules on the whole row
 
     def __post_init__(self) -> None:
@@ -106,6 +114,38 @@ def _decreased(key: str) -> Callable[[Refs], str]:
     return condition
 
 
+def _jumped(key: str) -> Callable[[Refs], str]:
+    """The project's total (all its plots) grown by more than the validator's jump bound since last time."""
+    floor = JUMP_FLOOR[LEDGER_BY_KEY[key].kind]
+
+    def condition(r: Refs) -> str:
+        pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
+        first, plan = f"${r.column['project_id']}${r.first}:{pid}", r.plan_cell(key)
+        return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
+                f"ISNUMBER({plan}),{plan}>0,SUMIF({ids},{pid},{r.span(r.column[key])})-SUMIF({ids},{pid},{prev})"
+                f">MAX({r.jump_ratio:g}*{plan},{floor:g})+{EPS})")
+    return condition
+
+
+def _unknown(r: Refs) -> str:
+    """A code typed into a row that no project of the registry has (known only from the whole registry)."""
+    if not r.id_groups:
+        return ""
+    return f"AND(LEN(TRIM({r.cell('project_id')}))>0,{r.listed()}=0)"
+
+
+def _not_assigned(r: Refs) -> str:
+    """A code of the registry that belongs to another group (any code not the group's own, when the
+    template lists only those)."""
+    if not r.ids:
+        return ""
+    pid = r.cell("project_id")
+    if not r.id_groups:
+        return f"AND(LEN(TRIM({pid}))>0,{r.listed()}=0)"
+    return (f"AND(LEN(TRIM({pid}))>0,LEN(TRIM({r.unit}))>0,{r.listed()}>0,"
+            f"SUMPRODUCT(({r.ids}=TRIM({pid}))*({r.id_groups}=TRIM({r.unit})))=0)")
+
+
 def _net_land_incomplete(r: Refs) -> str:
     acquired, demolished = r.plan_cell("acquired_mu"), r.plan_cell("houses_demolished")
     return (f'AND(TRIM({r.cell("net_land")})="{YES}",{r.blank("plot")},'
@@ -122,6 +162,8 @@ def _row_rules() -> tuple[RowRule, ...]:
             f"AND(LEN(TRIM({r.cell('project_id')}))>0,SUMPRODUCT((${r.column['project_id']}${r.first}:"
             f"{r.cell('project_id')}={r.cell('project_id')})*(${r.column['plot']}${r.first}:{r.cell('plot')}="
             f"{r.cell('plot')}))>1)")),
+        RowRule("project-unknown", _unknown),
+        RowRule("project-not-assigned", _not_assigned),
     ]
     for key in FIGURE_KEYS:
         rules.append(RowRule("not-a-number", _not_number(key), key))
@@ -145,23 +187,29 @@ def _row_rules() -> tuple[RowRule, ...]:
             f'AND(TRIM({r.cell("net_land")})<>"{YES}",NOT({r.blank("net_land_date")}))')),
     ]
     rules += [RowRule("cumulative-decreased", _decreased(key), key) for key in FIGURE_KEYS]
+    rules += [RowRule("jump-large", _jumped(key), key) for key in PLAN_OF if key in FIGURE_KEYS]
     return tuple(rules)
 
 
 ROW_RULES = _row_rules()
 
 
+def _applying(refs: Refs) -> list[tuple[RowRule, str]]:
+    """The rules the template can check on this row, errors first, each with its condition."""
+    ordered = [r for r in ROW_RULES if r.is_error] + [r for r in ROW_RULES if not r.is_error]
+    return [(rule, condition) for rule in ordered if (condition := rule.condition(refs))]
+
+
 def reasons_formula(refs: Refs) -> str:
     """The row's reasons in Chinese, errors first, each ending in ；; empty when the row is clean."""
-    ordered = [r for r in ROW_RULES if r.is_error] + [r for r in ROW_RULES if not r.is_error]
-    parts = [f'IF({rule.condition(refs)},"{rule.text()}{"" if rule.is_error else "（提醒）"}；","")'
-             for rule in ordered]
+    parts = [f'IF({condition},"{rule.text()}{"" if rule.is_error else "（提醒）"}；","")'
+             for rule, condition in _applying(refs)]
     return "=" + "&".join(parts)
 
 
 def count_formula(refs: Refs, errors: bool) -> str:
     """How many error (or warning) rules the row breaks."""
-    return "=" + "+".join(f"IF({rule.condition(refs)},1,0)" for rule in ROW_RULES if rule.is_error == errors)
+    return "=" + "+".join(f"IF({condition},1,0)" for rule, condition in _applying(refs) if rule.is_error == errors)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .roster import parse_cutoff
 from .schema import RANK_UNITS
+from .values import parse_date
 
 
 class SettingsError(Exception):
@@ -198,15 +200,11 @@ def _parse(setting: Setting, value: object) -> object:
         except (TypeError, ValueError):
             raise SettingsError(f"设置“{key}”应为小数（如 0.3），实际为“{value}”。") from None
     if setting.kind == "time":
-        from .roster import parse_cutoff
-
         cutoff = parse_cutoff(value)
         if cutoff is None:
             raise SettingsError(f"设置“{key}”应为时间（如 21:00），实际为“{value}”。请在“设置”表中改正。")
         return cutoff
     if setting.kind == "date":
-        from .values import parse_date  # values imports nothing from here
-
         date = parse_date(value)
         if date is None:
             raise SettingsError(f"设置“{key}”应为日期（如 2026-11-17）或留空，实际为“{value}”。")

@@ -12,7 +12,8 @@ from .workbook.ledger import LastReport, write_templates
 def write_group_templates(book, base_dir: Path, out_dir: Path | None = None) -> list[Path]:
     """One self-checking ledger per group of the book's registry, filled with its last accepted figures."""
     registry = book.registry()
-    store_path = base_dir / book.settings().store
+    settings = book.settings()
+    store_path = base_dir / settings.store
     last: dict[str, LastReport] = {}
     if store_path.is_file():  # no history yet: blank templates, and no store file created for nothing
         store = Store(store_path)
@@ -20,4 +21,4 @@ def write_group_templates(book, base_dir: Path, out_dir: Path | None = None) -> 
             last = {group: LastReport(date, rows) for group, (date, rows) in store.last_reports().items()}
         finally:
             store.close()
-    return write_templates(registry, out_dir or base_dir / "填报模板", last)
+    return write_templates(registry, out_dir or base_dir / "填报模板", last, settings.jump_ratio)

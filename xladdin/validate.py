@@ -117,7 +117,9 @@ def check_ledger(
     as_of: dt.date,
     jump_ratio: float = 0.3,
 ) -> Checked:
-    """Every rule over one ledger; a registry frame is indexed by project_id."""
+    """Every rule over one ledger, in the order a clerk reads it: who and when, the sheet, each row, what
+    is missing, then the figures against the group's earlier reports. A registry frame is indexed by
+    project_id."""
     if not isinstance(registry, RegistryIndex):
         registry = RegistryIndex(registry)
     out = Checked(file=ledger.file, sheet=ledger.sheet)
@@ -125,6 +127,31 @@ def check_ledger(
     def issue(code: str, cell: str = "", **kw: str) -> None:
         out.issues.append(Issue(code, file=ledger.file, sheet=ledger.sheet, cell=cell, group=out.group, **kw))
 
+    def cell(row: int, key: str) -> str:
+        return cell_address(row, ledger.columns[key]) if key in ledger.columns else f"第{row}行"
+
+    state = _check_identity(ledger, registry, states, as_of, out, issue)
+    if not _check_sheet(ledger, issue):
+        return out
+    seen: dict[tuple[str, str], int] = {}
+    typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue) for row, raw in ledger.rows]
+    out.rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
+    if out.group:
+        present = set(out.rows["project_id"])
+        for project in registry.projects_of.get(out.group, []):
+            if project not in present:
+                issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
+    dated = out.report_date is not None and out.report_date <= as_of
+    if state is not None and out.report_date == state.report_date:
+        state = state.before  # a corrected resubmission for the same day: compare with the day before
+    if state is not None and dated and typed:
+        _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
+    return out
+
+
+def _check_identity(ledger: Ledger, registry: RegistryIndex, states: dict[str, GroupState], as_of: dt.date,
+                    out: Checked, issue) -> GroupState | None:
+    """The 填报单位 and 填报日期 above the table (set on `out`); the group's state the date is checked against."""
     groups = registry.groups
     unit_value, unit_cell = ledger.identity.get(LABEL_UNIT, (None, ""))
     unit = clean_text(unit_value)
@@ -147,7 +174,11 @@ def check_ledger(
         issue(Code.DATE_STALE, date_cell, value=report_date.isoformat(), expected=state.report_date.isoformat())
     out.report_date = report_date
     out.reporter = clean_text(ledger.identity.get("填报人", (None, ""))[0])
+    return state
 
+
+def _check_sheet(ledger: Ledger, issue) -> bool:
+    """What the reader noticed in the sheet, the header and its columns; False when no row can be read."""
     for code in ledger.warnings:
         issue(code)
     for where, formula in ledger.unsafe.items():
@@ -156,7 +187,7 @@ def check_ledger(
         issue(Code.CELL_TOO_LONG, where, value=str(length), expected=str(limit))
     if not ledger.header_row:
         issue(Code.HEADER_MISSING, "A1")
-        return out
+        return False
     for key, col in ledger.duplicate_columns:
         issue(Code.COLUMN_DUPLICATE, cell_address(ledger.header_row, col), column=LEDGER_BY_KEY[key].label)
     for f in LEDGER_FIELDS:
@@ -165,75 +196,59 @@ def check_ledger(
     for text, col in ledger.extra_columns:
         issue(Code.COLUMN_EXTRA, cell_address(ledger.header_row, col), value=text)
     if "project_id" not in ledger.columns:
-        return out
+        return False
     if not ledger.rows:
         issue(Code.NO_ROWS, cell_address(ledger.header_row + 1, 1))
-        return out
+        return False
+    return True
 
-    def cell(row: int, key: str) -> str:
-        return cell_address(row, ledger.columns[key]) if key in ledger.columns else f"第{row}行"
 
-    typed: list[dict[str, object]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for row, raw in ledger.rows:
-        raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
-        for key, value in list(raw.items()):
-            if isinstance(value, UncachedFormula):
-                issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
-                raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
-        if row in ledger.hidden_rows:
-            issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
-        project = clean_id(raw.get("project_id"))
-        plot = clean_key(clean_text(raw.get("plot")))
-        record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
-        if not project:
-            issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
-        elif project not in registry.group_of:
-            issue(Code.PROJECT_UNKNOWN, cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
-        elif out.group and registry.group_of[project] != out.group:
-            issue(Code.PROJECT_NOT_ASSIGNED, cell(row, "project_id"), project=project,
-                  expected=registry.group_of[project])
-        if project and (project, plot) in seen:
-            issue(Code.ROW_DUPLICATE, cell(row, "project_id"), project=project, value=plot or "（未填）")
-        seen[(project, plot)] = row
-        for key in FIGURE_KEYS:
-            value = raw.get(key, NAN)
-            if plain_number(value) and (key not in _COUNTS or value.is_integer()):
-                record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
-            else:
-                # A column a ledger may lack (new in the template) counts 0; a required one is missing.
-                record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
-                               else NAN if LEDGER_BY_KEY[key].required else 0.0)
-        _check_row_logic(record, row, cell, issue, registry)
-        net = raw.get("net_land")
-        record["net_land"] = parse_yesno(net) or NO
-        if not is_blank(net) and parse_yesno(net) is None:
-            issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
-        net_date_raw = raw.get("net_land_date")
-        net_date = parse_date(net_date_raw)
-        if not is_blank(net_date_raw) and net_date is None:
-            issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
-                  value=display(net_date_raw))
-        record["net_land_date"] = net_date
-        record["problems"] = clean_text(raw.get("problems"))
-        record["next_steps"] = clean_text(raw.get("next_steps"))
-        _check_net_land(record, row, cell, issue, registry)
-        typed.append(record)
-
-    rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
-    out.rows = rows
-    if out.group:
-        assigned = registry.projects_of.get(out.group, [])
-        present = set(rows["project_id"])
-        for project in assigned:
-            if project not in present:
-                issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
-    dated = report_date is not None and report_date <= as_of
-    if state is not None and report_date == state.report_date:
-        state = state.before  # a corrected resubmission for the same day: compare with the day before
-    if state is not None and dated and not rows.empty:
-        _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
-    return out
+def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, group: str,
+               seen: dict[tuple[str, str], int], cell, issue) -> dict[str, object]:
+    """One row of the table, typed (ROW_COLUMNS), after every rule on the row itself."""
+    raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
+    for key, value in list(raw.items()):
+        if isinstance(value, UncachedFormula):
+            issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
+            raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
+    if row in ledger.hidden_rows:
+        issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
+    project = clean_id(raw.get("project_id"))
+    plot = clean_key(clean_text(raw.get("plot")))
+    record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
+    if not project:
+        issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
+    elif project not in registry.group_of:
+        issue(Code.PROJECT_UNKNOWN, cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
+    elif group and registry.group_of[project] != group:
+        issue(Code.PROJECT_NOT_ASSIGNED, cell(row, "project_id"), project=project,
+              expected=registry.group_of[project])
+    if project and (project, plot) in seen:
+        issue(Code.ROW_DUPLICATE, cell(row, "project_id"), project=project, value=plot or "（未填）")
+    seen[(project, plot)] = row
+    for key in FIGURE_KEYS:
+        value = raw.get(key, NAN)
+        if plain_number(value) and (key not in _COUNTS or value.is_integer()):
+            record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
+        else:
+            # A column a ledger may lack (new in the template) counts 0; a required one is missing.
+            record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
+                           else NAN if LEDGER_BY_KEY[key].required else 0.0)
+    _check_row_logic(record, row, cell, issue, registry)
+    net = raw.get("net_land")
+    record["net_land"] = parse_yesno(net) or NO
+    if not is_blank(net) and parse_yesno(net) is None:
+        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
+    net_date_raw = raw.get("net_land_date")
+    net_date = parse_date(net_date_raw)
+    if not is_blank(net_date_raw) and net_date is None:
+        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
+              value=display(net_date_raw))
+    record["net_land_date"] = net_date
+    record["problems"] = clean_text(raw.get("problems"))
+    record["next_steps"] = clean_text(raw.get("next_steps"))
+    _check_net_land(record, row, cell, issue, registry)
+    return record
 
 
 _COUNTS = frozenset(f.key for f in LEDGER_FIELDS if f.kind == "count")

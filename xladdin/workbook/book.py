@@ -37,6 +37,8 @@ class Book(Protocol):
     """A master workbook as the engine reads and writes it."""
 
     path: Path  # the master's file (its folder anchors the relative paths of 设置)
+    tables: dict  # the master's Excel tables by name; a master built by an earlier version may lack
+                  # the newer ones (督办台账, 节点计划, …), and a run then leaves their part out
 
     # -- reading ----------------------------------------------------------------------------------
 

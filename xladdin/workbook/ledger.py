@@ -10,20 +10,22 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from openpyxl.formatting.rule import FormulaRule
-
+from .. import selfcheck
 from ..schema import (
     CHECK_COUNT_LABELS, CHECK_LABEL, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS,
     LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label,
 )
-from .. import selfcheck
+from .build import dxf_fill, print_setup
 from .widths import CAP, display_width, wanted_width
 
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 SPARE_ROWS = 10  # blank rows for a project reported plot by plot
+CODES_SHEET = "项目编号"  # hidden: the registry's codes and groups, for the self-check of typed codes
+WHOLE_REGISTRY_UP_TO = 3000  # projects; a larger registry lists only the group's own codes in each template
 LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 THIN = Side(style="thin", color="BFBFBF")
@@ -79,11 +81,13 @@ WRAPPED = frozenset(f.label for f in LEDGER_FIELDS if f.key in ("problems", "nex
 
 def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None = None,
                  rows: list[dict] | None = None, reporter: str = "", phone: str = "",
-                 self_check: bool = False, last: LastReport | None = None) -> openpyxl.Workbook:
+                 self_check: bool = False, last: LastReport | None = None, registry: pd.DataFrame | None = None,
+                 jump_ratio: float = 0.3) -> openpyxl.Workbook:
     """A 进度台账 workbook for one group; `rows` (ledger keys -> values) fill it, None leaves it blank.
 
     With `self_check` it is the fill-in template: rows start from `last` (the group's last accepted
-    figures), spare rows follow, and formula columns check each row by the validator's rules."""
+    figures), spare rows follow, and formula columns check each row by the validator's rules (codes typed
+    into a row against `registry`, default the group's own projects; jumps by 设置's `jump_ratio`)."""
     if self_check:
         rows = carried_rows(projects, last)
     wb = openpyxl.Workbook()
@@ -151,7 +155,8 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
     last_row = FIRST_ROW + max(total, 1) - 1
     _add_validation(ws, last_row)
     if self_check:
-        add_self_check(ws, filled, projects, last, last_row)
+        codes = add_codes_sheet(wb, projects, registry)
+        add_self_check(ws, filled, projects, last, last_row, codes, jump_ratio)
         wb.calculation.fullCalcOnLoad = True
     ws.freeze_panes = ws.cell(FIRST_ROW, 4)
     ws.protection.sheet = True
@@ -159,10 +164,8 @@ def build_ledger(group: str, projects: pd.DataFrame, report_date: dt.date | None
     ws.protection.formatRows = False
     ws.protection.formatCells = False
     fit_columns(ws, last_row)
-    from .build import print_setup
-
     print_setup(ws, header_row=HEADER_ROW, last_col=len(LEDGER_FIELDS) + (1 if self_check else 0), title_cols=3)
-    help_sheet = wb.create_sheet("填报说明")
+    help_sheet = wb.create_sheet("填报说明", 1)  # before the hidden 项目编号
     for r, line in enumerate(INSTRUCTIONS, start=1):
         help_sheet.cell(r, 1).value = line
     help_sheet["A1"].font = Font(size=14, bold=True)
@@ -176,10 +179,26 @@ AMBER = "FFE699"
 GREEN = "C6EFCE"
 
 
-def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastReport | None, last_row: int) -> None:
-    """The 自查结果 column, the hidden 上次报送 and 计划 columns it reads, the row colours, and the verdict."""
-    from .build import dxf_fill
+def add_codes_sheet(wb: openpyxl.Workbook, projects: pd.DataFrame, registry: pd.DataFrame | None) -> tuple[str, str]:
+    """The hidden 项目编号 sheet: every code of the registry with its group, or only the group's own
+    `projects` when there is no registry or it is larger than WHOLE_REGISTRY_UP_TO. Returns the absolute
+    ranges of the codes and of the groups ("" when only the group's own are listed)."""
+    whole = registry is not None and len(registry) <= WHOLE_REGISTRY_UP_TO
+    listed = registry if whole else projects
+    sheet = wb.create_sheet(CODES_SHEET)
+    sheet.append(["项目编号", "责任工作组"])
+    for project in listed.itertuples():
+        sheet.append([str(project.project_id), str(project.group)])
+    sheet.sheet_state = "hidden"
+    sheet.protection.sheet = True
+    last = max(len(listed), 1) + 1
+    ids = f"'{CODES_SHEET}'!$A$2:$A${last}"
+    return ids, (f"'{CODES_SHEET}'!$B$2:$B${last}" if whole else "")
 
+
+def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastReport | None, last_row: int,
+                   codes: tuple[str, str] = ("", ""), jump_ratio: float = 0.3) -> None:
+    """The 自查结果 column, the hidden 上次报送 and 计划 columns it reads, the row colours, and the verdict."""
     width = len(LEDGER_FIELDS)
     letter = {f.key: get_column_letter(c) for c, f in enumerate(LEDGER_FIELDS, start=1)}
     check_col = width + 1
@@ -201,10 +220,13 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
         if c != check_col:
             ws.column_dimensions[get_column_letter(c)].hidden = True
     plans = {str(p.project_id): p for p in projects.itertuples()}
+    unit_r, unit_c = IDENTITY_CELLS[LABEL_UNIT]
+    unit = f"${get_column_letter(unit_c + 1)}${unit_r}"
     for i in range(last_row - FIRST_ROW + 1):
         r = FIRST_ROW + i
         record = filled[i] if i < len(filled) else {}
-        refs = selfcheck.Refs(r, FIRST_ROW, last_row, letter, previous, plan)
+        refs = selfcheck.Refs(r, FIRST_ROW, last_row, letter, previous, plan, unit=unit, ids=codes[0],
+                              id_groups=codes[1], jump_ratio=jump_ratio)
         cell = ws.cell(r, check_col, selfcheck.reasons_formula(refs))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.font = Font(color="C00000")
@@ -226,7 +248,6 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
                                                     fill=dxf_fill(AMBER)))
     # The verdict beside the identity cells: 自查 on row 2, 上次报送 (date and what is wrong above the table) on 3.
     label_col = width - 2
-    unit_r, unit_c = IDENTITY_CELLS[LABEL_UNIT]
     date_r, date_c = IDENTITY_CELLS[LABEL_DATE]
     head = selfcheck.HeadRefs(unit=f"{get_column_letter(unit_c + 1)}{unit_r}",
                               date=f"{get_column_letter(date_c + 1)}{date_r}",
@@ -308,13 +329,15 @@ def _add_validation(ws, last_row: int) -> None:
         ws.add_data_validation(validation)
 
 
-def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastReport] | None = None) -> list[Path]:
+def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastReport] | None = None,
+                    jump_ratio: float = 0.3) -> list[Path]:
     """One fill-in ledger per work group: its registry projects, its last accepted figures, self-checking."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for group, projects in registry.groupby("group", sort=False):
         path = out_dir / f"{_safe_name(group)}_进度台账模板.xlsx"
-        build_ledger(group, projects, self_check=True, last=(last or {}).get(group)).save(path)
+        build_ledger(group, projects, self_check=True, last=(last or {}).get(group), registry=registry,
+                     jump_ratio=jump_ratio).save(path)
         paths.append(path)
     return paths
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from ..settings import Settings, SettingsError, parse_settings
@@ -121,8 +122,6 @@ def put_cell(cell, value: object) -> None:
         cell.hyperlink = None
     if isinstance(value, Link):
         if value.target or value.location:
-            from openpyxl.worksheet.hyperlink import Hyperlink
-
             cell.hyperlink = Hyperlink(ref=cell.coordinate, target=value.target or None,
                                        location=value.location or None)
         value = str(value)

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import xlwings
 
-from .vbaproject import (
-    CLASS, CODEPAGE, DOCUMENT, MODULE, SHEET_BASE, WORKBOOK_BASE, Module, build_project, encoding, replace_in_package,
-    rewrite_project,
-)
+from .vbaproject import CLASS, CODEPAGE, DOCUMENT, MODULE, SHEET_BASE, WORKBOOK_BASE, Module, build_project, encoding
+from .vbarewrite import replace_in_package, rewrite_project
 
 UDF_MODULES = "xladdin.excel"        # the xlwings.conf "UDF Modules" value the wrappers call into
 WRAPPER_MODULE = "xlwings_udfs"

@@ -11,6 +11,8 @@ import math
 import re
 import unicodedata
 
+from .layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, print_extent
+
 CAP = 50.0  # no column wider than this: longer text wraps
 PADDING = 2.0
 DEFAULT_WIDTH = 8.43
@@ -141,3 +143,19 @@ def printed_scale(total_px: float, titles_px: float, printable_px: float, pages:
     the pages' width, never above 100%."""
     need = total_px + titles_px * (pages - 1)
     return min(1.0, pages * printable_px / need) if need else 1.0
+
+
+def fit_print(sheet: str, head: str, tail: str) -> str:
+    """Pages across for the widths as they now are, on sheets printed fitted to width (fitToPage)."""
+    setup = re.search(r"<(?:\w+:)?pageSetup\b[^>]*?/>", tail)
+    if setup is None or not re.search(r'<(?:\w+:)?pageSetUpPr\b[^>]*\bfitToPage="(1|true)"', head) \
+            or sheet not in MANAGED_SHEETS:
+        return tail
+    _, last = print_extent(sheet)
+    widths = list(current_widths(head, 1, last).values())
+    orientation = "portrait" if 'orientation="portrait"' in setup.group(0) else "landscape"
+    pages = pages_wide(widths, widths[:PRINT_TITLE_COLUMNS.get(sheet, 0)], orientation)
+    tag = setup.group(0)
+    tag = re.sub(r'\bfitToWidth="\d+"', f'fitToWidth="{pages}"', tag) if "fitToWidth=" in tag else \
+        tag.replace("/>", f' fitToWidth="{pages}"/>')
+    return tail[:setup.start()] + tag + tail[setup.end():]

@@ -1,0 +1,74 @@
+"""The <hyperlinks> of a worksheet and the relationships of their external targets: the links inside the
+regions a run rewrote are replaced by the links it wrote there; every other link stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..schema import parse_range
+from .master import Link
+from .xmlparts import attr, quoteattr
+
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HYPERLINK_TYPE = f"{_R_NS}/hyperlink"
+# Elements that must follow <hyperlinks> in a worksheet (ECMA-376 order), for inserting it.
+_AFTER_HYPERLINKS = ("printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+                     "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
+                     "legacyDrawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts",
+                     "extLst")
+
+
+def patch_hyperlinks(xml: str, prefix: str, rels: str, regions: list[tuple[int, int, int, int]],
+                     new: list[tuple[str, Link]]) -> tuple[str, str]:
+    """The sheet XML after <sheetData> (xml; prefix, its elements' namespace prefix) and the sheet's
+    relationships part (rels, "" when it has none), with the hyperlinks inside regions (c1, r1, c2, r2)
+    replaced by new (cell reference, link)."""
+
+    def inside(ref: str) -> bool:
+        try:
+            col, row, _, _ = parse_range(ref)
+        except ValueError:
+            return False
+        return any(c1 <= col <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in regions)
+
+    rels = rels or (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+    block = re.search(r"<(\w+:)?hyperlinks\b[^>]*>(.*?)</(?:\w+:)?hyperlinks>", xml, re.S)
+    kept, dropped_ids = [], set()
+    if block:
+        for link in re.finditer(r"<(?:\w+:)?hyperlink\b([^>]*?)/>", block.group(2)):
+            ref = attr(link.group(1), "ref") or ""
+            rid = re.search(r'\b\w+:id="([^"]+)"', link.group(1))
+            if inside(ref):
+                if rid:
+                    dropped_ids.add(rid.group(1))
+            else:
+                kept.append(link.group(0))
+    for rid in dropped_ids:
+        rels = re.sub(rf'<Relationship\b(?=[^>]*\bId="{re.escape(rid)}")(?=[^>]*{re.escape(_HYPERLINK_TYPE)})'
+                      r'[^>]*/>', "", rels)
+    used = set(re.findall(r'\bId="([^"]+)"', rels))
+    serial = 1
+    for ref, link in new:
+        attrs = f' ref="{ref}"'
+        if link.location:
+            attrs += f" location={quoteattr(link.location)}"
+        if link.target:
+            while f"rIdXl{serial}" in used:
+                serial += 1
+            rid = f"rIdXl{serial}"
+            used.add(rid)
+            rels = rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{_HYPERLINK_TYPE}" '
+                                f'Target={quoteattr(link.target)} TargetMode="External"/></Relationships>')
+            attrs += f' xmlns:r="{_R_NS}" r:id="{rid}"'
+        kept.append(f"<{prefix}hyperlink{attrs}/>")
+    content = f"<{prefix}hyperlinks>" + "".join(kept) + f"</{prefix}hyperlinks>" if kept else ""
+    if block:
+        xml = xml[:block.start()] + content + xml[block.end():]
+    elif content:
+        follower = re.search(r"<(?:\w+:)?(" + "|".join(_AFTER_HYPERLINKS) + r")\b", xml)
+        at = follower.start() if follower else xml.rindex("</")
+        xml = xml[:at] + content + xml[at:]
+    return xml, rels
