@@ -15,7 +15,8 @@ from xladdin.demo import MASTER_NAME, build_demo
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import MILESTONES, NOTICE_NAME, REGISTER, SORT_KEYS, SORTED_TABLES, TABLES, TIMELINE, table_spec
 from xladdin.workbook.live import LiveBook
-from xladdin.workbook.package import MasterBook, parse_range
+from xladdin.schema import parse_range
+from xladdin.workbook.package import MasterBook
 
 from .xlwings_payload import payload_for
 

@@ -161,7 +161,9 @@ def test_charts_follow_the_tables_they_plot(demo):
     import re
     import zipfile
 
-    from xladdin.workbook.package import MasterBook, parse_range
+    from xladdin.schema import parse_range
+
+    from xladdin.workbook.package import MasterBook
 
     directory, _, result = demo
     book = MasterBook.open(directory / MASTER_NAME)

@@ -17,7 +17,8 @@ from xladdin.pipeline import execute
 from xladdin.workbook.build import build_master
 from xladdin.workbook.layout import NOTICE_NAME, TABLES
 from xladdin.workbook.ledger import build_ledger
-from xladdin.workbook.package import MasterBook, parse_range
+from xladdin.schema import parse_range
+from xladdin.workbook.package import MasterBook
 from xladdin.workbook.room import RegionBlocked
 
 from .conftest import AS_OF

@@ -11,7 +11,9 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import xlwings as xw  # noqa: E402
 
-from xladdin.workbook.package import MasterBook, parse_range  # noqa: E402
+from xladdin.schema import parse_range  # noqa: E402
+
+from xladdin.workbook.package import MasterBook  # noqa: E402
 
 
 def _json_value(value):

@@ -5,6 +5,8 @@ before installing anything; `scripts/build_workbooks.py` rebuilds them and a tes
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +24,7 @@ EXAMPLE_PROJECT = {
     "township": "某某镇", "plan_mu": 120, "plan_houses": 15, "plan_crops": 8, "plan_fixtures": 20,
     "plan_demolished_fixtures": 20, "plan_graves": 6, "deadline": dt.date(2027, 6, 30),
 }
-# Timestamps in the files' properties: fixed, so a rebuild gives the same bytes wherever it runs.
+# The dates in the files (properties, zip entries): fixed, so a rebuild gives the same bytes wherever it runs.
 BUILT = dt.datetime(2026, 11, 25)
 
 
@@ -30,12 +32,28 @@ def example_registry_rows() -> list[list[object]]:
     return [[EXAMPLE_PROJECT.get(f.key) for f in REGISTRY_FIELDS]]
 
 
+def _fix_dates(path: Path) -> None:
+    """The dates a package carries — docProps/core.xml's and each zip entry's — set to BUILT."""
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        parts = {i.filename: archive.read(i) for i in infos}
+    stamp = BUILT.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    parts["docProps/core.xml"] = re.sub(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*", rb"\g<1>" + stamp,
+                                        parts["docProps/core.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in infos:
+            info.date_time = BUILT.timetuple()[:6]
+            archive.writestr(info, parts[info.filename])
+
+
 def build_shipped(folder: Path) -> list[Path]:
     """Write the shipped master and blank ledger into folder; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     master = build_master(folder / MASTER_FILE, example_registry_rows())
+    _fix_dates(master)
     blank = pd.DataFrame(columns=[f.key for f in REGISTRY_FIELDS])
     ledger = build_ledger("", blank, self_check=True)
     ledger.properties.created = ledger.properties.modified = BUILT
     ledger.save(folder / LEDGER_FILE)
+    _fix_dates(folder / LEDGER_FILE)
     return [master, folder / LEDGER_FILE]
