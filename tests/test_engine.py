@@ -84,10 +84,12 @@ def test_each_command_is_the_engine_operation_of_its_name(campaign, monkeypatch,
     assert called == [operation]
 
 
-@pytest.mark.parametrize("macro, operation", [("xladdin_run", "run"), ("xladdin_validate", "validate"),
-                                              ("xladdin_consolidate", "consolidate"), ("xladdin_rank", "rank"),
-                                              ("xladdin_notice", "notice")])
-def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, macro, operation):
+@pytest.mark.parametrize("macro, operation, kind", [
+    ("xladdin_run", "run", None), ("xladdin_validate", "validate", None),
+    ("xladdin_consolidate", "consolidate", None), ("xladdin_rank", "rank", None),
+    ("xladdin_notice", "notice", "daily"), ("xladdin_notice_weekly", "notice", "weekly"),
+    ("xladdin_notice_leaders", "notice", "leader")])
+def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, macro, operation, kind):
     import os
 
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -103,11 +105,17 @@ def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, 
     real = getattr(Engine, operation)
 
     def spy(self, **options):
-        called.append((operation, self.book is not None))
+        called.append((operation, self.book is not None, options.get("kind"), options.get("issue")))
         return real(self, **options)
 
     monkeypatch.setattr(Engine, operation, spy)
     book = xw.Book(json=payload_for(tmp_path / MASTER_NAME))
     book.set_mock_caller()
-    getattr(excel, macro)()
-    assert called == [(operation, True)]
+    message = getattr(excel, macro)()
+    assert called == [(operation, True, kind, True if kind else None)]  # the notice buttons issue
+    if kind in ("daily", "weekly"):
+        words = {"daily": "督查日报", "weekly": "通报"}[kind]
+        assert f"已发出第1期{words}" in message
+        assert any(p.name.startswith(f"{words}{dt.date.today().year}年第1期") for p in (tmp_path / "通报存档").iterdir())
+    elif kind == "leader":
+        assert "位责任领导的专报" in message and list((tmp_path / "通报存档").glob("专报（截至*）.docx"))

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from xladdin.cli import main
 from xladdin.excel_setup import OK, PROBLEM, UNCHECKED, XLWINGS_VERSION, conf_rows, excel_setup
 from xladdin.schema import SHEET_CONF
-from xladdin.workbook.build import build_master
+from xladdin.workbook.build import BUTTONS, build_master
 from xladdin.workbook.package import MasterBook
 
 
@@ -128,8 +128,7 @@ def test_a_master_made_by_the_first_version_gets_its_buttons_macros(tmp_path):
     report = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")
     assert report.written and report.macros_refreshed
     code = "\n".join(_procedures(master).values())
-    for macro in ("xladdin_run", "xladdin_validate", "xladdin_consolidate", "xladdin_rank", "xladdin_notice",
-                  "xladdin_templates"):
+    for _, macro in BUTTONS:
         assert f"Sub {macro}(" in code
     assert "Function COMPLETION_RATE(" in code and "SampleCall" not in code
     again = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")

@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from xladdin.workbook.build import BUTTONS
 from xladdin.workbook.shipped import LEDGER_FILE, MASTER_FILE, build_shipped
 
 SHIPPED = Path(__file__).resolve().parent.parent / "workbooks"
@@ -39,6 +40,6 @@ def test_the_shipped_master_has_one_example_project_and_buttons(tmp_path):
     with zipfile.ZipFile(SHIPPED / MASTER_FILE) as archive:
         assert "xl/vbaProject.bin" in archive.namelist()
         vml = "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".vml"))
-    assert vml.count("<x:FmlaMacro>") == 6
+    assert vml.count("<x:FmlaMacro>") == len(BUTTONS)
     ledger = openpyxl.load_workbook(SHIPPED / LEDGER_FILE)
     assert ledger.sheetnames[0] == "进度台账"

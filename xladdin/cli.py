@@ -21,11 +21,11 @@ from .excel_setup import excel_setup
 from .export import write_frame
 from .fs import os_message, os_reason
 from .model import JobResult
+from .notice_docx import write_docx, write_leader_docx
 from .progress import TerminalProgress
 from .rank import verdicts
 from .settings import SettingsError
 from .workbook.master import MasterUnusable
-from .workbook.package import MasterBook
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 
@@ -214,26 +214,17 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
         xladdin notice ./demo/指挥部母表.xlsm --weekly --as-of 2026-11-25
         xladdin notice ./demo/指挥部母表.xlsm --by-leader
     """
-    from .notice_docx import write_docx, write_leader_docx
-
     result = Engine.on_file(master).notice(as_of=as_of, kind=kind, issue=True, reissue=reissue)
     for line in result.notice:
         console().print(line)
-    if result.leaders:
-        settings_folder = master.parent / _archive_folder(master)
-        path = write_leader_docx(result.leaders, docx_path or settings_folder / f"专报（截至{result.as_of.isoformat()}）.docx")
-        console().print(f"\n已写出 {len(result.leaders)} 位责任领导的专报：{path}")
-        return
     if result.issued:
         console().print(f"\n{result.issued}")
     if docx_path is not None:
-        write_docx(result.notice_doc, docx_path)
-        console().print(f"\n已写出 Word 文档：{docx_path}")
-
-
-def _archive_folder(master: Path) -> str:
-
-    return MasterBook.open(master).settings().notice_archive
+        if result.leaders:
+            write_leader_docx(result.leaders, docx_path)
+        else:
+            write_docx(result.notice_doc, docx_path)
+        console().print(f"\n已另存 Word 文档：{docx_path}")
 
 
 @main.command()

@@ -17,6 +17,7 @@ from . import worksheet
 from .fs import os_message
 from .engine import Engine
 from .model import summary_sentence
+from .notice import DAILY, LEADER, WEEKLY
 from .progress import stage_text
 from .settings import SettingsError
 from .workbook.live import LiveBook
@@ -67,7 +68,7 @@ def _alert(book, text: str, title: str = "xladdin") -> None:
         log.info("%s: %s", title, text)
 
 
-def _live(book, operation: str) -> str:
+def _live(book, operation: str, **options) -> str:
     """Run one of the engine's operations on the open workbook; deliberate problems become a plain
     Chinese alert."""
     book = _book(book)
@@ -76,8 +77,8 @@ def _live(book, operation: str) -> str:
     try:
         live = LiveBook(book)
         engine = Engine.on_book(live, live.base_dir)
-        result = getattr(engine, operation)(progress=_status_progress(book.app))
-        message = summary_sentence(result)
+        result = getattr(engine, operation)(progress=_status_progress(book.app), **options)
+        message = "\n".join(filter(None, (summary_sentence(result), result.issued)))
     except (SettingsError, MasterUnusable) as exc:
         message = str(exc)
     except OSError as exc:  # disk full, no permission on 归档 or 退回, a path too long
@@ -118,8 +119,20 @@ def xladdin_rank(book: xw.Book = None):
 
 @xw.script
 def xladdin_notice(book: xw.Book = None):
-    """重新生成通报（同时刷新汇总和红黑榜）。"""
-    return _live(book, "notice")
+    """发督查日报：写到“通报”表，编期数并存 Word 到通报存档（同时刷新汇总和红黑榜）。"""
+    return _live(book, "notice", kind=DAILY, issue=True)
+
+
+@xw.script
+def xladdin_notice_weekly(book: xw.Book = None):
+    """发周通报：写到“通报”表，编期数并存 Word（附红黑榜）到通报存档。"""
+    return _live(book, "notice", kind=WEEKLY, issue=True)
+
+
+@xw.script
+def xladdin_notice_leaders(book: xw.Book = None):
+    """领导专报：每位责任领导一页，写到“通报”表并存 Word 到通报存档（不编期数）。"""
+    return _live(book, "notice", kind=LEADER, issue=True)
 
 
 @xw.script

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
+from .roster import roster_sentence
 from .schema import METRICS
 from .typography import tidy
 
@@ -211,8 +212,6 @@ def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.ti
     """11月24日报送情况: who reported on the day and who late (the roster), and how many projects are silent."""
     if roster is None or roster.empty:
         return None
-    from .roster import roster_sentence
-
     silent = int(has_flag(summary, NOT_TODAY).sum())
     body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
     if silent:

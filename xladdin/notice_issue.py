@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .notice import KIND_WORDS, Header, Notice
 from .notice_archive import issued_for, next_number, record_issue, void
+from .notice_docx import write_docx, write_leader_docx
 from .settings import Settings
 
 
@@ -27,8 +28,6 @@ def archive_name(notice: Notice) -> str:
 
 def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool = False) -> str:
     """Number, archive and record the notice; returns what was done, in Chinese."""
-    from .notice_docx import write_docx  # python-docx only when issuing
-
     db = store.db
     year = notice.as_of.year
     existing = issued_for(db, notice.kind, notice.as_of)
@@ -53,3 +52,16 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
     record_issue(db, notice.kind, year, notice.number, notice.as_of, relative, "\n".join(notice.lines()),
                  store.run_id)
     return note + f"已发出第{notice.number}期{KIND_WORDS[notice.kind]}，存档：{relative}"
+
+
+def leader_reports_name(as_of) -> str:
+    return f"专报（截至{as_of.isoformat()}）.docx"
+
+
+def issue_leader_reports(leaders: list[Notice], as_of, base_dir: Path, settings: Settings) -> str:
+    """The 专报, one page per 责任领导, written as one Word file in 通报存档 (not numbered: a 专报 is
+    a working paper, not a 期 of a series); returns what was done, in Chinese."""
+    if not leaders:
+        return "没有需要专报的责任领导（项目清单中未填责任领导）。"
+    path = write_leader_docx(leaders, base_dir / settings.notice_archive / leader_reports_name(as_of))
+    return f"已写出 {len(leaders)} 位责任领导的专报：{Path(settings.notice_archive) / path.name}"

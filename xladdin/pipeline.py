@@ -33,7 +33,7 @@ from .notice_archive import (
     register_reports,
     uncorrected_returns,
 )
-from .notice_issue import issue_notice, notice_header
+from .notice_issue import issue_leader_reports, issue_notice, notice_header
 from .presentation import write_master
 from .rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from .register import build_register, open_items, previous_rows
@@ -102,7 +102,9 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
         tell(progress, SUMMING, 0, 0)
         result = _figures(book, store, registry, as_of, settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
-        if issue and write and notice_kind != LEADER:
+        if issue and write and notice_kind == LEADER:
+            result.issued = issue_leader_reports(result.leaders, as_of, base_dir, settings)
+        elif issue and write:
             result.issued = issue_notice(store, result.notice_doc, base_dir, settings, reissue)
             result.notice = result.notice_doc.lines()  # now with its number (期数)
         result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)

@@ -90,7 +90,9 @@ BUTTONS = (
     ("只校验", "xladdin_validate"),
     ("汇总", "xladdin_consolidate"),
     ("重算红黑榜", "xladdin_rank"),
-    ("生成通报", "xladdin_notice"),
+    ("发督查日报", "xladdin_notice"),
+    ("发周通报", "xladdin_notice_weekly"),
+    ("领导专报", "xladdin_notice_leaders"),
     ("生成填报模板", "xladdin_templates"),
 )
 
