@@ -418,8 +418,8 @@ def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
 
 
 def build_leader_notices(summary: pd.DataFrame, as_of: dt.date, header: Header,
-                         supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
-                         due_soon_days: int = 7) -> list[Notice]:
+                         supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None
+                         ) -> list[Notice]:
     """One 专报 per 责任领导: their projects with figures and deadlines (as a table), their open 督办 items and
     their late or at-risk milestones. Projects without a leader are left out (nobody to send them to)."""
     leaders = [str(v) for v in dict.fromkeys(summary["leader"]) if isinstance(v, str) and v.strip()]

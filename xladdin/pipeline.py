@@ -165,7 +165,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     leaders = []
     if notice_kind == LEADER:
         leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
-                                       milestones=milestones, due_soon_days=settings.due_soon_days)
+                                       milestones=milestones)  # 临期 comes with the summary's flags
         notice = Notice("", as_of=as_of, kind=LEADER)
     else:
         weekly = notice_kind == WEEKLY
