@@ -102,26 +102,7 @@ def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, a
             folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None) -> list[FileOutcome]:
     """Check every new submission in report-date order, recording each in the store as it goes."""
     now = dt.datetime.now()
-    outcomes: dict[str, FileOutcome] = {}
-    pending: list[Source] = []
-    first_of: dict[str, str] = {}
-    rechecked: set[str] = set()
-    for source in sources:
-        known = store.known(source.sha256)
-        if known is not None and _decided_by_the_file(known, source.sha256, store):
-            outcomes[source.name] = _known_outcome(source, known, store, folders)
-        elif source.sha256 in first_of:  # identical content under two names in one drop: the first counts
-            outcomes[source.name] = FileOutcome(source.name, source.sha256, DUPLICATE,
-                                                same_as=first_of[source.sha256])
-        else:
-            first_of[source.sha256] = source.name
-            if known is not None:
-                rechecked.add(source.sha256)
-            if folders is not None and source.path is not None:
-                folder = folders["archive"] / now.strftime("%Y-%m-%d")
-                folder.mkdir(parents=True, exist_ok=True)
-                copy_whole(source.path, folder / fit_name(f"{source.sha256[:12]}_{source.name}"))
-            pending.append(source)
+    outcomes, pending, rechecked = _sort_out(sources, store, folders, now)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
     index = RegistryIndex(registry) if pending else None
@@ -149,37 +130,73 @@ def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, a
             checked = early  # the group's only file this run: the states it was checked against still hold
         else:
             checked = safely(source.name, lambda: check_ledger(item, index, states, as_of, settings.jump_ratio))
-        older = False
-        if checked.accepted:
-            earlier = store.accepted_arrival(checked.group, checked.report_date)
-            # A copy written before the accepted one (an original forwarded late) never replaces it.
-            older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
-                and source.mtime_ns < earlier[1]
-            if earlier:
-                checked.issues.append(Issue(Code.ARRIVED_LATE if older else Code.SUPERSEDES, file=source.name,
-                                            group=checked.group, value=checked.report_date.isoformat(),
-                                            expected=earlier[0]))
-        if source.mtime_ns is not None:
-            store.note_arrival(source.sha256, source.mtime_ns)
-        if not (source.sha256 in rechecked and not checked.accepted):  # rejected again: stored as it was
-            store.record(checked, source.sha256, now, older)
-        if checked.accepted and senders[checked.group] > 1 and not older:
-            _advance(states, checked)
-        # Content rejected before for a reason outside it, and again now: no new rejection to announce.
-        again = source.sha256 in rechecked and not checked.accepted
-        outcome = FileOutcome(
-            source.name, source.sha256, NEW_ACCEPTED if checked.accepted else (KNOWN if again else NEW_REJECTED),
-            checked.group,
-            checked.report_date, len(checked.rows), checked.issues, checked.accepted, pasted=source.pasted)
-        if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
-            copy = _returned_copy(source, checked, folders["returned"])
-            outcome.returned = _link_path(copy, folders["master"]) if isinstance(copy, Path) else ""
-        outcomes[source.name] = outcome
+        outcomes[source.name] = _record(source, checked, store, now, source.sha256 in rechecked,
+                                        senders[checked.group] > 1, states, folders)
     for source in sources:
         outcome = outcomes[source.name]
         if outcome.status in (DUPLICATE, KNOWN):
             store.note_file_name(outcome.sha256, source.name, now)
     return [outcomes[source.name] for source in sources]
+
+
+def _sort_out(sources: list[Source], store: Store, folders: dict[str, Path] | None, now: dt.datetime
+              ) -> tuple[dict[str, FileOutcome], list[Source], set[str]]:
+    """What is decided without reading: files already decided by their content (known) and copies of a
+    file in the same drop (duplicates); the rest pending, archived first when writing. Also the contents
+    that were rejected before for a reason outside them, to be checked again."""
+    outcomes: dict[str, FileOutcome] = {}
+    pending: list[Source] = []
+    first_of: dict[str, str] = {}
+    rechecked: set[str] = set()
+    for source in sources:
+        known = store.known(source.sha256)
+        if known is not None and _decided_by_the_file(known, source.sha256, store):
+            outcomes[source.name] = _known_outcome(source, known, store, folders)
+        elif source.sha256 in first_of:  # identical content under two names in one drop: the first counts
+            outcomes[source.name] = FileOutcome(source.name, source.sha256, DUPLICATE,
+                                                same_as=first_of[source.sha256])
+        else:
+            first_of[source.sha256] = source.name
+            if known is not None:
+                rechecked.add(source.sha256)
+            if folders is not None and source.path is not None:
+                folder = folders["archive"] / now.strftime("%Y-%m-%d")
+                folder.mkdir(parents=True, exist_ok=True)
+                copy_whole(source.path, folder / fit_name(f"{source.sha256[:12]}_{source.name}"))
+            pending.append(source)
+    return outcomes, pending, rechecked
+
+
+def _record(source: Source, checked: Checked, store: Store, now: dt.datetime, rechecked: bool, one_of_several: bool,
+            states: dict[str, GroupState], folders: dict[str, Path] | None) -> FileOutcome:
+    """One checked file stored (unless rejected again as before), the group's state advanced for its next
+    file in this drop, a returned copy written for a rejection; its outcome."""
+    older = False
+    if checked.accepted:
+        earlier = store.accepted_arrival(checked.group, checked.report_date)
+        # A copy written before the accepted one (an original forwarded late) never replaces it.
+        older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
+            and source.mtime_ns < earlier[1]
+        if earlier:
+            checked.issues.append(Issue(Code.ARRIVED_LATE if older else Code.SUPERSEDES, file=source.name,
+                                        group=checked.group, value=checked.report_date.isoformat(),
+                                        expected=earlier[0]))
+    if source.mtime_ns is not None:
+        store.note_arrival(source.sha256, source.mtime_ns)
+    # Content rejected before for a reason outside it, and again now: stored as it was, nothing new to announce.
+    again = rechecked and not checked.accepted
+    if not again:
+        store.record(checked, source.sha256, now, older)
+    if checked.accepted and one_of_several and not older:
+        _advance(states, checked)
+    outcome = FileOutcome(
+        source.name, source.sha256, NEW_ACCEPTED if checked.accepted else (KNOWN if again else NEW_REJECTED),
+        checked.group, checked.report_date, len(checked.rows), checked.issues, checked.accepted,
+        pasted=source.pasted)
+    if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
+        copy = _returned_copy(source, checked, folders["returned"])
+        outcome.returned = _link_path(copy, folders["master"]) if isinstance(copy, Path) else ""
+    return outcome
 
 
 def _returned_copy(source: Source, checked: Checked, folder: Path) -> Path | None:

@@ -62,20 +62,43 @@ log = logging.getLogger(__name__)
 
 def write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
                   write_ranking: bool) -> None:
+    """Every region of the master from the run's result, region by region in a fixed order (the 红黑榜,
+    its sorted view, the notice and the charts' units only with `write_ranking`; the 校验报告 only after
+    an intake)."""
+    _write_summary(book, result)
+    if intake:
+        _write_report(book, result)
+    _write_log_and_history(book, result, store, settings)
+    first_row, first_col = book.table_origin(SUMMARY.name)
+    summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(result.summary)) - 1)
+    if write_ranking:
+        _write_ranking(book, result, store, settings, summary_range)
+    _write_board(book, result, settings, summary_range)
+    _write_charts(book, result, write_ranking)
+    book.write_table(STATUS.name, _status_rows(result))
+
+
+def _write_summary(book: Book, result: JobResult) -> None:
     summary = result.summary
     book.write_table(SUMMARY.name, _summary_rows(summary))
     plan, done = float(summary["plan_mu"].sum()), float(summary["acquired_mu"].sum())
     rate = f"{done / plan:.2%}" if plan else "—"
     book.write_cell("SummaryTitle", f"汇总（截至 {result.as_of.isoformat()}）：{len(summary)} 个项目，"
                                     f"计划征地 {plan:,.2f} 亩，累计 {done:,.2f} 亩，完成率 {rate}")
-    if intake:
-        book.write_table(REPORT.name, _report_rows(result.files))
-        errors = sum(len(f.errors) for f in result.files)
-        warnings = sum(len(f.warnings) for f in result.files)
-        skipped = result.count(SKIPPED)
-        book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
-                                       f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
-                                       + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
+
+
+def _write_report(book: Book, result: JobResult) -> None:
+    book.write_table(REPORT.name, _report_rows(result.files))
+    errors = sum(len(f.errors) for f in result.files)
+    warnings = sum(len(f.warnings) for f in result.files)
+    skipped = result.count(SKIPPED)
+    book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
+                                   f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
+                                   + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
+
+
+def _write_log_and_history(book: Book, result: JobResult, store: Store, settings: Settings) -> None:
+    """报送记录 and 历史: the window of 设置 (days, rows) of what the store holds."""
     since = result.as_of - dt.timedelta(days=settings.history_days)
     logged = _log_rows(store, since, settings.history_rows)
     book.write_table(LOG.name, logged)
@@ -86,30 +109,37 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
     book.write_cell("HistoryTitle", f"历史（{_window_text(settings, len(history))}的数据，截至 {result.as_of.isoformat()}；"
                                     f"全部数据在 {settings.store}，"
                                     "可用 xladdin history 导出）")
-    first_row, first_col = book.table_origin(SUMMARY.name)
-    summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(summary)) - 1)
-    if write_ranking:
-        rank_first_row, rank_first_col = book.table_origin(RANKING.name)
-        ranking = result.ranking
-        previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
-        streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
-        rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
-                            streaks)
-        # Each formula carries the value the ranking computed, so that a preview shows the figures.
-        computed = ranking.set_index("unit")
-        book.write_table(RANKING.name, [
-            [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
-             if isinstance(v, str) and v.startswith("=") and i else v
-             for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
-        store.save_ranking(result.as_of, settings.rank_unit, ranking)
-        _write_sorted(book, ranking, rank_first_row, rank_first_col, result.as_of, settings)
-        book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
-        book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
-                                         f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
-                                         "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
-                                         "数值和排名都是公式，点击单元格可查看计算方法。")
-        book.write_cell("RankingWhole", result.whole)
-        book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
+
+
+def _write_ranking(book: Book, result: JobResult, store: Store, settings: Settings,
+                   summary_range: SummaryRange) -> None:
+    """The 红黑榜 as formulas over 汇总 (each with the value the ranking computed, so that a preview shows
+    the figures), the ranks kept in the store, the sorted view, the titles and the notice."""
+    rank_first_row, rank_first_col = book.table_origin(RANKING.name)
+    ranking = result.ranking
+    previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+    streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+    rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
+                        streaks)
+    computed = ranking.set_index("unit")
+    book.write_table(RANKING.name, [
+        [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
+         if isinstance(v, str) and v.startswith("=") and i else v
+         for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
+    store.save_ranking(result.as_of, settings.rank_unit, ranking)
+    _write_sorted(book, ranking, rank_first_row, rank_first_col, result.as_of, settings)
+    book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
+    book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
+                                     f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
+                                     "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
+                                     "数值和排名都是公式，点击单元格可查看计算方法。")
+    book.write_cell("RankingWhole", result.whole)
+    book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
+
+
+def _write_board(book: Book, result: JobResult, settings: Settings, summary_range: SummaryRange) -> None:
+    """作战图 with its counts, 节点计划 and 督办台账 (where the master has them), and the status counts."""
+    summary = result.summary
     book.write_table(BOARD.name, _board_rows(summary))
     if result.plan is not None:
         _write_plan(book, result)
@@ -130,25 +160,29 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
                                                          int(has_flag(summary, word).sum()))]
                                           for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
                                                        NOT_TODAY)])
+
+
+def _write_charts(book: Book, result: JobResult, write_ranking: bool) -> None:
+    """The charts' sources: the acquisition trend, and (with the 红黑榜) each unit's rate by list."""
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
-    plan = float(summary["plan_mu"].sum())
+    plan = float(result.summary["plan_mu"].sum())
     book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])
-    if write_ranking:
-        rank_row, rank_col = book.table_origin(RANKING.name)
-        position = {key: rank_col + i for i, key in enumerate(RANKING_KEYS)}
-        rows = []
-        for i, unit in enumerate(result.ranking["unit"]):
-            r = rank_row + i
-            value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
-            flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
-            figure, listed = result.ranking["acquisition_rate"].iloc[i], result.ranking["acquisition_rate_flag"].iloc[i]
-            rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")', figure if listed == "红榜" else ""),
-                         Formula(f'=IF({flag}="黑榜",{value},"")', figure if listed == "黑榜" else ""),
-                         Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")',
-                                 figure if listed not in ("红榜", "黑榜") and figure == figure else "")])
-        book.write_table(CHART_UNITS.name, rows)
-        book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
-    book.write_table(STATUS.name, _status_rows(result))
+    if not write_ranking:
+        return
+    rank_row, rank_col = book.table_origin(RANKING.name)
+    position = {key: rank_col + i for i, key in enumerate(RANKING_KEYS)}
+    rows = []
+    for i, unit in enumerate(result.ranking["unit"]):
+        r = rank_row + i
+        value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
+        flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
+        figure, listed = result.ranking["acquisition_rate"].iloc[i], result.ranking["acquisition_rate_flag"].iloc[i]
+        rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")', figure if listed == "红榜" else ""),
+                     Formula(f'=IF({flag}="黑榜",{value},"")', figure if listed == "黑榜" else ""),
+                     Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")',
+                             figure if listed not in ("红榜", "黑榜") and figure == figure else "")])
+    book.write_table(CHART_UNITS.name, rows)
+    book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
 
 
 def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: int, as_of: dt.date,
