@@ -22,20 +22,20 @@ KIND_WORDS = {DAILY: "督查日报", WEEKLY: "通报", LEADER: "专报"}
 MOVES = {"—": "与上期持平", "新": "本期新参与排名"}
 
 
-def _day(date: dt.date) -> str:
+def day_words(date: dt.date) -> str:
     return f"{date.month}月{date.day}日"
 
 
-def _day_near(date: dt.date, as_of: dt.date) -> str:
+def day_near(date: dt.date, as_of: dt.date) -> str:
     """11月30日, or 2027年1月18日 when the year is not the as-of date's."""
-    return _day(date) if date.year == as_of.year else f"{date.year}年{_day(date)}"
+    return day_words(date) if date.year == as_of.year else f"{date.year}年{day_words(date)}"
 
 
-def _pct(value: float) -> str:
+def percent(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
-def _mu(value: float) -> str:
+def mu(value: float) -> str:
     return f"{value:,.2f}亩"
 
 
@@ -84,7 +84,7 @@ class Notice:
 
     @property
     def date_text(self) -> str:
-        return f"{self.as_of.year}年{_day(self.as_of)}" if self.as_of else ""
+        return f"{self.as_of.year}年{day_words(self.as_of)}" if self.as_of else ""
 
     def body(self) -> list[str]:
         """The paragraphs of the text proper, without 版头 and 版记."""
@@ -167,7 +167,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     ]
     notice.sections = [section for section in sections if section]
     if weekly:
-        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{_day(as_of)}）"
+        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
         notice.table = ranking_table(ranking, unit_name)
     return notice
 
@@ -176,13 +176,13 @@ def _period(period_start: dt.date, as_of: dt.date) -> str:
     """The days after the period start up to the as-of date: 11月18日至11月24日, with years across a new year."""
     first = period_start + dt.timedelta(days=1)
     if first.year == as_of.year:
-        return f"{_day(first)}至{_day(as_of)}"
-    return f"{first.year}年{_day(first)}至{as_of.year}年{_day(as_of)}"
+        return f"{day_words(first)}至{day_words(as_of)}"
+    return f"{first.year}年{day_words(first)}至{as_of.year}年{day_words(as_of)}"
 
 
 def _title(kind: str, as_of: dt.date, period: str) -> str:
     if kind == DAILY:
-        return f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{_day(as_of)}）"
+        return f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{day_words(as_of)}）"
     return f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）"
 
 
@@ -192,15 +192,15 @@ def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: d
     period and how many are delivered as net land; then `whole`, the county's figures on the city's terms."""
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
-    text = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
-            f"征地完成率{_pct(done / plan) if plan else '暂无'}；")
+    text = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{mu(plan)}，累计完成征地{mu(done)}，"
+            f"征地完成率{percent(done / plan) if plan else '暂无'}；")
     if kind == DAILY:
         # The county's cumulative as of the date minus as of the day before: a project first reported today
         # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
         delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
-        text += f"当日新增征地{_mu(delta)}（与{_day(as_of - dt.timedelta(days=1))}相比）；"
+        text += f"当日新增征地{mu(delta)}（与{day_words(as_of - dt.timedelta(days=1))}相比）；"
     else:
-        text += f"本周新增征地{_mu(float(_week_gain(summary, start_summary).sum()))}；"
+        text += f"本周新增征地{mu(float(_week_gain(summary, start_summary).sum()))}；"
     moving = int((summary["progress"] == "是").sum())
     net = int((summary["status"] == NET_LAND).sum())
     text += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
@@ -216,7 +216,7 @@ def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.ti
     body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
     if silent:
         body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
-    return f"{_day(as_of)}报送情况", body
+    return f"{day_words(as_of)}报送情况", body
 
 
 def _daily_gain(summary: pd.DataFrame) -> Section | None:
@@ -225,7 +225,7 @@ def _daily_gain(summary: pd.DataFrame) -> Section | None:
     if gained.empty:
         return None
     return "当日进展", f"当日征地有增加的项目{len(gained)}个：" + "、".join(
-        f"{r.project_name}新增{_mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"
+        f"{r.project_name}新增{mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"
 
 
 def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit_name: str,
@@ -233,12 +233,12 @@ def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit
     """本周新增: the week's acquired area per unit, then the projects that gained, the largest first."""
     week = summary.assign(week=_week_gain(summary, start_summary))
     by_unit = week.groupby(unit_key, sort=False)["week"].sum()
-    parts = [f"{unit}{_mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
+    parts = [f"{unit}{mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
     gained = week[week["week"] > 0].sort_values("week", ascending=False)
     text = f"按{unit_name}：" + "、".join(parts) + "。"
     if not gained.empty:
         text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
-            f"{r.project_name}{_mu(float(r.week))}" for r in gained.itertuples()) + "。"
+            f"{r.project_name}{mu(float(r.week))}" for r in gained.itertuples()) + "。"
     return "本周新增", text
 
 
@@ -262,11 +262,11 @@ def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> Sec
     parts = []
     if not overdue.empty:
         parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
-            f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
+            f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
             for r in overdue.itertuples()))
     if not due.empty:
         parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
-            f"{r.project_name}（{r.group}，期限{_day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
+            f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
             for r in due.itertuples()))
     if not parts:
         return None
@@ -278,7 +278,7 @@ def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | No
     if milestones is None or milestones.empty:
         return None
     return "节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
-        f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
+        f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}完成，{r.status}）"
         for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
 
 
@@ -302,7 +302,7 @@ def _never_reported(summary: pd.DataFrame) -> Section | None:
 
 def _supervision(items: pd.DataFrame) -> Section | None:
     """督办事项 of the weekly 通报: the register's open items, the most pressing first."""
-    return None if items.empty else ("督办事项", _supervision_text(items))
+    return None if items.empty else ("督办事项", supervision_text(items))
 
 
 def _new_problems(new_problems: list[tuple[str, str, str, str]] | None, kind: str) -> Section | None:
@@ -321,7 +321,7 @@ def _returned(rejected: list[tuple[str, str, str]]) -> Section | None:
     """退回修改未更正的台账: ledgers sent back and not corrected yet, with the reason."""
     if not rejected:
         return None
-    items = "；".join((f"{group}{_day(date)}的台账" if group else f"{_day(date)}一份填报单位不明的台账")
+    items = "；".join((f"{group}{day_words(date)}的台账" if group else f"{day_words(date)}一份填报单位不明的台账")
                      + f"，原因：{reason}"
                      for group, date, reason in rejected)
     return "退回修改未更正的台账", f"共{len(rejected)}份：{items}。请相关工作组按校验报告修改后重新报送。"
@@ -345,13 +345,13 @@ def _supervised(item: dict, with_leader: bool = True) -> str:
         text += f"，责任人{item['owner']}"
     due = item.get("due")
     if isinstance(due, dt.date):
-        text += f"，完成时限{_day(due)}"
+        text += f"，完成时限{day_words(due)}"
     if str(item.get("alert") or "").startswith("逾期"):
         text += f"，已{item['alert']}"
     return text
 
 
-def _supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
+def supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
     """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
     rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
                         _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
@@ -392,7 +392,7 @@ def ranking_table(ranking: pd.DataFrame, unit_name: str) -> list[list[str]]:
                 row += ["不参与", "", ""]
                 continue
             move = move_words(str(record.get(f"{key}_move") or ""))
-            row += [_pct(float(value)), str(int(rank)), {"与上期持平": "持平", "本期新参与排名": "新参与"}.get(
+            row += [percent(float(value)), str(int(rank)), {"与上期持平": "持平", "本期新参与排名": "新参与"}.get(
                 move, move.removeprefix("较上期"))]
             if record.get(f"{key}_red"):
                 marks.append(f"{label}红榜")
@@ -415,95 +415,3 @@ def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
             notes.append(f"连续{int(streak)}期上榜")
         names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)
     return "、".join(names)
-
-
-def build_leader_notices(summary: pd.DataFrame, as_of: dt.date, header: Header,
-                         supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None
-                         ) -> list[Notice]:
-    """One 专报 per 责任领导: their projects with figures and deadlines (as a table), their open 督办 items and
-    their late or at-risk milestones. Projects without a leader are left out (nobody to send them to)."""
-    leaders = [str(v) for v in dict.fromkeys(summary["leader"]) if isinstance(v, str) and v.strip()]
-    return [_leader_notice(summary[summary["leader"] == leader], leader, as_of, header, supervision, milestones)
-            for leader in leaders]
-
-
-def _leader_notice(mine: pd.DataFrame, leader: str, as_of: dt.date, header: Header,
-                   supervision: pd.DataFrame | None, milestones: pd.DataFrame | None) -> Notice:
-    """The 专报 to one leader on `mine`, the projects they are responsible for."""
-    name = leader.split("（")[0].split("(")[0].strip()  # 陈志强（县委常委、常务副县长） → 陈志强
-    title = f"关于{name}同志包保项目攻坚进展情况的专报（截至{as_of.year}年{_day(as_of)}）"
-    notice = Notice(title, as_of=as_of, kind=LEADER, header=Header(
-        county=header.county, issuer=header.issuer, number_pattern=header.number_pattern, to=f"{name}同志"))
-    names = set(mine["project_name"].astype(str))
-    sections = [
-        _leader_overall(mine),
-        _leader_deadlines(mine, as_of),
-        _leader_stalled(mine),
-        _leader_milestones(milestones, names, as_of),
-        _leader_supervision(supervision, names),
-    ]
-    notice.sections = [section for section in sections if section]
-    notice.table_title = "包保项目进展"
-    notice.table = _leader_projects(mine, as_of)
-    return notice
-
-
-def _leader_overall(mine: pd.DataFrame) -> Section:
-    """包保项目总体情况: the leader's projects, plan, cumulative, rate, the day's gain, how many net land."""
-    plan, done = float(mine["plan_mu"].sum()), float(mine["acquired_mu"].sum())
-    delta = float(mine["acquired_delta"].fillna(0).sum())
-    return "包保项目总体情况", (f"包保项目{len(mine)}个，计划征地{_mu(plan)}，累计完成征地{_mu(done)}，"
-                                f"征地完成率{_pct(done / plan) if plan else '暂无'}，当日新增征地{_mu(delta)}；"
-                                f"已实现净地交付的项目{int((mine['status'] == NET_LAND).sum())}个。")
-
-
-def _leader_deadlines(mine: pd.DataFrame, as_of: dt.date) -> Section | None:
-    """净地交付期限: the leader's projects past or near their deadline, with the days over or left."""
-    late = mine[has_flag(mine, OVERDUE) | has_flag(mine, DUE_SOON)]
-    if late.empty:
-        return None
-    return "净地交付期限", "；".join(
-        f"{r.project_name}期限{_day_near(r.deadline, as_of)}，"
-        + (f"已逾期{-int(r.days_left)}天" if r.days_left < 0 else f"还剩{int(r.days_left)}天")
-        for r in late.itertuples()) + "。"
-
-
-def _leader_stalled(mine: pd.DataFrame) -> Section | None:
-    """无进展项目: the leader's projects without progress, and for how long."""
-    stalled = mine[has_flag(mine, STALLED)]
-    if stalled.empty:
-        return None
-    return "无进展项目", "、".join(f"{r.project_name}已{int(r.stalled_days)}天无进展" for r in stalled.itertuples()) + "。"
-
-
-def _leader_milestones(milestones: pd.DataFrame | None, names: set[str], as_of: dt.date) -> Section | None:
-    """节点计划: the late or at-risk milestones of the leader's projects (`names`)."""
-    if milestones is None:
-        return None
-    own = milestones[milestones["project_name"].astype(str).isin(names)]
-    if own.empty:
-        return None
-    return "节点计划", "、".join(f"{r.project_name}{r.milestone}（计划{_day_near(r.planned, as_of)}完成，{r.status}）"
-                             for r in own.itertuples()) + "。"
-
-
-def _leader_supervision(supervision: pd.DataFrame | None, names: set[str]) -> Section | None:
-    """督办事项: the open items on the leader's projects (`names`), five at most, without the leader's name."""
-    if supervision is None:
-        return None
-    own = supervision[supervision["project"].astype(str).isin(names)]
-    return None if own.empty else ("督办事项", _supervision_text(own, 5, with_leader=False))
-
-
-def _leader_projects(mine: pd.DataFrame, as_of: dt.date) -> list[list[str]]:
-    """The 专报's table: per project its 征地完成率, the day's gain, its deadline and its status."""
-    return [["项目名称", "征地完成率", "当日新增", "净地交付期限", "状态"]] + [
-        [str(r.project_name), _pct(float(r.acquisition_rate)) if pd.notna(r.acquisition_rate) else "暂无",
-         _mu(float(r.acquired_delta)) if pd.notna(r.acquired_delta) else "0.00亩",
-         _day_near(r.deadline, as_of) if isinstance(r.deadline, dt.date) else "未定",
-         tidy(unbracket_status(str(r.status)))] for r in mine.itertuples()]
-
-
-def unbracket_status(status: str) -> str:
-    """临期（剩 5 天） → 临期，剩5天 (a status stands in a table cell or inside brackets of its own)."""
-    return tidy(status.replace("（", "，").replace("）", ""))

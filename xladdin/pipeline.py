@@ -24,7 +24,8 @@ from .milestones import (
 )
 from .milestones import previous_rows as plan_rows
 from .model import READING, SAVING, SUMMING, WRITING, FileOutcome, JobResult, Progress, tell
-from .notice import DAILY, LEADER, WEEKLY, Notice, build_leader_notices, build_notice
+from .notice import DAILY, LEADER, WEEKLY, Notice, build_notice
+from .notice_leader import build_leader_notices
 from .notice_archive import (
     all_issued,
     archive_lines,
