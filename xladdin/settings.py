@@ -124,44 +124,50 @@ WEIGHT_KEYS = dict(zip(("acquisition_rate", "progress_ratio", "net_land_rate", "
                        (s.key for s in TABLE if s.kind == "weight")))
 
 
+def _default(attr: str) -> object:
+    """A field's default, as the table has it."""
+    return next(s.default for s in TABLE if s.attr == attr)
+
+
 @dataclass(frozen=True)
 class Settings:
-    inbox: str = "报送"
-    archive: str = "归档"
-    returned: str = "退回"
-    backups: str = "备份"
-    backup_count: int = 5
-    store: str = "历史库.sqlite"
-    rank_unit: str = "工作组"
-    red_k: int = 3
-    black_k: int = 3
-    tie_rule: str = "跳位"
-    net_land_basis: str = "面积"
-    progress_basis: str = "剔除期初已净地"
-    city_basis: str = "市级项目"
+    """The parsed 设置; the defaults are the table's."""
+    inbox: str = _default("inbox")
+    archive: str = _default("archive")
+    returned: str = _default("returned")
+    backups: str = _default("backups")
+    backup_count: int = _default("backup_count")
+    store: str = _default("store")
+    rank_unit: str = _default("rank_unit")
+    red_k: int = _default("red_k")
+    black_k: int = _default("black_k")
+    tie_rule: str = _default("tie_rule")
+    net_land_basis: str = _default("net_land_basis")
+    progress_basis: str = _default("progress_basis")
+    city_basis: str = _default("city_basis")
     weights: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-    period_start: dt.date | None = None
-    period_days: int = 7
-    stall_days: int = 3
-    due_soon_days: int = 7
-    report_cutoff: dt.time = dt.time(21, 0)
-    jump_ratio: float = 0.3
-    history_days: int = 30
-    history_rows: int = 20000
-    max_file_mb: int = 20
-    max_unzip_mb: int = 100
-    max_rows: int = 5000
-    max_cols: int = 100
-    max_cell_chars: int = 2000
-    county: str = ""
-    issuer: str = "县重点项目和民生工程用地保障攻坚指挥部"
-    number_pattern: str = "〔{年}〕第{期}期"
-    notice_to: str = "各攻坚工作组，县直有关单位"
-    notice_cc: str = "县委、县政府主要领导，县委、县政府分管领导"
-    notice_opening: str = next(t.default for t in TABLE if t.attr == "notice_opening")
-    notice_closing: str = next(t.default for t in TABLE if t.attr == "notice_closing")
-    notice_archive: str = "通报存档"
-    milestones: str = "报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让"
+    period_start: dt.date | None = _default("period_start")
+    period_days: int = _default("period_days")
+    stall_days: int = _default("stall_days")
+    due_soon_days: int = _default("due_soon_days")
+    report_cutoff: dt.time = parse_cutoff(_default("report_cutoff"))
+    jump_ratio: float = _default("jump_ratio")
+    history_days: int = _default("history_days")
+    history_rows: int = _default("history_rows")
+    max_file_mb: int = _default("max_file_mb")
+    max_unzip_mb: int = _default("max_unzip_mb")
+    max_rows: int = _default("max_rows")
+    max_cols: int = _default("max_cols")
+    max_cell_chars: int = _default("max_cell_chars")
+    county: str = _default("county")
+    issuer: str = _default("issuer")
+    number_pattern: str = _default("number_pattern")
+    notice_to: str = _default("notice_to")
+    notice_cc: str = _default("notice_cc")
+    notice_opening: str = _default("notice_opening")
+    notice_closing: str = _default("notice_closing")
+    notice_archive: str = _default("notice_archive")
+    milestones: str = _default("milestones")
 
     @property
     def dense(self) -> bool:
