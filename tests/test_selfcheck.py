@@ -110,6 +110,11 @@ CASES = {
                           _set(_spare, None, "project_id", "SJ-01")],
     "own-code-in-spare-row": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
                               _set(_spare, None, "project_id", "XJ-03")],
+    # the validator reads codes case-sensitively and without spaces: so must the template
+    "lowercase-code": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
+                       _set(_spare, None, "project_id", "xj-03")],
+    "code-with-a-space": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
+                          _set(_spare, None, "project_id", "XJ- 03")],
 }
 # A template of a registry too large to list whole knows only its group's codes: any other code is 项目不属于本组.
 OWN_CODES_ONLY = ("unknown-code", "other-groups-code", "own-code-in-spare-row")
@@ -178,6 +183,8 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
     assert unknown in all_reasons["unknown-code"] and foreign not in all_reasons["unknown-code"]
     assert foreign in all_reasons["other-groups-code"] and unknown not in all_reasons["other-groups-code"]
     assert verdicts["own-code-in-spare-row"] == verdicts["own-own-code-in-spare-row"] == "可以报送"
+    assert verdicts["lowercase-code"] == "有 1 处需修改" and unknown in all_reasons["lowercase-code"]
+    assert verdicts["code-with-a-space"] == "可以报送"
     assert foreign in all_reasons["own-unknown-code"] and foreign in all_reasons["own-other-groups-code"]
 
 

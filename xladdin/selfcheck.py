@@ -49,9 +49,14 @@ class Refs:
     def plan_cell(self, key: str) -> str:
         return f"{self.plan[PLAN_OF[key]]}{self.row}"
 
+    def code(self) -> str:
+        """The row's project code as the validator reads it: text, without spaces (clean_id)."""
+        return f'SUBSTITUTE({self.cell("project_id")}," ","")'
+
     def listed(self) -> str:
-        """How often the row's project code is in the template's list of codes (exact text, no wildcards)."""
-        return f"SUMPRODUCT(({self.ids}=TRIM({self.cell('project_id')}))*1)"
+        """How often the row's project code is in the template's list of codes: case-sensitive like the
+        validator (EXACT), no wildcards."""
+        return f"SUMPRODUCT(EXACT({self.ids},{self.code()})*1)"
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ def _not_assigned(r: Refs) -> str:
     if not r.id_groups:
         return f"AND(LEN(TRIM({pid}))>0,{r.listed()}=0)"
     return (f"AND(LEN(TRIM({pid}))>0,LEN(TRIM({r.unit}))>0,{r.listed()}>0,"
-            f"SUMPRODUCT(({r.ids}=TRIM({pid}))*({r.id_groups}=TRIM({r.unit})))=0)")
+            f"SUMPRODUCT(EXACT({r.ids},{r.code()})*({r.id_groups}=TRIM({r.unit})))=0)")
 
 
 def _net_land_incomplete(r: Refs) -> str:
