@@ -217,3 +217,22 @@ def test_templates_command_fills_each_group_with_its_last_accepted_report(tmp_pa
                 assert ws.cell(r, COLUMN[key]).value == pytest.approx(getattr(row, key)), (group, row.project_id, key)
             checked += 1
     assert checked >= 10
+
+
+def test_no_formula_of_a_large_template_reaches_excels_limit():
+    """A group with 1,000 projects in a registry of 3,000 (the whole list is written): every formula of its
+    template stays under Excel's 8,192 characters, which LibreOffice would not enforce."""
+    import pandas as pd
+
+    from xladdin.schema import REGISTRY_FIELDS
+    from xladdin.selfcheck import EXCEL_FORMULA_LIMIT
+
+    rows = [{f.key: None for f in REGISTRY_FIELDS} | {
+        "project_id": f"XM-{i:05d}", "project_name": f"项目{i}", "group": GROUP if i < 1000 else f"第{i % 7}组",
+        "plan_mu": 100.0, "plan_houses": 10} for i in range(3000)]
+    registry = pd.DataFrame(rows)
+    ws = build_ledger(GROUP, registry[registry["group"] == GROUP], self_check=True, registry=registry).active
+    assert ws.max_row > 1000 + FIRST_ROW
+    longest = max(len(c.value) for row in ws.iter_rows() for c in row
+                  if isinstance(c.value, str) and c.value.startswith("="))
+    assert 1000 < longest < EXCEL_FORMULA_LIMIT

@@ -116,6 +116,7 @@ PLAN_KEYS = tuple(dict.fromkeys(PLAN_OF.values()))
 # with them is read as the plain ledger: they are never extra columns.
 CHECK_LABEL = "自查结果"
 CHECK_COUNT_LABELS = ("自查错误数", "自查提醒数")
+CHECK_REASON_LABELS = ("自查错误", "自查提醒")  # hidden: the reasons of each severity, shown together
 
 
 def previous_label(key: str) -> str:
@@ -158,7 +159,7 @@ def _label_index(fields: tuple[Field, ...]) -> dict[str, str]:
 
 LEDGER_LABEL_INDEX = _label_index(LEDGER_FIELDS)
 TEMPLATE_HELPER_LABELS = frozenset(normalize_label(text) for text in (
-    CHECK_LABEL, *CHECK_COUNT_LABELS, *(previous_label(k) for k in FIGURE_KEYS),
+    CHECK_LABEL, *CHECK_COUNT_LABELS, *CHECK_REASON_LABELS, *(previous_label(k) for k in FIGURE_KEYS),
     *(REGISTRY_BY_KEY[k].label for k in PLAN_KEYS)))
 REGISTRY_LABEL_INDEX = _label_index(REGISTRY_FIELDS)
 

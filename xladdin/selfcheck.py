@@ -205,16 +205,26 @@ def _applying(refs: Refs) -> list[tuple[RowRule, str]]:
     return [(rule, condition) for rule in ordered if (condition := rule.condition(refs))]
 
 
-def reasons_formula(refs: Refs) -> str:
-    """The row's reasons in Chinese, errors first, each ending in ；; empty when the row is clean."""
-    parts = [f'IF({condition},"{rule.text()}{"" if rule.is_error else "（提醒）"}；","")'
-             for rule, condition in _applying(refs)]
+SEPARATOR = "；"  # ends every reason; no catalogue title holds one, so counting them counts the reasons
+EXCEL_FORMULA_LIMIT = 8192  # characters: Excel refuses a longer formula (LibreOffice does not)
+
+
+def reasons_formula(refs: Refs, errors: bool) -> str:
+    """The row's reasons of one severity in Chinese (a warning marked （提醒）), each ending in ；; empty
+    when there is none. Errors and warnings are two cells so that neither formula nears Excel's limit."""
+    parts = [f'IF({condition},"{rule.text()}{"" if rule.is_error else "（提醒）"}{SEPARATOR}","")'
+             for rule, condition in _applying(refs) if rule.is_error == errors]
     return "=" + "&".join(parts)
 
 
-def count_formula(refs: Refs, errors: bool) -> str:
-    """How many error (or warning) rules the row breaks."""
-    return "=" + "+".join(f"IF({condition},1,0)" for rule, condition in _applying(refs) if rule.is_error == errors)
+def shown_formula(errors_cell: str, warnings_cell: str) -> str:
+    """What the 自查结果 column shows: the errors, then the warnings."""
+    return f"={errors_cell}&{warnings_cell}"
+
+
+def count_formula(reasons_cell: str) -> str:
+    """How many reasons a reasons cell holds."""
+    return f'=LEN({reasons_cell})-LEN(SUBSTITUTE({reasons_cell},"{SEPARATOR}",""))'
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import selfcheck
 from ..schema import (
-    CHECK_COUNT_LABELS, CHECK_LABEL, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS,
+    CHECK_COUNT_LABELS, CHECK_LABEL, CHECK_REASON_LABELS, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS,
     LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label,
 )
 from .build import dxf_fill, print_setup
@@ -208,7 +208,9 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
     heads = [(check_col, CHECK_LABEL)]
     heads += [(check_col + 1 + i, previous_label(key)) for i, key in enumerate(FIGURE_KEYS)]
     heads += [(check_col + 1 + len(FIGURE_KEYS) + i, REGISTRY_BY_KEY[key].label) for i, key in enumerate(PLAN_KEYS)]
-    heads += [(errors_col, CHECK_COUNT_LABELS[0]), (errors_col + 1, CHECK_COUNT_LABELS[1])]
+    heads += [(errors_col, CHECK_COUNT_LABELS[0]), (errors_col + 1, CHECK_COUNT_LABELS[1]),
+              (errors_col + 2, CHECK_REASON_LABELS[0]), (errors_col + 3, CHECK_REASON_LABELS[1])]
+    errors_text, warnings_text = get_column_letter(errors_col + 2), get_column_letter(errors_col + 3)
     for c, text in heads:
         cell = ws.cell(HEADER_ROW, c)
         cell.value = text
@@ -227,7 +229,9 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
         record = filled[i] if i < len(filled) else {}
         refs = selfcheck.Refs(r, FIRST_ROW, last_row, letter, previous, plan, unit=unit, ids=codes[0],
                               id_groups=codes[1], jump_ratio=jump_ratio)
-        cell = ws.cell(r, check_col, selfcheck.reasons_formula(refs))
+        ws.cell(r, errors_col + 2, selfcheck.reasons_formula(refs, errors=True))
+        ws.cell(r, errors_col + 3, selfcheck.reasons_formula(refs, errors=False))
+        cell = ws.cell(r, check_col, selfcheck.shown_formula(f"{errors_text}{r}", f"{warnings_text}{r}"))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.font = Font(color="C00000")
         cell.border = BORDER
@@ -237,8 +241,8 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
         for key, col in plan.items():
             value = getattr(project, key, None) if project is not None else None
             ws[f"{col}{r}"].value = None if value is None or value != value else value
-        ws.cell(r, errors_col, selfcheck.count_formula(refs, errors=True))
-        ws.cell(r, errors_col + 1, selfcheck.count_formula(refs, errors=False))
+        ws.cell(r, errors_col, selfcheck.count_formula(f"{errors_text}{r}"))
+        ws.cell(r, errors_col + 1, selfcheck.count_formula(f"{warnings_text}{r}"))
         ws.row_dimensions[r].height = 30  # room for two lines of reasons (no program grows a row for a formula)
     errors_letter, warnings_letter = get_column_letter(errors_col), get_column_letter(errors_col + 1)
     rows = f"A{FIRST_ROW}:{get_column_letter(check_col)}{last_row}"
