@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -209,11 +210,7 @@ def test_rolling_back_a_reissue_puts_the_voided_notice_back_in_force(demo_copy, 
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     original = tmp_path / _notices(tmp_path)[0][2]
     first_bytes = original.read_bytes()
-    db = sqlite3.connect(tmp_path / "历史库.sqlite")
-    db.execute("UPDATE notices SET text=text||'（旧稿）'")  # the history changed since: the reissue differs
-    db.commit()
-    db.close()
-    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True, reissue=True)
+    _reissue(master, tmp_path)
     (_, voided, voided_file), (_, reissued, reissued_file) = _notices(tmp_path)
     assert (voided, reissued) == ("作废", "有效") and voided_file.endswith("-作废.docx")
     assert tmp_path / reissued_file == original  # the reissue took the 期's file name
@@ -222,6 +219,67 @@ def test_rolling_back_a_reissue_puts_the_voided_notice_back_in_force(demo_copy, 
     assert (number, state, withdrawn) == (1, "有效", "已撤销")
     assert tmp_path / file == original and original.read_bytes() == first_bytes  # the first one, under its name
     assert (tmp_path / withdrawn_file).exists() and not (tmp_path / voided_file).exists()
+
+
+def _reissue(master, tmp_path):
+    db = sqlite3.connect(tmp_path / "历史库.sqlite")
+    db.execute("UPDATE notices SET text=text||'（旧稿）'")  # the history changed since: the reissue differs
+    db.commit()
+    db.close()
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True, reissue=True)
+
+
+def test_a_notice_reinstated_by_a_rollback_gets_its_own_name_back_after_several_reissues(demo_copy, tmp_path):
+    master = demo_copy
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    own = _notices(tmp_path)[0][2]
+    _reissue(master, tmp_path)
+    _reissue(master, tmp_path)  # the second 作废 file of the 期 needs a name of its own
+    names = sorted(p.name for p in (tmp_path / "通报存档").iterdir())
+    assert len(names) == 3 and len(set(names)) == 3  # nothing overwritten
+    assert CliRunner().invoke(main, ["rollback", str(master)]).exit_code == 0
+    states = _notices(tmp_path)
+    assert [(n, s) for n, s, _ in states] == [(1, "作废"), (1, "有效"), (1, "已撤销")]
+    assert states[1][2] == own and (tmp_path / own).exists()  # in force again, under the 期's own name
+    assert len(list((tmp_path / "通报存档").iterdir())) == 3
+
+
+def test_a_rollback_stopped_by_a_notice_open_in_word_changes_nothing(demo_copy, tmp_path, monkeypatch):
+    master = demo_copy
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    _reissue(master, tmp_path)
+    before = (_notices(tmp_path), sorted(p.name for p in (tmp_path / "通报存档").iterdir()), master.read_bytes())
+    real = Path.replace
+
+    def locked(self, target):  # Word holds the voided file open: Windows refuses to rename it
+        if "作废" in self.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", locked)
+    result = CliRunner().invoke(main, ["rollback", str(master)])
+    monkeypatch.undo()
+    assert result.exit_code == 3 and "请关闭后重试" in result.output
+    after = (_notices(tmp_path), sorted(p.name for p in (tmp_path / "通报存档").iterdir()), master.read_bytes())
+    assert after == before  # the reissued notice's file was renamed first: that rename is undone
+    assert CliRunner().invoke(main, ["rollback", str(master)]).exit_code == 0  # closed in Word: it works
+
+
+def test_a_run_of_the_excel_buttons_is_rolled_back_in_the_store_and_leaves_the_master_alone(demo_copy, tmp_path,
+                                                                                             monkeypatch):
+    from xladdin.workbook.package import MasterBook
+
+    master = demo_copy
+    monkeypatch.setattr(MasterBook, "back_up", lambda self, settings: None)  # as the live book: no backup
+    execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
+    monkeypatch.undo()
+    saved = master.read_bytes()
+    result = CliRunner().invoke(main, ["rollback", str(master)])
+    assert result.exit_code == 0, result.output
+    said = result.output.replace("\n", "")  # rich wraps long lines
+    assert "在 Excel 中点按钮完成的" in said and "通报已撤销" in said
+    assert master.read_bytes() == saved
+    assert [(n, s) for n, s, _ in _notices(tmp_path)] == [(1, "已撤销")]
 
 
 def test_a_returned_ledger_is_listed_until_it_is_corrected(demo_copy, tmp_path):

@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .bundle import INSTALLER, BundleError, make_bundle
 from .citydemo import OUR_COUNTY, build_city_demo
-from .console import console, fail, print_history, print_result, print_setup_report
+from .console import console, fail, print_history, print_result, print_rollback, print_setup_report
 from .demo import MASTER_NAME, build_demo
 from .engine import Engine
 from .excel_setup import excel_setup
@@ -237,15 +237,7 @@ def rollback(master: Path) -> None:
     Example:
         xladdin rollback ./demo/指挥部母表.xlsm
     """
-    run, forgotten = Engine.on_file(master).rollback()
-    console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{run['command']}，统计截至 {run['as_of']}）："
-                     f"母表已恢复为运行前的备份，历史库中忘记了该次接收的 {forgotten} 个报送文件。")
-    console().print(f"撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表）。")
-    if run["withdrawn"]:
-        console().print(f"该次运行发出的通报已撤销（文件保留并改名，期数可再用）：{'、'.join(run['withdrawn'])}。")
-    if run["restored"]:
-        console().print(f"已从归档放回收件箱 {len(run['restored'])} 个文件：{'、'.join(run['restored'])}。")
-    console().print("这些报送下次运行时会重新校验。")
+    print_rollback(*Engine.on_file(master).rollback())
 
 
 @main.command()

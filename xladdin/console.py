@@ -129,3 +129,26 @@ def print_setup_report(report: SetupReport, check_only: bool) -> None:
         console().print("[bold]可以打开母表点按钮了。[/]第一次打开时请点“启用内容”。")
     elif not report.problems:
         console().print("本机能检查的都已通过；标为“无法检查”的几项请在使用母表的 Windows 电脑上再运行本命令。")
+
+
+COMMAND_WORDS = {"run": "一键汇总", "consolidate": "汇总", "rank": "重算红黑榜", "notice": "发通报"}
+
+
+def print_rollback(run: dict, forgotten: int) -> None:
+    """What a rollback undid: the master, the submissions, the notices, the files put back."""
+    command = COMMAND_WORDS.get(run["command"], run["command"])
+    console().print(f"已撤销 {run['started_at'].replace('T', ' ')} 的运行（{command}，统计截至 {run['as_of']}）。")
+    if run["master_restored"]:
+        console().print(f"母表已恢复为运行前的备份；撤销前的母表已另存为 {run['undo_backup']}（如需反悔，可用它替换母表，"
+                        "再运行一次即可与历史库一致）。")
+    else:
+        console().print("该次运行是在 Excel 中点按钮完成的，母表未改动：如该次结果已保存进母表，请再运行一次"
+                        "（一键汇总或 xladdin run），母表即与历史库一致。")
+    if forgotten:
+        console().print(f"历史库中忘记了该次接收的 {forgotten} 个报送文件，下次运行时会重新校验。")
+    if run["restored"]:
+        console().print(f"已从归档放回收件箱 {len(run['restored'])} 个文件：{'、'.join(run['restored'])}。")
+    if run["withdrawn"]:
+        console().print(f"该次发出的通报已撤销（Word 文件改名保留，期数下次可再用）：{'、'.join(run['withdrawn'])}。")
+    if run["reinstated"]:
+        console().print(f"该次作废的通报已恢复有效：{'、'.join(run['reinstated'])}。")

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import store_sql as sql
-from .fs import fit_name
+from .fs import fit_name, os_reason
 from .issues import CATALOGUE, ERROR
 from .notice import KIND_WORDS
 from .store import ACCEPTED, REJECTED, SUPERSEDED
+from .workbook.master import MasterUnusable
 
 ACTIVE, VOID, WITHDRAWN = "有效", "作废", "已撤销"
 VOID_SUFFIX, WITHDRAWN_SUFFIX = "-作废", "-已撤销"
@@ -103,41 +104,67 @@ def record_issue(db, kind: str, year: int, number: int, as_of: dt.date, file: st
                                    dt.datetime.now().isoformat(timespec="seconds"), file, text, ACTIVE, run_id))
 
 
-def void(db, base_dir: Path, kind: str, year: int, number: int, run_id: int | None) -> list[str]:
-    """Mark the notices of this 期 作废 by run `run_id` and rename their files …-作废; returns the new names."""
+def archive_name(kind: str, year: int, number: int, as_of: dt.date) -> str:
+    """The Word file of a notice in 通报存档: 通报2026年第3期（截至2026-11-24）.docx."""
+    return f"{KIND_WORDS[kind]}{year}年第{number}期（截至{as_of.isoformat()}）.docx"
+
+
+def void(store, base_dir: Path, kind: str, year: int, number: int) -> list[str]:
+    """Mark the notices of this 期 作废 by the store's run and rename their files …-作废 (undone if the run is
+    not committed); returns the new names."""
     renamed = []
-    for notice_id, file in db.execute(sql.NOTICES_OF_NUMBER, (kind, year, number, ACTIVE)).fetchall():
-        new = _rename(base_dir, file, VOID_SUFFIX)
-        db.execute(sql.VOID_NOTICE, (VOID, new, run_id, notice_id))
+    for notice_id, file in store.db.execute(sql.NOTICES_OF_NUMBER, (kind, year, number, ACTIVE)).fetchall():
+        path = base_dir / file
+        new = _move(store, base_dir, file, f"{path.stem}{VOID_SUFFIX}{path.suffix}")
+        store.db.execute(sql.VOID_NOTICE, (VOID, new, store.run_id, notice_id))
         renamed.append(new)
     return renamed
 
 
-def withdraw_run(db, base_dir: Path, run_id: int) -> list[str]:
+def withdraw_run(store, base_dir: Path, run_id: int) -> tuple[list[str], list[str]]:
     """Undo what a rolled-back run did to the archive: the notices it issued become 已撤销 (file renamed
     …-已撤销, kept; their numbers free for the next notice) and those it voided are 有效 again under their
-    old file names. Returns the withdrawn notices' new file names."""
-    withdrawn = []
-    for notice_id, file in db.execute(sql.NOTICES_ISSUED_BY_RUN, (run_id, ACTIVE)).fetchall():
-        new = _rename(base_dir, file, WITHDRAWN_SUFFIX)
-        db.execute(sql.SET_NOTICE_STATE, (WITHDRAWN, new, notice_id))
+    own names. The renames are undone if the rollback is not committed. Returns the withdrawn notices'
+    and the restored notices' file names."""
+    withdrawn, restored = [], []
+    for notice_id, file in store.db.execute(sql.NOTICES_ISSUED_BY_RUN, (run_id, ACTIVE)).fetchall():
+        path = base_dir / file
+        new = _move(store, base_dir, file, f"{path.stem}{WITHDRAWN_SUFFIX}{path.suffix}")
+        store.db.execute(sql.SET_NOTICE_STATE, (WITHDRAWN, new, notice_id))
         withdrawn.append(new)
-    for notice_id, file in db.execute(sql.NOTICES_VOIDED_BY_RUN, (run_id,)).fetchall():
-        old = Path(file)
-        db.execute(sql.SET_NOTICE_STATE, (ACTIVE, _rename(base_dir, file, "", old.stem.removesuffix(VOID_SUFFIX)),
-                                          notice_id))
-    return withdrawn
+    for notice_id, kind, year, number, as_of, file in store.db.execute(sql.NOTICES_VOIDED_BY_RUN,
+                                                                       (run_id,)).fetchall():
+        new = _move(store, base_dir, file, archive_name(kind, year, number, dt.date.fromisoformat(as_of)))
+        store.db.execute(sql.SET_NOTICE_STATE, (ACTIVE, new, notice_id))
+        restored.append(new)
+    return withdrawn, restored
 
 
-def _rename(base_dir: Path, file: str, suffix: str, stem: str | None = None) -> str:
-    """The archived file `file` (relative to base_dir) renamed to stem+suffix (a free name); the new relative
-    name, also when the file is gone."""
+def free_path(path: Path) -> Path:
+    """path, or the first of path（2）, path（3）, … that no file has."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(fit_name(f"{path.stem}（{n}）{path.suffix}"))
+    return candidate
+
+
+def _move(store, base_dir: Path, file: str, name: str) -> str:
+    """The archived file `file` (relative to base_dir) renamed to `name`, or the first free variant of it;
+    undone if the store's transaction is not committed. Returns the new relative name; a file staff moved
+    or deleted is left alone (the store records the name it would have had)."""
     path = base_dir / file
-    target = path.with_name(f"{stem if stem is not None else path.stem}{suffix}{path.suffix}")
-    if target.exists() and target != path:
-        target = path.with_name(fit_name(f"{target.stem}（{dt.datetime.now():%H%M%S}）{target.suffix}"))
+    target = path.with_name(name)
+    if target == path:
+        return file
+    target = free_path(target)
     if path.exists():
-        path.replace(target)
+        try:
+            path.replace(target)
+        except OSError as exc:
+            raise MasterUnusable(f"通报存档中的《{path.name}》无法改名（{os_reason(exc)}）。如已在 Word 中打开，"
+                                 "请关闭后重试；母表和历史库均未改动。") from None
+        store.on_rollback(lambda: target.replace(path) if target.exists() and not path.exists() else None)
     return str(Path(file).with_name(target.name))
 
 

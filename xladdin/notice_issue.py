@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .notice import KIND_WORDS, Header, Notice
-from .notice_archive import issued_for, next_number, record_issue, void
+from .notice_archive import archive_name, free_path, issued_for, next_number, record_issue, void
 from .notice_docx import write_docx, write_leader_docx
 from .settings import Settings
 
@@ -20,10 +20,6 @@ def notice_header(settings: Settings) -> Header:
     return Header(county=settings.county, issuer=settings.issuer, number_pattern=settings.number_pattern,
                   to=settings.notice_to, cc=settings.notice_cc, opening=settings.notice_opening,
                   closing=settings.notice_closing)
-
-
-def archive_name(notice: Notice) -> str:
-    return f"{KIND_WORDS[notice.kind]}{notice.as_of.year}年第{notice.number}期（截至{notice.as_of.isoformat()}）.docx"
 
 
 def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool = False) -> str:
@@ -40,14 +36,15 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
         note = (f"统计截至同一天的第{existing.number}期已发出且内容不同，本次另编为第{notice.number}期"
                 "（如要替换第{0}期，请加 --reissue）。".format(existing.number))
     elif existing is not None:
-        voided = void(db, base_dir, notice.kind, existing.year, existing.number, store.run_id)
+        voided = void(store, base_dir, notice.kind, existing.year, existing.number)
         notice.number = existing.number
         note = f"第{existing.number}期重新印发，原文件已改名为：{'、'.join(voided)}。"
     else:
         notice.number = next_number(db, notice.kind, year)
     folder = base_dir / settings.notice_archive
-    path = folder / archive_name(notice)
+    path = free_path(folder / archive_name(notice.kind, notice.as_of.year, notice.number, notice.as_of))
     write_docx(notice, path)
+    store.on_rollback(lambda: path.unlink(missing_ok=True))  # a run that is not committed issued nothing
     relative = str(Path(settings.notice_archive) / path.name)
     record_issue(db, notice.kind, year, notice.number, notice.as_of, relative, "\n".join(notice.lines()),
                  store.run_id)

@@ -34,7 +34,9 @@ def roll_back(master: Path) -> tuple[dict, int]:
     The master as it stands is backed up first (run["undo_backup"]), so that a rollback can itself be
     undone; a forgotten submission no longer in the inbox is put back from 归档 (run["restored"]), so
     the next run reads it again instead of losing its rows; a notice the run issued is withdrawn
-    (run["withdrawn"]: its file renamed …-已撤销, its number free again) and one it voided is in force again.
+    (run["withdrawn"]: its file renamed …-已撤销, its number free again) and one it voided is in force
+    again (run["reinstated"]). A run of the Excel buttons left no backup (Excel owns that file): its
+    store part is undone and the master left as it is (run["master_restored"] False).
     """
     master = Path(master)
     with MasterLock(master):
@@ -46,19 +48,23 @@ def roll_back(master: Path) -> tuple[dict, int]:
             run = store.last_run()
             if run is None:
                 raise SettingsError("没有可以撤销的运行记录。")
-            saved = _backup_path(master, settings, run["backup"])
-            if saved is None:
-                raise MasterUnusable(f"找不到上次运行前的母表备份（{Path(run['backup'] or '未记录').name}），无法撤销。"
-                                     f"请检查“{settings.backups}”文件夹。")
-            MasterBook.open(saved)  # the backup must itself be a usable master
-            shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
-            run["undo_backup"] = book.back_up(settings)
+            # A run from the Excel buttons has no backup: Excel saved (or did not save) the master itself.
+            run["master_restored"] = run["backup"] is not None
+            if run["master_restored"]:
+                saved = _backup_path(master, settings, run["backup"])
+                if saved is None:
+                    raise MasterUnusable(f"找不到上次运行前的母表备份（{Path(run['backup']).name}），无法撤销。"
+                                         f"请检查“{settings.backups}”文件夹。")
+                MasterBook.open(saved)  # the backup must itself be a usable master
+                shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
+                run["undo_backup"] = book.back_up(settings)
             forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
-            run["withdrawn"] = withdraw_run(store.db, master.parent, run["run_id"])
+            run["withdrawn"], run["reinstated"] = withdraw_run(store, master.parent, run["run_id"])
             run["restored"] = _restore_from_archive(master.parent, settings, forgotten_files)
             store.commit()
-            os.replace(temp, master)
+            if run["master_restored"]:
+                os.replace(temp, master)
         finally:
             temp.unlink(missing_ok=True)
             store.close()

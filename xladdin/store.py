@@ -35,6 +35,7 @@ class Store:
         self.db.executescript(SCHEMA)
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
+        self._undo: list = []  # what to do to files (renames in 通报存档) if this transaction is not committed
         migrate(self.db, path.name)
         self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
 
@@ -85,12 +86,23 @@ class Store:
         self.refresh_derived()
         return forgotten
 
+    def on_rollback(self, undo) -> None:
+        """Register how to undo a change to a file that belongs to this transaction (a renamed notice):
+        done when the store is closed without a commit, in reverse order."""
+        self._undo.append(undo)
+
     def close(self) -> None:
-        self.db.close()
+        try:
+            for undo in reversed(self._undo):
+                undo()
+        finally:
+            self._undo.clear()
+            self.db.close()
 
     def commit(self) -> None:
         self.refresh_derived()
         self.db.commit()
+        self._undo.clear()
 
     def known(self, sha256: str) -> dict | None:
         """The stored record of a file with this content, or None."""

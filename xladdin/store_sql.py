@@ -214,7 +214,7 @@ INSERT_NOTICE = ("INSERT INTO notices (kind, year, number, as_of, issued_at, fil
 NOTICES_OF_NUMBER = "SELECT notice_id, file FROM notices WHERE kind=? AND year=? AND number=? AND state=?"
 VOID_NOTICE = "UPDATE notices SET state=?, file=?, voided_run=? WHERE notice_id=?"
 NOTICES_ISSUED_BY_RUN = "SELECT notice_id, file FROM notices WHERE run_id=? AND state=?"
-NOTICES_VOIDED_BY_RUN = "SELECT notice_id, file FROM notices WHERE voided_run=?"
+NOTICES_VOIDED_BY_RUN = "SELECT notice_id, kind, year, number, as_of, file FROM notices WHERE voided_run=?"
 SET_NOTICE_STATE = "UPDATE notices SET state=?, file=?, voided_run=NULL WHERE notice_id=?"
 UNCORRECTED_RETURNS = (
     "SELECT s.group_name, s.report_date, s.issues, s.received_at FROM submissions s WHERE s.status=:rejected"
