@@ -713,3 +713,22 @@ def test_a_full_disk_under_the_history_store_ends_in_exit_3_too(master, monkeypa
     result = invoke("run", master, "--as-of", AS_OF.isoformat())
     assert result.exit_code == 3 and "历史库无法写入" in result.output
     assert digest(master) == before and not (master.parent / f".~{master.name}.lock").exists()
+
+
+def test_runs_can_be_rolled_back_one_after_another_as_far_as_backups_are_kept(demo_copy):
+    """Each rollback keeps the master it replaces (撤销前), counted apart from the runs' backups, so that the
+    next rollback still finds the backup its run took."""
+    from xladdin.settings import Settings
+
+    master = demo_copy
+    keep = Settings().backup_count
+    for days in range(keep):  # as many runs as backups are kept (the copy has none of the demo's)
+        execute(master, as_of=AS_OF - dt.timedelta(days=days), intake=False, command="notice", notice_kind="daily",
+                issue=True)
+    for _ in range(keep):
+        result = CliRunner().invoke(main, ["rollback", str(master)])
+        assert result.exit_code == 0, result.output
+    backups = master.parent / "备份"
+    undo = list(backups.glob(f"{master.stem}.撤销前.*"))
+    runs = list(backups.glob(f"{master.stem}.[0-9]*{master.suffix}"))
+    assert len(undo) == keep and 0 < len(runs) <= keep

@@ -22,10 +22,12 @@ from .workbook.layout import (
     HISTORY,
 )
 from .workbook.lock import MasterLock
-from .workbook.master import MasterUnusable
+from .workbook.master import MasterUnusable, backup
 from .workbook.package import MasterBook
 
 log = logging.getLogger(__name__)
+
+UNDO_LABEL = "撤销前"  # the backups a rollback takes of the master it replaces
 
 
 def roll_back(master: Path) -> tuple[dict, int]:
@@ -57,7 +59,8 @@ def roll_back(master: Path) -> tuple[dict, int]:
                                          f"请检查“{settings.backups}”文件夹。")
                 MasterBook.open(saved)  # the backup must itself be a usable master
                 shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
-                run["undo_backup"] = book.back_up(settings)
+                run["undo_backup"] = backup(master, master.parent / settings.backups, settings.backup_count,
+                                            label=UNDO_LABEL)
             forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
             run["withdrawn"], run["reinstated"] = withdraw_run(store, master.parent, run["run_id"])

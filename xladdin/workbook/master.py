@@ -4,6 +4,7 @@ writes (formulas, links), reading 设置 and 项目清单 from table rows, backu
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import shutil
 from pathlib import Path
@@ -136,18 +137,21 @@ def put_cell(cell, value: object) -> None:
     cell.value = value
 
 
-def backup(path: Path, folder: Path, keep: int) -> Path:
-    """Copy the master into the backup folder, keep only the newest `keep` copies; returns the copy."""
+def backup(path: Path, folder: Path, keep: int, label: str = "") -> Path:
+    """Copy the master into the backup folder, keep only the newest `keep` copies of its kind; returns the
+    copy. A `label` names another kind (撤销前: the master as a rollback found it), counted on its own, so
+    that rolling back several runs in a row never prunes the backups the earlier runs need."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    copy = folder / f"{path.stem}.{stamp}{path.suffix}"
+    kind = f"{path.stem}.{label}." if label else f"{path.stem}."
+    copy = folder / f"{kind}{stamp}{path.suffix}"
     temp = folder / f".{copy.name}.tmp"
     try:
         shutil.copy2(path, temp)
         os.replace(temp, copy)  # a backup is either whole or absent
     finally:
         temp.unlink(missing_ok=True)
-    backups = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
+    backups = sorted(folder.glob(f"{glob.escape(kind)}[0-9]*{glob.escape(path.suffix)}"))
     for old in backups[:-keep]:
         old.unlink()
     return copy
