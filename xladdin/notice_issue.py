@@ -60,5 +60,6 @@ def issue_leader_reports(leaders: list[Notice], as_of, base_dir: Path, settings:
     a working paper, not a 期 of a series); returns what was done, in Chinese."""
     if not leaders:
         return "没有需要专报的责任领导（项目清单中未填责任领导）。"
-    path = write_leader_docx(leaders, base_dir / settings.notice_archive / leader_reports_name(as_of))
+    # An earlier 专报 of the same date is kept: the new one takes the next free name.
+    path = write_leader_docx(leaders, free_path(base_dir / settings.notice_archive / leader_reports_name(as_of)))
     return f"已写出 {len(leaders)} 位责任领导的专报：{Path(settings.notice_archive) / path.name}"

@@ -189,7 +189,7 @@ def add_codes_sheet(wb: openpyxl.Workbook, projects: pd.DataFrame, registry: pd.
     sheet.append(["项目编号", "责任工作组"])
     for project in listed.itertuples():
         sheet.append([str(project.project_id), str(project.group)])
-    sheet.sheet_state = "hidden"
+    sheet.sheet_state = "veryHidden"  # not offered by 取消隐藏: groups do not edit the list
     sheet.protection.sheet = True
     last = max(len(listed), 1) + 1
     ids = f"'{CODES_SHEET}'!$A$2:$A${last}"
