@@ -115,6 +115,10 @@ CASES = {
                        _set(_spare, None, "project_id", "xj-03")],
     "code-with-a-space": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
                           _set(_spare, None, "project_id", "XJ- 03")],
+    # a number typed as text counts as the number (a warning), with or without the column's unit
+    "text-numbers": [_set(None, "SJ-06", "acquired_mu", "10.5"), _set(None, "SJ-07", "acquired_mu", "12.5亩"),
+                     _set(None, "XJ-03", "houses_agreed", " 2 ")],
+    "text-number-decreased": [_set(None, "SJ-06", "acquired_mu", "9")],
 }
 # A template of a registry too large to list whole knows only its group's codes: any other code is 项目不属于本组.
 OWN_CODES_ONLY = ("unknown-code", "other-groups-code", "own-code-in-spare-row")
@@ -185,6 +189,8 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
     assert verdicts["own-code-in-spare-row"] == verdicts["own-own-code-in-spare-row"] == "可以报送"
     assert verdicts["lowercase-code"] == "有 1 处需修改" and unknown in all_reasons["lowercase-code"]
     assert verdicts["code-with-a-space"] == "可以报送"
+    assert verdicts["text-numbers"] == "可以报送" and CATALOGUE["text-number"].title in all_reasons["text-numbers"]
+    assert verdicts["text-number-decreased"] == "有 1 处需修改"
     assert foreign in all_reasons["own-unknown-code"] and foreign in all_reasons["own-other-groups-code"]
 
 

@@ -123,6 +123,11 @@ def previous_label(key: str) -> str:
     return f"上次报送{LEDGER_BY_KEY[key].label}"
 
 
+def value_label(key: str) -> str:
+    """The hidden column holding a figure as the validator reads it (a number typed as text counts)."""
+    return f"按数读{LEDGER_BY_KEY[key].label}"
+
+
 # Ranking metrics, in the column order of 红黑榜.
 METRICS: tuple[tuple[str, str], ...] = (
     ("acquisition_rate", "征地完成率"),
@@ -160,6 +165,7 @@ def _label_index(fields: tuple[Field, ...]) -> dict[str, str]:
 LEDGER_LABEL_INDEX = _label_index(LEDGER_FIELDS)
 TEMPLATE_HELPER_LABELS = frozenset(normalize_label(text) for text in (
     CHECK_LABEL, *CHECK_COUNT_LABELS, *CHECK_REASON_LABELS, *(previous_label(k) for k in FIGURE_KEYS),
+    *(value_label(k) for k in FIGURE_KEYS),
     *(REGISTRY_BY_KEY[k].label for k in PLAN_KEYS)))
 REGISTRY_LABEL_INDEX = _label_index(REGISTRY_FIELDS)
 

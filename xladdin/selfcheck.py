@@ -33,12 +33,17 @@ class Refs:
     ids: str = ""  # the registry's project codes on the hidden 项目编号 sheet (absolute range)
     id_groups: str = ""  # their work groups, same size; empty when `ids` lists only this group's projects
     jump_ratio: float = 0.3  # 设置's 单日增幅提醒比例, as the validator reads it
+    value: dict[str, str] | None = None  # figure key -> letter of the hidden column reading it as a number
 
     def cell(self, key: str) -> str:
         return f"{self.column[key]}{self.row}"
 
+    def figure(self, key: str) -> str:
+        """The column a figure's value is read from: the hidden 按数读 column when there is one."""
+        return self.value[key] if self.value and key in self.value else self.column[key]
+
     def num(self, key: str) -> str:
-        return f"N({self.cell(key)})"
+        return f"N({self.figure(key)}{self.row})"
 
     def blank(self, key: str) -> str:
         return f'LEN(TRIM({self.cell(key)}))=0'
@@ -85,6 +90,14 @@ def _short(key: str) -> str:
     return label.removeprefix("累计").split("(")[0]
 
 
+def value_formula(refs: Refs, key: str) -> str:
+    """A figure as the validator reads it: the number, or text that is a number once trimmed and the column's
+    unit dropped (a 文本型数字, warned); 0 for a blank cell or text that is no number (不是数字, an error)."""
+    cell, unit = refs.cell(key), LEDGER_BY_KEY[key].unit
+    text = f'SUBSTITUTE(SUBSTITUTE(TRIM({cell}),"{unit}","")," ","")' if unit else f'SUBSTITUTE(TRIM({cell})," ","")'
+    return f"=IF(ISNUMBER({cell}),{cell},IF(ISERROR(VALUE({text})),0,VALUE({text})))"
+
+
 def _not_number(key: str) -> Callable[[Refs], str]:
     unit = LEDGER_BY_KEY[key].unit
     return lambda r: (f'AND(ISTEXT({r.cell(key)}),LEN(TRIM({r.cell(key)}))>0,'
@@ -115,7 +128,7 @@ def _decreased(key: str) -> Callable[[Refs], str]:
         pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
         first = f"${r.column['project_id']}${r.first}:{pid}"
         return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
-                f"SUMIF({ids},{pid},{r.span(r.column[key])})+{EPS}<SUMIF({ids},{pid},{prev}))")
+                f"SUMIF({ids},{pid},{r.span(r.figure(key))})+{EPS}<SUMIF({ids},{pid},{prev}))")
     return condition
 
 
@@ -127,7 +140,7 @@ def _jumped(key: str) -> Callable[[Refs], str]:
         pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
         first, plan = f"${r.column['project_id']}${r.first}:{pid}", r.plan_cell(key)
         return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
-                f"ISNUMBER({plan}),{plan}>0,SUMIF({ids},{pid},{r.span(r.column[key])})-SUMIF({ids},{pid},{prev})"
+                f"ISNUMBER({plan}),{plan}>0,SUMIF({ids},{pid},{r.span(r.figure(key))})-SUMIF({ids},{pid},{prev})"
                 f">MAX({r.jump_ratio:g}*{plan},{floor:g})+{EPS})")
     return condition
 

@@ -15,8 +15,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import selfcheck
 from ..schema import (
-    CHECK_COUNT_LABELS, CHECK_LABEL, CHECK_REASON_LABELS, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER, LABEL_UNIT, LEDGER_FIELDS,
-    LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label,
+    CHECK_COUNT_LABELS, CHECK_LABEL, CHECK_REASON_LABELS, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER,
+    LABEL_UNIT, LEDGER_FIELDS, LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label, value_label,
 )
 from .build import dxf_fill, print_setup
 from .widths import CAP, display_width, wanted_width
@@ -210,6 +210,8 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
     heads += [(check_col + 1 + len(FIGURE_KEYS) + i, REGISTRY_BY_KEY[key].label) for i, key in enumerate(PLAN_KEYS)]
     heads += [(errors_col, CHECK_COUNT_LABELS[0]), (errors_col + 1, CHECK_COUNT_LABELS[1]),
               (errors_col + 2, CHECK_REASON_LABELS[0]), (errors_col + 3, CHECK_REASON_LABELS[1])]
+    read_as = {key: get_column_letter(errors_col + 4 + i) for i, key in enumerate(FIGURE_KEYS)}
+    heads += [(errors_col + 4 + i, value_label(key)) for i, key in enumerate(FIGURE_KEYS)]
     errors_text, warnings_text = get_column_letter(errors_col + 2), get_column_letter(errors_col + 3)
     for c, text in heads:
         cell = ws.cell(HEADER_ROW, c)
@@ -228,7 +230,9 @@ def add_self_check(ws, filled: list[dict], projects: pd.DataFrame, last: LastRep
         r = FIRST_ROW + i
         record = filled[i] if i < len(filled) else {}
         refs = selfcheck.Refs(r, FIRST_ROW, last_row, letter, previous, plan, unit=unit, ids=codes[0],
-                              id_groups=codes[1], jump_ratio=jump_ratio)
+                              id_groups=codes[1], jump_ratio=jump_ratio, value=read_as)
+        for key, col in read_as.items():
+            ws[f"{col}{r}"].value = selfcheck.value_formula(refs, key)
         ws.cell(r, errors_col + 2, selfcheck.reasons_formula(refs, errors=True))
         ws.cell(r, errors_col + 3, selfcheck.reasons_formula(refs, errors=False))
         cell = ws.cell(r, check_col, selfcheck.shown_formula(f"{errors_text}{r}", f"{warnings_text}{r}"))
