@@ -22,7 +22,7 @@ from .workbook.layout import (
     HISTORY,
 )
 from .workbook.lock import MasterLock
-from .workbook.master import MasterUnusable, backup
+from .workbook.master import MasterUnusable
 from .workbook.package import MasterBook
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,7 @@ def roll_back(master: Path) -> tuple[dict, int]:
                                          f"请检查“{settings.backups}”文件夹。")
                 MasterBook.open(saved)  # the backup must itself be a usable master
                 shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
-                run["undo_backup"] = backup(master, master.parent / settings.backups, settings.backup_count,
-                                            label=UNDO_LABEL)
+                run["undo_backup"] = book.back_up(settings, label=UNDO_LABEL)
             forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
             run["withdrawn"], run["reinstated"] = withdraw_run(store, master.parent, run["run_id"])

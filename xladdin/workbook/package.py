@@ -367,9 +367,9 @@ class MasterBook:
                     archive.writestr(name, data)
         return buffer.getvalue()
 
-    def back_up(self, settings: Settings) -> Path:
-        """Copy the master as it is now into the backup folder; returns the copy."""
-        return backup(self.path, self.path.parent / settings.backups, settings.backup_count)
+    def back_up(self, settings: Settings, label: str = "") -> Path:
+        """Copy the master as it is now into the backup folder; returns the copy (`label`: see backup)."""
+        return backup(self.path, self.path.parent / settings.backups, settings.backup_count, label)
 
     def save(self) -> None:
         """Write to a temporary file beside the master, then atomically replace it: never half-written."""
