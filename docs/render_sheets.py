@@ -18,9 +18,9 @@ from pathlib import Path
 
 import openpyxl
 
+from xladdin.base.schema import LABEL_DATE, LEDGER_FIELDS
 from xladdin.demo import MASTER_NAME, build_demo
-from xladdin.schema import LABEL_DATE, LEDGER_FIELDS
-from xladdin.templates import write_group_templates
+from xladdin.engine.templates import write_group_templates
 from xladdin.workbook.ledger import FIRST_ROW, IDENTITY_CELLS
 from xladdin.workbook.package import MasterBook
 
@@ -81,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base, work, profile = Path(tmp) / "demo", Path(tmp) / "work", Path(tmp) / "profile"
         build_demo(base, AS_OF)
-        from xladdin.pipeline import execute
+        from xladdin.engine.pipeline import execute
         execute(base / MASTER_NAME, as_of=AS_OF)
         pngs = render(base / MASTER_NAME, "母表", out, work, profile)
         pngs += render(filled_template(base), "填报模板", out, work, profile)

@@ -3,8 +3,8 @@ docs/issue-codes.md from the issue catalogue, docs/settings.md from the 设置 t
 
 from pathlib import Path
 
-from xladdin.issues import CATALOGUE
-from xladdin.settings import TABLE
+from xladdin.base.issues import CATALOGUE
+from xladdin.domain.settings import TABLE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CODES = DOCS / "issue-codes.md"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
+from xladdin.base.schema import FIGURE_KEYS, REGISTRY_FIELDS
 from xladdin.demo import GROUPS, REPORTERS, daily_ledgers, registry_frame, registry_rows, spoil, trajectories
-from xladdin.model import NEW_ACCEPTED, NEW_REJECTED
-from xladdin.pipeline import execute
-from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
-from xladdin.store import Store
+from xladdin.engine.model import NEW_ACCEPTED, NEW_REJECTED
+from xladdin.engine.pipeline import execute
+from xladdin.store.history import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
-from xladdin.pipeline import execute
+from xladdin.engine.pipeline import execute
 
 AS_OF = dt.date(2026, 11, 24)
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

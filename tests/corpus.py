@@ -19,6 +19,7 @@ from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
 from .ledgers import GROUP, good_rows
 
+
 @dataclass
 class Case:
     name: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from xladdin.base.issues import flatten
 from xladdin.demo import registry_frame
-from xladdin.issues import flatten
-from xladdin.reading import locate_file
-from xladdin.validate import Checked, check_ledger
+from xladdin.domain.validate import Checked, check_ledger
+from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import build_ledger
 
 from .conftest import AS_OF

@@ -10,17 +10,25 @@ import shutil
 
 import openpyxl
 import pytest
+import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
+from xladdin.base.schema import parse_range
 from xladdin.demo import MASTER_NAME, build_demo
 from xladdin.workbook.book import Book
-from xladdin.workbook.layout import MILESTONES, NOTICE_NAME, REGISTER, SORT_KEYS, SORTED_TABLES, TABLES, TIMELINE, table_spec
+from xladdin.workbook.layout import (
+    MILESTONES,
+    NOTICE_NAME,
+    REGISTER,
+    SORT_KEYS,
+    SORTED_TABLES,
+    TABLES,
+    TIMELINE,
+    table_spec,
+)
 from xladdin.workbook.live import LiveBook
-from xladdin.schema import parse_range
 from xladdin.workbook.package import MasterBook
 
 from .xlwings_payload import payload_for
-
-import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
 TIMED_STATUS_ROWS = {"运行时间", "用时"}  # the console's status rows that hold the clock
 
@@ -51,14 +59,14 @@ def both_doors(tmp_path_factory):
     file_dir, live_dir = base / "file", base / "live"
     build_demo(file_dir, today)
     shutil.copytree(file_dir, live_dir)
-    from xladdin.pipeline import execute
+    from xladdin.engine.pipeline import execute
 
     execute(file_dir / MASTER_NAME, as_of=today, command="run")
 
     book = xw.Book(json=payload_for(live_dir / MASTER_NAME))
     book.set_mock_caller()
     live = LiveBook(book, base_dir=live_dir)
-    from xladdin.pipeline import run_job
+    from xladdin.engine.pipeline import run_job
 
     run_job(live, live_dir, as_of=today, command="run")
     return file_dir / MASTER_NAME, live_dir / MASTER_NAME, book.json()["actions"]

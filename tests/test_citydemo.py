@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from xladdin.citydemo import COUNTIES, OUR_COUNTY, build_city_demo
-from xladdin.pipeline import execute
-from xladdin.rank import verdicts
-from xladdin.typography import tidy
+from xladdin.domain.rank import verdicts
+from xladdin.engine.pipeline import execute
+from xladdin.notices.typography import tidy
 
 from .conftest import AS_OF, recalculate, table_frame
 from .test_ranking_formulas import assert_lists_follow_the_rule, assert_sheet_equals_pandas
@@ -69,8 +69,8 @@ def test_the_whole_line_is_on_the_citys_basis(city):
 
 
 def test_the_county_line_leaves_county_level_projects_out_by_default(demo):
-    from xladdin.rank import whole_line
-    from xladdin.settings import Settings
+    from xladdin.domain.rank import whole_line
+    from xladdin.domain.settings import Settings
 
     _, _, result = demo
     summary = result.summary

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from xladdin.consolidate import summarize
-from xladdin.schema import FIGURE_KEYS
-from xladdin.settings import Settings
+from xladdin.base.schema import FIGURE_KEYS
+from xladdin.domain.consolidate import summarize
+from xladdin.domain.settings import Settings
 
 AS_OF = dt.date(2026, 11, 24)
 D = lambda n: AS_OF - dt.timedelta(days=n)  # noqa: E731 - n days before the as-of date
@@ -75,7 +75,7 @@ def test_empty_history_gives_every_project_unreported(registry):
 
 
 def test_a_project_net_land_before_the_period_leaves_the_progress_ratio(registry):
-    from xladdin.rank import compute_ranking
+    from xladdin.domain.rank import compute_ranking
 
     start = Settings().period_start_for(AS_OF)
     rows = pd.DataFrame([
@@ -104,7 +104,7 @@ def test_increments_are_as_of_the_date_minus_the_day_before(registry):
 
 
 def test_every_list_counts_every_project_that_qualifies(registry):
-    from xladdin.consolidate import has_flag
+    from xladdin.domain.consolidate import has_flag
 
     rows = pd.DataFrame([row("B", D(9), 40), row("B", D(2), 40), row("C", D(6), 10), row("C", D(0), 20)])
     settings = Settings(stall_days=3, due_soon_days=5)

@@ -8,11 +8,10 @@ import resource
 import time
 import zipfile
 
-from xladdin.demo import MASTER_NAME, registry_frame
-from xladdin.model import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED
-from xladdin.pipeline import execute
+from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
+from xladdin.engine.model import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED
+from xladdin.engine.pipeline import execute
 from xladdin.workbook.build import build_master
-from xladdin.demo import registry_rows
 
 from .conftest import AS_OF
 from .corpus import build_corpus

@@ -9,11 +9,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from xladdin.base.schema import FIGURE_KEYS, LEDGER_FIELDS
+from xladdin.base.values import parse_number
 from xladdin.demo import MASTER_NAME
-from xladdin.model import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED
-from xladdin.pipeline import execute
-from xladdin.schema import FIGURE_KEYS, LEDGER_FIELDS
-from xladdin.values import parse_number
+from xladdin.engine.model import DUPLICATE, NEW_ACCEPTED, NEW_REJECTED
+from xladdin.engine.pipeline import execute
 
 from .conftest import AS_OF, recalculate, table_frame
 
@@ -161,8 +161,7 @@ def test_charts_follow_the_tables_they_plot(demo):
     import re
     import zipfile
 
-    from xladdin.schema import parse_range
-
+    from xladdin.base.schema import parse_range
     from xladdin.workbook.package import MasterBook
 
     directory, _, result = demo
@@ -180,7 +179,7 @@ def test_charts_follow_the_tables_they_plot(demo):
 def test_the_store_knows_each_groups_last_two_reports(demo):
     import datetime as dt
 
-    from xladdin.store import Store
+    from xladdin.store.history import Store
 
     directory, _, _ = demo
     store = Store(directory / "历史库.sqlite")

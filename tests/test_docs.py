@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from xladdin.base.issues import CATALOGUE
 from xladdin.cli import main
-from xladdin.issues import CATALOGUE
-from xladdin.settings import TABLE
+from xladdin.domain.settings import TABLE
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

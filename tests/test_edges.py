@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from xladdin.base.schema import parse_range
 from xladdin.cli import main
 from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
-from xladdin.pipeline import execute
+from xladdin.engine.pipeline import execute
 from xladdin.workbook.build import build_master
 from xladdin.workbook.layout import NOTICE_NAME, TABLES
 from xladdin.workbook.ledger import build_ledger
-from xladdin.schema import parse_range
 from xladdin.workbook.package import MasterBook
 from xladdin.workbook.room import RegionBlocked
 
@@ -418,7 +418,7 @@ def test_an_os_error_ends_in_exit_3_with_the_lock_released_and_no_partial_file(m
         import xladdin.workbook.package as package_module
         monkeypatch.setattr(package_module.os, "fsync", failing)
     else:
-        import xladdin.fs as fs_module
+        import xladdin.base.fs as fs_module
         monkeypatch.setattr(fs_module.shutil, "copy2", partial_copy)
     result = invoke("run", master, "--as-of", AS_OF.isoformat())
     assert result.exit_code == 3, result.output
@@ -663,7 +663,7 @@ def test_content_rejected_for_a_reason_inside_it_stays_a_duplicate(master):
 # -- 3. rollback --------------------------------------------------------------------------------
 
 def test_rollback_backs_up_the_master_first_and_puts_removed_inbox_files_back_from_the_archive(master):
-    from xladdin.rollback import roll_back
+    from xladdin.engine.rollback import roll_back
 
     inbox = master.parent / "报送"
     execute(master, as_of=DATE)
@@ -702,7 +702,7 @@ def test_rollback_still_works_after_the_campaign_folder_moved(master, tmp_path_f
 def test_a_full_disk_under_the_history_store_ends_in_exit_3_too(master, monkeypatch):
     import sqlite3
 
-    from xladdin.store import Store
+    from xladdin.store.history import Store
 
     ledger(master.parent / "报送", "城南_1123.xlsx")
     before = digest(master)
@@ -718,7 +718,7 @@ def test_a_full_disk_under_the_history_store_ends_in_exit_3_too(master, monkeypa
 def test_runs_can_be_rolled_back_one_after_another_as_far_as_backups_are_kept(demo_copy):
     """Each rollback keeps the master it replaces (撤销前), counted apart from the runs' backups, so that the
     next rollback still finds the backup its run took."""
-    from xladdin.settings import Settings
+    from xladdin.domain.settings import Settings
 
     master = demo_copy
     keep = Settings().backup_count

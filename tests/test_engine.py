@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from xladdin import cli
 from xladdin.demo import MASTER_NAME, build_demo
-from xladdin.engine import OPERATIONS, Engine
+from xladdin.engine.operations import OPERATIONS, Engine
 
 AS_OF = dt.date(2026, 11, 24)
 

@@ -10,12 +10,11 @@ import sys
 import zipfile
 
 import pytest
+import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
 from xladdin.demo import MASTER_NAME
 
 from .xlwings_payload import payload_for
-
-import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
 
 def remote_book(master, overrides):
@@ -74,8 +73,8 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     # The figures the macro wrote are those the headless engine computes from the same inbox and store.
     import datetime as dt
 
-    from xladdin.pipeline import execute
-    from xladdin.schema import SUMMARY_FIELDS
+    from xladdin.base.schema import SUMMARY_FIELDS
+    from xladdin.engine.pipeline import execute
 
     headless = execute(fresh / MASTER_NAME, as_of=dt.date.today(), write=False).summary
     keys = [key for key, _, _ in SUMMARY_FIELDS]
@@ -311,12 +310,11 @@ def test_every_conditional_format_fill_carries_the_colour_both_excel_and_libreof
 
 
 def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(tmp_path):
+    import datetime as dt
     import re
 
     from xladdin.demo import build_demo
-    from xladdin.pipeline import execute
-
-    import datetime as dt
+    from xladdin.engine.pipeline import execute
 
     manifest = build_demo(tmp_path, dt.date(2026, 11, 24))
     master = tmp_path / MASTER_NAME
@@ -367,7 +365,7 @@ def test_templates_macro_writes_what_the_command_writes_from_the_history(fresh, 
 
     from xladdin import excel
     from xladdin.cli import main
-    from xladdin.pipeline import execute
+    from xladdin.engine.pipeline import execute
 
     master = fresh / MASTER_NAME
     execute(master)

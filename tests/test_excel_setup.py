@@ -9,9 +9,9 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
+from xladdin.base.schema import SHEET_CONF
 from xladdin.cli import main
 from xladdin.excel_setup import OK, PROBLEM, UNCHECKED, XLWINGS_VERSION, conf_rows, excel_setup
-from xladdin.schema import SHEET_CONF
 from xladdin.workbook.build import BUTTONS, build_master
 from xladdin.workbook.package import MasterBook
 

@@ -18,11 +18,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from xladdin.base.faults import POINTS, VARIABLE
+from xladdin.base.schema import SUMMARY_FIELDS, column_letter
 from xladdin.demo import MASTER_NAME, build_demo
-from xladdin.faults import POINTS, VARIABLE
-from xladdin.pipeline import execute
-from xladdin.rollback import roll_back
-from xladdin.schema import SUMMARY_FIELDS, column_letter
+from xladdin.engine.pipeline import execute
+from xladdin.engine.rollback import roll_back
 from xladdin.workbook.package import MasterBook
 
 from .campaigns import generate

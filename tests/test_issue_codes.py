@@ -14,15 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-
 from openpyxl.utils import get_column_letter
 
+from xladdin.base.issues import CATALOGUE, ERROR, Issue, flatten
+from xladdin.base.schema import LEDGER_BY_KEY
 from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
-from xladdin.issues import CATALOGUE, ERROR, Issue, flatten
-from xladdin.pipeline import execute
-from xladdin.reading import locate_file
-from xladdin.schema import LEDGER_BY_KEY
-from xladdin.validate import Checked, GroupState, check_ledger
+from xladdin.domain.validate import Checked, GroupState, check_ledger
+from xladdin.engine.pipeline import execute
+from xladdin.engine.reading import locate_file
 from xladdin.workbook.build import build_master
 from xladdin.workbook.guard import Limits
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 import shutil
 import subprocess
 
-from xladdin.issues import flatten
-from xladdin.reading import locate_file
-from xladdin.validate import Checked, check_ledger
+import pytest
+
+from xladdin.base.issues import flatten
+from xladdin.domain.validate import Checked, check_ledger
+from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import build_ledger
 
 from .conftest import AS_OF

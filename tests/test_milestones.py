@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from xladdin.demo import MASTER_NAME
-from xladdin.pipeline import execute
-from xladdin.milestones import build_plan, reached_dates, status_of, week_marks, week_starts
+from xladdin.domain.milestones import build_plan, reached_dates, status_of, week_marks, week_starts
+from xladdin.engine.pipeline import execute
 
 from .conftest import AS_OF, recalculate, table_frame
 

@@ -6,10 +6,10 @@ import ast
 import datetime as dt
 from pathlib import Path
 
-import xladdin.notice
-from xladdin.notice import build_notice
-from xladdin.notice_docx import write_docx
-from xladdin.pipeline import execute
+import xladdin.notices.compose
+from xladdin.engine.pipeline import execute
+from xladdin.notices.compose import build_notice
+from xladdin.notices.word import write_docx
 
 from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
@@ -147,7 +147,7 @@ def test_a_unit_on_a_list_for_several_periods_is_named_with_the_count(demo):
 
 def test_the_notice_text_imports_no_word_rendering():
     """notice.py is domain (pure text); python-docx and the Word rendering stay in notice_docx.py."""
-    tree = ast.parse(Path(xladdin.notice.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(xladdin.notices.compose.__file__).read_text(encoding="utf-8"))
     imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {name for name in imported if name.split(".")[0] == "docx" or name.endswith("notice_docx")}

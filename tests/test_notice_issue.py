@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from xladdin.cli import main
 from xladdin.demo import MASTER_NAME
-from xladdin.notice import move_words
-from xladdin.notice_archive import all_issued
-from xladdin.notice_docx import write_docx
-from xladdin.pipeline import execute
-from xladdin.typography import problems, tidy
+from xladdin.engine.pipeline import execute
+from xladdin.notices.archive import all_issued
+from xladdin.notices.compose import move_words
+from xladdin.notices.typography import problems, tidy
+from xladdin.notices.word import write_docx
 
 from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
@@ -323,7 +323,7 @@ def test_the_notice_command_issues_weekly_and_daily(demo_copy, tmp_path):
 def test_one_leader_report_per_leader_with_their_projects(demo_copy, tmp_path):
     from docx import Document
 
-    from xladdin.notice_docx import write_leader_docx
+    from xladdin.notices.word import write_leader_docx
 
     master = demo_copy
     result = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="leader")

@@ -6,11 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from xladdin.model import NEW_ACCEPTED, NEW_REJECTED
-
-from xladdin.pipeline import execute
-
-from xladdin.reading import PARALLEL_FROM
+from xladdin.engine.model import NEW_ACCEPTED, NEW_REJECTED
+from xladdin.engine.pipeline import execute
+from xladdin.engine.reading import PARALLEL_FROM
 from xladdin.workbook.ledger import build_ledger
 
 from .campaigns import AS_OF, generate, seed_history
@@ -51,9 +49,9 @@ def test_two_workers_decide_every_file_as_one_does(tmp_path):
 def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_changes(tmp_path, monkeypatch):
     """No run published ranks at the period's start: the first run recomputes them from the history
     and keeps them; later runs reuse them until a report on or before that date changes the history."""
-    from xladdin import pipeline
-    from xladdin.store import Store
-    from xladdin.validate import ROW_COLUMNS, Checked
+    from xladdin.domain.validate import ROW_COLUMNS, Checked
+    from xladdin.engine import pipeline
+    from xladdin.store.history import Store
     from xladdin.workbook.package import MasterBook
 
     master = generate(tmp_path, 4, 3)
@@ -135,7 +133,7 @@ def test_a_registry_read_before_is_reused_until_staff_change_it(tmp_path, monkey
 
 def jobs_registry(master):
     """The registry the last run kept in the store for the 项目清单 as it stands now."""
-    from xladdin.store import Store
+    from xladdin.store.history import Store
     from xladdin.workbook.package import MasterBook
 
     book = MasterBook.open(master)

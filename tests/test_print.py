@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from xladdin.pipeline import execute
-from xladdin.schema import SHEET_CHARTS, SHEET_CONF, SHEET_SUMMARY
-from xladdin.templates import write_group_templates
+from xladdin.base.schema import SHEET_CHARTS, SHEET_CONF, SHEET_SUMMARY
+from xladdin.engine.pipeline import execute
+from xladdin.engine.templates import write_group_templates
 from xladdin.workbook.layout import SUMMARY
 from xladdin.workbook.package import MasterBook
 

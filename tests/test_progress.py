@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from benchmarks.bench import AS_OF, generate
-from xladdin import cli, model, pipeline
-from xladdin.engine import Engine
+from xladdin import cli
+from xladdin.engine import model, pipeline
+from xladdin.engine.operations import Engine
 from xladdin.excel import _status_progress
 from xladdin.progress import TerminalProgress
 

@@ -9,11 +9,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xladdin.consolidate import summarize
-from xladdin.rank import compute_ranking
-from xladdin.schema import FIGURE_KEYS, LEDGER_FIELDS
-from xladdin.settings import Settings
-from xladdin.validate import GroupState, check_ledger
+from xladdin.base.schema import FIGURE_KEYS, LEDGER_FIELDS
+from xladdin.domain.consolidate import summarize
+from xladdin.domain.rank import compute_ranking
+from xladdin.domain.settings import Settings
+from xladdin.domain.validate import GroupState, check_ledger
 from xladdin.workbook.reader import Grid, locate_ledger
 
 AS_OF = dt.date(2026, 11, 24)

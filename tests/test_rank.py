@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 import datetime as dt
 
-from xladdin.rank import add_streaks, compute_ranking, list_text, rank_values
-from xladdin.settings import Settings
+import pandas as pd
+
+from xladdin.domain.rank import add_streaks, compute_ranking, list_text, rank_values
+from xladdin.domain.settings import Settings
 
 
 def summary(units: dict[str, list[tuple[float, float]]], kind: str = "基础设施") -> pd.DataFrame:
@@ -182,7 +182,7 @@ def test_consecutive_periods_on_a_list_count_back_period_by_period():
 
 
 def test_the_list_flag_worksheet_function_follows_the_same_rule():
-    from xladdin.worksheet import list_flag
+    from xladdin.domain.worksheet import list_flag
 
     column = [[0.3], [0.0]]  # the seed's case with two counties ranked on 工业用地
     assert list_flag(0.0, column) == "黑榜" and list_flag(0.3, column) == "红榜"
@@ -192,13 +192,13 @@ def test_the_list_flag_worksheet_function_follows_the_same_rule():
 
 
 def test_places_are_written_as_notices_write_them():
-    from xladdin.rank import chinese_ordinal
+    from xladdin.domain.rank import chinese_ordinal
 
     assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20)] == ["一", "八", "十", "十一", "十九", "20"]
 
 
 def test_rank_lookup_reads_the_average_the_below_mark_and_the_streak():
-    from xladdin.worksheet import rank_lookup
+    from xladdin.domain.worksheet import rank_lookup
 
     table = [["排名单位", "征地完成率", "征地完成率平均", "征地完成率低于平均", "征地完成率连续上榜期数"],
              ["甲组", 0.3, 0.5, "是", 3]]

@@ -11,9 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xladdin.pipeline import execute
-from xladdin.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
-from xladdin.store import Store
+from xladdin.base.schema import FIGURE_KEYS, METRICS, REGISTRY_FIELDS
+from xladdin.engine.pipeline import execute
+from xladdin.store.history import Store
 from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
 from xladdin.workbook.layout import RANKING, RANKING_KEYS, SORTED_TABLES

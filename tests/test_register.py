@@ -7,8 +7,8 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 
-from xladdin.pipeline import execute
-from xladdin.register import build_register, problems_in
+from xladdin.domain.register import build_register, problems_in
+from xladdin.engine.pipeline import execute
 
 from .conftest import AS_OF, table_frame
 

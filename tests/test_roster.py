@@ -7,11 +7,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from xladdin.pipeline import execute
-from xladdin.roster import daily_roster, parse_cutoff, roster_sentence
-from xladdin.schema import FIGURE_KEYS, REGISTRY_FIELDS
-from xladdin.settings import SettingsError, parse_settings
-from xladdin.store import Store
+from xladdin.base.errors import SettingsError
+from xladdin.base.schema import FIGURE_KEYS, REGISTRY_FIELDS
+from xladdin.domain.roster import daily_roster, parse_cutoff, roster_sentence
+from xladdin.domain.settings import parse_settings
+from xladdin.engine.pipeline import execute
+from xladdin.store.history import Store
 from xladdin.workbook.build import build_master
 
 from .conftest import table_frame

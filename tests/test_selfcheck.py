@@ -11,11 +11,11 @@ import subprocess
 import openpyxl
 import pytest
 
-from xladdin.issues import CATALOGUE
-from xladdin.reading import locate_file
-from xladdin.schema import FIGURE_KEYS, LABEL_DATE, LEDGER_FIELDS
-from xladdin.selfcheck import HEAD_RULES, ROW_RULES
-from xladdin.validate import Checked, GroupState, check_ledger
+from xladdin.base.issues import CATALOGUE
+from xladdin.base.schema import FIGURE_KEYS, LABEL_DATE, LEDGER_FIELDS
+from xladdin.domain.selfcheck import HEAD_RULES, ROW_RULES
+from xladdin.domain.validate import Checked, GroupState, check_ledger
+from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import FIRST_ROW, HEADER_ROW, IDENTITY_CELLS, LastReport, build_ledger
 
 from .conftest import AS_OF
@@ -199,7 +199,7 @@ def test_templates_command_fills_each_group_with_its_last_accepted_report(tmp_pa
 
     from xladdin.cli import main
     from xladdin.demo import MASTER_NAME
-    from xladdin.store import Store
+    from xladdin.store.history import Store
 
     directory, _, _ = demo
     out = tmp_path / "模板"
@@ -230,8 +230,8 @@ def test_no_formula_of_a_large_template_reaches_excels_limit():
     template stays under Excel's 8,192 characters, which LibreOffice would not enforce."""
     import pandas as pd
 
-    from xladdin.schema import REGISTRY_FIELDS
-    from xladdin.selfcheck import EXCEL_FORMULA_LIMIT
+    from xladdin.base.schema import REGISTRY_FIELDS
+    from xladdin.domain.selfcheck import EXCEL_FORMULA_LIMIT
 
     rows = [{f.key: None for f in REGISTRY_FIELDS} | {
         "project_id": f"XM-{i:05d}", "project_name": f"项目{i}", "group": GROUP if i < 1000 else f"第{i % 7}组",

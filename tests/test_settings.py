@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from xladdin.settings import TABLE, Settings, SettingsError, parse_settings
+from xladdin.base.errors import SettingsError
+from xladdin.domain.settings import TABLE, Settings, parse_settings
 from xladdin.workbook.guard import Limits
 
 

@@ -12,11 +12,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xladdin import store_schema, store_sql
-from xladdin.consolidate import acquisition_trend, project_lines, project_reports
-from xladdin.schema import FIGURE_KEYS
-from xladdin.store import Store
-from xladdin.validate import ROW_COLUMNS, Checked
+from xladdin.base.schema import FIGURE_KEYS
+from xladdin.domain.consolidate import acquisition_trend, project_lines, project_reports
+from xladdin.domain.validate import ROW_COLUMNS, Checked
+from xladdin.store import schema as store_schema
+from xladdin.store import sql as store_sql
+from xladdin.store.history import Store
 
 AS_OF = dt.date(2026, 11, 24)
 GROUPS = ["甲组", "乙组"]

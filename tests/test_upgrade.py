@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xladdin.pipeline import execute
+from xladdin.engine.pipeline import execute
 from xladdin.workbook.layout import TABLES
 from xladdin.workbook.room import RegionBlocked
 
@@ -98,13 +98,12 @@ def test_a_wider_table_never_grows_over_staff_content_on_its_right(v1):
 
 
 def test_in_excel_a_first_version_master_is_brought_to_the_current_layout_too(v1, monkeypatch):
+    import xlwings as xw
+
+    from xladdin.engine.pipeline import run_job
     from xladdin.workbook.live import LiveBook
 
     from .xlwings_payload import payload_for
-
-    import xlwings as xw
-
-    from xladdin.pipeline import run_job
 
     book = xw.Book(json=payload_for(v1))
     live = LiveBook(book, base_dir=v1.parent)
@@ -125,7 +124,7 @@ def test_in_excel_a_first_version_master_is_brought_to_the_current_layout_too(v1
 
 
 def test_a_master_without_the_sorted_sheet_runs_and_leaves_the_view_out(v1):
-    from xladdin.schema import SHEET_SORTED
+    from xladdin.base.schema import SHEET_SORTED
 
     assert SHEET_SORTED not in openpyxl.load_workbook(v1, read_only=True).sheetnames
     result = execute(v1, as_of=AS_OF, command="run")
@@ -136,8 +135,8 @@ def test_a_master_without_the_sorted_sheet_runs_and_leaves_the_view_out(v1):
 def test_the_first_versions_store_is_migrated_once_and_a_newer_one_refused(v1):
     import sqlite3
 
-    from xladdin.store import SCHEMA_VERSION, Store
-    from xladdin.workbook.master import MasterUnusable
+    from xladdin.base.errors import MasterUnusable
+    from xladdin.store.history import SCHEMA_VERSION, Store
 
     path = v1.parent / "历史库.sqlite"
     before = sqlite3.connect(path)

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pandas as pd
 
-from xladdin.issues import CATALOGUE, ERROR, WARNING
-from xladdin.reading import locate_file
-from xladdin.validate import GroupState
+from xladdin.base.issues import CATALOGUE, ERROR, WARNING
+from xladdin.domain.validate import GroupState
+from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import HEADER_ROW
 
 from .conftest import AS_OF
@@ -249,7 +249,7 @@ def test_a_same_day_correction_is_compared_with_the_day_before_not_with_what_it_
 
 
 def test_the_template_header_is_the_one_of_the_design():
-    from xladdin.schema import LEDGER_FIELDS, REGISTRY_FIELDS
+    from xladdin.base.schema import LEDGER_FIELDS, REGISTRY_FIELDS
 
     assert [f.label for f in LEDGER_FIELDS] == [
         "序号", "项目编号", "项目名称", "地块名称", "累计征地面积(亩)", "累计签订房屋协议(栋)", "累计拆除房屋(栋)",
@@ -261,7 +261,7 @@ def test_the_template_header_is_the_one_of_the_design():
 
 
 def test_a_ledger_without_the_removed_fixtures_column_stays_valid(tmp_path, registry):
-    from xladdin.schema import LEDGER_FIELDS
+    from xladdin.base.schema import LEDGER_FIELDS
 
     column = [f.key for f in LEDGER_FIELDS].index("fixtures_removed") + 1
     checked = check(tmp_path, registry, mutate=lambda ws: ws.delete_cols(column))  # an old template
@@ -287,7 +287,7 @@ def test_without_a_removed_fixtures_plan_nothing_is_checked_against_it(tmp_path,
 
 
 def test_a_registry_without_the_removed_fixtures_plan_column_is_read_with_no_plan():
-    from xladdin.schema import REGISTRY_FIELDS
+    from xladdin.base.schema import REGISTRY_FIELDS
     from xladdin.workbook.master import read_registry
 
     fields = [f for f in REGISTRY_FIELDS if f.key != "plan_fixtures_removed"]

@@ -23,17 +23,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
+from xladdin.base.errors import MasterUnusable
 from xladdin.demo import MASTER_NAME
-from xladdin.workbook import cfb
 from xladdin.workbook.build import BUTTONS, build_master
 from xladdin.workbook.layout import MANAGED_SHEETS
-from xladdin.workbook.master import MasterUnusable
-from xladdin.workbook.ovba import compress, decompress
-from xladdin.workbook.vbamodules import (
-    SELFTEST, SELFTEST_RESULT, WRAPPER_MODULE, document_module, refresh_master_project, refresh_project, wrapper_module,
+from xladdin.workbook.vba import cfb
+from xladdin.workbook.vba.modules import (
+    SELFTEST,
+    SELFTEST_RESULT,
+    WRAPPER_MODULE,
+    document_module,
+    refresh_master_project,
+    refresh_project,
+    wrapper_module,
 )
-from xladdin.workbook.vbaproject import CLASS, MODULE, Module, build_project
-from xladdin.workbook.vbarewrite import VbaProjectError, read_modules
+from xladdin.workbook.vba.ovba import compress, decompress
+from xladdin.workbook.vba.project import CLASS, MODULE, Module, build_project
+from xladdin.workbook.vba.rewrite import VbaProjectError, read_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"

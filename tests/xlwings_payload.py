@@ -11,8 +11,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import xlwings as xw  # noqa: E402
 
-from xladdin.schema import parse_range  # noqa: E402
-
+from xladdin.base.schema import parse_range  # noqa: E402
 from xladdin.workbook.package import MasterBook  # noqa: E402
 
 
@@ -27,7 +26,7 @@ def _json_value(value):
 
 
 def _address(c1: int, r1: int, c2: int, r2: int) -> str:
-    from xladdin.schema import column_letter
+    from xladdin.base.schema import column_letter
 
     return f"${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
 

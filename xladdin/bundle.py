@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .workbook.shipped import LEDGER_FILE, MASTER_FILE, build_shipped
+from xladdin.workbook.shipped import LEDGER_FILE, MASTER_FILE, build_shipped
 
 PLATFORM = "win_amd64"
 PYTHONS = ("3.11", "3.12", "3.13")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import REGISTRY_FIELDS
-from .workbook.build import build_master
-from .workbook.ledger import build_ledger
+from xladdin.base.schema import REGISTRY_FIELDS
+from xladdin.workbook.build import build_master
+from xladdin.workbook.ledger import build_ledger
 
 CITY_MASTER = "市指挥部母表.xlsm"
 OUR_COUNTY = "清河县"

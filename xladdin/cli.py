@@ -1,4 +1,4 @@
-"""The `xladdin` command: a thin shell over the engine's named operations (xladdin.engine). Exit 0 ran, 2 usage/settings, 3 master unusable."""
+"""The `xladdin` command: a thin shell over the engine's named operations (xladdin.engine.operations). Exit 0 ran, 2 usage/settings, 3 master unusable."""
 
 from __future__ import annotations
 
@@ -11,21 +11,20 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .bundle import INSTALLER, BundleError, make_bundle
-from .citydemo import OUR_COUNTY, build_city_demo
-from .console import console, fail, print_history, print_result, print_rollback, print_setup_report
-from .demo import MASTER_NAME, build_demo
-from .engine import Engine
-from .excel_setup import excel_setup
-from .export import write_frame
-from .fs import os_message, os_reason
-from .model import JobResult
-from .notice_docx import write_docx, write_leader_docx
-from .progress import TerminalProgress
-from .rank import verdicts
-from .settings import SettingsError
-from .workbook.master import MasterUnusable
+from xladdin import __version__
+from xladdin.base.errors import MasterUnusable, SettingsError
+from xladdin.base.fs import os_message, os_reason
+from xladdin.bundle import INSTALLER, BundleError, make_bundle
+from xladdin.citydemo import OUR_COUNTY, build_city_demo
+from xladdin.console import console, fail, print_history, print_result, print_rollback, print_setup_report
+from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.domain.rank import verdicts
+from xladdin.engine.model import JobResult
+from xladdin.engine.operations import Engine
+from xladdin.excel_setup import excel_setup
+from xladdin.notices.word import write_docx, write_leader_docx
+from xladdin.progress import TerminalProgress
+from xladdin.workbook.export import write_frame
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 

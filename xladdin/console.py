@@ -11,9 +11,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from .excel_setup import OK, PROBLEM, SetupReport
-from .model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
-from .schema import METRICS
+from xladdin.base.schema import METRICS
+from xladdin.engine.model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
+from xladdin.excel_setup import OK, PROBLEM, SetupReport
 
 
 @functools.cache

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .issues import Code
-from .milestones import DEFAULT_MILESTONES
-from .schema import LEDGER_BY_KEY, REGISTRY_FIELDS
-from .workbook.build import build_master, write_launchers
-from .workbook.ledger import HEADER_ROW, build_ledger
+from xladdin.base.issues import Code
+from xladdin.base.schema import LEDGER_BY_KEY, REGISTRY_FIELDS
+from xladdin.domain.milestones import DEFAULT_MILESTONES
+from xladdin.workbook.build import build_master, write_launchers
+from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
 MASTER_NAME = "指挥部母表.xlsm"
 MANIFEST_NAME = "演示说明.json"

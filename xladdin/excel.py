@@ -2,8 +2,8 @@
 
 The same functions serve classic xlwings on Windows (RunPython, or imported as Subs/UDFs through the
 ribbon's Import Functions; UDF module `xladdin.excel` in the xlwings.conf sheet) and xlwings
-Server/Lite (the `book` argument is injected). All work is done by xladdin.engine (the named operations) and
-xladdin.worksheet; nothing of the domain lives here.
+Server/Lite (the `book` argument is injected). All work is done by xladdin.engine.operations (the named operations) and
+xladdin.domain.worksheet; nothing of the domain lives here.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ import time
 
 import xlwings as xw
 
-from . import worksheet
-from .fs import os_message
-from .engine import Engine
-from .model import summary_sentence
-from .notice import DAILY, LEADER, WEEKLY
-from .progress import stage_text
-from .settings import SettingsError
-from .workbook.live import LiveBook
-from .workbook.master import MasterUnusable
+from xladdin.base.errors import MasterUnusable, SettingsError
+from xladdin.base.fs import os_message
+from xladdin.domain import worksheet
+from xladdin.engine.model import summary_sentence
+from xladdin.engine.operations import Engine
+from xladdin.notices.compose import DAILY, LEADER, WEEKLY
+from xladdin.progress import stage_text
+from xladdin.workbook.live import LiveBook
 
 log = logging.getLogger(__name__)
 

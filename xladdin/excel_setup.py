@@ -20,11 +20,11 @@ from pathlib import Path
 
 import xlwings
 
-from .schema import SHEET_CONF
-from .workbook.lock import MasterLock
-from .workbook.master import MasterUnusable
-from .workbook.package import MasterBook
-from .workbook.vbamodules import refresh_project
+from xladdin.base.errors import MasterUnusable
+from xladdin.base.schema import SHEET_CONF
+from xladdin.workbook.lock import MasterLock
+from xladdin.workbook.package import MasterBook
+from xladdin.workbook.vba.modules import refresh_project
 
 # The xlwings release whose DLL name (xlwings64-<version>.dll) the master's VBA module declares;
 # pyproject.toml pins the same version (a test holds the three together).

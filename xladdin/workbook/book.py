@@ -26,8 +26,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from ..settings import Settings
-from .reader import Grid
+from xladdin.domain.settings import Settings
+from xladdin.workbook.reader import Grid
 
 Row = list[object]
 

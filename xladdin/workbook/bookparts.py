@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 
-from ..schema import column_letter, parse_range
-from .xmlparts import attr, escape, quoteattr, resolve, set_attr, unescape
+from xladdin.base.schema import column_letter, parse_range
+from xladdin.workbook.xmlparts import attr, escape, quoteattr, resolve, set_attr, unescape
 
 
 def sheet_parts(workbook: str, rels: str) -> dict[str, str]:

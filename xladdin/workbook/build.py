@@ -15,20 +15,52 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..schema import (
-    METRICS, SHEET_BOARD, SHEET_CHARTS, SHEET_CONF, SHEET_CONSOLE, SHEET_HISTORY, SHEET_LOG, SHEET_NOTICE,
-    SHEET_MILESTONES, SHEET_RANKING, SHEET_REGISTER, SHEET_REGISTRY, SHEET_TIMELINE, SHEET_REPORT, SHEET_SETTINGS, SHEET_SORTED,
+from xladdin.base.schema import (
+    METRICS,
+    SHEET_BOARD,
+    SHEET_CHARTS,
+    SHEET_CONF,
+    SHEET_CONSOLE,
+    SHEET_HISTORY,
+    SHEET_LOG,
+    SHEET_MILESTONES,
+    SHEET_NOTICE,
+    SHEET_RANKING,
+    SHEET_REGISTER,
+    SHEET_REGISTRY,
+    SHEET_REPORT,
+    SHEET_SETTINGS,
+    SHEET_SORTED,
     SHEET_SUMMARY,
+    SHEET_TIMELINE,
 )
-from ..settings import DEFAULTS, SETTING_NAMES
-from .layout import (
-    CHART_TABLE_COLUMNS, CITY_RESULT, MILESTONES, MILESTONES_TITLE, NOTICE_NAME, PRINT_TITLE_COLUMNS, RANKING,
-    RANKING_KEYS, REGISTER, REGISTER_TITLE, SHEET_ORDER, SORT_KEYS, SORTED_TABLES, TABLES, TIMELINE, TIMELINE_TITLE, TIMELINE_WEEKS, TITLE_CELLS,
-    WRAPPED_LABELS, TableSpec, print_extent,
+from xladdin.domain.settings import DEFAULTS, SETTING_NAMES
+from xladdin.workbook.layout import (
+    CHART_TABLE_COLUMNS,
+    CITY_RESULT,
+    MILESTONES,
+    MILESTONES_TITLE,
+    NOTICE_NAME,
+    PRINT_TITLE_COLUMNS,
+    RANKING,
+    RANKING_KEYS,
+    REGISTER,
+    REGISTER_TITLE,
+    SHEET_ORDER,
+    SORT_KEYS,
+    SORTED_TABLES,
+    TABLES,
+    TIMELINE,
+    TIMELINE_TITLE,
+    TIMELINE_WEEKS,
+    TITLE_CELLS,
+    WRAPPED_LABELS,
+    TableSpec,
+    print_extent,
 )
-from .master import put_cell, quote_sheet
-from .widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
-from .vbamodules import WORKBOOK_CODE_NAME, master_project
+from xladdin.workbook.master import put_cell, quote_sheet
+from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
+from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
 NOTE_FONT = Font(size=10, color="595959")
@@ -340,7 +372,7 @@ def _timeline_formatting(ws) -> None:
     """作战图时间表: the week's Monday above each week column (TODAY() formulas, so the chart moves with the
     date), and conditional formats: red for a week past with a milestone planned and not done, yellow planned,
     green done, blue the current week. Formulas and formats only (Excel 2010, WPS, LibreOffice)."""
-    from ..milestones import WEEKS_BACK
+    from xladdin.domain.milestones import WEEKS_BACK
 
     first = len(TIMELINE.columns) - TIMELINE_WEEKS + 1
     week_row = TIMELINE.header_row - 1

@@ -10,10 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
-from ..schema import INDUSTRIAL, METRICS, NET_AT_START, SHEET_RANKING, SHEET_SUMMARY, SUMMARY_FIELDS, YES, column_letter
-from ..settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
-from .layout import RANKING_KEYS
+from xladdin.base.schema import (
+    INDUSTRIAL,
+    METRICS,
+    NET_AT_START,
+    SHEET_RANKING,
+    SHEET_SUMMARY,
+    SUMMARY_FIELDS,
+    YES,
+    column_letter,
+)
+from xladdin.domain.rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
+from xladdin.domain.settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
+from xladdin.workbook.layout import RANKING_KEYS
 
 RED_K = SETTING_NAMES["红榜数量"]
 BLACK_K = SETTING_NAMES["黑榜数量"]

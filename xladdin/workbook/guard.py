@@ -10,8 +10,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..issues import Code
-from ..settings import Settings
+from xladdin.base.issues import Code
+from xladdin.domain.settings import Settings
 
 _DEFAULT = Settings()
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from ..schema import parse_range
-from .master import Link
-from .xmlparts import attr, quoteattr
+from xladdin.base.schema import parse_range
+from xladdin.workbook.master import Link
+from xladdin.workbook.xmlparts import attr, quoteattr
 
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HYPERLINK_TYPE = f"{_R_NS}/hyperlink"

@@ -8,18 +8,30 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .. import selfcheck
-from ..schema import (
-    CHECK_COUNT_LABELS, CHECK_LABEL, CHECK_REASON_LABELS, FIGURE_KEYS, LABEL_DATE, LABEL_PHONE, LABEL_REPORTER,
-    LABEL_UNIT, LEDGER_FIELDS, LEDGER_SHEET, PLAN_KEYS, REGISTRY_BY_KEY, previous_label, value_label,
+from xladdin.base.schema import (
+    CHECK_COUNT_LABELS,
+    CHECK_LABEL,
+    CHECK_REASON_LABELS,
+    FIGURE_KEYS,
+    LABEL_DATE,
+    LABEL_PHONE,
+    LABEL_REPORTER,
+    LABEL_UNIT,
+    LEDGER_FIELDS,
+    LEDGER_SHEET,
+    PLAN_KEYS,
+    REGISTRY_BY_KEY,
+    previous_label,
+    value_label,
 )
-from .build import dxf_fill, print_setup
-from .widths import CAP, display_width, wanted_width
+from xladdin.domain import selfcheck
+from xladdin.workbook.build import dxf_fill, print_setup
+from xladdin.workbook.widths import CAP, display_width, wanted_width
 
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..settings import Settings
-from ..values import is_blank
-from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
-from .master import Formula, Link, quote_sheet, read_registry, read_settings
-from .reader import Grid
-from .room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
+from xladdin.base.values import is_blank
+from xladdin.domain.settings import Settings
+from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
+from xladdin.workbook.master import Formula, Link, quote_sheet, read_registry, read_settings
+from xladdin.workbook.reader import Grid
+from xladdin.workbook.room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The file format writes functions newer than Excel 2007 with a prefix; the object model takes them

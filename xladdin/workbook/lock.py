@@ -6,7 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from .master import MasterUnusable, require_master
+from xladdin.base.errors import MasterUnusable
+from xladdin.workbook.master import require_master
 
 
 def _alive(pid: int) -> bool:

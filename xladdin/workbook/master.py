@@ -12,18 +12,15 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from ..schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
-from ..settings import Settings, SettingsError, parse_settings
-from ..text import XML_ILLEGAL
-from ..validate import clean_id, clean_text
-from ..values import display, is_blank, parse_date, parse_number, plain_number
+from xladdin.base.errors import MasterUnusable, SettingsError
+from xladdin.base.schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
+from xladdin.base.text import XML_ILLEGAL
+from xladdin.base.values import display, is_blank, parse_date, parse_number, plain_number
+from xladdin.domain.settings import Settings, parse_settings
+from xladdin.domain.validate import clean_id, clean_text
 
 # Characters no XML part may hold (C0 controls, lone surrogates, U+FFFE and U+FFFF): one definition.
 ILLEGAL_CHARACTERS_RE = XML_ILLEGAL
-
-
-class MasterUnusable(Exception):
-    """The master workbook cannot be used (missing, locked, corrupt); nothing was written."""
 
 
 def require_master(path: Path) -> Path:

@@ -23,26 +23,41 @@ from pathlib import Path
 import pandas as pd
 import python_calamine
 
-from .. import validate, values
-from ..faults import crash_point
-from ..schema import SHEET_CHARTS, cell_address, column_letter, parse_range
-from ..settings import Settings
-from ..values import is_blank
-from . import master
-from .bookparts import (
-    full_calc_on_load, name_target, resize_table, retarget_chart, set_name, set_table_columns, sheet_parts, table_of,
+from xladdin.base import values
+from xladdin.base.errors import MasterUnusable
+from xladdin.base.faults import crash_point
+from xladdin.base.schema import SHEET_CHARTS, cell_address, column_letter, parse_range
+from xladdin.base.values import is_blank
+from xladdin.domain import validate
+from xladdin.domain.settings import Settings
+from xladdin.workbook import master
+from xladdin.workbook.bookparts import (
+    full_calc_on_load,
+    name_target,
+    resize_table,
+    retarget_chart,
+    set_name,
+    set_table_columns,
+    sheet_parts,
+    table_of,
 )
-from .hyperlinks import patch_hyperlinks
-from .layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
-from .master import Link, MasterUnusable, backup, quote_sheet, read_registry, read_settings, require_master
-from .reader import Grid
-from .repairs import repair_dxf_fills, repair_parts
-from .room import (
-    RegionBlocked, SharedStrings, blocked_message, cell_text, growth_blocker, heading_problem, pasted_ledger,
+from xladdin.workbook.hyperlinks import patch_hyperlinks
+from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
+from xladdin.workbook.master import Link, backup, quote_sheet, read_registry, read_settings, require_master
+from xladdin.workbook.reader import Grid
+from xladdin.workbook.repairs import repair_dxf_fills, repair_parts
+from xladdin.workbook.room import (
+    RegionBlocked,
+    SharedStrings,
+    blocked_message,
+    cell_text,
+    growth_blocker,
+    heading_problem,
+    pasted_ledger,
 )
-from .sheetxml import SheetData, cell_xml, column_cells
-from .widths import current_widths, display_width, fit_print, wanted_width, widen
-from .xmlparts import rel_targets, rels_of, zip_of
+from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
+from xladdin.workbook.widths import current_widths, display_width, fit_print, wanted_width, widen
+from xladdin.workbook.xmlparts import rel_targets, rels_of, zip_of
 
 LINE_PT = 15  # one wrapped line of 11 pt text
 

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import python_calamine
 
-from ..issues import Code
-from ..located import Ledger
-from .guard import Limits, Rejection, screen
-from .xmlscan import declared_extent, overlay, scan_sheet
-from ..schema import (
-    IDENTITY_LABELS, LEDGER_LABEL_INDEX, LEDGER_SHEET, TEMPLATE_HELPER_LABELS, cell_address, normalize_label,
+from xladdin.base.issues import Code
+from xladdin.base.located import Ledger
+from xladdin.base.schema import (
+    IDENTITY_LABELS,
+    LEDGER_LABEL_INDEX,
+    LEDGER_SHEET,
+    TEMPLATE_HELPER_LABELS,
+    cell_address,
+    normalize_label,
 )
+from xladdin.workbook.guard import Limits, Rejection, screen
+from xladdin.workbook.xmlscan import declared_extent, overlay, scan_sheet
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _HEADER_SCAN_ROWS = 30
@@ -101,7 +106,7 @@ def _check_extent(height: int, width: int, limits: Limits) -> None:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.errno is not None:
-        from ..fs import os_reason
+        from xladdin.base.fs import os_reason
 
         return f"无法读取：{os_reason(exc)}"
     text = str(exc).lower()

@@ -10,11 +10,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from ..export import append_text_safe, xml_safe
-from ..fs import fit_name
-from ..issues import ERROR, Issue
-from .guard import Rejection
-from .reader import UnreadableFile, read_grid
+from xladdin.base.fs import fit_name
+from xladdin.base.issues import ERROR, Issue
+from xladdin.workbook.export import append_text_safe, xml_safe
+from xladdin.workbook.guard import Rejection
+from xladdin.workbook.reader import UnreadableFile, read_grid
 
 ERROR_FILL, WARNING_FILL = "FF9999", "FFE699"  # cells with an error, cells with only warnings
 _CELL = re.compile(r"^[A-Z]{1,3}\d{1,7}$")

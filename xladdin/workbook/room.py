@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..schema import cell_address, column_letter, normalize_label, parse_range
-from ..settings import SettingsError
+from xladdin.base.errors import SettingsError
+from xladdin.base.schema import cell_address, column_letter, normalize_label, parse_range
 
 _VALUE = re.compile(r"<(?:\w+:)?(?:v|f|is)\b[^>]*?(?<!/)>(?!</)")
 _MERGE = re.compile(r'<(?:\w+:)?mergeCell\b[^>]*?\bref="([^"]+)"')
@@ -120,7 +120,7 @@ _COPY_SUFFIX = re.compile(r"\s*[(（]\s*\d+\s*[)）]\s*$")
 def copies_managed(sheet: str, heading: list[object]) -> bool:
     """Whether a sheet staff added is a copy of one of the master's own (`汇总 (2)`, or any sheet
     whose heading row holds every column of a managed table): such a sheet is never a pasted ledger."""
-    from .layout import MANAGED_SHEETS, TABLES
+    from xladdin.workbook.layout import MANAGED_SHEETS, TABLES
 
     if _COPY_SUFFIX.sub("", sheet).strip() in MANAGED_SHEETS:
         return True
@@ -132,8 +132,8 @@ def copies_managed(sheet: str, heading: list[object]) -> bool:
 def pasted_ledger(grid) -> bool:
     """Whether a sheet staff added to the master holds a ledger to take as a submission: it has a
     ledger's header and is not a copy of one of the master's own sheets. Both doors ask this."""
-    from .layout import MANAGED_SHEETS
-    from .reader import locate_ledger
+    from xladdin.workbook.layout import MANAGED_SHEETS
+    from xladdin.workbook.reader import locate_ledger
 
     if grid.sheet in MANAGED_SHEETS:
         return False

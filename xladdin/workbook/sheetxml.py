@@ -9,9 +9,10 @@ import re
 
 import pandas as pd
 
-from ..schema import cell_address, column_index
-from .master import ILLEGAL_CHARACTERS_RE, Formula, MasterUnusable
-from .xmlparts import attr, escape
+from xladdin.base.errors import MasterUnusable
+from xladdin.base.schema import cell_address, column_index
+from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, Formula
+from xladdin.workbook.xmlparts import attr, escape
 
 _EPOCH = dt.datetime(1899, 12, 30)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..schema import REGISTRY_FIELDS
-from .build import build_master
-from .ledger import build_ledger
+from xladdin.base.schema import REGISTRY_FIELDS
+from xladdin.workbook.build import build_master
+from xladdin.workbook.ledger import build_ledger
 
 MASTER_FILE = "指挥部母表.xlsm"
 LEDGER_FILE = "进度台账模板.xlsx"

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 
-from .layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, print_extent
+from xladdin.workbook.layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, print_extent
 
 CAP = 50.0  # no column wider than this: longer text wraps
 PADDING = 2.0

@@ -11,7 +11,7 @@ import posixpath
 import re
 import zipfile
 
-from .master import ILLEGAL_CHARACTERS_RE
+from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE
 
 
 def escape(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 
-from ..located import UncachedFormula
+from xladdin.base.located import UncachedFormula
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

@@ -1,0 +1,381 @@
+"""Checks of one located ledger against the registry and the group's last accepted report.
+
+Never raises on bad data: every problem becomes an Issue pinned to a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from xladdin.base.issues import Code, Issue
+from xladdin.base.located import Ledger, UncachedFormula
+from xladdin.base.schema import (
+    FIGURE_KEYS,
+    LABEL_DATE,
+    LABEL_UNIT,
+    LEDGER_BY_KEY,
+    LEDGER_FIELDS,
+    NO,
+    PLAN_OF,
+    YES,
+    cell_address,
+)
+from xladdin.base.text import clean_key, show_invisible, xml_safe
+from xladdin.base.values import (
+    display,
+    excel_error,
+    format_number,
+    is_blank,
+    parse_date,
+    parse_number,
+    parse_yesno,
+    plain_number,
+)
+
+NAN = float("nan")
+UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
+# A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
+JUMP_FLOOR = {"area": 1.0, "count": 3.0}
+# Above twice the plan is impossible, except on tiny plans where one more house doubles it.
+FAR_FLOOR = {"area": 1.0, "count": 2.0}
+ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
+
+
+@dataclass
+class GroupState:
+    """What HQ last accepted from a group: the report date and each project's cumulative figures,
+    and the report before that one (a resubmission for the same day is compared with it)."""
+
+    report_date: dt.date
+    figures: dict[str, dict[str, float]]  # project_id -> figure key -> project total
+    before: "GroupState | None" = None
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one submission."""
+
+    file: str
+    sheet: str
+    group: str = ""
+    report_date: dt.date | None = None
+    reporter: str = ""
+    issues: list[Issue] = field(default_factory=list)
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ROW_COLUMNS)))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.issues) - self.errors
+
+    @property
+    def accepted(self) -> bool:
+        return self.errors == 0
+
+
+class RegistryIndex:
+    """Dictionary lookups over the registry, built once per run: checks ask per cell."""
+
+    def __init__(self, registry: pd.DataFrame):
+        self.frame = registry
+        self.group_of: dict[str, str] = dict(zip(registry["project_id"], registry["group"]))
+        # Plans by project and key, looked up per checked row: a province registry has 50,000 projects
+        # and a day's files name all of them, a few files a few hundred.
+        self._position = {project: i for i, project in enumerate(registry["project_id"])}
+        # A plan column an older registry lacks (计划拆除地上附着物) is no plan: nothing is checked against it.
+        self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns
+                       else [math.nan] * len(registry) for key in sorted(set(PLAN_OF.values()))}
+        self.groups: list[str] = list(dict.fromkeys(registry["group"]))
+        self._group_set = set(self.groups)
+        self._group_keys = {clean_key(g).replace(" ", ""): g for g in self.groups}
+        self.projects_of: dict[str, list[str]] = {}
+        for project, group in self.group_of.items():
+            self.projects_of.setdefault(group, []).append(project)
+
+    def group_named(self, text: str) -> str | None:
+        """The registry's work group a 填报单位 names, look-alike characters and spaces aside."""
+        if text in self._group_set:
+            return text
+        return self._group_keys.get(clean_key(text).replace(" ", ""))
+
+    def plan(self, project: str, key: str) -> float | None:
+        i = self._position.get(project)
+        value = None if i is None else self._plans[key][i]
+        return None if value is None or math.isnan(value) else value
+
+
+def clean_id(value: object) -> str:
+    """A project code as text: full-width folded, spaces dropped, 1001.0 read as 1001."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean_key(str(value)).replace(" ", "")
+
+
+def clean_text(value: object) -> str:
+    """Submitted text as kept: trimmed, without the characters no XML part may hold."""
+    return "" if is_blank(value) else xml_safe(str(value)).strip()
+
+
+def check_ledger(
+    ledger: Ledger,
+    registry: pd.DataFrame | RegistryIndex,
+    states: dict[str, GroupState],
+    as_of: dt.date,
+    jump_ratio: float = 0.3,
+) -> Checked:
+    """Every rule over one ledger, in the order a clerk reads it: who and when, the sheet, each row, what
+    is missing, then the figures against the group's earlier reports. A registry frame is indexed by
+    project_id."""
+    if not isinstance(registry, RegistryIndex):
+        registry = RegistryIndex(registry)
+    out = Checked(file=ledger.file, sheet=ledger.sheet)
+
+    def issue(code: str, cell: str = "", **kw: str) -> None:
+        out.issues.append(Issue(code, file=ledger.file, sheet=ledger.sheet, cell=cell, group=out.group, **kw))
+
+    def cell(row: int, key: str) -> str:
+        return cell_address(row, ledger.columns[key]) if key in ledger.columns else f"第{row}行"
+
+    state = _check_identity(ledger, registry, states, as_of, out, issue)
+    if not _check_sheet(ledger, issue):
+        return out
+    seen: dict[tuple[str, str], int] = {}
+    typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue) for row, raw in ledger.rows]
+    out.rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
+    if out.group:
+        present = set(out.rows["project_id"])
+        for project in registry.projects_of.get(out.group, []):
+            if project not in present:
+                issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
+    dated = out.report_date is not None and out.report_date <= as_of
+    if state is not None and out.report_date == state.report_date:
+        state = state.before  # a corrected resubmission for the same day: compare with the day before
+    if state is not None and dated and typed:
+        _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
+    return out
+
+
+def _check_identity(ledger: Ledger, registry: RegistryIndex, states: dict[str, GroupState], as_of: dt.date,
+                    out: Checked, issue) -> GroupState | None:
+    """The 填报单位 and 填报日期 above the table (set on `out`); the group's state the date is checked against."""
+    groups = registry.groups
+    unit_value, unit_cell = ledger.identity.get(LABEL_UNIT, (None, ""))
+    unit = clean_text(unit_value)
+    unit = registry.group_named(unit) or unit
+    if not unit:
+        issue(Code.UNIT_MISSING, unit_cell or "A1")
+    elif unit not in groups:
+        issue(Code.UNIT_UNKNOWN, unit_cell, value=show_invisible(str(unit_value).strip()),
+              expected=groups[0] if groups else "")
+    else:
+        out.group = unit
+    date_value, date_cell = ledger.identity.get(LABEL_DATE, (None, ""))
+    report_date = parse_date(date_value)
+    state = states.get(out.group)
+    if report_date is None:
+        issue(Code.DATE_MISSING, date_cell or "A1", value=display(date_value) or "空")
+    elif report_date > as_of:
+        issue(Code.DATE_FUTURE, date_cell, value=report_date.isoformat(), expected=as_of.isoformat())
+    elif state is not None and report_date < state.report_date:
+        issue(Code.DATE_STALE, date_cell, value=report_date.isoformat(), expected=state.report_date.isoformat())
+    out.report_date = report_date
+    out.reporter = clean_text(ledger.identity.get("填报人", (None, ""))[0])
+    return state
+
+
+def _check_sheet(ledger: Ledger, issue) -> bool:
+    """What the reader noticed in the sheet, the header and its columns; False when no row can be read."""
+    for code in ledger.warnings:
+        issue(code)
+    for where, formula in ledger.unsafe.items():
+        issue(Code.UNSAFE_FORMULA, where, value=formula)
+    for where, (length, limit) in ledger.too_long.items():
+        issue(Code.CELL_TOO_LONG, where, value=str(length), expected=str(limit))
+    if not ledger.header_row:
+        issue(Code.HEADER_MISSING, "A1")
+        return False
+    for key, col in ledger.duplicate_columns:
+        issue(Code.COLUMN_DUPLICATE, cell_address(ledger.header_row, col), column=LEDGER_BY_KEY[key].label)
+    for f in LEDGER_FIELDS:
+        if f.required and f.key not in ledger.columns:
+            issue(Code.COLUMN_MISSING, cell_address(ledger.header_row, 1), column=f.label)
+    for text, col in ledger.extra_columns:
+        issue(Code.COLUMN_EXTRA, cell_address(ledger.header_row, col), value=text)
+    if "project_id" not in ledger.columns:
+        return False
+    if not ledger.rows:
+        issue(Code.NO_ROWS, cell_address(ledger.header_row + 1, 1))
+        return False
+    return True
+
+
+def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, group: str,
+               seen: dict[tuple[str, str], int], cell, issue) -> dict[str, object]:
+    """One row of the table, typed (ROW_COLUMNS), after every rule on the row itself."""
+    raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
+    for key, value in list(raw.items()):
+        if isinstance(value, UncachedFormula):
+            issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
+            raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
+    if row in ledger.hidden_rows:
+        issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
+    project = clean_id(raw.get("project_id"))
+    plot = clean_key(clean_text(raw.get("plot")))
+    record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
+    if not project:
+        issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
+    elif project not in registry.group_of:
+        issue(Code.PROJECT_UNKNOWN, cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
+    elif group and registry.group_of[project] != group:
+        issue(Code.PROJECT_NOT_ASSIGNED, cell(row, "project_id"), project=project,
+              expected=registry.group_of[project])
+    if project and (project, plot) in seen:
+        issue(Code.ROW_DUPLICATE, cell(row, "project_id"), project=project, value=plot or "（未填）")
+    seen[(project, plot)] = row
+    for key in FIGURE_KEYS:
+        value = raw.get(key, NAN)
+        if plain_number(value) and (key not in _COUNTS or value.is_integer()):
+            record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
+        else:
+            # A column a ledger may lack (new in the template) counts 0; a required one is missing.
+            record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
+                           else NAN if LEDGER_BY_KEY[key].required else 0.0)
+    _check_row_logic(record, row, cell, issue, registry)
+    net = raw.get("net_land")
+    record["net_land"] = parse_yesno(net) or NO
+    if not is_blank(net) and parse_yesno(net) is None:
+        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
+    net_date_raw = raw.get("net_land_date")
+    net_date = parse_date(net_date_raw)
+    if not is_blank(net_date_raw) and net_date is None:
+        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
+              value=display(net_date_raw))
+    record["net_land_date"] = net_date
+    record["problems"] = clean_text(raw.get("problems"))
+    record["next_steps"] = clean_text(raw.get("next_steps"))
+    _check_net_land(record, row, cell, issue, registry)
+    return record
+
+
+_COUNTS = frozenset(f.key for f in LEDGER_FIELDS if f.kind == "count")
+
+
+def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
+    """The figure in a cell; NaN when it is unusable, so that no later rule fires on it."""
+    f = LEDGER_BY_KEY[key]
+    if raw is UNUSABLE:
+        return NAN
+    if is_blank(raw):
+        return 0.0
+    error = excel_error(raw)
+    if error:
+        issue(Code.EXCEL_ERROR, where, project=project, column=f.label, value=error)
+        return NAN
+    number, was_text = parse_number(raw, f.unit)
+    if number is None:
+        issue(Code.NOT_A_NUMBER, where, project=project, column=f.label, value=display(raw))
+        return NAN
+    if was_text:
+        issue(Code.TEXT_NUMBER, where, project=project, column=f.label, value=display(raw),
+              expected=format_number(number))
+    if number < 0:
+        issue(Code.NEGATIVE, where, project=project, column=f.label, value=format_number(number))
+        return NAN
+    if f.kind == "count" and not float(number).is_integer():
+        issue(Code.NOT_WHOLE, where, project=project, column=f.label, value=format_number(number))
+    return number
+
+
+def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
+    project = record["project_id"]
+    if record["houses_demolished"] > record["houses_agreed"]:
+        issue(Code.DEMOLISHED_EXCEEDS_AGREED, cell(row, "houses_demolished"), project=project,
+              value=format_number(record["houses_demolished"]), expected=format_number(record["houses_agreed"]))
+    if record["cleared_mu"] > record["acquired_mu"] + 1e-9:
+        issue(Code.CLEARED_EXCEEDS_ACQUIRED, cell(row, "cleared_mu"), project=project,
+              value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
+    if record["plot"]:
+        return  # plans are per project; a single plot cannot be compared with them
+    for key, plan_key in PLAN_OF.items():
+        plan = registry.plan(project, plan_key)
+        if plan is not None and record[key] > plan + 1e-9:
+            # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
+            code = Code.FAR_ABOVE_PLAN if record[key] > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
+            issue(code, cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
+                  value=format_number(record[key]), expected=format_number(plan))
+
+
+def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
+    project = record["project_id"]
+    if record["net_land"] == YES:
+        gaps = []
+        plan_mu = registry.plan(project, "plan_mu")
+        plan_houses = registry.plan(project, "plan_houses")
+        if not record["plot"]:
+            if plan_mu is not None and record["acquired_mu"] + 1e-9 < plan_mu:
+                gaps.append(f"累计征地 {format_number(record['acquired_mu'])} 亩未达计划 {format_number(plan_mu)} 亩")
+            if plan_houses is not None and record["houses_demolished"] < plan_houses:
+                gaps.append(f"拆除房屋 {format_number(record['houses_demolished'])} 栋未达计划 "
+                            f"{format_number(plan_houses)} 栋")
+        if gaps:
+            issue(Code.NET_LAND_INCOMPLETE, cell(row, "net_land"), project=project, detail="，".join(gaps))
+        if record["net_land_date"] is None:
+            issue(Code.NET_LAND_DATE_MISSING, cell(row, "net_land_date"), project=project)
+    elif record["net_land_date"] is not None:
+        issue(Code.NET_LAND_DATE_UNEXPECTED, cell(row, "net_land_date"), project=project,
+              value=record["net_land_date"].isoformat())
+
+
+def _check_history(typed: list[dict], columns: dict[str, int], state: GroupState, registry: RegistryIndex,
+                   jump_ratio: float, cell, issue) -> None:
+    """Cumulative figures never fall below the last accepted report; a large jump is worth a look.
+
+    A project reported plot by plot is compared by its total (plain dictionaries: a ledger is a few
+    dozen rows, where a pandas groupby would cost more than the check)."""
+    present = [key for key in FIGURE_KEYS if key in columns]
+    totals: dict[str, dict[str, float]] = {}
+    first_row: dict[str, int] = {}
+    keys: set[tuple[str, str]] = set()
+    doubled: set[str] = set()
+    for record in typed:
+        project = record["project_id"]
+        if (project, record["plot"]) in keys:
+            doubled.add(project)
+        keys.add((project, record["plot"]))
+        sums = totals.get(project)
+        if sums is None:
+            totals[project], first_row[project] = {key: record[key] for key in present}, record["row"]
+            continue
+        for key in present:  # NaN (unusable) cells are skipped; a total stays NaN only if all are
+            value = record[key]
+            if value == value:
+                sums[key] = value if sums[key] != sums[key] else sums[key] + value
+    since = state.report_date.isoformat()
+    for project, figures in totals.items():
+        before = state.figures.get(project)
+        if project in doubled:
+            continue  # a duplicated row already rejects the file; its sum would only mislead
+        if not before:
+            continue
+        for key in present:
+            now, then = float(figures[key]), float(before.get(key, 0.0))
+            if now + 1e-9 < then:
+                issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
+                      detail=since)
+                continue
+            plan = registry.plan(project, PLAN_OF[key])
+            if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
+                issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(now - then),
+                      expected=f"{jump_ratio:.0%}")
+

@@ -1,0 +1,138 @@
+"""The named operations of xladdin, on one engine object: every door (the `xladdin` command, the Excel
+macros, a future web door) calls these names and nothing below them.
+
+    Engine.on_file(master).run(as_of=...)      # headless: the file, locked, backed up, saved atomically
+    Engine.on_book(live_book).run()            # in Excel: the open workbook (workbook/live.py)
+
+What each operation does, in words (the flags live here and nowhere else):
+
+| operation   | reads the inbox | writes the master     | rewrites the 红黑榜 |
+|-------------|-----------------|-----------------------|---------------------|
+| validate    | yes             | no (nothing at all)   | no                  |
+| consolidate | yes             | yes                   | no                  |
+| rank        | no              | yes                   | yes                 |
+| notice      | no              | yes                   | yes (and the 通报)  |
+| run         | yes             | yes                   | yes                 |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from xladdin.domain.settings import Settings
+from xladdin.engine.model import JobResult, Progress
+from xladdin.engine.pipeline import execute, run_job
+from xladdin.engine.rollback import history_frame, roll_back
+from xladdin.engine.templates import write_group_templates
+from xladdin.notices.compose import DAILY
+from xladdin.workbook.book import Book
+from xladdin.workbook.build import build_master, write_launchers
+from xladdin.workbook.package import MasterBook
+
+
+@dataclass(frozen=True)
+class Operation:
+    intake: bool = True
+    write: bool = True
+    write_ranking: bool = True
+
+
+OPERATIONS = {
+    "validate": Operation(write=False),
+    "consolidate": Operation(write_ranking=False),
+    "rank": Operation(intake=False),
+    "notice": Operation(intake=False),
+    "run": Operation(),
+}
+
+
+class Engine:
+    """One master, on disk or open in Excel, and the operations staff run on it."""
+
+    def __init__(self, master: Path | None = None, book: Book | None = None, base_dir: Path | None = None):
+        if (master is None) == (book is None):
+            raise ValueError("an engine works on a master file or on an open book")
+        self.master = Path(master) if master is not None else None
+        self.book = book
+        self.base_dir = base_dir if base_dir is not None else (self.master.parent if self.master else Path.cwd())
+
+    @classmethod
+    def on_file(cls, master: Path) -> "Engine":
+        return cls(master=master)
+
+    @classmethod
+    def on_book(cls, book: Book, base_dir: Path) -> "Engine":
+        return cls(book=book, base_dir=base_dir)
+
+    # -- the job operations ------------------------------------------------------------------------
+
+    def _job(self, name: str, *, inbox: Path | None = None, as_of: dt.date | None = None,
+             progress: Progress = None, workers: int | None = None, **notice: object) -> JobResult:
+        operation = OPERATIONS[name]
+        flags = dict(intake=operation.intake, write=operation.write, write_ranking=operation.write_ranking,
+                     command=name, progress=progress, **notice)
+        if self.book is not None:
+            return run_job(self.book, self.base_dir, inbox=inbox, as_of=as_of, **flags)
+        if workers is not None:
+            flags["workers"] = workers
+        return execute(self.master, inbox=inbox, as_of=as_of, **flags)
+
+    def validate(self, *, inbox: Path | None = None, as_of: dt.date | None = None, progress: Progress = None,
+                 workers: int | None = None) -> JobResult:
+        """Check every inbox file; change nothing (neither the master nor the history store)."""
+        return self._job("validate", inbox=inbox, as_of=as_of, progress=progress, workers=workers)
+
+    def consolidate(self, *, inbox: Path | None = None, as_of: dt.date | None = None, progress: Progress = None,
+                    workers: int | None = None) -> JobResult:
+        """Validate, store the accepted rows, rewrite 汇总, 历史, 校验报告, 报送记录 (not the 红黑榜)."""
+        return self._job("consolidate", inbox=inbox, as_of=as_of, progress=progress, workers=workers)
+
+    def rank(self, *, as_of: dt.date | None = None, progress: Progress = None) -> JobResult:
+        """Rewrite 汇总 and the 红黑榜 for a date from the history, without reading the inbox."""
+        return self._job("rank", as_of=as_of, progress=progress)
+
+    def notice(self, *, as_of: dt.date | None = None, kind: str = DAILY, issue: bool = False, reissue: bool = False,
+               progress: Progress = None) -> JobResult:
+        """Rewrite 汇总, the 红黑榜 and the charts from the history, and write the notice of its kind (the
+        督查日报, the weekly 通报 or the 专报 per leader) on the 通报 sheet; with `issue`, number it and
+        archive it in 通报存档 (`reissue` replaces the 期 already issued for the date, keeping its file)."""
+        return self._job("notice", as_of=as_of, progress=progress, notice_kind=kind, issue=issue, reissue=reissue)
+
+    def run(self, *, inbox: Path | None = None, as_of: dt.date | None = None, progress: Progress = None,
+            workers: int | None = None) -> JobResult:
+        """The one-click job: validate, consolidate, rank, the 通报 and the status on 控制台."""
+        return self._job("run", inbox=inbox, as_of=as_of, progress=progress, workers=workers)
+
+    # -- the other operations ----------------------------------------------------------------------
+
+    def rollback(self) -> tuple[dict, int]:
+        """Undo the last run on the file (the open workbook is undone by closing it without saving)."""
+        return roll_back(self._file())
+
+    def history(self, *, group: str | None = None, project: str | None = None,
+                include_superseded: bool = False) -> pd.DataFrame:
+        """The stored history of accepted rows."""
+        return history_frame(self._file(), group=group, project=project, include_superseded=include_superseded)
+
+    def templates(self, out: Path | None = None) -> list[Path]:
+        """One fill-in ledger per work group, starting from its last accepted report."""
+        book = self.book if self.book is not None else MasterBook.open(self._file())
+        return write_group_templates(book, self.base_dir, out)
+
+    @staticmethod
+    def init(directory: Path, name: str) -> Path:
+        """A new master DIRECTORY/NAME, its inbox folder and the launchers beside it."""
+        path = Path(directory) / name
+        build_master(path)
+        (Path(directory) / Settings().inbox).mkdir(exist_ok=True)  # 设置's default, beside the master
+        write_launchers(Path(directory), name)
+        return path
+
+    def _file(self) -> Path:
+        if self.master is None:
+            raise ValueError("this operation works on the master file, not on the open workbook")
+        return self.master

@@ -1,0 +1,251 @@
+"""The one pipeline every operation runs: intake, summary, ranking, notice, then the master written and
+the store committed in the order a crash at any point survives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from xladdin.base.faults import crash_point
+from xladdin.domain.cityresult import gap_sentences, published
+from xladdin.domain.consolidate import summary_of
+from xladdin.domain.milestones import (
+    build_plan,
+    late_or_at_risk,
+    parse_milestones,
+    reached_dates,
+)
+from xladdin.domain.milestones import previous_rows as plan_rows
+from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
+from xladdin.domain.register import build_register, open_items, previous_rows
+from xladdin.domain.roster import daily_roster, work_groups
+from xladdin.domain.settings import Settings
+from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
+from xladdin.engine.model import READING, SAVING, SUMMING, WRITING, FileOutcome, JobResult, Progress, tell
+from xladdin.engine.presentation import write_master
+from xladdin.engine.rollback import relative
+from xladdin.notices.archive import (
+    all_issued,
+    archive_lines,
+    milestone_reports,
+    new_problems,
+    register_reports,
+    uncorrected_returns,
+)
+from xladdin.notices.compose import DAILY, LEADER, WEEKLY, Notice, build_notice
+from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
+from xladdin.notices.leader import build_leader_notices
+from xladdin.store.history import Store
+from xladdin.workbook.book import Book
+from xladdin.workbook.layout import (
+    CITY_RESULT,
+    MILESTONES,
+    REGISTER,
+)
+from xladdin.workbook.lock import MasterLock
+from xladdin.workbook.package import MasterBook
+
+log = logging.getLogger(__name__)
+
+
+def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
+            progress: Progress = None, notice_kind: str = DAILY, issue: bool = False, reissue: bool = False
+            ) -> JobResult:
+    """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
+    started = time.perf_counter()
+    master = Path(master)
+    lock = MasterLock(master) if write else None
+    if lock is not None:
+        lock.__enter__()
+    try:
+        book = MasterBook.open(master)
+        # Several reader processes only from the headless command on a fork-capable OS: inside Excel the
+        # interpreter may be embedded, and spawning would start Excel's executable, not Python.
+        if workers is None:
+            workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
+        return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
+                       write_ranking=write_ranking, command=command, started=started, workers=workers,
+                       progress=progress, notice_kind=notice_kind, issue=issue, reissue=reissue)
+    finally:
+        if lock is not None:
+            lock.__exit__(None, None, None)
+
+
+def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
+            write: bool = True, write_ranking: bool = True, command: str = "run",
+            started: float | None = None, workers: int = 1, progress: Progress = None, notice_kind: str = DAILY,
+            issue: bool = False, reissue: bool = False) -> JobResult:
+    """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
+    Excel, via xlwings). Folders in 设置 are relative to base_dir. `progress(stage, done, total)` hears
+    what the run is doing (total 0 when there is nothing to count)."""
+    started = time.perf_counter() if started is None else started
+    as_of = as_of or dt.date.today()
+    settings = book.settings()
+    inbox = Path(inbox) if inbox else (base_dir / settings.inbox)
+    store = Store(base_dir / settings.store)
+    try:
+        registry = _registry(book, store)
+        if write:
+            store.begin_run(as_of, command)
+        files, ignored = [], []
+        if intake:
+            folders = {"master": base_dir, "archive": base_dir / settings.archive,
+                       "returned": base_dir / settings.returned} if write else None
+            files, ignored = _take_in(book, inbox, store, registry, as_of, settings, folders, workers, progress)
+        store.refresh_derived()  # the one write of derived tables; every read below sees this run's rows
+        tell(progress, SUMMING, 0, 0)
+        result = _figures(book, store, registry, as_of, settings, notice_kind)
+        result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
+        if issue and write and notice_kind == LEADER:
+            result.issued = issue_leader_reports(result.leaders, as_of, base_dir, settings)
+        elif issue and write:
+            result.issued = issue_notice(store, result.notice_doc, base_dir, settings, reissue)
+            result.notice = result.notice_doc.lines()  # now with its number (期数)
+        result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
+                                                if all_issued(store.db) else [])
+        if write:
+            result.seconds = time.perf_counter() - started
+            _write_and_commit(book, result, store, settings, base_dir, intake, write_ranking, progress)
+        else:
+            store.db.rollback()
+    finally:
+        store.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+             folders: dict[str, Path] | None, workers: int, progress: Progress) -> tuple[list[FileOutcome], list[str]]:
+    """Every file of the inbox and every ledger pasted into the master, checked (and, with `folders`,
+    recorded, archived or returned); the inbox entries not read, by name."""
+    paths, skipped = scan_inbox(inbox)
+    sources, unreadable = inbox_sources(paths)
+    skipped += unreadable
+    pasted = [Source(f"{book.path.name}›{grid.sheet}", grid_digest(grid), grid=grid) for grid in book.pasted_grids()]
+    tell(progress, READING, 0, len(sources) + len(pasted))
+    files = check_sources(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
+    files += [skipped_outcome(name, reason) for name, reason in skipped]
+    return files, [name for name, _ in skipped]
+
+
+def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+             notice_kind: str) -> JobResult:
+    """What the run publishes as of the date: summary, 红黑榜, roster, 全县 line, city gap, 督办台账,
+    节点计划 and the notice (the 专报 per leader instead when `notice_kind` is LEADER)."""
+    period_start = settings.period_start_for(as_of)
+    summary = store_summary(store, registry, as_of, settings)
+    previous = previous_ranking(store, registry, period_start, settings)
+    # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
+    periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
+    ranking = add_streaks(compute_ranking(summary, settings, previous),
+                          store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
+    roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+    line = whole_line(summary, settings)
+    whole = whole_text(line, settings)
+    city = []
+    if CITY_RESULT.name in book.tables:  # masters built before it have no such table
+        city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
+    register = None
+    if REGISTER.name in book.tables:  # masters built before it have no 督办台账
+        register = build_register(register_reports(store.db, as_of), registry, as_of,
+                                  previous_rows(*book.table_rows(REGISTER.name)))
+    plan = None
+    if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
+        plan = build_plan(registry, parse_milestones(settings.milestones),
+                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
+                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
+    supervision = open_items(register) if register is not None else None
+    milestones = late_or_at_risk(plan) if plan is not None else None
+    leaders = []
+    if notice_kind == LEADER:
+        leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
+                                       milestones=milestones)  # 临期 comes with the summary's flags
+        notice = Notice("", as_of=as_of, kind=LEADER)
+    else:
+        weekly = notice_kind == WEEKLY
+        notice = build_notice(
+            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.rank_unit,
+            roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
+            city=city, kind=notice_kind, header=notice_header(settings),
+            start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
+            unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones,
+            new_problems=new_problems(store.db, registry, period_start if weekly else as_of - dt.timedelta(days=1),
+                                      as_of))
+    result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
+                       trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
+                       cutoff=settings.report_cutoff, whole=whole, city=city)
+    result.leaders, result.register, result.plan = leaders, register, plan
+    if leaders:
+        result.notice = [line for item in leaders for line in item.lines() + [""]]
+    return result
+
+
+def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path, intake: bool,
+                      write_ranking: bool, progress: Progress) -> None:
+    """The master written, backed up and saved, the store committed — in the order a crash at any point
+    survives: the backup exists before the store names it, and the store is complete before the master
+    shows it (a rerun rebuilds the master)."""
+    tell(progress, WRITING, 0, 0)
+    write_master(book, result, store, settings, intake, write_ranking)
+    crash_point("written")
+    saved = book.back_up(settings)
+    crash_point("backed-up")
+    if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
+        store.set_backup(relative(Path(saved), base_dir))
+    store.commit()
+    tell(progress, SAVING, 0, 0)
+    crash_point("committed")
+    book.save()
+    crash_point("replaced")
+    result.wrote = True
+
+
+def _registry(book, store: Store) -> pd.DataFrame:
+    """The 项目清单: as read by an earlier run when its cells are unchanged (a province registry of
+    50,000 projects takes seconds to read), else read now and kept with the run."""
+    key = book.registry_key()
+    registry = store.kept_frame("registry", key) if key else None
+    if registry is None:
+        registry = book.registry()
+        if key:
+            store.keep_frame("registry", key, registry)
+    return registry
+
+
+def store_summary(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings) -> pd.DataFrame:
+    """The 汇总 table as of a date from the history store (per-project lines read by index)."""
+    lines = store.project_lines(registry["project_id"], settings.period_start_for(as_of), as_of)
+    return summary_of(registry, lines, as_of, settings)
+
+
+def previous_ranking(store: Store, registry: pd.DataFrame, period_start: dt.date,
+                     settings: Settings) -> pd.DataFrame | None:
+    """The ranks at the start of the period: as published then if a run kept them, else recomputed
+    from the history as it stood; None before anything was reported."""
+    published = store.ranking_snapshot(period_start, settings.rank_unit)
+    if not published.empty:
+        return published
+    basis = _ranking_basis(registry, settings)
+    derived = store.derived_ranking(period_start, settings.rank_unit, basis)
+    if derived is not None:
+        return derived
+    if not store.reported_by(period_start):
+        return None
+    ranking = compute_ranking(store_summary(store, registry, period_start, settings), settings)
+    store.save_derived_ranking(period_start, settings.rank_unit, basis, ranking)
+    return ranking
+
+
+def _ranking_basis(registry: pd.DataFrame, settings: Settings) -> str:
+    """What a recomputed ranking depends on besides the history: the registry and the settings."""
+    digest = hashlib.sha256(repr(settings).encode())
+    digest.update(pd.util.hash_pandas_object(registry, index=False).to_numpy().tobytes())
+    digest.update(repr(list(registry.columns)).encode())
+    return digest.hexdigest()

@@ -1,0 +1,353 @@
+"""The master's presentation: the Chinese titles and the rows and formulas of every managed region."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+
+from xladdin.base.issues import ERROR
+from xladdin.base.schema import (
+    METRICS,
+    SHEET_MILESTONES,
+    SHEET_RANKING,
+    SUMMARY_FIELDS,
+    column_letter,
+)
+from xladdin.domain.consolidate import (
+    DUE_SOON,
+    NET_LAND,
+    NOT_REPORTED,
+    NOT_TODAY,
+    ONGOING,
+    OVERDUE,
+    STALLED,
+    board,
+    has_flag,
+)
+from xladdin.domain.milestones import KEYS as PLAN_KEYS
+from xladdin.domain.milestones import (
+    done_formula,
+    late_or_at_risk,
+    week_formula,
+    week_marks,
+    week_starts,
+)
+from xladdin.domain.register import KEYS as REGISTER_KEYS
+from xladdin.domain.roster import roster_rows
+from xladdin.domain.settings import Settings
+from xladdin.engine.model import (
+    DUPLICATE,
+    KNOWN,
+    NEW_ACCEPTED,
+    NEW_REJECTED,
+    SKIPPED,
+    FileOutcome,
+    JobResult,
+    summary_sentence,
+)
+from xladdin.engine.rollback import history_view
+from xladdin.store.history import Store
+from xladdin.workbook.book import Book
+from xladdin.workbook.formulas import SORT_KEY_SCALE, SummaryRange, ranking_rows, sort_key_rows, sorted_rows
+from xladdin.workbook.layout import (
+    BOARD,
+    CHART_UNITS,
+    HISTORY,
+    LOG,
+    MILESTONES,
+    MILESTONES_TITLE,
+    NOTICE_NAME,
+    RANKING,
+    RANKING_KEYS,
+    REGISTER,
+    REGISTER_TITLE,
+    REPORT,
+    SORT_KEYS,
+    SORTED_TABLES,
+    STATUS,
+    STATUS_COUNTS,
+    SUMMARY,
+    TIMELINE,
+    TIMELINE_TITLE,
+    TIMELINE_WEEKS,
+    TREND,
+)
+from xladdin.workbook.master import Formula, Link
+
+log = logging.getLogger(__name__)
+
+
+def write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
+                  write_ranking: bool) -> None:
+    """Every region of the master from the run's result, region by region in a fixed order (the 红黑榜,
+    its sorted view, the notice and the charts' units only with `write_ranking`; the 校验报告 only after
+    an intake)."""
+    _write_summary(book, result)
+    if intake:
+        _write_report(book, result)
+    _write_log_and_history(book, result, store, settings)
+    first_row, first_col = book.table_origin(SUMMARY.name)
+    summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(result.summary)) - 1)
+    if write_ranking:
+        _write_ranking(book, result, store, settings, summary_range)
+    _write_board(book, result, settings, summary_range)
+    _write_charts(book, result, write_ranking)
+    book.write_table(STATUS.name, _status_rows(result))
+
+
+def _write_summary(book: Book, result: JobResult) -> None:
+    summary = result.summary
+    book.write_table(SUMMARY.name, _summary_rows(summary))
+    plan, done = float(summary["plan_mu"].sum()), float(summary["acquired_mu"].sum())
+    rate = f"{done / plan:.2%}" if plan else "—"
+    book.write_cell("SummaryTitle", f"汇总（截至 {result.as_of.isoformat()}）：{len(summary)} 个项目，"
+                                    f"计划征地 {plan:,.2f} 亩，累计 {done:,.2f} 亩，完成率 {rate}")
+
+
+def _write_report(book: Book, result: JobResult) -> None:
+    book.write_table(REPORT.name, _report_rows(result.files))
+    errors = sum(len(f.errors) for f in result.files)
+    warnings = sum(len(f.warnings) for f in result.files)
+    skipped = result.count(SKIPPED)
+    book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
+                                   f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
+                                   + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
+
+
+def _write_log_and_history(book: Book, result: JobResult, store: Store, settings: Settings) -> None:
+    """报送记录 and 历史: the window of 设置 (days, rows) of what the store holds."""
+    since = result.as_of - dt.timedelta(days=settings.history_days)
+    logged = _log_rows(store, since, settings.history_rows)
+    book.write_table(LOG.name, logged)
+    book.write_cell("LogTitle", f"报送记录（{_window_text(settings, len(logged))}收到的文件，"
+                                f"截至 {result.as_of.isoformat()}；全部记录在 {settings.store}）")
+    history = _history_rows(store, since, result.as_of, settings.history_rows)
+    book.write_table(HISTORY.name, history)
+    book.write_cell("HistoryTitle", f"历史（{_window_text(settings, len(history))}的数据，截至 {result.as_of.isoformat()}；"
+                                    f"全部数据在 {settings.store}，"
+                                    "可用 xladdin history 导出）")
+
+
+def _write_ranking(book: Book, result: JobResult, store: Store, settings: Settings,
+                   summary_range: SummaryRange) -> None:
+    """The 红黑榜 as formulas over 汇总 (each with the value the ranking computed, so that a preview shows
+    the figures), the ranks kept in the store, the sorted view, the titles and the notice."""
+    rank_first_row, rank_first_col = book.table_origin(RANKING.name)
+    ranking = result.ranking
+    previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+    streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+    rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
+                        streaks)
+    computed = ranking.set_index("unit")
+    book.write_table(RANKING.name, [
+        [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
+         if isinstance(v, str) and v.startswith("=") and i else v
+         for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
+    store.save_ranking(result.as_of, settings.rank_unit, ranking)
+    _write_sorted(book, ranking, rank_first_row, rank_first_col, result.as_of, settings)
+    book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
+    book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
+                                     f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
+                                     "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
+                                     "数值和排名都是公式，点击单元格可查看计算方法。")
+    book.write_cell("RankingWhole", result.whole)
+    book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
+
+
+def _write_board(book: Book, result: JobResult, settings: Settings, summary_range: SummaryRange) -> None:
+    """作战图 with its counts, 节点计划 and 督办台账 (where the master has them), and the status counts."""
+    summary = result.summary
+    book.write_table(BOARD.name, _board_rows(summary))
+    if result.plan is not None:
+        _write_plan(book, result)
+    if result.register is not None:
+        register = result.register
+        book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
+        counts = register["status"].value_counts()
+        book.write_cell(REGISTER_TITLE, f"督办台账（截至 {result.as_of.isoformat()}）：" + "，".join(
+            f"{word} {int(counts.get(word, 0))} 项" for word in ("新增", "持续", "待确认销号", "已销号"))
+            + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项")
+    counts = "，".join(f"{word} {int(has_flag(summary, word).sum())} 个"
+                       for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
+    book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
+                                  f"（临期＝剩余不足 {settings.due_soon_days} 天；一个项目可同时属于几类）")
+    status_range = summary_range.column("status")
+    # Statuses are flags joined by 、: a project counts under every flag it carries.
+    book.write_table(STATUS_COUNTS.name, [[word, Formula(f'=COUNTIF({status_range},"*{word}*")',
+                                                         int(has_flag(summary, word).sum()))]
+                                          for word in (NET_LAND, ONGOING, STALLED, DUE_SOON, OVERDUE, NOT_REPORTED,
+                                                       NOT_TODAY)])
+
+
+def _write_charts(book: Book, result: JobResult, write_ranking: bool) -> None:
+    """The charts' sources: the acquisition trend, and (with the 红黑榜) each unit's rate by list."""
+    trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
+    plan = float(result.summary["plan_mu"].sum())
+    book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])
+    if not write_ranking:
+        return
+    rank_row, rank_col = book.table_origin(RANKING.name)
+    position = {key: rank_col + i for i, key in enumerate(RANKING_KEYS)}
+    rows = []
+    for i, unit in enumerate(result.ranking["unit"]):
+        r = rank_row + i
+        value = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate'])}{r}"
+        flag = f"'{SHEET_RANKING}'!{column_letter(position['acquisition_rate_flag'])}{r}"
+        figure, listed = result.ranking["acquisition_rate"].iloc[i], result.ranking["acquisition_rate_flag"].iloc[i]
+        rows.append([unit, Formula(f'=IF({flag}="红榜",{value},"")', figure if listed == "红榜" else ""),
+                     Formula(f'=IF({flag}="黑榜",{value},"")', figure if listed == "黑榜" else ""),
+                     Formula(f'=IF(AND({flag}<>"红榜",{flag}<>"黑榜",ISNUMBER({value})),{value},"")',
+                             figure if listed not in ("红榜", "黑榜") and figure == figure else "")])
+    book.write_table(CHART_UNITS.name, rows)
+    book.write_cell("ChartsTitle", f"图表（截至 {result.as_of.isoformat()}）")
+
+
+def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: int, as_of: dt.date,
+                  settings: Settings) -> None:
+    """The 红黑榜 as read out (sheet 红黑榜（排序）): per metric its ranked units by rank, as formulas over
+    tblRanking carrying the values the ranking computed. Masters built before the sheet have none."""
+    tables = book.tables
+    if any(name not in tables for name in (SORT_KEYS.name, *(spec.name for spec in SORTED_TABLES.values()))):
+        return
+    keys_row, keys_col = book.table_origin(SORT_KEYS.name)
+    units = len(ranking)
+    keys = sort_key_rows(units, first_row, first_col, keys_row)
+    book.write_table(SORT_KEYS.name, [
+        [Formula(row[0], unit)] + [Formula(f, float(ranking[f"{key}_rank"].iloc[i]) + (keys_row + i) / SORT_KEY_SCALE
+                                           if pd.notna(ranking[f"{key}_rank"].iloc[i]) else "")
+                                   for f, (key, _) in zip(row[1:], METRICS)]
+        for i, (unit, row) in enumerate(zip(ranking["unit"], keys))])
+    for key, spec in SORTED_TABLES.items():
+        # The same order as the formulas: by rank, ties in the 红黑榜's order, units not ranked left out.
+        ranked = ranking[ranking[f"{key}_rank"].notna()].sort_values(f"{key}_rank", kind="stable")
+        rows = sorted_rows(units, len(ranked), key, first_row, first_col, keys_row, keys_col)
+        book.write_table(spec.name, [
+            [Formula(f, v) for f, v in zip(row, (int(r[f"{key}_rank"]), r["unit"], r[key], r[f"{key}_flag"]))]
+            for row, (_, r) in zip(rows, ranked.iterrows())])
+    book.write_cell("SortedTitle", f"红黑榜（排序，按{settings.rank_unit}，截至 {as_of.isoformat()}）")
+
+
+def _write_plan(book: Book, result: JobResult) -> None:
+    """节点计划 (values, and 完成日期 as a formula so an entered date counts at once) and, where the master has
+    it, the 作战图时间表 (one row per project, COUNTIFS over the 节点计划 per week)."""
+    plan = result.plan
+    first_row, first_col = book.table_origin(MILESTONES.name)
+    letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
+    rows = []
+    for i, row in enumerate(plan.to_dict("records")):
+        values = [row[k] for k in PLAN_KEYS]
+        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]),
+                             row["done"] if row["done"] is not None else "")
+        rows.append(values)
+    book.write_table(MILESTONES.name, rows)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
+                                      f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                      f"临期 {int(late.str.startswith('临期').sum())} 个，"
+                                      f"未排期 {int((plan['status'] == '未排期').sum())} 个")
+    if TIMELINE.name not in book.tables:
+        return
+    last_row = first_row + max(1, len(plan)) - 1
+    ranges = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row}:${letter[key]}${last_row}"
+              for key in ("project_id", "planned", "done")}
+    ranges["project"] = ranges.pop("project_id")
+    top, left = book.table_origin(TIMELINE.name)
+    week_row = top - 2  # the Mondays sit in the row above the header
+    fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
+    registry_rows = plan.drop_duplicates("project_id")
+    deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
+    timeline = []
+    mondays = week_starts(dt.date.today())  # what the sheet's TODAY() row shows when it is opened today
+    for i, record in enumerate(registry_rows.to_dict("records")):
+        r = top + i
+        project_cell = f"${column_letter(left)}{r}"
+        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges),
+                         week_marks(plan, record["project_id"], mondays[k])) for k in range(TIMELINE_WEEKS)]
+        timeline.append([record["project_id"], record["project_name"], record["leader"],
+                         deadlines.get(record["project_id"]), *weeks])
+    book.write_table(TIMELINE.name, timeline)
+    late = late_or_at_risk(plan)["status"].astype(str)
+    book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}）：{len(timeline)} 个项目，"
+                                    f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
+                                    f"临期 {int(late.str.startswith('临期').sum())} 个")
+
+
+def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:
+    return _plain_rows(summary[[key for key, _, _ in SUMMARY_FIELDS]])
+
+
+def _plain_rows(frame: pd.DataFrame) -> list[list[object]]:
+    """A frame as rows of Python values, NaN as None (one vectorised pass, not a call per cell)."""
+    values = frame.astype(object)
+    return values.where(values.notna(), None).to_numpy().tolist()
+
+
+def _board_rows(summary: pd.DataFrame) -> list[list[object]]:
+    return _plain_rows(board(summary)[["project_id", "project_name", "leader", "group", "deadline", "days_left",
+                                        "acquisition_rate", "status", "problems"]])
+
+
+def _report_rows(files: list[FileOutcome]) -> list[list[object]]:
+    rows = []
+    order = sorted(files, key=lambda f: (f.group or "～", f.report_date or dt.date.min, f.file))
+    for f in order:
+        verdict = {NEW_ACCEPTED: "已接收", NEW_REJECTED: "已退回", DUPLICATE: "重复", KNOWN: "已接收" if f.accepted
+                   else "已退回", SKIPPED: "未读取"}[f.status]
+        if f.status == SKIPPED:
+            rows.append([f.group, f.file, "", "", "", f.issues[0].code, verdict, "", "", "", f.issues[0].message])
+            continue
+        text = (f"与《{f.same_as}》内容相同，未重复处理" if f.status == DUPLICATE
+                else f"{len(f.errors)} 个错误，{len(f.warnings)} 个警告" +
+                ("；请按下列提示改正后重新报送" if not f.accepted else ""))
+        if f.returned:
+            text += f"；标注副本：{f.returned}"
+        rows.append([f.group, Link(f.file, f.returned), "", "", "", "", verdict, "", "", "", text])
+        for i in sorted(f.issues, key=lambda i: (i.severity != ERROR, _cell_order(i.cell))):
+            in_place = (f.returned or f.pasted) and i.sheet and i.cell[:1].isalpha()
+            where = Link(i.cell, f.returned, f"'{i.sheet}'!{i.cell}" if in_place else "")
+            rows.append([f.group or i.group, f.file, i.sheet, where, i.severity, i.code, i.title, i.project,
+                         i.value, i.expected, i.message])
+    return rows
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return (int(digits) if digits else 0, cell)
+
+
+def _window_text(settings: Settings, shown: int) -> str:
+    """How much of the store a windowed sheet shows: 最近 30 天 (中最新的 20000 行)."""
+    capped = f"中最新的 {shown} 行" if shown >= settings.history_rows else ""
+    return f"最近 {settings.history_days} 天{capped}"
+
+
+def _log_rows(store: Store, since: dt.date, limit: int) -> list[list[object]]:
+    log = store.submission_log(since, limit)
+    rows = []
+    for r in log.itertuples(index=False):
+        status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"
+        date = dt.date.fromisoformat(r.report_date) if isinstance(r.report_date, str) and r.report_date else None
+        rows.append([r.seen_name, r.group_name, date, r.reporter, status, r.errors, r.warnings, r.row_count,
+                     r.seen_at.replace("T", " "), r.sha256])
+    return rows
+
+
+def _history_rows(store: Store, since: dt.date, as_of: dt.date, limit: int) -> list[list[object]]:
+    recent = store.recent_rows(since, as_of, limit)
+    return _plain_rows(history_view(recent)) if not recent.empty else []
+
+
+def _status_rows(result: JobResult) -> list[list[object]]:
+    return [
+        ["运行时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")],
+        ["统计截至", result.as_of.isoformat()],
+        ["本期", f"{result.period_start.isoformat()} 至 {result.as_of.isoformat()}"],
+        ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
+        ["结果", summary_sentence(result)],
+        ["用时", f"{result.seconds:.1f} 秒"],
+        *([["全县", result.whole]] if result.whole else []),
+        *[["市里通报", sentence] for sentence in result.city],
+        *roster_rows(result.roster, result.as_of, result.cutoff),
+    ]

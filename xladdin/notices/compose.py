@@ -1,0 +1,417 @@
+"""The 通报, 督查日报 and 专报 for the period, written from the figures (pure; notice_docx renders them).
+
+Each section appears only when it has something to say; its numbers are the engine's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from xladdin.base.schema import METRICS
+from xladdin.domain.consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
+from xladdin.domain.roster import roster_sentence
+from xladdin.notices.typography import tidy
+
+NUMERALS = "一二三四五六七八九十"
+ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
+DAILY, WEEKLY, LEADER = "daily", "weekly", "leader"
+KIND_WORDS = {DAILY: "督查日报", WEEKLY: "通报", LEADER: "专报"}
+MOVES = {"—": "与上期持平", "新": "本期新参与排名"}
+
+
+def day_words(date: dt.date) -> str:
+    return f"{date.month}月{date.day}日"
+
+
+def day_near(date: dt.date, as_of: dt.date) -> str:
+    """11月30日, or 2027年1月18日 when the year is not the as-of date's."""
+    return day_words(date) if date.year == as_of.year else f"{date.year}年{day_words(date)}"
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def mu(value: float) -> str:
+    return f"{value:,.2f}亩"
+
+
+def move_words(move: str) -> str:
+    """↑2 → 较上期上升2位, ↓1 → 较上期下降1位, — → 与上期持平, 新 → 本期新参与排名."""
+    if move.startswith("↑"):
+        return f"较上期上升{move[1:]}位"
+    if move.startswith("↓"):
+        return f"较上期下降{move[1:]}位"
+    return MOVES.get(move, "")
+
+
+@dataclass
+class Header:
+    """What 设置 says about the issuer and the addressees (all Chinese, shown as written)."""
+    county: str = ""
+    issuer: str = ISSUER
+    number_pattern: str = "〔{年}〕第{期}期"
+    to: str = ""
+    cc: str = ""
+    opening: str = ""
+    closing: str = ""
+
+    @property
+    def full_issuer(self) -> str:
+        return self.issuer if not self.county or self.issuer.startswith(self.county) else \
+            self.county + self.issuer.removeprefix("县")
+
+
+@dataclass
+class Notice:
+    title: str
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, body)
+    as_of: dt.date | None = None
+    kind: str = DAILY
+    header: Header = field(default_factory=Header)
+    number: int | None = None  # 期数, once issued
+    table_title: str = ""
+    table: list[list[str]] = field(default_factory=list)  # 附表: header row first
+
+    @property
+    def number_text(self) -> str:
+        if self.number is None or self.as_of is None:
+            return ""
+        return self.header.number_pattern.replace("{年}", str(self.as_of.year)).replace("{期}", str(self.number))
+
+    @property
+    def date_text(self) -> str:
+        return f"{self.as_of.year}年{day_words(self.as_of)}" if self.as_of else ""
+
+    def body(self) -> list[str]:
+        """The paragraphs of the text proper, without 版头 and 版记."""
+        out = [f"{self.header.to}："] if self.header.to else []
+        if self.header.opening:
+            out.append(self.header.opening)
+        out += [f"{NUMERALS[i]}、{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
+        if self.header.closing:
+            out.append(self.header.closing)
+        return out
+
+    def table_lines(self) -> list[str]:
+        """The 附表 as sentences (the sheet has no table inside the text)."""
+        if not self.table:
+            return []
+        head, *rows = self.table
+        lines = [f"附表：{self.table_title}"]
+        if self.kind == LEADER:
+            return [f"{self.table_title}："] + [f"{row[0]}：" + "，".join(f"{h}{v}" for h, v in zip(head[1:], row[1:]))
+                                                + "。" for row in rows]
+        for row in rows:
+            parts = []
+            for i in range(1, len(head) - 1, 3):
+                value, rank, move = row[i:i + 3]
+                parts.append(f"{head[i]}{value}" + (f"，第{rank}名" if rank else "")
+                             + (f"，{'较上期' if move[:2] in ('上升', '下降') else ''}{move}" if move else ""))
+            lines.append(f"{row[0]}：" + "；".join(parts) + f"；榜单：{row[-1]}。")
+        return lines
+
+    def lines(self) -> list[str]:
+        """One paragraph per line, as written to the 通报 sheet."""
+        if self.kind == LEADER:  # a page of its own, no 版头
+            return [self.title, ""] + self.body() + [""] + self.table_lines() + [
+                self.header.full_issuer, self.date_text]
+        out = [self.header.full_issuer + KIND_WORDS[self.kind]]
+        if self.number_text:
+            out.append(self.number_text)
+        out += [self.title, ""] + self.body() + ["", self.header.full_issuer, self.date_text]
+        if self.table:
+            out += [""] + self.table_lines()
+        if self.header.cc:
+            out += ["", f"抄送：{self.header.cc}"]
+        return out
+
+    def texts(self) -> list[str]:
+        """Every piece of text the notice shows, for the typography checker."""
+        return self.lines() + [cell for row in self.table for cell in row]
+
+
+Section = tuple[str, str]  # (heading, body) of a numbered section
+
+
+def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
+                 as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
+                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
+                 city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
+                 start_summary: pd.DataFrame | None = None, unit_key: str = "group",
+                 new_problems: list[tuple[str, str, str, str]] | None = None,
+                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None) -> Notice:
+    """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
+
+    `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
+    `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
+    `new_problems` (project name, group, problem, next step) first reported in the period."""
+    period = _period(period_start, as_of)
+    notice = Notice(_title(kind, as_of, period), as_of=as_of, kind=kind, header=header or Header())
+    weekly = kind == WEEKLY
+    sections = [
+        _overall(summary, start_summary, as_of, period, kind, whole),
+        _reporting(summary, roster, cutoff, as_of),
+        _daily_gain(summary) if kind == DAILY else _weekly_gain(summary, start_summary, unit_name, unit_key),
+        ("全市红黑榜中的本县", tidy("".join(city))) if city else None,
+        _red_black_lists(ranking, unit_name) if weekly else None,
+        _deadlines(summary, as_of, due_soon_days),
+        _milestones(milestones, as_of) if weekly else None,
+        _stalled(summary),
+        _never_reported(summary),
+        _supervision(supervision) if weekly and supervision is not None else _new_problems(new_problems, kind),
+        _returned(rejected),
+    ]
+    notice.sections = [section for section in sections if section]
+    if weekly:
+        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
+        notice.table = ranking_table(ranking, unit_name)
+    return notice
+
+
+def _period(period_start: dt.date, as_of: dt.date) -> str:
+    """The days after the period start up to the as-of date: 11月18日至11月24日, with years across a new year."""
+    first = period_start + dt.timedelta(days=1)
+    if first.year == as_of.year:
+        return f"{day_words(first)}至{day_words(as_of)}"
+    return f"{first.year}年{day_words(first)}至{as_of.year}年{day_words(as_of)}"
+
+
+def _title(kind: str, as_of: dt.date, period: str) -> str:
+    if kind == DAILY:
+        return f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{day_words(as_of)}）"
+    return f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）"
+
+
+def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: dt.date, period: str, kind: str,
+             whole: str) -> Section:
+    """总体进展: projects, plan, cumulative and rate, the day's (or the week's) gain, how many moved in the
+    period and how many are delivered as net land; then `whole`, the county's figures on the city's terms."""
+    plan = float(summary["plan_mu"].sum())
+    done = float(summary["acquired_mu"].sum())
+    text = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{mu(plan)}，累计完成征地{mu(done)}，"
+            f"征地完成率{percent(done / plan) if plan else '暂无'}；")
+    if kind == DAILY:
+        # The county's cumulative as of the date minus as of the day before: a project first reported today
+        # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
+        delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
+        text += f"当日新增征地{mu(delta)}（与{day_words(as_of - dt.timedelta(days=1))}相比）；"
+    else:
+        text += f"本周新增征地{mu(float(_week_gain(summary, start_summary).sum()))}；"
+    moving = int((summary["progress"] == "是").sum())
+    net = int((summary["status"] == NET_LAND).sum())
+    text += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
+    return "总体进展", text + (f"{tidy(whole)}。" if whole else "")
+
+
+def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.time | None,
+               as_of: dt.date) -> Section | None:
+    """11月24日报送情况: who reported on the day and who late (the roster), and how many projects are silent."""
+    if roster is None or roster.empty:
+        return None
+    silent = int(has_flag(summary, NOT_TODAY).sum())
+    body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
+    if silent:
+        body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
+    return f"{day_words(as_of)}报送情况", body
+
+
+def _daily_gain(summary: pd.DataFrame) -> Section | None:
+    """当日进展: the projects whose acquired area grew on the day, the largest gain first."""
+    gained = summary[summary["acquired_delta"].fillna(0) > 0].sort_values("acquired_delta", ascending=False)
+    if gained.empty:
+        return None
+    return "当日进展", f"当日征地有增加的项目{len(gained)}个：" + "、".join(
+        f"{r.project_name}新增{mu(float(r.acquired_delta))}" for r in gained.itertuples()) + "。"
+
+
+def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit_name: str,
+                 unit_key: str) -> Section:
+    """本周新增: the week's acquired area per unit, then the projects that gained, the largest first."""
+    week = summary.assign(week=_week_gain(summary, start_summary))
+    by_unit = week.groupby(unit_key, sort=False)["week"].sum()
+    parts = [f"{unit}{mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
+    gained = week[week["week"] > 0].sort_values("week", ascending=False)
+    text = f"按{unit_name}：" + "、".join(parts) + "。"
+    if not gained.empty:
+        text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
+            f"{r.project_name}{mu(float(r.week))}" for r in gained.itertuples()) + "。"
+    return "本周新增", text
+
+
+def _red_black_lists(ranking: pd.DataFrame, unit_name: str) -> Section | None:
+    """红黑榜: each metric's red and black lists in words (the figures are in the 附表)."""
+    lists = []
+    for key, label in METRICS:
+        red = _named(ranking, key, "red")
+        black = _named(ranking, key, "black")
+        if red or black:
+            lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
+    if not lists:
+        return None
+    return f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"
+
+
+def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> Section | None:
+    """净地交付期限: projects past their net-land deadline, then those within `due_soon_days` of it."""
+    overdue = summary[has_flag(summary, OVERDUE)]
+    due = summary[has_flag(summary, DUE_SOON)]
+    parts = []
+    if not overdue.empty:
+        parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
+            f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
+            for r in overdue.itertuples()))
+    if not due.empty:
+        parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
+            f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
+            for r in due.itertuples()))
+    if not parts:
+        return None
+    return "净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"
+
+
+def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | None:
+    """节点计划: the milestones late or at risk (milestones.late_or_at_risk)."""
+    if milestones is None or milestones.empty:
+        return None
+    return "节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
+        f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}完成，{r.status}）"
+        for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
+
+
+def _stalled(summary: pd.DataFrame) -> Section | None:
+    """无进展项目: projects without progress for several days, and for how long."""
+    stalled = summary[has_flag(summary, STALLED)]
+    if stalled.empty:
+        return None
+    names = "、".join(f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples())
+    return "无进展项目", f"连续无进展的项目{len(stalled)}个：{names}。请责任工作组说明原因并提出措施。"
+
+
+def _never_reported(summary: pd.DataFrame) -> Section | None:
+    """未报送数据的项目: projects no ledger has ever reported."""
+    missing = summary[has_flag(summary, NOT_REPORTED)]
+    if missing.empty:
+        return None
+    return "未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
+        f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"
+
+
+def _supervision(items: pd.DataFrame) -> Section | None:
+    """督办事项 of the weekly 通报: the register's open items, the most pressing first."""
+    return None if items.empty else ("督办事项", supervision_text(items))
+
+
+def _new_problems(new_problems: list[tuple[str, str, str, str]] | None, kind: str) -> Section | None:
+    """新发现的问题 (督查日报) or 督办事项 (a 通报 without the register): the problems first reported in the
+    period, each with its next step."""
+    if not new_problems:
+        return None
+    heading = "新发现的问题" if kind == DAILY else "督办事项"
+    return heading, "；".join(
+        f"{project}（{group}）：{tidy(problem).rstrip('。；')}"
+        + (f"，下步措施：{tidy(step).rstrip('。；')}" if step else "")
+        for project, group, problem, step in new_problems) + "。请责任领导督促落实。"
+
+
+def _returned(rejected: list[tuple[str, str, str]]) -> Section | None:
+    """退回修改未更正的台账: ledgers sent back and not corrected yet, with the reason."""
+    if not rejected:
+        return None
+    items = "；".join((f"{group}{day_words(date)}的台账" if group else f"{day_words(date)}一份填报单位不明的台账")
+                     + f"，原因：{reason}"
+                     for group, date, reason in rejected)
+    return "退回修改未更正的台账", f"共{len(rejected)}份：{items}。请相关工作组按校验报告修改后重新报送。"
+
+
+SUPERVISED_SHOWN = 8
+
+
+def _supervised(item: dict, with_leader: bool = True) -> str:
+    """One 督办 item in words: project and group, the problem, how long, what next, leader, owner, due date."""
+    text = (f"{item['project']}（{item['group']}）" if item.get("project") else "指挥部交办") + \
+        f"：{tidy(str(item['problem'])).rstrip('。；')}"
+    days = int(item["days_open"])
+    text += {"新增": "，新发现", "待确认销号": "，工作组最近一次报告未再提及，待核实销号"}.get(
+        item["status"], f"，已持续{days}天")
+    if item.get("next_step"):
+        text += f"，下步措施：{tidy(str(item['next_step'])).rstrip('。；')}"
+    if item.get("leader") and with_leader:
+        text += f"，责任领导{item['leader']}"
+    if item.get("owner"):
+        text += f"，责任人{item['owner']}"
+    due = item.get("due")
+    if isinstance(due, dt.date):
+        text += f"，完成时限{day_words(due)}"
+    if str(item.get("alert") or "").startswith("逾期"):
+        text += f"，已{item['alert']}"
+    return text
+
+
+def supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
+    """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
+    rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
+                        _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
+    ordered = rank.sort_values(["_overdue", "_new", "_confirm", "days_open"], ascending=[True, True, True, False],
+                               kind="stable")
+    shown = ordered.head(shown_at_most or SUPERVISED_SHOWN).to_dict("records")
+    text = f"尚未销号的督办事项{len(items)}项" + (f"，择要列出{len(shown)}项" if len(items) > len(shown) else "") + "："
+    text += "；".join(_supervised(r, with_leader) for r in shown) + "。"
+    if len(items) > len(shown):
+        text += f"其余{len(items) - len(shown)}项见母表督办台账。"
+    return text + "请责任领导督促落实，按期销号。"
+
+
+def _week_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None) -> pd.Series:
+    """Acquired area gained since the period start, per project (all of it when nothing was reported then)."""
+    if start_summary is None:
+        return summary["acquired_mu"].astype(float) * 0
+    before = start_summary.set_index("project_id")["acquired_mu"].astype(float)
+    return (summary["acquired_mu"].astype(float) - summary["project_id"].map(before).fillna(0.0)).clip(lower=0)
+
+
+RANK_PARTS = ("", "名次", "较上期")  # per metric in the 附表: value, rank, movement
+
+
+def ranking_table(ranking: pd.DataFrame, unit_name: str) -> list[list[str]]:
+    """The 附表, best 征地完成率 first: per unit each metric's value, rank and movement in words, then its lists.
+    Header labels are metric + part (征地完成率, 征地完成率名次, 征地完成率较上期)."""
+    head = [unit_name] + [label + part for _, label in METRICS for part in RANK_PARTS] + ["榜单"]
+    rows = [head]
+    first_key = METRICS[0][0]
+    ordered = ranking.sort_values(f"{first_key}_rank", kind="stable", na_position="last")
+    for record in ordered.to_dict("records"):
+        row = [str(record["unit"])]
+        marks = []
+        for key, label in METRICS:
+            value, rank = record.get(key), record.get(f"{key}_rank")
+            if value is None or pd.isna(value) or rank is None or pd.isna(rank):
+                row += ["不参与", "", ""]
+                continue
+            move = move_words(str(record.get(f"{key}_move") or ""))
+            row += [percent(float(value)), str(int(rank)), {"与上期持平": "持平", "本期新参与排名": "新参与"}.get(
+                move, move.removeprefix("较上期"))]
+            if record.get(f"{key}_red"):
+                marks.append(f"{label}红榜")
+            if record.get(f"{key}_black"):
+                marks.append(f"{label}黑榜")
+        row.append("、".join(marks) or "无")
+        rows.append(row)
+    return rows
+
+
+def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
+    """Units on a list, best first for red and worst first for black, with their movement in words and,
+    from the second period running on the list, how many periods they have been on it."""
+    rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
+    streaks = rows[f"{key}_streak"] if f"{key}_streak" in rows else pd.Series(0, index=rows.index)
+    names = []
+    for unit, move, streak in zip(rows["unit"], rows[f"{key}_move"], streaks):
+        notes = [move_words(move)] if move and move not in ("—", "新") else []
+        if streak >= 2:
+            notes.append(f"连续{int(streak)}期上榜")
+        names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)
+    return "、".join(names)

@@ -1,0 +1,387 @@
+"""History and the submission log in SQLite beside the master: every accepted row, nothing deleted.
+
+The tables are in store_schema, the statements in store_sql, the frame conversions in store_frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from xladdin.base.issues import Issue
+from xladdin.base.schema import FIGURE_KEYS
+from xladdin.domain.consolidate import RISE, lines_of, project_reports
+from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState
+from xladdin.store import sql
+from xladdin.store.frames import frame_from_json, frame_to_json, rank_records, wide_ranks, with_dates
+from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
+
+__all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "Store"]
+
+ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
+
+
+class Store:
+    """The SQLite history store; changes stay in one transaction until commit()."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute(sql.PRAGMA_CACHE_SIZE)
+        self.db.executescript(SCHEMA)
+        self.run_id: int | None = None
+        self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
+        self._undo: list = []  # what to do to files (renames in 通报存档) if this transaction is not committed
+        migrate(self.db, path.name)
+        self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
+
+    def _bring_up_to_date(self) -> None:
+        """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps."""
+        def some(query: str) -> bool:
+            return self.db.execute(query).fetchone()[0] == 1
+
+        if some(sql.ANY_PROJECT_REPORT):
+            if not some(sql.ANY_DAILY_STEP):
+                with self.db:
+                    self._sum_steps("")
+        elif some(sql.ANY_ACCEPTED_ROW):
+            with self.db:
+                self.rebuild_reports()
+
+    def begin_run(self, as_of: dt.date, command: str) -> int:
+        """Open a run: every change it makes carries its id, so that it can be rolled back."""
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        cur = self.db.execute(sql.INSERT_RUN, (started, as_of.isoformat(), command))
+        self.run_id = cur.lastrowid
+        return self.run_id
+
+    def set_backup(self, backup: Path | str) -> None:
+        self.db.execute(sql.SET_RUN_BACKUP, (str(backup), self.run_id))
+
+    def last_run(self) -> dict | None:
+        """The newest run that has not been rolled back."""
+        row = self.db.execute(sql.LAST_RUN).fetchone()
+        return None if row is None else dict(zip(("run_id", "started_at", "as_of", "command", "backup"), row))
+
+    def submissions_of_run(self, run_id: int) -> list[tuple[str, str]]:
+        """(sha256, file name) of the submissions a run stored."""
+        return self.db.execute(sql.SUBMISSIONS_OF_RUN, (run_id,)).fetchall()
+
+    def roll_back(self, run_id: int) -> int:
+        """Undo everything a run stored; returns how many submissions it forgets."""
+        forgotten = self.db.execute(sql.COUNT_SUBMISSIONS_OF_RUN, (run_id,)).fetchone()[0]
+        touched = self.db.execute(sql.REPORTS_TOUCHED_BY_RUN, (run_id, run_id)).fetchall()
+        self.db.execute(sql.DELETE_ROWS_OF_RUN, (run_id,))
+        self.db.execute(sql.RESTORE_ROWS_SUPERSEDED_BY_RUN, (run_id,))
+        self.db.execute(sql.DELETE_SUBMISSIONS_OF_RUN, (run_id,))
+        self.db.execute(sql.RESTORE_SUBMISSIONS_SUPERSEDED_BY_RUN, (ACCEPTED, run_id))
+        self.db.execute(sql.DELETE_FILE_NAMES_OF_RUN, (run_id,))
+        self.db.execute(sql.DELETE_RANKINGS_OF_RUN, (run_id,))
+        self.db.execute(sql.MARK_RUN_ROLLED_BACK, (run_id,))
+        self._stale.update((project, date) for date, project in touched)
+        self.refresh_derived()
+        return forgotten
+
+    def on_rollback(self, undo) -> None:
+        """Register how to undo a change to a file that belongs to this transaction (a renamed notice):
+        done when the store is closed without a commit, in reverse order."""
+        self._undo.append(undo)
+
+    def close(self) -> None:
+        try:
+            for undo in reversed(self._undo):
+                undo()
+        finally:
+            self._undo.clear()
+            self.db.close()
+
+    def commit(self) -> None:
+        self.refresh_derived()
+        self.db.commit()
+        self._undo.clear()
+
+    def known(self, sha256: str) -> dict | None:
+        """The stored record of a file with this content, or None."""
+        row = self.db.execute(sql.SUBMISSION, (sha256,)).fetchone()
+        return None if row is None else dict(zip(("file_name", "status", "group_name", "report_date"), row))
+
+    def accepted_for(self, group: str, report_date) -> str | None:
+        """The file name of the group's accepted submission for that date, if any."""
+        row = self.db.execute(sql.FILE_NAME_OF_REPORT, (group, report_date.isoformat(), ACCEPTED)).fetchone()
+        return row[0] if row else None
+
+    def accepted_arrival(self, group: str, report_date) -> tuple[str, int | None] | None:
+        """(file name, modification time) of the group's accepted submission for that date, if any."""
+        row = self.db.execute(sql.ARRIVAL_OF_REPORT, (group, report_date.isoformat(), ACCEPTED)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def note_arrival(self, sha256: str, mtime_ns: int) -> None:
+        self.db.execute(sql.NOTE_ARRIVAL, (sha256, mtime_ns))
+
+    def note_file_name(self, sha256: str, file_name: str, seen_at: dt.datetime) -> None:
+        self.db.execute(sql.NOTE_FILE_NAME, (sha256, file_name, seen_at.isoformat(timespec="seconds"), self.run_id))
+
+    def record(self, checked: Checked, sha256: str, received_at: dt.datetime, older: bool = False) -> None:
+        """Store a checked submission; an accepted one supersedes the group's earlier one for that date,
+        unless it is `older` than the one accepted (a late copy of an original): then it is kept superseded."""
+        status = (SUPERSEDED if older else ACCEPTED) if checked.accepted else REJECTED
+        date = checked.report_date.isoformat() if checked.report_date else None
+        if checked.accepted and not older:
+            self.db.execute(sql.SUPERSEDE_SUBMISSIONS, (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
+            self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date))
+        if checked.accepted:
+            columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
+            rows = [
+                (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
+                 net_date.isoformat() if net_date else None, problems, next_steps, int(row), int(older), self.run_id)
+                for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
+            ]
+            self.db.executemany(sql.INSERT_LEDGER_ROW, rows)
+            projects = self.db.execute(sql.PROJECTS_OF_REPORT, (checked.group, date)).fetchall()
+            self._stale.update((p, date) for p, in projects)
+        self.db.execute(
+            sql.INSERT_SUBMISSION,
+            (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
+             checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
+             json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
+        self.note_file_name(sha256, checked.file, received_at)
+
+    def _require_fresh(self) -> None:
+        """Reads never write: the derived tables are refreshed by one explicit call (refresh_derived)
+        after rows are recorded or rolled back, and a read before it is a programming error."""
+        if self._stale:
+            raise RuntimeError("Store.refresh_derived() must run after recording and before reading")
+
+    def refresh_derived(self) -> None:
+        """Bring project_reports up to date for every (project, date) recorded or rolled back since the
+        last time: those reports afresh, each step against the report before it, and again the steps of
+        any later report of such a project (a corrected or late day changes what follows it)."""
+        if not self._stale:
+            return
+        self.db.execute(sql.CREATE_TEMP_TOUCHED)
+        self.db.execute(sql.CLEAR_TOUCHED)
+        self.db.executemany(sql.INSERT_TOUCHED, sorted(self._stale))
+        self._stale.clear()
+        since = self.db.execute(sql.FIRST_TOUCHED_DATE).fetchone()[0]
+        self.db.execute(sql.DELETE_DERIVED_RANKS_SINCE, (since,))
+        self.db.execute(sql.DELETE_TOUCHED_REPORTS)
+        self._compute_reports(sql.COPY_TOUCHED_ROWS)
+        self.db.execute(sql.DERIVE_STEPS_AFTER_TOUCHED, {"rise": RISE})
+        self._sum_steps(since)
+
+    def rebuild_reports(self) -> None:
+        """project_reports afresh from ledger_rows (for a store written before it existed)."""
+        self.db.execute(sql.DELETE_EVERY_REPORT)
+        self.db.execute(sql.DELETE_EVERY_DERIVED_RANK)
+        self._compute_reports(sql.COPY_ACCEPTED_ROWS)
+        self.db.execute(sql.DERIVE_EVERY_STEP, {"rise": RISE})
+        self._sum_steps("")
+
+    def _compute_reports(self, copy_rows: str) -> None:
+        """Insert the project reports of the ledger rows copied by `copy_rows` (sql.COPY_TOUCHED_ROWS or
+        sql.COPY_ACCEPTED_ROWS): a project reported in one row on a date is that row (in SQL); one reported
+        plot by plot is summed and its text joined by consolidate.project_reports. Each report's step is
+        taken against the report before it."""
+        self.db.execute(sql.CREATE_TEMP_FRESH_ROWS)
+        self.db.execute(sql.CREATE_TEMP_FRESH_REPORTS)
+        self.db.execute(sql.CLEAR_FRESH_ROWS)
+        self.db.execute(sql.CLEAR_FRESH_REPORTS)
+        self.db.execute(copy_rows)
+        self.db.execute(sql.FRESH_SINGLE_ROW_REPORTS)
+        split = pd.read_sql_query(sql.FRESH_SPLIT_ROWS, self.db)
+        if not split.empty:
+            reports = project_reports(with_dates(split))
+            reports["report_date"] = [d.isoformat() for d in reports["report_date"]]
+            reports["net_land_date"] = [d.isoformat() if isinstance(d, dt.date) else None
+                                        for d in reports["net_land_date"]]
+            self.db.executemany(sql.INSERT_FRESH_REPORT,
+                                reports[list(sql.REPORT_COLUMNS)].astype(object).to_numpy().tolist())
+        self.db.execute(sql.INSERT_PROJECT_REPORTS, {"rise": RISE})
+        self.db.execute(sql.CLEAR_FRESH_ROWS)
+        self.db.execute(sql.CLEAR_FRESH_REPORTS)
+
+    def _sum_steps(self, since: str) -> None:
+        """daily_steps afresh from the report date `since` on (every later date's steps may have changed)."""
+        self.db.execute(sql.DELETE_DAILY_STEPS_SINCE, (since,))
+        self.db.execute(sql.SUM_DAILY_STEPS_SINCE, (since,))
+
+    def project_lines(self, projects, period_start: dt.date, as_of: dt.date) -> pd.DataFrame:
+        """consolidate.lines_of for these projects as of a date, each found by index in project_reports."""
+        self._require_fresh()
+        self.db.execute(sql.CREATE_TEMP_WANTED)
+        self.db.execute(sql.CLEAR_WANTED)
+        self.db.executemany(sql.INSERT_WANTED, ((p,) for p in projects))
+        frame = pd.read_sql_query(sql.PROJECT_LINES, self.db,
+                                  params={"as_of": as_of.isoformat(), "start": period_start.isoformat()})
+        frame = with_dates(frame).set_index("project_id")
+        frame["last_rise"] = [dt.date.fromisoformat(v) for v in frame["last_rise"]]
+        previous = frame[["prev_acquired_mu", "prev_houses_demolished"]].dropna()
+        previous.columns = ["acquired_mu", "houses_demolished"]
+        baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in (*FIGURE_KEYS, "net_land")]]
+        baseline.columns = [*FIGURE_KEYS, "net_land"]
+        return lines_of(frame, previous, baseline, frame["last_rise"], period_start, as_of)
+
+    def reported_by(self, date: dt.date) -> bool:
+        """Whether any project has an accepted report on or before the date."""
+        self._require_fresh()
+        return self.db.execute(sql.ANY_REPORT_UNTIL, (date.isoformat(),)).fetchone()[0] == 1
+
+    def acquisition_trend(self, as_of: dt.date) -> pd.DataFrame:
+        """Total cumulative acquisition (亩) on each report date, as consolidate.acquisition_trend: the
+        running sum of every project's step on each date."""
+        self._require_fresh()
+        frame = pd.read_sql_query(sql.DAILY_STEPS_UNTIL, self.db, params=(as_of.isoformat(),))
+        frame["report_date"] = [dt.date.fromisoformat(v) for v in frame["report_date"]]
+        frame["acquired_mu"] = frame["acquired_mu"].cumsum().round(6)
+        return frame
+
+    def group_states(self, groups=None) -> dict[str, GroupState]:
+        """Each group's latest accepted report (date and project totals) and the one before it; only
+        for `groups` when given (a run with a few new files needs a few groups, not every one).
+
+        Each group's two newest dates are found by walking its submissions newest first by index and
+        stopping at the second: the cost follows the number of groups, not the length of the history."""
+        self.db.execute(sql.CREATE_TEMP_CHOSEN_GROUPS)
+        self.db.execute(sql.CLEAR_CHOSEN_GROUPS)
+        if groups is None:
+            self.db.execute(sql.CHOOSE_EVERY_GROUP)
+        else:
+            self.db.executemany(sql.CHOOSE_GROUP, ((g,) for g in groups))
+        rows = self.db.execute(sql.GROUP_TOTALS, {"accepted": ACCEPTED}).fetchall()
+        states: dict[str, GroupState] = {}
+        earlier: dict[str, GroupState] = {}
+        for age, group, date, project, *figures in rows:
+            target = earlier if age == 2 else states
+            state = target.get(group)
+            if state is None:
+                state = target[group] = GroupState(dt.date.fromisoformat(date), {}, earlier.get(group))
+            state.figures[project] = dict(zip(FIGURE_KEYS, figures))
+        return states
+
+    def last_reports(self) -> dict[str, tuple[dt.date, list[dict]]]:
+        """Each group's latest accepted report: its date and its rows (plot by plot, in sheet order), the
+        figures a fill-in template starts from."""
+        out: dict[str, tuple[dt.date, list[dict]]] = {}
+        for group, state in self.group_states().items():
+            rows = self.db.execute(sql.REPORT_ROWS, (group, state.report_date.isoformat())).fetchall()
+            records = [dict(zip(sql.REPORT_ROW_COLUMNS, row)) for row in rows]
+            for record in records:
+                if record["net_land_date"]:
+                    record["net_land_date"] = dt.date.fromisoformat(record["net_land_date"][:10])
+            out[group] = (state.report_date, records)
+        return out
+
+    def accepted_rows(self, until: dt.date | None = None) -> pd.DataFrame:
+        """Every accepted, not superseded row, with report dates as dates."""
+        if until is None:
+            return with_dates(pd.read_sql_query(sql.ACCEPTED_ROWS, self.db))
+        return with_dates(pd.read_sql_query(sql.ACCEPTED_ROWS_UNTIL, self.db, params=(until.isoformat(),)))
+
+    def all_rows(self) -> pd.DataFrame:
+        """Every row ever accepted, superseded ones included (for export)."""
+        return with_dates(pd.read_sql_query(sql.EVERY_ROW, self.db))
+
+    def recent_rows(self, since: dt.date, until: dt.date, limit: int) -> pd.DataFrame:
+        """The newest accepted rows (superseded included) reported after `since` up to `until`, newest
+        first, at most `limit` of them: the window the 历史 sheet shows.
+
+        The rows sort by (date, group) first, so they lie in the newest (date, group) pairs, taken from
+        the small submissions table until their rows fill the limit and then read by index, rather than
+        sorting every row of the window (1.5 million at province size)."""
+        pairs = self.db.execute(sql.RECENT_REPORTS, (REJECTED, since.isoformat(), until.isoformat())).fetchall()
+        chosen, count = [], 0
+        for date, group in pairs:
+            if count >= limit:
+                break
+            chosen.append((group, date))
+            count += self.db.execute(sql.COUNT_ROWS_OF_REPORT, (group, date)).fetchone()[0]
+        self.db.execute(sql.CREATE_TEMP_RECENT_PAIRS)
+        self.db.execute(sql.CLEAR_RECENT_PAIRS)
+        self.db.executemany(sql.INSERT_RECENT_PAIR, chosen)
+        return with_dates(pd.read_sql_query(sql.RECENT_ROWS, self.db, params=(limit,)))
+
+    def submission_log(self, since: dt.date | None = None, limit: int = -1) -> pd.DataFrame:
+        """File names seen with the status of their content, newest report first: those reported (or,
+        without a report date, received) after `since`, at most `limit` of them (-1: all)."""
+        return pd.read_sql_query(sql.SUBMISSION_LOG, self.db, params=(since.isoformat() if since else "", limit))
+
+    def save_ranking(self, as_of: dt.date, unit_kind: str, ranking: pd.DataFrame) -> None:
+        """Keep the ranking published for a date, so that later periods can show movement."""
+        self.db.execute(sql.DELETE_RANKING, (as_of.isoformat(), unit_kind))
+        self.db.executemany(sql.INSERT_RANKING,
+                            [(as_of.isoformat(), unit_kind, unit, key, value, rank, flag, self.run_id)
+                             for unit, key, value, rank, flag in rank_records(ranking)])
+
+    def ranking_snapshot(self, as_of: dt.date, unit_kind: str) -> pd.DataFrame:
+        """The ranks published for a date: one row per unit, columns {metric}_rank."""
+        return wide_ranks(pd.read_sql_query(sql.RANKING_SNAPSHOT, self.db, params=(as_of.isoformat(), unit_kind)))
+
+    def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
+        """Every submission stored for a report date: group_name, report_date, received_at, status, file_name.
+
+        received_at is when the file was written into the inbox (its modification time, kept in arrivals)
+        where known, else when a run first read it (a sheet pasted into the master has no file time)."""
+        frame = pd.read_sql_query(sql.SUBMISSIONS_OF_DATE, self.db, params=(report_date.isoformat(),))
+        frame["report_date"] = report_date
+        # An unreadable time is NaT: never late.
+        read_at = pd.to_datetime(frame.pop("read_at"), format="ISO8601", errors="coerce")
+        written = [dt.datetime.fromtimestamp(ns / 1e9) if pd.notna(ns) else None for ns in frame.pop("mtime_ns")]
+        frame["received_at"] = [w if w is not None else r for w, r in zip(written, read_at)]
+        frame["received_at"] = pd.to_datetime(frame["received_at"])
+        return frame.sort_values("received_at", kind="stable").reset_index(drop=True)[
+            ["group_name", "report_date", "received_at", "status", "file_name"]]
+
+    def published_dates(self, unit_kind: str, before: dt.date) -> list[dt.date]:
+        """The dates a ranking by this kind of unit was published, before a date."""
+        dates = self.db.execute(sql.PUBLISHED_DATES, (unit_kind, before.isoformat()))
+        return [dt.date.fromisoformat(d) for d, in dates]
+
+    def lists_on(self, unit_kind: str, dates: list[dt.date]) -> pd.DataFrame:
+        """The lists published on these dates: as_of (date), unit, metric, flag (one query, these dates only)."""
+        frame = pd.read_sql_query(sql.LISTS_ON, self.db,
+                                  params=(unit_kind, json.dumps([d.isoformat() for d in dates])))
+        frame["as_of"] = [dt.date.fromisoformat(v) for v in frame["as_of"]]
+        return frame
+
+    def derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str) -> pd.DataFrame | None:
+        """Ranks recomputed earlier for a date no run published, if the history up to that date, the
+        registry and the settings (`basis`) are still what they were computed from."""
+        self._require_fresh()  # refresh_derived dropped those a recorded or rolled-back report made out of date
+        frame = pd.read_sql_query(sql.DERIVED_RANKING, self.db, params=(as_of.isoformat(), unit_kind, basis))
+        return None if frame.empty else wide_ranks(frame)
+
+    def save_derived_ranking(self, as_of: dt.date, unit_kind: str, basis: str, ranking: pd.DataFrame) -> None:
+        self.db.execute(sql.DELETE_DERIVED_RANKING, (as_of.isoformat(), unit_kind))
+        self.db.executemany(sql.INSERT_DERIVED_RANKING, [(as_of.isoformat(), unit_kind, basis, unit, key, rank)
+                                                         for unit, key, _, rank, _ in rank_records(ranking)])
+
+    def kept_frame(self, kind: str, key: str) -> pd.DataFrame | None:
+        """The frame kept under this kind if it was kept with this key (None if not, or unreadable)."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, key)).fetchone()
+        if row is None:
+            return None
+        try:
+            return frame_from_json(row[0])
+        except (ValueError, KeyError, TypeError):  # written by another version: read it afresh
+            return None
+
+    def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
+        self.db.execute(sql.KEEP_FRAME, (kind, key, frame_to_json(frame)))
+
+    def issues_of(self, sha256s: list[str]) -> list[Issue]:
+        """The stored issues of these submissions, in order."""
+        found: list[Issue] = []
+        for sha in sha256s:
+            row = self.db.execute(sql.SUBMISSION_ISSUES, (sha,)).fetchone()
+            if row is None:
+                continue
+            for record in json.loads(row[0]):
+                for derived in ("severity", "title", "message"):
+                    record.pop(derived, None)
+                found.append(Issue(**record))
+        return found
+

@@ -1,0 +1,229 @@
+"""Every statement the history store runs on its tables (store_schema has the tables), named for what it does.
+
+Values are always bound (? or :name); column lists that follow FIGURE_KEYS are filled in here, once, at import.
+Temporary tables (CREATE_TEMP_*) hold the keys a statement works through, so that it reads by index.
+"""
+
+from __future__ import annotations
+
+from xladdin.base.schema import FIGURE_KEYS
+
+PRAGMA_CACHE_SIZE = "PRAGMA cache_size=-65536"  # 64 MiB of pages: a day's rows land all over a long history
+
+ANY_PROJECT_REPORT = "SELECT EXISTS (SELECT 1 FROM project_reports)"
+ANY_DAILY_STEP = "SELECT EXISTS (SELECT 1 FROM daily_steps)"
+ANY_ACCEPTED_ROW = "SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)"
+
+# Runs and rolling one back.
+INSERT_RUN = "INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)"
+SET_RUN_BACKUP = "UPDATE runs SET backup=? WHERE run_id=?"
+LAST_RUN = ("SELECT run_id, started_at, as_of, command, backup FROM runs WHERE rolled_back=0"
+            " ORDER BY run_id DESC LIMIT 1")
+SUBMISSIONS_OF_RUN = "SELECT sha256, file_name FROM submissions WHERE run_id=?"
+COUNT_SUBMISSIONS_OF_RUN = "SELECT COUNT(*) FROM submissions WHERE run_id=?"
+REPORTS_TOUCHED_BY_RUN = "SELECT DISTINCT report_date, project_id FROM ledger_rows WHERE run_id=? OR superseded_run=?"
+DELETE_ROWS_OF_RUN = "DELETE FROM ledger_rows WHERE run_id=?"
+RESTORE_ROWS_SUPERSEDED_BY_RUN = "UPDATE ledger_rows SET superseded=0, superseded_run=NULL WHERE superseded_run=?"
+DELETE_SUBMISSIONS_OF_RUN = "DELETE FROM submissions WHERE run_id=?"
+RESTORE_SUBMISSIONS_SUPERSEDED_BY_RUN = "UPDATE submissions SET status=?, superseded_run=NULL WHERE superseded_run=?"
+DELETE_FILE_NAMES_OF_RUN = "DELETE FROM file_names WHERE run_id=?"
+DELETE_RANKINGS_OF_RUN = "DELETE FROM ranking_snapshots WHERE run_id=?"
+MARK_RUN_ROLLED_BACK = "UPDATE runs SET rolled_back=1 WHERE run_id=?"
+
+# Submissions and their rows.
+SUBMISSION = "SELECT file_name, status, group_name, report_date FROM submissions WHERE sha256=?"
+FILE_NAME_OF_REPORT = "SELECT file_name FROM submissions WHERE group_name=? AND report_date=? AND status=?"
+ARRIVAL_OF_REPORT = ("SELECT s.file_name, a.mtime_ns FROM submissions s LEFT JOIN arrivals a USING (sha256)"
+                       " WHERE s.group_name=? AND s.report_date=? AND s.status=?")
+NOTE_ARRIVAL = "INSERT OR REPLACE INTO arrivals VALUES (?,?)"
+NOTE_FILE_NAME = "INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)"
+SUPERSEDE_SUBMISSIONS = ("UPDATE submissions SET status=?, superseded_run=? WHERE group_name=? AND report_date=?"
+                         " AND status=?")
+SUPERSEDE_ROWS = ("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE group_name=? AND report_date=?"
+                  " AND superseded=0")
+# By name: a store from before a figure existed has that column last (store_schema._add_new_figures).
+_LEDGER_ROW_COLUMNS = ("sha256", "group_name", "report_date", "project_id", "plot", *FIGURE_KEYS, "net_land",
+                       "net_land_date", "problems", "next_steps", "sheet_row", "superseded", "run_id")
+INSERT_LEDGER_ROW = (f"INSERT INTO ledger_rows ({', '.join(_LEDGER_ROW_COLUMNS)}, superseded_run)"
+                     f" VALUES ({','.join('?' * len(_LEDGER_ROW_COLUMNS))}, NULL)")
+PROJECTS_OF_REPORT = "SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND report_date=?"
+INSERT_SUBMISSION = "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
+SUBMISSION_ISSUES = "SELECT issues FROM submissions WHERE sha256=?"
+
+# project_reports, daily_steps and derived_ranks kept in step with ledger_rows.
+CREATE_TEMP_TOUCHED = ("CREATE TEMP TABLE IF NOT EXISTS touched (project_id TEXT, report_date TEXT,"
+                       " PRIMARY KEY (project_id, report_date))")
+CLEAR_TOUCHED = "DELETE FROM touched"
+INSERT_TOUCHED = "INSERT INTO touched VALUES (?,?)"
+FIRST_TOUCHED_DATE = "SELECT MIN(report_date) FROM touched"
+DELETE_DERIVED_RANKS_SINCE = "DELETE FROM derived_ranks WHERE as_of>=?"
+DELETE_TOUCHED_REPORTS = "DELETE FROM project_reports WHERE (project_id, report_date) IN (SELECT * FROM touched)"
+DELETE_EVERY_REPORT = "DELETE FROM project_reports"
+DELETE_EVERY_DERIVED_RANK = "DELETE FROM derived_ranks"
+
+# The ledger rows a refresh or a rebuild computes project reports from, copied into fresh_rows.
+CREATE_TEMP_FRESH_ROWS = "CREATE TEMP TABLE IF NOT EXISTS fresh_rows AS SELECT * FROM ledger_rows WHERE 0"
+CLEAR_FRESH_ROWS = "DELETE FROM fresh_rows"
+# CROSS JOIN keeps the small temp table outside: without statistics SQLite would scan every row.
+COPY_TOUCHED_ROWS = ("INSERT INTO fresh_rows SELECT l.* FROM touched t CROSS JOIN ledger_rows l"
+                     " ON l.project_id=t.project_id AND l.report_date=t.report_date WHERE l.superseded=0")
+COPY_ACCEPTED_ROWS = "INSERT INTO fresh_rows SELECT * FROM ledger_rows WHERE superseded=0"
+
+# Their project reports: those of one row in SQL, those of several plots joined in Python (INSERT_FRESH_REPORT).
+REPORT_COLUMNS = ("project_id", "report_date", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
+CREATE_TEMP_FRESH_REPORTS = ("CREATE TEMP TABLE IF NOT EXISTS fresh_reports AS SELECT"
+                             f" {', '.join(REPORT_COLUMNS)} FROM project_reports WHERE 0")
+CLEAR_FRESH_REPORTS = "DELETE FROM fresh_reports"
+FRESH_SINGLE_ROW_REPORTS = ("INSERT INTO fresh_reports SELECT project_id, report_date,"
+                            f" {', '.join(f'MAX({c})' for c in REPORT_COLUMNS[2:])} FROM fresh_rows"
+                            " GROUP BY project_id, report_date HAVING COUNT(*)=1")
+FRESH_SPLIT_ROWS = ("SELECT f.* FROM fresh_rows f JOIN (SELECT project_id, report_date FROM fresh_rows"
+                    " GROUP BY project_id, report_date HAVING COUNT(*)>1) USING (project_id, report_date)"
+                    " ORDER BY f.report_date, f.group_name, f.sheet_row")
+INSERT_FRESH_REPORT = f"INSERT INTO fresh_reports VALUES ({','.join('?' * len(REPORT_COLUMNS))})"
+# Each fresh report with its step against the project's report before it; :rise is consolidate.RISE.
+INSERT_PROJECT_REPORTS = (
+    f"INSERT INTO project_reports ({', '.join(REPORT_COLUMNS)}, acquired_step, rose)"
+    f" SELECT {', '.join(f'n.{c}' for c in REPORT_COLUMNS)}, n.acquired_mu - COALESCE(p.acquired_mu, 0),"
+    f" ({' OR '.join(f'n.{k} - COALESCE(p.{k}, 0) > :rise' for k in FIGURE_KEYS)})"
+    " FROM fresh_reports n LEFT JOIN project_reports p ON p.project_id=n.project_id AND"
+    " p.report_date=(SELECT MAX(q.report_date) FROM project_reports q WHERE q.project_id=n.project_id"
+    " AND q.report_date<n.report_date) ORDER BY n.project_id, n.report_date")
+
+
+def _derive_steps(starts: str) -> str:
+    """The statement setting acquired_step and rose of the reports of the projects `starts` selects, from
+    the date it gives each on, each against the project's report before it (found by key: a day's
+    reports cost the same however long the history); :rise is consolidate.RISE."""
+    figures = ", ".join(f"r.{k} - COALESCE(p.{k}, 0) AS {k}" for k in FIGURE_KEYS)
+    rose = " OR ".join(f"d.{k} > :rise" for k in FIGURE_KEYS)
+    return (f"WITH m AS MATERIALIZED ({starts}),"
+            " s AS MATERIALIZED (SELECT r.project_id, r.report_date, (SELECT MAX(q.report_date) FROM"
+            " project_reports q WHERE q.project_id=r.project_id AND q.report_date<r.report_date) AS prev"
+            " FROM m JOIN project_reports r ON r.project_id=m.project_id AND r.report_date>=m.since),"
+            f" d AS MATERIALIZED (SELECT s.project_id, s.report_date, {figures} FROM s JOIN project_reports r"
+            " ON r.project_id=s.project_id AND r.report_date=s.report_date LEFT JOIN project_reports p"
+            " ON p.project_id=s.project_id AND p.report_date=s.prev)"
+            f" UPDATE project_reports SET acquired_step=d.acquired_mu, rose=({rose}) FROM d"
+            " WHERE project_reports.project_id=d.project_id AND project_reports.report_date=d.report_date")
+
+
+# A corrected or late day changes the steps of the project's later reports.
+DERIVE_STEPS_AFTER_TOUCHED = _derive_steps(
+    "SELECT t.project_id, MIN(t.report_date) AS since FROM touched t WHERE EXISTS (SELECT 1"
+    " FROM project_reports r WHERE r.project_id=t.project_id AND r.report_date>t.report_date)"
+    " GROUP BY t.project_id")
+DERIVE_EVERY_STEP = _derive_steps("SELECT DISTINCT project_id, '' AS since FROM project_reports")
+DELETE_DAILY_STEPS_SINCE = "DELETE FROM daily_steps WHERE report_date>=?"
+SUM_DAILY_STEPS_SINCE = ("INSERT INTO daily_steps SELECT report_date, SUM(acquired_step) FROM project_reports"
+                         " WHERE report_date>=? GROUP BY report_date")
+
+# Reading project reports.
+CREATE_TEMP_WANTED = "CREATE TEMP TABLE IF NOT EXISTS wanted (project_id TEXT PRIMARY KEY)"
+CLEAR_WANTED = "DELETE FROM wanted"
+INSERT_WANTED = "INSERT OR IGNORE INTO wanted VALUES (?)"
+_LATEST = "SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=w.project_id AND r.report_date"
+# Each wanted project's latest report up to :as_of, the one before it, its report at :start (the
+# baseline of the period) and the date it last rose.
+PROJECT_LINES = (
+    f"WITH d AS MATERIALIZED (SELECT w.project_id, ({_LATEST}<=:as_of) AS latest, ({_LATEST}<=:start) AS base,"
+    f" ({_LATEST}<=:as_of AND r.rose=1) AS risen, (SELECT MIN(report_date) FROM project_reports r"
+    " WHERE r.project_id=w.project_id) AS first FROM wanted w),"
+    " e AS MATERIALIZED (SELECT d.*, (SELECT MAX(report_date) FROM project_reports r WHERE r.project_id=d.project_id"
+    " AND r.report_date<:as_of) AS prev FROM d WHERE d.latest IS NOT NULL)"
+    " SELECT e.project_id, e.latest AS report_date, COALESCE(e.risen, e.first) AS last_rise,"
+    f" {', '.join(f'l.{k}' for k in FIGURE_KEYS)},"
+    " l.net_land, l.net_land_date, l.problems, l.next_steps, p.acquired_mu AS prev_acquired_mu,"
+    " p.houses_demolished AS prev_houses_demolished, e.base IS NOT NULL AS has_base,"
+    f" {', '.join(f'b.{k} AS base_{k}' for k in (*FIGURE_KEYS, 'net_land'))}"
+    " FROM e JOIN project_reports l ON l.project_id=e.project_id AND l.report_date=e.latest"
+    " LEFT JOIN project_reports p ON p.project_id=e.project_id AND p.report_date=e.prev"
+    " LEFT JOIN project_reports b ON b.project_id=e.project_id AND b.report_date=e.base")
+ANY_REPORT_UNTIL = "SELECT EXISTS (SELECT 1 FROM project_reports WHERE report_date<=?)"
+DAILY_STEPS_UNTIL = ("SELECT report_date, acquired_step AS acquired_mu FROM daily_steps"
+                     " WHERE report_date<=? ORDER BY report_date")
+
+# Each chosen group's two newest accepted (:accepted) reports with rows, as project totals.
+CREATE_TEMP_CHOSEN_GROUPS = "CREATE TEMP TABLE IF NOT EXISTS chosen_groups (group_name TEXT PRIMARY KEY)"
+CLEAR_CHOSEN_GROUPS = "DELETE FROM chosen_groups"
+CHOOSE_EVERY_GROUP = ("INSERT INTO chosen_groups SELECT DISTINCT group_name FROM submissions"
+                      " WHERE group_name IS NOT NULL")
+CHOOSE_GROUP = "INSERT OR IGNORE INTO chosen_groups VALUES (?)"
+_NEWEST = ("SELECT s.report_date FROM submissions s WHERE s.group_name=c.group_name AND s.status=:accepted"
+           " AND EXISTS (SELECT 1 FROM ledger_rows r WHERE r.group_name=s.group_name AND"
+           " r.report_date=s.report_date AND r.superseded=0)")
+GROUP_TOTALS = (
+    f"WITH latest AS MATERIALIZED (SELECT c.group_name, ({_NEWEST} ORDER BY s.report_date DESC LIMIT 1)"
+    " AS report_date FROM chosen_groups c),"
+    " dates AS MATERIALIZED (SELECT group_name, report_date, 1 AS age FROM latest WHERE report_date IS NOT NULL"
+    f" UNION ALL SELECT c.group_name, ({_NEWEST} AND s.report_date<c.report_date ORDER BY s.report_date DESC"
+    " LIMIT 1), 2 FROM latest c WHERE c.report_date IS NOT NULL)"
+    f" SELECT d.age, r.group_name, r.report_date, r.project_id, {', '.join(f'SUM(r.{k})' for k in FIGURE_KEYS)}"
+    " FROM dates d CROSS JOIN ledger_rows r ON r.group_name=d.group_name AND r.report_date=d.report_date"
+    " WHERE r.superseded=0 GROUP BY d.age, r.group_name, r.report_date, r.project_id ORDER BY d.age DESC")
+
+# Reading ledger rows and submissions.
+REPORT_ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")
+REPORT_ROWS = (f"SELECT {', '.join(REPORT_ROW_COLUMNS)} FROM ledger_rows WHERE group_name=? AND report_date=?"
+               " AND superseded=0 ORDER BY sheet_row")
+ACCEPTED_ROWS = "SELECT * FROM ledger_rows WHERE superseded=0 ORDER BY report_date, group_name, sheet_row"
+ACCEPTED_ROWS_UNTIL = ("SELECT * FROM ledger_rows WHERE superseded=0 AND report_date<=?"
+                       " ORDER BY report_date, group_name, sheet_row")
+EVERY_ROW = ("SELECT r.*, s.file_name FROM ledger_rows r JOIN submissions s USING (sha256)"
+             " ORDER BY r.report_date, r.group_name, r.sheet_row")
+# The (date, group) pairs of the 历史 window, newest first; the rows of those chosen, newest first.
+RECENT_REPORTS = ("SELECT DISTINCT report_date, group_name FROM submissions WHERE status!=? AND report_date>? AND"
+                  " report_date<=? AND group_name IS NOT NULL ORDER BY report_date DESC, group_name")
+COUNT_ROWS_OF_REPORT = "SELECT COUNT(*) FROM ledger_rows WHERE group_name=? AND report_date=?"
+CREATE_TEMP_RECENT_PAIRS = ("CREATE TEMP TABLE IF NOT EXISTS recent_pairs (group_name TEXT, report_date TEXT,"
+                            " PRIMARY KEY (group_name, report_date))")
+CLEAR_RECENT_PAIRS = "DELETE FROM recent_pairs"
+INSERT_RECENT_PAIR = "INSERT INTO recent_pairs VALUES (?,?)"
+RECENT_ROWS = ("SELECT r.*, s.file_name FROM recent_pairs c CROSS JOIN ledger_rows r ON r.group_name=c.group_name AND"
+               " r.report_date=c.report_date JOIN submissions s USING (sha256)"
+               " ORDER BY r.report_date DESC, r.group_name, r.sheet_row LIMIT ?")
+_DAY = "COALESCE(s.report_date, substr(f.seen_at, 1, 10))"
+SUBMISSION_LOG = (f"SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
+                  f" WHERE {_DAY}>? ORDER BY {_DAY} DESC, s.group_name, f.seen_at DESC, f.file_name LIMIT ?")
+SUBMISSIONS_OF_DATE = ("SELECT s.group_name, s.report_date, s.received_at AS read_at, a.mtime_ns, s.status,"
+                       " s.file_name FROM submissions s LEFT JOIN arrivals a USING (sha256) WHERE s.report_date=?")
+
+# Rankings published by runs, and ranks recomputed for dates no run published.
+DELETE_RANKING = "DELETE FROM ranking_snapshots WHERE as_of=? AND unit_kind=?"
+INSERT_RANKING = "INSERT INTO ranking_snapshots VALUES (?,?,?,?,?,?,?,?)"
+RANKING_SNAPSHOT = "SELECT unit, metric, rank FROM ranking_snapshots WHERE as_of=? AND unit_kind=?"
+PUBLISHED_DATES = "SELECT DISTINCT as_of FROM ranking_snapshots WHERE unit_kind=? AND as_of<?"
+# The dates come as one JSON array of ISO dates.
+LISTS_ON = ("SELECT as_of, unit, metric, flag FROM ranking_snapshots WHERE unit_kind=?"
+            " AND as_of IN (SELECT value FROM json_each(?))")
+DERIVED_RANKING = "SELECT unit, metric, rank FROM derived_ranks WHERE as_of=? AND unit_kind=? AND basis=?"
+DELETE_DERIVED_RANKING = "DELETE FROM derived_ranks WHERE as_of=? AND unit_kind=?"
+INSERT_DERIVED_RANKING = "INSERT INTO derived_ranks VALUES (?,?,?,?,?,?)"
+
+# Frames kept between runs.
+KEPT_FRAME = "SELECT frame FROM kept_frames WHERE kind=? AND key=?"
+KEEP_FRAME = "INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)"
+
+# Notices issued (notice_archive) and what they are written from.
+NEXT_NOTICE_NUMBER = "SELECT MAX(number) FROM notices WHERE kind=? AND year=? AND state<>?"
+NOTICE_IN_FORCE = ("SELECT kind, year, number, as_of, issued_at, file, text, state FROM notices WHERE kind=?"
+                   " AND as_of=? AND state=? ORDER BY notice_id DESC LIMIT 1")
+ALL_NOTICES = "SELECT kind, year, number, as_of, issued_at, file, text, state FROM notices ORDER BY notice_id"
+INSERT_NOTICE = ("INSERT INTO notices (kind, year, number, as_of, issued_at, file, text, state, run_id)"
+                 " VALUES (?,?,?,?,?,?,?,?,?)")
+NOTICES_OF_NUMBER = "SELECT notice_id, file FROM notices WHERE kind=? AND year=? AND number=? AND state=?"
+VOID_NOTICE = "UPDATE notices SET state=?, file=?, voided_run=? WHERE notice_id=?"
+NOTICES_ISSUED_BY_RUN = "SELECT notice_id, file FROM notices WHERE run_id=? AND state=?"
+NOTICES_VOIDED_BY_RUN = "SELECT notice_id, kind, year, number, as_of, file FROM notices WHERE voided_run=?"
+SET_NOTICE_STATE = "UPDATE notices SET state=?, file=?, voided_run=NULL WHERE notice_id=?"
+UNCORRECTED_RETURNS = (
+    "SELECT s.group_name, s.report_date, s.issues, s.received_at FROM submissions s WHERE s.status=:rejected"
+    " AND s.report_date IS NOT NULL AND s.report_date<=:as_of AND NOT EXISTS (SELECT 1 FROM submissions a"
+    " WHERE a.status IN (:accepted, :superseded) AND a.group_name IS s.group_name AND a.report_date=s.report_date"
+    " AND a.received_at>=s.received_at) ORDER BY s.report_date, s.group_name, s.received_at")
+PROBLEMS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports WHERE report_date<=?"
+                  " ORDER BY project_id, report_date")
+REGISTER_REPORTS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports"
+                          " WHERE report_date<=?")
+MILESTONE_REPORTS_UNTIL = ("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
+                           " cleared_mu, net_land FROM project_reports WHERE report_date<=?")

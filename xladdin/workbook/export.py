@@ -1,0 +1,84 @@
+"""Files the add-in writes besides the master (history exports): every text stays text.
+
+A spreadsheet reading a CSV or an xlsx turns text starting with = + - @ (or a tab or carriage return
+before one) into a formula; submitted text must never become one, so it is written as text: in an
+xlsx as a string cell, in a CSV the OWASP way, behind a single quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from pathlib import Path
+
+import openpyxl
+
+from xladdin.base.text import xml_safe
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A value for a CSV cell: text a spreadsheet would run as a formula is prefixed with '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def put_text_safe(cell, value: object) -> None:
+    """An openpyxl cell set to a value; text is always a string cell, never a formula."""
+    if isinstance(value, float) and math.isnan(value):
+        value = None
+    if isinstance(value, str):
+        cell.value = xml_safe(value)
+        cell.data_type = "s"
+        return
+    cell.value = value
+
+
+def append_text_safe(ws, values) -> None:
+    """ws.append, with text kept as text."""
+    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+    for col, value in enumerate(values, start=1):
+        put_text_safe(ws.cell(row, col), value)
+
+
+def write_frame(frame, out: Path, sheet: str) -> Path:
+    """A frame as .csv (UTF-8 with BOM, for Excel) or .xlsx, its folder created; text stays text."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [[None if _missing(v) else v for v in row] for row in frame.astype(object).itertuples(index=False)]
+    temp = out.with_name(f".~{out.name}.tmp")
+    try:
+        if out.suffix.lower() == ".csv":
+            with open(temp, "w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([csv_safe(str(c)) for c in frame.columns])
+                for row in rows:
+                    writer.writerow(["" if v is None else csv_safe(_text(v)) for v in row])
+        else:
+            wb = openpyxl.Workbook()
+            ws = wb.active
+            ws.title = sheet
+            append_text_safe(ws, [str(c) for c in frame.columns])
+            for row in rows:
+                append_text_safe(ws, [xml_safe(v) if isinstance(v, str) else v for v in row])
+            wb.save(temp)
+        temp.replace(out)
+    finally:
+        temp.unlink(missing_ok=True)
+    return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _text(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return xml_safe(value)
+    return value
