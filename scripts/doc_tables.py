@@ -12,7 +12,7 @@ SETTINGS = DOCS / "settings.md"
 CODES_HEAD = "| code | severity | title |\n|---|---|---|\n"
 SETTINGS_HEAD = "| 设置项 | 默认值 | 填写 | 说明 | 定义名称 |\n|---|---|---|---|---|\n"
 KINDS = {"text": "文字", "text-or-blank": "文字，可留空", "int": "不小于 1 的整数", "ratio": "小数，如 0.3",
-         "date": "日期，可留空", "time": "时间，如 21:00", "weight": "数字，可留空"}
+         "date": "日期，可留空", "time": "时间，如 21:00", "zone": "时区，如 UTC+8", "weight": "数字，可留空"}
 
 
 def codes_table() -> str:

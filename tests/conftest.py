@@ -20,6 +20,7 @@ from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
 from xladdin.engine.pipeline import execute
 
 AS_OF = dt.date(2026, 11, 24)
+RUN_AT = dt.datetime.combine(AS_OF, dt.time(21, 30))  # the demo's run: the 9 pm meeting of its last day
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
@@ -45,7 +46,7 @@ def demo(tmp_path_factory):
     """The demo campaign after one run: (directory, manifest, result)."""
     directory = tmp_path_factory.mktemp("demo")
     build_demo(directory, AS_OF)
-    result = execute(directory / MASTER_NAME, as_of=AS_OF)
+    result = execute(directory / MASTER_NAME, as_of=AS_OF, now=RUN_AT)
     manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
     return directory, manifest, result
 

@@ -270,7 +270,7 @@ def test_a_run_of_the_excel_buttons_is_rolled_back_in_the_store_and_leaves_the_m
     from xladdin.workbook.package import MasterBook
 
     master = demo_copy
-    monkeypatch.setattr(MasterBook, "back_up", lambda self, settings: None)  # as the live book: no backup
+    monkeypatch.setattr(MasterBook, "back_up", lambda self, settings, now: None)  # as the live book: no backup
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     monkeypatch.undo()
     saved = master.read_bytes()

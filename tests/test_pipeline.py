@@ -81,7 +81,7 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
                           "houses_demolished": 40, "crops": 0, "fixtures": 0, "fixtures_removed": 0, "graves": 0, "cleared_mu": 0.0,
                           "net_land": "否", "net_land_date": None, "problems": "", "next_steps": "", "row": 5 + r}
                          for r in range(3)], columns=list(ROW_COLUMNS))
-    store.begin_run(AS_OF, "run")
+    store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
     store.record(Checked(file="late.xlsx", sheet="进度台账", group="第0001工作组",
                          report_date=start, rows=late), "late", dt.datetime(2026, 11, 24))
     store.commit()

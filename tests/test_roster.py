@@ -139,9 +139,10 @@ def test_a_file_counts_as_received_when_it_was_written_into_the_inbox(tmp_path):
         store.db.execute("INSERT INTO submissions (sha256, file_name, received_at, group_name, report_date, reporter,"
                          " status, errors, warnings, row_count, issues) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                          (sha, f"{sha}.xlsx", read_at.isoformat(), group, DAY.isoformat(), "", "已接收", 0, 0, 1, "[]"))
-    store.note_arrival("a", int(at(20, 30).timestamp() * 1e9))  # dropped at 20:30, read by the 22:00 run
-    store.note_arrival("c", int(at(21, 15).timestamp() * 1e9))  # a file written after the cut-off
-    roster = daily_roster(["甲组", "乙组", "丙组"], store.submissions_for(DAY), DAY, CUTOFF).set_index("group")
+    beijing = dt.timezone(dt.timedelta(hours=8))  # the file system keeps UTC; HQ reads Beijing time
+    store.note_arrival("a", int(at(20, 30).replace(tzinfo=beijing).timestamp() * 1e9))  # dropped at 20:30
+    store.note_arrival("c", int(at(21, 15).replace(tzinfo=beijing).timestamp() * 1e9))  # after the cut-off
+    roster = daily_roster(["甲组", "乙组", "丙组"], store.submissions_for(DAY, beijing), DAY, CUTOFF).set_index("group")
     store.close()
     assert dict(roster["timeliness"]) == {"甲组": "按时", "乙组": "逾时", "丙组": "逾时"}  # 乙组: only the run time
     assert roster.at["甲组", "received_at"] == at(20, 30)

@@ -94,7 +94,7 @@ def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):
     try:
         received = dt.datetime(2026, 11, 24, 9)
         for submissions, undo in runs:
-            run = store.begin_run(AS_OF, "run")
+            run = store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
             for n, (group, day, rows) in enumerate(submissions):
                 store.record(checked(group, day, rows), f"{run}-{n}-{group}{day}", received)
             if undo:
@@ -126,7 +126,7 @@ def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):
 
 def test_a_store_from_before_project_reports_is_brought_up_to_date(tmp_path):
     store = Store(tmp_path / "store.sqlite")
-    store.begin_run(AS_OF, "run")
+    store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
     store.record(checked("甲组", 1, [{"project_id": "P1", "plot": "", **{k: 2.0 for k in FIGURE_KEYS},
                                      "net_land": "否", "net_land_date": None, "problems": "", "next_steps": ""}]),
                  "a", dt.datetime(2026, 11, 24, 9))
@@ -163,12 +163,12 @@ def _steps_of_a_day(path, history_days: int) -> dict[str, int]:
     store = Store(path)
     try:
         received = dt.datetime(2026, 11, 24, 9)
-        store.begin_run(AS_OF, "run")
+        store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
         for day in range(history_days, 0, -1):
             for group in groups:
                 store.record(report(group, day, float(history_days - day)), f"{group}{day}", received)
         store.commit()
-        store.begin_run(AS_OF, "run")
+        store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
         steps: dict[str, int] = {}
 
         def count(name: str, work) -> None:
@@ -218,7 +218,7 @@ def test_a_store_from_before_the_removed_fixtures_column_gains_it(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    store.begin_run(AS_OF, "run")
+    store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
     new = {k: 4.0 for k in FIGURE_KEYS}
     store.record(checked("甲组", 0, [{"project_id": "P1", "plot": "", **new, "net_land": "否", "net_land_date": None,
                                     "problems": "", "next_steps": ""}]), "new", dt.datetime(2026, 11, 24, 20))
@@ -239,7 +239,7 @@ def test_reads_never_write_and_refuse_to_read_rows_not_yet_derived(tmp_path):
 
     store = Store(tmp_path / "store.sqlite")
     try:
-        store.begin_run(AS_OF, "run")
+        store.begin_run(AS_OF, "run", dt.datetime.combine(AS_OF, dt.time(21)))
         figures = {k: 0.0 for k in FIGURE_KEYS}
         rows = [{**figures, "project_id": "P1", "plot": "", "acquired_mu": 5.0, "net_land": "否", "net_land_date": None,
                  "problems": "", "next_steps": ""},

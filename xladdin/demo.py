@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base import clock
 from xladdin.base.issues import Code
 from xladdin.base.schema import LEDGER_BY_KEY, REGISTRY_FIELDS
 from xladdin.domain.milestones import DEFAULT_MILESTONES
@@ -208,7 +209,7 @@ def spoil(rows: list[dict], how: str | None, group: str) -> tuple[list[dict], st
 
 def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026) -> dict:
     """Master, inbox and manifest of the demo campaign in `directory`; returns the manifest."""
-    end = end or dt.date.today()
+    end = end or clock.now().date()
     start = end - dt.timedelta(days=DAYS - 1)
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -285,7 +286,7 @@ def build_demo(directory: Path, end: dt.date | None = None, seed: int = 20231026
 
 def _sent_at(path: Path, date: dt.date, time: dt.time) -> None:
     """The file's time as if the group had sent it then (the roster and the order of corrections use it)."""
-    moment = dt.datetime.combine(date, time).timestamp()
+    moment = dt.datetime.combine(date, time, tzinfo=clock.zone_of(clock.DEFAULT_ZONE)).timestamp()
     os.utime(path, (moment, moment))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from xladdin.base.clock import DEFAULT_ZONE, parse_zone, zone_of
 from xladdin.base.errors import SettingsError
 from xladdin.base.schema import RANK_UNITS
 from xladdin.base.values import parse_date
@@ -19,7 +20,7 @@ CITY_BASES = ("市级项目", "全部项目")
 @dataclass(frozen=True)
 class Setting:
     """One row of the 设置 sheet: the key staff see, the Settings field it fills, its default, its kind
-    (text, text-or-blank, int ≥ 1, ratio, date, time, choice, weight), the explanation written beside it,
+    (text, text-or-blank, int ≥ 1, ratio, date, time, zone, choice, weight), the explanation written beside it,
     and the defined name formulas read it by. The sheet, the parser, the limits and the docs all come
     from this one table."""
 
@@ -74,6 +75,8 @@ TABLE: tuple[Setting, ...] = (
             '本期起始日期留空时，本期的天数'),
     Setting('报送截止时间', 'report_cutoff', '21:00', 'time',
             '每天报送的截止时间（晚上例会前）；之后收到的台账照常计入，但在今日报送情况中标为逾时'),
+    Setting('时区', 'time_zone', DEFAULT_ZONE, 'zone',
+            '收到时间、运行时间按哪个时区记：默认 UTC+8（北京时间）；服务器在别的时区时也按此记'),
     Setting('无进展天数', 'stall_days', 3, 'int',
             '连续多少天各项累计数都没有增加，标为“无进展”'),
     Setting('临期天数', 'due_soon_days', 7, 'int',
@@ -147,6 +150,7 @@ class Settings:
     stall_days: int = _default("stall_days")
     due_soon_days: int = _default("due_soon_days")
     report_cutoff: dt.time = parse_cutoff(_default("report_cutoff"))
+    time_zone: str = _default("time_zone")
     jump_ratio: float = _default("jump_ratio")
     history_days: int = _default("history_days")
     history_rows: int = _default("history_rows")
@@ -164,6 +168,11 @@ class Settings:
     notice_closing: str = _default("notice_closing")
     notice_archive: str = _default("notice_archive")
     milestones: str = _default("milestones")
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """设置 › 时区 as a tzinfo: the zone every time of a run is kept in."""
+        return zone_of(self.time_zone)
 
     @property
     def dense(self) -> bool:
@@ -206,6 +215,10 @@ def _parse(setting: Setting, value: object) -> object:
         if cutoff is None:
             raise SettingsError(f"设置“{key}”应为时间（如 21:00），实际为“{value}”。请在“设置”表中改正。")
         return cutoff
+    if setting.kind == "zone":
+        if parse_zone(value) is None:
+            raise SettingsError(f"设置“{key}”应为时区（如 UTC+8），实际为“{value}”。请在“设置”表中改正。")
+        return str(value).strip()
     if setting.kind == "date":
         date = parse_date(value)
         if date is None:

@@ -5,11 +5,11 @@ excel.py wraps these for xlwings; they are tested directly and through xlwings S
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import pandas as pd
 
+from xladdin.base import clock
 from xladdin.base.schema import METRICS
 from xladdin.base.values import excel_error, parse_date, parse_number
 from xladdin.domain.rank import BLACK, RED, decide_lists, rank_values
@@ -161,7 +161,7 @@ def days_left(deadline: object, today: object = None) -> object:
     due = parse_date(deadline)
     if due is None:
         return "" if deadline in (None, "") else "请填日期"
-    start = parse_date(today) if today not in (None, "") else dt.date.today()
+    start = parse_date(today) if today not in (None, "") else clock.now().date()
     if start is None:
         return "请填日期"
     return (due - start).days

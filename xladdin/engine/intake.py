@@ -108,10 +108,11 @@ def grid_digest(grid: Grid) -> str:
     return hashlib.sha256(json.dumps([grid.sheet, grid.rows], default=str, ensure_ascii=False).encode()).hexdigest()
 
 
-def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-            folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None) -> list[FileOutcome]:
-    """Check every new submission in report-date order, recording each in the store as it goes."""
-    now = dt.datetime.now()
+def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, now: dt.datetime,
+                  settings: Settings, folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None
+                  ) -> list[FileOutcome]:
+    """Check every new submission in report-date order, recording each in the store as it goes (stamped with
+    the run's `now`)."""
     outcomes, pending, rechecked = _sort_out(sources, store, folders, now)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)

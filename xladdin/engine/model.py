@@ -16,7 +16,7 @@ from xladdin.base.issues import ERROR, Issue
 from xladdin.base.schema import (
     METRICS,
 )
-from xladdin.notices.compose import Notice
+from xladdin.notices.compose import DAILY, Notice
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class JobResult:
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
     cutoff: dt.time | None = None
+    now: dt.datetime | None = None  # the run's one reading of the clock, in 设置's time zone
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -151,3 +152,24 @@ def summary_sentence(result: JobResult) -> str:
     if result.count(SKIPPED):
         parts.append(f"未读取 {result.count(SKIPPED)} 个（见校验报告）")
     return "，".join(parts) + "。"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a door asks of a run: every input of the pipeline in one value.
+
+    `now` is the run's one reading of the clock (设置's time zone; read once by the run when None), `as_of`
+    the statistics date (now's date when None). `write=False` changes neither master nor store."""
+
+    command: str = "run"
+    as_of: dt.date | None = None
+    now: dt.datetime | None = None
+    inbox: Path | None = None
+    intake: bool = True
+    write: bool = True
+    write_ranking: bool = True
+    workers: int | None = None
+    progress: Progress = None
+    notice_kind: str = DAILY
+    issue: bool = False
+    reissue: bool = False

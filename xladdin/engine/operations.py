@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from xladdin.domain.settings import Settings
-from xladdin.engine.model import JobResult, Progress
+from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
 from xladdin.engine.rollback import history_frame, roll_back
 from xladdin.engine.templates import write_group_templates
@@ -53,33 +53,34 @@ OPERATIONS = {
 class Engine:
     """One master, on disk or open in Excel, and the operations staff run on it."""
 
-    def __init__(self, master: Path | None = None, book: Book | None = None, base_dir: Path | None = None):
+    def __init__(self, master: Path | None = None, book: Book | None = None, base_dir: Path | None = None,
+                 now: dt.datetime | None = None):
         if (master is None) == (book is None):
             raise ValueError("an engine works on a master file or on an open book")
+        self.now = now  # None: each job reads the clock once, in 设置's time zone
         self.master = Path(master) if master is not None else None
         self.book = book
         self.base_dir = base_dir if base_dir is not None else (self.master.parent if self.master else Path.cwd())
 
     @classmethod
-    def on_file(cls, master: Path) -> "Engine":
-        return cls(master=master)
+    def on_file(cls, master: Path, now: dt.datetime | None = None) -> "Engine":
+        return cls(master=master, now=now)
 
     @classmethod
-    def on_book(cls, book: Book, base_dir: Path) -> "Engine":
-        return cls(book=book, base_dir=base_dir)
+    def on_book(cls, book: Book, base_dir: Path, now: dt.datetime | None = None) -> "Engine":
+        return cls(book=book, base_dir=base_dir, now=now)
 
     # -- the job operations ------------------------------------------------------------------------
 
     def _job(self, name: str, *, inbox: Path | None = None, as_of: dt.date | None = None,
              progress: Progress = None, workers: int | None = None, **notice: object) -> JobResult:
         operation = OPERATIONS[name]
-        flags = dict(intake=operation.intake, write=operation.write, write_ranking=operation.write_ranking,
-                     command=name, progress=progress, **notice)
+        request = RunRequest(command=name, as_of=as_of, now=self.now, inbox=inbox, intake=operation.intake,
+                             write=operation.write, write_ranking=operation.write_ranking, progress=progress,
+                             workers=workers if self.book is None else 1, **notice)
         if self.book is not None:
-            return run_job(self.book, self.base_dir, inbox=inbox, as_of=as_of, **flags)
-        if workers is not None:
-            flags["workers"] = workers
-        return execute(self.master, inbox=inbox, as_of=as_of, **flags)
+            return run_job(self.book, self.base_dir, request)
+        return execute(self.master, request)
 
     def validate(self, *, inbox: Path | None = None, as_of: dt.date | None = None, progress: Progress = None,
                  workers: int | None = None) -> JobResult:

@@ -8,10 +8,12 @@ import hashlib
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base import clock
 from xladdin.base.faults import crash_point
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import summary_of
@@ -27,7 +29,17 @@ from xladdin.domain.register import build_register, open_items, previous_rows
 from xladdin.domain.roster import daily_roster, work_groups
 from xladdin.domain.settings import Settings
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
-from xladdin.engine.model import READING, SAVING, SUMMING, WRITING, FileOutcome, JobResult, Progress, tell
+from xladdin.engine.model import (
+    READING,
+    SAVING,
+    SUMMING,
+    WRITING,
+    FileOutcome,
+    JobResult,
+    Progress,
+    RunRequest,
+    tell,
+)
 from xladdin.engine.presentation import write_master
 from xladdin.engine.rollback import relative
 from xladdin.notices.archive import (
@@ -38,7 +50,7 @@ from xladdin.notices.archive import (
     register_reports,
     uncorrected_returns,
 )
-from xladdin.notices.compose import DAILY, LEADER, WEEKLY, Notice, build_notice
+from xladdin.notices.compose import LEADER, WEEKLY, Notice, build_notice
 from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
 from xladdin.notices.leader import build_leader_notices
 from xladdin.store.history import Store
@@ -54,65 +66,64 @@ from xladdin.workbook.package import MasterBook
 log = logging.getLogger(__name__)
 
 
-def execute(master: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True, command: str = "run", workers: int | None = None,
-            progress: Progress = None, notice_kind: str = DAILY, issue: bool = False, reissue: bool = False
-            ) -> JobResult:
-    """The pipeline behind every command, on a master file; `write=False` changes neither master nor store."""
+def execute(master: Path, request: RunRequest | None = None, **fields) -> JobResult:
+    """The pipeline behind every command, on a master file: `request`, or a RunRequest of the `fields`."""
     started = time.perf_counter()
+    request = request or RunRequest(**fields)
     master = Path(master)
-    lock = MasterLock(master) if write else None
+    lock = MasterLock(master) if request.write else None
     if lock is not None:
         lock.__enter__()
     try:
         book = MasterBook.open(master)
         # Several reader processes only from the headless command on a fork-capable OS: inside Excel the
         # interpreter may be embedded, and spawning would start Excel's executable, not Python.
-        if workers is None:
-            workers = min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1
-        return run_job(book, master.parent, inbox=inbox, as_of=as_of, intake=intake, write=write,
-                       write_ranking=write_ranking, command=command, started=started, workers=workers,
-                       progress=progress, notice_kind=notice_kind, issue=issue, reissue=reissue)
+        if request.workers is None:
+            request = replace(request, workers=min(4, os.cpu_count() or 1) if hasattr(os, "fork") else 1)
+        return run_job(book, master.parent, request, started=started)
     finally:
         if lock is not None:
             lock.__exit__(None, None, None)
 
 
-def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.date | None = None, intake: bool = True,
-            write: bool = True, write_ranking: bool = True, command: str = "run",
-            started: float | None = None, workers: int = 1, progress: Progress = None, notice_kind: str = DAILY,
-            issue: bool = False, reissue: bool = False) -> JobResult:
+def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, started: float | None = None,
+            **fields) -> JobResult:
     """The pipeline on an open master: any workbook.book.Book — a MasterBook (file) or a LiveBook (open in
-    Excel, via xlwings). Folders in 设置 are relative to base_dir. `progress(stage, done, total)` hears
-    what the run is doing (total 0 when there is nothing to count)."""
+    Excel, via xlwings). Folders in 设置 are relative to base_dir. `request.progress(stage, done, total)`
+    hears what the run is doing (total 0 when there is nothing to count). The clock is read here, once."""
     started = time.perf_counter() if started is None else started
-    as_of = as_of or dt.date.today()
+    request = request or RunRequest(**fields)
     settings = book.settings()
-    inbox = Path(inbox) if inbox else (base_dir / settings.inbox)
+    now = request.now or clock.now(settings.zone)
+    as_of = request.as_of or now.date()
+    intake, write, progress, notice_kind = request.intake, request.write, request.progress, request.notice_kind
+    workers = request.workers or 1
+    inbox = Path(request.inbox) if request.inbox else (base_dir / settings.inbox)
     store = Store(base_dir / settings.store)
     try:
         registry = _registry(book, store)
         if write:
-            store.begin_run(as_of, command)
+            store.begin_run(as_of, request.command, now)
         files, ignored = [], []
         if intake:
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
                        "returned": base_dir / settings.returned} if write else None
-            files, ignored = _take_in(book, inbox, store, registry, as_of, settings, folders, workers, progress)
+            files, ignored = _take_in(book, inbox, store, registry, as_of, now, settings, folders, workers, progress)
         store.refresh_derived()  # the one write of derived tables; every read below sees this run's rows
         tell(progress, SUMMING, 0, 0)
         result = _figures(book, store, registry, as_of, settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
-        if issue and write and notice_kind == LEADER:
+        result.now = now
+        if request.issue and write and notice_kind == LEADER:
             result.issued = issue_leader_reports(result.leaders, as_of, base_dir, settings)
-        elif issue and write:
-            result.issued = issue_notice(store, result.notice_doc, base_dir, settings, reissue)
+        elif request.issue and write:
+            result.issued = issue_notice(store, result.notice_doc, base_dir, settings, request.reissue, now)
             result.notice = result.notice_doc.lines()  # now with its number (期数)
         result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
                                                 if all_issued(store.db) else [])
         if write:
             result.seconds = time.perf_counter() - started
-            _write_and_commit(book, result, store, settings, base_dir, intake, write_ranking, progress)
+            _write_and_commit(book, result, store, settings, base_dir, intake, request.write_ranking, progress)
         else:
             store.db.rollback()
     finally:
@@ -121,8 +132,8 @@ def run_job(book: Book, base_dir: Path, *, inbox: Path | None = None, as_of: dt.
     return result
 
 
-def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
-             folders: dict[str, Path] | None, workers: int, progress: Progress) -> tuple[list[FileOutcome], list[str]]:
+def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_of: dt.date, now: dt.datetime,
+             settings: Settings, folders: dict[str, Path] | None, workers: int, progress: Progress) -> tuple[list[FileOutcome], list[str]]:
     """Every file of the inbox and every ledger pasted into the master, checked (and, with `folders`,
     recorded, archived or returned); the inbox entries not read, by name."""
     paths, skipped = scan_inbox(inbox)
@@ -130,7 +141,7 @@ def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_o
     skipped += unreadable
     pasted = [Source(f"{book.path.name}›{grid.sheet}", grid_digest(grid), grid=grid) for grid in book.pasted_grids()]
     tell(progress, READING, 0, len(sources) + len(pasted))
-    files = check_sources(sources + pasted, store, registry, as_of, settings, folders, workers, progress)
+    files = check_sources(sources + pasted, store, registry, as_of, now, settings, folders, workers, progress)
     files += [skipped_outcome(name, reason) for name, reason in skipped]
     return files, [name for name, _ in skipped]
 
@@ -146,7 +157,8 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
     ranking = add_streaks(compute_ranking(summary, settings, previous),
                           store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
-    roster = daily_roster(work_groups(registry), store.submissions_for(as_of), as_of, settings.report_cutoff)
+    roster = daily_roster(work_groups(registry), store.submissions_for(as_of, settings.zone), as_of,
+                          settings.report_cutoff)
     line = whole_line(summary, settings)
     whole = whole_text(line, settings)
     city = []
@@ -195,7 +207,7 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     tell(progress, WRITING, 0, 0)
     write_master(book, result, store, settings, intake, write_ranking)
     crash_point("written")
-    saved = book.back_up(settings)
+    saved = book.back_up(settings, result.now)
     crash_point("backed-up")
     if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
         store.set_backup(relative(Path(saved), base_dir))

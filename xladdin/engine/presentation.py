@@ -111,7 +111,7 @@ def _write_report(book: Book, result: JobResult) -> None:
     errors = sum(len(f.errors) for f in result.files)
     warnings = sum(len(f.warnings) for f in result.files)
     skipped = result.count(SKIPPED)
-    book.write_cell("ReportTitle", f"校验报告（{dt.datetime.now():%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
+    book.write_cell("ReportTitle", f"校验报告（{result.now:%Y-%m-%d %H:%M}）：收件箱 {len(result.files) - skipped} "
                                    f"个文件，{errors} 个错误，{warnings - skipped} 个警告"
                                    + (f"；另有 {skipped} 项未读取，原因见下" if skipped else ""))
 
@@ -259,7 +259,7 @@ def _write_plan(book: Book, result: JobResult) -> None:
     registry_rows = plan.drop_duplicates("project_id")
     deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
     timeline = []
-    mondays = week_starts(dt.date.today())  # what the sheet's TODAY() row shows when it is opened today
+    mondays = week_starts(result.now.date())  # what the sheet's TODAY() row shows when it is opened today
     for i, record in enumerate(registry_rows.to_dict("records")):
         r = top + i
         project_cell = f"${column_letter(left)}{r}"
@@ -341,7 +341,7 @@ def _history_rows(store: Store, since: dt.date, as_of: dt.date, limit: int) -> l
 
 def _status_rows(result: JobResult) -> list[list[object]]:
     return [
-        ["运行时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")],
+        ["运行时间", result.now.strftime("%Y-%m-%d %H:%M:%S")],
         ["统计截至", result.as_of.isoformat()],
         ["本期", f"{result.period_start.isoformat()} 至 {result.as_of.isoformat()}"],
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base import clock
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.fs import copy_whole, fit_name
 from xladdin.base.schema import (
@@ -59,7 +60,7 @@ def roll_back(master: Path) -> tuple[dict, int]:
                                          f"请检查“{settings.backups}”文件夹。")
                 MasterBook.open(saved)  # the backup must itself be a usable master
                 shutil.copy2(saved, temp)  # before the undo backup below may prune old copies
-                run["undo_backup"] = book.back_up(settings, label=UNDO_LABEL)
+                run["undo_backup"] = book.back_up(settings, clock.now(settings.zone), label=UNDO_LABEL)
             forgotten_files = store.submissions_of_run(run["run_id"])
             forgotten = store.roll_back(run["run_id"])
             run["withdrawn"], run["reinstated"] = withdraw_run(store, master.parent, run["run_id"])

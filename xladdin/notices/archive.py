@@ -98,10 +98,10 @@ def _issued(row) -> Issued:
     return Issued(kind, year, number, dt.date.fromisoformat(as_of), issued_at, file, text, state)
 
 
-def record_issue(db, kind: str, year: int, number: int, as_of: dt.date, file: str, text: str,
+def record_issue(db, kind: str, year: int, number: int, as_of: dt.date, issued_at: dt.datetime, file: str, text: str,
                  run_id: int | None) -> None:
     db.execute(sql.INSERT_NOTICE, (kind, year, number, as_of.isoformat(),
-                                   dt.datetime.now().isoformat(timespec="seconds"), file, text, ACTIVE, run_id))
+                                   issued_at.isoformat(timespec="seconds"), file, text, ACTIVE, run_id))
 
 
 def archive_name(kind: str, year: int, number: int, as_of: dt.date) -> str:

@@ -7,6 +7,7 @@ silently.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from xladdin.domain.settings import Settings
@@ -22,8 +23,8 @@ def notice_header(settings: Settings) -> Header:
                   closing=settings.notice_closing)
 
 
-def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool = False) -> str:
-    """Number, archive and record the notice; returns what was done, in Chinese."""
+def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool, now: dt.datetime) -> str:
+    """Number, archive and record the notice, issued at the run's `now`; returns what was done, in Chinese."""
     db = store.db
     year = notice.as_of.year
     existing = issued_for(db, notice.kind, notice.as_of)
@@ -46,7 +47,7 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
     write_docx(notice, path)
     store.on_rollback(lambda: path.unlink(missing_ok=True))  # a run that is not committed issued nothing
     relative = str(Path(settings.notice_archive) / path.name)
-    record_issue(db, notice.kind, year, notice.number, notice.as_of, relative, "\n".join(notice.lines()),
+    record_issue(db, notice.kind, year, notice.number, notice.as_of, now, relative, "\n".join(notice.lines()),
                  store.run_id)
     return note + f"已发出第{notice.number}期{KIND_WORDS[notice.kind]}，存档：{relative}"
 

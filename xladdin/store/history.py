@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base.clock import local_time
 from xladdin.base.issues import Issue
 from xladdin.base.schema import FIGURE_KEYS
 from xladdin.domain.consolidate import RISE, lines_of, project_reports
@@ -52,9 +53,9 @@ class Store:
             with self.db:
                 self.rebuild_reports()
 
-    def begin_run(self, as_of: dt.date, command: str) -> int:
-        """Open a run: every change it makes carries its id, so that it can be rolled back."""
-        started = dt.datetime.now().isoformat(timespec="seconds")
+    def begin_run(self, as_of: dt.date, command: str, now: dt.datetime) -> int:
+        """Open a run at the run's `now`: every change it makes carries its id, so that it can be rolled back."""
+        started = now.isoformat(timespec="seconds")
         cur = self.db.execute(sql.INSERT_RUN, (started, as_of.isoformat(), command))
         self.run_id = cur.lastrowid
         return self.run_id
@@ -320,16 +321,17 @@ class Store:
         """The ranks published for a date: one row per unit, columns {metric}_rank."""
         return wide_ranks(pd.read_sql_query(sql.RANKING_SNAPSHOT, self.db, params=(as_of.isoformat(), unit_kind)))
 
-    def submissions_for(self, report_date: dt.date) -> pd.DataFrame:
+    def submissions_for(self, report_date: dt.date, zone: dt.tzinfo) -> pd.DataFrame:
         """Every submission stored for a report date: group_name, report_date, received_at, status, file_name.
 
         received_at is when the file was written into the inbox (its modification time, kept in arrivals)
-        where known, else when a run first read it (a sheet pasted into the master has no file time)."""
+        where known, as wall-clock time in `zone` (设置's), else when a run first read it (a sheet pasted into the
+        master has no file time)."""
         frame = pd.read_sql_query(sql.SUBMISSIONS_OF_DATE, self.db, params=(report_date.isoformat(),))
         frame["report_date"] = report_date
         # An unreadable time is NaT: never late.
         read_at = pd.to_datetime(frame.pop("read_at"), format="ISO8601", errors="coerce")
-        written = [dt.datetime.fromtimestamp(ns / 1e9) if pd.notna(ns) else None for ns in frame.pop("mtime_ns")]
+        written = [local_time(ns / 1e9, zone) if pd.notna(ns) else None for ns in frame.pop("mtime_ns")]
         frame["received_at"] = [w if w is not None else r for w, r in zip(written, read_at)]
         frame["received_at"] = pd.to_datetime(frame["received_at"])
         return frame.sort_values("received_at", kind="stable").reset_index(drop=True)[

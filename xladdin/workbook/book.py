@@ -21,6 +21,7 @@ Any other text is written as text, even when it starts with `=`.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -73,7 +74,7 @@ class Book(Protocol):
         """Write lines down a named one-column region, clear the old region's lines below them, and
         resize the name to the new extent; nothing when staff removed the name."""
 
-    def back_up(self, settings: Settings) -> Path | None:
+    def back_up(self, settings: Settings, now: dt.datetime) -> Path | None:
         """Copy the master as it is before the run; None where the door cannot (the live workbook)."""
 
     def save(self) -> None:

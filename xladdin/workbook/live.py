@@ -198,7 +198,7 @@ class LiveBook:
         except Exception:  # staff removed the name: nothing to write there
             return None
 
-    def back_up(self, settings: Settings) -> None:
+    def back_up(self, settings: Settings, now: dt.datetime) -> None:
         return None  # the workbook is open in Excel; staff save it (and Excel keeps its own versions)
 
     def save(self) -> None:

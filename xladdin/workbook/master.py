@@ -134,14 +134,16 @@ def put_cell(cell, value: object) -> None:
     cell.value = value
 
 
-def backup(path: Path, folder: Path, keep: int, label: str = "") -> Path:
+def backup(path: Path, folder: Path, keep: int, now: dt.datetime, label: str = "") -> Path:
     """Copy the master into the backup folder, keep only the newest `keep` copies of its kind; returns the
     copy. A `label` names another kind (撤销前: the master as a rollback found it), counted on its own, so
     that rolling back several runs in a row never prunes the backups the earlier runs need."""
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     kind = f"{path.stem}.{label}." if label else f"{path.stem}."
-    copy = folder / f"{kind}{stamp}{path.suffix}"
+    # Named by the run's clock, numbered within a second so that names sort in the order they were made.
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    taken = len(list(folder.glob(f"{glob.escape(kind + stamp)}-[0-9][0-9]{glob.escape(path.suffix)}")))
+    copy = folder / f"{kind}{stamp}-{taken + 1:02d}{path.suffix}"
     temp = folder / f".{copy.name}.tmp"
     try:
         shutil.copy2(path, temp)

@@ -11,6 +11,7 @@ Reading goes through python-calamine over the same bytes. The patches themselves
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import math
@@ -382,9 +383,10 @@ class MasterBook:
                     archive.writestr(name, data)
         return buffer.getvalue()
 
-    def back_up(self, settings: Settings, label: str = "") -> Path:
-        """Copy the master as it is now into the backup folder; returns the copy (`label`: see backup)."""
-        return backup(self.path, self.path.parent / settings.backups, settings.backup_count, label)
+    def back_up(self, settings: Settings, now: dt.datetime, label: str = "") -> Path:
+        """Copy the master as it is now into the backup folder, named by the run's `now`; returns the copy
+        (`label`: see backup)."""
+        return backup(self.path, self.path.parent / settings.backups, settings.backup_count, now, label)
 
     def save(self) -> None:
         """Write to a temporary file beside the master, then atomically replace it: never half-written."""
