@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings PRO engines (remote, calamine) in tests
+# An exception inside a file's check fails the test instead of becoming one more rejected file (base/faults.py);
+# set before anything runs, so that the runs tests start as subprocesses inherit it.
+os.environ["XLADDIN_STRICT"] = "1"
 
 import datetime as dt
 import json
@@ -20,6 +23,15 @@ from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
 from xladdin.engine.pipeline import execute
 
 AS_OF = dt.date(2026, 11, 24)
+# Hypothesis: a quick profile by default (a fifth of the examples), every example in CI (HYPOTHESIS_PROFILE=ci,
+# set by .ci/run). Property tests take their counts through examples().
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
+
+
+def examples(ci_count: int) -> int:
+    """How many examples a property test tries: its full count in CI, a fifth (at least 20) otherwise."""
+    return ci_count if PROFILE == "ci" else max(20, ci_count // 5)
+
 RUN_AT = dt.datetime.combine(AS_OF, dt.time(21, 30))  # the demo's run: the 9 pm meeting of its last day
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -16,6 +16,8 @@ from xladdin.domain.settings import Settings
 from xladdin.domain.validate import GroupState, check_ledger
 from xladdin.workbook.reader import Grid, locate_ledger
 
+from .conftest import examples
+
 AS_OF = dt.date(2026, 11, 24)
 GROUPS = ["甲组", "乙组", "丙组"]
 PROJECTS = [f"P{i}" for i in range(6)]
@@ -39,7 +41,7 @@ cells = st.one_of(
 labels = [f.label for f in LEDGER_FIELDS]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(cells, max_size=18), max_size=14), st.booleans(), st.integers(0, 5),
        st.permutations(labels))
 def test_validation_never_raises_whatever_the_grid(rows, with_header, at, order):
@@ -72,7 +74,7 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     return data.drop_duplicates(["project_id", "plot", "report_date"])  # the store keeps one row per key
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(accepted_rows())
 def test_consolidated_totals_equal_the_sum_of_accepted_rows(rows):
     history = frame(rows)
@@ -92,7 +94,7 @@ def test_consolidated_totals_equal_the_sum_of_accepted_rows(rows):
     assert math.isclose(by_group.sum(), summary["acquired_mu"].sum(), abs_tol=1e-6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(accepted_rows())
 def test_the_days_increment_is_the_county_total_minus_the_day_befores(rows):
     history = frame(rows)
@@ -118,7 +120,7 @@ rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0)
                            st.integers(0, 1000).map(lambda x: x / 10)), min_size=1, max_size=20)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(rates, st.randoms(use_true_random=False), st.integers(1, 4), st.integers(1, 4), st.booleans())
 def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, red_k, black_k, dense):
     config = Settings(red_k=red_k, black_k=black_k, tie_rule="中国式" if dense else "跳位")

@@ -19,6 +19,8 @@ from xladdin.store import schema as store_schema
 from xladdin.store import sql as store_sql
 from xladdin.store.history import Store
 
+from .conftest import examples
+
 AS_OF = dt.date(2026, 11, 24)
 GROUPS = ["甲组", "乙组"]
 PROJECTS = ["P1", "P2", "P3", "P4"]
@@ -84,7 +86,7 @@ def assert_same_states(store: Store) -> None:
         assert found == {g: s for g, s in expected.items() if groups is None or g in groups}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(campaign)
 def test_store_lines_equal_the_lines_computed_from_every_row(tmp_path, runs):

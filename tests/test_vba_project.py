@@ -41,6 +41,8 @@ from xladdin.workbook.vba.ovba import compress, decompress
 from xladdin.workbook.vba.project import CLASS, MODULE, Module, build_project
 from xladdin.workbook.vba.rewrite import VbaProjectError, read_modules
 
+from .conftest import examples
+
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 FMLA_MACRO = re.compile(r"<x:FmlaMacro>\[0\]!([A-Za-z_][A-Za-z0-9_]*)</x:FmlaMacro>")
@@ -302,7 +304,7 @@ def test_compound_files_of_any_size_read_back_with_olefile(count):
         _check_red_black(ole)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.one_of(st.binary(max_size=3000), st.text(alphabet="Sub End()=\r\n xyz\"'.1", max_size=12000)))
 def test_compression_is_read_back_by_oletools(data):
     raw = data.encode() if isinstance(data, str) else data

@@ -42,3 +42,7 @@ def show_invisible(text: str) -> str:
                                 and ch.translate(_DASHES) == ch)
         shown.append(ch if visible else f"[U+{ord(ch):04X}]")
     return "".join(shown)
+
+# What makes a spreadsheet read a typed value as a formula (or, for tab and CR, hide the start of one):
+# text that starts with one of these is written with a leading apostrophe (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

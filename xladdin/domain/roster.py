@@ -105,10 +105,10 @@ def work_groups(registry: pd.DataFrame) -> list[str]:
 
 
 def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | None) -> list[list[str]]:
-    """今日报送情况 as (项目, 内容) rows of the 控制台 status table: the sentence, then one row per group."""
-    if roster is None or roster.empty:
+    """今日报送情况 as (项目, 内容) rows of the 控制台 status table: the sentence, then one row per group
+    (`cutoff` is 设置's, always given with a roster)."""
+    if roster is None or roster.empty or cutoff is None:
         return []
-    cutoff = cutoff or dt.time(21, 0)
     rows = [[f"今日报送（{date.isoformat()}，截止 {cutoff:%H:%M}）", roster_sentence(roster, cutoff)]]
     for group, status, received, timeliness in roster[["group", "status", "received_at", "timeliness"]].itertuples(
             index=False):

@@ -210,10 +210,10 @@ def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: d
 def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.time | None,
                as_of: dt.date) -> Section | None:
     """11月24日报送情况: who reported on the day and who late (the roster), and how many projects are silent."""
-    if roster is None or roster.empty:
+    if roster is None or roster.empty or cutoff is None:  # 设置's cut-off always comes with a roster
         return None
     silent = int(has_flag(summary, NOT_TODAY).sum())
-    body = tidy(roster_sentence(roster, cutoff or dt.time(21, 0)))
+    body = tidy(roster_sentence(roster, cutoff))
     if silent:
         body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
     return f"{day_words(as_of)}报送情况", body

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xladdin.base.text import xml_safe
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from xladdin.base.text import FORMULA_STARTS, xml_safe
 
 
 def csv_safe(value: object) -> object:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base.text import FORMULA_STARTS
 from xladdin.base.values import is_blank
 from xladdin.domain.settings import Settings
 from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
@@ -20,7 +21,6 @@ from xladdin.workbook.master import Formula, Link, quote_sheet, read_registry, r
 from xladdin.workbook.reader import Grid
 from xladdin.workbook.room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The file format writes functions newer than Excel 2007 with a prefix; the object model takes them
 # without it (Excel would show #NAME? for "_xlfn.RANK.EQ(" typed through Range.Formula).
 _FILE_PREFIX = re.compile(r"_xlfn\.(?:_xlws\.)?")
@@ -40,7 +40,7 @@ def to_excel_value(value: object) -> object:
         return object_model_formula(str(value))
     if isinstance(value, str):
         text = str(value)
-        return "'" + text if text.startswith(_FORMULA_STARTS) else text
+        return "'" + text if text.startswith(FORMULA_STARTS) else text
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):

@@ -78,10 +78,17 @@ def _load(source: Path, sheet: str):
         return None
     workbook = openpyxl.Workbook()
     ws = workbook.active
-    ws.title = grid.sheet or sheet or "进度台账"
+    ws.title = _sheet_title(grid.sheet or sheet)
     for row in grid.rows:  # submitted text stays text: "=1+2" or "@SUM(...)" never becomes a formula
         append_text_safe(ws, [None if v == "" else v for v in row])
     return workbook
+
+
+def _sheet_title(name: str | None) -> str:
+    """A sheet name Excel and the XML of links to it can hold: a CSV's name may carry control characters or
+    characters a sheet name refuses ([]:*?/\\), and may be longer than 31 characters."""
+    title = re.sub(r"[\[\]:*?/\\]", "_", xml_safe(str(name or "")).strip().strip("'"))[:31]
+    return title or "进度台账"
 
 
 def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
