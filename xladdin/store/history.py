@@ -395,6 +395,14 @@ class Store:
     def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
         self.db.execute(sql.KEEP_FRAME, (kind, key, frame_to_json(frame)))
 
+    def kept_text(self, kind: str) -> str | None:
+        """A text kept under this kind (the master's region record), or None."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, kind)).fetchone()
+        return None if row is None else (row[0].decode("utf-8") if isinstance(row[0], bytes) else str(row[0]))
+
+    def keep_text(self, kind: str, text: str) -> None:
+        self.db.execute(sql.KEEP_FRAME, (kind, kind, text))
+
     def issues_of(self, sha256s: list[str]) -> list[Issue]:
         """The stored issues of these submissions, in order."""
         found: list[Issue] = []
