@@ -8,23 +8,30 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from xladdin import __version__
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.fs import os_message, os_reason
-from xladdin.bundle import INSTALLER, BundleError, make_bundle
-from xladdin.citydemo import OUR_COUNTY, build_city_demo
-from xladdin.console import console, fail, print_history, print_result, print_rollback, print_setup_report
-from xladdin.demo import MASTER_NAME, build_demo
-from xladdin.domain.rank import verdicts
-from xladdin.engine.model import JobResult
-from xladdin.engine.operations import Engine
-from xladdin.excel_setup import excel_setup
-from xladdin.notices.word import write_docx, write_leader_docx
-from xladdin.progress import TerminalProgress
-from xladdin.workbook.export import write_frame
+
+if TYPE_CHECKING:
+    from xladdin.engine.model import JobResult
+
+# What a command uses is imported by that command: `xladdin --help` does not load pandas, openpyxl,
+# python-docx or rich, and a run does not load the bundle or the Word writers.
+
+
+def console():
+    from xladdin.console import console as terminal
+    return terminal()
+
+
+def fail(message: str, code: int):
+    from xladdin.console import fail as stop
+    return stop(message, code)
+
 
 EXIT_SETTINGS, EXIT_MASTER = 2, 3
 
@@ -91,6 +98,7 @@ def init(directory: Path, name: str, force: bool) -> None:
     Example:
         xladdin init ./攻坚指挥部
     """
+    from xladdin.engine.operations import Engine
     path = directory / name
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         raise click.BadParameter("母表文件名应以 .xlsm 结尾", param_hint="--name")
@@ -113,6 +121,7 @@ def templates(master: Path, out: Path | None) -> None:
     Example:
         xladdin templates ./demo/指挥部母表.xlsm --out ./模板
     """
+    from xladdin.engine.operations import Engine
     paths = Engine.on_file(master).templates(out)
     for path in paths:
         console().print(f"  {path}")
@@ -121,6 +130,9 @@ def templates(master: Path, out: Path | None) -> None:
 
 def _run_command(operation: str, master: Path, inbox: Path | None, as_of: dt.date | None,
                  as_json: bool) -> JobResult:
+    from xladdin.console import print_result
+    from xladdin.engine.operations import Engine
+    from xladdin.progress import TerminalProgress
     progress = None if as_json else TerminalProgress()  # --json prints the summary and nothing else
     try:
         engine = Engine.on_file(master)
@@ -213,6 +225,8 @@ def notice(master: Path, as_of: dt.date | None, kind: str, reissue: bool, docx_p
         xladdin notice ./demo/指挥部母表.xlsm --weekly --as-of 2026-11-25
         xladdin notice ./demo/指挥部母表.xlsm --by-leader
     """
+    from xladdin.engine.operations import Engine
+    from xladdin.notices.word import write_docx, write_leader_docx
     result = Engine.on_file(master).notice(as_of=as_of, kind=kind, issue=True, reissue=reissue)
     for line in result.notice:
         console().print(line)
@@ -236,6 +250,8 @@ def rollback(master: Path) -> None:
     Example:
         xladdin rollback ./demo/指挥部母表.xlsm
     """
+    from xladdin.console import print_rollback
+    from xladdin.engine.operations import Engine
     print_rollback(*Engine.on_file(master).rollback())
 
 
@@ -256,6 +272,9 @@ def history(master: Path, group: str | None, project: str | None, include_supers
         xladdin history ./demo/指挥部母表.xlsm --project SJ-03
         xladdin history ./demo/指挥部母表.xlsm --out 历史导出.xlsx
     """
+    from xladdin.console import print_history
+    from xladdin.engine.operations import Engine
+    from xladdin.workbook.export import write_frame
     frame = Engine.on_file(master).history(group=group, project=project, include_superseded=include_superseded)
     if out is not None:
         if out.suffix.lower() not in (".csv", ".xlsx"):
@@ -287,6 +306,8 @@ def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool
     Example:
         xladdin excel-setup 攻坚指挥部/指挥部母表.xlsm
     """
+    from xladdin.console import print_setup_report
+    from xladdin.excel_setup import excel_setup
     report = excel_setup(master, interpreter=interpreter, write=not check_only)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -310,6 +331,7 @@ def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
     Example:
         xladdin offline-bundle ./xladdin-离线安装包
     """
+    from xladdin.bundle import INSTALLER, BundleError, make_bundle
     try:
         wheels = make_bundle(out, tuple(pythons))
     except BundleError as exc:
@@ -331,6 +353,7 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     Example:
         xladdin demo ./demo
     """
+    from xladdin.demo import MASTER_NAME, build_demo
     manifest = build_demo(directory, as_of)
     if not as_json:
         console().print(f"已生成演示数据：{len(manifest['files'])} 个报送文件，"
@@ -346,6 +369,9 @@ def demo(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 
 def city_demo(directory: Path, as_of: dt.date, quiet: bool = False) -> JobResult:
     """The city-level demo: build, run, and say what the city's 红黑榜 says about 清河县."""
+    from xladdin.citydemo import OUR_COUNTY, build_city_demo
+    from xladdin.domain.rank import verdicts
+    from xladdin.engine.operations import Engine
     result = Engine.on_file(build_city_demo(directory, as_of)).run(as_of=as_of)
     if not quiet:
         console().rule(f"全市红黑榜中的{OUR_COUNTY}")

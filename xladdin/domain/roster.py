@@ -35,8 +35,11 @@ def daily_roster(groups: list[str], submissions: pd.DataFrame, date: dt.date, cu
     deadline = dt.datetime.combine(date, cutoff)
     rows = []
     mine = submissions[submissions["report_date"] == date] if not submissions.empty else submissions
+    # One stable sort and one grouping for every group (filtering the frame per group was groups × files).
+    by_group = dict(tuple(mine.sort_values("received_at", kind="stable").groupby("group_name", sort=False))) \
+        if not mine.empty else {}
     for group in groups:
-        sent = mine[mine["group_name"] == group].sort_values("received_at", kind="stable") if not mine.empty else mine
+        sent = by_group.get(group, mine.iloc[:0])
         if sent.empty:
             rows.append([group, MISSING, None, "", 0])
             continue

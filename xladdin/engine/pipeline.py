@@ -64,6 +64,7 @@ from xladdin.workbook.lock import MasterLock
 from xladdin.workbook.package import MasterBook
 
 log = logging.getLogger(__name__)
+REGIONS_KEPT = "regions"  # the store's record of the master's regions as the last run saved them
 
 
 def execute(master: Path, request: RunRequest | None = None, **fields) -> JobResult:
@@ -205,6 +206,9 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     survives: the backup exists before the store names it, and the store is complete before the master
     shows it (a rerun rebuilds the master)."""
     tell(progress, WRITING, 0, 0)
+    keep_unchanged = getattr(book, "keep_unchanged", None)  # the file's regions (the live workbook has none)
+    if keep_unchanged is not None:
+        keep_unchanged(store.kept_text(REGIONS_KEPT))
     write_master(book, result, store, settings, intake, write_ranking)
     crash_point("written")
     saved = book.back_up(settings, result.now)
@@ -216,6 +220,9 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     crash_point("committed")
     book.save()
     crash_point("replaced")
+    if keep_unchanged is not None:  # after the save: a record never describes a master that was not written
+        store.keep_text(REGIONS_KEPT, book.region_record())
+        store.commit()
     result.wrote = True
 
 

@@ -64,7 +64,7 @@ def new_problems(db, registry, since: dt.date, as_of: dt.date) -> list[tuple[str
     and up to as_of (a problem reported again with the same words is not new)."""
     names = dict(zip(registry["project_id"], registry["project_name"]))
     groups = dict(zip(registry["project_id"], registry["group"]))
-    rows = db.execute(sql.PROBLEMS_UNTIL, (as_of.isoformat(),)).fetchall()
+    rows = db.execute(sql.PROBLEMS_UNTIL, {"as_of": as_of.isoformat()}).fetchall()  # the first report of each run
     seen: dict[str, set[str]] = {}
     found: dict[tuple[str, str], str] = {}
     for project, date, problems, steps in rows:
@@ -178,8 +178,11 @@ def archive_lines(db) -> list[str]:
 
 
 def register_reports(db, as_of: dt.date):
-    """project_id, report_date (date), problems, next_steps of every project report up to as_of."""
-    frame = pd.read_sql_query(sql.REGISTER_REPORTS_UNTIL, db, params=(as_of.isoformat(),))
+    """project_id, report_date (date), problems, next_steps of the project reports up to as_of that the
+    register is built from: of each project that named a problem, the first and the last report of every run
+    of unchanged 存在问题 and 下步措施 (the store's problem_runs) — every first and last mention, the 下步措施 of
+    the last and the project's latest report, read by key whatever the number of days between them."""
+    frame = pd.read_sql_query(sql.REGISTER_REPORTS_UNTIL, db, params={"as_of": as_of.isoformat()})
     frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
     return frame
 

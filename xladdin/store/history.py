@@ -41,7 +41,8 @@ class Store:
         self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
 
     def _bring_up_to_date(self) -> None:
-        """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps."""
+        """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps and
+        problem_runs."""
         def some(query: str) -> bool:
             return self.db.execute(query).fetchone()[0] == 1
 
@@ -49,6 +50,9 @@ class Store:
             if not some(sql.ANY_DAILY_STEP):
                 with self.db:
                     self._sum_steps("")
+            if not some(sql.ANY_PROBLEM_RUN):
+                with self.db:
+                    self._find_problem_runs(sql.EVERY_RUN_START)
         elif some(sql.ANY_ACCEPTED_ROW):
             with self.db:
                 self.rebuild_reports()
@@ -173,6 +177,7 @@ class Store:
         self._compute_reports(sql.COPY_TOUCHED_ROWS)
         self.db.execute(sql.DERIVE_STEPS_AFTER_TOUCHED, {"rise": RISE})
         self._sum_steps(since)
+        self._find_problem_runs(sql.TOUCHED_RUN_STARTS)
 
     def rebuild_reports(self) -> None:
         """project_reports afresh from ledger_rows (for a store written before it existed)."""
@@ -181,6 +186,8 @@ class Store:
         self._compute_reports(sql.COPY_ACCEPTED_ROWS)
         self.db.execute(sql.DERIVE_EVERY_STEP, {"rise": RISE})
         self._sum_steps("")
+        self.db.execute(sql.DELETE_EVERY_PROBLEM_RUN)
+        self._find_problem_runs(sql.EVERY_RUN_START)
 
     def _compute_reports(self, copy_rows: str) -> None:
         """Insert the project reports of the ledger rows copied by `copy_rows` (sql.COPY_TOUCHED_ROWS or
@@ -204,6 +211,20 @@ class Store:
         self.db.execute(sql.INSERT_PROJECT_REPORTS, {"rise": RISE})
         self.db.execute(sql.CLEAR_FRESH_ROWS)
         self.db.execute(sql.CLEAR_FRESH_REPORTS)
+
+    def _find_problem_runs(self, choose_starts: str) -> None:
+        """problem_runs afresh for the projects `choose_starts` selects (sql.TOUCHED_RUN_STARTS: each touched
+        project from the report before its first touched date on, so that a new day reads two reports per
+        project however long the history; sql.EVERY_RUN_START: every project from its first report)."""
+        self.db.execute(sql.CREATE_TEMP_RUN_STARTS)
+        self.db.execute(sql.CLEAR_RUN_STARTS)
+        self.db.execute(choose_starts)
+        self.db.execute(sql.SET_RUN_PREV)
+        self.db.execute(sql.SET_RUN_ANCHOR)
+        self.db.execute(sql.UNSET_PREV_WITHOUT_ANCHOR)
+        self.db.execute(sql.DELETE_RUNS_FROM_STARTS)
+        self.db.execute(sql.INSERT_RUNS_FROM_STARTS)
+        self.db.execute(sql.CLEAR_RUN_STARTS)
 
     def _sum_steps(self, since: str) -> None:
         """daily_steps afresh from the report date `since` on (every later date's steps may have changed)."""
@@ -373,6 +394,14 @@ class Store:
 
     def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
         self.db.execute(sql.KEEP_FRAME, (kind, key, frame_to_json(frame)))
+
+    def kept_text(self, kind: str) -> str | None:
+        """A text kept under this kind (the master's region record), or None."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, kind)).fetchone()
+        return None if row is None else (row[0].decode("utf-8") if isinstance(row[0], bytes) else str(row[0]))
+
+    def keep_text(self, kind: str, text: str) -> None:
+        self.db.execute(sql.KEEP_FRAME, (kind, kind, text))
 
     def issues_of(self, sha256s: list[str]) -> list[Issue]:
         """The stored issues of these submissions, in order."""

@@ -121,6 +121,18 @@ CREATE TABLE IF NOT EXISTS project_reports (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS project_rises ON project_reports (project_id, report_date) WHERE rose=1;
 CREATE INDEX IF NOT EXISTS report_steps ON project_reports (report_date, acquired_step);
+-- Each run of unchanged 存在问题 and 下步措施 text in a project's reports (first and last report date of
+-- the run), kept in step with project_reports for the projects a refresh touched: the 督办台账 and the
+-- notices' new problems read the runs of the projects that ever named a problem, not every day's report.
+CREATE TABLE IF NOT EXISTS problem_runs (
+    project_id TEXT NOT NULL,
+    first_date TEXT NOT NULL,
+    last_date TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    next_steps TEXT NOT NULL,
+    PRIMARY KEY (project_id, first_date)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS problem_runs_named ON problem_runs (project_id, first_date) WHERE problems<>'';
 -- Every notice issued (督查日报 and 通报, numbered per kind and year): its Word file in 通报存档, its text,
 -- its state (有效, 作废 when re-issued, 已撤销 when the run that issued it was rolled back), the run that
 -- issued it and the run that voided it (a rollback of that run makes it 有效 again).

@@ -13,6 +13,7 @@ PRAGMA_CACHE_SIZE = "PRAGMA cache_size=-65536"  # 64 MiB of pages: a day's rows 
 ANY_PROJECT_REPORT = "SELECT EXISTS (SELECT 1 FROM project_reports)"
 ANY_DAILY_STEP = "SELECT EXISTS (SELECT 1 FROM daily_steps)"
 ANY_ACCEPTED_ROW = "SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)"
+ANY_PROBLEM_RUN = "SELECT EXISTS (SELECT 1 FROM problem_runs)"
 
 # Runs and rolling one back.
 INSERT_RUN = "INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)"
@@ -118,6 +119,35 @@ DELETE_DAILY_STEPS_SINCE = "DELETE FROM daily_steps WHERE report_date>=?"
 SUM_DAILY_STEPS_SINCE = ("INSERT INTO daily_steps SELECT report_date, SUM(acquired_step) FROM project_reports"
                          " WHERE report_date>=? GROUP BY report_date")
 
+# problem_runs for the projects in touched (from the report before each one's first touched date on),
+# or for every project: run_starts holds each project's report before that date (prev, NULL: from its
+# first report) and the first date of the run that report belongs to (anchor).
+CREATE_TEMP_RUN_STARTS = ("CREATE TEMP TABLE IF NOT EXISTS run_starts (project_id TEXT PRIMARY KEY, since TEXT,"
+                          " prev TEXT, anchor TEXT)")
+CLEAR_RUN_STARTS = "DELETE FROM run_starts"
+TOUCHED_RUN_STARTS = ("INSERT INTO run_starts (project_id, since) SELECT project_id, MIN(report_date) FROM touched"
+                      " GROUP BY project_id")
+EVERY_RUN_START = "INSERT INTO run_starts (project_id, since) SELECT DISTINCT project_id, '' FROM project_reports"
+SET_RUN_PREV = ("UPDATE run_starts SET prev=(SELECT MAX(r.report_date) FROM project_reports r WHERE"
+                " r.project_id=run_starts.project_id AND r.report_date<run_starts.since)")
+SET_RUN_ANCHOR = ("UPDATE run_starts SET anchor=(SELECT first_date FROM (SELECT p.first_date, p.last_date FROM"
+                  " problem_runs p WHERE p.project_id=run_starts.project_id AND p.first_date<=run_starts.prev"
+                  " ORDER BY p.first_date DESC LIMIT 1) WHERE last_date>=run_starts.prev) WHERE prev IS NOT NULL")
+UNSET_PREV_WITHOUT_ANCHOR = "UPDATE run_starts SET prev=NULL WHERE anchor IS NULL"  # no run holds it: afresh
+DELETE_RUNS_FROM_STARTS = (
+    "DELETE FROM problem_runs WHERE (project_id, first_date) IN (SELECT p.project_id, p.first_date"
+    " FROM run_starts s CROSS JOIN problem_runs p ON p.project_id=s.project_id AND p.first_date>=COALESCE(s.anchor, ''))")
+INSERT_RUNS_FROM_STARTS = (
+    "INSERT INTO problem_runs WITH span AS MATERIALIZED (SELECT r.project_id, r.report_date, r.problems,"
+    " r.next_steps, s.anchor FROM run_starts s CROSS JOIN project_reports r ON r.project_id=s.project_id AND"
+    " r.report_date>=COALESCE(s.prev, '')),"
+    " marked AS (SELECT *, CASE WHEN (LAG(problems) OVER w) IS problems AND (LAG(next_steps) OVER w) IS next_steps"
+    " THEN 0 ELSE 1 END AS change FROM span WINDOW w AS (PARTITION BY project_id ORDER BY report_date)),"
+    " numbered AS (SELECT *, SUM(change) OVER (PARTITION BY project_id ORDER BY report_date) AS run FROM marked)"
+    " SELECT project_id, CASE WHEN run=1 AND anchor IS NOT NULL THEN anchor ELSE MIN(report_date) END,"
+    " MAX(report_date), problems, next_steps FROM numbered GROUP BY project_id, run")
+DELETE_EVERY_PROBLEM_RUN = "DELETE FROM problem_runs"
+
 # Reading project reports.
 CREATE_TEMP_WANTED = "CREATE TEMP TABLE IF NOT EXISTS wanted (project_id TEXT PRIMARY KEY)"
 CLEAR_WANTED = "DELETE FROM wanted"
@@ -221,9 +251,20 @@ UNCORRECTED_RETURNS = (
     " AND s.report_date IS NOT NULL AND s.report_date<=:as_of AND NOT EXISTS (SELECT 1 FROM submissions a"
     " WHERE a.status IN (:accepted, :superseded) AND a.group_name IS s.group_name AND a.report_date=s.report_date"
     " AND a.received_at>=s.received_at) ORDER BY s.report_date, s.group_name, s.received_at")
-PROBLEMS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports WHERE report_date<=?"
-                  " ORDER BY project_id, report_date")
-REGISTER_REPORTS_UNTIL = ("SELECT project_id, report_date, problems, next_steps FROM project_reports"
-                          " WHERE report_date<=?")
+# The projects that named a problem up to :as_of, and their problem_runs that started by then.
+_NAMED_RUNS = ("WITH named AS MATERIALIZED (SELECT DISTINCT project_id FROM problem_runs WHERE problems<>''"
+               " AND first_date<=:as_of), named_runs AS MATERIALIZED (SELECT r.* FROM named n CROSS JOIN problem_runs r"
+               " ON r.project_id=n.project_id AND r.first_date<=:as_of)")
+# A problem is first named at the start of a run: the starts are every report a first mention can be in.
+PROBLEMS_UNTIL = (f"{_NAMED_RUNS} SELECT project_id, first_date AS report_date, problems, next_steps FROM named_runs"
+                  " ORDER BY project_id, first_date")
+# The first and the last report (up to :as_of) of each run: first and last mention of every problem, the
+# 下步措施 of the last, and each project's latest report, whatever the days between them.
+REGISTER_REPORTS_UNTIL = (
+    f"{_NAMED_RUNS}, ends AS (SELECT project_id, first_date, CASE WHEN last_date<=:as_of THEN last_date ELSE"
+    " (SELECT MAX(q.report_date) FROM project_reports q WHERE q.project_id=named_runs.project_id AND"
+    " q.report_date<=:as_of) END AS end_date, problems, next_steps FROM named_runs)"
+    " SELECT project_id, first_date AS report_date, problems, next_steps FROM ends"
+    " UNION ALL SELECT project_id, end_date, problems, next_steps FROM ends WHERE end_date>first_date")
 MILESTONE_REPORTS_UNTIL = ("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
                            " cleared_mu, net_land FROM project_reports WHERE report_date<=?")

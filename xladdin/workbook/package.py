@@ -46,6 +46,7 @@ from xladdin.workbook.hyperlinks import patch_hyperlinks
 from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
 from xladdin.workbook.master import Link, backup, quote_sheet, read_registry, read_settings, require_master
 from xladdin.workbook.reader import Grid
+from xladdin.workbook.regions import RegionRecord, part_digest
 from xladdin.workbook.repairs import repair_dxf_fills, repair_parts
 from xladdin.workbook.room import (
     RegionBlocked,
@@ -58,7 +59,7 @@ from xladdin.workbook.room import (
 )
 from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
 from xladdin.workbook.widths import current_widths, display_width, fit_print, wanted_width, widen
-from xladdin.workbook.xmlparts import rel_targets, rels_of, zip_of
+from xladdin.workbook.xmlparts import compressed_entries, rel_targets, rels_of, write_compressed, zip_of
 
 LINE_PT = 15  # one wrapped line of 11 pt text
 
@@ -79,11 +80,14 @@ class MasterBook:
         self.raw = raw
         self.infos = infos
         self.parts = parts
+        self._read = dict(parts)  # the parts as `raw` holds them: one still identical is copied compressed
         self._sheets: dict[str, SheetData] = {}  # part -> parsed sheet, for sheets being patched
         self._links: dict[str, list[tuple[str, Link]]] = {}  # sheet part -> (cell ref, link) to add
         self._link_regions: dict[str, list[tuple[int, int, int, int]]] = {}
         self._wanted: dict[str, dict[int, float]] = {}  # sheet part -> column -> width its content asks for
         self._calamine = None
+        self._regions = RegionRecord(None, parts)  # no record: every region is written
+        self.saved_parts: dict[str, str] = {}  # sheet part -> digest of the bytes the last save wrote
         self.sheet_parts = sheet_parts(self._text("xl/workbook.xml"), self._text("xl/_rels/workbook.xml.rels"))
         self.tables: dict[str, TablePart] = {}
         for sheet, part in self.sheet_parts.items():
@@ -175,6 +179,15 @@ class MasterBook:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def keep_unchanged(self, record: str | None) -> None:
+        """The regions the last run left (regions.RegionRecord's text): a region it would write with the
+        same content, on a sheet part still as that run saved it, is left alone."""
+        self._regions = RegionRecord(record, self.parts)
+
+    def region_record(self) -> str:
+        """The record of the regions as saved, for the next run's keep_unchanged."""
+        return self._regions.text(self.saved_parts)
+
     def _shared_strings(self) -> SharedStrings:
         if not hasattr(self, "_shared"):
             shared = self.parts.get("xl/sharedStrings.xml")
@@ -234,6 +247,8 @@ class MasterBook:
         """Replace a table's data rows and resize it; the header and everything around it stay."""
         spec: TableSpec = table_spec(name)
         table = self.tables[name]
+        if self._regions.unchanged(name, self.sheet_parts[table.sheet], rows):
+            return
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
         _, data = self._sheet(table.sheet)
@@ -289,6 +304,8 @@ class MasterBook:
         if target is None:
             return  # staff removed the name: nothing to write there
         sheet, (col, row, _, _) = target
+        if self._regions.unchanged(name, self.sheet_parts[sheet], value):
+            return
         _, data = self._sheet(sheet)
         data.put(row, col, cell_xml(data.prefix, cell_address(row, col), value, data.style(row, col)))
 
@@ -298,6 +315,8 @@ class MasterBook:
         if target is None:
             return
         sheet, (col, top, _, bottom) = target
+        if self._regions.unchanged(name, self.sheet_parts[sheet], list(lines)):
+            return
         _, data = self._sheet(sheet)
         rows = [[line] for line in lines] or [[None]]
         self._write_block(sheet, top, col, rows, 1, bottom, [data.style(top, col)], "通报正文")
@@ -363,13 +382,25 @@ class MasterBook:
         sheets = self._finish()
         buffer = io.BytesIO()
         names = set()
+        worksheets = set(self.sheet_parts.values())
+        self.saved_parts = {}
+        entries = compressed_entries(self.raw) if self.raw else {}
+        raw = memoryview(self.raw)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for info in self.infos:
                 names.add(info.filename)
                 sheet = sheets.pop(info.filename, None)
                 if sheet is None:
-                    archive.writestr(info, self.parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+                    entry = entries.get(info.filename)
+                    if entry is not None and self.parts[info.filename] is self._read.get(info.filename):
+                        source, start = entry  # unchanged: its compressed bytes as they are, not deflated again
+                        write_compressed(archive, source, raw[start:start + source.compress_size])
+                    else:
+                        archive.writestr(info, self.parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+                    if info.filename in worksheets:
+                        self.saved_parts[info.filename] = part_digest(self.parts[info.filename])
                     continue
+                digest = hashlib.sha1()
                 # A rewritten sheet, streamed: deflated at the fastest level, which halves the cost of the
                 # largest parts for a file about a third larger (Excel saves it smaller again).
                 target = zipfile.ZipInfo(info.filename, info.date_time)
@@ -377,7 +408,10 @@ class MasterBook:
                 target.external_attr = info.external_attr
                 with archive.open(target, "w") as out:
                     for chunk in sheet.chunks():
-                        out.write(chunk.encode("utf-8"))
+                        data = chunk.encode("utf-8")
+                        digest.update(data)
+                        out.write(data)
+                self.saved_parts[info.filename] = digest.hexdigest()
             for name, data in self.parts.items():
                 if name not in names:  # a part created by this writer (a sheet's first rels file)
                     archive.writestr(name, data)

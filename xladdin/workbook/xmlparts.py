@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
 
 from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE
@@ -83,3 +84,33 @@ def rel_targets(parts: dict[str, bytes], part: str, type_suffix: str) -> list[st
                 "External":
             found.append(resolve(part, unescape(attr(m.group(1), "Target"))))
     return found
+
+
+def compressed_entries(raw: bytes) -> dict[str, tuple[zipfile.ZipInfo, int]]:
+    """Each entry of the zip `raw`: its central-directory info and the offset its compressed data start at."""
+    entries = {}
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        for info in archive.infolist():
+            start = info.header_offset
+            if raw[start:start + 4] != b"PK\x03\x04":
+                continue
+            name_length, extra_length = struct.unpack("<HH", raw[start + 26:start + 30])
+            entries[info.filename] = (info, start + 30 + name_length + extra_length)
+    return entries
+
+
+def write_compressed(archive: zipfile.ZipFile, source: zipfile.ZipInfo, data: bytes | memoryview) -> None:
+    """Add an entry whose data are already compressed (`data`, as `source` describes them: method, CRC,
+    sizes), copied as they are instead of inflated and deflated again."""
+    entry = zipfile.ZipInfo(source.filename, source.date_time)
+    entry.compress_type, entry.external_attr, entry.create_system = (source.compress_type, source.external_attr,
+                                                                     source.create_system)
+    entry.CRC, entry.compress_size, entry.file_size = source.CRC, source.compress_size, source.file_size
+    entry.flag_bits = source.flag_bits & ~0x08  # sizes go in the local header: no data descriptor
+    entry.header_offset = archive.fp.tell()
+    archive.fp.write(entry.FileHeader())
+    archive.fp.write(data)
+    archive.filelist.append(entry)
+    archive.NameToInfo[entry.filename] = entry
+    archive.start_dir = archive.fp.tell()
+    archive._didModify = True
