@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from xladdin.base.schema import METRICS
+from xladdin.base.text import chinese_number
 from xladdin.domain.consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
 from xladdin.domain.roster import roster_sentence
 from xladdin.notices.typography import tidy
 
-NUMERALS = "一二三四五六七八九十"
 ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
 DAILY, WEEKLY, LEADER = "daily", "weekly", "leader"
 KIND_WORDS = {DAILY: "督查日报", WEEKLY: "通报", LEADER: "专报"}
@@ -46,6 +46,11 @@ def move_words(move: str) -> str:
     if move.startswith("↓"):
         return f"较上期下降{move[1:]}位"
     return MOVES.get(move, "")
+
+
+def section_number(index: int) -> str:
+    """The number of the index-th section (from 0) as written before its heading: 一、 … 十、 十一、 …"""
+    return f"{chinese_number(index + 1)}、"
 
 
 @dataclass
@@ -91,7 +96,7 @@ class Notice:
         out = [f"{self.header.to}："] if self.header.to else []
         if self.header.opening:
             out.append(self.header.opening)
-        out += [f"{NUMERALS[i]}、{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
+        out += [f"{section_number(i)}{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
         if self.header.closing:
             out.append(self.header.closing)
         return out

@@ -17,7 +17,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from xladdin.notices.compose import KIND_WORDS, NUMERALS, Notice
+from xladdin.notices.compose import KIND_WORDS, Notice, section_number
 
 TITLE_FONT, HEADING_FONT, BODY_FONT, FOOTER_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312", "宋体"
 RED = RGBColor(0xE6, 0x00, 0x12)
@@ -146,8 +146,8 @@ def _body(document: WordDocument, notice: Notice) -> None:
 
 def _section_heading(notice: Notice, text: str) -> str:
     """"一、总体进展。" when the paragraph is a numbered section of the notice, else ""."""
-    return next((f"{NUMERALS[j]}、{heading}。" for j, (heading, _) in enumerate(notice.sections)
-                 if text.startswith(f"{NUMERALS[j]}、{heading}。")), "")
+    return next((f"{section_number(j)}{heading}。" for j, (heading, _) in enumerate(notice.sections)
+                 if text.startswith(f"{section_number(j)}{heading}。")), "")
 
 
 def _signature(document: WordDocument, notice: Notice) -> None:
