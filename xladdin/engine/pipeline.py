@@ -25,7 +25,7 @@ from xladdin.domain.milestones import (
 )
 from xladdin.domain.milestones import previous_rows as plan_rows
 from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
-from xladdin.domain.register import build_register, open_items, previous_rows
+from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
 from xladdin.domain.roster import daily_roster, work_groups
 from xladdin.domain.settings import Settings
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
@@ -166,8 +166,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
         city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
     register = None
     if REGISTER.name in book.tables:  # masters built before it have no 督办台账
-        register = build_register(register_reports(store.db, as_of), registry, as_of,
-                                  previous_rows(*book.table_rows(REGISTER.name)))
+        register = _register(store, registry, as_of, settings, previous_rows(*book.table_rows(REGISTER.name)))
     plan = None
     if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
         plan = build_plan(registry, parse_milestones(settings.milestones),
@@ -197,6 +196,22 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result
+
+
+def _register(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+              previous: list[dict]) -> pd.DataFrame:
+    """The 督办台账: staff's merges and splits applied to the store's threading, new wordings threaded and
+    kept, then the items as of the date (notes on requests that could not be done in attrs["notes"])."""
+    reports = register_reports(store.db, as_of)
+    threads = store.problem_threads()
+    moves, new, shown, notes = update_threads(reports, threads, previous, settings.register_similarity,
+                                              store.item_ids_used())
+    store.move_threads(moves)
+    store.add_threads(new, shown)
+    register = build_register(reports, registry, as_of, previous, threads={**threads, **moves, **new},
+                              silent_days=settings.silent_days, threshold=settings.register_similarity)
+    register.attrs["notes"] = notes
+    return register
 
 
 def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path, intake: bool,
