@@ -35,7 +35,7 @@ from xladdin.domain.milestones import (
     week_starts,
 )
 from xladdin.domain.register import KEYS as REGISTER_KEYS
-from xladdin.domain.roster import roster_rows
+from xladdin.domain.roster import roster_rows, tally_rows
 from xladdin.domain.settings import Settings
 from xladdin.engine.model import (
     DUPLICATE,
@@ -352,4 +352,5 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         *([["全县", result.whole]] if result.whole else []),
         *[["市里通报", sentence] for sentence in result.city],
         *roster_rows(result.roster, result.as_of, result.cutoff),
+        *tally_rows(result.tally, result.period_start + dt.timedelta(days=1), result.as_of),
     ]
