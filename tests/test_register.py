@@ -181,3 +181,31 @@ def test_live_items_come_first_then_new_then_those_awaiting_confirmation():
         {"item_id": "f", "status": "持续", "source": "工作组报送", "alert": "逾期2天", "days_open": 1, "first_seen": D2},
     ])
     assert list(order_items(frame)["item_id"]) == ["f", "e", "d", "c", "b", "a"]
+
+
+def test_the_demo_county_ends_with_one_or_two_items_per_project_that_reports_a_problem(demo_copy):
+    register = execute(demo_copy, as_of=AS_OF, intake=False, write=False, command="notice").register
+    open_ = register[register["status"] != "已销号"]
+    per_project = open_.groupby("project").size()
+    assert len(open_) <= 2 * len(per_project) and per_project.max() <= 3  # was 87 items for 18 projects
+    assert 1.0 <= len(open_) / len(per_project) <= 2.0
+    assert (open_["wordings"].str.count("；") >= 3).sum() >= len(per_project) // 2  # the wordings threaded
+
+
+def test_a_merge_typed_in_the_master_is_honoured_and_kept_by_later_runs(demo_copy):
+    master = demo_copy
+    execute(master, as_of=AS_OF, intake=False, command="notice")
+    sheet = table_frame(master, "tblRegister")
+    doubles = sheet[sheet["编号"].str.rsplit("-", n=1).str[0].duplicated(keep=False)]
+    first, second = doubles.iloc[0], doubles[doubles["项目名称"] == doubles.iloc[0]["项目名称"]].iloc[1]
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["督办台账"]
+    top = int(ws.tables["tblRegister"].ref.split(":")[0][1:]) + 1
+    column = list(sheet.columns).index("并入编号") + 1
+    ws.cell(top + int(second.name), column).value = first["编号"]
+    wb.save(master)
+    for _ in range(2):  # the merge is done once and stays
+        register = execute(master, as_of=AS_OF, intake=False, command="notice").register
+        assert second["编号"] not in set(register["item_id"])
+        merged = register[register["item_id"] == first["编号"]].iloc[0]
+        assert second["问题"] in merged["wordings"] or second["问题"] == merged["problem"]
