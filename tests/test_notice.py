@@ -6,6 +6,9 @@ import ast
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 import xladdin.notices.compose
 from xladdin.engine.pipeline import execute
 from xladdin.notices.compose import build_notice
@@ -102,7 +105,16 @@ def test_word_notice_is_laid_out_as_a_government_notice(demo, tmp_path):
     assert first.runs[1].font.name == "仿宋_GB2312" and first.runs[1].font.size.pt == 16
     assert first.paragraph_format.line_spacing.pt == 28
     assert any(p.text == notice.header.full_issuer and p.alignment == 2 for p in paragraphs)
-    assert paragraphs[-1].text == f"抄送：{notice.header.cc}"
+    # 附件说明 before the 落款, 版记 at the end: 抄送, then 印发机关 and 印发日期
+    note = next(i for i, p in enumerate(paragraphs) if p.text.startswith("附件：1．红黑榜"))
+    signature = next(i for i, p in enumerate(paragraphs) if p.text == notice.header.full_issuer)
+    assert note < signature and paragraphs[note + 1].text.startswith("2．")
+    assert paragraphs[-2].text == f"抄送：{notice.header.cc}"
+    assert paragraphs[-1].text == f"{notice.header.full_issuer}\t{notice.date_text}印发"
+    assert [p.text for p in paragraphs if p.text.startswith("附件") and len(p.text) <= 4] == [
+        f"附件{n}" for n in range(1, len(notice.annexes) + 2)]
+    assert len(document.tables) == 1 + len(notice.annexes)
+    assert [c.text for c in document.tables[2].rows[0].cells] == ["序号", "项目名称", "问题", "首次报告", "状态", "责任领导"]
     # the 红黑榜 as a 附表: one row per ranked unit under a header row, values and ranks in words
     # the 红黑榜 as a 附表 on landscape pages: two header rows, then one row per unit, best 征地完成率 first
     table = document.tables[0]
@@ -151,3 +163,69 @@ def test_the_notice_text_imports_no_word_rendering():
     imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {name for name in imported if name.split(".")[0] == "docx" or name.endswith("notice_docx")}
+
+
+def test_the_weekly_of_the_demo_county_reads_in_four_pages_with_the_lists_in_annexes(demo, tmp_path):
+    """Rendered by LibreOffice: the 通报 itself (版头 to 落款) is at most four A4 pages; every late node and open
+    督办 item is in its annex, the body names only a few."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("soffice") or not shutil.which("pdftotext"):
+        pytest.skip("needs LibreOffice and poppler-utils")
+    directory, _, _ = demo
+    result = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
+    notice = result.notice_doc
+    path = write_docx(notice, tmp_path / "通报.docx")
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "通报.pdf"
+    pages = []
+    for page in range(1, 40):
+        out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
+                             text=True)
+        if out.returncode:
+            break
+        pages.append(out.stdout.replace(" ", ""))
+    body = next(i for i, text in enumerate(pages) if text.lstrip().startswith("附件1"))
+    assert body <= 4, f"the 通报 runs {body} pages before its 附件"
+    assert notice.date_text.replace(" ", "") in pages[body - 1]  # the 落款 closes the body
+    titles = [title for title, _ in notice.annexes]
+    assert titles == ["逾期和临期节点清单", "尚未销号的督办事项清单", "本期各工作组报送情况（单位：天）"]
+    nodes, items, _ = (rows for _, rows in notice.annexes)
+    assert len(nodes) - 1 == len(result.plan[result.plan["status"].astype(str).str.match("已逾期|临期")])
+    assert len(items) - 1 == int((result.register["status"] != "已销号").sum())
+    supervision = dict(notice.sections)["督办事项"]
+    assert supervision.count("（已持续") + supervision.count("（新发现") + supervision.count("（逾期") <= 3
+    assert "待确认销号" not in supervision.split("请重点督办：")[1].split("。")[0]  # live items only named
+
+
+def test_an_eleventh_section_is_numbered_in_words():
+    from xladdin.notices.compose import Notice, section_number
+
+    notice = Notice("标题", sections=[(f"第{n}节", "内容。") for n in range(1, 13)])
+    body = notice.body()
+    assert body[10].startswith("十一、第11节。") and body[11].startswith("十二、")
+    assert [section_number(i) for i in (0, 9, 19, 20, 99, 100)] == ["一、", "十、", "二十、", "二十一、", "一百、", "一百零一、"]
+
+
+def test_accountability_names_a_unit_black_for_the_set_periods_and_a_long_overdue_item_and_nothing_else():
+    from xladdin.notices.compose import Accountability, _accountability
+
+    ranking = pd.DataFrame({"unit": ["甲组", "乙组", "丙组"]})
+    for key in ("acquisition_rate", "progress_ratio", "net_land_rate", "industrial_rate"):
+        ranking[f"{key}_black"] = [key == "acquisition_rate"] * 2 + [False]
+        ranking[f"{key}_streak"] = [2, 1, 0]
+    items = pd.DataFrame([
+        {"project": "甲地块", "problem": "高压线迁移", "status": "持续", "source": "指挥部交办", "alert": "逾期9天",
+         "days_open": 20, "first_seen": AS_OF},
+        {"project": "乙地块", "problem": "坟山未迁", "status": "持续", "source": "工作组报送", "alert": "逾期2天",
+         "days_open": 5, "first_seen": AS_OF}])
+    rules = Accountability(2, 7, "由指挥部约谈责任领导")
+    heading, text = _accountability(ranking, items, rules)
+    assert heading == "督查问效" and "甲组（征地完成率连续2期列入黑榜）" in text and "乙组" not in text
+    assert "甲地块“高压线迁移”（已逾期9天）" in text and "坟山未迁" not in text
+    assert text.endswith("由指挥部约谈责任领导。")
+    calm = ranking.assign(**{f"{k}_streak": 1 for k in ("acquisition_rate", "progress_ratio", "net_land_rate",
+                                                          "industrial_rate")})
+    assert _accountability(calm, items.iloc[1:], rules) is None

@@ -314,7 +314,7 @@ def test_the_notice_command_issues_weekly_and_daily(demo_copy, tmp_path):
     runner = CliRunner()
     out = runner.invoke(main, ["notice", str(master), "--weekly", "--as-of", AS_OF.isoformat()])
     assert out.exit_code == 0, out.output
-    assert "已发出第1期通报" in out.output and "附表：红黑榜" in out.output
+    assert "已发出第1期通报" in out.output and "附件1：红黑榜" in out.output
     out = runner.invoke(main, ["notice", str(master), "--as-of", AS_OF.isoformat()])
     assert out.exit_code == 0 and "已发出第1期督查日报" in out.output
     assert len(list((tmp_path / "通报存档").glob("*.docx"))) == 2

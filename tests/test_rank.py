@@ -194,7 +194,8 @@ def test_the_list_flag_worksheet_function_follows_the_same_rule():
 def test_places_are_written_as_notices_write_them():
     from xladdin.domain.rank import chinese_ordinal
 
-    assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20)] == ["一", "八", "十", "十一", "十九", "20"]
+    assert [chinese_ordinal(n) for n in (1, 8, 10, 11, 19, 20, 21, 35, 100, 101, 110)] == [
+        "一", "八", "十", "十一", "十九", "二十", "二十一", "三十五", "一百", "一百零一", "一百一十"]
 
 
 def test_rank_lookup_reads_the_average_the_below_mark_and_the_streak():

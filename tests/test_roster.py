@@ -146,3 +146,29 @@ def test_a_file_counts_as_received_when_it_was_written_into_the_inbox(tmp_path):
     store.close()
     assert dict(roster["timeliness"]) == {"甲组": "按时", "乙组": "逾时", "丙组": "逾时"}  # 乙组: only the run time
     assert roster.at["甲组", "received_at"] == at(20, 30)
+
+
+def test_the_weeks_tally_counts_on_time_late_missing_and_returned_days_per_group():
+    from xladdin.domain.roster import tally_rows, tally_sentence, weekly_tally
+
+    start = dt.date(2026, 11, 18)
+    dates = [start + dt.timedelta(days=i) for i in range(7)]
+
+    def sent(group, day, hour, status, minute=0):
+        date = dates[day]
+        return {"group_name": group, "report_date": date, "status": status, "file_name": f"{group}{day}.xlsx",
+                "received_at": dt.datetime.combine(date, dt.time(hour, minute))}
+
+    rows = [sent("一组", d, 20, "已接收") for d in range(7)]
+    rows += [sent("二组", d, 20, "已接收") for d in range(7) if d not in (2, 4)]  # day 2 missing
+    rows += [sent("二组", 4, 19, "已退回")]  # day 4 returned, never corrected
+    rows += [sent("三组", d, 20, "已接收") for d in range(6)] + [sent("三组", 6, 21, "已接收", 30)]  # late once
+    rows += [sent("三组", 6, 18, "已退回")]  # returned, then corrected late: late, not returned
+    tally = weekly_tally(["一组", "二组", "三组"], pd.DataFrame(rows), dates, dt.time(21))
+    got = {r.group: (r.on_time, r.late, r.missing, r.returned) for r in tally.itertuples()}
+    assert got == {"一组": (7, 0, 0, 0), "二组": (5, 0, 1, 1), "三组": (6, 1, 0, 0)}
+    sentence = tally_sentence(tally, dt.time(21))
+    assert sentence.startswith("本期应报3个工作组各7天，每天按时报送的1个")
+    assert "有未报的1个（二组1天）" in sentence and "有退回未改的1个（二组1天）" in sentence
+    assert "有21:00后报送的1个（三组1天）" in sentence
+    assert tally_rows(tally, dates[0], dates[-1])[1] == ["本期报送（11-18至11-24）：二组", "按时 5 天，逾时 0 天，未报 1 天，退回未改 1 天"]

@@ -56,9 +56,33 @@ PROJECTS = (
 )
 
 REPORTERS = ("李晓燕", "张伟", "黄丽", "吴强", "郑敏", "何军")
-PROBLEMS = ("个别户诉求较高，正在做思想工作", "安置房源不足，群众有顾虑", "坟山迁移需协调宗族意见",
-            "抢建抢种现象，已联合执法", "资金拨付滞后", "")
-STEPS = ("领导包户，夜访群众", "加快安置房建设进度", "每日例会研究解决", "联合执法，露头就打", "协调财政尽快拨付", "")
+# The problems groups report, each in the several wordings a group writes it in from day to day (the 督办台账
+# threads them into one item per problem), with the usual next step.
+PROBLEMS = (
+    ("个别户诉求较高，正在做思想工作", "个别农户补偿诉求偏高，仍在做思想工作", "仍有3户诉求较高，工作组继续做思想工作",
+     "少数群众诉求过高，正在逐户做思想工作", "个别户诉求较高未签约，继续做工作"),
+    ("安置房源不足，群众有顾虑", "安置房源紧张，部分群众存在顾虑", "群众对安置房源不足有顾虑",
+     "安置房源不足，群众顾虑较多，签约缓慢", "因安置房源不足，部分群众仍有顾虑"),
+    ("坟山迁移需协调宗族意见", "坟山迁移宗族意见不统一，需协调", "还有12穴坟山迁移需协调宗族",
+     "坟山迁移仍需协调宗族意见", "宗族对坟山迁移意见不一，正在协调"),
+    ("抢建抢种现象，已联合执法", "发现抢建抢种，已组织联合执法", "抢建抢种行为时有发生，已联合执法",
+     "仍有抢种现象，联合执法队已介入", "抢建抢种问题突出，已开展联合执法"),
+    ("资金拨付滞后", "征拆资金拨付滞后", "补偿资金拨付滞后，影响签约", "征拆补偿资金未及时拨付", "资金拨付仍然滞后"),
+)
+STEPS = ("领导包户，夜访群众", "加快安置房建设进度", "每日例会研究解决", "联合执法，露头就打", "协调财政尽快拨付")
+
+
+def problem_cell(index: int, day: int, days: int) -> tuple[str, str]:
+    """The 存在问题 and 下步措施 of the index-th project on a day: its main problem every day in a changing
+    wording; every third project a second one, which every sixth project stops reporting after the first
+    week (so that it awaits confirmation at the end); every seventh a new one on the last day."""
+    themes = [index % len(PROBLEMS)]
+    if index % 3 == 0 and not (index % 6 == 0 and day > days // 2):
+        themes.append((index + 2) % len(PROBLEMS))
+    if index % 7 == 1 and day == days - 1:
+        themes.append((index + 3) % len(PROBLEMS))
+    words = [PROBLEMS[t][(day + index) % len(PROBLEMS[t])] for t in themes]
+    return "；".join(words), "；".join(dict.fromkeys(STEPS[t] for t in themes))
 
 # The deliberately wrong submissions: (day index, group index, how it is wrong, the issue code it must raise).
 BAD = (
@@ -154,6 +178,7 @@ def ledger_rows(projects: list[tuple], day: int, date: dt.date, paths: dict[str,
     rows = []
     for p in projects:
         pid, name, _, _, _, _, mu, houses, crops, fixtures, graves, _ = p
+        index = PROJECTS.index(p)
         frac = paths[pid].fraction(day)
         done = frac >= 1.0
         acquired = round(mu * frac, 2)
@@ -170,8 +195,8 @@ def ledger_rows(projects: list[tuple], day: int, date: dt.date, paths: dict[str,
             "fixtures_removed": fixtures if done else math.floor(fixtures * frac * 0.8),  # removed after paying
             "graves": math.floor(graves * frac), "cleared_mu": acquired if done else round(acquired * 0.8, 2),
             "net_land": "是" if done else "否", "net_land_date": finished_on,
-            "problems": "" if done else PROBLEMS[(day + len(pid)) % len(PROBLEMS)],
-            "next_steps": "" if done else STEPS[(day + len(pid)) % len(STEPS)],
+            "problems": "" if done else problem_cell(index, day, DAYS)[0],
+            "next_steps": "" if done else problem_cell(index, day, DAYS)[1],
         })
     return rows
 

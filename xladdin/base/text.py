@@ -46,3 +46,31 @@ def show_invisible(text: str) -> str:
 # What makes a spreadsheet read a typed value as a formula (or, for tab and CR, hide the start of one):
 # text that starts with one of these is written with a leading apostrophe (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_DIGITS = "零一二三四五六七八九"
+_UNITS = ((10 ** 8, "亿"), (10 ** 4, "万"), (1000, "千"), (100, "百"), (10, "十"))
+
+
+def chinese_number(n: int) -> str:
+    """A count or a place in Chinese numerals, as notices write them: 1 → 一, 10 → 十, 11 → 十一, 20 → 二十,
+    101 → 一百零一, 110 → 一百一十, 1005 → 一千零五, 20000 → 二万. Section numbers (十一、) and places
+    (第二十一名) come from here, for any count."""
+    if n < 0:
+        return "负" + chinese_number(-n)
+    if n < 10:
+        return _DIGITS[n]
+    text = _spelled(n)
+    return text[1:] if text.startswith("一十") else text  # 十, 十一 … 十九, 十万: no leading 一
+
+
+def _spelled(n: int) -> str:
+    """n ≥ 10 with every unit spelled (一百一十, not 一百十); zeros between units read once (一千零五)."""
+    for size, unit in _UNITS:
+        if n >= size:
+            head, rest = divmod(n, size)
+            text = (_spelled(head) if head >= 10 else _DIGITS[head]) + unit
+            if rest == 0:
+                return text
+            gap = "零" if rest < size // 10 else ""
+            return text + gap + (_spelled(rest) if rest >= 10 else _DIGITS[rest])
+    return _DIGITS[n]

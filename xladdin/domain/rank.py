@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from xladdin.base.schema import INDUSTRIAL, METRICS, NET_AT_START, YES
+from xladdin.base.text import chinese_number
 from xladdin.domain.settings import PROGRESS_BASES, Settings
 
 ROUND_DIGITS = 4  # ranks compare rates as shown to 0.01%: equal on screen means tied
@@ -186,16 +187,10 @@ def add_streaks(ranking: pd.DataFrame, published: pd.DataFrame, as_of, period_da
     return ranking
 
 
-ORDINALS = "一二三四五六七八九十"
-
-
 def chinese_ordinal(rank: int) -> str:
-    """1 -> 一, 8 -> 八, 12 -> 十二: place numbers as notices write them."""
-    if 1 <= rank <= 10:
-        return ORDINALS[rank - 1]
-    if 11 <= rank < 20:
-        return "十" + ORDINALS[rank - 11]
-    return str(rank)
+    """1 -> 一, 8 -> 八, 12 -> 十二, 21 -> 二十一, 101 -> 一百零一: place numbers as notices write them
+    (base.text.chinese_number, the one function for every count)."""
+    return chinese_number(rank)
 
 
 def verdicts(ranking: pd.DataFrame, unit: str, whole: str = "全市", black_k: int = 3) -> dict[str, str]:

@@ -124,3 +124,55 @@ def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | No
             text += "：请按校验报告改正后重新报送"
         rows.append([group, text])
     return rows
+
+
+TALLY_COLUMNS = ["group", "on_time", "late", "missing", "returned", "days"]
+TALLY_LABELS = ("工作组", "按时报送", "逾时报送", "未报", "退回未改")  # days each
+
+
+def weekly_tally(groups: list[str], submissions: pd.DataFrame, dates: list[dt.date], cutoff: dt.time) -> pd.DataFrame:
+    """The week's 报送 discipline per work group (in the given order) over `dates` (the 本期): days reported on
+    time, late (the deciding file after the cut-off), missing, and returned and not corrected — each day as
+    daily_roster judges it (an accepted file after a return counts by when the accepted one came)."""
+    counts = {group: {"on_time": 0, "late": 0, "missing": 0, "returned": 0} for group in groups}
+    for date in dates:
+        day = daily_roster(groups, submissions, date, cutoff)
+        for group, status, timeliness in day[["group", "status", "timeliness"]].itertuples(index=False):
+            if status == MISSING:
+                counts[group]["missing"] += 1
+            elif status == RETURNED:
+                counts[group]["returned"] += 1
+            else:
+                counts[group]["late" if timeliness == LATE else "on_time"] += 1
+    return pd.DataFrame([[g, c["on_time"], c["late"], c["missing"], c["returned"], len(dates)]
+                         for g, c in counts.items()], columns=TALLY_COLUMNS)
+
+
+def tally_sentence(tally: pd.DataFrame, cutoff: dt.time, named: int | None = None) -> str:
+    """本期应报 6 个工作组各 7 天：全部按时报送的 3 个；逾时报送 2 个（第三组 2 天、…）；… Groups with a fault are named,
+    the most days first (`named` at most per kind, the rest counted)."""
+    if tally.empty:
+        return ""
+    days = int(tally["days"].iloc[0])
+    clean = tally[(tally["late"] == 0) & (tally["missing"] == 0) & (tally["returned"] == 0)]
+    parts = [f"本期应报{len(tally)}个工作组各{days}天，每天按时报送的{len(clean)}个"]
+    for key, word in (("missing", "有未报"), ("returned", "有退回未改"), ("late", f"有{cutoff:%H:%M}后报送")):
+        faulty = tally[tally[key] > 0].sort_values(key, ascending=False, kind="stable")
+        if faulty.empty:
+            continue
+        shown = faulty if named is None else faulty.head(named)
+        names = "、".join(f"{r.group}{int(getattr(r, key))}天" for r in shown.itertuples())
+        rest = f"等{len(faulty)}个" if len(faulty) > len(shown) else ""
+        parts.append(f"{word}的{len(faulty)}个（{names}{rest}）")
+    return "；".join(parts) + "。"
+
+
+def tally_rows(tally: pd.DataFrame | None, start: dt.date, end: dt.date) -> list[list[str]]:
+    """本期报送 as (项目, 内容) rows of the 控制台 status table: one row per work group."""
+    if tally is None or tally.empty:
+        return []
+    rows = []
+    for r in tally.itertuples(index=False):
+        rows.append([f"本期报送（{start:%m-%d}至{end:%m-%d}）：{r.group}",
+                     f"按时 {r.on_time} 天，逾时 {r.late} 天，未报 {r.missing} 天，退回未改 {r.returned} 天"])
+    return rows

@@ -81,6 +81,10 @@ TABLE: tuple[Setting, ...] = (
             '连续多少天各项累计数都没有增加，标为“无进展”'),
     Setting('临期天数', 'due_soon_days', 7, 'int',
             '距净地交付期限不足多少天，标为“临期”', name='DueSoonDays'),
+    Setting('督办相似度', 'register_similarity', 0.25, 'ratio',
+            '同一项目新报的“存在问题”与已有督办事项（任一历次表述）的相似度（0～1，按相邻两字计）达到此值，即并入该事项而不另立；调高拆得更细，调低并得更多；并错、拆错的可在督办台账“并入编号”“拆出表述”列改正'),
+    Setting('督办待确认天数', 'silent_days', 3, 'int',
+            '项目照常报送但连续多少天不再提及某督办事项，该事项转为“待确认销号”（工作人员核实后将状态改为已销号）'),
     Setting('单日增幅警告比例', 'jump_ratio', 0.3, 'ratio',
             '一次报送比上次增加超过计划数的这个比例时给出警告'),
     Setting('历史显示天数', 'history_days', 30, 'int',
@@ -111,6 +115,14 @@ TABLE: tuple[Setting, ...] = (
             '通报正文的第一段'),
     Setting('通报工作要求', 'notice_closing', '各工作组要对照作战图、时间表，倒排工期、挂图作战，细化到岗、细化到人；对通报指出的问题，责任领导要亲自研究，限期整改到位。', 'text',
             '通报正文的最后一段（工作要求）'),
+    Setting('通报点名数', 'notice_named', 3, 'int',
+            '周通报正文每一类问题最多点名几项（最突出的在前），完整清单列入附件'),
+    Setting('问效连续黑榜期数', 'accountability_periods', 2, 'int',
+            '同一单位连续多少期列入同一指标黑榜，在周通报“督查问效”中点名'),
+    Setting('问效逾期天数', 'accountability_overdue', 7, 'int',
+            '督办事项超过完成时限多少天，在周通报“督查问效”中点名'),
+    Setting('问效措辞', 'accountability_words', '由指挥部约谈责任领导，限期说明原因、提出整改措施', 'text',
+            '“督查问效”对点名单位和事项的处理意见'),
     Setting('节点列表', 'milestones', '报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让', 'text',
             '节点计划（作战图）中每个项目的节点，用顿号分隔；征收、房屋协议、拆除、清表、净地交付由台账推算完成日期，其余请在“节点计划”中录入'),
     Setting('通报存档文件夹', 'notice_archive', '通报存档', 'text',
@@ -149,6 +161,8 @@ class Settings:
     period_days: int = _default("period_days")
     stall_days: int = _default("stall_days")
     due_soon_days: int = _default("due_soon_days")
+    register_similarity: float = _default("register_similarity")
+    silent_days: int = _default("silent_days")
     report_cutoff: dt.time = parse_cutoff(_default("report_cutoff"))
     time_zone: str = _default("time_zone")
     jump_ratio: float = _default("jump_ratio")
@@ -166,6 +180,10 @@ class Settings:
     notice_cc: str = _default("notice_cc")
     notice_opening: str = _default("notice_opening")
     notice_closing: str = _default("notice_closing")
+    notice_named: int = _default("notice_named")
+    accountability_periods: int = _default("accountability_periods")
+    accountability_overdue: int = _default("accountability_overdue")
+    accountability_words: str = _default("accountability_words")
     notice_archive: str = _default("notice_archive")
     milestones: str = _default("milestones")
 

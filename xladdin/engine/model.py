@@ -81,6 +81,7 @@ class JobResult:
     plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
     leaders: list[Notice] = field(default_factory=list)  # 专报, one per 责任领导 (notice --by-leader)
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
+    tally: pd.DataFrame | None = None  # 本期报送 per work group (roster.weekly_tally)
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
     cutoff: dt.time | None = None

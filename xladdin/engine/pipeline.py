@@ -25,8 +25,8 @@ from xladdin.domain.milestones import (
 )
 from xladdin.domain.milestones import previous_rows as plan_rows
 from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
-from xladdin.domain.register import build_register, open_items, previous_rows
-from xladdin.domain.roster import daily_roster, work_groups
+from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
+from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
 from xladdin.domain.settings import Settings
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
 from xladdin.engine.model import (
@@ -50,7 +50,7 @@ from xladdin.notices.archive import (
     register_reports,
     uncorrected_returns,
 )
-from xladdin.notices.compose import LEADER, WEEKLY, Notice, build_notice
+from xladdin.notices.compose import LEADER, WEEKLY, Accountability, Notice, build_notice
 from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
 from xladdin.notices.leader import build_leader_notices
 from xladdin.store.history import Store
@@ -160,6 +160,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                           store.lists_on(settings.rank_unit, periods), as_of, settings.period_days)
     roster = daily_roster(work_groups(registry), store.submissions_for(as_of, settings.zone), as_of,
                           settings.report_cutoff)
+    tally = _tally(store, registry, period_start, as_of, settings)
     line = whole_line(summary, settings)
     whole = whole_text(line, settings)
     city = []
@@ -167,8 +168,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
         city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
     register = None
     if REGISTER.name in book.tables:  # masters built before it have no 督办台账
-        register = build_register(register_reports(store.db, as_of), registry, as_of,
-                                  previous_rows(*book.table_rows(REGISTER.name)))
+        register = _register(store, registry, as_of, settings, previous_rows(*book.table_rows(REGISTER.name)))
     plan = None
     if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
         plan = build_plan(registry, parse_milestones(settings.milestones),
@@ -188,16 +188,44 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
             start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
-            unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones,
+            unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones, tally=tally,
+            named=settings.notice_named, accountability=Accountability(
+                settings.accountability_periods, settings.accountability_overdue, settings.accountability_words),
             new_problems=new_problems(store.db, registry, period_start if weekly else as_of - dt.timedelta(days=1),
                                       as_of))
     result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
                        trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
                        cutoff=settings.report_cutoff, whole=whole, city=city)
-    result.leaders, result.register, result.plan = leaders, register, plan
+    result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result
+
+
+def _tally(store: Store, registry: pd.DataFrame, period_start: dt.date, as_of: dt.date,
+           settings: Settings) -> pd.DataFrame:
+    """本期报送 per work group: each day after the period start up to as_of, as the day's roster judges it."""
+    dates = [period_start + dt.timedelta(days=n) for n in range(1, (as_of - period_start).days + 1)]
+    frames = [store.submissions_for(date, settings.zone) for date in dates]
+    submissions = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+        not f.empty for f in frames) else frames[0] if frames else pd.DataFrame()
+    return weekly_tally(work_groups(registry), submissions, dates, settings.report_cutoff)
+
+
+def _register(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
+              previous: list[dict]) -> pd.DataFrame:
+    """The 督办台账: staff's merges and splits applied to the store's threading, new wordings threaded and
+    kept, then the items as of the date (notes on requests that could not be done in attrs["notes"])."""
+    reports = register_reports(store.db, as_of)
+    threads = store.problem_threads()
+    moves, new, shown, notes = update_threads(reports, threads, previous, settings.register_similarity,
+                                              store.item_ids_used())
+    store.move_threads(moves)
+    store.add_threads(new, shown)
+    register = build_register(reports, registry, as_of, previous, threads={**threads, **moves, **new},
+                              silent_days=settings.silent_days, threshold=settings.register_similarity)
+    register.attrs["notes"] = notes
+    return register
 
 
 def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path, intake: bool,

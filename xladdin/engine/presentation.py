@@ -35,7 +35,7 @@ from xladdin.domain.milestones import (
     week_starts,
 )
 from xladdin.domain.register import KEYS as REGISTER_KEYS
-from xladdin.domain.roster import roster_rows
+from xladdin.domain.roster import roster_rows, tally_rows
 from xladdin.domain.settings import Settings
 from xladdin.engine.model import (
     DUPLICATE,
@@ -166,9 +166,11 @@ def _write_board(book: Book, result: JobResult, settings: Settings, summary_rang
         register = result.register
         book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
         counts = register["status"].value_counts()
+        notes = register.attrs.get("notes") or []
         book.write_cell(REGISTER_TITLE, f"督办台账（截至 {result.as_of.isoformat()}）：" + "，".join(
             f"{word} {int(counts.get(word, 0))} 项" for word in ("新增", "持续", "待确认销号", "已销号"))
-            + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项")
+            + f"，逾期 {int(register['alert'].str.startswith('逾期').sum())} 项"
+            + (f"；未能办理：{'；'.join(notes)}" if notes else ""))
     counts = "，".join(f"{word} {int(has_flag(summary, word).sum())} 个"
                        for word in (OVERDUE, DUE_SOON, STALLED, NOT_TODAY))
     book.write_cell("BoardTitle", f"作战图（截至 {result.as_of.isoformat()}）：{counts}"
@@ -350,4 +352,5 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         *([["全县", result.whole]] if result.whole else []),
         *[["市里通报", sentence] for sentence in result.city],
         *roster_rows(result.roster, result.as_of, result.cutoff),
+        *tally_rows(result.tally, result.period_start + dt.timedelta(days=1), result.as_of),
     ]

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from xladdin.base.schema import METRICS
+from xladdin.base.text import chinese_number
 from xladdin.domain.consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
-from xladdin.domain.roster import roster_sentence
+from xladdin.domain.register import FROM_HQ, NEW, ONGOING, OVERDUE_WORD, TO_CONFIRM, order_items
+from xladdin.domain.roster import TALLY_LABELS, roster_sentence, tally_sentence
 from xladdin.notices.typography import tidy
 
-NUMERALS = "一二三四五六七八九十"
 ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
 DAILY, WEEKLY, LEADER = "daily", "weekly", "leader"
 KIND_WORDS = {DAILY: "督查日报", WEEKLY: "通报", LEADER: "专报"}
@@ -48,6 +49,11 @@ def move_words(move: str) -> str:
     return MOVES.get(move, "")
 
 
+def section_number(index: int) -> str:
+    """The number of the index-th section (from 0) as written before its heading: 一、 … 十、 十一、 …"""
+    return f"{chinese_number(index + 1)}、"
+
+
 @dataclass
 class Header:
     """What 设置 says about the issuer and the addressees (all Chinese, shown as written)."""
@@ -74,7 +80,8 @@ class Notice:
     header: Header = field(default_factory=Header)
     number: int | None = None  # 期数, once issued
     table_title: str = ""
-    table: list[list[str]] = field(default_factory=list)  # 附表: header row first
+    table: list[list[str]] = field(default_factory=list)  # 附表 (附件1 of a 通报): header row first
+    annexes: list[tuple[str, list[list[str]]]] = field(default_factory=list)  # further 附件: (title, rows)
 
     @property
     def number_text(self) -> str:
@@ -91,9 +98,43 @@ class Notice:
         out = [f"{self.header.to}："] if self.header.to else []
         if self.header.opening:
             out.append(self.header.opening)
-        out += [f"{NUMERALS[i]}、{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
+        out += [f"{section_number(i)}{heading}。{body}" for i, (heading, body) in enumerate(self.sections)]
         if self.header.closing:
             out.append(self.header.closing)
+        return out
+
+    def annex_titles(self) -> list[str]:
+        """The titles of the 附件 in order: the 附表 first, then the annexes."""
+        return ([self.table_title] if self.table else []) + [title for title, _ in self.annexes]
+
+    def annex_label(self, index: int) -> str:
+        """附件 when there is one, else 附件1, 附件2, … (index from 0)."""
+        return "附件" if len(self.annex_titles()) == 1 else f"附件{index + 1}"
+
+    def annex_note(self) -> list[str]:
+        """The 附件说明 after the text (GB/T 9704): 附件：1．… with the further titles under the first."""
+        titles = self.annex_titles()
+        if len(titles) <= 1:
+            return [f"附件：{t}" for t in titles]
+        return [("附件：" if i == 0 else "　　　") + f"{i + 1}．{t}" for i, t in enumerate(titles)]
+
+    @property
+    def imprint(self) -> str:
+        """The 版记's last line: 印发机关 and 印发日期."""
+        return f"{self.header.full_issuer}{self.date_text}印发" if self.as_of else ""
+
+    def annex_lines(self) -> list[str]:
+        """The annexes after the 附表 as sentences: 附件2：title, then one line per row (head：value，…)."""
+        out = []
+        offset = 1 if self.table else 0
+        for i, (title, rows) in enumerate(self.annexes):
+            head, *body = rows
+            out += ["", f"{self.annex_label(i + offset)}：{title}"]
+            if head[0] == "序号":  # numbered rows: the columns named once, then 1．value，value…
+                out.append("（" + "，".join(head[1:]) + "）")
+                out += [f"{row[0]}．" + "，".join(str(v) for v in row[1:] if str(v)) + "。" for row in body]
+            else:
+                out += [f"{row[0]}：" + "，".join(f"{h}{v}" for h, v in zip(head[1:], row[1:])) + "。" for row in body]
         return out
 
     def table_lines(self) -> list[str]:
@@ -101,7 +142,7 @@ class Notice:
         if not self.table:
             return []
         head, *rows = self.table
-        lines = [f"附表：{self.table_title}"]
+        lines = [f"{self.annex_label(0) if self.annexes else '附表'}：{self.table_title}"]
         if self.kind == LEADER:
             return [f"{self.table_title}："] + [f"{row[0]}：" + "，".join(f"{h}{v}" for h, v in zip(head[1:], row[1:]))
                                                 + "。" for row in rows]
@@ -122,11 +163,16 @@ class Notice:
         out = [self.header.full_issuer + KIND_WORDS[self.kind]]
         if self.number_text:
             out.append(self.number_text)
-        out += [self.title, ""] + self.body() + ["", self.header.full_issuer, self.date_text]
+        formal = bool(self.annexes) or self.kind == WEEKLY  # the 附件说明 and the 印发 line of GB/T 9704
+        out += [self.title, ""] + self.body() + (self.annex_note() if formal else [])
+        out += ["", self.header.full_issuer, self.date_text]
         if self.table:
             out += [""] + self.table_lines()
+        out += self.annex_lines()
         if self.header.cc:
             out += ["", f"抄送：{self.header.cc}"]
+        if formal:
+            out.append(self.imprint)
         return out
 
     def texts(self) -> list[str]:
@@ -143,15 +189,24 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                  city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
                  start_summary: pd.DataFrame | None = None, unit_key: str = "group",
                  new_problems: list[tuple[str, str, str, str]] | None = None,
-                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None) -> Notice:
+                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
+                 tally: pd.DataFrame | None = None, named: int = 3,
+                 accountability: Accountability | None = None) -> Notice:
     """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
 
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
     `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
-    `new_problems` (project name, group, problem, next step) first reported in the period."""
+    `new_problems` (project name, group, problem, next step) first reported in the period; for the weekly
+    通报 `tally` the 本期 报送 per group (roster.weekly_tally), `named` how many outliers a section names (the
+    full lists go to the 附件) and `accountability` the 督查问效 rules of 设置."""
     period = _period(period_start, as_of)
     notice = Notice(_title(kind, as_of, period), as_of=as_of, kind=kind, header=header or Header())
     weekly = kind == WEEKLY
+    if weekly:
+        return _weekly(notice, summary, ranking, rejected, as_of, period, unit_name, cutoff=cutoff,
+                       due_soon_days=due_soon_days, whole=whole, city=city, start_summary=start_summary,
+                       unit_key=unit_key, supervision=supervision, milestones=milestones, new_problems=new_problems,
+                       tally=tally, named=named, accountability=accountability)
     sections = [
         _overall(summary, start_summary, as_of, period, kind, whole),
         _reporting(summary, roster, cutoff, as_of),
@@ -170,6 +225,198 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
         notice.table = ranking_table(ranking, unit_name)
     return notice
+
+
+@dataclass(frozen=True)
+class Accountability:
+    """设置's 督查问效: consecutive periods on a 黑榜, days past a 督办 item's 完成时限, and what HQ does."""
+    periods: int = 2
+    overdue_days: int = 7
+    words: str = "由指挥部约谈责任领导，限期说明原因、提出整改措施"
+
+
+def _weekly(notice: Notice, summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
+            as_of: dt.date, period: str, unit_name: str, *, cutoff: dt.time | None, due_soon_days: int, whole: str,
+            city: list[str] | None, start_summary: pd.DataFrame | None, unit_key: str,
+            supervision: pd.DataFrame | None, milestones: pd.DataFrame | None,
+            new_problems: list[tuple[str, str, str, str]] | None, tally: pd.DataFrame | None, named: int,
+            accountability: Accountability | None) -> Notice:
+    """The weekly 通报: per section the counts and the few named outliers (at most `named`), live things first;
+    the full lists as 附件 after the 红黑榜 附表, announced by the 附件说明 before the 落款."""
+    annexes: list[tuple[str, list[list[str]]]] = []
+    late = milestones if milestones is not None and not milestones.empty else None
+    items = supervision if supervision is not None and not supervision.empty else None
+    labels = iter(range(2, 100))  # 附件1 is the 红黑榜
+    node_label = f"附件{next(labels)}" if late is not None else ""
+    item_label = f"附件{next(labels)}" if items is not None else ""
+    tally_label = f"附件{next(labels)}" if tally is not None and not tally.empty else ""
+    sections = [
+        _overall(summary, start_summary, as_of, period, WEEKLY, whole),
+        _week_reporting(tally, rejected, cutoff, named, tally_label) if tally_label else None,
+        _weekly_gain(summary, start_summary, unit_name, unit_key, named),
+        ("全市红黑榜中的本县", tidy("".join(city))) if city else None,
+        _red_black_lists(ranking, unit_name, "附件1"),
+        _deadlines(summary, as_of, due_soon_days, named),
+        _milestone_counts(late, as_of, named, node_label) if late is not None else None,
+        _stalled(summary, named),
+        _never_reported(summary, named),
+        _supervision_counts(items, named, item_label) if items is not None else _new_problems(new_problems, WEEKLY),
+        _accountability(ranking, items, accountability) if accountability else None,
+        None if tally_label else _returned(rejected),  # with the week's tally they are counted there
+    ]
+    notice.sections = [section for section in sections if section]
+    notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
+    notice.table = ranking_table(ranking, unit_name)
+    if late is not None:
+        annexes.append(("逾期和临期节点清单", _milestone_table(late, as_of)))
+    if items is not None:
+        annexes.append(("尚未销号的督办事项清单", _supervision_table(items, as_of)))
+    if tally_label:
+        annexes.append(("本期各工作组报送情况（单位：天）", _tally_table(tally)))
+    notice.annexes = annexes
+    return notice
+
+
+def _cap(names: list[str], named: int | None, unit: str = "个") -> str:
+    """The first `named` names joined by 、, and 等N个 when there are more."""
+    if named is None or len(names) <= named:
+        return "、".join(names)
+    return "、".join(names[:named]) + f"等{len(names)}{unit}"
+
+
+def _week_reporting(tally: pd.DataFrame | None, rejected: list[tuple[str, str, str]], cutoff: dt.time | None,
+                    named: int, label: str) -> Section | None:
+    """本期报送情况: the week's discipline per group in counts, the groups at fault named; ledgers sent back and
+    not corrected counted (the reasons are in 校验报告)."""
+    if tally is None or tally.empty:
+        return None
+    body = tidy(tally_sentence(tally, cutoff or dt.time(21, 0), named))
+    if rejected:
+        groups = list(dict.fromkeys(group or "填报单位不明" for group, _, _ in rejected))
+        body += f"退回修改尚未更正的台账{len(rejected)}份（{_cap(groups, named)}），请按校验报告修改后重新报送。"
+    if label:
+        body += f"各工作组逐日情况见{label}。"
+    return "本期报送情况", body
+
+
+def _milestone_counts(late: pd.DataFrame, as_of: dt.date, named: int, label: str) -> Section:
+    """节点计划 of the 通报: late and at-risk nodes counted per 责任领导, the longest overdue named."""
+    status = late["status"].astype(str)
+    overdue = late[status.str.startswith("已逾期")]
+    soon = late[~status.str.startswith("已逾期")]
+    text = f"已逾期的节点{len(overdue)}个、临期的节点{len(soon)}个，涉及项目{late['project_id'].nunique()}个"
+    if "leader" in late.columns:
+        per = []
+        for leader, rows in late.groupby(late["leader"].fillna("").astype(str), sort=False):
+            st = rows["status"].astype(str)
+            o, r = int(st.str.startswith("已逾期").sum()), int((~st.str.startswith("已逾期")).sum())
+            per.append((o, r, leader.split("（")[0] or "未定责任领导"))
+        per.sort(key=lambda x: (-x[0], -x[1]))
+        text += "。按责任领导：" + "；".join(f"{name}逾期{o}个" + (f"、临期{r}个" if r else "")
+                                           for o, r, name in per)
+    if not overdue.empty:
+        worst = overdue.sort_values("planned", kind="stable").head(named)
+        text += "。逾期最久的：" + "、".join(
+            f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}）" + _owner(r) for r in worst.itertuples())
+    return "节点计划", text + f"。全部节点见{label}，请责任领导对照作战图倒排工期，确保节点按期完成。"
+
+
+def _owner(row) -> str:
+    owner = getattr(row, "owner", "")
+    return f"，责任人{owner}" if isinstance(owner, str) and owner.strip() else ""
+
+
+def _milestone_table(late: pd.DataFrame, as_of: dt.date) -> list[list[str]]:
+    """附件: every late or at-risk node, the longest overdue first."""
+    with_owner = "owner" in late.columns
+    head = ["序号", "项目名称", "节点", "责任领导"] + (["责任人"] if with_owner else []) + ["计划完成", "状态"]
+    rows = [head]
+    for i, r in enumerate(late.sort_values("planned", kind="stable").itertuples(), 1):
+        rows.append([str(i), str(r.project_name), str(r.milestone), str(getattr(r, "leader", "") or "").split("（")[0]]
+                    + ([str(getattr(r, "owner", "") or "")] if with_owner else [])
+                    + [day_near(r.planned, as_of), tidy(str(r.status).replace("（", "，").replace("）", ""))])
+    return rows
+
+
+def _supervision_counts(items: pd.DataFrame, named: int, label: str) -> Section:
+    """督办事项 of the 通报: the open items counted by kind, the live ones named first (交办 and overdue, then
+    持续 by days open, then 新增), those awaiting 销号 counted last."""
+    ordered = order_items(items)
+    status = ordered["status"]
+    overdue = int(ordered["alert"].fillna("").astype(str).str.startswith(OVERDUE_WORD).sum())
+    hq = int((ordered["source"] == FROM_HQ).sum())
+    counts = [(f"指挥部交办{hq}项", hq), (f"逾期{overdue}项", overdue),
+              (f"持续{int((status == ONGOING).sum())}项", int((status == ONGOING).sum())),
+              (f"新增{int((status == NEW).sum())}项", int((status == NEW).sum())),
+              (f"待确认销号{int((status == TO_CONFIRM).sum())}项", int((status == TO_CONFIRM).sum()))]
+    text = f"尚未销号的督办事项{len(items)}项，其中" + "、".join(w for w, n in counts if n) + "。"
+    live = ordered[status != TO_CONFIRM].head(named)
+    if not live.empty:
+        text += "请重点督办：" + "；".join(_pressing(r) for r in live.to_dict("records")) + "。"
+    if (status == TO_CONFIRM).any():
+        text += "待确认销号的事项工作组已多日未再报告，请核实后销号。"
+    return "督办事项", text + f"全部事项见{label}。"
+
+
+def _pressing(item: dict) -> str:
+    """One live item in a sentence of the 通报: project, the problem in its latest words, how long or how late,
+    the leader by name."""
+    text = f"{item.get('project') or '指挥部交办'}“{tidy(str(item['problem'])).rstrip('。；')}”"
+    alert = str(item.get("alert") or "")
+    state = alert if alert.startswith(OVERDUE_WORD) else "新发现" if item["status"] == NEW else \
+        f"已持续{int(item['days_open'])}天"
+    leader = str(item.get("leader") or "").split("（")[0]
+    owner = str(item.get("owner") or "")
+    return text + f"（{state}" + (f"，责任领导{leader}" if leader else "") + (f"，责任人{owner}" if owner else "") + "）"
+
+
+def _supervision_table(items: pd.DataFrame, as_of: dt.date) -> list[list[str]]:
+    """附件: every open 督办 item in the order of the 通报."""
+    rows = [["序号", "项目名称", "问题", "首次报告", "状态", "责任领导"]]
+    for i, r in enumerate(order_items(items).to_dict("records"), 1):
+        first = r.get("first_seen")
+        state = str(r["status"]) + (f"，{int(r['days_open'])}天" if r["status"] == ONGOING else "")
+        if str(r.get("alert") or "").startswith(OVERDUE_WORD):
+            state += f"，{r['alert']}"
+        rows.append([str(i), str(r.get("project") or "指挥部交办"), tidy(str(r["problem"])).rstrip("。；"),
+                     day_near(first, as_of) if isinstance(first, dt.date) else "", state,
+                     str(r.get("leader") or "").split("（")[0]])
+    return rows
+
+
+def _tally_table(tally: pd.DataFrame) -> list[list[str]]:
+    """附件: the week's 报送 per work group."""
+    return [list(TALLY_LABELS)] + [[str(r.group), str(r.on_time), str(r.late), str(r.missing), str(r.returned)]
+                                   for r in tally.itertuples(index=False)]
+
+
+def _accountability(ranking: pd.DataFrame, items: pd.DataFrame | None, rules: Accountability) -> Section | None:
+    """督查问效: units on a 黑榜 for 设置's periods in a row, and 督办 items overdue by 设置's days, named with 设置's
+    wording; None when nothing qualifies."""
+    units: dict[str, list[str]] = {}
+    for key, label in METRICS:
+        streak = f"{key}_streak"
+        if streak not in ranking:
+            continue
+        listed = ranking[ranking[f"{key}_black"] & (ranking[streak] >= rules.periods)]
+        for unit, periods in zip(listed["unit"], listed[streak]):
+            units.setdefault(str(unit), []).append(f"{label}连续{int(periods)}期")
+    late = []
+    if items is not None:
+        for r in order_items(items).to_dict("records"):
+            alert = str(r.get("alert") or "")
+            days = int(alert[len(OVERDUE_WORD):-1]) if alert.startswith(OVERDUE_WORD) and alert.endswith("天") else 0
+            if days >= rules.overdue_days:
+                late.append(f"{r.get('project') or '指挥部交办'}“{tidy(str(r['problem'])).rstrip('。；')}”（已逾期{days}天）")
+    if not units and not late:
+        return None
+    parts = []
+    if units:
+        parts.append(f"连续{rules.periods}期以上列入黑榜的：" + "、".join(
+            f"{unit}（{'、'.join(why)}列入黑榜）" for unit, why in units.items()))
+    if late:
+        parts.append(f"超过完成时限{rules.overdue_days}天以上未办结的督办事项：" + "、".join(late))
+    return "督查问效", "；".join(parts) + f"。对上述单位和事项，{rules.words.rstrip('。')}。"
 
 
 def _period(period_start: dt.date, as_of: dt.date) -> str:
@@ -229,7 +476,7 @@ def _daily_gain(summary: pd.DataFrame) -> Section | None:
 
 
 def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit_name: str,
-                 unit_key: str) -> Section:
+                 unit_key: str, named: int | None = None) -> Section:
     """本周新增: the week's acquired area per unit, then the projects that gained, the largest first."""
     week = summary.assign(week=_week_gain(summary, start_summary))
     by_unit = week.groupby(unit_key, sort=False)["week"].sum()
@@ -237,12 +484,12 @@ def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit
     gained = week[week["week"] > 0].sort_values("week", ascending=False)
     text = f"按{unit_name}：" + "、".join(parts) + "。"
     if not gained.empty:
-        text += f"本周征地有增加的项目{len(gained)}个：" + "、".join(
-            f"{r.project_name}{mu(float(r.week))}" for r in gained.itertuples()) + "。"
+        text += f"本周征地有增加的项目{len(gained)}个" + ("，增加最多的：" if named and len(gained) > named else "：") \
+            + "、".join(f"{r.project_name}{mu(float(r.week))}" for r in gained.head(named or len(gained)).itertuples()) + "。"
     return "本周新增", text
 
 
-def _red_black_lists(ranking: pd.DataFrame, unit_name: str) -> Section | None:
+def _red_black_lists(ranking: pd.DataFrame, unit_name: str, table_label: str = "附表") -> Section | None:
     """红黑榜: each metric's red and black lists in words (the figures are in the 附表)."""
     lists = []
     for key, label in METRICS:
@@ -252,22 +499,22 @@ def _red_black_lists(ranking: pd.DataFrame, unit_name: str) -> Section | None:
             lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
     if not lists:
         return None
-    return f"红黑榜（按{unit_name}）", "；".join(lists) + "。各单位数值和排名详见附表。"
+    return f"红黑榜（按{unit_name}）", "；".join(lists) + f"。各单位数值和排名详见{table_label}。"
 
 
-def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> Section | None:
+def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, named: int | None = None) -> Section | None:
     """净地交付期限: projects past their net-land deadline, then those within `due_soon_days` of it."""
     overdue = summary[has_flag(summary, OVERDUE)]
     due = summary[has_flag(summary, DUE_SOON)]
     parts = []
     if not overdue.empty:
-        parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + "、".join(
+        parts.append(f"已超过净地交付期限的项目{len(overdue)}个：" + _cap([
             f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，已逾期{-int(r.days_left)}天）"
-            for r in overdue.itertuples()))
+            for r in overdue.sort_values("days_left", kind="stable").itertuples()], named))
     if not due.empty:
-        parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + "、".join(
+        parts.append(f"距净地交付期限不足{due_soon_days}天的项目{len(due)}个：" + _cap([
             f"{r.project_name}（{r.group}，期限{day_near(r.deadline, as_of)}，还剩{int(r.days_left)}天）"
-            for r in due.itertuples()))
+            for r in due.sort_values("days_left", kind="stable").itertuples()], named))
     if not parts:
         return None
     return "净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"
@@ -282,22 +529,22 @@ def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | No
         for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
 
 
-def _stalled(summary: pd.DataFrame) -> Section | None:
-    """无进展项目: projects without progress for several days, and for how long."""
-    stalled = summary[has_flag(summary, STALLED)]
+def _stalled(summary: pd.DataFrame, named: int | None = None) -> Section | None:
+    """无进展项目: projects without progress for several days (the longest first), and for how long."""
+    stalled = summary[has_flag(summary, STALLED)].sort_values("stalled_days", ascending=False, kind="stable")
     if stalled.empty:
         return None
-    names = "、".join(f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples())
+    names = _cap([f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples()], named)
     return "无进展项目", f"连续无进展的项目{len(stalled)}个：{names}。请责任工作组说明原因并提出措施。"
 
 
-def _never_reported(summary: pd.DataFrame) -> Section | None:
+def _never_reported(summary: pd.DataFrame, named: int | None = None) -> Section | None:
     """未报送数据的项目: projects no ledger has ever reported."""
     missing = summary[has_flag(summary, NOT_REPORTED)]
     if missing.empty:
         return None
-    return "未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + "、".join(
-        f"{r.project_name}（{r.group}）" for r in missing.itertuples()) + "。"
+    return "未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + _cap(
+        [f"{r.project_name}（{r.group}）" for r in missing.itertuples()], named) + "。"
 
 
 def _supervision(items: pd.DataFrame) -> Section | None:
@@ -335,7 +582,7 @@ def _supervised(item: dict, with_leader: bool = True) -> str:
     text = (f"{item['project']}（{item['group']}）" if item.get("project") else "指挥部交办") + \
         f"：{tidy(str(item['problem'])).rstrip('。；')}"
     days = int(item["days_open"])
-    text += {"新增": "，新发现", "待确认销号": "，工作组最近一次报告未再提及，待核实销号"}.get(
+    text += {"新增": "，新发现", "待确认销号": "，工作组已多日未再报告，待核实销号"}.get(
         item["status"], f"，已持续{days}天")
     if item.get("next_step"):
         text += f"，下步措施：{tidy(str(item['next_step'])).rstrip('。；')}"
@@ -352,11 +599,8 @@ def _supervised(item: dict, with_leader: bool = True) -> str:
 
 
 def supervision_text(items: pd.DataFrame, shown_at_most: int | None = None, with_leader: bool = True) -> str:
-    """The open items, the most pressing first (overdue, new, to confirm, then the longest open)."""
-    rank = items.assign(_overdue=~items["alert"].fillna("").str.startswith("逾期"),
-                        _new=items["status"] != "新增", _confirm=items["status"] != "待确认销号")
-    ordered = rank.sort_values(["_overdue", "_new", "_confirm", "days_open"], ascending=[True, True, True, False],
-                               kind="stable")
+    """The open items, live first (指挥部交办 and overdue, 持续 by days open, 新增, then 待确认销号)."""
+    ordered = order_items(items)  # live first: 交办 and overdue, 持续 by days open, 新增, 待确认销号 last
     shown = ordered.head(shown_at_most or SUPERVISED_SHOWN).to_dict("records")
     text = f"尚未销号的督办事项{len(items)}项" + (f"，择要列出{len(shown)}项" if len(items) > len(shown) else "") + "："
     text += "；".join(_supervised(r, with_leader) for r in shown) + "。"

@@ -78,8 +78,14 @@ def _leader_milestones(milestones: pd.DataFrame | None, names: set[str], as_of: 
     own = milestones[milestones["project_name"].astype(str).isin(names)]
     if own.empty:
         return None
-    return "节点计划", "、".join(f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}完成，{r.status}）"
-                             for r in own.itertuples()) + "。"
+    return "节点计划", "、".join(f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}完成，{r.status}"
+                             + _owner(r) + "）" for r in own.itertuples()) + "。"
+
+
+def _owner(row) -> str:
+    """，责任人X when the node names one (节点计划 › 责任人)."""
+    owner = getattr(row, "owner", "")
+    return f"，责任人{owner}" if isinstance(owner, str) and owner.strip() else ""
 
 
 def _leader_supervision(supervision: pd.DataFrame | None, names: set[str]) -> Section | None:

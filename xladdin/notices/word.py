@@ -8,7 +8,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
@@ -17,7 +17,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from xladdin.notices.compose import KIND_WORDS, NUMERALS, Notice
+from xladdin.notices.compose import KIND_WORDS, Notice, section_number
 
 TITLE_FONT, HEADING_FONT, BODY_FONT, FOOTER_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312", "宋体"
 RED = RGBColor(0xE6, 0x00, 0x12)
@@ -35,11 +35,16 @@ def write_docx(notice: Notice, path: Path) -> Path:
     _masthead(document, notice)
     _title(document, notice)
     _body(document, notice)
+    formal = "附件：" in "".join(notice.lines())  # the 附件说明 and 印发 line when the notice has them
+    if formal:
+        _annex_note(document, notice)
     _signature(document, notice)
     if notice.table:
         _appendix(document, notice)
-    if notice.header.cc:
-        _copy_to(document, notice)
+    if notice.annexes:
+        _annexes(document, notice)
+    if notice.header.cc or formal:
+        _imprint(document, notice, formal)
     return _save(document, path)
 
 
@@ -146,8 +151,8 @@ def _body(document: WordDocument, notice: Notice) -> None:
 
 def _section_heading(notice: Notice, text: str) -> str:
     """"一、总体进展。" when the paragraph is a numbered section of the notice, else ""."""
-    return next((f"{NUMERALS[j]}、{heading}。" for j, (heading, _) in enumerate(notice.sections)
-                 if text.startswith(f"{NUMERALS[j]}、{heading}。")), "")
+    return next((f"{section_number(j)}{heading}。" for j, (heading, _) in enumerate(notice.sections)
+                 if text.startswith(f"{section_number(j)}{heading}。")), "")
 
 
 def _signature(document: WordDocument, notice: Notice) -> None:
@@ -159,13 +164,25 @@ def _signature(document: WordDocument, notice: Notice) -> None:
         _official_run(paragraph, text, BODY_FONT, 16)
 
 
+def _annex_note(document: WordDocument, notice: Notice) -> None:
+    """附件说明 (GB/T 9704 7.3.4): a blank line after the text, then 附件：1．… two characters in, the further
+    titles aligned under the first."""
+    _paragraph(document, indent=False)
+    for i, text in enumerate(notice.annex_note()):
+        paragraph = _paragraph(document, WD_ALIGN_PARAGRAPH.LEFT, indent=False)
+        fmt = paragraph.paragraph_format
+        fmt.left_indent = Pt(32 + 48 + 24)  # a wrapped title under its own first character
+        fmt.first_line_indent = Pt(-24) if i else Pt(-48 - 24)  # the numbers under each other, past "附件："
+        _official_run(paragraph, text.lstrip("　"), BODY_FONT, 16)
+
+
 def _appendix(document: WordDocument, notice: Notice) -> None:
     """附表 on pages of its own turned sideways (the table is wide): the label, its title, the grid."""
     landscape = document.add_section(WD_SECTION.NEW_PAGE)
     landscape.orientation = WD_ORIENT.LANDSCAPE
     _page_setup(landscape, A4_LANDSCAPE, margins=(28, 26, 25, 25))
     label = _paragraph(document, indent=False)
-    _official_run(label, "附表", HEADING_FONT, 16)
+    _official_run(label, notice.annex_label(0) if notice.annexes else "附表", HEADING_FONT, 16)
     caption = _paragraph(document, WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=36)
     _official_run(caption, notice.table_title, TITLE_FONT, 18)
     _ranking_grid(document, notice.table)
@@ -219,12 +236,75 @@ def _grid_cell(table: Table, row: int, column: int, value: str, font: str) -> No
     _official_run(paragraph, value, font, 9)
 
 
-def _copy_to(document: WordDocument, notice: Notice) -> None:
-    """版记: a blank line, then 抄送 in 四号 over a thin black rule."""
+ANNEX_FONT_PT = 10.5  # 五号: the annex tables
+
+
+def _annexes(document: WordDocument, notice: Notice) -> None:
+    """The further 附件 on portrait pages after the 附表, one after another: each its label (附件2) in 黑体,
+    its title in 小标宋 centred, and its table in 五号 with the header row repeated on every page."""
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.PORTRAIT
+    _page_setup(section, A4, margins=(30, 28, 26, 26))
+    offset = 1 if notice.table else 0
+    for i, (title, rows) in enumerate(notice.annexes):
+        if i:
+            _paragraph(document, indent=False, exact=None)
+        label = _paragraph(document, indent=False)
+        _official_run(label, notice.annex_label(i + offset), HEADING_FONT, 16)
+        caption = _paragraph(document, WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=30)
+        _official_run(caption, title, TITLE_FONT, 16)
+        _annex_table(document, rows)
+
+
+def _annex_table(document: WordDocument, rows: list[list[str]]) -> None:
+    """One annex: a grid, the header in 黑体 repeated on each page, a 序号 column narrow, text columns wide."""
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    _column_widths(table, _annex_widths(rows, 158))
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            paragraph = table.cell(r, c).paragraphs[0]
+            paragraph.paragraph_format.space_after = Pt(0)
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 or len(value) <= 8 else WD_ALIGN_PARAGRAPH.LEFT
+            _official_run(paragraph, value, HEADING_FONT if r == 0 else BODY_FONT, ANNEX_FONT_PT)
+
+
+def _annex_widths(rows: list[list[str]], total_mm: int) -> list[int]:
+    """Column widths in millimetres over `total_mm`: a short column (at most eight characters, header included)
+    as wide as its text on one line, the long ones sharing the rest in proportion to their longest text."""
+    def width(text: object) -> float:  # a Han character at 五号 is about 3.7 mm, a digit half that
+        return sum(3.8 if ord(ch) > 0x2e7f else 2.1 for ch in str(text))
+
+    longest = [max(len(str(row[c])) for row in rows) for c in range(len(rows[0]))]
+    widths = [max(width(row[c]) for row in rows) + 6 if n <= 8 else 0.0 for c, n in enumerate(longest)]
+    rest = total_mm - sum(widths)
+    long = {c: min(n, 30) for c, n in enumerate(longest) if n > 8}
+    for c, n in long.items():
+        widths[c] = rest * n / sum(long.values())
+    return [max(8, round(w)) for w in widths]
+
+
+def _imprint(document: WordDocument, notice: Notice, formal: bool) -> None:
+    """版记 (GB/T 9704 7.4): 抄送 in 四号 between thin rules, then 印发机关 at the left and 印发日期 at the right
+    over the closing rule."""
     _paragraph(document, indent=False)
-    cc = _paragraph(document, indent=False)
-    _rule(cc, "000000", 6)
-    _official_run(cc, f"抄送：{notice.header.cc}", BODY_FONT, 14)
+    if notice.header.cc:
+        cc = _paragraph(document, indent=False)
+        _rule(cc, "000000", 6)
+        _official_run(cc, f"抄送：{notice.header.cc}", BODY_FONT, 14)
+    if not formal:
+        return
+    line = _paragraph(document, indent=False)
+    _rule(line, "000000", 6)
+    tabs = line.paragraph_format.tab_stops
+    tabs.add_tab_stop(Mm(158), alignment=WD_TAB_ALIGNMENT.RIGHT)
+    _official_run(line, f"{notice.header.full_issuer}\t{notice.date_text}印发", BODY_FONT, 14)
 
 
 def _leader_page(document: WordDocument, notice: Notice) -> None:

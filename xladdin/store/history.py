@@ -86,10 +86,29 @@ class Store:
         self.db.execute(sql.RESTORE_SUBMISSIONS_SUPERSEDED_BY_RUN, (ACCEPTED, run_id))
         self.db.execute(sql.DELETE_FILE_NAMES_OF_RUN, (run_id,))
         self.db.execute(sql.DELETE_RANKINGS_OF_RUN, (run_id,))
+        self.db.execute(sql.RESTORE_THREADS_MOVED_BY_RUN, (run_id,))
+        self.db.execute(sql.DELETE_THREADS_OF_RUN, (run_id,))
         self.db.execute(sql.MARK_RUN_ROLLED_BACK, (run_id,))
         self._stale.update((project, date) for date, project in touched)
         self.refresh_derived()
         return forgotten
+
+    def problem_threads(self) -> dict[tuple[str, str], str]:
+        """(project_id, wording key) -> 督办 item 编号, for every wording threaded so far."""
+        return {(p, w): i for p, w, i in self.db.execute(sql.PROBLEM_THREADS)}
+
+    def item_ids_used(self) -> set[str]:
+        """Every 督办 编号 given so far, those staff merged away included (a 编号 is never given twice)."""
+        return {i for i, in self.db.execute(sql.PROBLEM_ITEM_IDS) if i}
+
+    def add_threads(self, threads: dict[tuple[str, str], str], shown: dict[tuple[str, str], str]) -> None:
+        """Record new wordings' items (shown: the wording as written), by this run."""
+        self.db.executemany(sql.INSERT_PROBLEM_THREAD, [(p, w, i, shown.get((p, w), w), self.run_id)
+                                                       for (p, w), i in threads.items()])
+
+    def move_threads(self, moves: dict[tuple[str, str], str]) -> None:
+        """Staff's merges and splits: wordings moved to another item by this run (a rollback moves them back)."""
+        self.db.executemany(sql.MOVE_PROBLEM_THREAD, [(i, self.run_id, p, w) for (p, w), i in moves.items()])
 
     def on_rollback(self, undo) -> None:
         """Register how to undo a change to a file that belongs to this transaction (a renamed notice):

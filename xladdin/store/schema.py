@@ -9,7 +9,7 @@ from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import FIGURE_KEYS
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -149,6 +149,19 @@ CREATE TABLE IF NOT EXISTS notices (
     run_id INTEGER,
     voided_run INTEGER
 );
+-- 督办台账 threading (domain/register.py): each wording a project has written in 存在问题 (normalised, the
+-- key) belongs to one item (编号); shown is the wording as first written. Written by the run that first met it
+-- (run_id); moved by staff's 并入编号/拆出表述 in a later run (moved_run, prior_item: a rollback moves it back).
+CREATE TABLE IF NOT EXISTS problem_threads (
+    project_id TEXT NOT NULL,
+    wording TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    shown TEXT NOT NULL,
+    run_id INTEGER,
+    prior_item TEXT,
+    moved_run INTEGER,
+    PRIMARY KEY (project_id, wording)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
@@ -175,6 +188,7 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     if version < 2:  # notices record the run that voided them (a store of version 1 may have the table)
         if "voided_run" not in {name for name, in db.execute(TABLE_COLUMNS, ("notices",))}:
             db.execute(ADD_COLUMN["notices", "voided_run"])
+    # version 3: problem_threads, created empty by SCHEMA; the first run threads the whole history.
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()

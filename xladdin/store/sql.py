@@ -268,3 +268,14 @@ REGISTER_REPORTS_UNTIL = (
     " UNION ALL SELECT project_id, end_date, problems, next_steps FROM ends WHERE end_date>first_date")
 MILESTONE_REPORTS_UNTIL = ("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
                            " cleared_mu, net_land FROM project_reports WHERE report_date<=?")
+
+# 督办台账 threading (problem_threads)
+PROBLEM_THREADS = "SELECT project_id, wording, item_id FROM problem_threads"
+PROBLEM_ITEM_IDS = "SELECT item_id FROM problem_threads UNION SELECT prior_item FROM problem_threads"
+INSERT_PROBLEM_THREAD = ("INSERT OR IGNORE INTO problem_threads (project_id, wording, item_id, shown, run_id)"
+                         " VALUES (?, ?, ?, ?, ?)")
+MOVE_PROBLEM_THREAD = ("UPDATE problem_threads SET prior_item=item_id, item_id=?, moved_run=?"
+                       " WHERE project_id=? AND wording=?")
+DELETE_THREADS_OF_RUN = "DELETE FROM problem_threads WHERE run_id=?"
+RESTORE_THREADS_MOVED_BY_RUN = ("UPDATE problem_threads SET item_id=prior_item, prior_item=NULL, moved_run=NULL"
+                                " WHERE moved_run=?")

@@ -141,10 +141,12 @@ CITY_RESULT = TableSpec("tblCityResult", SHEET_CONSOLE, (
 
 # 督办台账 (register.py): staff edit 状态 and add 指挥部交办 rows; read back on the next run. Optional like
 # the city result: masters built before it lack it and go on working without a register.
+# 编号 threads a problem's wordings (历次表述); staff merge by 并入编号 and split by 拆出表述 (wording numbers).
 REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (  # widths sum to one landscape A4 page at 9 pt
-    Column("项目名称", 18), Column("责任工作组", 12), Column("责任领导", 12), Column("问题", 24),
-    Column("首次报告日期", 11, "yyyy-mm-dd"), Column("已持续天数", 7, "0"), Column("最新下步措施", 22), Column("状态", 9),
-    Column("来源", 9), Column("责任人", 8), Column("完成时限", 11, "yyyy-mm-dd"), Column("督办提示", 18),
+    Column("编号", 8), Column("项目名称", 14), Column("责任工作组", 10), Column("责任领导", 10), Column("问题", 20),
+    Column("首次报告日期", 10, "yyyy-mm-dd"), Column("已持续天数", 6, "0"), Column("最新下步措施", 14), Column("状态", 8),
+    Column("来源", 8), Column("责任人", 7), Column("完成时限", 10, "yyyy-mm-dd"), Column("督办提示", 14),
+    Column("历次表述", 20), Column("并入编号", 7), Column("拆出表述", 7),
 ))
 # 节点计划 (milestones.py): staff set 计划完成日期 and enter 实际完成日期; the run adds the ledger's date and status.
 MILESTONES = TableSpec("tblMilestones", SHEET_MILESTONES, (
@@ -220,7 +222,7 @@ def owned_heading(name: str, labels: list[str]) -> bool:
     return bool(present) and all(label in ours for label in present)
 
 # Columns of free text: they wrap within the capped width instead of running on.
-WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", "状态"))
+WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", "状态", "问题", "最新下步措施", "督办提示", "历次表述"))
 # The charts on 图表 reach to this column (16 cm from column M): they print with the tables beside them.
 CHARTS_LAST_COLUMN = 20
 # Sheets whose first columns repeat on every printed page when the table prints more than one page wide.
