@@ -256,17 +256,40 @@ def _add_buttons(path: Path) -> None:
         archive.writestr("xl/drawings/vmlDrawing1.vml", parts["xl/drawings/vmlDrawing1.vml"])
 
 
+# Where 安装.cmd (xladdin offline-bundle) puts xladdin on a Windows PC: one venv per Windows user.
+INSTALLED_VENV = r"%LOCALAPPDATA%\xladdin\venv"
+RUN_LAUNCHER = "一键汇总.cmd"
+SERVE_LAUNCHER = "启动报送平台.cmd"
+NOT_INSTALLED = "没有找到 xladdin：请先双击离线安装包中的“安装.cmd”，装好后再双击本文件。"
+
+
+def launcher_cmd(comment: str, arguments: str) -> str:
+    """A .cmd that runs `xladdin <arguments>` from this folder with the first xladdin it finds: the venv
+    安装.cmd made (a PC set up by it has no xladdin on PATH), then xladdin on PATH, then `py -3`'s; when
+    there is none it says to run 安装.cmd. It keeps its window open and exits with xladdin's code."""
+    runs = (("venv", '"%XLADDIN%"'), ("path", "xladdin"), ("py", "py -3 -m xladdin.cli"))
+    lines = ["@echo off", f"rem {comment}", "setlocal", 'cd /d "%~dp0"',
+             f'set "XLADDIN={INSTALLED_VENV}\\Scripts\\xladdin.exe"',
+             'if exist "%XLADDIN%" goto :venv',
+             "where xladdin >nul 2>nul && goto :path",
+             'py -3 -c "import xladdin" >nul 2>nul && goto :py',
+             f"echo {NOT_INSTALLED}", "set RC=2", "goto :end"]
+    for label, command in runs:
+        lines += [f":{label}", f"{command} {arguments} %*", "set RC=%errorlevel%", "goto :end"]
+    lines += [":end", "pause", "exit /b %RC%"]
+    return "\r\n".join(lines) + "\r\n"
+
+
 def write_launchers(directory: Path, master_name: str) -> list[Path]:
-    """一键汇总.cmd (Windows) and 一键汇总.sh beside the master: the headless job for staff without
-    xlwings or on WPS."""
-    cmd = directory / "一键汇总.cmd"
-    cmd.write_bytes((
-        "@echo off\r\n"
-        "rem 双击运行：对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。\r\n"
-        'cd /d "%~dp0"\r\n'
-        "where xladdin >nul 2>nul\r\n"
-        f'if %errorlevel%==0 (xladdin run "{master_name}" %*) else (py -3 -m xladdin.cli run "{master_name}" %*)\r\n'
-        "pause\r\n").encode("gbk"))
+    """Beside the master: 一键汇总.cmd (Windows) and 一键汇总.sh, the headless job for staff without xlwings or
+    on WPS, and 启动报送平台.cmd, the 报送平台 (xladdin serve) for the work groups."""
+    written = []
+    for name, comment, arguments in (
+            (RUN_LAUNCHER, "双击运行：对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。", f'run "{master_name}"'),
+            (SERVE_LAUNCHER, "双击启动报送平台：各工作组在浏览器中报送台账；关闭本窗口即停止。", f'serve "{master_name}"')):
+        path = directory / name
+        path.write_bytes(launcher_cmd(comment, arguments).encode("gbk"))  # cmd.exe reads the ANSI code page
+        written.append(path)
     sh = directory / "一键汇总.sh"
     sh.write_text(
         "#!/bin/sh\n"
@@ -277,7 +300,7 @@ def write_launchers(directory: Path, master_name: str) -> list[Path]:
         "fi\n"
         f'exec python3 -m xladdin.cli run "{master_name}" "$@"\n', encoding="utf-8")
     sh.chmod(0o755)
-    return [cmd, sh]
+    return [*written, sh]
 
 
 def _add_table(ws, spec: TableSpec) -> None:
