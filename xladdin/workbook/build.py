@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -58,6 +59,7 @@ from xladdin.workbook.layout import (
     TableSpec,
     print_extent,
 )
+from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.master import put_cell, quote_sheet
 from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
 from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
@@ -130,9 +132,10 @@ BUTTONS = (
 
 
 def build_master(path: Path, registry_rows: list[list[object]] | None = None,
-                 plan_rows: list[list[object]] | None = None) -> Path:
+                 plan_rows: list[list[object]] | None = None, today: dt.date | None = None) -> Path:
     """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project);
-    `plan_rows` pre-fill the 节点计划 (the demo's planned dates)."""
+    `plan_rows` pre-fill the 节点计划 (the demo's planned dates). With `today`, the formulas that read TODAY()
+    (the 作战图时间表's Mondays) carry their value for that day; each run stores them anew."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name in SHEET_ORDER:
@@ -189,6 +192,7 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
     wb.calculation.fullCalcOnLoad = True
     wb.save(path)
     _add_buttons(path)
+    write_cached_values(path, wb, today)
     return path
 
 
@@ -395,13 +399,13 @@ def _timeline_formatting(ws) -> None:
     """作战图时间表: the week's Monday above each week column (TODAY() formulas, so the chart moves with the
     date), and conditional formats: red for a week past with a milestone planned and not done, yellow planned,
     green done, blue the current week. Formulas and formats only (Excel 2010, WPS, LibreOffice)."""
-    from xladdin.domain.milestones import WEEKS_BACK
+    from xladdin.domain.milestones import week_start_formula
 
     first = len(TIMELINE.columns) - TIMELINE_WEEKS + 1
     week_row = TIMELINE.header_row - 1
     for k in range(TIMELINE_WEEKS):
         cell = ws.cell(week_row, first + k)
-        cell.value = f"=TODAY()-WEEKDAY(TODAY(),3)+7*({k}-{WEEKS_BACK})"
+        cell.value = week_start_formula(k)
         cell.number_format = "m/d"
         cell.alignment = Alignment(horizontal="center")
     left, right = get_column_letter(first), get_column_letter(first + TIMELINE_WEEKS - 1)
