@@ -26,6 +26,7 @@ from xladdin.bundle import (
     check_pythons,
     installer_script,
     make_bundle,
+    pins_for,
     requirements,
     supported_pythons,
     wheel_names,
@@ -62,6 +63,14 @@ def test_the_constraints_cover_every_python_from_3_11_up_to_3_14_at_least():
     pythons = supported_pythons(PINS)
     assert pythons[:4] == ("3.11", "3.12", "3.13", "3.14")
     assert [int(v.split(".")[1]) for v in pythons] == list(range(11, 11 + len(pythons)))  # no gap
+
+
+def test_each_python_gets_one_pin_per_package_as_the_markers_say():
+    for python in supported_pythons(PINS):
+        names = [_name(line) for line in pins_for(PINS, python)]
+        assert len(names) == len(set(names)) and _pins(python) == {
+            _name(line): line.split("==")[1] for line in pins_for(PINS, python)}
+    assert all("python_version" in line for line in PINS.read_text().splitlines() if ";" in line and line[0] != "#")
 
 
 def test_the_constraints_pin_every_dependency_within_what_pyproject_allows():

@@ -69,6 +69,27 @@ def supported_pythons(constraints: Path) -> tuple[str, ...]:
     return ()
 
 
+_PYTHON_MARKER = re.compile(r'python_version\s*(==|!=)\s*"([\d.]+)"')
+
+
+def pins_for(constraints: Path, python: str) -> list[str]:
+    """The lines of constraints.txt that hold for a PC with this Python, markers evaluated and dropped: pip
+    evaluates a constraint's marker for the Python it runs on, not for --python-version. The file's markers
+    are those scripts/constraints.py writes: python_version == or != a version, joined by `and`."""
+    pins = []
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        requirement, _, marker = line.partition(";")
+        tests = _PYTHON_MARKER.findall(marker)
+        if marker.strip() and len(tests) != marker.count("python_version"):
+            raise BundleError(f"{CONSTRAINTS} 中“{line}”的条件看不懂：请用 python scripts/constraints.py 重新生成。")
+        if all((python == version) == (op == "==") for op, version in tests):
+            pins.append(requirement.strip())
+    return pins
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -211,8 +232,11 @@ def make_bundle(out: Path, pythons: tuple[str, ...] = ()) -> Bundle:
         _pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(staging), str(root))
         wanted = [*requirements(), *WINDOWS_ONLY]
         for version in pythons:
+            pinned = staging / f"constraints-{version}.txt"
+            pinned.write_text("\n".join(pins_for(constraints, version)) + "\n", encoding="utf-8")
             _pip("download", "--quiet", "--only-binary=:all:", "--platform", PLATFORM, "--python-version", version,
-                 "--implementation", "cp", "--dest", str(staging), "-c", str(constraints), *wanted, python=version)
+                 "--implementation", "cp", "--dest", str(staging), "-c", str(pinned), *wanted, python=version)
+            pinned.unlink()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if not existed:
@@ -233,5 +257,5 @@ def wheel_names(folder: Path) -> set[str]:
     return {re.sub(r"[-_.]+", "-", p.name.split("-")[0]).lower() for p in folder.glob("*.whl")}
 
 
-__all__ = ["Bundle", "BundleError", "INSTALLER", "LEDGER_FILE", "MASTER_FILE", "make_bundle", "installer_script",
+__all__ = ["Bundle", "BundleError", "pins_for", "INSTALLER", "LEDGER_FILE", "MASTER_FILE", "make_bundle", "installer_script",
            "supported_pythons", "wheel_names"]
