@@ -134,6 +134,7 @@ CASES = {
     "net-land-typed-with-a-space": [_set(None, "XJ-06", "net_land", "是\u3000"),
                                     _set(None, "XJ-06", "net_land_date", DATE)],
     "only-spaces-in-a-code": [_set(None, "SJ-06", "acquired_mu", "10.5"), _set(_spare, None, "project_id", "\u3000")],
+    "only-spaces-in-a-spare-row": [_set(_spare, None, "problems", "\u3000\u00a0 ")],
 }
 # A template of a registry too large to list whole knows only its group's codes: any other code is 项目不属于本组.
 OWN_CODES_ONLY = ("unknown-code", "other-groups-code", "own-code-in-spare-row")
@@ -208,7 +209,7 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
     assert verdicts["text-number-decreased"] == "有 1 处需修改"
     assert foreign in all_reasons["own-unknown-code"] and foreign in all_reasons["own-other-groups-code"]
     for name in ("full-width-digits", "code-with-an-ideographic-space", "full-width-code", "no-break-spaces",
-                 "only-spaces-in-a-code"):
+                 "only-spaces-in-a-code", "only-spaces-in-a-spare-row"):
         assert verdicts[name] == "可以报送", name
     assert CATALOGUE["text-number"].title in all_reasons["full-width-digits"]
     assert verdicts["full-width-digits-decreased"] == "有 1 处需修改"

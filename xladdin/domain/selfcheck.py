@@ -52,6 +52,10 @@ class Refs:
     def cell(self, key: str) -> str:
         return f"{self.column[key]}{self.row}"
 
+    def rest(self) -> str:
+        """The row's cells after the project code (a cell holding only spaces counts as blank there)."""
+        return f"{self.column['project_name']}{self.row}:{self.column[list(LEDGER_BY_KEY)[-1]]}{self.row}"
+
     def figure(self, key: str) -> str:
         """The column a figure's value is read from: the hidden 按数读 column when there is one."""
         return self.value[key] if self.value and key in self.value else self.column[key]
@@ -190,8 +194,7 @@ def _net_land_incomplete(r: Refs) -> str:
 def _row_rules() -> tuple[RowRule, ...]:
     rules: list[RowRule] = [
         RowRule("project-id-missing", lambda r: (
-            f"AND({r.blank('project_id')},COUNTA({r.column['project_name']}{r.row}:"
-            f"{r.column[list(LEDGER_BY_KEY)[-1]]}{r.row})>0)")),
+            f"AND({r.blank('project_id')},SUMPRODUCT(LEN({trimmed(r.rest())}))>0)")),
         RowRule("row-duplicate", lambda r: (
             f"AND(NOT({r.blank('project_id')}),SUMPRODUCT((${r.column['project_id']}${r.first}:"
             f"{r.cell('project_id')}={r.cell('project_id')})*(${r.column['plot']}${r.first}:{r.cell('plot')}="
