@@ -36,21 +36,27 @@ RUN_AT = dt.datetime.combine(AS_OF, dt.time(21, 30))  # the demo's run: the 9 pm
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Without LibreOffice the recalculation tests are deselected, and the run says so in one line
-    (they are not counted as passed; CI installs LibreOffice, so CI runs them)."""
-    if SOFFICE:
-        return
-    skipped = [item for item in items if item.get_closest_marker("libreoffice")]
+def _deselect(config, items, marker: str, line: str) -> None:
+    """Tests with this marker left out of the run, which says so in one line (they are not counted as passed)."""
+    skipped = [item for item in items if item.get_closest_marker(marker)]
     if not skipped:
         return
-    items[:] = [item for item in items if not item.get_closest_marker("libreoffice")]
+    items[:] = [item for item in items if not item.get_closest_marker(marker)]
     config.hook.pytest_deselected(items=skipped)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    line = (f"LibreOffice (soffice) not found: {len(skipped)} recalculation tests deselected. "
-            "Install it with: apt-get install -y libreoffice-calc-nogui")
     if reporter is not None:
-        reporter.write_line(line, yellow=True, bold=True)
+        reporter.write_line(line.format(count=len(skipped)), yellow=True, bold=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without LibreOffice the recalculation tests are deselected (CI installs LibreOffice, so CI runs them);
+    the tests that download from the package index run only when XLADDIN_NETWORK_TESTS=1."""
+    if not SOFFICE:
+        _deselect(config, items, "libreoffice", "LibreOffice (soffice) not found: {count} recalculation tests "
+                  "deselected. Install it with: apt-get install -y libreoffice-calc-nogui")
+    if os.environ.get("XLADDIN_NETWORK_TESTS") != "1":
+        _deselect(config, items, "network", "{count} tests that download from the package index deselected. "
+                  "Run them with: XLADDIN_NETWORK_TESTS=1 .venv/bin/python -m pytest -m network")
 
 
 @pytest.fixture(scope="session")

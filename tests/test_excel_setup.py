@@ -4,6 +4,7 @@ user's settings, staff rows kept, and every problem of the PC reported with its 
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 
 import pytest
@@ -11,8 +12,8 @@ from click.testing import CliRunner
 
 from xladdin.base.schema import SHEET_CONF
 from xladdin.cli import main
-from xladdin.excel_setup import OK, PROBLEM, UNCHECKED, XLWINGS_VERSION, conf_rows, excel_setup
-from xladdin.workbook.build import BUTTONS, build_master
+from xladdin.excel_setup import OK, PROBLEM, UNCHECKED, XLWINGS_VERSION, conf_rows, excel_setup, portable_path
+from xladdin.workbook.build import BUTTONS, INSTALLED_VENV, RUN_LAUNCHER, SERVE_LAUNCHER, build_master
 from xladdin.workbook.package import MasterBook
 
 
@@ -142,3 +143,49 @@ def test_a_corrupt_vba_project_is_reported_and_never_replaced(tmp_path):
     result = CliRunner().invoke(main, ["excel-setup", str(master), "--interpreter", r"C:\P\pythonw.exe"])
     assert result.exit_code == 3, result.output
     assert "宏" in result.output and master.read_bytes() == before
+
+
+ZHANG = {"LOCALAPPDATA": r"C:\Users\张三\AppData\Local", "APPDATA": r"C:\Users\张三\AppData\Roaming",
+         "USERPROFILE": r"C:\Users\张三"}
+
+
+@pytest.mark.parametrize("path, written", [
+    # What 安装.cmd installs: every user of every PC has it at %LOCALAPPDATA%\xladdin\venv.
+    (r"C:\Users\张三\AppData\Local\xladdin\venv\Scripts\pythonw.exe", r"%LOCALAPPDATA%\xladdin\venv\Scripts\pythonw.exe"),
+    # Windows paths are case-insensitive; the per-user python.org install is under LOCALAPPDATA too.
+    (r"c:\users\张三\appdata\local\Programs\Python\Python313\pythonw.exe",
+     r"%LOCALAPPDATA%\Programs\Python\Python313\pythonw.exe"),
+    (r"C:\Users\张三\AppData\Roaming\Python\pythonw.exe", r"%APPDATA%\Python\pythonw.exe"),
+    (r"C:\Users\张三\miniconda3\pythonw.exe", r"%USERPROFILE%\miniconda3\pythonw.exe"),
+    # A folder that only begins like the user's is another user's; a machine-wide Python stays as it is.
+    (r"C:\Users\张三丰\AppData\Local\xladdin\venv\Scripts\pythonw.exe",
+     r"C:\Users\张三丰\AppData\Local\xladdin\venv\Scripts\pythonw.exe"),
+    (r"C:\Python311\pythonw.exe", r"C:\Python311\pythonw.exe"),
+    (r"%LOCALAPPDATA%\xladdin\venv\Scripts\pythonw.exe", r"%LOCALAPPDATA%\xladdin\venv\Scripts\pythonw.exe"),
+])
+def test_a_path_in_the_users_own_folders_is_written_with_its_variable(path, written):
+    assert portable_path(path, ZHANG) == written
+
+
+def test_on_windows_the_master_names_the_installed_python_for_every_user_and_gets_its_launchers(tmp_path, monkeypatch):
+    master = build_master(tmp_path / "母表.xlsm")
+    monkeypatch.setattr(sys, "executable", r"C:\Users\张三\AppData\Local\xladdin\venv\Scripts\pythonw.exe")
+    report = excel_setup(master, platform="win32", environ=ZHANG)
+    conf = dict(_conf(master))
+    assert conf["Interpreter_Win"] == INSTALLED_VENV + r"\Scripts\pythonw.exe"
+    assert "张三" not in "".join(str(v) for v in conf.values())
+    where = next(c for c in report.checks if c.item == "Python 位置")
+    assert where.state == OK and "安装.cmd" in where.detail  # which PCs: every one 安装.cmd set up
+    for launcher in (RUN_LAUNCHER, SERVE_LAUNCHER):
+        text = (tmp_path / launcher).read_bytes().decode("gbk")
+        assert f'"{master.name}"' in text and INSTALLED_VENV + r"\Scripts\xladdin.exe" in text
+    assert {p.name for p in report.launchers} >= {RUN_LAUNCHER, SERVE_LAUNCHER}
+
+
+def test_a_python_elsewhere_is_said_to_work_only_where_it_is_installed(tmp_path):
+    master = build_master(tmp_path / "母表.xlsm")
+    report = excel_setup(master, interpreter=r"D:\Python313\pythonw.exe", platform="linux", environ=ZHANG)
+    where = next(c for c in report.checks if c.item == "Python 位置")
+    assert r"D:\Python313\pythonw.exe" in where.detail and "只在" in where.detail
+    assert not excel_setup(master, interpreter=r"D:\Python313\pythonw.exe", platform="linux", environ=ZHANG,
+                           write=False).launchers  # --check writes nothing, beside the master either

@@ -119,6 +119,22 @@ CASES = {
     "text-numbers": [_set(None, "SJ-06", "acquired_mu", "10.5"), _set(None, "SJ-07", "acquired_mu", "12.5亩"),
                      _set(None, "XJ-03", "houses_agreed", " 2 ")],
     "text-number-decreased": [_set(None, "SJ-06", "acquired_mu", "9")],
+    # what a Chinese input method types: full-width digits and point, an ideographic space (U+3000) after a
+    # code or a 是, a no-break space (U+00A0) from a web page; the validator folds them (NFKC), so must the template
+    "full-width-digits": [_set(None, "SJ-06", "acquired_mu", "１０．５"), _set(None, "SJ-07", "acquired_mu", "１２．５亩"),
+                          _set(None, "XJ-03", "houses_agreed", "\u3000２\u3000")],
+    "full-width-digits-decreased": [_set(None, "SJ-06", "acquired_mu", "９．５")],
+    "code-with-an-ideographic-space": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
+                                       _set(_spare, None, "project_id", "XJ-03\u3000")],
+    "full-width-code": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
+                        _set(_spare, None, "project_id", "ＸＪ－０３")],
+    "no-break-spaces": [_set(None, "SJ-07", "acquired_mu", "12.5\u00a0亩"),
+                        _set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "东地块"),
+                        _set(_spare, None, "project_id", "\u00a0XJ-03")],
+    "net-land-typed-with-a-space": [_set(None, "XJ-06", "net_land", "是\u3000"),
+                                    _set(None, "XJ-06", "net_land_date", DATE)],
+    "only-spaces-in-a-code": [_set(None, "SJ-06", "acquired_mu", "10.5"), _set(_spare, None, "project_id", "\u3000")],
+    "only-spaces-in-a-spare-row": [_set(_spare, None, "problems", "\u3000\u00a0 ")],
 }
 # A template of a registry too large to list whole knows only its group's codes: any other code is 项目不属于本组.
 OWN_CODES_ONLY = ("unknown-code", "other-groups-code", "own-code-in-spare-row")
@@ -192,6 +208,12 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
     assert verdicts["text-numbers"] == "可以报送" and CATALOGUE["text-number"].title in all_reasons["text-numbers"]
     assert verdicts["text-number-decreased"] == "有 1 处需修改"
     assert foreign in all_reasons["own-unknown-code"] and foreign in all_reasons["own-other-groups-code"]
+    for name in ("full-width-digits", "code-with-an-ideographic-space", "full-width-code", "no-break-spaces",
+                 "only-spaces-in-a-code", "only-spaces-in-a-spare-row"):
+        assert verdicts[name] == "可以报送", name
+    assert CATALOGUE["text-number"].title in all_reasons["full-width-digits"]
+    assert verdicts["full-width-digits-decreased"] == "有 1 处需修改"
+    assert CATALOGUE["net-land-incomplete"].title in all_reasons["net-land-typed-with-a-space"]
 
 
 def test_templates_command_fills_each_group_with_its_last_accepted_report(tmp_path, demo):
@@ -242,3 +264,13 @@ def test_no_formula_of_a_large_template_reaches_excels_limit():
     longest = max(len(c.value) for row in ws.iter_rows() for c in row
                   if isinstance(c.value, str) and c.value.startswith("="))
     assert 1000 < longest < EXCEL_FORMULA_LIMIT
+
+
+def test_every_formula_of_the_template_is_portable_and_folds_text_without_code_page_functions(registry):
+    from xladdin.workbook.formulas import lint_formula
+
+    ws = template(registry).active
+    formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert formulas and {f: lint_formula(f) for f in formulas if lint_formula(f)} == {}
+    assert not any("UNICHAR(" in f or "CHAR(" in f.replace("UNICHAR(", "") for f in formulas)
+    assert any('"\u3000"' in f and '"\u00a0"' in f and "ASC(" in f for f in formulas)

@@ -319,8 +319,9 @@ def excel_setup_command(master: Path, interpreter: Path | None, check_only: bool
 
 @main.command("offline-bundle")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--python", "pythons", multiple=True, default=("3.11", "3.12", "3.13"), show_default=True,
-              help="Python versions of the Windows PCs (repeat the option for several).")
+@click.option("--python", "pythons", multiple=True, metavar="3.X",
+              help="Only these Python versions of the Windows PCs (repeat the option); default: every version "
+                   "constraints.txt has Windows wheels for.")
 def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
     """Collect everything a Windows PC without internet needs into OUT, with 安装.cmd.
 
@@ -333,10 +334,11 @@ def offline_bundle(out: Path, pythons: tuple[str, ...]) -> None:
     """
     from xladdin.bundle import INSTALLER, BundleError, make_bundle
     try:
-        wheels = make_bundle(out, tuple(pythons))
+        bundle = make_bundle(out, tuple(pythons))
     except BundleError as exc:
         fail(str(exc), EXIT_SETTINGS)
-    console().print(f"已收集 {len(wheels)} 个安装包（Windows 64 位，Python {'、'.join(pythons)}）到 [bold]{out}[/]。")
+    shown = "、".join(reversed(bundle.pythons))
+    console().print(f"已收集 {len(bundle.wheels)} 个安装包（Windows 64 位，Python {shown}）到 [bold]{out}[/]。")
     console().print(f"把整个文件夹拷到要用母表的电脑上，双击 {INSTALLER}（或把母表拖到它上面）。")
 
 

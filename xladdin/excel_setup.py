@@ -12,9 +12,11 @@ Each problem comes with its fix in Chinese. On Linux and macOS it says what it c
 from __future__ import annotations
 
 import importlib.metadata
+import ntpath
 import os
 import struct
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import xlwings
 
 from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import SHEET_CONF
+from xladdin.workbook.build import INSTALLED_VENV, write_launchers
 from xladdin.workbook.lock import MasterLock
 from xladdin.workbook.package import MasterBook
 from xladdin.workbook.vba.modules import refresh_project
@@ -56,6 +59,7 @@ class SetupReport:
     conf_after: list[tuple[str, str]] = field(default_factory=list)
     written: bool = False
     macros_refreshed: bool = False  # our modules were (re)written into the master's VBA project
+    launchers: list[Path] = field(default_factory=list)  # written beside the master
 
     @property
     def problems(self) -> list[Check]:
@@ -63,7 +67,8 @@ class SetupReport:
 
     def to_dict(self) -> dict:
         return {"master": str(self.master), "written": self.written, "ok": not self.problems,
-                "conf": [list(row) for row in self.conf_after], "checks": [c.to_dict() for c in self.checks]}
+                "conf": [list(row) for row in self.conf_after], "checks": [c.to_dict() for c in self.checks],
+                "launchers": [p.name for p in self.launchers]}
 
 
 # -- xlwings.conf ---------------------------------------------------------------------------------
@@ -104,6 +109,40 @@ def windows_interpreter(executable: Path) -> Path:
     """pythonw.exe beside python.exe when it exists (no console window on every click)."""
     windowed = executable.with_name("pythonw.exe")
     return windowed if executable.name.lower() == "python.exe" and windowed.exists() else executable
+
+
+# Per-user folders, most specific first: a path under one is written with its variable, which xlwings expands
+# (GetConfig calls ExpandEnvironmentStrings on every value), so each Windows user finds their own copy.
+PER_USER_FOLDERS = ("LOCALAPPDATA", "APPDATA", "USERPROFILE")
+
+
+def portable_path(path: str, environ: Mapping[str, str]) -> str:
+    """A Windows path inside a per-user folder written as %LOCALAPPDATA%\\…, %APPDATA%\\… or %USERPROFILE%\\…
+    (C:\\Users\\张三\\… works on 张三's login only); any other path unchanged."""
+    if not path or path.startswith("%"):
+        return path
+    normal = ntpath.normpath(path)
+    for variable in PER_USER_FOLDERS:
+        base = environ.get(variable, "")
+        if not base:
+            continue
+        base = ntpath.normpath(base).rstrip("\\")
+        if ntpath.normcase(normal) == ntpath.normcase(base) or \
+                ntpath.normcase(normal).startswith(ntpath.normcase(base) + "\\"):
+            return f"%{variable}%" + normal[len(base):]
+    return path
+
+
+def where_it_works(interpreter: str) -> str:
+    """Which PCs a master set up with this interpreter works on, in Chinese."""
+    installed = INSTALLED_VENV + "\\"
+    if interpreter.upper().startswith(installed.upper()):
+        return (f"{interpreter}：母表可在每台运行过“安装.cmd”的电脑上使用（每个 Windows 用户各自的 {INSTALLED_VENV}），"
+                "换一台电脑用母表前，先在那台电脑上双击一次“安装.cmd”。")
+    if interpreter.startswith("%"):
+        return (f"{interpreter}：母表可在每台按同一位置（各用户自己的文件夹）装有 Python 和 xladdin 的电脑上使用。")
+    return (f"{interpreter}：母表只在 Python 装在这个位置且装有 xladdin 的电脑上可用；"
+            "其他电脑请运行“安装.cmd”，或在那台电脑上再运行一次 excel-setup。")
 
 
 def pythonpath_needed() -> str:
@@ -232,12 +271,16 @@ def _refresh_macros(book, write: bool) -> tuple[Check, bool]:
 # -- the operation --------------------------------------------------------------------------------
 
 def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str = sys.platform,
-                write: bool = True) -> SetupReport:
-    """Check this PC and write its interpreter into the master's xlwings.conf sheet.
+                write: bool = True, environ: Mapping[str, str] | None = None) -> SetupReport:
+    """Check this PC and write its interpreter into the master's xlwings.conf sheet; with `write`, put the
+    launchers (一键汇总.cmd, 启动报送平台.cmd) beside the master.
 
     `interpreter` is the Windows path of the Python that Excel should start (default: this one, when
-    run on Windows). Raises MasterUnusable when the master is missing, open or not a master.
+    run on Windows); a path in the user's own folders is written with its variable (%LOCALAPPDATA%\\…,
+    from `environ`, default this process's), so that the master works for every user who installed there.
+    Raises MasterUnusable when the master is missing, open or not a master.
     """
+    environ = os.environ if environ is None else environ
     master = Path(master)
     report = SetupReport(master)
     with MasterLock(master):
@@ -252,18 +295,19 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
         report.conf_before = [(k, v) for k, v in read_conf(grid) if k.strip()]
         updates: dict[str, str] = {}
         if interpreter is not None:
-            updates["Interpreter_Win"] = str(interpreter)
+            updates["Interpreter_Win"] = portable_path(str(interpreter), environ)
         elif platform == "win32":
-            updates["Interpreter_Win"] = str(windows_interpreter(Path(sys.executable)))
+            updates["Interpreter_Win"] = portable_path(str(windows_interpreter(Path(sys.executable))), environ)
         if platform == "win32" or interpreter is not None:
-            updates["PYTHONPATH"] = pythonpath_needed()
+            updates["PYTHONPATH"] = portable_path(pythonpath_needed(), environ)
         report.conf_after = conf_rows(report.conf_before, updates)
         if "Interpreter_Win".upper() not in {k.upper() for k, _ in report.conf_after}:
             report.checks.append(Check(
                 "Python 位置", UNCHECKED, "母表未指定 Python，将使用 xlwings 功能区或用户配置中的设置",
                 "在要使用母表的 Windows 电脑上运行 xladdin excel-setup 母表，或用 --interpreter 指定 pythonw.exe 的完整路径。"))
         else:
-            report.checks.append(Check("Python 位置", OK, dict(report.conf_after).get("Interpreter_Win", "")))
+            written = next(v for k, v in report.conf_after if k.upper() == "INTERPRETER_WIN")
+            report.checks.append(Check("Python 位置", OK, where_it_works(written)))
         conf_changed = report.conf_after != report.conf_before
         if conf_changed:
             typed = [[k, {"TRUE": True, "FALSE": False}.get(v.strip().upper(), v)] for k, v in report.conf_after]
@@ -271,4 +315,18 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
         if write and (conf_changed or report.macros_refreshed):
             book.save()
             report.written = True
+    if write:
+        report.launchers = _place_launchers(master)
+        if report.launchers:
+            report.checks.append(Check("母表旁的启动文件", OK, "、".join(p.name for p in report.launchers
+                                                                   if p.suffix == ".cmd")))
     return report
+
+
+def _place_launchers(master: Path) -> list[Path]:
+    """一键汇总.cmd and 启动报送平台.cmd beside the master, naming it (WPS and the 报送平台 need no Excel);
+    none when the folder cannot be written (the master's own set-up is done)."""
+    try:
+        return write_launchers(master.parent, master.name)
+    except (OSError, UnicodeEncodeError):
+        return []

@@ -140,6 +140,11 @@ def week_marks(plan: pd.DataFrame, project_id: str, week_start: dt.date) -> str:
     return DONE_MARK * done + OPEN_MARK * open_
 
 
+def week_start_formula(k: int) -> str:
+    """The Monday above week column k of the 作战图时间表, moving with the date the sheet is opened."""
+    return f"=TODAY()-WEEKDAY(TODAY(),3)+7*({k}-{WEEKS_BACK})"
+
+
 def week_starts(today: dt.date) -> list[dt.date]:
     """The Mondays the 作战图时间表 shows (as its row of =TODAY()-WEEKDAY(TODAY(),3)+7*k formulas computes)."""
     monday = today - dt.timedelta(days=today.weekday())

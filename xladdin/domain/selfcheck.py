@@ -4,7 +4,8 @@ Each rule names its issue code in the catalogue: the text a row shows is the cat
 rule counts as a 需修改 only when the catalogue's severity is an error, so the ledger's verdict and the
 validator's come from one table. The tolerances are the validator's own constants.
 Formulas use functions of Excel 2007 and earlier only (IF, AND, OR, N, ISTEXT, SUMIF, COUNTIFS,
-SUMPRODUCT), so that Excel 2010, WPS and LibreOffice compute them alike.
+SUMPRODUCT, ASC, TRIM, SUBSTITUTE), so that Excel 2010, WPS and LibreOffice compute them alike; text is read
+through `fold`, as the validator reads it after NFKC.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from xladdin.base.schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
 from xladdin.domain.validate import FAR_FLOOR, JUMP_FLOOR
 
 EPS = "1E-9"  # the validator's tolerance on areas
+
+
+def fold(reference: str) -> str:
+    """What an input method types, read as the validator reads it (NFKC): full-width digits, letters and
+    punctuation half-width (ASC, in Excel, WPS and LibreOffice), the ideographic space (U+3000) and the
+    no-break space (U+00A0) an ordinary space, which TRIM then removes. The two spaces are literal characters
+    in the formula: UNICHAR is Excel 2013, and CHAR(160) depends on the PC's code page."""
+    return f'SUBSTITUTE(SUBSTITUTE(ASC({reference}),"\u3000"," "),"\u00a0"," ")'
+
+
+def trimmed(reference: str) -> str:
+    """A cell's text folded and trimmed: what the validator compares (clean_key, parse_yesno)."""
+    return f"TRIM({fold(reference)})"
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,10 @@ class Refs:
     def cell(self, key: str) -> str:
         return f"{self.column[key]}{self.row}"
 
+    def rest(self) -> str:
+        """The row's cells after the project code (a cell holding only spaces counts as blank there)."""
+        return f"{self.column['project_name']}{self.row}:{self.column[list(LEDGER_BY_KEY)[-1]]}{self.row}"
+
     def figure(self, key: str) -> str:
         """The column a figure's value is read from: the hidden 按数读 column when there is one."""
         return self.value[key] if self.value and key in self.value else self.column[key]
@@ -46,7 +64,7 @@ class Refs:
         return f"N({self.figure(key)}{self.row})"
 
     def blank(self, key: str) -> str:
-        return f'LEN(TRIM({self.cell(key)}))=0'
+        return f"LEN({trimmed(self.cell(key))})=0"
 
     def span(self, letter: str) -> str:
         return f"${letter}${self.first}:${letter}${self.last}"
@@ -56,7 +74,7 @@ class Refs:
 
     def code(self) -> str:
         """The row's project code as the validator reads it: text, without spaces (clean_id)."""
-        return f'SUBSTITUTE({self.cell("project_id")}," ","")'
+        return f'SUBSTITUTE({trimmed(self.cell("project_id"))}," ","")'
 
     def listed(self) -> str:
         """How often the row's project code is in the template's list of codes: case-sensitive like the
@@ -93,21 +111,23 @@ def _short(key: str) -> str:
 def value_formula(refs: Refs, key: str) -> str:
     """A figure as the validator reads it: the number, or text that is a number once trimmed and the column's
     unit dropped (a 文本型数字, warned); 0 for a blank cell or text that is no number (不是数字, an error)."""
-    cell, unit = refs.cell(key), LEDGER_BY_KEY[key].unit
-    text = f'SUBSTITUTE(SUBSTITUTE(TRIM({cell}),"{unit}","")," ","")' if unit else f'SUBSTITUTE(TRIM({cell})," ","")'
+    cell, text = refs.cell(key), number_text(refs, key)
     return f"=IF(ISNUMBER({cell}),{cell},IF(ISERROR(VALUE({text})),0,VALUE({text})))"
 
 
-def _not_number(key: str) -> Callable[[Refs], str]:
+def number_text(refs: Refs, key: str) -> str:
+    """A figure typed as text, as parse_number reads it: folded, without spaces and the column's unit."""
     unit = LEDGER_BY_KEY[key].unit
-    return lambda r: (f'AND(ISTEXT({r.cell(key)}),LEN(TRIM({r.cell(key)}))>0,'
-                      f'ISERROR(VALUE(SUBSTITUTE(TRIM({r.cell(key)}),"{unit}",""))))')
+    text = trimmed(refs.cell(key))
+    return f'SUBSTITUTE(SUBSTITUTE({text},"{unit}","")," ","")' if unit else f'SUBSTITUTE({text}," ","")'
+
+
+def _not_number(key: str) -> Callable[[Refs], str]:
+    return lambda r: f"AND(ISTEXT({r.cell(key)}),NOT({r.blank(key)}),ISERROR(VALUE({number_text(r, key)})))"
 
 
 def _text_number(key: str) -> Callable[[Refs], str]:
-    unit = LEDGER_BY_KEY[key].unit
-    return lambda r: (f'AND(ISTEXT({r.cell(key)}),LEN(TRIM({r.cell(key)}))>0,'
-                      f'NOT(ISERROR(VALUE(SUBSTITUTE(TRIM({r.cell(key)}),"{unit}","")))))')
+    return lambda r: f"AND(ISTEXT({r.cell(key)}),NOT({r.blank(key)}),NOT(ISERROR(VALUE({number_text(r, key)}))))"
 
 
 def _far_above(key: str) -> Callable[[Refs], str]:
@@ -127,7 +147,7 @@ def _decreased(key: str) -> Callable[[Refs], str]:
     def condition(r: Refs) -> str:
         pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
         first = f"${r.column['project_id']}${r.first}:{pid}"
-        return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
+        return (f"AND(NOT({r.blank('project_id')}),COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
                 f"SUMIF({ids},{pid},{r.span(r.figure(key))})+{EPS}<SUMIF({ids},{pid},{prev}))")
     return condition
 
@@ -139,7 +159,7 @@ def _jumped(key: str) -> Callable[[Refs], str]:
     def condition(r: Refs) -> str:
         pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
         first, plan = f"${r.column['project_id']}${r.first}:{pid}", r.plan_cell(key)
-        return (f"AND(LEN(TRIM({pid}))>0,COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
+        return (f"AND(NOT({r.blank('project_id')}),COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
                 f"ISNUMBER({plan}),{plan}>0,SUMIF({ids},{pid},{r.span(r.figure(key))})-SUMIF({ids},{pid},{prev})"
                 f">MAX({r.jump_ratio:g}*{plan},{floor:g})+{EPS})")
     return condition
@@ -149,7 +169,7 @@ def _unknown(r: Refs) -> str:
     """A code typed into a row that no project of the registry has (known only from the whole registry)."""
     if not r.id_groups:
         return ""
-    return f"AND(LEN(TRIM({r.cell('project_id')}))>0,{r.listed()}=0)"
+    return f"AND(NOT({r.blank('project_id')}),{r.listed()}=0)"
 
 
 def _not_assigned(r: Refs) -> str:
@@ -159,14 +179,14 @@ def _not_assigned(r: Refs) -> str:
         return ""
     pid = r.cell("project_id")
     if not r.id_groups:
-        return f"AND(LEN(TRIM({pid}))>0,{r.listed()}=0)"
-    return (f"AND(LEN(TRIM({pid}))>0,LEN(TRIM({r.unit}))>0,{r.listed()}>0,"
-            f"SUMPRODUCT(EXACT({r.ids},{r.code()})*({r.id_groups}=TRIM({r.unit})))=0)")
+        return f"AND(NOT({r.blank('project_id')}),{r.listed()}=0)"
+    return (f"AND(NOT({r.blank('project_id')}),LEN({trimmed(r.unit)})>0,{r.listed()}>0,"
+            f"SUMPRODUCT(EXACT({r.ids},{r.code()})*({r.id_groups}={trimmed(r.unit)}))=0)")
 
 
 def _net_land_incomplete(r: Refs) -> str:
     acquired, demolished = r.plan_cell("acquired_mu"), r.plan_cell("houses_demolished")
-    return (f'AND(TRIM({r.cell("net_land")})="{YES}",{r.blank("plot")},'
+    return (f'AND({trimmed(r.cell("net_land"))}="{YES}",{r.blank("plot")},'
             f'OR(AND(ISNUMBER({acquired}),{r.num("acquired_mu")}+{EPS}<{acquired}),'
             f'AND(ISNUMBER({demolished}),{r.num("houses_demolished")}<{demolished})))')
 
@@ -174,10 +194,9 @@ def _net_land_incomplete(r: Refs) -> str:
 def _row_rules() -> tuple[RowRule, ...]:
     rules: list[RowRule] = [
         RowRule("project-id-missing", lambda r: (
-            f"AND({r.blank('project_id')},COUNTA({r.column['project_name']}{r.row}:"
-            f"{r.column[list(LEDGER_BY_KEY)[-1]]}{r.row})>0)")),
+            f"AND({r.blank('project_id')},SUMPRODUCT(LEN({trimmed(r.rest())}))>0)")),
         RowRule("row-duplicate", lambda r: (
-            f"AND(LEN(TRIM({r.cell('project_id')}))>0,SUMPRODUCT((${r.column['project_id']}${r.first}:"
+            f"AND(NOT({r.blank('project_id')}),SUMPRODUCT((${r.column['project_id']}${r.first}:"
             f"{r.cell('project_id')}={r.cell('project_id')})*(${r.column['plot']}${r.first}:{r.cell('plot')}="
             f"{r.cell('plot')}))>1)")),
         RowRule("project-unknown", _unknown),
@@ -200,9 +219,9 @@ def _row_rules() -> tuple[RowRule, ...]:
     rules += [
         RowRule("net-land-incomplete", _net_land_incomplete),
         RowRule("net-land-date-missing", lambda r: (
-            f'AND(TRIM({r.cell("net_land")})="{YES}",{r.blank("net_land_date")})')),
+            f'AND({trimmed(r.cell("net_land"))}="{YES}",{r.blank("net_land_date")})')),
         RowRule("net-land-date-unexpected", lambda r: (
-            f'AND(TRIM({r.cell("net_land")})<>"{YES}",NOT({r.blank("net_land_date")}))')),
+            f'AND({trimmed(r.cell("net_land"))}<>"{YES}",NOT({r.blank("net_land_date")}))')),
     ]
     rules += [RowRule("cumulative-decreased", _decreased(key), key) for key in FIGURE_KEYS]
     rules += [RowRule("jump-large", _jumped(key), key) for key in PLAN_OF if key in FIGURE_KEYS]
@@ -250,7 +269,7 @@ class HeadRefs:
 
 
 HEAD_RULES: tuple[tuple[Code, Callable[[HeadRefs], str]], ...] = (
-    (Code("unit-missing"), lambda h: f"LEN(TRIM({h.unit}))=0"),
+    (Code("unit-missing"), lambda h: f"LEN({trimmed(h.unit)})=0"),
     (Code("date-missing"), lambda h: f"NOT(ISNUMBER({h.date}))"),
     (Code("date-future"), lambda h: f"AND(ISNUMBER({h.date}),{h.date}>TODAY())"),
     (Code("date-stale"), lambda h: f"AND(ISNUMBER({h.date}),ISNUMBER({h.last_date}),{h.date}<{h.last_date})"),

@@ -12,6 +12,7 @@ from xladdin.base.schema import (
     METRICS,
     SHEET_MILESTONES,
     SHEET_RANKING,
+    SHEET_TIMELINE,
     SUMMARY_FIELDS,
     column_letter,
 )
@@ -32,6 +33,7 @@ from xladdin.domain.milestones import (
     late_or_at_risk,
     week_formula,
     week_marks,
+    week_start_formula,
     week_starts,
 )
 from xladdin.domain.register import KEYS as REGISTER_KEYS
@@ -262,6 +264,9 @@ def _write_plan(book: Book, result: JobResult) -> None:
     deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
     timeline = []
     mondays = week_starts(result.now.date())  # what the sheet's TODAY() row shows when it is opened today
+    if hasattr(book, "write_rows"):  # the file: its Mondays' cached values follow the run (Excel computes its own)
+        book.write_rows(SHEET_TIMELINE, week_row, left + fixed,
+                        [[Formula(week_start_formula(k), mondays[k]) for k in range(TIMELINE_WEEKS)]], week_row)
     for i, record in enumerate(registry_rows.to_dict("records")):
         r = top + i
         project_cell = f"${column_letter(left)}{r}"

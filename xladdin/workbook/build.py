@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -58,6 +59,7 @@ from xladdin.workbook.layout import (
     TableSpec,
     print_extent,
 )
+from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.master import put_cell, quote_sheet
 from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
 from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
@@ -132,9 +134,10 @@ BUTTONS = (
 
 
 def build_master(path: Path, registry_rows: list[list[object]] | None = None,
-                 plan_rows: list[list[object]] | None = None) -> Path:
+                 plan_rows: list[list[object]] | None = None, today: dt.date | None = None) -> Path:
     """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project);
-    `plan_rows` pre-fill the 节点计划 (the demo's planned dates)."""
+    `plan_rows` pre-fill the 节点计划 (the demo's planned dates). With `today`, the formulas that read TODAY()
+    (the 作战图时间表's Mondays) carry their value for that day; each run stores them anew."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name in SHEET_ORDER:
@@ -191,6 +194,7 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
     wb.calculation.fullCalcOnLoad = True
     wb.save(path)
     _add_buttons(path)
+    write_cached_values(path, wb, today)
     return path
 
 
@@ -258,17 +262,40 @@ def _add_buttons(path: Path) -> None:
         archive.writestr("xl/drawings/vmlDrawing1.vml", parts["xl/drawings/vmlDrawing1.vml"])
 
 
+# Where 安装.cmd (xladdin offline-bundle) puts xladdin on a Windows PC: one venv per Windows user.
+INSTALLED_VENV = r"%LOCALAPPDATA%\xladdin\venv"
+RUN_LAUNCHER = "一键汇总.cmd"
+SERVE_LAUNCHER = "启动报送平台.cmd"
+NOT_INSTALLED = "没有找到 xladdin：请先双击离线安装包中的“安装.cmd”，装好后再双击本文件。"
+
+
+def launcher_cmd(comment: str, arguments: str) -> str:
+    """A .cmd that runs `xladdin <arguments>` from this folder with the first xladdin it finds: the venv
+    安装.cmd made (a PC set up by it has no xladdin on PATH), then xladdin on PATH, then `py -3`'s; when
+    there is none it says to run 安装.cmd. It keeps its window open and exits with xladdin's code."""
+    runs = (("venv", '"%XLADDIN%"'), ("path", "xladdin"), ("py", "py -3 -m xladdin.cli"))
+    lines = ["@echo off", f"rem {comment}", "setlocal", 'cd /d "%~dp0"',
+             f'set "XLADDIN={INSTALLED_VENV}\\Scripts\\xladdin.exe"',
+             'if exist "%XLADDIN%" goto :venv',
+             "where xladdin >nul 2>nul && goto :path",
+             'py -3 -c "import xladdin" >nul 2>nul && goto :py',
+             f"echo {NOT_INSTALLED}", "set RC=2", "goto :end"]
+    for label, command in runs:
+        lines += [f":{label}", f"{command} {arguments} %*", "set RC=%errorlevel%", "goto :end"]
+    lines += [":end", "pause", "exit /b %RC%"]
+    return "\r\n".join(lines) + "\r\n"
+
+
 def write_launchers(directory: Path, master_name: str) -> list[Path]:
-    """一键汇总.cmd (Windows) and 一键汇总.sh beside the master: the headless job for staff without
-    xlwings or on WPS."""
-    cmd = directory / "一键汇总.cmd"
-    cmd.write_bytes((
-        "@echo off\r\n"
-        "rem 双击运行：对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。\r\n"
-        'cd /d "%~dp0"\r\n'
-        "where xladdin >nul 2>nul\r\n"
-        f'if %errorlevel%==0 (xladdin run "{master_name}" %*) else (py -3 -m xladdin.cli run "{master_name}" %*)\r\n'
-        "pause\r\n").encode("gbk"))
+    """Beside the master: 一键汇总.cmd (Windows) and 一键汇总.sh, the headless job for staff without xlwings or
+    on WPS, and 启动报送平台.cmd, the 报送平台 (xladdin serve) for the work groups."""
+    written = []
+    for name, comment, arguments in (
+            (RUN_LAUNCHER, "双击运行：对本文件夹中的母表执行一键汇总（运行前请先关闭母表）。", f'run "{master_name}"'),
+            (SERVE_LAUNCHER, "双击启动报送平台：各工作组在浏览器中报送台账；关闭本窗口即停止。", f'serve "{master_name}"')):
+        path = directory / name
+        path.write_bytes(launcher_cmd(comment, arguments).encode("gbk"))  # cmd.exe reads the ANSI code page
+        written.append(path)
     sh = directory / "一键汇总.sh"
     sh.write_text(
         "#!/bin/sh\n"
@@ -279,7 +306,7 @@ def write_launchers(directory: Path, master_name: str) -> list[Path]:
         "fi\n"
         f'exec python3 -m xladdin.cli run "{master_name}" "$@"\n', encoding="utf-8")
     sh.chmod(0o755)
-    return [cmd, sh]
+    return [*written, sh]
 
 
 def _add_table(ws, spec: TableSpec) -> None:
@@ -374,13 +401,13 @@ def _timeline_formatting(ws) -> None:
     """作战图时间表: the week's Monday above each week column (TODAY() formulas, so the chart moves with the
     date), and conditional formats: red for a week past with a milestone planned and not done, yellow planned,
     green done, blue the current week. Formulas and formats only (Excel 2010, WPS, LibreOffice)."""
-    from xladdin.domain.milestones import WEEKS_BACK
+    from xladdin.domain.milestones import week_start_formula
 
     first = len(TIMELINE.columns) - TIMELINE_WEEKS + 1
     week_row = TIMELINE.header_row - 1
     for k in range(TIMELINE_WEEKS):
         cell = ws.cell(week_row, first + k)
-        cell.value = f"=TODAY()-WEEKDAY(TODAY(),3)+7*({k}-{WEEKS_BACK})"
+        cell.value = week_start_formula(k)
         cell.number_format = "m/d"
         cell.alignment = Alignment(horizontal="center")
     left, right = get_column_letter(first), get_column_letter(first + TIMELINE_WEEKS - 1)

@@ -184,7 +184,8 @@ def _list_text(flags: list[tuple[str, str]]) -> str:
 EXCEL_2007 = frozenset({"SUMIFS", "COUNTIFS", "COUNTIF", "SUMPRODUCT", "ROUND", "IF", "ISNUMBER", "AND", "OR",
                         "NOT", "SMALL", "LARGE", "MIN", "MAX", "COUNT", "TRIM", "SUBSTITUTE", "N", "SUM",
                         "IFERROR", "INDEX", "MATCH", "TODAY", "HYPERLINK", "TEXT", "ABS", "DATE", "LEN", "INT",
-                        "AVERAGE", "REPT", "WEEKDAY", "SEARCH", "ROW"})
+                        "AVERAGE", "REPT", "WEEKDAY", "SEARCH", "ROW", "ASC", "ISTEXT", "ISERROR", "VALUE",
+                        "EXACT", "COUNTA", "SUMIF"})
 # ... and functions new in Excel 2010, which must carry the _xlfn. prefix in the file.
 EXCEL_2010 = frozenset({"RANK.EQ", "RANK.AVG"})
 # Never: later than Excel 2010, or not in WPS/LibreOffice alike.

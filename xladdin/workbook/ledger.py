@@ -31,6 +31,7 @@ from xladdin.base.schema import (
 )
 from xladdin.domain import selfcheck
 from xladdin.workbook.build import dxf_fill, print_setup
+from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.widths import CAP, display_width, wanted_width
 
 HEADER_ROW = 4
@@ -38,6 +39,9 @@ FIRST_ROW = HEADER_ROW + 1
 SPARE_ROWS = 10  # blank rows for a project reported plot by plot
 CODES_SHEET = "项目编号"  # hidden: the registry's codes and groups, for the self-check of typed codes
 WHOLE_REGISTRY_UP_TO = 3000  # projects; a larger registry lists only the group's own codes in each template
+# Rows up to which a template's formulas are computed when it is saved (their cached values show in a preview);
+# the work grows with rows × rows, and Excel computes a larger one on opening anyway.
+CACHED_UP_TO = 200
 LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 THIN = Side(style="thin", color="BFBFBF")
@@ -349,6 +353,16 @@ def _add_validation(ws, last_row: int) -> None:
         ws.add_data_validation(validation)
 
 
+def save_ledger(wb: openpyxl.Workbook, path: Path, today: dt.date | None = None) -> Path:
+    """Save a ledger with the value of each of its formulas beside it (what Excel would show on opening), so
+    that a template previewed in mail, a chat app or Protected View shows its 自查 verdict and reasons; `today`
+    for TODAY() (a formula that needs it without one is left to Excel)."""
+    wb.save(path)
+    if wb[LEDGER_SHEET].max_row <= HEADER_ROW + CACHED_UP_TO:
+        write_cached_values(path, wb, today)
+    return path
+
+
 def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastReport] | None = None,
                     jump_ratio: float = 0.3) -> list[Path]:
     """One fill-in ledger per work group: its registry projects, its last accepted figures, self-checking."""
@@ -356,8 +370,8 @@ def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastR
     paths = []
     for group, projects in registry.groupby("group", sort=False):
         path = out_dir / f"{_safe_name(group)}_进度台账模板.xlsx"
-        build_ledger(group, projects, self_check=True, last=(last or {}).get(group), registry=registry,
-                     jump_ratio=jump_ratio).save(path)
+        save_ledger(build_ledger(group, projects, self_check=True, last=(last or {}).get(group), registry=registry,
+                                 jump_ratio=jump_ratio), path)
         paths.append(path)
     return paths
 

@@ -4,15 +4,52 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from xladdin.base.errors import MasterUnusable
 from xladdin.workbook.master import require_master
 
 
-def _alive(pid: int) -> bool:
+# Windows: rights to wait on a process and read its state; WaitForSingleObject's answer while it runs;
+# OpenProcess's error for an id no process has.
+_SYNCHRONIZE, _QUERY_LIMITED_INFORMATION = 0x00100000, 0x1000
+_WAIT_TIMEOUT, _ERROR_ACCESS_DENIED = 0x102, 5
+
+
+def _kernel32():
+    """kernel32 through ctypes, with the handle types declared (a HANDLE is 64 bits on 64-bit Windows)."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.WaitForSingleObject.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+    kernel32.WaitForSingleObject.restype = wintypes.DWORD
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    kernel32.CloseHandle.restype = wintypes.BOOL
+    return kernel32, ctypes.get_last_error
+
+
+def _alive_on_windows(pid: int) -> bool:
+    """Whether a process with this id runs, asked without touching it: os.kill on Windows would stop it
+    (any signal but the two console events terminates the process)."""
+    kernel32, last_error = _kernel32()
+    handle = kernel32.OpenProcess(_SYNCHRONIZE | _QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return last_error() == _ERROR_ACCESS_DENIED  # another user's process: it exists
     try:
-        os.kill(pid, 0)
+        return kernel32.WaitForSingleObject(handle, 0) == _WAIT_TIMEOUT  # not yet signalled: still running
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return _alive_on_windows(pid)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
     except PermissionError:

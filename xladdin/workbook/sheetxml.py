@@ -221,6 +221,9 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     if isinstance(value, Formula):
         formula = f'<{p}f>{escape(str(value)[1:])}</{p}f>'
         cached = value.cached.item() if hasattr(value.cached, "item") else value.cached  # numpy scalars
+        if isinstance(cached, (dt.date, dt.datetime)):  # a date formula (完成日期, a week's Monday): its serial
+            moment = cached if isinstance(cached, dt.datetime) else dt.datetime.combine(cached, dt.time())
+            cached = (moment - _EPOCH).total_seconds() / 86400
         if isinstance(cached, bool):
             return f'<{p}c r="{ref}"{s} t="b">{formula}<{p}v>{int(cached)}</{p}v></{p}c>'
         if isinstance(cached, (int, float)) and not pd.isna(cached):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.workbook.build import build_master
-from xladdin.workbook.ledger import build_ledger
+from xladdin.workbook.ledger import build_ledger, save_ledger
 
 MASTER_FILE = "指挥部母表.xlsm"
 LEDGER_FILE = "进度台账模板.xlsx"
@@ -49,11 +49,11 @@ def _fix_dates(path: Path) -> None:
 def build_shipped(folder: Path) -> list[Path]:
     """Write the shipped master and blank ledger into folder; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    master = build_master(folder / MASTER_FILE, example_registry_rows())
+    master = build_master(folder / MASTER_FILE, example_registry_rows(), today=BUILT.date())
     _fix_dates(master)
     blank = pd.DataFrame(columns=[f.key for f in REGISTRY_FIELDS])
     ledger = build_ledger("", blank, self_check=True)
     ledger.properties.created = ledger.properties.modified = BUILT
-    ledger.save(folder / LEDGER_FILE)
+    save_ledger(ledger, folder / LEDGER_FILE, BUILT.date())
     _fix_dates(folder / LEDGER_FILE)
     return [master, folder / LEDGER_FILE]
