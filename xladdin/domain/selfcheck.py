@@ -177,7 +177,6 @@ def _not_assigned(r: Refs) -> str:
     template lists only those)."""
     if not r.ids:
         return ""
-    pid = r.cell("project_id")
     if not r.id_groups:
         return f"AND(NOT({r.blank('project_id')}),{r.listed()}=0)"
     return (f"AND(NOT({r.blank('project_id')}),LEN({trimmed(r.unit)})>0,{r.listed()}>0,"

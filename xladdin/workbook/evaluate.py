@@ -348,7 +348,9 @@ def _criterion(criterion):
     pattern = re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in operand),
                          re.IGNORECASE | re.DOTALL)
     if op in ("", "=", "<>"):
-        matches = (lambda cell: isinstance(cell, str) and pattern.fullmatch(cell) is not None)
+        def matches(cell) -> bool:
+            return isinstance(cell, str) and pattern.fullmatch(cell) is not None
+
         return matches if op != "<>" else (lambda cell: not matches(cell))
     return lambda cell: isinstance(cell, str) and _compare(op, cell, operand)
 
