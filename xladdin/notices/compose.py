@@ -182,7 +182,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     ]
     notice.sections = [section for section in sections if section]
     if weekly:
-        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
+        notice.table_title = lists_title(unit_name, f"截至{as_of.year}年{day_words(as_of)}")
         notice.table = ranking_table(ranking, unit_name)
     return notice
 
@@ -305,7 +305,15 @@ def _red_black_lists(ranking: pd.DataFrame, unit_name: str, settings: Settings |
             lists.append(f"{label}{mean}红榜{words.listed}：{red or '无'}；黑榜{words.listed}：{black or '无'}")
     if not lists:
         return None
-    return (f"红黑榜（按{unit_name}）", "；".join(lists) + f"。{basis_words(settings)}。各单位数值和排名详见附表。")
+    return (lists_title(unit_name), "；".join(lists) + f"。{basis_words(settings)}。各单位数值和排名详见附表。")
+
+
+def lists_title(unit_name: str, note: str = "") -> str:
+    """红黑榜（按工作组，截至…）, or 县（市、区）红黑榜（截至…） where the unit's name has brackets of its own
+    (official typography puts no bracket inside a bracket)."""
+    if "（" in unit_name:
+        return f"{unit_name}红黑榜" + (f"（{note}）" if note else "")
+    return f"红黑榜（按{unit_name}" + (f"，{note}" if note else "") + "）"
 
 
 def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, unit: str) -> Section | None:
