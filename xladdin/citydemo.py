@@ -17,8 +17,10 @@ import pandas as pd
 from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.domain.level import CITY
 
-CHINA = dt.timezone(dt.timedelta(hours=8))  # 设置 › 时区's default: the files' times are read in itfrom xladdin.workbook.build import build_master
+from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger
+
+CHINA = dt.timezone(dt.timedelta(hours=8))  # 设置 › 时区's default: the files' times are read in it
 
 CITY_MASTER = "市指挥部母表.xlsm"
 OUR_COUNTY = "清河县"

@@ -249,8 +249,8 @@ def verdicts(ranking: pd.DataFrame, unit: str, settings: Settings | None = None)
     征地完成率为40%，低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜片区。
     工业用地征地完成率为0，排名全市倒数第一，被列为本期黑榜片区。
 
-    Never contradicts itself: 后N名 (后两名, never 后二名 or 后一名) only for a unit in the bottom N places
-    of its list's rule and only where more than N units are ranked; 前N名 only for a red unit; 倒数第一
+    Never contradicts itself: 后N名 (后两名, never 后二名 or 后一名) only for a black unit in the bottom N
+    places of its list's rule, N >= 2 and more than N units ranked; 前N名 only for a red unit; 倒数第一
     for the last alone, 并列倒数第一 for a tie at the bottom; the words of the level (全市/全县, 片区)."""
     settings = settings or Settings(level=CITY)
     words = settings.words
@@ -278,9 +278,9 @@ def verdict(label: str, values: pd.Series, value: float, rank: float, flag: str,
     else:
         black_places = list_places(n, settings.black_k, settings.by_rank)
         red_places = list_places(n, settings.red_k, settings.by_rank)
-        if flag == RED and n > red_places:
+        if flag == RED and n > red_places >= 2:  # 前一名 would only repeat 第一名
             parts.append(f"排名前{chinese_count(red_places)}名")
-        elif flag == BLACK and n > black_places and rank > n - black_places:
+        elif flag == BLACK and n > black_places >= 2 and rank > n - black_places:
             parts.append(f"排名后{chinese_count(black_places)}名")
         parts.append(f"位列{whole}第{chinese_ordinal(rank)}名")
     parts.append(f"被列为本期{flag}{words.listed}" if flag else "未列入红黑榜")

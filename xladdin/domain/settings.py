@@ -345,9 +345,9 @@ def parse_settings(values: dict[str, object]) -> Settings:
             weights.append(weight)
             continue
         if setting.kind == "text-or-blank" and (setting.key in values or any(k in values for k in setting.old_keys)):  # blank here means "none", not the default
-            parsed[setting.attr] = "" if value is None else str(value).strip()
+            parsed[setting.attr] = None if value == BY_LEVEL else "" if value is None else str(value).strip()
             continue
-        if _blank(value):
+        if _blank(value) or value == BY_LEVEL:  # BY_LEVEL as written in the docs: the level's default
             value = setting.default
             if value is None or value == BY_LEVEL:  # None: blank on purpose; BY_LEVEL: Settings fills it
                 parsed[setting.attr] = None

@@ -171,7 +171,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
         _overall(summary, start_summary, as_of, period, kind, whole, totals, counts, settings),
         _reporting(summary, roster, cutoff, as_of, words.unit),
         _daily_gain(summary) if kind == DAILY else _weekly_gain(summary, start_summary, unit_name, unit_key),
-        (f"{words.above}里红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
+        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
         _red_black_lists(ranking, unit_name, settings) if weekly else None,
         _deadlines(summary, as_of, due_soon_days, words.unit),
         _milestones(milestones, as_of) if weekly else None,
