@@ -139,3 +139,14 @@ def test_a_wrong_project_list_writes_nothing_and_names_every_cell(tmp_path):
     missing.write_text("项目编号,项目名称\nC1,甲\n", encoding="utf-8")
     out = CliRunner().invoke(main, ["init", str(tmp_path / "市"), "--projects", str(missing)])
     assert out.exit_code == 2 and "找不到表头列：项目类型、责任工作组、计划征地面积(亩)" in out.output
+
+
+def test_the_log_shows_when_each_file_arrived_not_when_the_run_read_it(city):
+    from .conftest import table_frame
+
+    master, _ = city
+    log = table_frame(master, "tblLog")
+    times = {(name, str(at)) for name, at in zip(log.iloc[:, 0], log["收到时间"])}
+    for county in COUNTIES:
+        for date in (START, AS_OF):
+            assert (f"{county}_{date:%m%d}.xlsx", f"{date.isoformat()} 19:00:00") in times

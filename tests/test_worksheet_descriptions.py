@@ -81,7 +81,7 @@ CHECKS = {
         lambda: len(w.ranks([[1], [2], [3]])) == 3,  # an array the size of its range
     "红黑榜标志：返回“红榜”“黑榜”或空；": lambda: set(flags([0.8, 0.7, 0.6, 0.5, 0.4, 0.3])) == {"红榜", "黑榜", ""},
     "先定黑榜，不会两榜都上；": lambda: _black_first() is None,
-    f"上榜规则“{RULE_BY_RANK}”：名次（RANK.EQ，并列取较好名次）≤K 为红榜，＞参评数−K 为黑榜；": lambda: _lists_by_rank() is None,
+    f"上榜规则“{RULE_BY_RANK}”：名次（RANK.EQ，并列取较好名次）≤K 为红榜，＞参评数－K 为黑榜；": lambda: _lists_by_rank() is None,
     f"“{RULE_THIRD}”（默认）：每榜最多取 K 与参评数÷3（取整）中较小的，至少 1 名，边界上并列的整组不列入；":
         lambda: _lists_third() is None,
     "为 0 而有单位大于 0 的总在黑榜，为 0 的不上红榜；": lambda: _zero() is None,
@@ -119,5 +119,6 @@ def test_the_vba_project_and_xlwings_carry_the_descriptions():
     docs = dict(docs)
     for name in w.DESCRIPTIONS:
         assert len(w.description(name)) <= 255, name  # Excel cuts descriptions there
+        w.description(name).encode("cp936")  # the VBA project's code page: a character outside it drops them all
         assert docs[name] == w.description(name) == getattr(excel, name).__doc__
     assert "已上红榜的不上黑榜" not in docs["LIST_FLAG"] and "前 K 名" not in docs["LIST_FLAG"]

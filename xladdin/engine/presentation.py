@@ -7,6 +7,7 @@ import logging
 
 import pandas as pd
 
+from xladdin.base.clock import local_time
 from xladdin.base.issues import ERROR
 from xladdin.base.schema import (
     METRICS,
@@ -147,7 +148,7 @@ def _write_report(book: Book, result: JobResult) -> None:
 def _write_log_and_history(book: Book, result: JobResult, store: Store, settings: Settings) -> None:
     """报送记录 and 历史: the window of 设置 (days, rows) of what the store holds."""
     since = result.as_of - dt.timedelta(days=settings.history_days)
-    logged = _log_rows(store, since, settings.history_rows)
+    logged = _log_rows(store, since, settings.history_rows, settings.zone)
     book.write_table(LOG.name, logged)
     book.write_cell("LogTitle", f"报送记录（{_window_text(settings, len(logged))}收到的文件，"
                                 f"截至 {result.as_of.isoformat()}；全部记录在 {settings.store}）")
@@ -351,14 +352,19 @@ def _window_text(settings: Settings, shown: int) -> str:
     return f"最近 {settings.history_days} 天{capped}"
 
 
-def _log_rows(store: Store, since: dt.date, limit: int) -> list[list[object]]:
+def _log_rows(store: Store, since: dt.date, limit: int, zone: dt.tzinfo) -> list[list[object]]:
+    """报送记录: each file name seen, its status, and 收到时间 = when the file was written into the inbox (its
+    modification time, kept in the store's arrivals, read in 设置's time zone) — the time 控制台's roster
+    uses — or, for a sheet pasted into the master, when a run first read it."""
     log = store.submission_log(since, limit)
     rows = []
     for r in log.itertuples(index=False):
+        arrived = (local_time(r.mtime_ns / 1e9, zone).strftime("%Y-%m-%d %H:%M:%S")
+                   if r.mtime_ns is not None and not pd.isna(r.mtime_ns) else r.seen_at.replace("T", " "))
         status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"
         date = dt.date.fromisoformat(r.report_date) if isinstance(r.report_date, str) and r.report_date else None
         rows.append([r.seen_name, r.group_name, date, r.reporter, status, r.errors, r.warnings, r.row_count,
-                     r.seen_at.replace("T", " "), r.sha256])
+                     arrived, r.sha256])
     return rows
 
 
