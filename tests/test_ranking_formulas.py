@@ -156,7 +156,8 @@ CASES = [
     {"进度占比率口径": "全部项目", "红榜数量": 5, "黑榜数量": 5},
     {"上榜规则": BY_RANK},
     {"上榜规则": BY_RANK, "红榜数量": 2, "黑榜数量": 1, "并列名次": "中国式", "排名单位": "乡镇"},
-    {"指挥部级别": "市"},  # the city's defaults: 前后K名, 进度占比率 over every project
+    # the city's defaults (blank: by the level): 前后K名, 进度占比率 over every project
+    {"指挥部级别": "市", "上榜规则": "", "进度占比率口径": ""},
 ]
 
 
@@ -175,7 +176,7 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
     for case, result, path in zip(CASES, results, converted):
         sheet = table_frame(path, "tblRanking", data_only=True)
         assert_sheet_equals_pandas(sheet, result.ranking)
-        rule = case.get("上榜规则", BY_RANK if case.get("指挥部级别") == "市" else THIRD)
+        rule = case.get("上榜规则") or (BY_RANK if case.get("指挥部级别") == "市" else THIRD)
         assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3), rule)
         assert_sorted_view_equals_pandas(path, result.ranking)
     # The cases did exercise what they were made for.

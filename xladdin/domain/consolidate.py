@@ -60,7 +60,7 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     missing = [f.key for f in REGISTRY_FIELDS if f.key not in registry.columns]
     summary = registry.reset_index(drop=True).assign(**{key: np.nan for key in missing}).join(lines, on="project_id")
     reported = summary["last_report"].notna()
-    summary[FIGURES] = summary[FIGURES].fillna(0.0)
+    summary[FIGURES] = summary[FIGURES].fillna(0.0).astype(float)  # nothing reported yet: object zeros
     summary["net_land"] = summary["net_land"].fillna("否")
     summary["progress"] = summary["progress"].fillna("否")
     for column in _TEXT:

@@ -384,7 +384,7 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
         *([[words.whole, result.whole]] if result.whole else []),
-        *([[line.split("：", 1)[0], line.split("：", 1)[1]] if "：" in line else ["项目", line]
+        *([[line.split("：", 1)[0], line.split("：", 1)[1]] if "：" in line else ["项目数", line]
            for line in totals_lines(result)] if result.totals is not None else []),
         *[[f"{words.above}里通报", sentence] for sentence in result.city],
         *roster_rows(result.roster, result.as_of, result.cutoff, words.unit),
