@@ -10,6 +10,7 @@ from xladdin.engine.pipeline import execute
 from xladdin.notices.typography import tidy
 
 from .conftest import AS_OF, recalculate, table_frame
+from .listrules import BY_RANK, expected_flags
 from .test_ranking_formulas import assert_lists_follow_the_rule, assert_sheet_equals_pandas
 
 
@@ -40,15 +41,18 @@ def test_the_seeds_four_verdicts_on_the_county(city):
     assert us["industrial_rate"] == 0
     assert (ranking.drop(index=OUR_COUNTY)["industrial_rate"] > 0).all()  # 倒数第一, alone
     assert us["industrial_rate_flag"] == "黑榜"
-    # n = 10, K = 3: three black and at most three red per metric, four or more counties unlisted
+    # a city master: 前后K名 by the printed rank, n = 10, K = 3: three black (the 8th, 9th and 10th places)
+    assert result.settings.level == "市" and result.settings.by_rank
     for key in ("acquisition_rate", "progress_ratio", "net_land_rate", "industrial_rate"):
         flags = list(ranking[f"{key}_flag"])
-        assert flags.count("黑榜") == 3 and flags.count("红榜") <= 3 and flags.count("") >= 4
-    text = verdicts(result.ranking, OUR_COUNTY)
-    assert "排名后三名，位列全市第八名" in text["acquisition_rate"] and "黑榜" in text["acquisition_rate"]
-    assert "低于全市平均水平" in text["progress_ratio"] and "位列全市第八名" in text["progress_ratio"]
-    assert "位列全市第八名" in text["net_land_rate"] and "黑榜" in text["net_land_rate"]
-    assert text["industrial_rate"].startswith("工业用地征地完成率为0，") and "倒数第一" in text["industrial_rate"]
+        assert flags == expected_flags(list(ranking[key]), rule=BY_RANK), key
+        assert flags.count("黑榜") == 3
+    text = verdicts(result.ranking, OUR_COUNTY, result.settings)
+    for key in ("acquisition_rate", "progress_ratio", "net_land_rate"):
+        assert text[key].endswith("低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜片区。"), text[key]
+    assert text["acquisition_rate"] == "征地完成率为40%，低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜片区。"
+    assert text["progress_ratio"].startswith("进度占比率为50%，")  # 净地 in the period counts: 2 of 4
+    assert text["industrial_rate"] == "工业用地征地完成率为0，低于全市平均水平，排名全市倒数第一，被列为本期黑榜片区。"
 
 
 @pytest.mark.libreoffice
@@ -57,7 +61,7 @@ def test_the_city_masters_formulas_agree_with_pandas(city, tmp_path):
     converted = recalculate(directory / result.master.name, tmp_path)
     sheet = table_frame(converted, "tblRanking", data_only=True)
     assert_sheet_equals_pandas(sheet, result.ranking)
-    assert_lists_follow_the_rule(sheet, 3, 3)
+    assert_lists_follow_the_rule(sheet, 3, 3, BY_RANK)
 
 
 def test_the_whole_line_is_on_the_citys_basis(city):

@@ -65,8 +65,9 @@ def test_run_macro_on_the_remote_engine_writes_each_region_once(fresh):
     by_sheet = {}
     for action in writes:
         by_sheet.setdefault(sheets[action["sheet_position"]], []).append(action)
-    # One write per managed table, plus the named title cells (红黑榜: title, period, 全县 line).
-    assert len(by_sheet["汇总"]) == 2 and len(by_sheet["红黑榜"]) == 4 and len(by_sheet["校验报告"]) == 2
+    # One write per managed table, plus the named title cells (汇总: title and totals; 红黑榜: title, period,
+    # 全县 line).
+    assert len(by_sheet["汇总"]) == 3 and len(by_sheet["红黑榜"]) == 4 and len(by_sheet["校验报告"]) == 2
     assert len(by_sheet["红黑榜（排序）"]) == 6  # a table per metric, the sort keys, the title
     summary = next(a for a in by_sheet["汇总"] if a["row_count"] > 1)
     assert (summary["start_row"], summary["start_column"], summary["row_count"]) == (3, 0, 18)

@@ -17,6 +17,7 @@ from xladdin.domain.validate import GroupState, check_ledger
 from xladdin.workbook.reader import Grid, locate_ledger
 
 from .conftest import examples
+from .listrules import BY_RANK, THIRD, expected_flags
 
 AS_OF = dt.date(2026, 11, 24)
 GROUPS = ["甲组", "乙组", "丙组"]
@@ -121,16 +122,16 @@ rates = st.lists(st.one_of(st.none(), st.integers(0, 10).map(lambda x: x * 10.0)
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(rates, st.randoms(use_true_random=False), st.integers(1, 4), st.integers(1, 4), st.booleans())
-def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, red_k, black_k, dense):
-    config = Settings(red_k=red_k, black_k=black_k, tie_rule="中国式" if dense else "跳位")
+@given(rates, st.randoms(use_true_random=False), st.integers(1, 4), st.integers(1, 4), st.booleans(),
+       st.sampled_from([BY_RANK, THIRD]))
+def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, red_k, black_k, dense, rule):
+    config = Settings(red_k=red_k, black_k=black_k, tie_rule="中国式" if dense else "跳位", list_rule=rule)
     table = compute_ranking(unit_summary(values), config).set_index("unit")
     shuffled = unit_summary(values).sample(frac=1, random_state=random.randint(0, 10**6))
     again = compute_ranking(shuffled, config).set_index("unit").loc[table.index]
     pd.testing.assert_frame_equal(table.drop(columns=["list_text"]), again.drop(columns=["list_text"]))
     ranked = [v / 100 for v in values if v is not None]
     n = len(ranked)
-    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
     for i, value in enumerate(values):
         row = table.loc[f"单位{i}"]
         if value is None:
@@ -138,20 +139,44 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
             continue
         v = value / 100
         higher = [x for x in ranked if x > v]
-        rank = 1 + (len(set(higher)) if dense else len(higher))
-        assert row["acquisition_rate_rank"] == rank
-        # the whole group of units tied with v must fit in the list
-        black = len([x for x in ranked if x <= v]) <= size[black_k]
-        red = not black and v > 0 and len([x for x in ranked if x >= v]) <= size[red_k]
-        assert row["acquisition_rate_flag"] == ("红榜" if red else "黑榜" if black else "")
+        assert row["acquisition_rate_rank"] == 1 + (len(set(higher)) if dense else len(higher))
     flags = list(table["acquisition_rate_flag"])
-    assert flags.count("红榜") <= size[red_k] and flags.count("黑榜") <= size[black_k]
+    # the lists equal the independent definition (tests/listrules.py), whatever the tie rule
+    assert flags == expected_flags([None if v is None else v / 100 for v in values], red_k, black_k, rule)
     assert not any(f == "红榜" and v == 0 for f, v in zip(flags, values))  # 0% is never red
-    if n >= 3:
-        assert flags.count("") > len(values) - n  # never everyone: some ranked unit is on neither list
+    assert not (table["acquisition_rate_red"] & table["acquisition_rate_black"]).any()  # never both
     lowest = min((v for v in values if v is not None), default=None)
-    if n >= 2 and values.count(lowest) == 1:
-        assert flags[values.index(lowest)] == "黑榜"  # last with a gap is always black
+    if n >= 2 and values.count(lowest) == 1 and max(ranked) > lowest / 100:
+        assert flags[values.index(lowest)] == "黑榜"  # last alone is always black
+    if n >= 2 and lowest == 0 and max(ranked) > 0:
+        assert all(f == "黑榜" for f, v in zip(flags, values) if v == 0)  # every unit at 0 is black
+    if rule == THIRD:
+        size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
+        assert flags.count("红榜") <= size[red_k]
+        if not any(v == 0 for v in values):
+            assert flags.count("黑榜") <= size[black_k]
+            if n >= 3:
+                assert flags.count("") > len(values) - n  # never everyone: some ranked unit is on neither list
+    else:
+        distinct = len(set(ranked)) == n
+        if distinct and n >= red_k + black_k and not any(v == 0 for v in values):
+            assert flags.count("红榜") == red_k and flags.count("黑榜") == black_k
+
+
+@settings(max_examples=200, deadline=None)
+@given(rates, st.integers(1, 4), st.sampled_from([BY_RANK, THIRD]))
+def test_verdicts_never_contradict_themselves(values, k, rule):
+    from xladdin.domain.rank import verdicts
+
+    config = Settings(level="市", red_k=k, black_k=k, list_rule=rule)
+    table = compute_ranking(unit_summary(values), config)
+    for unit, flag in zip(table["unit"], table["acquisition_rate_flag"]):
+        text = verdicts(table, unit, config)["acquisition_rate"]
+        assert "后二名" not in text and "后一名" not in text and "前一名" not in text
+        assert not ("后" in text and "第一名" in text)  # 排名后三名，位列全市第一名: never
+        assert not ("后" in text and "名，" in text and "未列入" in text)  # in the last places but unlisted: never
+        assert not ("倒数第一" in text and "红榜" in text)
+        assert ("被列为本期黑榜" in text) == (flag == "黑榜") and ("被列为本期红榜" in text) == (flag == "红榜")
 
 
 def test_a_soak_run_ends_with_history_equal_to_the_accepted_files(tmp_path):

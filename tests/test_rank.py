@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from xladdin.domain.rank import add_streaks, compute_ranking, list_text, rank_values
 from xladdin.domain.settings import Settings
+
+from .listrules import BY_RANK, THIRD, expected_flags, places
 
 
 def summary(units: dict[str, list[tuple[float, float]]], kind: str = "基础设施") -> pd.DataFrame:
@@ -45,42 +48,95 @@ def test_each_list_holds_min_k_and_a_third_of_the_units():
         ["红榜", *[""] * 7, "黑榜", "黑榜"]
 
 
-def test_with_two_to_five_units_each_list_holds_one():
-    assert list(flags_of([60, 40]).values()) == ["红榜", "黑榜"]
-    assert list(flags_of([60, 50, 40, 30, 20]).values()) == ["红榜", "", "", "", "黑榜"]
-    assert list(flags_of([60]).values()) == [""]  # nothing to compare with
+def test_the_citys_rule_lists_the_first_and_last_k_by_the_printed_rank():
+    # n = 8, K = 3, distinct rates: three black, three red (the third rule gives two black)
+    eight = list(flags_of([80, 70, 60, 50, 40, 30, 20, 10], list_rule=BY_RANK).values())
+    assert eight == ["红榜"] * 3 + ["", ""] + ["黑榜"] * 3
+    assert list(flags_of([80, 70, 60, 50, 40, 30, 20, 10]).values()).count("黑榜") == 2
+    # the seed: 第八名 of ten is 后三名 and black
+    ten = flags_of([95, 90, 85, 80, 70, 60, 50, 40, 30, 20], list_rule=BY_RANK)
+    assert ten["U07"] == "黑榜" and list(ten.values()).count("黑榜") == 3
 
 
-def test_the_seeds_case_last_at_zero_is_black_at_every_unit_count():
-    for n in range(2, 13):
-        values = [10 * (n - i) for i in range(n - 1)] + [0]  # industrial land: the last county at 0%
-        flags = flags_of(values)
-        assert flags[f"U{n - 1:02d}"] == "黑榜", n
-        assert "红榜" in flags.values() and list(flags.values()).count("黑榜") <= 3
+def test_the_list_rule_follows_the_level_unless_set():
+    assert Settings().list_rule == THIRD and Settings(level="市").list_rule == BY_RANK
+    assert Settings(level="市", list_rule=THIRD).list_rule == THIRD
+
+
+@pytest.mark.parametrize("rule", [BY_RANK, THIRD])
+@pytest.mark.parametrize("n", range(2, 13))
+def test_distinct_values_at_every_size(n, rule):
+    values = [10.0 * (n - i) for i in range(n)]  # all above 0, distinct
+    flags = list(flags_of(values, list_rule=rule).values())
+    assert flags == expected_flags(values, rule=rule)
+    black = min(places(n, 3, rule), n)  # 前后K名 with n <= K: every unit is in the last K, all black
+    assert flags[n - black:] == ["黑榜"] * black  # the last places, by rank
+    assert flags.count("黑榜") == black and "红榜" not in flags[n - black:]
+    assert flags.count("红榜") == min(places(n, 3, rule), n - black)  # black first, never both
+    if rule == BY_RANK and n >= 6:
+        assert flags.count("红榜") == 3 and flags.count("黑榜") == 3
+
+
+def boundary_ties(n: int, k: int = 3):
+    """Values with two units tied across each list boundary (red: places k, k+1; black: n-k, n-k+1)."""
+    for left in sorted({k - 1, n - k - 1} & set(range(n - 1))):
+        values = [10.0 * (n - i) for i in range(n)]
+        values[left + 1] = values[left]
+        yield left, values
+
+
+@pytest.mark.parametrize("rule", [BY_RANK, THIRD])
+@pytest.mark.parametrize("n", range(2, 13))
+def test_ties_at_each_boundary_follow_the_rule(n, rule):
+    for left, values in boundary_ties(n):
+        got = list(flags_of(values, list_rule=rule).values())
+        assert got == expected_flags(values, rule=rule), (left, values)
+        assert got[left] == got[left + 1]  # a tied pair is listed together or not at all
+        if rule == BY_RANK and left == 2 and n > 6:  # tied for third place: both 第三名, both red
+            assert got[2] == got[3] == "红榜"
+        if rule == BY_RANK and left == n - 4 and n > 6:  # tied for 第 n-3 名: not in the last three
+            assert got[left] == ""
+        for tie_rule in ("跳位", "中国式"):  # the tie rule changes the numbers shown, never who is listed
+            assert list(flags_of(values, list_rule=rule, tie_rule=tie_rule).values()) == got
+
+
+@pytest.mark.parametrize("rule", [BY_RANK, THIRD])
+@pytest.mark.parametrize("n", range(2, 13))
+def test_zero_is_black_however_many_tie_with_it(n, rule):
+    for zeros in range(1, n):
+        values = [10.0 * (n - i) for i in range(n - zeros)] + [0.0] * zeros
+        flags = list(flags_of(values, list_rule=rule).values())
+        assert flags == expected_flags(values, rule=rule)
+        assert flags[n - zeros:] == ["黑榜"] * zeros, (zeros, flags)  # 四个并列为 0 的县: 四个黑榜
+    assert set(flags_of([0.0] * n, list_rule=rule).values()) <= {"", "黑榜"}  # 0 is never red
 
 
 def test_a_unit_at_zero_is_never_red():
     assert flags_of([0, 0])["U00"] == "" and flags_of([0, 0])["U01"] == ""
     assert flags_of([0, 30]) == {"U00": "黑榜", "U01": "红榜"}
-    assert flags_of([0, 0, 0, 30]) == {"U00": "", "U01": "", "U02": "", "U03": "红榜"}  # tied zeros do not fit
+    # four counties tied at 0% on 工业用地 are four 黑榜 (the seed's "为0，排名全市倒数第一")
+    assert flags_of([0, 0, 0, 30]) == {"U00": "黑榜", "U01": "黑榜", "U02": "黑榜", "U03": "红榜"}
 
 
-def test_a_tie_straddling_the_boundary_stays_off_the_list_under_either_rank_rule():
+def test_a_tie_straddling_the_boundary_stays_off_the_list_under_the_third_rule():
     values = [90, 80, 70, 70, 60, 50, 40, 30, 20]  # n = 9, K = 3: three places; C and D tie for the third
     for rule in ("跳位", "中国式"):
         flags = list(flags_of(values, tie_rule=rule).values())
         assert flags == ["红榜", "红榜", "", "", "", "", "黑榜", "黑榜", "黑榜"], rule
     # a tie that fits as a whole is listed as a whole
     assert list(flags_of([90, 90, 70, 60, 50, 40], red_k=3).values()) == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
+    # under the city's rule the tie shares 第三名 and is red as a whole
+    assert list(flags_of(values, list_rule=BY_RANK).values())[:4] == ["红榜"] * 4
 
 
 def test_black_is_decided_before_red():
     units = {name: [(100, value)] for name, value in zip("ABCD", (90, 80, 70, 60))}
-    table = compute_ranking(summary(units), Settings()).set_index("unit")
-    both = table["acquisition_rate_red"] & table["acquisition_rate_black"]
-    assert not both.any()
-    assert list(table.index[table["acquisition_rate_black"]]) == ["D"]
-    assert list(table.index[table["acquisition_rate_red"]]) == ["A"]
+    for rule, black in ((THIRD, ["D"]), (BY_RANK, ["B", "C", "D"])):  # n = 4 < 2K: black wins the overlap
+        table = compute_ranking(summary(units), Settings(list_rule=rule)).set_index("unit")
+        both = table["acquisition_rate_red"] & table["acquisition_rate_black"]
+        assert not both.any()
+        assert list(table.index[table["acquisition_rate_black"]]) == black
+        assert list(table.index[table["acquisition_rate_red"]]) == ["A"]
 
 
 def test_a_unit_without_industrial_projects_is_not_ranked_on_that_metric():
@@ -188,7 +244,9 @@ def test_the_list_flag_worksheet_function_follows_the_same_rule():
     assert list_flag(0.0, column) == "黑榜" and list_flag(0.3, column) == "红榜"
     six = [[v] for v in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)]
     assert [list_flag(v[0], six) for v in six] == ["红榜", "红榜", "", "", "黑榜", "黑榜"]
-    assert list_flag(0.0, [[0.0], [0.0], [0.0], [0.3]]) == ""  # three tied at the bottom do not fit in one place
+    assert list_flag(0.0, [[0.0], [0.0], [0.0], [0.3]]) == "黑榜"  # 0 where another is above: always black
+    eight = [[v] for v in (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)]
+    assert [list_flag(v[0], eight, 3, 3, BY_RANK) for v in eight] == ["红榜"] * 3 + ["", ""] + ["黑榜"] * 3
 
 
 def test_places_are_written_as_notices_write_them():

@@ -19,6 +19,7 @@ from xladdin.workbook.formulas import lint_formula
 from xladdin.workbook.layout import RANKING, RANKING_KEYS, SORTED_TABLES
 
 from .conftest import AS_OF, table_frame
+from .listrules import BY_RANK, THIRD, expected_flags
 
 START = AS_OF - dt.timedelta(days=7)
 
@@ -131,30 +132,13 @@ def assert_sorted_view_equals_pandas(path, ranking: pd.DataFrame) -> None:
         assert len(sheet) == max(1, len(want)), key  # no rows beyond the ranked units
 
 
-def independent_flags(values: list, red_k: int, black_k: int) -> list[str]:
-    """红榜/黑榜/blank from the written rule (README), computed apart from the add-in's code."""
-    ranked = [v for v in values if isinstance(v, (int, float))]
-    n = len(ranked)
-    size = {k: 0 if n < 2 else max(1, min(k, n // 3)) for k in (red_k, black_k)}
-    flags = []
-    for v in values:
-        if not isinstance(v, (int, float)):
-            flags.append("")
-        elif sum(x <= v for x in ranked) <= size[black_k]:
-            flags.append("黑榜")
-        elif v > 0 and sum(x >= v for x in ranked) <= size[red_k]:
-            flags.append("红榜")
-        else:
-            flags.append("")
-    return flags
-
-
-def assert_lists_follow_the_rule(sheet: pd.DataFrame, red_k: int, black_k: int) -> None:
-    """The recalculated flags and below-average marks against the rule, from the sheet's own values."""
+def assert_lists_follow_the_rule(sheet: pd.DataFrame, red_k: int, black_k: int, rule: str = THIRD) -> None:
+    """The recalculated flags and below-average marks against the rule (tests/listrules.py, written apart
+    from the add-in's code), from the sheet's own values."""
     for _, label in METRICS:
         values = [v if isinstance(v, (int, float)) and not pd.isna(v) else None for v in sheet[label]]
         got = [f if isinstance(f, str) else "" for f in sheet[f"{label}榜"]]
-        assert got == independent_flags(values, red_k, black_k), label
+        assert got == expected_flags(values, red_k, black_k, rule), label
         ranked = [v for v in values if v is not None]
         if ranked:
             mean = round(sum(ranked) / len(ranked), 6)
@@ -170,6 +154,10 @@ CASES = [
     {"排名单位": "乡镇", "并列名次": "中国式", "征地完成率权重": 1},
     {"排名单位": "项目类型", "红榜数量": 1, "黑榜数量": 1},
     {"进度占比率口径": "全部项目", "红榜数量": 5, "黑榜数量": 5},
+    {"上榜规则": BY_RANK},
+    {"上榜规则": BY_RANK, "红榜数量": 2, "黑榜数量": 1, "并列名次": "中国式", "排名单位": "乡镇"},
+    # the city's defaults (blank: by the level): 前后K名, 进度占比率 over every project
+    {"指挥部级别": "市", "上榜规则": "", "进度占比率口径": ""},
 ]
 
 
@@ -188,7 +176,8 @@ def test_generated_campaigns_recalculate_to_the_pandas_ranking(tmp_path):
     for case, result, path in zip(CASES, results, converted):
         sheet = table_frame(path, "tblRanking", data_only=True)
         assert_sheet_equals_pandas(sheet, result.ranking)
-        assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3))
+        rule = case.get("上榜规则") or (BY_RANK if case.get("指挥部级别") == "市" else THIRD)
+        assert_lists_follow_the_rule(sheet, case.get("红榜数量", 3), case.get("黑榜数量", 3), rule)
         assert_sorted_view_equals_pandas(path, result.ranking)
     # The cases did exercise what they were made for.
     flags = pd.concat([r.ranking for r in results])

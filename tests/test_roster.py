@@ -42,14 +42,14 @@ def test_each_group_gets_its_status_for_the_date():
                                       "戊组": "已报"}  # 丁组 reported yesterday only
     assert dict(roster["timeliness"]) == {"甲组": "按时", "乙组": "按时", "丙组": "按时", "丁组": "", "戊组": "逾时"}
     assert roster.at["乙组", "received_at"] == at(20, 30) and roster.at["丙组", "files"] == 2
-    sentence = roster_sentence(roster.reset_index(), CUTOFF)
+    sentence = roster_sentence(roster.reset_index(), CUTOFF, "工作组")
     assert sentence == ("应报 5 个工作组：已报 2 个，已更正 1 个；未报 1 个（丁组）；退回未改 1 个（丙组）；"
                         "21:00 后报送 1 个（戊组）。")
 
 
 def test_the_sentence_leaves_out_what_nobody_is_in():
     sent = submissions(("甲组", DAY, at(19), "已接收", "a.xlsx"), ("乙组", DAY, at(20), "已接收", "b.xlsx"))
-    assert roster_sentence(daily_roster(["甲组", "乙组"], sent, DAY, CUTOFF), CUTOFF) == "应报 2 个工作组：已报 2 个。"
+    assert roster_sentence(daily_roster(["甲组", "乙组"], sent, DAY, CUTOFF), CUTOFF, "工作组") == "应报 2 个工作组：已报 2 个。"
 
 
 def test_a_correction_after_an_accepted_file_keeps_the_group_reported():
@@ -167,7 +167,7 @@ def test_the_weeks_tally_counts_on_time_late_missing_and_returned_days_per_group
     tally = weekly_tally(["一组", "二组", "三组"], pd.DataFrame(rows), dates, dt.time(21))
     got = {r.group: (r.on_time, r.late, r.missing, r.returned) for r in tally.itertuples()}
     assert got == {"一组": (7, 0, 0, 0), "二组": (5, 0, 1, 1), "三组": (6, 1, 0, 0)}
-    sentence = tally_sentence(tally, dt.time(21))
+    sentence = tally_sentence(tally, dt.time(21), None, "工作组")
     assert sentence.startswith("本期应报3个工作组各7天，每天按时报送的1个")
     assert "有未报的1个（二组1天）" in sentence and "有退回未改的1个（二组1天）" in sentence
     assert "有21:00后报送的1个（三组1天）" in sentence

@@ -80,8 +80,13 @@ def button_macros(path: Path) -> list[str]:
 
 
 def docstrings() -> dict[str, str]:
+    """Each macro's docstring, and each worksheet function's description (worksheet.DESCRIPTIONS, which
+    excel.py's @described sets as its docstring)."""
+    from xladdin.domain.worksheet import DESCRIPTIONS, description
+
     tree = ast.parse((ROOT / "xladdin" / "excel.py").read_text(encoding="utf-8"))
-    return {n.name: ast.get_docstring(n) for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return {n.name: description(n.name) if n.name in DESCRIPTIONS else ast.get_docstring(n)
+            for n in tree.body if isinstance(n, ast.FunctionDef)}
 
 
 def decorated(decorator: str) -> dict[str, list[tuple[str, bool]]]:

@@ -1,4 +1,4 @@
-"""The city's view: a city HQ ranks ten counties (片区) on the same master, each county sending its totals.
+"""The city's view: a city HQ (设置 › 指挥部级别 = 市) ranks ten counties (片区), each sending its totals.
 
 Built so that the seed's sentence about 清河县 comes out of the engine, not out of this file: 征地完成率
 后三名、全市第八名、黑榜; 进度占比率低于全市平均水平、后三名、第八名、黑榜; 净地完成情况后三名、第八名、
@@ -9,13 +9,18 @@ industrial) and reports twice: at the period start and on the as-of date.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from xladdin.base.schema import REGISTRY_FIELDS
+from xladdin.domain.level import CITY
+
 from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger
+
+CHINA = dt.timezone(dt.timedelta(hours=8))  # 设置 › 时区's default: the files' times are read in it
 
 CITY_MASTER = "市指挥部母表.xlsm"
 OUR_COUNTY = "清河县"
@@ -25,10 +30,11 @@ PLAN = 100.0
 
 def _county_figures(index: int) -> list[tuple[float, float, bool]]:
     """Per project (KINDS order): acquired at the period start, acquired now, net land now. The first
-    seven counties deliver two projects and move on most; 清河县 delivers one it had acquired already,
-    moves one, and has nothing on its industrial project; the last two stand still."""
+    seven counties deliver two projects and move on three or four; 清河县 delivers one it had acquired
+    already (净地 in the period is progress) and moves one: 2 of 4, 50%, eighth; its industrial project
+    has nothing; the last two stand still (0%: 黑榜 whatever their number)."""
     if index < 7:
-        moving = (4, 4, 3, 3, 3, 2, 2)[index]  # projects whose figures rose in the period
+        moving = (4, 4, 3, 3, 3, 3, 3)[index]  # projects with progress in the period
         industrial, business = 80.0 - 5 * index, 60.0 - 5 * index
         rows = [(industrial - 10, industrial, False), (business - 10, business, False), (90.0, PLAN, True),
                 (90.0, PLAN, True)]
@@ -59,7 +65,8 @@ def build_city_demo(directory: Path, end: dt.date, period_days: int = 7) -> Path
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "历史库.sqlite").unlink(missing_ok=True)
     registry = city_registry()
-    master = build_master(directory / CITY_MASTER, [[r.get(f.key) for f in REGISTRY_FIELDS] for r in registry])
+    master = build_master(directory / CITY_MASTER, [[r.get(f.key) for f in REGISTRY_FIELDS] for r in registry],
+                          level=CITY)
     inbox = directory / "报送"
     inbox.mkdir(exist_ok=True)
     for old in inbox.iterdir():
@@ -80,5 +87,8 @@ def build_city_demo(directory: Path, end: dt.date, period_days: int = 7) -> Path
                              "fixtures_removed": 0, "graves": 0, "cleared_mu": acquired,
                              "net_land": "是" if delivered else "否",
                              "net_land_date": date if delivered else None})
-            build_ledger(county, projects, date, rows, reporter="统计员").save(inbox / f"{county}_{date:%m%d}.xlsx")
+            path = inbox / f"{county}_{date:%m%d}.xlsx"
+            build_ledger(county, projects, date, rows, reporter="统计员").save(path)
+            sent = dt.datetime.combine(date, dt.time(18, 0) if c % 2 else dt.time(19, 30), tzinfo=CHINA)
+            os.utime(path, (sent.timestamp(), sent.timestamp()))  # sent on its day, before the 21:00 meeting
     return master

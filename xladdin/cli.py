@@ -90,23 +90,31 @@ def main() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="指挥部母表.xlsm", show_default=True, help="File name of the master.")
 @click.option("--force", is_flag=True, help="Replace an existing master of that name.")
+@click.option("--city", is_flag=True, help="A city HQ's master (设置 › 指挥部级别 = 市): counties are its units.")
+@click.option("--projects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Import the 项目清单 from this .xlsx or .csv (nothing is written when a row is wrong).")
 @guarded
-def init(directory: Path, name: str, force: bool) -> None:
-    """Create a new, empty master workbook in DIRECTORY, with its inbox folder.
+def init(directory: Path, name: str, force: bool, city: bool, projects: Path | None) -> None:
+    """Create a new master workbook in DIRECTORY, with its inbox folder.
 
     \b
     Example:
         xladdin init ./攻坚指挥部
+        xladdin init ./市指挥部 --city --projects 项目清单.xlsx
     """
+    from xladdin.domain.level import CITY, COUNTY, level_of
     from xladdin.engine.operations import Engine
     path = directory / name
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         raise click.BadParameter("母表文件名应以 .xlsm 结尾", param_hint="--name")
     if path.exists() and not force:
         fail(f"{path} 已存在。如需重建请加 --force（旧母表会被替换）。", EXIT_SETTINGS)
-    Engine.init(directory, name)
-    console().print(f"已新建母表：[bold]{path}[/]")
-    console().print("下一步：在“项目清单”表录入项目，然后运行 [bold]xladdin templates[/] 生成各工作组填报模板。")
+    level = CITY if city else COUNTY
+    Engine.init(directory, name, level, projects)
+    words = level_of(level)
+    console().print(f"已新建{level}级母表：[bold]{path}[/]" + (f"（已导入项目清单 {projects.name}）" if projects else ""))
+    console().print(("下一步：" if projects else "下一步：在“项目清单”表录入项目，然后")
+                    + f"运行 [bold]xladdin templates[/] 生成{words.units_all}的填报模板。")
 
 
 @main.command()
@@ -377,7 +385,7 @@ def city_demo(directory: Path, as_of: dt.date, quiet: bool = False) -> JobResult
     result = Engine.on_file(build_city_demo(directory, as_of)).run(as_of=as_of)
     if not quiet:
         console().rule(f"全市红黑榜中的{OUR_COUNTY}")
-        for line in verdicts(result.ranking, OUR_COUNTY).values():
+        for line in verdicts(result.ranking, OUR_COUNTY, result.settings).values():
             console().print(line)
         console().print(f"\n市级母表在：[bold]{result.master.resolve()}[/]")
     return result

@@ -150,11 +150,20 @@ def xladdin_templates(book: xw.Book = None):
 
 # -- worksheet functions -----------------------------------------------------------------------
 
+def described(name: str):
+    """The function's description (Excel's Insert Function dialog) from worksheet.DESCRIPTIONS: applied
+    first, so that xlwings' decorators above it read it as the docstring."""
+    def apply(func):
+        func.__doc__ = worksheet.description(name)
+        return func
+    return apply
+
+
 @xw.func
 @xw.arg("done", err_to_str=True, doc="累计完成数，如累计征地面积")
 @xw.arg("plan", err_to_str=True, doc="计划数；为 0 或空时结果为空")
+@described("COMPLETION_RATE")
 def COMPLETION_RATE(done, plan):
-    """完成率：累计数 ÷ 计划数；计划数为 0 或空时返回空。"""
     return worksheet.completion_rate(done, plan)
 
 
@@ -162,16 +171,16 @@ def COMPLETION_RATE(done, plan):
 @xw.arg("value", err_to_str=True, doc="要排名的数值")
 @xw.arg("values", err_to_str=True, doc="参与排名的区域；空白和文字不参与")
 @xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名（1,1,2），默认跳位（1,1,3）")
+@described("RANK_OF")
 def RANK_OF(value, values, dense=False):
-    """名次：数值在区域中的名次（1 为最高），并列同名次；空白和文字不参与。"""
     return worksheet.rank_of(value, values, dense)
 
 
 @xw.func
 @xw.arg("values", ndim=2, err_to_str=True, doc="一列数值")
 @xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名")
+@described("RANKS")
 def RANKS(values, dense=False):
-    """整列名次：返回与区域同样大小的一列名次；没有数值的格子为空。Excel 2019 及更早版本和 WPS：先选中同样大小的一列，输入公式后按 Ctrl+Shift+Enter。"""
     return worksheet.ranks(values, dense)
 
 
@@ -180,10 +189,10 @@ def RANKS(values, dense=False):
 @xw.arg("values", err_to_str=True, doc="全部单位的指标值")
 @xw.arg("red_k", err_to_str=True, doc="可选：红榜名额，默认 3")
 @xw.arg("black_k", err_to_str=True, doc="可选：黑榜名额，默认 3")
-@xw.arg("dense", err_to_str=True, doc="可选：TRUE 为中国式排名")
-def LIST_FLAG(value, values, red_k=3, black_k=3, dense=False):
-    """红黑榜标志：前 K 名返回“红榜”，后 K 名返回“黑榜”（已上红榜的不上黑榜），否则为空。"""
-    return worksheet.list_flag(value, values, red_k, black_k, dense)
+@xw.arg("rule", err_to_str=True, doc="可选：上榜规则，前后K名 或 不超过三分之一（默认）；与“设置”的上榜规则一致")
+@described("LIST_FLAG")
+def LIST_FLAG(value, values, red_k=3, black_k=3, rule=""):
+    return worksheet.list_flag(value, values, red_k, black_k, rule)
 
 
 @xw.func
@@ -191,22 +200,22 @@ def LIST_FLAG(value, values, red_k=3, black_k=3, dense=False):
 @xw.arg("metric", err_to_str=True, doc="指标：征地完成率、进度占比率、净地完成率 或 工业用地征地完成率")
 @xw.arg("table", ndim=2, err_to_str=True, doc="红黑榜表（含表头），如 tblRanking[#All]")
 @xw.arg("what", err_to_str=True, doc="可选：值、排名（默认）、榜、上期排名、名次变化、平均、低于平均 或 连续上榜期数")
+@described("RANK_LOOKUP")
 def RANK_LOOKUP(unit, metric, table, what="排名"):
-    """查红黑榜：某单位某指标的值、名次、红黑榜标志、上期名次或名次变化。"""
     return worksheet.rank_lookup(unit, metric, table, what)
 
 
 @xw.func
 @xw.arg("now", err_to_str=True, doc="本期累计数区域")
 @xw.arg("before", err_to_str=True, doc="期初累计数区域（与本期区域同样大小）")
+@described("PROGRESS_RATIO")
 def PROGRESS_RATIO(now, before):
-    """进度占比率：本期累计数比期初增加的行数 ÷ 总行数。"""
     return worksheet.progress_ratio(now, before)
 
 
 @xw.func
 @xw.arg("deadline", err_to_str=True, doc="净地交付期限")
 @xw.arg("today", err_to_str=True, doc="可选：从哪天算起，默认今天")
+@described("DAYS_LEFT")
 def DAYS_LEFT(deadline, today=None):
-    """剩余天数：距期限还有几天，逾期为负数；没有期限时为空。"""
     return worksheet.days_left(deadline, today)

@@ -79,11 +79,12 @@ LEDGER_BY_KEY = {f.key: f for f in LEDGER_FIELDS}
 FIGURE_KEYS = tuple(f.key for f in LEDGER_FIELDS if f.numeric)
 
 REGISTRY_FIELDS: tuple[Field, ...] = (
-    Field("project_id", "项目编号", "text"),
-    Field("project_name", "项目名称", "text"),
-    Field("project_type", "项目类型", "text"),
-    Field("level", "项目级别", "text"),
-    Field("group", "责任工作组", "text"),
+    Field("project_id", "项目编号", "text", aliases=("项目代码", "编号")),
+    Field("project_name", "项目名称", "text", aliases=("项目",)),
+    Field("project_type", "项目类型", "text", aliases=("类型",)),
+    Field("level", "项目级别", "text", aliases=("级别",)),
+    # A city's list heads it 县（市、区）: the counties are its work groups.
+    Field("group", "责任工作组", "text", aliases=("县（市、区）", "县(市、区)", "县市区", "责任单位")),
     Field("leader", "责任领导", "text", required=False),
     Field("township", "所属乡镇", "text", required=False),
     Field("plan_mu", "计划征地面积(亩)", "area", "亩"),

@@ -63,8 +63,7 @@ def gap_sentences(results: dict[str, dict], summary: pd.DataFrame, whole: dict[s
     part = city_basis(summary, settings.city_basis)
     plan = float(part["plan_mu"].sum())
     industrial_plan = float(part.loc[part["project_type"] == INDUSTRIAL, "plan_mu"].sum())
-    counted = int((part["progress"] != "期初已净地").sum()) if settings.progress_basis == "剔除期初已净地" \
-        else len(part)
+    counted = len(part)  # the whole line's 进度占比率 is over every project (rank.whole_line)
     lines = []
     for key, label in METRICS:
         record = results.get(key)

@@ -60,7 +60,7 @@ def summary_of(registry: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, sett
     missing = [f.key for f in REGISTRY_FIELDS if f.key not in registry.columns]
     summary = registry.reset_index(drop=True).assign(**{key: np.nan for key in missing}).join(lines, on="project_id")
     reported = summary["last_report"].notna()
-    summary[FIGURES] = summary[FIGURES].fillna(0.0)
+    summary[FIGURES] = summary[FIGURES].fillna(0.0).astype(float)  # nothing reported yet: object zeros
     summary["net_land"] = summary["net_land"].fillna("否")
     summary["progress"] = summary["progress"].fillna("否")
     for column in _TEXT:
@@ -124,12 +124,15 @@ def lines_of(latest: pd.DataFrame, previous: pd.DataFrame, baseline: pd.DataFram
     previous = previous.reindex(latest.index)
     lines["acquired_delta"] = latest["acquired_mu"] - previous["acquired_mu"]
     lines["demolished_delta"] = latest["houses_demolished"] - previous["houses_demolished"]
-    # Progress: any figure above where it stood at the period start (nothing reported then counts as 0).
+    # Progress: any figure above where it stood at the period start (nothing reported then counts as 0), or
+    # 净地 reached in the period; a 节点 reached in it is added by with_milestone_progress.
     baseline = baseline.reindex(latest.index)
     net_at_start = baseline["net_land"] == YES if "net_land" in baseline.columns else False
     start_figures = baseline[FIGURES].fillna(0.0)
     rose_in_period = (latest[FIGURES] > start_figures + RISE).any(axis=1) & (latest["report_date"] > period_start)
-    lines["progress"] = np.where(net_at_start, NET_AT_START, np.where(rose_in_period, YES, "否"))
+    # A project delivered as 净地 in the period has progress even when no figure moved (it is the goal).
+    became_net = (latest["net_land"] == YES) & (latest["report_date"] > period_start)
+    lines["progress"] = np.where(net_at_start, NET_AT_START, np.where(rose_in_period | became_net, YES, "否"))
     lines["stalled_days"] = [(as_of - d).days for d in last_rise.reindex(latest.index)]
     return lines[LINE_COLUMNS]
 
@@ -188,3 +191,84 @@ def board(summary: pd.DataFrame) -> pd.DataFrame:
         stall=-summary["stalled_days"].astype(float).fillna(0),
     )
     return order.sort_values(["urgency", "days", "stall"], kind="stable").drop(columns=["urgency", "days", "stall"])
+
+
+# Every quantity the seed's leader quotes, in the order the seed quotes them ("累计完成土地征收…亩，签订房屋
+# 补偿安置协议…栋，完成特殊青苗…户，地上附着物…户，坟山…穴，拆除房屋…栋，拆除地上附着物…户，清表…亩"):
+# (figure, short name, the seed's words, unit, plan that bounds it).
+QUANTITIES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("acquired_mu", "征地", "完成土地征收", "亩", "plan_mu"),
+    ("houses_agreed", "房屋协议", "签订房屋补偿安置协议", "栋", "plan_houses"),
+    ("crops", "特殊青苗", "完成特殊青苗", "户", "plan_crops"),
+    ("fixtures", "地上附着物", "地上附着物", "户", "plan_fixtures"),
+    ("graves", "坟山", "坟山", "穴", "plan_graves"),
+    ("houses_demolished", "拆除房屋", "拆除房屋", "栋", "plan_houses"),
+    ("fixtures_removed", "拆除地上附着物", "拆除地上附着物", "户", "plan_fixtures_removed"),
+    ("cleared_mu", "清表", "清表", "亩", "plan_mu"),
+)
+TOTAL_COLUMNS = ["key", "name", "words", "unit", "plan", "total", "rate", "campaign", "period", "day"]
+
+
+def quantity_totals(now: pd.DataFrame, day_before: pd.DataFrame, period_start: pd.DataFrame,
+                    campaign_start: pd.DataFrame | None) -> pd.DataFrame:
+    """Per quantity: the plan (NaN where the registry has none), the total as of the date and its rate,
+    and the increments 攻坚以来 (since 设置 › 攻坚开始日期; every figure when none is set), 本期 (since the
+    period start) and 当日 (since the day before) — each the whole's total as of the date minus as of the
+    earlier one (summaries as of those dates, over the same registry)."""
+    def total(summary: pd.DataFrame | None, key: str) -> float:
+        return 0.0 if summary is None or summary.empty else float(summary[key].astype(float).sum())
+
+    rows = []
+    for key, name, words, unit, plan_key in QUANTITIES:
+        plans = pd.to_numeric(now[plan_key], errors="coerce") if plan_key in now else pd.Series(dtype=float)
+        plan = float(plans.sum()) if plans.notna().any() and plans.sum() > 0 else float("nan")
+        figure = total(now, key)
+        rows.append([key, name, words, unit, plan, figure, figure / plan if plan == plan else float("nan"),
+                     figure - total(campaign_start, key), figure - total(period_start, key),
+                     figure - total(day_before, key)])
+    return pd.DataFrame(rows, columns=TOTAL_COLUMNS)
+
+
+CITY_LEVEL = "市级"
+
+
+def fully_done(summary: pd.DataFrame) -> pd.Series:
+    """Projects whose 征拆 is done: every figure at or above the plan that bounds it (figures without a
+    plan do not count; a project without any plan is not done)."""
+    done = pd.Series(True, index=summary.index)
+    planned = pd.Series(False, index=summary.index)
+    for key, _, _, _, plan_key in QUANTITIES:
+        if plan_key not in summary:
+            continue
+        plan = pd.to_numeric(summary[plan_key], errors="coerce").fillna(0.0)
+        has = plan > 0
+        planned |= has
+        done &= ~has | (summary[key].astype(float) >= plan - RISE)
+    return done & planned
+
+
+def campaign_counts(summary: pd.DataFrame) -> dict[str, float]:
+    """The counts the seed uses: projects with 征拆 fully done apart from those already 净地 (目前全面完成征拆
+    任务的项目有3个), projects delivered as 净地, and the 市级 projects: count, plan area, acquired area, rate and
+    how many remain (neither 净地 nor done: "剩余的9个市级重点项目")."""
+    net = summary["net_land"] == YES
+    done = fully_done(summary) & ~net
+    city = summary["level"] == CITY_LEVEL
+    plan = float(summary.loc[city, "plan_mu"].astype(float).sum())
+    acquired = float(summary.loc[city, "acquired_mu"].astype(float).sum())
+    return {"projects": len(summary), "done": int(done.sum()), "net": int(net.sum()), "city": int(city.sum()),
+            "city_plan": plan, "city_acquired": acquired, "city_rate": acquired / plan if plan else float("nan"),
+            "city_left": int((city & ~net & ~done).sum())}
+
+
+def with_milestone_progress(summary: pd.DataFrame, reached: dict[str, list[dt.date]], period_start: dt.date,
+                            as_of: dt.date) -> pd.DataFrame:
+    """本期有进展 also for a project that reached a 节点 in the period (a date entered in 节点计划 after the
+    period start, up to the date): `reached` maps a project to its milestones' dates."""
+    inside = {p for p, dates in reached.items() if any(d is not None and period_start < d <= as_of for d in dates)}
+    moved = (summary["progress"] == "否") & summary["project_id"].isin(inside)
+    if not moved.any():
+        return summary
+    summary = summary.copy()
+    summary.loc[moved, "progress"] = YES
+    return summary

@@ -9,23 +9,23 @@ Python computation used for the CLI summary, the notice and the tests. Written r
 - A metric without a denominator (no plan, no industrial projects) leaves the unit unranked on it.
 - Rates are rounded to 0.01% before ranking: rates that look equal tie.
 - Rank 1 is best. Ties share a rank: 跳位 (1,1,3, Excel RANK.EQ) or 中国式 (1,1,2).
-- The lists (list_size, decide_lists), per metric over the n units ranked on it:
-  * each list holds at most size(n, K) = min(K, n // 3) units, and 1 when that is 0 and n >= 2;
-    none when n < 2 (K = 红榜数量 for the red list, 黑榜数量 for the black one);
-  * 黑榜 is decided first: a unit is black when the units at or below its value number at most the
-    black size; 红榜 then: a unit not black, above 0, whose units at or above its value number at
-    most the red size;
-  * ties at the boundary: a group of tied units that does not fit in the list as a whole stays off
-    it as a whole (all or none, here none), so a list never holds more than its size. 设置 › 并列名次
-    changes the rank numbers shown, never who is listed;
-  * hence: a unit at 0% is never red; a unit alone at the bottom is black at every n >= 2 (the seed's
-    county, last at 0%); when all values are equal nobody is listed; with n >= 3 at least one unit is
-    on neither list (2 * size(n) < n); with n = 2 and different values one is red (unless at 0%) and
-    one black.
-- 进度占比率 leaves out projects already net land at the period start (本期有进展 = 期初已净地)
-  unless 设置 › 进度占比率口径 = 全部项目.
-- Per metric: the average over ranked units (rounded to 6 decimals, so equal rates are never below
-  their own mean), 是 for a unit below it, and 连续上榜期数 (add_streaks).
+- The lists (decide_lists), per metric over the n units ranked on it, by 设置 › 上榜规则:
+  * 前后K名 (the city's rule, default in a city master): 红榜 = rank <= K, 黑榜 = rank > n - K, by the
+    RANK.EQ rank the notice prints (the seed: 第八名 of ten is 后三名); ties share the better rank, so a
+    tie straddling the boundary is listed whole (red) or left off whole (black);
+  * 不超过三分之一 (default for a county's work groups): each list holds at most size(n, K) =
+    min(K, n // 3) units, and 1 when that is 0 and n >= 2: black when the units at or below the value
+    fit in it (rank > n - size), red when the units at or above it fit; a tied group that does not fit
+    stays off as a whole, so a list never holds more than its size;
+  * both: nothing when n < 2; 黑榜 is decided first, never both; a unit at 0 where another unit is above
+    0 is always 黑榜, however many tie with it (the seed's "为0，排名全市倒数第一"); a unit at 0 is never
+    红榜. 设置 › 并列名次 changes the rank numbers shown, never who is listed.
+- 进度占比率 = projects with progress ÷ all projects (the seed's formula; every whole line and a city
+  master); a county's ranking may leave out projects already net land at the period start (本期有进展 =
+  期初已净地, 设置 › 进度占比率口径 = 剔除期初已净地).
+- Per metric: the average over ranked units — the mean of their rates, or with 设置 › 平均水平口径 = 合计 the
+  pooled rate Σ numerator ÷ Σ denominator — rounded to 6 decimals (equal rates are never below their own
+  mean), 是 for a unit below it, and 连续上榜期数 (add_streaks).
 - The composite score is the weighted mean of the metrics a unit is ranked on (weights renormalised
   over those metrics); blank when no weight applies.
 """
@@ -40,7 +40,8 @@ import pandas as pd
 
 from xladdin.base.schema import INDUSTRIAL, METRICS, NET_AT_START, YES
 from xladdin.base.text import chinese_number
-from xladdin.domain.settings import PROGRESS_BASES, Settings
+from xladdin.domain.level import CITY, Level
+from xladdin.domain.settings import AVERAGE_BASES, Settings
 
 ROUND_DIGITS = 4  # ranks compare rates as shown to 0.01%: equal on screen means tied
 AVERAGE_DIGITS = 6  # the average of 0.01% rates, rounded so that equal rates are never "below" their mean
@@ -59,12 +60,12 @@ def _ratio(numerator: float, denominator: float) -> float:
     return excel_round(numerator / denominator) if denominator > 0 else float("nan")
 
 
-def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积",
-                 leave_out_net_at_start: bool = True) -> pd.DataFrame:
-    """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked).
+def unit_parts(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积",
+               leave_out_net_at_start: bool = True) -> tuple[pd.Index, dict[str, tuple[pd.Series, pd.Series]]]:
+    """The ranking units (first-seen order) and, per metric, (numerators, denominators) per unit.
 
     进度占比率 counts projects 本期有进展 = 是 over the unit's projects, less those already net land at
-    the period start (本期有进展 = 期初已净地) unless `leave_out_net_at_start` is False (the old basis).
+    the period start (本期有进展 = 期初已净地) when `leave_out_net_at_start` (a county's own basis).
     """
     named = summary[unit_key].notna() & (summary[unit_key].astype(str).str.strip() != "")
     part = summary[named]
@@ -79,34 +80,65 @@ def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "�
     progress_projects = count - total((part["progress"] == NET_AT_START).astype(float)) if leave_out_net_at_start \
         else count
     net_land = (total(plan.where(net, 0.0)), plans) if net_land_basis == "面积" else (total(net.astype(float)), count)
-    table = pd.DataFrame({"unit": plans.index})
     pairs = {
         "acquisition_rate": (total(acquired), plans),
         "progress_ratio": (total((part["progress"] == YES).astype(float)), progress_projects),
         "net_land_rate": net_land,
         "industrial_rate": (total(acquired.where(industrial, 0.0)), total(plan.where(industrial, 0.0))),
     }
+    return plans.index, pairs
+
+
+def unit_metrics(summary: pd.DataFrame, unit_key: str, net_land_basis: str = "面积",
+                 leave_out_net_at_start: bool = True) -> pd.DataFrame:
+    """One row per ranking unit (first-seen order) with the four metric values (NaN = not ranked)."""
+    units, pairs = unit_parts(summary, unit_key, net_land_basis, leave_out_net_at_start)
+    table = pd.DataFrame({"unit": units})
     for key, _ in METRICS:
         numerators, denominators = pairs[key]
         table[key] = [_ratio(float(n), float(d)) for n, d in zip(numerators, denominators)]
     return table
 
 
+def pooled_rates(summary: pd.DataFrame, settings: Settings) -> dict[str, float]:
+    """Per metric the pooled rate over the units ranked on it: Σ numerator ÷ Σ denominator (设置 ›
+    平均水平口径 = 合计), unrounded."""
+    _, pairs = unit_parts(summary, settings.rank_unit_key, settings.net_land_basis, settings.leave_out_net_at_start)
+    out = {}
+    for key, (numerators, denominators) in pairs.items():
+        ranked = denominators > 0
+        total = float(denominators[ranked].sum())
+        out[key] = float(numerators[ranked].sum()) / total if total > 0 else float("nan")
+    return out
+
+
 def list_size(ranked: int, k: int) -> int:
-    """How many units one list holds when `ranked` units are ranked on a metric (K from 设置)."""
+    """How many units one list holds under the at-most-a-third rule when `ranked` units are ranked."""
     if ranked < 2:
         return 0
     return max(1, min(k, ranked // 3))
 
 
-def decide_lists(values: pd.Series, red_k: int, black_k: int) -> tuple[pd.Series, pd.Series]:
+def list_places(ranked: int, k: int, by_rank: bool) -> int:
+    """How many places a list has: K under the city's rule (前后K名), size(n, K) under the third rule."""
+    if ranked < 2:
+        return 0
+    return k if by_rank else list_size(ranked, k)
+
+
+def decide_lists(values: pd.Series, red_k: int, black_k: int, by_rank: bool = False) -> tuple[pd.Series, pd.Series]:
     """(red, black) booleans per unit for one metric's values (NaN = not ranked): see the module rules."""
     ranked = int(values.notna().sum())
-    at_or_below = values.rank(method="max", ascending=True)  # units with a value <= this one
-    at_or_above = values.rank(method="max", ascending=False)  # units with a value >= this one
-    black = (at_or_below <= list_size(ranked, black_k)).fillna(False).astype(bool)
-    red = (~black & (values > 0) & (at_or_above <= list_size(ranked, red_k))).fillna(False).astype(bool)
-    return red, black
+    if ranked < 2:
+        none = pd.Series(False, index=values.index)
+        return none, none.copy()
+    rank = values.rank(ascending=False, method="min")  # RANK.EQ: ties share the better rank
+    at_or_above = values.rank(ascending=False, method="max")  # units with a value >= this one
+    black = rank > ranked - list_places(ranked, black_k, by_rank)
+    black |= (values == 0) & (values.max() > 0)  # 0% where another unit is above 0: always 黑榜
+    red_rank = rank if by_rank else at_or_above
+    red = ~black & (values > 0) & (red_rank <= list_places(ranked, red_k, by_rank))
+    return red.fillna(False).astype(bool), (black & values.notna()).fillna(False).astype(bool)
 
 
 def rank_values(values: pd.Series, dense: bool = False, ascending: bool = False) -> pd.Series:
@@ -129,15 +161,15 @@ def movement(previous: float, current: float) -> str:
 
 def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Metrics, ranks, flags, previous ranks and movement, 榜单 text and the composite score per unit."""
-    table = unit_metrics(summary, settings.rank_unit_key, settings.net_land_basis,
-                         settings.progress_basis == PROGRESS_BASES[0])
+    table = unit_metrics(summary, settings.rank_unit_key, settings.net_land_basis, settings.leave_out_net_at_start)
+    pooled = pooled_rates(summary, settings) if settings.average_basis == AVERAGE_BASES[1] else None
     prev = previous.set_index("unit") if previous is not None and not previous.empty else None
     red_parts: list[list[str]] = [[] for _ in range(len(table))]
     black_parts: list[list[str]] = [[] for _ in range(len(table))]
     for key, label in METRICS:
         values = table[key]
         ranks = rank_values(values, settings.dense)
-        red, black = decide_lists(values, settings.red_k, settings.black_k)
+        red, black = decide_lists(values, settings.red_k, settings.black_k, settings.by_rank)
         table[f"{key}_rank"] = ranks
         table[f"{key}_red"] = red
         table[f"{key}_black"] = black
@@ -146,7 +178,9 @@ def compute_ranking(summary: pd.DataFrame, settings: Settings, previous: pd.Data
         table[f"{key}_prev"] = [prev.at[u, f"{key}_rank"] if known and u in prev.index else float("nan")
                                 for u in table["unit"]]
         table[f"{key}_move"] = [movement(p, c) for p, c in zip(table[f"{key}_prev"], ranks)]
-        average = excel_round(float(values.mean()), AVERAGE_DIGITS) if values.notna().any() else float("nan")
+        average = float("nan")
+        if values.notna().any():
+            average = excel_round(float(values.mean()) if pooled is None else pooled[key], AVERAGE_DIGITS)
         table[f"{key}_average"] = average
         table[f"{key}_below"] = [BELOW if v < average else "" for v in values]  # NaN compares False
         table[f"{key}_streak"] = [1 if r or b else 0 for r, b in zip(red, black)]  # add_streaks: earlier periods
@@ -193,53 +227,109 @@ def chinese_ordinal(rank: int) -> str:
     return chinese_number(rank)
 
 
-def verdicts(ranking: pd.DataFrame, unit: str, whole: str = "全市", black_k: int = 3) -> dict[str, str]:
-    """The seed's verdict per metric for one unit, from a computed ranking, e.g.
-    征地完成率为40.00%，低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜。"""
+def chinese_count(number: int) -> str:
+    """A count as notices write it before 名: 1 -> 一, 2 -> 两 (后两名, not 后二名), 3 -> 三, 12 -> 十二."""
+    return "两" if number == 2 else chinese_ordinal(number)
+
+
+def rate_words(value: float) -> str:
+    """A rate as the seed writes it: 0 for nothing, else a percentage without trailing zeros (40%, 37.5%)."""
+    if value == 0:
+        return "0"
+    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def verdicts(ranking: pd.DataFrame, unit: str, settings: Settings | None = None) -> dict[str, str]:
+    """The seed's verdict per metric for one unit, one sentence each, from a computed ranking:
+    征地完成率为40%，低于全市平均水平，排名后三名，位列全市第八名，被列为本期黑榜片区。
+    工业用地征地完成率为0，排名全市倒数第一，被列为本期黑榜片区。
+
+    Never contradicts itself: 后N名 (后两名, never 后二名 or 后一名) only for a black unit in the bottom N
+    places of its list's rule, N >= 2 and more than N units ranked; 前N名 only for a red unit; 倒数第一
+    for the last alone, 并列倒数第一 for a tie at the bottom; the words of the level (全市/全县, 片区)."""
+    settings = settings or Settings(level=CITY)
+    words = settings.words
     row = ranking.set_index("unit").loc[unit]
-    out = {}
-    for key, label in METRICS:
-        value, rank = row[key], row[f"{key}_rank"]
-        if pd.isna(value):
-            out[key] = f"{label}：不参与排名（没有可计算的项目）。"
-            continue
-        ranked = int(ranking[key].notna().sum())
-        parts = [f"{label}为{'0' if value == 0 else f'{value * 100:.2f}%'}"]
-        if row[f"{key}_below"] == BELOW:
-            parts.append(f"低于{whole}平均水平（{row[f'{key}_average'] * 100:.2f}%）")
-        bottom = int((ranking[key] < value).sum()) + 1  # place counted from the bottom, ties sharing it
-        if value == ranking[key].min() and (ranking[key] == value).sum() == 1:
-            parts.append(f"排名{whole}倒数第一")
-        else:
-            size = list_size(ranked, black_k)
-            if bottom <= size:
-                parts.append(f"排名后{chinese_ordinal(size)}名")
-            parts.append(f"位列{whole}第{chinese_ordinal(int(rank))}名（共 {ranked} 个）")
-        flag = row[f"{key}_flag"]
-        parts.append(f"被列为本期{flag}" if flag else "未列入红黑榜")
-        out[key] = "，".join(parts) + "。"
-    return out
+    return {key: verdict(label, ranking[key], row[key], row[f"{key}_rank"], row[f"{key}_flag"],
+                         row.get(f"{key}_below") == BELOW, settings, words) for key, label in METRICS}
+
+
+def verdict(label: str, values: pd.Series, value: float, rank: float, flag: str, below: bool, settings: Settings,
+            words: Level) -> str:
+    """One metric's sentence for one unit (see verdicts)."""
+    if pd.isna(value):
+        return f"{label}：不参与排名（没有可计算的项目）。"
+    whole = words.whole
+    ranked = values.dropna()
+    n = len(ranked)
+    rank = int(_competition_rank(ranked, value))
+    parts = [f"{label}为{rate_words(float(value))}"]
+    if below:
+        parts.append(f"低于{whole}平均水平")
+    at_bottom = int((ranked == ranked.min()).sum())
+    if n >= 2 and value == ranked.min() and at_bottom < n:
+        parts.append(f"排名{whole}倒数第一" if at_bottom == 1 else
+                     f"与其他{at_bottom - 1}个{settings.unit_name}并列{whole}倒数第一")
+    else:
+        black_places = list_places(n, settings.black_k, settings.by_rank)
+        red_places = list_places(n, settings.red_k, settings.by_rank)
+        if flag == RED and n > red_places >= 2:  # 前一名 would only repeat 第一名
+            parts.append(f"排名前{chinese_count(red_places)}名")
+        elif flag == BLACK and n > black_places >= 2 and rank > n - black_places:
+            parts.append(f"排名后{chinese_count(black_places)}名")
+        parts.append(f"位列{whole}第{chinese_ordinal(rank)}名")
+    parts.append(f"被列为本期{flag}{words.listed}" if flag else "未列入红黑榜")
+    return "，".join(parts) + "。"
+
+
+def _competition_rank(values: pd.Series, value: float) -> int:
+    """RANK.EQ of a value among values: 1 + how many are above it (the number the notice prints)."""
+    return 1 + int((values > value).sum())
 
 
 def city_basis(summary: pd.DataFrame, basis: str) -> pd.DataFrame:
-    """The projects the city ranks a county on: 市级 ones (设置 › 全县口径 = 市级项目) or all."""
+    """The projects the city ranks a county on: 市级 ones (设置 › 汇总行口径 = 市级项目) or all."""
     return summary[summary["level"] == "市级"] if basis == "市级项目" else summary
 
 
-def whole_line(summary: pd.DataFrame, settings: Settings, name: str = "全县") -> dict[str, float]:
-    """The four metrics over the whole master on the city's basis (one unit made of every project)."""
-    part = city_basis(summary, settings.city_basis).assign(whole=name)
+def whole_line(summary: pd.DataFrame, settings: Settings, name: str | None = None) -> dict[str, float]:
+    """The four metrics over the whole master on the city's basis (one unit made of every project):
+    设置 › 汇总行口径's projects, and 进度占比率 over all of them (the seed's 有进度项目个数÷总项目个数)."""
+    part = city_basis(summary, settings.city_basis).assign(whole=name or settings.words.whole)
     if part.empty:
         return {key: float("nan") for key, _ in METRICS}
-    table = unit_metrics(part, "whole", settings.net_land_basis, settings.progress_basis == PROGRESS_BASES[0])
+    table = unit_metrics(part, "whole", settings.net_land_basis, leave_out_net_at_start=False)
     return {key: float(table.at[0, key]) for key, _ in METRICS}
 
 
-def whole_text(line: dict[str, float], settings: Settings, name: str = "全县") -> str:
-    """全县（市级项目口径）：征地完成率 40.00%，进度占比率 25.00%，…"""
+def rule_words(settings: Settings) -> str:
+    """设置 › 上榜规则 in words, with the K of 设置, as the 红黑榜 sheet states it."""
+    if settings.by_rank:
+        text = (f"名次在前 {settings.red_k} 名的上红榜，在后 {settings.black_k} 名的上黑榜（按 RANK.EQ 名次，"
+                "并列取较好名次）")
+    else:
+        text = (f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
+                "（至少 1 名），边界上并列的整组不列入")
+    return text + "；先定黑榜，为 0 而有单位大于 0 的总在黑榜；为 0 的不上红榜；"
+
+
+def basis_words(settings: Settings, whole: bool = False) -> str:
+    """How 进度占比率 is counted, in words: the whole line always over every project, a ranking by 设置."""
+    if whole or not settings.leave_out_net_at_start:
+        return "进度占比率＝有进度项目个数÷总项目个数"
+    return "进度占比率＝有进度项目个数÷（总项目个数－期初已净地项目个数）"
+
+
+def whole_text(line: dict[str, float], settings: Settings, name: str | None = None) -> str:
+    """全县（市级项目口径，与市里的排名口径一致）：征地完成率 40.00%，进度占比率 25.00%，… — "与市里口径一致"
+    only where it is true: a county master counting the 市级 projects, as the city ranks it."""
+    words = settings.words
     figures = "，".join(f"{label} {'—' if math.isnan(line[key]) else f'{line[key] * 100:.2f}%'}"
                         for key, label in METRICS)
-    return f"{name}（{settings.city_basis}口径，与市里的排名口径一致）：{figures}"
+    basis = f"{settings.city_basis}口径"
+    if words.name != CITY and settings.city_basis == "市级项目":
+        basis += f"，与{words.above}里的排名口径一致"
+    return f"{name or words.whole}（{basis}；{basis_words(settings, whole=True)}）：{figures}"
 
 
 def streak_periods(dates, as_of: dt.date, period_days: int) -> list[dt.date]:

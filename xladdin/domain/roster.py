@@ -62,9 +62,10 @@ def roster_counts(roster: pd.DataFrame) -> dict[str, list[str]]:
     return counts
 
 
-def roster_sentence(roster: pd.DataFrame, cutoff: dt.time) -> str:
+def roster_sentence(roster: pd.DataFrame, cutoff: dt.time, unit: str) -> str:
     """应报 6 个工作组：已报 3 个，已更正 1 个；未报 1 个（第五组）；退回未改 1 个（第二组）；21:00 后报送 1 个（第三组）。
-    Parts with nobody in them are left out (已报 always stays)."""
+    Parts with nobody in them are left out (已报 always stays); `unit` names the reporting units (the level's
+    word: 工作组 / 县（市、区）)."""
     counts = roster_counts(roster)
 
     def part(word: str, names: list[str], with_names: bool) -> str:
@@ -75,7 +76,7 @@ def roster_sentence(roster: pd.DataFrame, cutoff: dt.time) -> str:
     parts += [part(word, counts[status], True) for word, status in ((MISSING, MISSING), (RETURNED, RETURNED),
                                                                     (f"{cutoff:%H:%M} 后报送", LATE))
               if counts[status]]
-    return f"应报 {len(roster)} 个工作组：" + "；".join(parts) + "。"
+    return f"应报 {len(roster)} 个{unit}：" + "；".join(parts) + "。"
 
 
 def parse_cutoff(value: object) -> dt.time | None:
@@ -107,12 +108,12 @@ def work_groups(registry: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | None) -> list[list[str]]:
+def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | None, unit: str) -> list[list[str]]:
     """今日报送情况 as (项目, 内容) rows of the 控制台 status table: the sentence, then one row per group
     (`cutoff` is 设置's, always given with a roster)."""
     if roster is None or roster.empty or cutoff is None:
         return []
-    rows = [[f"今日报送（{date.isoformat()}，截止 {cutoff:%H:%M}）", roster_sentence(roster, cutoff)]]
+    rows = [[f"今日报送（{date.isoformat()}，截止 {cutoff:%H:%M}）", roster_sentence(roster, cutoff, unit)]]
     for group, status, received, timeliness in roster[["group", "status", "received_at", "timeliness"]].itertuples(
             index=False):
         text = status
@@ -148,14 +149,14 @@ def weekly_tally(groups: list[str], submissions: pd.DataFrame, dates: list[dt.da
                          for g, c in counts.items()], columns=TALLY_COLUMNS)
 
 
-def tally_sentence(tally: pd.DataFrame, cutoff: dt.time, named: int | None = None) -> str:
+def tally_sentence(tally: pd.DataFrame, cutoff: dt.time, named: int | None, unit: str) -> str:
     """本期应报 6 个工作组各 7 天：全部按时报送的 3 个；逾时报送 2 个（第三组 2 天、…）；… Groups with a fault are named,
     the most days first (`named` at most per kind, the rest counted)."""
     if tally.empty:
         return ""
     days = int(tally["days"].iloc[0])
     clean = tally[(tally["late"] == 0) & (tally["missing"] == 0) & (tally["returned"] == 0)]
-    parts = [f"本期应报{len(tally)}个工作组各{days}天，每天按时报送的{len(clean)}个"]
+    parts = [f"本期应报{len(tally)}个{unit}各{days}天，每天按时报送的{len(clean)}个"]
     for key, word in (("missing", "有未报"), ("returned", "有退回未改"), ("late", f"有{cutoff:%H:%M}后报送")):
         faulty = tally[tally[key] > 0].sort_values(key, ascending=False, kind="stable")
         if faulty.empty:

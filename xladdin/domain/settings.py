@@ -9,12 +9,24 @@ from xladdin.base.clock import DEFAULT_ZONE, parse_zone, zone_of
 from xladdin.base.errors import SettingsError
 from xladdin.base.schema import RANK_UNITS
 from xladdin.base.values import parse_date
+from xladdin.domain.level import (
+    LEVELS,
+    LIST_RULES,
+    PROGRESS_ALL,
+    PROGRESS_WITHOUT_NET,
+    RULE_BY_RANK,
+    Level,
+    level_of,
+    unit_name,
+)
 from xladdin.domain.roster import parse_cutoff
 
 TIE_RULES = ("跳位", "中国式")
 NET_LAND_BASES = ("面积", "个数")
-PROGRESS_BASES = ("剔除期初已净地", "全部项目")
+PROGRESS_BASES = (PROGRESS_WITHOUT_NET, PROGRESS_ALL)
 CITY_BASES = ("市级项目", "全部项目")
+AVERAGE_BASES = ("单位平均", "合计")  # the mean of the unit rates, or Σ completed ÷ Σ plan over the ranked units
+BY_LEVEL = "（按指挥部级别）"  # a default that follows 设置 › 指挥部级别 (domain/level.py)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,15 @@ class Setting:
     note: str
     choices: tuple[str, ...] = ()
     name: str | None = None
+    old_keys: tuple[str, ...] = ()  # keys an earlier version wrote, still read
+
+    def default_for(self, level: Level) -> object:
+        """The default written into a new master of this level (a level's own words where BY_LEVEL)."""
+        return getattr(level, self.attr) if self.default == BY_LEVEL else self.default
+
+    def note_for(self, level: Level) -> str:
+        """The explanation as a master of this level shows it ({whole} and {unit} in the level's words)."""
+        return self.note.replace("{whole}", level.whole).replace("{unit}", level.unit)
 
 
 # The order is the order of the 设置 sheet.
@@ -47,12 +68,24 @@ TABLE: tuple[Setting, ...] = (
             '保留最近几份母表备份'),
     Setting('历史库文件', 'store', '历史库.sqlite', 'text',
             '全部已接收数据的历史库（相对母表所在文件夹）'),
+    Setting('指挥部级别', 'level', '县', 'choice',
+            '县：排名单位是各工作组，通报说“全县”；市：排名单位是各县（市、区），通报说“全市”、按市里的“红黑榜”通报行文'
+            '（xladdin init --city 新建的母表为 市）', choices=LEVELS),
     Setting('排名单位', 'rank_unit', '工作组', 'choice',
-            '红黑榜按什么排名：工作组 / 乡镇 / 项目类型', choices=tuple(RANK_UNITS)),
+            '红黑榜按什么排名：工作组（即项目清单的“责任工作组”列，本级为{unit}） / 乡镇 / 项目类型',
+            choices=tuple(RANK_UNITS)),
     Setting('红榜数量', 'red_k', 3, 'int',
-            '红榜最多几名（K）：每项指标取 K 与参与排名单位数÷3（取整）中较小的，不足 1 时为 1；边界上并列的单位整组不列入；完成率为 0 的不列入红榜', name='RedListSize'),
+            '红榜名额 K：按上榜规则，名次在前 K 名的上红榜（为 0 的不上红榜）', name='RedListSize'),
     Setting('黑榜数量', 'black_k', 3, 'int',
-            '黑榜最多几名（K）：规则同红榜；先定黑榜，再定红榜；唯一的倒数第一总在黑榜', name='BlackListSize'),
+            '黑榜名额 K：按上榜规则，名次在后 K 名的上黑榜；先定黑榜，再定红榜；为 0 而有单位大于 0 的总在黑榜',
+            name='BlackListSize'),
+    Setting('上榜规则', 'list_rule', BY_LEVEL, 'choice',
+            '前后K名：红榜＝名次≤K，黑榜＝名次＞参评数−K（按 RANK.EQ 名次，与市里通报一致）；'
+            '不超过三分之一：每榜最多取 K 与参评数÷3（取整）中较小的，不足 1 时为 1，边界上并列的整组不列入。'
+            '两种规则都先定黑榜，为 0 的总在黑榜。留空：市级母表为 前后K名，县级为 不超过三分之一', choices=LIST_RULES),
+    Setting('平均水平口径', 'average_basis', AVERAGE_BASES[0], 'choice',
+            '“低于{whole}平均水平”的平均：单位平均（各单位比率的平均） 或 合计（各单位完成数之和÷计划数之和）',
+            choices=AVERAGE_BASES),
     Setting('并列名次', 'tie_rule', '跳位', 'choice',
             '并列时的名次：跳位（1,1,3，同 RANK.EQ）或 中国式（1,1,2）；只影响名次数字，不影响谁上榜', choices=TIE_RULES),
     Setting('净地完成率口径', 'net_land_basis', '面积', 'choice',
@@ -65,12 +98,17 @@ TABLE: tuple[Setting, ...] = (
             '综合得分权重', name='WeightNetLand'),
     Setting('工业用地征地完成率权重', None, None, 'weight',
             '综合得分权重（单位没有工业用地项目时，按其余指标的权重折算）', name='WeightIndustrial'),
-    Setting('进度占比率口径', 'progress_basis', '剔除期初已净地', 'choice',
-            '进度占比率的项目范围：剔除期初已净地（本期开始时已净地的项目不计入分子分母） 或 全部项目（旧口径）', choices=PROGRESS_BASES),
-    Setting('全县口径', 'city_basis', '市级项目', 'choice',
-            '“全县”一行按哪些项目计算（与市里排名的口径一致）：市级项目 或 全部项目', choices=CITY_BASES),
+    Setting('进度占比率口径', 'progress_basis', BY_LEVEL, 'choice',
+            '红黑榜中进度占比率的项目范围：全部项目（有进度项目个数÷总项目个数，市里的公式） 或 剔除期初已净地'
+            '（本期开始时已净地的项目不计入分子分母）；“{whole}”一行总按全部项目。留空：市级母表为 全部项目，县级为 剔除期初已净地',
+            choices=PROGRESS_BASES),
+    Setting('汇总行口径', 'city_basis', '市级项目', 'choice',
+            '“{whole}”一行按哪些项目计算：市级项目（与市里排名的口径一致） 或 全部项目', choices=CITY_BASES,
+            old_keys=('全县口径',)),
+    Setting('攻坚开始日期', 'campaign_start', None, 'date',
+            '“攻坚以来”各项累计数的起点（如 2026-08-23）；留空则从第一份台账算起'),
     Setting('本期起始日期', 'period_start', None, 'date',
-            '进度占比率的统计起点；留空则为统计日期前“本期天数”天'),
+            '本期的起点（不含当天）：本期为其次日至统计日期；留空则为统计日期前“本期天数”天'),
     Setting('本期天数', 'period_days', 7, 'int',
             '本期起始日期留空时，本期的天数'),
     Setting('报送截止时间', 'report_cutoff', '21:00', 'time',
@@ -102,18 +140,18 @@ TABLE: tuple[Setting, ...] = (
     Setting('单元格字数上限', 'max_cell_chars', 2000, 'int',
             '单元格文字超过此长度直接退回'),
     Setting('县名', 'county', '', 'text-or-blank',
-            '通报、督查日报的发文单位前加的县名，如 清河县；留空则只写“县”'),
-    Setting('发文单位', 'issuer', '县重点项目和民生工程用地保障攻坚指挥部', 'text',
+            '通报、督查日报的发文单位前加的地名（县级母表填县名，如 清河县；市级母表填市名）；留空则不加'),
+    Setting('发文单位', 'issuer', BY_LEVEL, 'text',
             '通报落款和版头的发文单位'),
     Setting('期数格式', 'number_pattern', '〔{年}〕第{期}期', 'text',
             '通报期数的写法：{年} 换成年份，{期} 换成期数（每年、每种文书各自从 1 编号）'),
-    Setting('主送', 'notice_to', '各攻坚工作组，县直有关单位', 'text',
+    Setting('主送', 'notice_to', BY_LEVEL, 'text',
             '通报的主送单位'),
-    Setting('抄送', 'notice_cc', '县委、县政府主要领导，县委、县政府分管领导', 'text-or-blank',
+    Setting('抄送', 'notice_cc', BY_LEVEL, 'text-or-blank',
             '通报末尾的抄送单位；留空则不写'),
     Setting('通报开头语', 'notice_opening', '为贯彻落实“每日一督查、每周一通报”工作机制，现将重点项目和民生工程用地保障攻坚进展情况通报如下。', 'text',
             '通报正文的第一段'),
-    Setting('通报工作要求', 'notice_closing', '各工作组要对照作战图、时间表，倒排工期、挂图作战，细化到岗、细化到人；对通报指出的问题，责任领导要亲自研究，限期整改到位。', 'text',
+    Setting('通报工作要求', 'notice_closing', BY_LEVEL, 'text',
             '通报正文的最后一段（工作要求）'),
     Setting('通报点名数', 'notice_named', 3, 'int',
             '周通报正文每一类问题最多点名几项（最突出的在前），完整清单列入附件'),
@@ -128,7 +166,16 @@ TABLE: tuple[Setting, ...] = (
     Setting('通报存档文件夹', 'notice_archive', '通报存档', 'text',
             '每次发出的通报、督查日报存一份 Word 文档到这里（相对母表所在文件夹）'),
 )
-DEFAULTS: tuple[tuple[str, object, str], ...] = tuple((s.key, s.default, s.note) for s in TABLE)
+
+
+def defaults(level_name: str = LEVELS[0]) -> tuple[tuple[str, object, str], ...]:
+    """(key, default, explanation) of every row, as a new master of that level shows them."""
+    level = level_of(level_name)
+    return tuple((s.key, level.name if s.attr == "level" else s.default_for(level), s.note_for(level))
+                 for s in TABLE)
+
+
+DEFAULTS = defaults()
 # Defined names that formulas use to read a setting's value cell.
 SETTING_NAMES = {s.key: s.name for s in TABLE if s.name}
 WEIGHT_KEYS = dict(zip(("acquisition_rate", "progress_ratio", "net_land_rate", "industrial_rate"),
@@ -142,20 +189,24 @@ def _default(attr: str) -> object:
 
 @dataclass(frozen=True)
 class Settings:
-    """The parsed 设置; the defaults are the table's."""
+    """The parsed 设置; the defaults are the table's, and those BY_LEVEL the level's (filled on creation)."""
     inbox: str = _default("inbox")
     archive: str = _default("archive")
     returned: str = _default("returned")
     backups: str = _default("backups")
     backup_count: int = _default("backup_count")
     store: str = _default("store")
+    level: str = _default("level")
     rank_unit: str = _default("rank_unit")
     red_k: int = _default("red_k")
     black_k: int = _default("black_k")
+    list_rule: str | None = None
+    average_basis: str = _default("average_basis")
     tie_rule: str = _default("tie_rule")
     net_land_basis: str = _default("net_land_basis")
-    progress_basis: str = _default("progress_basis")
+    progress_basis: str | None = None
     city_basis: str = _default("city_basis")
+    campaign_start: dt.date | None = _default("campaign_start")
     weights: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     period_start: dt.date | None = _default("period_start")
     period_days: int = _default("period_days")
@@ -174,18 +225,49 @@ class Settings:
     max_cols: int = _default("max_cols")
     max_cell_chars: int = _default("max_cell_chars")
     county: str = _default("county")
-    issuer: str = _default("issuer")
+    issuer: str | None = None
     number_pattern: str = _default("number_pattern")
-    notice_to: str = _default("notice_to")
-    notice_cc: str = _default("notice_cc")
+    notice_to: str | None = None
+    notice_cc: str | None = None
     notice_opening: str = _default("notice_opening")
-    notice_closing: str = _default("notice_closing")
+    notice_closing: str | None = None
     notice_named: int = _default("notice_named")
     accountability_periods: int = _default("accountability_periods")
     accountability_overdue: int = _default("accountability_overdue")
     accountability_words: str = _default("accountability_words")
     notice_archive: str = _default("notice_archive")
     milestones: str = _default("milestones")
+
+    def __post_init__(self):
+        words = self.words
+        for setting in TABLE:
+            if setting.default == BY_LEVEL and getattr(self, setting.attr) is None:
+                object.__setattr__(self, setting.attr, getattr(words, setting.attr))
+
+    @property
+    def words(self) -> Level:
+        """The level's words (设置 › 指挥部级别): 全县/全市, 工作组/县（市、区）, … (domain/level.py)."""
+        return level_of(self.level)
+
+    @property
+    def by_rank(self) -> bool:
+        """The city's list rule (前后K名) rather than the at-most-a-third one."""
+        return self.list_rule == RULE_BY_RANK
+
+    @property
+    def leave_out_net_at_start(self) -> bool:
+        """进度占比率 of the 红黑榜 without the projects already 净地 at the period start."""
+        return self.progress_basis == PROGRESS_WITHOUT_NET
+
+    @property
+    def unit_name(self) -> str:
+        """What the ranking units are called in print: 工作组 / 县（市、区） / 乡镇 / 项目类型."""
+        return unit_name(self.words, self.rank_unit, _default("rank_unit"))
+
+    def period_first_day(self, as_of: dt.date) -> dt.date:
+        """The first day of the period that ends on as_of (the day after period_start_for): 本期 is
+        period_first_day … as_of everywhere (控制台, 红黑榜, notices)."""
+        return self.period_start_for(as_of) + dt.timedelta(days=1)
 
     @property
     def zone(self) -> dt.tzinfo:
@@ -207,6 +289,11 @@ class Settings:
         return as_of - dt.timedelta(days=self.period_days)
 
 
+
+
+def period_text(settings: Settings, as_of: dt.date) -> str:
+    """本期 as the sheets write it: 2026-11-18 至 2026-11-24 (the notices say 11月18日至11月24日, same days)."""
+    return f"{settings.period_first_day(as_of).isoformat()} 至 {as_of.isoformat()}"
 
 
 def _as_int(key: str, value: object, minimum: int) -> int:
@@ -260,6 +347,9 @@ def parse_settings(values: dict[str, object]) -> Settings:
     weights = []
     for setting in TABLE:
         value = values.get(setting.key)
+        for old in setting.old_keys:
+            if setting.key not in values and old in values:
+                value = values.get(old)
         if setting.kind == "weight":
             weight = 0.0
             if not _blank(value):
@@ -271,12 +361,12 @@ def parse_settings(values: dict[str, object]) -> Settings:
                     raise SettingsError(f"设置“{setting.key}”应为不小于 0 的数字或留空，实际为“{value}”。")
             weights.append(weight)
             continue
-        if setting.kind == "text-or-blank" and setting.key in values:  # blank here means "none", not the default
-            parsed[setting.attr] = "" if value is None else str(value).strip()
+        if setting.kind == "text-or-blank" and (setting.key in values or any(k in values for k in setting.old_keys)):  # blank here means "none", not the default
+            parsed[setting.attr] = None if value == BY_LEVEL else "" if value is None else str(value).strip()
             continue
-        if _blank(value):
+        if _blank(value) or value == BY_LEVEL:  # BY_LEVEL as written in the docs: the level's default
             value = setting.default
-            if value is None:
+            if value is None or value == BY_LEVEL:  # None: blank on purpose; BY_LEVEL: Settings fills it
                 parsed[setting.attr] = None
                 continue
         parsed[setting.attr] = _parse(setting, value)

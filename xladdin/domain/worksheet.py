@@ -12,10 +12,38 @@ import pandas as pd
 from xladdin.base import clock
 from xladdin.base.schema import METRICS
 from xladdin.base.values import excel_error, parse_date, parse_number
+from xladdin.domain.level import LIST_RULES, RULE_BY_RANK, RULE_THIRD
 from xladdin.domain.rank import BLACK, RED, decide_lists, rank_values
 
 BAD_NUMBER = "请填数字"
 BAD_TABLE = "找不到红黑榜表"
+
+# What each worksheet function does, clause by clause: Excel's Insert Function dialog shows the clauses
+# joined (excel.py takes them as the docstring, the VBA project as VB_Description), and
+# tests/test_worksheet_descriptions.py holds one executable check per clause, so a description cannot say
+# a rule the function does not run. At most 255 characters each (Excel's limit).
+DESCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "COMPLETION_RATE": ("完成率：累计数 ÷ 计划数；", "计划数为 0 或空时返回空；", "填的不是数字时提示“请填数字”。"),
+    "RANK_OF": ("名次：数值在区域中的名次（1 为最高），", "并列同名次：默认跳位（1,1,3，同 RANK.EQ），",
+                "第三个参数为 TRUE 时中国式（1,1,2）；", "空白和文字不参与。"),
+    "RANKS": ("整列名次：返回与区域同样大小的一列名次，并列同名次；", "没有数值的格子为空。",
+              "Excel 2019 及更早版本和 WPS：先选中同样大小的一列，输入公式后按 Ctrl+Shift+Enter。"),
+    "LIST_FLAG": ("红黑榜标志：返回“红榜”“黑榜”或空；", "先定黑榜，不会两榜都上；",
+                  f"上榜规则“{RULE_BY_RANK}”：名次（RANK.EQ，并列取较好名次）≤K 为红榜，＞参评数－K 为黑榜；",
+                  f"“{RULE_THIRD}”（默认）：每榜最多取 K 与参评数÷3（取整）中较小的，至少 1 名，边界上并列的整组不列入；",
+                  "为 0 而有单位大于 0 的总在黑榜，为 0 的不上红榜；", "参评数少于 2 时不上榜。"),
+    "RANK_LOOKUP": ("查红黑榜：某单位某指标的值、名次、榜、上期名次、名次变化、平均、低于平均或连续上榜期数；",
+                    "表中没有该单位时说明没有。"),
+    "PROGRESS_RATIO": ("进度占比率：本期累计数比期初增加的行数 ÷ 有数的行数（两个区域同一行都为空的不计）；",
+                       "只比较所给的累计数：实现净地、节点完成等进展请看“红黑榜”的进度占比率；",
+                       "两个区域行数不同时提示。"),
+    "DAYS_LEFT": ("剩余天数：距期限还有几天，逾期为负数；", "没有期限时为空；", "不给起算日期时从今天算起。"),
+}
+
+
+def description(name: str) -> str:
+    """A worksheet function's description, as Excel shows it."""
+    return "".join(DESCRIPTIONS[name])
 
 
 def error_text(*arguments: object) -> str | None:
@@ -87,19 +115,23 @@ def ranks(values: object, dense: object = False) -> list[list[object]]:
     return [[("" if math.isnan(r) else int(r))] for r in ranked]
 
 
-def list_flag(value: object, values: object, red_k: object = 3, black_k: object = 3, dense: object = False) -> str:
-    """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜 (rank.decide_lists);
-    `dense` is accepted for old sheets and ignored: the tie rule changes rank numbers, not lists."""
-    if (error := error_text(value, values, red_k, black_k, dense)) is not None:
+def list_flag(value: object, values: object, red_k: object = 3, black_k: object = 3, rule: object = "") -> str:
+    """红榜 / 黑榜 / blank for a value among values, by the rules of the 红黑榜 (rank.decide_lists) under
+    `rule` (设置 › 上榜规则: 前后K名 or 不超过三分之一, the default); a TRUE/FALSE there (old sheets passed the
+    tie rule in that place) takes the default: the tie rule changes rank numbers, not lists."""
+    if (error := error_text(value, values, red_k, black_k, rule)) is not None:
         return error
     v = number(value)
     if v is None:
         return ""
+    chosen = str(rule).strip() if isinstance(rule, str) and str(rule).strip() else RULE_THIRD
+    if chosen not in LIST_RULES:
+        return "第五个参数应为：" + " 或 ".join(LIST_RULES)
     numbers = [n for n in (number(x) for x in flat(values)) if n is not None]
     if v not in numbers:  # a value looked up against a column it is not in is ranked among them
         numbers.append(v)
     series = pd.Series(numbers, dtype=float)
-    red, black = decide_lists(series, int(number(red_k) or 3), int(number(black_k) or 3))
+    red, black = decide_lists(series, int(number(red_k) or 3), int(number(black_k) or 3), chosen == RULE_BY_RANK)
     at = numbers.index(v)
     return BLACK if black[at] else RED if red[at] else ""
 

@@ -16,6 +16,7 @@ from xladdin.base.issues import ERROR, Issue
 from xladdin.base.schema import (
     METRICS,
 )
+from xladdin.domain.settings import Settings
 from xladdin.notices.compose import DAILY, Notice
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ class JobResult:
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
     cutoff: dt.time | None = None
     now: dt.datetime | None = None  # the run's one reading of the clock, in 设置's time zone
+    settings: Settings | None = None  # the 设置 the run read (level words, 本期, rules)
+    totals: pd.DataFrame | None = None  # every quantity's totals and increments (consolidate.quantity_totals)
+    counts: dict | None = None  # the seed's counts: 征拆完成, 市级 projects (consolidate.campaign_counts)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.domain.level import LEVELS
 from xladdin.domain.settings import Settings
 from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
@@ -32,6 +33,7 @@ from xladdin.notices.compose import DAILY
 from xladdin.workbook.book import Book
 from xladdin.workbook.build import build_master, write_launchers
 from xladdin.workbook.package import MasterBook
+from xladdin.workbook.projectlist import read_project_list
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,14 @@ class Engine:
         return write_group_templates(book, self.base_dir, out)
 
     @staticmethod
-    def init(directory: Path, name: str) -> Path:
-        """A new master DIRECTORY/NAME, its inbox folder and the launchers beside it."""
+    def init(directory: Path, name: str, level: str = LEVELS[0], projects: Path | None = None) -> Path:
+        """A new master DIRECTORY/NAME of that level (设置 › 指挥部级别), its 项目清单 imported from
+        `projects` (xlsx or csv; SettingsError and nothing written when any row is wrong), its inbox
+        folder and the launchers beside it."""
+        rows = read_project_list(Path(projects), level) if projects is not None else None
         path = Path(directory) / name
-        build_master(path)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        build_master(path, rows, level=level)
         (Path(directory) / Settings().inbox).mkdir(exist_ok=True)  # 设置's default, beside the master
         write_launchers(Path(directory), name)
         return path

@@ -16,7 +16,7 @@ import pandas as pd
 from xladdin.base import clock
 from xladdin.base.faults import crash_point
 from xladdin.domain.cityresult import gap_sentences, published
-from xladdin.domain.consolidate import summary_of
+from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
 from xladdin.domain.milestones import (
     build_plan,
     late_or_at_risk,
@@ -153,6 +153,13 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     节点计划 and the notice (the 专报 per leader instead when `notice_kind` is LEADER)."""
     period_start = settings.period_start_for(as_of)
     summary = store_summary(store, registry, as_of, settings)
+    plan = None
+    if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
+        plan = build_plan(registry, parse_milestones(settings.milestones),
+                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
+                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
+        # A 节点 reached in the period is progress (the 红黑榜 formulas count 汇总 › 本期有进展).
+        summary = with_milestone_progress(summary, _reached(plan), period_start, as_of)
     previous = previous_ranking(store, registry, period_start, settings)
     # Only the lists of the periods a streak can reach are read: the cost follows the streak, not the history.
     periods = streak_periods(store.published_dates(settings.rank_unit, as_of), as_of, settings.period_days)
@@ -163,17 +170,19 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     tally = _tally(store, registry, period_start, as_of, settings)
     line = whole_line(summary, settings)
     whole = whole_text(line, settings)
+    start_summary = store_summary(store, registry, period_start, settings)
+    campaign = settings.campaign_start
+    totals = quantity_totals(summary, store_summary(store, registry, as_of - dt.timedelta(days=1), settings),
+                             start_summary,
+                             store_summary(store, registry, campaign, settings) if campaign and campaign < as_of
+                             else None)
+    counts = campaign_counts(summary)
     city = []
     if CITY_RESULT.name in book.tables:  # masters built before it have no such table
         city = gap_sentences(published(*book.table_rows(CITY_RESULT.name)), summary, line, settings)
     register = None
     if REGISTER.name in book.tables:  # masters built before it have no 督办台账
         register = _register(store, registry, as_of, settings, previous_rows(*book.table_rows(REGISTER.name)))
-    plan = None
-    if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
-        plan = build_plan(registry, parse_milestones(settings.milestones),
-                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
-                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
     leaders = []
@@ -184,19 +193,21 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     else:
         weekly = notice_kind == WEEKLY
         notice = build_notice(
-            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.rank_unit,
+            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.unit_name,
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
-            start_summary=store_summary(store, registry, period_start, settings) if weekly else None,
+            start_summary=start_summary if weekly else None,
             unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones, tally=tally,
             named=settings.notice_named, accountability=Accountability(
                 settings.accountability_periods, settings.accountability_overdue, settings.accountability_words),
+            totals=totals, counts=counts, settings=settings,
             new_problems=new_problems(store.db, registry, period_start if weekly else as_of - dt.timedelta(days=1),
                                       as_of))
     result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
                        trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
+    result.settings, result.totals, result.counts = settings, totals, counts
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result
@@ -252,6 +263,15 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
         store.keep_text(REGIONS_KEPT, book.region_record())
         store.commit()
     result.wrote = True
+
+
+def _reached(plan: pd.DataFrame) -> dict[str, list[dt.date]]:
+    """Per project the dates its 节点 were reached (节点计划 › 完成日期)."""
+    reached: dict[str, list[dt.date]] = {}
+    for project, done in zip(plan["project_id"], plan["done"]):
+        if isinstance(done, dt.date):
+            reached.setdefault(project, []).append(done)
+    return reached
 
 
 def _registry(book, store: Store) -> pd.DataFrame:

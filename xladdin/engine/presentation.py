@@ -7,6 +7,7 @@ import logging
 
 import pandas as pd
 
+from xladdin.base.clock import local_time
 from xladdin.base.issues import ERROR
 from xladdin.base.schema import (
     METRICS,
@@ -37,8 +38,9 @@ from xladdin.domain.milestones import (
     week_starts,
 )
 from xladdin.domain.register import KEYS as REGISTER_KEYS
+from xladdin.domain.rank import basis_words, rule_words
 from xladdin.domain.roster import roster_rows, tally_rows
-from xladdin.domain.settings import Settings
+from xladdin.domain.settings import AVERAGE_BASES, Settings, period_text
 from xladdin.engine.model import (
     DUPLICATE,
     KNOWN,
@@ -71,6 +73,7 @@ from xladdin.workbook.layout import (
     STATUS,
     STATUS_COUNTS,
     SUMMARY,
+    SUMMARY_TOTALS,
     TIMELINE,
     TIMELINE_TITLE,
     TIMELINE_WEEKS,
@@ -106,6 +109,32 @@ def _write_summary(book: Book, result: JobResult) -> None:
     rate = f"{done / plan:.2%}" if plan else "—"
     book.write_cell("SummaryTitle", f"汇总（截至 {result.as_of.isoformat()}）：{len(summary)} 个项目，"
                                     f"计划征地 {plan:,.2f} 亩，累计 {done:,.2f} 亩，完成率 {rate}")
+    if result.totals is not None:
+        book.write_cell(SUMMARY_TOTALS, "；".join(totals_lines(result)) + "。")
+
+
+def totals_lines(result: JobResult) -> list[str]:
+    """Every quantity on one line each, as 汇总's title block and 控制台 show them: 征地：累计 120.00 亩 / 计划
+    200.00 亩（60.00%）；攻坚以来 +80.00，本期（11-18 至 11-24）+20.00，当日 +2.50; then the seed's counts."""
+    settings = result.settings
+    since = (f"攻坚以来（{settings.campaign_start.isoformat()} 起）" if settings and settings.campaign_start
+             else "攻坚以来")
+    period = f"本期（{period_text(settings, result.as_of)}）" if settings else "本期"
+    lines = []
+    for r in result.totals.itertuples():
+        digits = 2 if r.unit == "亩" else 0
+        planned = f" / 计划 {r.plan:,.{digits}f} {r.unit}（{r.rate:.2%}）" if r.plan == r.plan else "（无计划数）"
+        lines.append(f"{r.name}：累计 {r.total:,.{digits}f} {r.unit}{planned}，{since} +{r.campaign:,.{digits}f}，"
+                     f"{period} +{r.period:,.{digits}f}，当日 +{r.day:,.{digits}f}")
+    counts = result.counts
+    if counts:
+        text = f"全面完成征拆（未净地）{counts['done']} 个项目，已净地 {counts['net']} 个"
+        if counts["city"]:
+            rate = f"{counts['city_rate']:.2%}" if counts["city_plan"] else "—"
+            text += (f"；市级项目 {counts['city']} 个，面积 {counts['city_plan']:,.2f} 亩，累计征地 "
+                     f"{counts['city_acquired']:,.2f} 亩，完成率 {rate}，剩余 {counts['city_left']} 个市级项目")
+        lines.append(text)
+    return lines
 
 
 def _write_report(book: Book, result: JobResult) -> None:
@@ -121,7 +150,7 @@ def _write_report(book: Book, result: JobResult) -> None:
 def _write_log_and_history(book: Book, result: JobResult, store: Store, settings: Settings) -> None:
     """报送记录 and 历史: the window of 设置 (days, rows) of what the store holds."""
     since = result.as_of - dt.timedelta(days=settings.history_days)
-    logged = _log_rows(store, since, settings.history_rows)
+    logged = _log_rows(store, since, settings.history_rows, settings.zone)
     book.write_table(LOG.name, logged)
     book.write_cell("LogTitle", f"报送记录（{_window_text(settings, len(logged))}收到的文件，"
                                 f"截至 {result.as_of.isoformat()}；全部记录在 {settings.store}）")
@@ -140,8 +169,10 @@ def _write_ranking(book: Book, result: JobResult, store: Store, settings: Settin
     ranking = result.ranking
     previous = {row["unit"]: {key: row[f"{key}_prev"] for key, _ in METRICS} for row in ranking.to_dict("records")}
     streaks = {row["unit"]: {key: row[f"{key}_streak"] for key, _ in METRICS} for row in ranking.to_dict("records")}
+    pooled = ({key: ranking[f"{key}_average"].iloc[0] for key, _ in METRICS}
+              if settings.average_basis == AVERAGE_BASES[1] and len(ranking) else None)
     rows = ranking_rows(list(ranking["unit"]), previous, summary_range, settings, rank_first_row, rank_first_col,
-                        streaks)
+                        streaks, pooled)
     computed = ranking.set_index("unit")
     book.write_table(RANKING.name, [
         [Formula(v, computed.at[row[0], key] if key in computed.columns else None)
@@ -149,11 +180,9 @@ def _write_ranking(book: Book, result: JobResult, store: Store, settings: Settin
          for i, (key, v) in enumerate(zip(RANKING_KEYS, row))] for row in rows])
     store.save_ranking(result.as_of, settings.rank_unit, ranking)
     _write_sorted(book, ranking, rank_first_row, rank_first_col, result.as_of, settings)
-    book.write_cell("RankingTitle", f"红黑榜（按{settings.rank_unit}，截至 {result.as_of.isoformat()}）")
-    book.write_cell("RankingPeriod", f"本期：{result.period_start.isoformat()} 至 {result.as_of.isoformat()}；"
-                                     f"红榜最多 {settings.red_k} 名、黑榜最多 {settings.black_k} 名，且各不超过参与排名单位数的三分之一"
-                                     "（至少 1 名）；边界上并列的整组不列入；为 0 的不上红榜。"
-                                     "数值和排名都是公式，点击单元格可查看计算方法。")
+    book.write_cell("RankingTitle", f"红黑榜（按{settings.unit_name}，截至 {result.as_of.isoformat()}）")
+    book.write_cell("RankingPeriod", f"本期：{period_text(settings, result.as_of)}；{rule_words(settings)}"
+                                     f"{basis_words(settings)}。数值和排名都是公式，点击单元格可查看计算方法。")
     book.write_cell("RankingWhole", result.whole)
     book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
 
@@ -330,14 +359,19 @@ def _window_text(settings: Settings, shown: int) -> str:
     return f"最近 {settings.history_days} 天{capped}"
 
 
-def _log_rows(store: Store, since: dt.date, limit: int) -> list[list[object]]:
+def _log_rows(store: Store, since: dt.date, limit: int, zone: dt.tzinfo) -> list[list[object]]:
+    """报送记录: each file name seen, its status, and 收到时间 = when the file was written into the inbox (its
+    modification time, kept in the store's arrivals, read in 设置's time zone) — the time 控制台's roster
+    uses — or, for a sheet pasted into the master, when a run first read it."""
     log = store.submission_log(since, limit)
     rows = []
     for r in log.itertuples(index=False):
+        arrived = (local_time(r.mtime_ns / 1e9, zone).strftime("%Y-%m-%d %H:%M:%S")
+                   if r.mtime_ns is not None and not pd.isna(r.mtime_ns) else r.seen_at.replace("T", " "))
         status = r.status if r.seen_name == r.file_name else f"重复（同《{r.file_name}》）"
         date = dt.date.fromisoformat(r.report_date) if isinstance(r.report_date, str) and r.report_date else None
         rows.append([r.seen_name, r.group_name, date, r.reporter, status, r.errors, r.warnings, r.row_count,
-                     r.seen_at.replace("T", " "), r.sha256])
+                     arrived, r.sha256])
     return rows
 
 
@@ -347,15 +381,19 @@ def _history_rows(store: Store, since: dt.date, as_of: dt.date, limit: int) -> l
 
 
 def _status_rows(result: JobResult) -> list[list[object]]:
+    words = (result.settings or Settings()).words
     return [
         ["运行时间", result.now.strftime("%Y-%m-%d %H:%M:%S")],
         ["统计截至", result.as_of.isoformat()],
-        ["本期", f"{result.period_start.isoformat()} 至 {result.as_of.isoformat()}"],
+        ["本期", period_text(result.settings, result.as_of) if result.settings else
+         f"{(result.period_start + dt.timedelta(days=1)).isoformat()} 至 {result.as_of.isoformat()}"],
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
-        *([["全县", result.whole]] if result.whole else []),
-        *[["市里通报", sentence] for sentence in result.city],
-        *roster_rows(result.roster, result.as_of, result.cutoff),
+        *([[words.whole, result.whole]] if result.whole else []),
+        *([[line.split("：", 1)[0], line.split("：", 1)[1]] if "：" in line else ["项目数", line]
+           for line in totals_lines(result)] if result.totals is not None else []),
+        *[[f"{words.above}里通报", sentence] for sentence in result.city],
+        *roster_rows(result.roster, result.as_of, result.cutoff, words.unit),
         *tally_rows(result.tally, result.period_start + dt.timedelta(days=1), result.as_of),
     ]

@@ -13,8 +13,11 @@ import pandas as pd
 from xladdin.base.schema import METRICS
 from xladdin.base.text import chinese_number
 from xladdin.domain.consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag
+from xladdin.domain.level import Level, level_of
+from xladdin.domain.rank import basis_words, rate_words
 from xladdin.domain.register import FROM_HQ, NEW, ONGOING, OVERDUE_WORD, TO_CONFIRM, order_items
 from xladdin.domain.roster import TALLY_LABELS, roster_sentence, tally_sentence
+from xladdin.domain.settings import Settings
 from xladdin.notices.typography import tidy
 
 ISSUER = "县重点项目和民生工程用地保障攻坚指挥部"
@@ -64,11 +67,16 @@ class Header:
     cc: str = ""
     opening: str = ""
     closing: str = ""
+    level: str = ""  # 设置 › 指挥部级别 (blank: 县): the issuer's level word is replaced by the place name
+
+    @property
+    def words(self) -> Level:
+        return level_of(self.level)
 
     @property
     def full_issuer(self) -> str:
         return self.issuer if not self.county or self.issuer.startswith(self.county) else \
-            self.county + self.issuer.removeprefix("县")
+            self.county + self.issuer.removeprefix(self.words.name)
 
 
 @dataclass
@@ -191,38 +199,46 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                  new_problems: list[tuple[str, str, str, str]] | None = None,
                  supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
                  tally: pd.DataFrame | None = None, named: int = 3,
-                 accountability: Accountability | None = None) -> Notice:
+                 accountability: Accountability | None = None,
+                 totals: pd.DataFrame | None = None, counts: dict | None = None,
+                 settings: Settings | None = None) -> Notice:
     """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
 
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
     `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
     `new_problems` (project name, group, problem, next step) first reported in the period; for the weekly
     通报 `tally` the 本期 报送 per group (roster.weekly_tally), `named` how many outliers a section names (the
-    full lists go to the 附件) and `accountability` the 督查问效 rules of 设置."""
+    full lists go to the 附件) and `accountability` the 督查问效 rules of 设置; `totals` every quantity's
+    totals and increments (consolidate.quantity_totals), `counts` consolidate.campaign_counts, `settings` the
+    设置 whose level gives the words (全县/全市, 工作组/县（市、区）) and the rules."""
+    settings = settings or Settings()
+    words = settings.words
     period = _period(period_start, as_of)
-    notice = Notice(_title(kind, as_of, period), as_of=as_of, kind=kind, header=header or Header())
+    header = header or Header(level=settings.level)
+    notice = Notice(_title(kind, as_of, period, words, header.county), as_of=as_of, kind=kind, header=header)
     weekly = kind == WEEKLY
     if weekly:
         return _weekly(notice, summary, ranking, rejected, as_of, period, unit_name, cutoff=cutoff,
                        due_soon_days=due_soon_days, whole=whole, city=city, start_summary=start_summary,
                        unit_key=unit_key, supervision=supervision, milestones=milestones, new_problems=new_problems,
-                       tally=tally, named=named, accountability=accountability)
+                       tally=tally, named=named, accountability=accountability, totals=totals, counts=counts,
+                       settings=settings)
     sections = [
-        _overall(summary, start_summary, as_of, period, kind, whole),
-        _reporting(summary, roster, cutoff, as_of),
+        _overall(summary, start_summary, as_of, period, kind, whole, totals, counts, settings),
+        _reporting(summary, roster, cutoff, as_of, words.unit),
         _daily_gain(summary) if kind == DAILY else _weekly_gain(summary, start_summary, unit_name, unit_key),
-        ("全市红黑榜中的本县", tidy("".join(city))) if city else None,
-        _red_black_lists(ranking, unit_name) if weekly else None,
-        _deadlines(summary, as_of, due_soon_days),
+        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
+        _red_black_lists(ranking, unit_name, settings) if weekly else None,
+        _deadlines(summary, as_of, due_soon_days, words.unit),
         _milestones(milestones, as_of) if weekly else None,
-        _stalled(summary),
+        _stalled(summary, words.unit),
         _never_reported(summary),
         _supervision(supervision) if weekly and supervision is not None else _new_problems(new_problems, kind),
-        _returned(rejected),
+        _returned(rejected, words.unit),
     ]
     notice.sections = [section for section in sections if section]
     if weekly:
-        notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
+        notice.table_title = lists_title(unit_name, f"截至{as_of.year}年{day_words(as_of)}")
         notice.table = ranking_table(ranking, unit_name)
     return notice
 
@@ -240,9 +256,11 @@ def _weekly(notice: Notice, summary: pd.DataFrame, ranking: pd.DataFrame, reject
             city: list[str] | None, start_summary: pd.DataFrame | None, unit_key: str,
             supervision: pd.DataFrame | None, milestones: pd.DataFrame | None,
             new_problems: list[tuple[str, str, str, str]] | None, tally: pd.DataFrame | None, named: int,
-            accountability: Accountability | None) -> Notice:
+            accountability: Accountability | None, totals: pd.DataFrame | None, counts: dict | None,
+            settings: Settings) -> Notice:
     """The weekly 通报: per section the counts and the few named outliers (at most `named`), live things first;
     the full lists as 附件 after the 红黑榜 附表, announced by the 附件说明 before the 落款."""
+    words = settings.words
     annexes: list[tuple[str, list[list[str]]]] = []
     late = milestones if milestones is not None and not milestones.empty else None
     items = supervision if supervision is not None and not supervision.empty else None
@@ -251,28 +269,28 @@ def _weekly(notice: Notice, summary: pd.DataFrame, ranking: pd.DataFrame, reject
     item_label = f"附件{next(labels)}" if items is not None else ""
     tally_label = f"附件{next(labels)}" if tally is not None and not tally.empty else ""
     sections = [
-        _overall(summary, start_summary, as_of, period, WEEKLY, whole),
-        _week_reporting(tally, rejected, cutoff, named, tally_label) if tally_label else None,
+        _overall(summary, start_summary, as_of, period, WEEKLY, whole, totals, counts, settings),
+        _week_reporting(tally, rejected, cutoff, named, tally_label, words.unit) if tally_label else None,
         _weekly_gain(summary, start_summary, unit_name, unit_key, named),
-        ("全市红黑榜中的本县", tidy("".join(city))) if city else None,
-        _red_black_lists(ranking, unit_name, "附件1"),
-        _deadlines(summary, as_of, due_soon_days, named),
+        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
+        _red_black_lists(ranking, unit_name, settings, "附件1"),
+        _deadlines(summary, as_of, due_soon_days, words.unit, named),
         _milestone_counts(late, as_of, named, node_label) if late is not None else None,
-        _stalled(summary, named),
+        _stalled(summary, words.unit, named),
         _never_reported(summary, named),
         _supervision_counts(items, named, item_label) if items is not None else _new_problems(new_problems, WEEKLY),
         _accountability(ranking, items, accountability) if accountability else None,
-        None if tally_label else _returned(rejected),  # with the week's tally they are counted there
+        None if tally_label else _returned(rejected, words.unit),  # with the week's tally they are counted there
     ]
     notice.sections = [section for section in sections if section]
-    notice.table_title = f"红黑榜（按{unit_name}，截至{as_of.year}年{day_words(as_of)}）"
+    notice.table_title = lists_title(unit_name, f"截至{as_of.year}年{day_words(as_of)}")
     notice.table = ranking_table(ranking, unit_name)
     if late is not None:
         annexes.append(("逾期和临期节点清单", _milestone_table(late, as_of)))
     if items is not None:
         annexes.append(("尚未销号的督办事项清单", _supervision_table(items, as_of)))
     if tally_label:
-        annexes.append(("本期各工作组报送情况（单位：天）", _tally_table(tally)))
+        annexes.append((f"本期{words.units_all}报送情况（单位：天）", _tally_table(tally, words.unit)))
     notice.annexes = annexes
     return notice
 
@@ -285,17 +303,17 @@ def _cap(names: list[str], named: int | None, unit: str = "个") -> str:
 
 
 def _week_reporting(tally: pd.DataFrame | None, rejected: list[tuple[str, str, str]], cutoff: dt.time | None,
-                    named: int, label: str) -> Section | None:
+                    named: int, label: str, unit: str) -> Section | None:
     """本期报送情况: the week's discipline per group in counts, the groups at fault named; ledgers sent back and
     not corrected counted (the reasons are in 校验报告)."""
     if tally is None or tally.empty:
         return None
-    body = tidy(tally_sentence(tally, cutoff or dt.time(21, 0), named))
+    body = tidy(tally_sentence(tally, cutoff, named, unit)) if cutoff is not None else ""
     if rejected:
         groups = list(dict.fromkeys(group or "填报单位不明" for group, _, _ in rejected))
         body += f"退回修改尚未更正的台账{len(rejected)}份（{_cap(groups, named)}），请按校验报告修改后重新报送。"
     if label:
-        body += f"各工作组逐日情况见{label}。"
+        body += f"各{unit}逐日情况见{label}。"
     return "本期报送情况", body
 
 
@@ -384,9 +402,9 @@ def _supervision_table(items: pd.DataFrame, as_of: dt.date) -> list[list[str]]:
     return rows
 
 
-def _tally_table(tally: pd.DataFrame) -> list[list[str]]:
+def _tally_table(tally: pd.DataFrame, unit: str) -> list[list[str]]:
     """附件: the week's 报送 per work group."""
-    return [list(TALLY_LABELS)] + [[str(r.group), str(r.on_time), str(r.late), str(r.missing), str(r.returned)]
+    return [[unit, *TALLY_LABELS[1:]]] + [[str(r.group), str(r.on_time), str(r.late), str(r.missing), str(r.returned)]
                                    for r in tally.itertuples(index=False)]
 
 
@@ -427,40 +445,73 @@ def _period(period_start: dt.date, as_of: dt.date) -> str:
     return f"{first.year}年{day_words(first)}至{as_of.year}年{day_words(as_of)}"
 
 
-def _title(kind: str, as_of: dt.date, period: str) -> str:
+def _title(kind: str, as_of: dt.date, period: str, words: Level, place: str = "") -> str:
     if kind == DAILY:
         return f"重点项目和民生工程用地保障攻坚督查日报（{as_of.year}年{day_words(as_of)}）"
-    return f"关于重点项目和民生工程用地保障攻坚进展情况的通报（{period}）"
+    return words.title_of_weekly(place, period)
 
 
 def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: dt.date, period: str, kind: str,
-             whole: str) -> Section:
-    """总体进展: projects, plan, cumulative and rate, the day's (or the week's) gain, how many moved in the
-    period and how many are delivered as net land; then `whole`, the county's figures on the city's terms."""
+             whole: str, totals: pd.DataFrame | None = None, counts: dict | None = None,
+             settings: Settings | None = None) -> Section:
+    """总体进展, in the seed's order: the projects, plan, cumulative and rate, the 市级 projects; every quantity
+    攻坚以来 (累计完成土地征收…亩，签订房屋补偿安置协议…栋…); the counts (全面完成征拆, 净地, 剩余市级); the day's
+    (or the period's) increments of every quantity; how many moved in the period; then `whole`, the
+    figures on the city's terms."""
+    settings = settings or Settings()
+    words = settings.words
     plan = float(summary["plan_mu"].sum())
     done = float(summary["acquired_mu"].sum())
-    text = (f"全县纳入攻坚的项目共{len(summary)}个，计划征地{mu(plan)}，累计完成征地{mu(done)}，"
+    text = (f"{words.whole}纳入攻坚的项目共{len(summary)}个，计划征地{mu(plan)}，累计完成征地{mu(done)}，"
             f"征地完成率{percent(done / plan) if plan else '暂无'}；")
+    if counts and counts.get("city"):
+        text += (f"其中市级项目{counts['city']}个，面积合计{mu(counts['city_plan'])}，累计完成征地"
+                 f"{mu(counts['city_acquired'])}，完成率{percent(counts['city_rate']) if counts['city_plan'] else '暂无'}；")
+    if totals is not None and not totals.empty:
+        since = (f"自{day_near(settings.campaign_start, as_of)}攻坚行动以来，" if settings.campaign_start
+                 and settings.campaign_start < as_of else "")
+        column = "campaign" if since else "total"
+        text += since + "累计" + "，".join(f"{r.words}{amount(getattr(r, column), r.unit)}"
+                                         for r in totals.itertuples()) + "；"
+    if counts:
+        text += (f"全面完成征拆任务（未净地）的项目{counts['done']}个，已实现净地交付的项目{counts['net']}个"
+                 + (f"，剩余{counts['city_left']}个市级项目待完成征拆" if counts.get("city") else "") + "；")
     if kind == DAILY:
         # The county's cumulative as of the date minus as of the day before: a project first reported today
         # gains all it has (no delta), a project not reported today gains 0 (its delta is 0).
         delta = float(summary["acquired_delta"].fillna(summary["acquired_mu"]).sum())
-        text += f"当日新增征地{mu(delta)}（与{day_words(as_of - dt.timedelta(days=1))}相比）；"
+        text += f"当日新增征地{mu(delta)}（与{day_words(as_of - dt.timedelta(days=1))}相比）"
+        text += _other_gains(totals, "day") + "；"
     else:
-        text += f"本周新增征地{mu(float(_week_gain(summary, start_summary).sum()))}；"
+        text += f"本周新增征地{mu(float(_week_gain(summary, start_summary).sum()))}" + _other_gains(totals, "period") + "；"
     moving = int((summary["progress"] == "是").sum())
     net = int((summary["status"] == NET_LAND).sum())
-    text += f"本期（{period}）有进展的项目{moving}个，已实现净地交付的项目{net}个。"
+    text += (f"本期（{period}）有进展的项目{moving}个（累计数有增加、实现净地或节点完成的项目），"
+             f"已实现净地交付的项目{net}个。")
     return "总体进展", text + (f"{tidy(whole)}。" if whole else "")
 
 
+def amount(value: float, unit: str) -> str:
+    """A quantity as notices write it: areas with two decimals (12.50亩), counts whole (3栋)."""
+    return f"{value:,.2f}{unit}" if unit == "亩" else f"{value:,.0f}{unit}"
+
+
+def _other_gains(totals: pd.DataFrame | None, column: str) -> str:
+    """The increments of the quantities other than 征地 that rose: ，新增房屋协议3栋、清表2.00亩."""
+    if totals is None or totals.empty:
+        return ""
+    rose = [f"{r.name}{amount(getattr(r, column), r.unit)}" for r in totals.itertuples()
+            if r.key != "acquired_mu" and getattr(r, column) > 1e-9]
+    return f"，{'、'.join(rose)}" if rose else "，其余各项无新增"
+
+
 def _reporting(summary: pd.DataFrame, roster: pd.DataFrame | None, cutoff: dt.time | None,
-               as_of: dt.date) -> Section | None:
+               as_of: dt.date, unit: str) -> Section | None:
     """11月24日报送情况: who reported on the day and who late (the roster), and how many projects are silent."""
     if roster is None or roster.empty or cutoff is None:  # 设置's cut-off always comes with a roster
         return None
     silent = int(has_flag(summary, NOT_TODAY).sum())
-    body = tidy(roster_sentence(roster, cutoff))
+    body = tidy(roster_sentence(roster, cutoff, unit))
     if silent:
         body += f"当日未报数据的项目{silent}个，其进度按最近一次报送计，不计入当日新增。"
     return f"{day_words(as_of)}报送情况", body
@@ -489,20 +540,35 @@ def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit
     return "本周新增", text
 
 
-def _red_black_lists(ranking: pd.DataFrame, unit_name: str, table_label: str = "附表") -> Section | None:
-    """红黑榜: each metric's red and black lists in words (the figures are in the 附表)."""
+def _red_black_lists(ranking: pd.DataFrame, unit_name: str, settings: Settings | None = None,
+                     table_label: str = "附表") -> Section | None:
+    """红黑榜: per metric the average (the seed's "全市平均水平"), the red list and the black list in words,
+    each unit with its value and, where so, 低于平均水平 (the full table is in the 附表 or 附件1)."""
+    settings = settings or Settings()
+    words = settings.words
     lists = []
     for key, label in METRICS:
         red = _named(ranking, key, "red")
         black = _named(ranking, key, "black")
         if red or black:
-            lists.append(f"{label}红榜：{red or '无'}；黑榜：{black or '无'}")
+            average = ranking[f"{key}_average"].dropna()
+            mean = f"（{words.whole}平均水平{rate_words(float(average.iloc[0]))}）" if len(average) else ""
+            lists.append(f"{label}{mean}红榜{words.listed}：{red or '无'}；黑榜{words.listed}：{black or '无'}")
     if not lists:
         return None
-    return f"红黑榜（按{unit_name}）", "；".join(lists) + f"。各单位数值和排名详见{table_label}。"
+    return (lists_title(unit_name), "；".join(lists) + f"。{basis_words(settings)}。各单位数值和排名详见{table_label}。")
 
 
-def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, named: int | None = None) -> Section | None:
+def lists_title(unit_name: str, note: str = "") -> str:
+    """红黑榜（按工作组，截至…）, or 县（市、区）红黑榜（截至…） where the unit's name has brackets of its own
+    (official typography puts no bracket inside a bracket)."""
+    if "（" in unit_name:
+        return f"{unit_name}红黑榜" + (f"（{note}）" if note else "")
+    return f"红黑榜（按{unit_name}" + (f"，{note}" if note else "") + "）"
+
+
+def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, unit: str,
+               named: int | None = None) -> Section | None:
     """净地交付期限: projects past their net-land deadline, then those within `due_soon_days` of it."""
     overdue = summary[has_flag(summary, OVERDUE)]
     due = summary[has_flag(summary, DUE_SOON)]
@@ -517,7 +583,7 @@ def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, named:
             for r in due.sort_values("days_left", kind="stable").itertuples()], named))
     if not parts:
         return None
-    return "净地交付期限", "；".join(parts) + "。请责任领导和工作组倒排工期，确保按期交付。"
+    return "净地交付期限", "；".join(parts) + f"。请责任领导和各{unit}倒排工期，确保按期交付。"
 
 
 def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | None:
@@ -529,13 +595,13 @@ def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | No
         for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
 
 
-def _stalled(summary: pd.DataFrame, named: int | None = None) -> Section | None:
+def _stalled(summary: pd.DataFrame, unit: str, named: int | None = None) -> Section | None:
     """无进展项目: projects without progress for several days (the longest first), and for how long."""
     stalled = summary[has_flag(summary, STALLED)].sort_values("stalled_days", ascending=False, kind="stable")
     if stalled.empty:
         return None
     names = _cap([f"{r.project_name}（{r.group}，已{int(r.stalled_days)}天无进展）" for r in stalled.itertuples()], named)
-    return "无进展项目", f"连续无进展的项目{len(stalled)}个：{names}。请责任工作组说明原因并提出措施。"
+    return "无进展项目", f"连续无进展的项目{len(stalled)}个：{names}。请责任{unit}说明原因并提出措施。"
 
 
 def _never_reported(summary: pd.DataFrame, named: int | None = None) -> Section | None:
@@ -564,14 +630,14 @@ def _new_problems(new_problems: list[tuple[str, str, str, str]] | None, kind: st
         for project, group, problem, step in new_problems) + "。请责任领导督促落实。"
 
 
-def _returned(rejected: list[tuple[str, str, str]]) -> Section | None:
+def _returned(rejected: list[tuple[str, str, str]], unit: str) -> Section | None:
     """退回修改未更正的台账: ledgers sent back and not corrected yet, with the reason."""
     if not rejected:
         return None
     items = "；".join((f"{group}{day_words(date)}的台账" if group else f"{day_words(date)}一份填报单位不明的台账")
                      + f"，原因：{reason}"
                      for group, date, reason in rejected)
-    return "退回修改未更正的台账", f"共{len(rejected)}份：{items}。请相关工作组按校验报告修改后重新报送。"
+    return "退回修改未更正的台账", f"共{len(rejected)}份：{items}。请相关{unit}按校验报告修改后重新报送。"
 
 
 SUPERVISED_SHOWN = 8
@@ -652,9 +718,11 @@ def _named(ranking: pd.DataFrame, key: str, which: str) -> str:
     from the second period running on the list, how many periods they have been on it."""
     rows = ranking[ranking[f"{key}_{which}"]].sort_values(f"{key}_rank", ascending=which == "red")
     streaks = rows[f"{key}_streak"] if f"{key}_streak" in rows else pd.Series(0, index=rows.index)
+    below = rows[f"{key}_below"] if f"{key}_below" in rows else pd.Series("", index=rows.index)
     names = []
-    for unit, move, streak in zip(rows["unit"], rows[f"{key}_move"], streaks):
-        notes = [move_words(move)] if move and move not in ("—", "新") else []
+    for unit, value, move, streak, under in zip(rows["unit"], rows[key], rows[f"{key}_move"], streaks, below):
+        notes = [rate_words(float(value))] + (["低于平均水平"] if under == "是" else [])
+        notes += [move_words(move)] if move and move not in ("—", "新") else []
         if streak >= 2:
             notes.append(f"连续{int(streak)}期上榜")
         names.append(f"{unit}（{'，'.join(notes)}）" if notes else unit)

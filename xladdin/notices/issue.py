@@ -20,7 +20,7 @@ def notice_header(settings: Settings) -> Header:
     """The issuer, 期数 pattern, addressees and the opening and closing paragraphs from 设置."""
     return Header(county=settings.county, issuer=settings.issuer, number_pattern=settings.number_pattern,
                   to=settings.notice_to, cc=settings.notice_cc, opening=settings.notice_opening,
-                  closing=settings.notice_closing)
+                  closing=settings.notice_closing, level=settings.level)
 
 
 def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool, now: dt.datetime) -> str:

@@ -213,7 +213,8 @@ RECENT_ROWS = ("SELECT r.*, s.file_name FROM recent_pairs c CROSS JOIN ledger_ro
                " r.report_date=c.report_date JOIN submissions s USING (sha256)"
                " ORDER BY r.report_date DESC, r.group_name, r.sheet_row LIMIT ?")
 _DAY = "COALESCE(s.report_date, substr(f.seen_at, 1, 10))"
-SUBMISSION_LOG = (f"SELECT f.file_name AS seen_name, f.seen_at, s.* FROM file_names f JOIN submissions s USING (sha256)"
+SUBMISSION_LOG = (f"SELECT f.file_name AS seen_name, f.seen_at, a.mtime_ns, s.* FROM file_names f"
+                  f" JOIN submissions s USING (sha256) LEFT JOIN arrivals a USING (sha256)"
                   f" WHERE {_DAY}>? ORDER BY {_DAY} DESC, s.group_name, f.seen_at DESC, f.file_name LIMIT ?")
 SUBMISSIONS_OF_DATE = ("SELECT s.group_name, s.report_date, s.received_at AS read_at, a.mtime_ns, s.status,"
                        " s.file_name FROM submissions s LEFT JOIN arrivals a USING (sha256) WHERE s.report_date=?")

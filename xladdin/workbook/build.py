@@ -9,7 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import openpyxl
-from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule, DataBarRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -35,7 +35,8 @@ from xladdin.base.schema import (
     SHEET_SUMMARY,
     SHEET_TIMELINE,
 )
-from xladdin.domain.settings import DEFAULTS, SETTING_NAMES
+from xladdin.domain.level import LEVELS, Level, level_of
+from xladdin.domain.settings import DEFAULTS, SETTING_NAMES, defaults
 from xladdin.workbook.layout import (
     CHART_TABLE_COLUMNS,
     CITY_RESULT,
@@ -104,7 +105,7 @@ TITLES = {
 CONSOLE_STEPS = (
     "使用方法：",
     "1. 在“项目清单”录入项目和计划数；在“设置”确认收件箱等文件夹。",
-    "2. 运行 xladdin templates 母表 生成各工作组的填报模板，下发各组。",
+    "2. 运行 xladdin templates 母表 生成{units}的填报模板，下发各单位。",
     "3. 各组每天把填好的台账放进收件箱文件夹（默认为母表旁的“报送”文件夹）。",
     "4. 运行“一键汇总”（xladdin run 母表，或双击母表旁的启动脚本）。",
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
@@ -134,10 +135,13 @@ BUTTONS = (
 
 
 def build_master(path: Path, registry_rows: list[list[object]] | None = None,
-                 plan_rows: list[list[object]] | None = None, today: dt.date | None = None) -> Path:
+                 plan_rows: list[list[object]] | None = None, today: dt.date | None = None,
+                 level: str = LEVELS[0]) -> Path:
     """A new master workbook at path (.xlsm carries the VBA project of vbamodules.master_project);
     `plan_rows` pre-fill the 节点计划 (the demo's planned dates). With `today`, the formulas that read TODAY()
-    (the 作战图时间表's Mondays) carry their value for that day; each run stores them anew."""
+    (the 作战图时间表's Mondays) carry their value for that day; each run stores them anew. `level` is
+    设置 › 指挥部级别 (县 or 市), whose words the sheets' notes use and whose defaults 设置 holds."""
+    words = level_of(level)
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name in SHEET_ORDER:
@@ -146,7 +150,7 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
         ws["A1"].value = title
         ws["A1"].font = TITLE_FONT
         if note:
-            ws["A2"].value = note
+            ws["A2"].value = _worded(note, words)
             ws["A2"].font = NOTE_FONT
     for spec in TABLES.values():
         _add_table(wb[spec.sheet], spec)
@@ -162,9 +166,9 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
     wb.defined_names[MILESTONES_TITLE] = DefinedName(MILESTONES_TITLE, attr_text=f"{quote_sheet(SHEET_MILESTONES)}!$A$1")
     wb.defined_names[REGISTER_TITLE] = DefinedName(REGISTER_TITLE, attr_text=f"{quote_sheet(SHEET_REGISTER)}!$A$1")
     console.cell(CITY_RESULT.header_row - 1, CHART_TABLE_COLUMNS[CITY_RESULT.name]).value = \
-        "市里通报的本县结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
-    _fill_settings(wb)
-    _fill_console(wb[SHEET_CONSOLE])
+        f"{words.above}里通报的本{words.name}结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
+    _fill_settings(wb, level)
+    _fill_console(wb[SHEET_CONSOLE], words)
     for name, (sheet, cell) in TITLE_CELLS.items():
         wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!${cell[0]}${cell[1:]}")
     wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
@@ -353,12 +357,15 @@ def _add_charts(ws) -> None:
     line.x_axis.number_format = "m/d"
     line.height, line.width = 9, 16
     ws.add_chart(line, "M22")
-    pie = PieChart()
-    pie.title = "项目状态分布"
-    pie.add_data(Reference(ws, min_col=status + 1, min_row=3, max_row=first), titles_from_data=True)
-    pie.set_categories(Reference(ws, min_col=status, min_row=first, max_row=first))
-    pie.height, pie.width = 9, 12
-    ws.add_chart(pie, "M41")
+    # Statuses overlap (a project can be 逾期 and 无进展 at once): counts as bars, never slices of a whole.
+    bars = BarChart()
+    bars.type = "bar"
+    bars.title = "项目状态（个，一个项目可属于几类）"
+    bars.add_data(Reference(ws, min_col=status + 1, min_row=3, max_row=first), titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=status, min_row=first, max_row=first))
+    bars.legend = None
+    bars.height, bars.width = 9, 12
+    ws.add_chart(bars, "M41")
 
 
 def print_setup(ws, header_row: int | None = None, last_col: int | None = None, title_cols: int = 0) -> None:
@@ -438,10 +445,15 @@ def _fill_table(wb, spec: TableSpec, rows: list[list[object]]) -> None:
     table.ref = f"A{spec.header_row}:{last}{spec.header_row + max(1, len(rows))}"
 
 
-def _fill_settings(wb) -> None:
+def _worded(text: str, words: Level) -> str:
+    """A sheet's note in the level's words ({units}: 各工作组 / 各县（市、区）)."""
+    return text.replace("{units}", words.units_all).replace("{unit}", words.unit)
+
+
+def _fill_settings(wb, level: str) -> None:
     ws = wb[SHEET_SETTINGS]
     spec = TABLES["tblSettings"]
-    for r, (key, value, note) in enumerate(DEFAULTS, start=spec.header_row + 1):
+    for r, (key, value, note) in enumerate(defaults(level), start=spec.header_row + 1):
         for c, v in enumerate((key, value, note), start=1):
             put_cell(ws.cell(r, c), v)
         if key in SETTING_NAMES:
@@ -451,9 +463,9 @@ def _fill_settings(wb) -> None:
     ws.tables[spec.name].ref = f"A{spec.header_row}:C{last}"
 
 
-def _fill_console(ws) -> None:
+def _fill_console(ws, words: Level) -> None:
     for r, line in enumerate(CONSOLE_STEPS, start=3):
-        ws.cell(r, 1).value = line
+        ws.cell(r, 1).value = _worded(line, words)
         ws.cell(r, 1).font = Font(bold=(r == 3))
     ws.cell(11, 1).value = "上次运行"
     ws.cell(11, 1).font = Font(bold=True)

@@ -21,7 +21,7 @@ from xladdin.base.schema import (
     column_letter,
 )
 from xladdin.domain.rank import AVERAGE_DIGITS, BELOW, ROUND_DIGITS
-from xladdin.domain.settings import PROGRESS_BASES, SETTING_NAMES, WEIGHT_KEYS, Settings
+from xladdin.domain.settings import SETTING_NAMES, WEIGHT_KEYS, Settings
 from xladdin.workbook.layout import RANKING_KEYS
 
 RED_K = SETTING_NAMES["红榜数量"]
@@ -52,29 +52,34 @@ def rank_formula(value: str, column: str, dense: bool, ascending: bool = False) 
     return f"SUMPRODUCT(ISNUMBER({column})*({column}{compare}{value})/COUNTIF({column},{column}&\"\"))+1"
 
 
-def list_flag(value: str, column: str) -> str:
+def list_flag(value: str, column: str, by_rank: bool = False) -> str:
     """红榜/黑榜/blank for a value among a column's numbers: rank.decide_lists as an expression.
 
-    Black first: the units at or below the value must fit in the black list as a whole; then red for a
-    value above 0 whose units at or above it fit in the red list. List size = MIN(K, INT(n/3)), at
-    least 1 when n >= 2, none below.
+    Black first: the units at or below the value fit in the black list's places (= RANK.EQ > n − places),
+    or the value is 0 and some unit is above 0; then red for a value above 0 whose RANK.EQ is within the
+    red places (前后K名) or whose units at or above it fit in them (不超过三分之一). Places: K under
+    前后K名, MIN(K, INT(n/3)) and at least 1 under the third rule; none when n < 2.
     """
     ranked = f"COUNT({column})"
 
-    def size(k: str) -> str:
-        return f"IF({ranked}<2,0,MAX(1,MIN({k},INT({ranked}/3))))"
+    def places(k: str) -> str:
+        return f"IF({ranked}<2,0,{k})" if by_rank else f"IF({ranked}<2,0,MAX(1,MIN({k},INT({ranked}/3))))"
 
     below = f"SUMPRODUCT(ISNUMBER({column})*({column}<={value}))"
-    above = f"SUMPRODUCT(ISNUMBER({column})*({column}>={value}))"
-    return (f"IF(ISNUMBER({value}),IF({below}<={size(BLACK_K)},\"黑榜\","
-            f"IF(AND({value}>0,{above}<={size(RED_K)}),\"红榜\",\"\")),\"\")")
+    zero = f"AND({value}=0,MAX({column})>0)"
+    red_place = (f"_xlfn.RANK.EQ({value},{column},0)" if by_rank
+                 else f"SUMPRODUCT(ISNUMBER({column})*({column}>={value}))")
+    return (f"IF(ISNUMBER({value}),IF(OR({below}<={places(BLACK_K)},{zero}),\"黑榜\","
+            f"IF(AND({value}>0,{red_place}<={places(RED_K)}),\"红榜\",\"\")),\"\")")
 
 
 def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summary: SummaryRange,
                  settings: Settings, first_row: int, first_col: int = 1,
-                 streaks: dict[str, dict[str, int]] | None = None) -> list[list[object]]:
+                 streaks: dict[str, dict[str, int]] | None = None,
+                 pooled: dict[str, float] | None = None) -> list[list[object]]:
     """The 红黑榜 table body: per unit its name, formulas for every figure, and as values last period's
-    ranks and the periods in a row on a list (streaks: unit -> metric -> count, from the store)."""
+    ranks, the periods in a row on a list (streaks: unit -> metric -> count, from the store) and, when
+    设置 › 平均水平口径 = 合计, the pooled averages (`pooled`: metric -> rate, as the run computed them)."""
     col = {key: column_letter(first_col + i) for i, key in enumerate(RANKING_KEYS)}
     last_row = first_row + max(1, len(units)) - 1
     unit_range = summary.column(settings.rank_unit_key)
@@ -88,7 +93,7 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
         by_unit = f"{unit_range},${col['unit']}{r}"
         count = f"COUNTIF({unit_range},${col['unit']}{r})"
         progress_projects = (f"({count}-COUNTIFS({by_unit},{progress},\"{NET_AT_START}\"))"
-                             if settings.progress_basis == PROGRESS_BASES[0] else count)
+                             if settings.leave_out_net_at_start else count)
         industrial = f"{by_unit},{kind},\"{INDUSTRIAL}\""
         net_rate = (_rate(f"SUMIFS({plan},{by_unit},{net},\"{YES}\")", f"SUMIFS({plan},{by_unit})")
                     if settings.net_land_basis == "面积" else _rate(f"COUNTIFS({by_unit},{net},\"{YES}\")", count))
@@ -102,12 +107,13 @@ def ranking_rows(units: list[str], previous: dict[str, dict[str, float]], summar
         for key, label in METRICS:
             value, rank = cell[key], cell[f"{key}_rank"]
             values[f"{key}_rank"] = f"=IF(ISNUMBER({value}),{rank_formula(value, span[key], settings.dense)},\"\")"
-            values[f"{key}_flag"] = "=" + list_flag(value, span[key])
+            values[f"{key}_flag"] = "=" + list_flag(value, span[key], settings.by_rank)
             values[f"{key}_prev"] = previous.get(unit, {}).get(key)
             prev = cell[f"{key}_prev"]
             average = cell[f"{key}_average"]
-            values[f"{key}_average"] = (f"=IF(COUNT({span[key]})>0,ROUND(AVERAGE({span[key]}),{AVERAGE_DIGITS}),"
-                                        f"\"\")")
+            # 设置 › 平均水平口径 = 合计: the pooled rate, a value from the run (rank.pooled_rates)
+            values[f"{key}_average"] = (pooled.get(key) if pooled is not None else
+                                        f"=IF(COUNT({span[key]})>0,ROUND(AVERAGE({span[key]}),{AVERAGE_DIGITS}),\"\")")
             values[f"{key}_below"] = f"=IF(ISNUMBER({value}),IF({value}<{average},\"{BELOW}\",\"\"),\"\")"
             values[f"{key}_streak"] = (streaks or {}).get(unit, {}).get(key, 0)
             values[f"{key}_move"] = (f"=IF(ISNUMBER({rank}),IF(ISNUMBER({prev}),IF({prev}>{rank},\"↑\"&({prev}-{rank}),"

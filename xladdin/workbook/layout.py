@@ -189,6 +189,7 @@ MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 # Single cells and text regions, by defined name: name -> (sheet, first cell).
 TITLE_CELLS = {
     "SummaryTitle": (SHEET_SUMMARY, "A1"),
+    "SummaryTotals": (SHEET_SUMMARY, "A2"),  # every quantity's totals and increments (the title block)
     "RankingTitle": (SHEET_RANKING, "A1"),
     "RankingPeriod": (SHEET_RANKING, "A2"),
     "RankingWhole": (SHEET_RANKING, "A3"),  # the 全县 line on the city's basis
@@ -199,6 +200,7 @@ TITLE_CELLS = {
     "ChartsTitle": (SHEET_CHARTS, "A1"),
     "SortedTitle": (SHEET_SORTED, "A1"),
 }
+SUMMARY_TOTALS = "SummaryTotals"
 REGISTER_TITLE = "RegisterTitle"  # optional like the register itself
 MILESTONES_TITLE = "MilestonesTitle"
 TIMELINE_TITLE = "TimelineTitle"
