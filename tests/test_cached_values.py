@@ -13,12 +13,13 @@ import zipfile
 import openpyxl
 import pytest
 
+from xladdin.demo import MASTER_NAME
 from xladdin.domain.milestones import week_starts
 from xladdin.workbook.evaluate import XLError, cached_values, serial
 from xladdin.workbook.ledger import LEDGER_SHEET, save_ledger, write_templates
-from xladdin.demo import MASTER_NAME
 from xladdin.workbook.shipped import BUILT, build_shipped
 
+from .conftest import RUN_AT
 from .test_selfcheck import CASES, _filled
 
 FORMULA_CELL = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)>(<f>.*?</f>)(.*?)</c>', re.S)
@@ -101,7 +102,7 @@ def test_after_a_run_every_formula_of_the_master_carries_its_value(demo):
     formulas = openpyxl.load_workbook(master)
     mondays = [wb[ws.title][c.coordinate].value for ws in formulas.worksheets for row in ws.iter_rows() for c in row
                if isinstance(c.value, str) and "WEEKDAY(TODAY()" in c.value]
-    assert [m.date() for m in mondays] == week_starts(dt.date.today())  # as the run wrote them, today
+    assert [m.date() for m in mondays] == week_starts(RUN_AT.date())  # as the run wrote them, on its own clock
 
 
 LO_CASES = ("two-together", "jump", "unknown-code", "text-numbers", "full-width-digits",
