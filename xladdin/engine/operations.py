@@ -24,11 +24,14 @@ from pathlib import Path
 import pandas as pd
 
 from xladdin.domain.settings import Settings
+from xladdin.domain.roster import work_groups
+from xladdin.engine import platform
 from xladdin.engine.model import JobResult, Progress
 from xladdin.engine.pipeline import execute, run_job
 from xladdin.engine.rollback import history_frame, roll_back
 from xladdin.engine.templates import write_group_templates
 from xladdin.notices.compose import DAILY
+from xladdin.store.history import Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.build import build_master, write_launchers
 from xladdin.workbook.package import MasterBook
@@ -131,6 +134,75 @@ class Engine:
         (Path(directory) / Settings().inbox).mkdir(exist_ok=True)  # 设置's default, beside the master
         write_launchers(Path(directory), name)
         return path
+
+    # -- the 报送平台 (xladdin serve, xladdin codes): on the master file -------------------------------------
+
+    def settings(self) -> Settings:
+        return self._master().settings()
+
+    def groups(self) -> list[str]:
+        """The work groups of the 项目清单 (责任工作组): those that report, and hold a 报送码."""
+        return work_groups(self._master().registry())
+
+    def codes(self, *, now: dt.datetime, renew: bool = False) -> list[platform.IssuedCode]:
+        """The 管理码 and every group's 报送码: issued where missing, all replaced with `renew`."""
+        book = self._master()
+        store = Store(self.base_dir / book.settings().store)
+        try:
+            return platform.issue_codes(store, work_groups(book.registry()), now, renew)
+        finally:
+            store.close()
+
+    def code_holder(self, code: str) -> tuple[str, str] | None:
+        """(holder, code hash) of an access code ('' holds the 管理码), or None: not a code in force."""
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return platform.code_holder(store, code)
+        finally:
+            store.close()
+
+    def code_hashes(self) -> dict[str, str]:
+        """holder -> the hash of the code in force (a session of an older code has ended)."""
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return {holder: code_hash for holder, (code_hash, _) in store.access_codes().items()}
+        finally:
+            store.close()
+
+    def accept_upload(self, staged: Path, *, client_name: str, group: str, address: str,
+                      at: dt.datetime) -> platform.Upload:
+        """A group's upload checked as `validate` checks an inbox file and, if it is that group's ledger, kept
+        in the inbox under a server-made name with the upload time (the caller admits one at a time)."""
+        return platform.receive_upload(self._master(), self.base_dir, staged, client_name, group, address, at)
+
+    def uploads(self, group: str | None, since: dt.date | None = None) -> list[dict]:
+        """A group's uploads (everyone's with None), newest first, with what a run made of each since."""
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return platform.uploads_of(store, group, since)
+        finally:
+            store.close()
+
+    def upload(self, upload_id: int) -> dict | None:
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return store.upload(upload_id)
+        finally:
+            store.close()
+
+    def roster(self, as_of: dt.date) -> pd.DataFrame:
+        """今日报送情况 for a date, live: runs' submissions and the uploads since."""
+        return platform.live_roster(self._master(), self.base_dir, as_of)
+
+    def inbox_files(self) -> list[dict]:
+        return platform.inbox_files(self._master(), self.base_dir)
+
+    def board(self) -> dict:
+        """The last run: 红黑榜, the 通报 sheet's text, the notices in 通报存档."""
+        return platform.last_board(self._master(), self.base_dir)
+
+    def _master(self) -> Book:
+        return self.book if self.book is not None else MasterBook.open(self._file())
 
     def _file(self) -> Path:
         if self.master is None:

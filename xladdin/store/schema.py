@@ -9,7 +9,7 @@ from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import FIGURE_KEYS
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -139,6 +139,36 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
+-- The 报送平台 (xladdin serve): every ledger a work group uploaded and the platform kept in the inbox, under
+-- the name the server gave it; who sent it (the signed-in group), when, from which address, its SHA-256, and
+-- the verdict it was answered with at once (status, report date, the outcome as JSON). A run later decides
+-- it like any inbox file (submissions, by sha256).
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL UNIQUE,
+    client_name TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    address TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    report_date TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_group ON uploads (group_name, uploaded_at);
+CREATE INDEX IF NOT EXISTS uploads_sha ON uploads (sha256);
+-- The 报送平台's access codes, hashed (scrypt with the store's salt): a work group's 报送码 (holder = the
+-- group) and HQ's 管理码 (holder = ''). Only the hash is kept: a lost code is replaced, never shown again.
+CREATE TABLE IF NOT EXISTS access_codes (
+    holder TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS code_salt (
+    one INTEGER PRIMARY KEY CHECK (one=1),
+    salt TEXT NOT NULL
+);
 """
 
 USER_VERSION = "PRAGMA user_version"
@@ -163,6 +193,7 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     if version < 2:  # notices record the run that voided them (a store of version 1 may have the table)
         if "voided_run" not in {name for name, in db.execute(TABLE_COLUMNS, ("notices",))}:
             db.execute(ADD_COLUMN["notices", "voided_run"])
+    # version 3: the 报送平台's tables (uploads, access_codes, code_salt), new tables that SCHEMA creates
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()
