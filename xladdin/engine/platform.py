@@ -217,7 +217,7 @@ def uploads_of(store: Store, group: str | None, since: dt.date | None, limit: in
     found = store.uploads(group, since, limit)
     for upload in found:
         decided = upload["decided"]
-        upload["standing"] = decided if decided else ("待汇总" if upload["status"] == ACCEPTED else "已退回（待汇总）")
+        upload["standing"] = decided if decided else ("待汇总" if upload["status"] == ACCEPTED else "请改正后重新上传")
         upload["verdict"] = RECEIVED if upload["status"] == ACCEPTED else RETURNED
     return found
 
@@ -244,28 +244,30 @@ def live_roster(book: Book, base_dir: Path, as_of: dt.date) -> pd.DataFrame:
     return daily_roster(groups, frame, as_of, settings.report_cutoff)
 
 
-def inbox_files(book: Book, base_dir: Path, limit: int = 300) -> list[dict]:
-    """The inbox's submission files, newest first: name, size, time, who uploaded it (platform uploads) and
-    its standing (待汇总 until a run reads it)."""
+def inbox_files(book: Book, base_dir: Path, done: int = 10) -> dict:
+    """The inbox's submission files, newest first: every one no run has read yet (waiting) and the last `done`
+    read ones; each with its name, size, time, the group that uploaded it (platform uploads) and its standing."""
     settings = book.settings()
-    inbox = base_dir / settings.inbox
-    paths, _ = scan_inbox(inbox)
+    paths, _ = scan_inbox(base_dir / settings.inbox)
     store = Store(base_dir / settings.store)
+    waiting, read = [], []
     try:
-        rows = []
-        for path in reversed(paths[-limit:]):
-            upload = store.upload_of_file(path.name)
+        for path in reversed(paths):
+            known = store.status_of_name(path.name)
+            if known is not None and len(read) >= done:
+                continue
             try:
                 info = path.stat()
             except OSError:
                 continue
-            known = store.status_of_name(path.name)
-            rows.append({"file_name": path.name, "size": info.st_size,
-                         "time": dt.datetime.fromtimestamp(info.st_mtime).strftime("%m-%d %H:%M"),
-                         "group": upload["group_name"] if upload else "", "standing": known or "待汇总"})
-        return rows
+            upload = store.upload_of_file(path.name)
+            (read if known else waiting).append({
+                "file_name": path.name, "size": info.st_size, "standing": known or "待汇总",
+                "time": dt.datetime.fromtimestamp(info.st_mtime).strftime("%m-%d %H:%M"),
+                "group": upload["group_name"] if upload else ""})
     finally:
         store.close()
+    return {"waiting": waiting, "shown_done": read, "total": len(paths)}
 
 
 def last_board(book: Book, base_dir: Path) -> dict:

@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from xladdin.base.errors import MasterUnusable, SettingsError
+from xladdin.console import COMMAND_WORDS
 from xladdin.base.fs import os_message
 from xladdin.base.issues import ERROR
 from xladdin.domain.roster import LATE, MISSING, RETURNED, roster_sentence
@@ -63,6 +64,7 @@ class Platform:
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
         self.templates.filters["percent"] = _percent
         self.templates.filters["number"] = _number
+        self.templates.globals["command_words"] = COMMAND_WORDS
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
