@@ -39,8 +39,8 @@ from xladdin.workbook.layout import RANKING
 ADMIN = ""  # the holder of HQ's 管理码 in the store (a work group is held by its name)
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed without mistakes
 GROUP_CODE_LENGTH, ADMIN_CODE_LENGTH = 10, 15
-# scrypt's cost: about 16 MB and a few tens of milliseconds per code checked, every time
-SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+# scrypt's cost: 8 MB and about 0.1 s per code checked (a guess at a 50-bit code costs as much)
+SCRYPT = {"n": 2**13, "r": 8, "p": 1, "dklen": 32}
 
 # Codes of files refused whole: not a readable ledger at all, so the platform keeps nothing of them.
 REFUSED_WHOLE = frozenset({Code.FILE_UNREADABLE, Code.FILE_TOO_LARGE, Code.PASSWORD_PROTECTED, Code.SHEET_MISSING,
@@ -150,7 +150,7 @@ def server_name(group: str, at: dt.datetime, sha256: str, suffix: str) -> str:
 
 
 def receive_upload(book: Book, base_dir: Path, staged: Path, client_name: str, group: str, address: str,
-                   at: dt.datetime, timeout: float = 60.0) -> Upload:
+                   at: dt.datetime, timeout: float = 60.0, registry: pd.DataFrame | None = None) -> Upload:
     """Check a file a group uploaded (`staged`, any name) as the inbox file it would be and keep it there if it
     is a ledger of that group not sent before: written whole under a server-made name with the upload time as
     its time, and recorded (group, time, address, SHA-256, verdict). The caller checks `client_name` first
@@ -171,7 +171,7 @@ def receive_upload(book: Book, base_dir: Path, staged: Path, client_name: str, g
         finally:
             store.close()
         outcome = check_files(book, base_dir, [*earlier, candidate], as_of=at.date(), returned=True,
-                              timeout=timeout)[-1]
+                              timeout=timeout, registry=registry)[-1]
         refusal = _refusal(outcome, group)
         if refusal is not None:
             verdict, message = refusal
@@ -224,14 +224,15 @@ def uploads_of(store: Store, group: str | None, since: dt.date | None, limit: in
 
 # -- what HQ sees -------------------------------------------------------------------------------------------
 
-def live_roster(book: Book, base_dir: Path, as_of: dt.date) -> pd.DataFrame:
+def live_roster(book: Book, base_dir: Path, as_of: dt.date, registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """今日报送情况 for a date as the uploads make it now: every group of the registry, from what runs stored
     and the uploads since (each counted once, by the group that sent it, at its upload time)."""
     settings = book.settings()
     store = Store(base_dir / settings.store)
     try:
-        key = book.registry_key()
-        registry = store.kept_frame("registry", key) if key else None  # read only: a run keeps it
+        if registry is None:
+            key = book.registry_key()
+            registry = store.kept_frame("registry", key) if key else None  # read only: a run keeps it
         groups = work_groups(registry if registry is not None else book.registry())
         stored = store.submissions_for(as_of)
         uploaded = store.uploads_for(as_of)
