@@ -9,6 +9,7 @@ good ledgers, 城南片区工作组 one with mistakes, two nothing yet; the serv
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import socket
 import sys
@@ -76,7 +77,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             with sync_playwright() as driver:
-                browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--lang=zh-CN"])
+                browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--lang=zh-CN"],
+                                                env=os.environ | {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
                 page.goto(url + "/")
                 page.screenshot(path=OUT / "报送平台-登录.png")

@@ -46,12 +46,16 @@ class Clock:
         return self.at
 
 
+def fresh_master(tmp_path: Path) -> Path:
+    folder = tmp_path / f"攻坚指挥部{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    return build_master(folder / MASTER_NAME, registry_rows(AS_OF))
+
+
 @pytest.fixture
 def campaign(tmp_path):
     """A new master over the demo registry, nothing reported yet, codes issued: (master, codes by holder)."""
-    folder = tmp_path / "攻坚指挥部"
-    folder.mkdir()
-    master = build_master(folder / MASTER_NAME, registry_rows(AS_OF))
+    master = fresh_master(tmp_path)
     issued = Engine.on_file(master).codes(now=NOON)
     return master, {c.holder: c.code for c in issued}
 
@@ -117,7 +121,7 @@ def validate_json(master: Path, as_of: dt.date) -> dict:
 
 # -- codes ---------------------------------------------------------------------------------------------------
 
-def test_codes_are_issued_once_stored_hashed_and_replaced_with_new(campaign):
+def test_codes_are_issued_once_stored_hashed_and_replaced_with_new(campaign, tmp_path):
     master, codes = campaign
     assert set(codes) == {"", "高铁新区工作组", "工业园区工作组", GROUP, "滨江片区工作组", "交通项目工作组", "民生工程工作组"}
     assert all(re.fullmatch(r"[2-9A-HJKMNP-Z]{5}(-[2-9A-HJKMNP-Z]{5}){1,2}", c) for c in codes.values())
@@ -129,6 +133,9 @@ def test_codes_are_issued_once_stored_hashed_and_replaced_with_new(campaign):
     for holder, code in codes.items():
         assert normalize_code(code).encode() not in dump and code.encode() not in dump  # never in clear
         assert stored[holder] == hash_code(code, salt)
+    first = json.loads(CliRunner().invoke(main, ["codes", str(fresh_master(tmp_path)), "--json"]).output)
+    assert first["codes"]["指挥部"] == first["admin"]["code"] and len(first["codes"]) == 7
+    assert all(first["codes"][g["holder"]] == g["code"] for g in first["groups"])
     again = CliRunner().invoke(main, ["codes", str(master), "--json"])
     shown = json.loads(again.output)
     assert again.exit_code == 0 and shown["admin"]["code"] is None and not any(g["code"] for g in shown["groups"])
@@ -458,3 +465,26 @@ def test_an_older_store_gains_the_platform_tables(campaign, tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert store.uploads() == [] and store.access_codes() == {}
     store.close()
+
+
+def test_an_upload_while_a_run_holds_the_store_waits_for_it_and_is_kept(campaign, client, tmp_path):
+    master, codes = campaign
+    import threading
+    import time
+    held = threading.Event()
+
+    def writer() -> None:  # a run elsewhere: the store's write lock for a second and a half
+        db = sqlite3.connect(master.parent / "历史库.sqlite")
+        db.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(1.5)
+        db.rollback()
+        db.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    held.wait()
+    answer = api_upload(client, codes[GROUP], ledger(tmp_path, "t.xlsx").read_bytes())
+    thread.join()
+    assert answer.status_code == 201 and answer.json()["status"] == "已接收"
+    assert len(inbox_of(master)) == 1 and len(stored_uploads(master)) == 1

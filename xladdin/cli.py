@@ -299,7 +299,8 @@ def codes(master: Path, renew: bool, as_json: bool) -> None:
     if as_json:
         admin = next(c for c in issued if c.holder == "")
         click.echo(json.dumps({"master": str(master), "admin": admin.to_dict(),
-                               "groups": [c.to_dict() for c in issued if c.holder != ""]},
+                               "groups": [c.to_dict() for c in issued if c.holder != ""],
+                               "codes": {c.to_dict()["holder"]: c.code for c in issued if c.code}},
                               ensure_ascii=False, indent=1))
         return
     print_codes(issued)

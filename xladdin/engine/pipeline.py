@@ -144,6 +144,7 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
     settings = book.settings()
     store = Store(base_dir / settings.store, timeout=timeout)
     try:
+        store.reserve()  # checking writes (then rolls back): wait for a run that is writing, never fail halfway
         registry = _registry(book, store) if registry is None else registry
         sources, unreadable = inbox_sources(paths)
         folders = {"master": base_dir, "returned": base_dir / settings.returned} if returned else None

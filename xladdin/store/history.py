@@ -53,6 +53,12 @@ class Store:
             with self.db:
                 self.rebuild_reports()
 
+    def reserve(self) -> None:
+        """Take the write lock now, waiting (up to the timeout) for a writer that holds it: a transaction that
+        reads before it writes would otherwise be refused at once when another writer holds the store."""
+        if not self.db.in_transaction:
+            self.db.execute(sql.BEGIN_WRITING)
+
     def begin_run(self, as_of: dt.date, command: str) -> int:
         """Open a run: every change it makes carries its id, so that it can be rolled back."""
         started = dt.datetime.now().isoformat(timespec="seconds")

@@ -252,3 +252,4 @@ ACCESS_CODES = "SELECT holder, code_hash, issued_at FROM access_codes ORDER BY h
 HOLDER_OF_CODE = "SELECT holder FROM access_codes WHERE code_hash=?"
 STATUS_OF_NAME = ("SELECT s.status FROM file_names f JOIN submissions s USING (sha256) WHERE f.file_name=?"
                   " ORDER BY f.seen_at LIMIT 1")
+BEGIN_WRITING = "BEGIN IMMEDIATE"  # the write lock taken at once, waiting for another writer (not upgraded later)
