@@ -488,3 +488,34 @@ def test_an_upload_while_a_run_holds_the_store_waits_for_it_and_is_kept(campaign
     thread.join()
     assert answer.status_code == 201 and answer.json()["status"] == "已接收"
     assert len(inbox_of(master)) == 1 and len(stored_uploads(master)) == 1
+
+
+def test_serve_prints_the_address_staff_type_answers_and_stops_on_ctrl_c(campaign):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    master, _ = campaign
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "xladdin.cli", "serve", str(master), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        assert "登录报送平台" in page and GROUP in page
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert f"http://127.0.0.1:{port}/" in out and "报送平台已停止" in out and "Traceback" not in out

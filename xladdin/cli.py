@@ -333,6 +333,7 @@ def serve_command(master: Path, host: str, port: int) -> None:
         console().print("（只有本机能打开；要让各工作组在内网访问，请加 --host 0.0.0.0）")
     console().print("按 Ctrl+C 停止。")
     serve(master, host, port)
+    console().print("报送平台已停止。")
 
 
 @main.command("excel-setup")

@@ -45,5 +45,8 @@ def serve(master: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> No
 
     from xladdin.web.app import create_app
 
-    uvicorn.run(create_app(Path(master)), host=host, port=port, log_level="warning", access_log=False,
-                limit_concurrency=200, timeout_keep_alive=10)
+    try:
+        uvicorn.run(create_app(Path(master)), host=host, port=port, log_level="warning", access_log=False,
+                    limit_concurrency=200, timeout_keep_alive=10, lifespan="off")
+    except KeyboardInterrupt:  # Ctrl+C: the server has shut down; staff see no traceback
+        pass
