@@ -6,7 +6,7 @@
 A master of N groups (tests/campaigns.generate, 10 projects each) and its codes; `xladdin serve` in its own
 process on 127.0.0.1 on a free port; one client thread per group posts its ledger to /api/submissions with its
 报送码 at its moment and times the answer. Then it checks that none is lost and each was checked once: one
-201 per group, one file per group in the inbox (its bytes the ledger's, its SHA-256 the one recorded), one
+200 per group, one file per group in the inbox (its bytes the ledger's, its SHA-256 the one recorded), one
 row per group in the store's uploads, and `xladdin validate --json` giving each stored file the status the
 upload was answered with. Reports the feedback time (request to verdict) p50, p95 and max.
 """
@@ -118,7 +118,7 @@ def main() -> None:
 
 
 def _check(folder: Path, master: Path, ledgers: dict[str, Path], results: dict) -> None:
-    lost = [g for g in ledgers if g not in results or results[g][0] != 201]
+    lost = [g for g in ledgers if g not in results or results[g][0] != 200]
     assert not lost, f"not stored: {[(g, results.get(g, (None,))[:2]) for g in lost][:5]}"
     inbox = {p.name: p for p in (folder / "报送").iterdir()}
     assert len(inbox) == len(ledgers), (len(inbox), len(ledgers))

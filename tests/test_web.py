@@ -244,7 +244,7 @@ def test_the_api_answers_what_validate_json_says_of_the_stored_file(campaign, cl
     for number, path in enumerate(files):
         client.app.state.platform.clock = Clock(NOON + dt.timedelta(minutes=number))
         reply = api_upload(client, codes[GROUP], path.read_bytes(), path.name)
-        assert reply.status_code == 201, reply.text
+        assert reply.status_code == 200, reply.text
         answers.append(reply.json())
     expected = validate_json(master, AS_OF)
     for answer in answers:
@@ -266,7 +266,7 @@ def test_the_api_answers_what_validate_json_says_of_the_stored_file(campaign, cl
 def test_the_same_file_twice_is_not_kept_twice(campaign, client, tmp_path):
     master, codes = campaign
     good = ledger(tmp_path, "好.xlsx").read_bytes()
-    assert api_upload(client, codes[GROUP], good).status_code == 201
+    assert api_upload(client, codes[GROUP], good).status_code == 200
     client.app.state.platform.clock = Clock(NOON + dt.timedelta(minutes=5))
     again = api_upload(client, codes[GROUP], good, "再传一次.xlsx")
     assert again.status_code == 200 and again.json()["stored"] is False and again.json()["verdict"] == "重复"
@@ -486,7 +486,7 @@ def test_an_upload_while_a_run_holds_the_store_waits_for_it_and_is_kept(campaign
     held.wait()
     answer = api_upload(client, codes[GROUP], ledger(tmp_path, "t.xlsx").read_bytes())
     thread.join()
-    assert answer.status_code == 201 and answer.json()["status"] == "已接收"
+    assert answer.status_code == 200 and answer.json()["status"] == "已接收"
     assert len(inbox_of(master)) == 1 and len(stored_uploads(master)) == 1
 
 
@@ -519,3 +519,19 @@ def test_serve_prints_the_address_staff_type_answers_and_stops_on_ctrl_c(campaig
         out, _ = server.communicate(timeout=30)
     assert server.returncode == 0
     assert f"http://127.0.0.1:{port}/" in out and "报送平台已停止" in out and "Traceback" not in out
+
+
+def test_hq_downloads_the_notices_issued_to_the_archive_and_nothing_else(campaign, client, tmp_path):
+    master, codes = campaign
+    api_upload(client, codes[GROUP], ledger(tmp_path, "t.xlsx", date=AS_OF).read_bytes())
+    engine = Engine.on_file(master)
+    engine.run(as_of=AS_OF)
+    engine.notice(as_of=AS_OF, issue=True)
+    sign_in(client, "指挥部", codes[""])
+    page = client.get("/hq").text
+    link = re.search(r'href="(/hq/notices/[^"]+)"', page).group(1)
+    word = client.get(link)
+    assert word.status_code == 200 and word.content[:2] == b"PK"  # the .docx in 通报存档
+    assert client.get("/hq/notices/..%2F指挥部母表.xlsm").status_code == 404
+    assert client.get("/hq/notices/历史库.sqlite").status_code == 404
+    assert "督查日报" in page and "今日报送" in page

@@ -337,9 +337,7 @@ class Platform:
                 except OSError as exc:
                     return 503, {"error": os_message(exc).replace("本次运行已停止，母表未改动。", "文件未保存。")}
         body = result.to_dict() | {"client_name": upload.filename}
-        if result.stored:
-            return 201, body
-        return (200 if result.verdict == REPEATED else 422), body
+        return (200 if result.stored or result.verdict == REPEATED else 422), body
 
     # -- HQ ----------------------------------------------------------------------------------------------------
 
