@@ -16,7 +16,6 @@ import pandas as pd
 
 from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.domain.level import CITY
-
 from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger
 

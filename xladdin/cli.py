@@ -15,6 +15,7 @@ import click
 from xladdin import __version__
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.fs import os_message, os_reason
+from xladdin.web.launcher import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from xladdin.engine.model import JobResult
@@ -294,6 +295,68 @@ def history(master: Path, group: str | None, project: str | None, include_supers
         console().print(f"已导出 {len(frame)} 行到 {out}")
         return
     print_history(frame)
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--new", "renew", is_flag=True,
+              help="Replace every code (the old ones stop working and their sessions end).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable list (JSON).")
+@guarded
+def codes(master: Path, renew: bool, as_json: bool) -> None:
+    """Issue the 报送平台's codes: each work group's 报送码 and HQ's 管理码.
+
+    Codes are stored hashed in the history store, so each is shown once, when issued: groups added to the
+    项目清单 since get theirs on the next call; a lost code is replaced with --new.
+
+    \b
+    Example:
+        xladdin codes 攻坚指挥部/指挥部母表.xlsm
+        xladdin codes 攻坚指挥部/指挥部母表.xlsm --new --json
+    """
+    from xladdin.console import print_codes
+    from xladdin.engine.operations import Engine
+    issued = Engine.on_file(master).codes(renew=renew)
+    if as_json:
+        admin = next(c for c in issued if c.holder == "")
+        click.echo(json.dumps({"master": str(master), "admin": admin.to_dict(),
+                               "groups": [c.to_dict() for c in issued if c.holder != ""],
+                               "codes": {c.to_dict()["holder"]: c.code for c in issued if c.code}},
+                              ensure_ascii=False, indent=1))
+        return
+    print_codes(issued)
+
+
+@main.command("serve")
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 serves the whole intranet.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@guarded
+def serve_command(master: Path, host: str, port: int) -> None:
+    """Serve the 报送平台: groups upload ledgers in a browser and see the verdict at once; HQ sees the roster.
+
+    Stop it with Ctrl+C. Issue the codes first with `xladdin codes MASTER`.
+
+    \b
+    Example:
+        xladdin serve 攻坚指挥部/指挥部母表.xlsm --host 0.0.0.0
+    """
+    from xladdin.engine.operations import Engine
+    from xladdin.web import addresses, serve
+    engine = Engine.on_file(master)
+    groups = engine.groups()  # the master is readable before anyone is told to come
+    held = engine.code_hashes()
+    console().print(f"报送平台已启动（母表 {master.name}，{len(groups)} 个工作组）。请在浏览器中打开：")
+    for address in addresses(host, port):
+        console().print(f"  [bold]{address}[/]")
+    if not held:
+        console().print("尚未发放报送码：请另开一个窗口运行 [bold]xladdin codes[/] 发放各工作组的报送码和管理码。")
+    elif host == "127.0.0.1":
+        console().print("（只有本机能打开；要让各工作组在内网访问，请加 --host 0.0.0.0）")
+    console().print("按 Ctrl+C 停止。")
+    serve(master, host, port)
+    console().print("报送平台已停止。")
 
 
 @main.command("excel-setup")

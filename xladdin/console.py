@@ -152,3 +152,18 @@ def print_rollback(run: dict, forgotten: int) -> None:
         console().print(f"该次发出的通报已撤销（Word 文件改名保留，期数下次可再用）：{'、'.join(run['withdrawn'])}。")
     if run["reinstated"]:
         console().print(f"该次作废的通报已恢复有效：{'、'.join(run['reinstated'])}。")
+
+
+def print_codes(issued) -> None:
+    """The 报送平台's codes: each new one in full (shown this once), the others as already issued."""
+    table = Table(title="报送平台的报送码和管理码", title_justify="left")
+    for column in ("单位", "类别", "码", "发放时间"):
+        table.add_column(column)
+    for item in issued:
+        shown = f"[bold]{item.code}[/]" if item.code else "已发放（只在发放时显示一次）"
+        table.add_row(item.holder or "指挥部", item.role, shown, item.issued_at.replace("T", " "))
+    console().print(table)
+    if any(item.code for item in issued):
+        console().print("请把各工作组的报送码分别告知该组（只显示这一次，历史库中只保存其校验值）；管理码只给指挥部。")
+    else:
+        console().print("各码均已发放。如有遗失，运行 [bold]xladdin codes --new[/] 全部重新发放（旧码立即失效）。")

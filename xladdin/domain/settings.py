@@ -131,6 +131,8 @@ TABLE: tuple[Setting, ...] = (
             '“历史”表最多显示多少行（最新的在前；Excel 一张表最多约 104 万行）'),
     Setting('报送文件上限(MB)', 'max_file_mb', 20, 'int',
             '超过此大小的报送文件直接退回'),
+    Setting('网页上传上限(MB)', 'upload_mb', 10, 'int',
+            '报送平台（xladdin serve）上传的台账超过此大小直接拒收，不保存'),
     Setting('解压后上限(MB)', 'max_unzip_mb', 100, 'int',
             'xlsx 解压后超过此大小（可能是压缩炸弹）直接退回'),
     Setting('台账行数上限', 'max_rows', 5000, 'int',
@@ -220,6 +222,7 @@ class Settings:
     history_days: int = _default("history_days")
     history_rows: int = _default("history_rows")
     max_file_mb: int = _default("max_file_mb")
+    upload_mb: int = _default("upload_mb")
     max_unzip_mb: int = _default("max_unzip_mb")
     max_rows: int = _default("max_rows")
     max_cols: int = _default("max_cols")

@@ -171,7 +171,7 @@ def _sort_out(sources: list[Source], store: Store, folders: dict[str, Path] | No
             first_of[source.sha256] = source.name
             if known is not None:
                 rechecked.add(source.sha256)
-            if folders is not None and source.path is not None:
+            if folders is not None and "archive" in folders and source.path is not None:
                 folder = folders["archive"] / now.strftime("%Y-%m-%d")
                 folder.mkdir(parents=True, exist_ok=True)
                 copy_whole(source.path, folder / fit_name(f"{source.sha256[:12]}_{source.name}"))

@@ -18,22 +18,37 @@ What each operation does, in words (the flags live here and nowhere else):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base import clock
 from xladdin.domain.level import LEVELS
+from xladdin.domain.roster import work_groups
 from xladdin.domain.settings import Settings
+from xladdin.engine import platform
 from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
 from xladdin.engine.rollback import history_frame, roll_back
 from xladdin.engine.templates import write_group_templates
 from xladdin.notices.compose import DAILY
+from xladdin.store.history import Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.build import build_master, write_launchers
 from xladdin.workbook.package import MasterBook
 from xladdin.workbook.projectlist import read_project_list
+
+
+def _one_reader(method):
+    """The master as last read is shared: one thread reads it at a time (its reader is not thread-safe)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._reading:
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class Engine:
         self.master = Path(master) if master is not None else None
         self.book = book
         self.base_dir = base_dir if base_dir is not None else (self.master.parent if self.master else Path.cwd())
+        self._read: tuple | None = None  # (the file's size and time, its book, its registry or None): reused while unchanged
+        self._reading = threading.RLock()
 
     @classmethod
     def on_file(cls, master: Path, now: dt.datetime | None = None) -> "Engine":
@@ -138,6 +155,105 @@ class Engine:
         (Path(directory) / Settings().inbox).mkdir(exist_ok=True)  # 设置's default, beside the master
         write_launchers(Path(directory), name)
         return path
+
+    # -- the 报送平台 (xladdin serve, xladdin codes): on the master file -------------------------------------
+
+    @_one_reader
+    def settings(self) -> Settings:
+        return self._master().settings()
+
+    @_one_reader
+    def groups(self) -> list[str]:
+        """The work groups of the 项目清单 (责任工作组): those that report, and hold a 报送码."""
+        return work_groups(self._registry())
+
+    @_one_reader
+    def codes(self, *, now: dt.datetime | None = None, renew: bool = False) -> list[platform.IssuedCode]:
+        """The 管理码 and every group's 报送码: issued where missing (at `now`, else the clock's), all replaced
+        with `renew`."""
+        book = self._master()
+        settings = book.settings()
+        store = Store(self.base_dir / settings.store)
+        try:
+            return platform.issue_codes(store, work_groups(self._registry()), now or self.now or clock.now(settings.zone),
+                                        renew)
+        finally:
+            store.close()
+
+    def code_holder(self, code: str) -> tuple[str, str] | None:
+        """(holder, code hash) of an access code ('' holds the 管理码), or None: not a code in force."""
+        store = Store(self.base_dir / self.settings().store)  # the hash (slow on purpose) outside the reader's lock
+        try:
+            return platform.code_holder(store, code)
+        finally:
+            store.close()
+
+    @_one_reader
+    def code_hashes(self) -> dict[str, str]:
+        """holder -> the hash of the code in force (a session of an older code has ended)."""
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return {holder: code_hash for holder, (code_hash, _) in store.access_codes().items()}
+        finally:
+            store.close()
+
+    @_one_reader
+    def accept_upload(self, staged: Path, *, client_name: str, group: str, address: str,
+                      at: dt.datetime) -> platform.Upload:
+        """A group's upload checked as `validate` checks an inbox file and, if it is that group's ledger, kept
+        in the inbox under a server-made name with the upload time (the caller admits one at a time)."""
+        return platform.receive_upload(self._master(), self.base_dir, staged, client_name, group, address, at,
+                                       registry=self._registry())
+
+    @_one_reader
+    def uploads(self, group: str | None, since: dt.date | None = None) -> list[dict]:
+        """A group's uploads (everyone's with None), newest first, with what a run made of each since."""
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return platform.uploads_of(store, group, since)
+        finally:
+            store.close()
+
+    @_one_reader
+    def upload(self, upload_id: int) -> dict | None:
+        store = Store(self.base_dir / self.settings().store)
+        try:
+            return store.upload(upload_id)
+        finally:
+            store.close()
+
+    @_one_reader
+    def roster(self, as_of: dt.date) -> pd.DataFrame:
+        """今日报送情况 for a date, live: runs' submissions and the uploads since."""
+        return platform.live_roster(self._master(), self.base_dir, as_of, registry=self._registry())
+
+    @_one_reader
+    def inbox_files(self) -> list[dict]:
+        return platform.inbox_files(self._master(), self.base_dir)
+
+    @_one_reader
+    def board(self) -> dict:
+        """The last run: 红黑榜, the 通报 sheet's text, the notices in 通报存档."""
+        return platform.last_board(self._master(), self.base_dir)
+
+    def _master(self) -> Book:
+        """The master as last read, read again when the file has changed (a run saved it, staff edited it)."""
+        if self.book is not None:
+            return self.book
+        info = self._file().stat()
+        signature = (info.st_size, info.st_mtime_ns, info.st_ino)
+        if self._read is None or self._read[0] != signature:
+            self._read = (signature, MasterBook.open(self._file()), None)
+        return self._read[1]
+
+    def _registry(self) -> pd.DataFrame:
+        """The master's 项目清单, read once per version of the file."""
+        book = self._master()
+        if self.book is not None:
+            return book.registry()
+        if self._read[2] is None:
+            self._read = (self._read[0], book, book.registry())
+        return self._read[2]
 
     def _file(self) -> Path:
         if self.master is None:

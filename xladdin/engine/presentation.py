@@ -37,8 +37,8 @@ from xladdin.domain.milestones import (
     week_start_formula,
     week_starts,
 )
-from xladdin.domain.register import KEYS as REGISTER_KEYS
 from xladdin.domain.rank import basis_words, rule_words
+from xladdin.domain.register import KEYS as REGISTER_KEYS
 from xladdin.domain.roster import roster_rows, tally_rows
 from xladdin.domain.settings import AVERAGE_BASES, Settings, period_text
 from xladdin.engine.model import (

@@ -29,9 +29,10 @@ ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
 class Store:
     """The SQLite history store; changes stay in one transaction until commit()."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, timeout: float = 5.0):
         self.path = path
-        self.db = sqlite3.connect(path)
+        # timeout: how long a statement waits for another writer (a run, an upload) before it fails
+        self.db = sqlite3.connect(path, timeout=timeout)
         self.db.execute(sql.PRAGMA_CACHE_SIZE)
         self.db.executescript(SCHEMA)
         self.run_id: int | None = None
@@ -56,6 +57,12 @@ class Store:
         elif some(sql.ANY_ACCEPTED_ROW):
             with self.db:
                 self.rebuild_reports()
+
+    def reserve(self) -> None:
+        """Take the write lock now, waiting (up to the timeout) for a writer that holds it: a transaction that
+        reads before it writes would otherwise be refused at once when another writer holds the store."""
+        if not self.db.in_transaction:
+            self.db.execute(sql.BEGIN_WRITING)
 
     def begin_run(self, as_of: dt.date, command: str, now: dt.datetime) -> int:
         """Open a run at the run's `now`: every change it makes carries its id, so that it can be rolled back."""
@@ -435,3 +442,67 @@ class Store:
                 found.append(Issue(**record))
         return found
 
+    # -- the 报送平台: uploads and access codes --------------------------------------------------------
+
+    def record_upload(self, file_name: str, client_name: str, group: str, uploaded_at: dt.datetime, address: str,
+                      sha256: str, size: int, status: str, report_date: dt.date | None, outcome: dict) -> int:
+        """Keep an upload the platform stored in the inbox; returns its id (the caller commits)."""
+        cur = self.db.execute(sql.INSERT_UPLOAD, (
+            file_name, client_name, group, uploaded_at.isoformat(timespec="seconds"), address, sha256, size, status,
+            report_date.isoformat() if report_date else None, json.dumps(outcome, ensure_ascii=False)))
+        return cur.lastrowid
+
+    def uploads(self, group: str | None = None, since: dt.date | None = None, limit: int = -1) -> list[dict]:
+        """Uploads, newest first: a group's (or everyone's) since a date; `decided` is what a run made of the
+        content since (None while it waits), `outcome` the verdict answered at upload."""
+        start = since.isoformat() if since else ""
+        rows = (self.db.execute(sql.UPLOADS_OF_GROUP, (group, start, limit)) if group is not None
+                else self.db.execute(sql.EVERY_UPLOAD, (start, limit))).fetchall()
+        return [self._upload(row) for row in rows]
+
+    def upload(self, upload_id: int) -> dict | None:
+        row = self.db.execute(sql.UPLOAD_BY_ID, (upload_id,)).fetchone()
+        return None if row is None else self._upload(row)
+
+    def upload_of_file(self, file_name: str) -> dict | None:
+        row = self.db.execute(sql.UPLOAD_BY_FILE, (file_name,)).fetchone()
+        return None if row is None else self._upload(row)
+
+    @staticmethod
+    def _upload(row) -> dict:
+        record = dict(zip(sql.UPLOAD_COLUMNS, row))
+        record["outcome"] = json.loads(record["outcome"])
+        return record
+
+    def uploads_for(self, report_date: dt.date) -> pd.DataFrame:
+        """The uploads that count for a report date, as submissions_for has them (received_at: upload time;
+        status: a run's word for the content, else the verdict at upload)."""
+        frame = pd.read_sql_query(sql.UPLOADS_OF_DATE, self.db, params=(report_date.isoformat(),))
+        frame["report_date"] = report_date
+        frame["received_at"] = pd.to_datetime(frame.pop("uploaded_at"), format="ISO8601", errors="coerce")
+        return frame[["group_name", "report_date", "received_at", "status", "file_name"]]
+
+    def code_salt(self, new: str) -> str:
+        """The salt every access code is hashed with: `new` kept the first time (the caller commits)."""
+        self.db.execute(sql.SET_CODE_SALT, (new,))
+        return self.db.execute(sql.CODE_SALT).fetchone()[0]
+
+    def stored_code_salt(self) -> str | None:
+        row = self.db.execute(sql.CODE_SALT).fetchone()
+        return row[0] if row else None
+
+    def set_access_code(self, holder: str, code_hash: str, issued_at: dt.datetime) -> None:
+        self.db.execute(sql.SET_ACCESS_CODE, (holder, code_hash, issued_at.isoformat(timespec="seconds")))
+
+    def access_codes(self) -> dict[str, tuple[str, str]]:
+        """holder ('' for HQ's 管理码, else the work group) -> (code hash, issued at)."""
+        return {holder: (code_hash, issued) for holder, code_hash, issued in self.db.execute(sql.ACCESS_CODES)}
+
+    def holder_of(self, code_hash: str) -> str | None:
+        row = self.db.execute(sql.HOLDER_OF_CODE, (code_hash,)).fetchone()
+        return None if row is None else row[0]
+
+    def status_of_name(self, file_name: str) -> str | None:
+        """What a run decided about the content first seen under this file name, or None (not read yet)."""
+        row = self.db.execute(sql.STATUS_OF_NAME, (file_name,)).fetchone()
+        return None if row is None else row[0]

@@ -164,6 +164,36 @@ CREATE TABLE IF NOT EXISTS problem_threads (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
+-- The 报送平台 (xladdin serve): every ledger a work group uploaded and the platform kept in the inbox, under
+-- the name the server gave it; who sent it (the signed-in group), when, from which address, its SHA-256, and
+-- the verdict it was answered with at once (status, report date, the outcome as JSON). A run later decides
+-- it like any inbox file (submissions, by sha256).
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL UNIQUE,
+    client_name TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    address TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    report_date TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_group ON uploads (group_name, uploaded_at);
+CREATE INDEX IF NOT EXISTS uploads_sha ON uploads (sha256);
+-- The 报送平台's access codes, hashed (scrypt with the store's salt): a work group's 报送码 (holder = the
+-- group) and HQ's 管理码 (holder = ''). Only the hash is kept: a lost code is replaced, never shown again.
+CREATE TABLE IF NOT EXISTS access_codes (
+    holder TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS code_salt (
+    one INTEGER PRIMARY KEY CHECK (one=1),
+    salt TEXT NOT NULL
+);
 """
 
 USER_VERSION = "PRAGMA user_version"
@@ -188,7 +218,9 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     if version < 2:  # notices record the run that voided them (a store of version 1 may have the table)
         if "voided_run" not in {name for name, in db.execute(TABLE_COLUMNS, ("notices",))}:
             db.execute(ADD_COLUMN["notices", "voided_run"])
-    # version 3: problem_threads, created empty by SCHEMA; the first run threads the whole history.
+    # version 3: new tables only, each created empty by SCHEMA: problem_threads (the first run threads the whole
+    # history), problem_runs (refreshed from the first touched date), the 报送平台's uploads, access_codes and
+    # code_salt
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()

@@ -280,3 +280,28 @@ MOVE_PROBLEM_THREAD = ("UPDATE problem_threads SET prior_item=item_id, item_id=?
 DELETE_THREADS_OF_RUN = "DELETE FROM problem_threads WHERE run_id=?"
 RESTORE_THREADS_MOVED_BY_RUN = ("UPDATE problem_threads SET item_id=prior_item, prior_item=NULL, moved_run=NULL"
                                 " WHERE moved_run=?")
+# The 报送平台: uploads kept in the inbox, and the access codes (hashed) that sign groups and HQ in.
+INSERT_UPLOAD = ("INSERT INTO uploads (file_name, client_name, group_name, uploaded_at, address, sha256, size, status,"
+                 " report_date, outcome) VALUES (?,?,?,?,?,?,?,?,?,?)")
+# Each upload with what a run decided about its content since (NULL while it waits for the next run).
+_UPLOAD_COLUMNS = ("SELECT u.upload_id, u.file_name, u.client_name, u.group_name, u.uploaded_at, u.address, u.sha256,"
+                   " u.size, u.status, u.report_date, u.outcome, s.status AS decided FROM uploads u"
+                   " LEFT JOIN submissions s USING (sha256)")
+UPLOAD_COLUMNS = ("upload_id", "file_name", "client_name", "group_name", "uploaded_at", "address", "sha256", "size",
+                  "status", "report_date", "outcome", "decided")
+UPLOADS_OF_GROUP = f"{_UPLOAD_COLUMNS} WHERE u.group_name=? AND u.uploaded_at>=? ORDER BY u.upload_id DESC LIMIT ?"
+EVERY_UPLOAD = f"{_UPLOAD_COLUMNS} WHERE u.uploaded_at>=? ORDER BY u.upload_id DESC LIMIT ?"
+UPLOAD_BY_ID = f"{_UPLOAD_COLUMNS} WHERE u.upload_id=?"
+UPLOAD_BY_FILE = f"{_UPLOAD_COLUMNS} WHERE u.file_name=?"
+# The uploads that count for a report date (one that named no readable date counts for the day it came).
+UPLOADS_OF_DATE = ("SELECT u.group_name, u.uploaded_at, COALESCE(s.status, u.status) AS status, u.file_name"
+                   " FROM uploads u LEFT JOIN submissions s USING (sha256)"
+                   " WHERE COALESCE(u.report_date, substr(u.uploaded_at, 1, 10))=?")
+CODE_SALT = "SELECT salt FROM code_salt WHERE one=1"
+SET_CODE_SALT = "INSERT OR IGNORE INTO code_salt VALUES (1, ?)"
+SET_ACCESS_CODE = "INSERT OR REPLACE INTO access_codes VALUES (?,?,?)"
+ACCESS_CODES = "SELECT holder, code_hash, issued_at FROM access_codes ORDER BY holder"
+HOLDER_OF_CODE = "SELECT holder FROM access_codes WHERE code_hash=?"
+STATUS_OF_NAME = ("SELECT s.status FROM file_names f JOIN submissions s USING (sha256) WHERE f.file_name=?"
+                  " ORDER BY f.seen_at LIMIT 1")
+BEGIN_WRITING = "BEGIN IMMEDIATE"  # the write lock taken at once, waiting for another writer (not upgraded later)

@@ -37,6 +37,7 @@ from xladdin.base.schema import (
 )
 from xladdin.domain.level import LEVELS, Level, level_of
 from xladdin.domain.settings import DEFAULTS, SETTING_NAMES, defaults
+from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.layout import (
     CHART_TABLE_COLUMNS,
     CITY_RESULT,
@@ -60,7 +61,6 @@ from xladdin.workbook.layout import (
     TableSpec,
     print_extent,
 )
-from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.master import put_cell, quote_sheet
 from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
 from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide

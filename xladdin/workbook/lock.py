@@ -10,7 +10,6 @@ from pathlib import Path
 from xladdin.base.errors import MasterUnusable
 from xladdin.workbook.master import require_master
 
-
 # Windows: rights to wait on a process and read its state; WaitForSingleObject's answer while it runs;
 # OpenProcess's error for an id no process has.
 _SYNCHRONIZE, _QUERY_LIMITED_INFORMATION = 0x00100000, 0x1000
