@@ -7,9 +7,10 @@ import sqlite3
 
 from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import FIGURE_KEYS
+from xladdin.store.sql import FILL_PLOT_FIRSTS
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -137,6 +138,19 @@ CREATE TABLE IF NOT EXISTS notices (
     run_id INTEGER,
     voided_run INTEGER
 );
+-- The first report date each project reached a milestone's figure (key: a figure, measured against
+-- threshold, the plan in the 项目清单 then) or 净地 (key net_land), plot ''; and each 地块's first
+-- 是否净地 = 是 (plot its name, seen its first report date). first_date NULL: not reached yet. Kept in
+-- step with the reports of touched projects (Store.refresh_derived), found by key by a run.
+CREATE TABLE IF NOT EXISTS milestone_firsts (
+    project_id TEXT NOT NULL,
+    plot TEXT NOT NULL,
+    key TEXT NOT NULL,
+    threshold REAL,
+    first_date TEXT,
+    seen TEXT,
+    PRIMARY KEY (project_id, plot, key)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 """
@@ -163,6 +177,8 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     if version < 2:  # notices record the run that voided them (a store of version 1 may have the table)
         if "voided_run" not in {name for name, in db.execute(TABLE_COLUMNS, ("notices",))}:
             db.execute(ADD_COLUMN["notices", "voided_run"])
+    if version < 3:  # milestone_firsts: the 地块 reported so far (project first dates are found when asked)
+        db.execute(FILL_PLOT_FIRSTS)
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()
