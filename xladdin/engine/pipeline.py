@@ -17,13 +17,7 @@ from xladdin.base import clock
 from xladdin.base.faults import crash_point
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import summary_of
-from xladdin.domain.milestones import (
-    build_plan,
-    late_or_at_risk,
-    parse_milestones,
-    reached_dates,
-)
-from xladdin.domain.milestones import previous_rows as plan_rows
+from xladdin.domain.milestones import key_plots, late_or_at_risk
 from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from xladdin.domain.register import build_register, open_items, previous_rows
 from xladdin.domain.roster import daily_roster, work_groups
@@ -40,12 +34,12 @@ from xladdin.engine.model import (
     RunRequest,
     tell,
 )
+from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master
 from xladdin.engine.rollback import relative
 from xladdin.notices.archive import (
     all_issued,
     archive_lines,
-    milestone_reports,
     new_problems,
     register_reports,
     uncorrected_returns,
@@ -170,9 +164,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                                   previous_rows(*book.table_rows(REGISTER.name)))
     plan = None
     if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
-        plan = build_plan(registry, parse_milestones(settings.milestones),
-                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
-                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
+        plan = milestone_plan(book, store, registry, as_of, settings)
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
     leaders = []
@@ -194,6 +186,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                        trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan = leaders, register, plan
+    result.key_plots = key_plots(plan, registry) if plan is not None else None
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result
