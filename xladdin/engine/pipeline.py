@@ -162,9 +162,9 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     if REGISTER.name in book.tables:  # masters built before it have no 督办台账
         register = build_register(register_reports(store.db, as_of), registry, as_of,
                                   previous_rows(*book.table_rows(REGISTER.name)))
-    plan = None
+    plan, plan_sheet = None, None
     if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
-        plan = milestone_plan(book, store, registry, as_of, settings)
+        plan, plan_sheet = milestone_plan(book, store, registry, as_of, settings)
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
     leaders = []
@@ -187,6 +187,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan = leaders, register, plan
     result.key_plots = key_plots(plan, registry) if plan is not None else None
+    result.plan_sheet = plan_sheet
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result

@@ -24,17 +24,17 @@ WRITTEN_LEADERS = "milestone_leaders"  # kept frame: the 责任领导 the last r
 
 
 def milestone_plan(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date,
-                   settings: Settings) -> pd.DataFrame:
+                   settings: Settings) -> tuple[pd.DataFrame, tuple]:
     """The plan as of the date: one lookup per project and figure in the store (never the history
-    itself), the table as staff left it, the 设置 list and 工期."""
+    itself), the table as staff left it, the 设置 list and 工期; and the table as read (heading, rows),
+    so that a run whose plan it already shows does not rewrite it."""
     project, plot, plots = store.milestone_firsts(figure_plans(registry), as_of)
     written = store.kept_frame(WRITTEN_LEADERS, "")
     leaders = dict(zip(written["project_id"], written["leader"])) if written is not None else {}
     sheet = book.table_rows(MILESTONES.name)
     plan = build_plan(registry, parse_milestones(settings.milestones), Reached(project, plot, plots), as_of,
                       settings.due_soon_days, previous_rows(*sheet), parse_days(settings.milestone_days), leaders)
-    plan.attrs["sheet"] = sheet  # the table as read: a run whose plan it already shows does not rewrite it
-    return plan
+    return plan, sheet
 
 
 def figure_plans(registry: pd.DataFrame) -> list[tuple[str, str, float | None]]:

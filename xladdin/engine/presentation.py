@@ -258,7 +258,7 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         values[PLAN_KEYS.index("done")] = Formula(done_formula(r, letter["entered"], letter["derived"]),
                                                   _or_blank(row["done"]))
         rows.append(values)
-    plan_kept = _shows(plan.attrs.get("sheet"), list(MILESTONE_LABELS), rows)
+    plan_kept = _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
     if not plan_kept:
         book.write_table(MILESTONES.name, rows)
     remember_leaders(store, result.summary)
