@@ -19,6 +19,7 @@ import pytest
 from xladdin.demo import MASTER_NAME
 from xladdin.domain.milestones import (
     Reached,
+    block_marks,
     blocks,
     build_plan,
     key_plots,
@@ -157,6 +158,18 @@ def test_a_project_reporting_plots_gets_a_block_per_plot_that_its_row_summarises
     assert flagged.iloc[0]["milestone"] == "报批" and flagged.iloc[0]["deadline"] == dt.date(2026, 12, 31)
     everything = key_plots(plan, registry.assign(key_plots=["是", "是"]))
     assert list(zip(everything["project_id"], everything["plot"])) == [("P1", "东区"), ("P1", "西区"), ("P2", "")]
+
+
+def test_the_timeline_marks_of_a_block_at_once_are_the_week_by_week_oracles():
+    import random
+
+    rng = random.Random(7)
+    mondays = week_starts(dt.date(2026, 11, 24))
+    day = lambda: mondays[0] + dt.timedelta(days=rng.randrange(-20, 140))  # noqa: E731
+    for _ in range(300):
+        block = [(day() if rng.random() < 0.8 else None, day() if rng.random() < 0.4 else None)
+                 for _ in range(rng.randrange(1, 10))]
+        assert block_marks(block, mondays) == [week_marks(block, monday) for monday in mondays]
 
 
 def _store_with(path: Path, days: int, plots: bool = False) -> Store:

@@ -307,6 +307,15 @@ def late_or_at_risk(plan: pd.DataFrame) -> pd.DataFrame:
     return plan[status.str.startswith(OVERDUE) | status.str.startswith(AT_RISK)]
 
 
+def plan_records(plan: pd.DataFrame) -> list[dict]:
+    """The plan's rows as dicts of plain Python values (dates as dates, blanks as None), in one pass:
+    DataFrame.to_dict boxes every cell of a date column and costs seconds at city size."""
+    columns = list(plan.columns)
+    values = plan.astype(object).to_numpy().tolist()
+    return [{key: (None if v is pd.NaT or (isinstance(v, float) and v != v) else v) for key, v in zip(columns, row)}
+            for row in values]
+
+
 def blocks(plan: pd.DataFrame) -> list[tuple[int, int]]:
     """(first, last) row positions of each block of the plan: a project's rows, or a 地块's."""
     keys = list(zip(plan["project_id"], plan["plot"].fillna("")))
@@ -338,7 +347,7 @@ def key_plots(plan: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
         if text:
             wanted[str(pid)] = text
     rows = []
-    records = plan.to_dict("records")
+    records = plan_records(plan)
     with_plots = {pid for pid, plot in zip(plan["project_id"], plan["plot"]) if plot}
     for first, last in blocks(plan):
         block = records[first:last + 1]
@@ -397,6 +406,30 @@ def week_marks(block: list[tuple[object, object]], week_start: dt.date) -> str:
     done = sum(1 for _, d in block if within(d))
     open_ = sum(1 for p, d in block if within(p) and not isinstance(d, dt.date))
     return DONE_MARK * done + OPEN_MARK * open_
+
+
+def block_marks(block: list[tuple[object, object]], mondays: list[dt.date]) -> list[str]:
+    """week_marks for every week at once (consecutive Mondays): each date placed in its week by
+    arithmetic, so a block costs its rows, not its rows times the weeks."""
+    first, count = mondays[0], len(mondays)
+    done, open_ = [0] * count, [0] * count
+
+    def week(d) -> int | None:
+        if not isinstance(d, dt.date):
+            return None
+        k = (d - first).days // 7
+        return k if 0 <= k < count else None
+
+    for planned, finished in block:
+        if isinstance(finished, dt.date):
+            k = week(finished)
+            if k is not None:
+                done[k] += 1
+        else:
+            k = week(planned)
+            if k is not None:
+                open_[k] += 1
+    return [DONE_MARK * d + OPEN_MARK * o for d, o in zip(done, open_)]
 
 
 def week_starts(as_of: dt.date) -> list[dt.date]:

@@ -30,13 +30,14 @@ from xladdin.domain.milestones import KEYS as PLAN_KEYS
 from xladdin.domain.milestones import LABELS as MILESTONE_LABELS
 from xladdin.domain.milestones import (
     NET_LAND_MILESTONE,
+    block_marks,
     blocks,
     current,
     done_formula,
     late_or_at_risk,
+    plan_records,
     planned_formula,
     week_formula,
-    week_marks,
     week_starts,
 )
 from xladdin.domain.register import KEYS as REGISTER_KEYS
@@ -248,7 +249,7 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     plan = result.plan
     first_row, first_col = book.table_origin(MILESTONES.name)
     letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
-    records = plan.to_dict("records")
+    records = plan_records(plan)
     rows = []
     for i, row in enumerate(records):
         r = first_row + i
@@ -281,7 +282,7 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         span = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row + first}:${letter[key]}${first_row + last}"
                 for key in ("planned", "done")}
         weeks = [Formula(week_formula(f"{column_letter(left + fixed + k)}${week_row}", span["planned"], span["done"]),
-                         week_marks(pairs, mondays[k])) for k in range(TIMELINE_WEEKS)]
+                         marks) for k, marks in enumerate(block_marks(pairs, mondays))]
         now = current(block) or {}
         net = next((row["planned"] for row in block if row["milestone"] == NET_LAND_MILESTONE), None)
         plots += bool(block[0]["plot"])
@@ -319,6 +320,11 @@ def _shows(read: tuple[list[str], list[tuple[int, list[object]]]] | None, labels
 
 
 def _plain(value: object) -> object:
+    kind = type(value)
+    if kind is str:  # most cells: their text, blank as None
+        return value or None
+    if value is None:
+        return None
     if isinstance(value, Formula):
         value = value.cached
     if isinstance(value, dt.datetime):
