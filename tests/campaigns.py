@@ -37,7 +37,7 @@ def generate(directory: Path, files: int, rows: int) -> Path:
                                    "leader": "", "township": f"乡镇{g % 12}", "plan_mu": plan, "plan_houses": 20,
                                    "plan_crops": 30, "plan_fixtures": 40, "plan_graves": 10,
                                    "plan_fixtures_removed": 40,
-                                   "deadline": AS_OF + dt.timedelta(days=30)}[f.key] for f in REGISTRY_FIELDS])
+                                   "deadline": AS_OF + dt.timedelta(days=30)}.get(f.key) for f in REGISTRY_FIELDS])
             frac = ((g + r) % 10) / 10
             projects.append({"project_id": pid, "project_name": f"项目{pid}", "acquired_mu": round(plan * frac, 2),
                              "houses_agreed": int(20 * frac), "houses_demolished": int(16 * frac),

@@ -1,19 +1,39 @@
-"""节点计划 and the 作战图时间表: reached dates from the ledgers, status by the planned date, staff's dates read
-back, the timeline's formulas equal to the Python oracle once LibreOffice recalculates them."""
+"""节点计划 and the 作战图时间表: reached dates from the ledgers (and from the store, by key), 倒排工期 from the
+deadline with staff's dates kept, per-地块 blocks, an earlier master's plan carried over, and the
+timeline's formulas equal to the Python oracle once LibreOffice recalculates them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
 from xladdin.demo import MASTER_NAME
-from xladdin.domain.milestones import build_plan, reached_dates, status_of, week_marks, week_starts
+from xladdin.domain.milestones import (
+    Reached,
+    block_marks,
+    blocks,
+    build_plan,
+    key_plots,
+    late_or_at_risk,
+    parse_days,
+    reached_dates,
+    schedule,
+    status_of,
+    week_marks,
+    week_starts,
+)
 from xladdin.engine.pipeline import execute
+from xladdin.engine.plan import figure_plans
+from xladdin.store.history import Store
+from xladdin.workbook.layout import MILESTONES, TIMELINE
 
 from .conftest import AS_OF, recalculate, table_frame
 
@@ -50,9 +70,9 @@ def test_status_follows_the_planned_date(planned, reached, expected):
 
 
 def test_staff_dates_are_kept_and_net_land_defaults_to_the_deadline():
-    staff = [{"project_id": "P1", "milestone": "报批", "planned": D[1], "entered": D[3]},
-             {"project_id": "P2", "milestone": "拆除", "planned": D[3]},
-             {"project_id": "P9", "milestone": "报批", "planned": D[1], "project_name": "已删"}]
+    staff = [{"project_id": "P1", "milestone": "报批", "typed": D[1], "entered": D[3]},
+             {"project_id": "P2", "milestone": "拆除", "typed": D[3]},
+             {"project_id": "P9", "milestone": "报批", "typed": D[1], "project_name": "已删"}]
     known = HISTORY[HISTORY["report_date"] <= D[4]]  # what the store holds as of D[4]
     plan = build_plan(REGISTRY, ("报批", "拆除", "净地交付"), reached_dates(known, REGISTRY), D[4], 3, staff)
     rows = {(r["project_id"], r["milestone"]): r for r in plan.to_dict("records")}
@@ -62,6 +82,173 @@ def test_staff_dates_are_kept_and_net_land_defaults_to_the_deadline():
     assert ("P9", "报批") in rows  # staff's plan for a removed project is not thrown away
     later = build_plan(REGISTRY, ("净地交付",), reached_dates(HISTORY, REGISTRY), D[6], 3)
     assert later.set_index("project_id").at["P1", "status"] == "已完成"
+
+
+NODES = ("报批", "征收", "房屋协议", "拆除", "清表", "净地交付", "高压线迁移", "挂牌出让")
+DAYS = parse_days("报批 30、征收 20、房屋协议 15、拆除 15、清表 10、净地交付 5、高压线迁移 120、挂牌出让 60")
+
+
+def test_the_plan_is_scheduled_backwards_from_the_deadline_and_forwards_after_it():
+    deadline = dt.date(2026, 12, 31)  # the seed: 12月底前净地, 明年4月底前高压线迁移, 春节过后挂牌出让
+    standard = schedule(NODES, deadline, {}, DAYS)
+    assert standard["净地交付"] == deadline
+    assert standard["清表"] == deadline - dt.timedelta(days=5)  # 净地交付 takes 5 days after 清表
+    assert standard["拆除"] == standard["清表"] - dt.timedelta(days=10)
+    assert standard["房屋协议"] == standard["拆除"] - dt.timedelta(days=15)
+    assert standard["征收"] == standard["房屋协议"] - dt.timedelta(days=15)
+    assert standard["报批"] == standard["征收"] - dt.timedelta(days=20)
+    assert standard["高压线迁移"] == dt.date(2027, 4, 30) and standard["挂牌出让"] == dt.date(2027, 3, 1)
+    # A typed date wins, and the chain walks on from it: the nodes before it move, the others do not.
+    typed = {"拆除": dt.date(2026, 12, 1)}
+    moved = schedule(NODES, deadline, typed, DAYS)
+    assert moved["房屋协议"] == dt.date(2026, 11, 16) and moved["报批"] == dt.date(2026, 10, 12)
+    assert moved["清表"] == standard["清表"] and moved["挂牌出让"] == standard["挂牌出让"]
+    # A typed 净地交付 moves every computed date with it; no deadline and nothing typed: nothing computed.
+    assert schedule(NODES, deadline, {"净地交付": dt.date(2027, 1, 10)}, DAYS)["挂牌出让"] == dt.date(2027, 3, 11)
+    assert set(schedule(NODES, None, {}, DAYS).values()) == {None}
+
+
+def test_typed_dates_leaders_and_persons_are_kept_and_the_rest_follows_the_registry():
+    registry = REGISTRY.assign(deadline=[dt.date(2026, 12, 31), None])
+    previous = [{"project_id": "P1", "milestone": "拆除", "typed": dt.date(2026, 12, 1), "person": "王五"},
+                {"project_id": "P1", "milestone": "清表", "leader": "赵副县长"},
+                {"project_id": "P1", "milestone": "征收", "leader": "张"},  # what the run filled in last time
+                {"project_id": "P2", "milestone": "净地交付", "typed": dt.date(2027, 1, 20)}]
+    plan = build_plan(registry, NODES, {}, D[4], 3, previous, DAYS, {"P1": "张"})
+    rows = {(r["project_id"], r["milestone"]): r for r in plan.to_dict("records")}
+    assert rows[("P1", "拆除")]["planned"] == rows[("P1", "拆除")]["typed"] == dt.date(2026, 12, 1)
+    assert rows[("P1", "拆除")]["person"] == "王五" and rows[("P1", "清表")]["leader"] == "赵副县长"
+    assert rows[("P1", "征收")]["leader"] == "张" and rows[("P1", "报批")]["leader"] == "张"
+    assert rows[("P1", "房屋协议")]["standard"] == dt.date(2026, 11, 16)  # 倒排 from the typed 拆除
+    assert rows[("P2", "净地交付")]["planned"] == dt.date(2027, 1, 20)  # no deadline: staff's date anchors
+    assert rows[("P2", "挂牌出让")]["planned"] == dt.date(2027, 3, 21)
+    # The registry's leader changes: the cells the run filled follow it, the one staff typed stays.
+    again = build_plan(registry.assign(leader=["钱", "李"]), NODES, {}, D[4], 3,
+                       [{**r, "typed": r["typed"]} for r in plan.to_dict("records")], DAYS, {"P1": "张"})
+    rows = {(r["project_id"], r["milestone"]): r for r in again.to_dict("records")}
+    assert rows[("P1", "征收")]["leader"] == "钱" and rows[("P1", "清表")]["leader"] == "赵副县长"
+    assert rows[("P1", "拆除")]["typed"] == dt.date(2026, 12, 1) and rows[("P1", "拆除")]["person"] == "王五"
+    late = late_or_at_risk(again)
+    assert {"leader", "person", "plot"} <= set(late.columns)
+
+
+def test_a_project_reporting_plots_gets_a_block_per_plot_that_its_row_summarises():
+    registry = REGISTRY.assign(deadline=[dt.date(2026, 12, 31), None], key_plots=["东区", ""])
+    reached = Reached(project={("P1", "acquired_mu"): D[2]},
+                      plot={("P1", "东区"): D[5]}, plots={"P1": ["东区", "西区", "合计"]})
+    previous = [{"project_id": "P1", "plot": "西区", "milestone": "净地交付", "typed": dt.date(2027, 1, 31)},
+                {"project_id": "P1", "plot": "西区", "milestone": "拆除", "person": "孙"}]
+    plan = build_plan(registry, NODES, reached, D[6], 3, previous, DAYS)
+    assert [(plan.iloc[a]["project_id"], plan.iloc[a]["plot"]) for a, _ in blocks(plan)] == [
+        ("P1", ""), ("P1", "东区"), ("P1", "西区"), ("P2", "")]  # 合计 is never a 地块
+    rows = {(r["project_id"], r["plot"], r["milestone"]): r for r in plan.to_dict("records")}
+    east, west = ("P1", "东区"), ("P1", "西区")
+    assert rows[(*east, "净地交付")]["done"] == D[5]  # the plot's own first 是否净地 = 是
+    assert rows[(*east, "拆除")]["done"] == D[5] and rows[(*east, "征收")]["done"] == D[2]  # project's 征收 first
+    assert rows[(*west, "净地交付")]["planned"] == dt.date(2027, 1, 31)  # the plot's own deadline
+    assert rows[(*west, "清表")]["planned"] == dt.date(2027, 1, 26)  # 倒排 from it
+    assert rows[(*east, "清表")]["planned"] == dt.date(2026, 12, 26)  # from the project's deadline
+    assert rows[(*west, "拆除")]["person"] == "孙"
+    # The project's row summarises: planned the latest of its plots', done when all are.
+    assert rows[("P1", "", "净地交付")]["planned"] == dt.date(2027, 1, 31)
+    assert rows[("P1", "", "净地交付")]["done"] is None and rows[("P1", "", "征收")]["done"] == D[2]
+    flagged = key_plots(plan, registry)
+    assert list(zip(flagged["project_id"], flagged["plot"])) == [("P1", "东区")]
+    assert flagged.iloc[0]["milestone"] == "报批" and flagged.iloc[0]["deadline"] == dt.date(2026, 12, 31)
+    everything = key_plots(plan, registry.assign(key_plots=["是", "是"]))
+    assert list(zip(everything["project_id"], everything["plot"])) == [("P1", "东区"), ("P1", "西区"), ("P2", "")]
+
+
+def test_the_timeline_marks_of_a_block_at_once_are_the_week_by_week_oracles():
+    import random
+
+    rng = random.Random(7)
+    mondays = week_starts(dt.date(2026, 11, 24))
+    day = lambda: mondays[0] + dt.timedelta(days=rng.randrange(-20, 140))  # noqa: E731
+    for _ in range(300):
+        block = [(day() if rng.random() < 0.8 else None, day() if rng.random() < 0.4 else None)
+                 for _ in range(rng.randrange(1, 10))]
+        assert block_marks(block, mondays) == [week_marks(block, monday) for monday in mondays]
+
+
+def _store_with(path: Path, days: int, plots: bool = False) -> Store:
+    store = Store(path)
+    rows = []
+    for d in range(days):
+        date = (dt.date(2026, 9, 1) + dt.timedelta(days=d)).isoformat()
+        for p in range(20):
+            figures = [min(10.0, 0.25 * d + p * 0.1)] * 8
+            net = "是" if figures[0] >= 10 else "否"
+            if plots and p == 0:
+                rows += [(f"s{d}", "组", date, f"P{p}", plot, *figures, "是" if d >= k * 10 + 5 else "否", None, "",
+                          "", 5 + k, 0) for k, plot in enumerate(("东区", "西区"))]
+            else:
+                rows.append((f"s{d}", "组", date, f"P{p}", "", *figures, net, None, "", "", 5, 0))
+    with store.db:
+        store.db.executemany(f"INSERT INTO ledger_rows (sha256, group_name, report_date, project_id, plot, "
+                             f"{', '.join(__import__('xladdin.base.schema', fromlist=['x']).FIGURE_KEYS)}, net_land,"
+                             " net_land_date, problems, next_steps, sheet_row, superseded) VALUES "
+                             f"({','.join('?' * len(rows[0]))})", rows)
+        store.rebuild_reports()
+    return store
+
+
+def _registry(n: int = 20) -> pd.DataFrame:
+    return pd.DataFrame([{"project_id": f"P{p}", "project_name": f"项目{p}", "leader": "", "plan_mu": 10.0,
+                          "plan_houses": 10, "deadline": None} for p in range(n)])
+
+
+def test_the_store_finds_what_the_reports_say_and_keeps_up_as_days_are_recorded(tmp_path):
+    store = _store_with(tmp_path / "h.sqlite", 60, plots=True)
+    registry = _registry()
+    as_of = dt.date(2026, 10, 30)
+    project, plot, plots = store.milestone_firsts(figure_plans(registry), as_of)
+    oracle = reached_dates(store.accepted_rows(as_of).groupby(["project_id", "report_date"], as_index=False).agg(
+        {"acquired_mu": "sum", "houses_agreed": "sum", "houses_demolished": "sum", "cleared_mu": "sum",
+         "net_land": lambda v: "是" if (v == "是").all() else "否"}), registry)
+    mine = reached_dates.__globals__["project_reached"](Reached(project, plot, plots), registry)
+    assert mine == oracle and len(mine) > 20
+    assert plots["P0"] == ["东区", "西区"] and plot[("P0", "东区")] == dt.date(2026, 9, 6)
+    # As of an earlier date, nothing reached later shows.
+    early, _, _ = store.milestone_firsts(figure_plans(registry), dt.date(2026, 9, 20))
+    assert all(d <= dt.date(2026, 9, 20) for d in early.values())
+    # A correction of an early day moves the first date; a plan changed in the 项目清单 is measured afresh.
+    store.db.execute("UPDATE ledger_rows SET acquired_mu=10 WHERE project_id='P19' AND report_date='2026-09-03'")
+    store._stale.add(("P19", "2026-09-03"))
+    store.refresh_derived()
+    project, _, _ = store.milestone_firsts(figure_plans(registry), as_of)
+    assert project[("P19", "acquired_mu")] == dt.date(2026, 9, 3)
+    project, _, _ = store.milestone_firsts(figure_plans(registry.assign(plan_mu=5.0)), as_of)
+    assert project[("P1", "acquired_mu")] == dt.date(2026, 9, 21)  # 0.25 × 20 days + 0.1 ≥ 5
+    store.close()
+
+
+def _steps(store: Store, registry: pd.DataFrame, as_of: dt.date) -> int:
+    """SQLite virtual-machine steps of one lookup of the reached dates (a count, not a timing)."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+        return 0
+
+    store.db.set_progress_handler(count, 1)
+    store.milestone_firsts(figure_plans(registry), as_of)
+    store.db.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_reached_dates_cost_the_same_however_long_the_history(tmp_path):
+    """A run's lookup reads the first dates by key: 180 days of history cost what 60 do (once known; every
+    project has reached every figure by day 40 in both)."""
+    registry = _registry()
+    costs = []
+    for days in (60, 180):
+        store = _store_with(tmp_path / f"h{days}.sqlite", days)
+        as_of = dt.date(2026, 9, 1) + dt.timedelta(days=days)
+        store.milestone_firsts(figure_plans(registry), as_of)  # the first run finds them once
+        costs.append(_steps(store, registry, as_of))
+        store.close()
+    assert costs[1] == costs[0], costs
 
 
 def test_the_weekly_notice_names_late_milestones(demo):
@@ -92,16 +279,104 @@ def test_the_timeline_computes_what_python_says_in_libreoffice(demo_copy, tmp_pa
     converted = recalculate(master, tmp_path / "out")
     ws = openpyxl.load_workbook(converted, data_only=True)["作战图时间表"]
     table = table_frame(converted, "tblTimeline", data_only=True)
-    weeks = week_starts(dt.date.today())  # the sheet's Monday row is TODAY()-based
+    plan_sheet = table_frame(converted, "tblMilestones", data_only=True)
+    weeks = week_starts(AS_OF)  # the row of Mondays is the run's, as values: nothing volatile
     header_row = int(openpyxl.load_workbook(converted)["作战图时间表"].tables["tblTimeline"].ref.split(":")[0][1:])
-    mondays = [ws.cell(header_row - 1, 5 + k).value for k in range(len(weeks))]
+    fixed = len(TIMELINE.columns) - len(weeks)
+    mondays = [ws.cell(header_row - 1, fixed + 1 + k).value for k in range(len(weeks))]
     assert [m.date() if isinstance(m, dt.datetime) else m for m in mondays] == weeks
-    assert list(table["项目编号"]) == list(result.plan.drop_duplicates("project_id")["project_id"])
+    plan = result.plan
+    # 计划完成日期 and 完成日期 as LibreOffice computes them are Python's.
+    for column, key in (("计划完成日期", "planned"), ("完成日期", "done")):
+        found = [None if v is None or v == "" or pd.isna(v) else v.date() if isinstance(v, dt.datetime) else v
+                 for v in plan_sheet[column]]
+        assert found == [v if isinstance(v, dt.date) else None for v in plan[key]], column
+    spans = blocks(plan)
+    assert list(table["项目编号"]) == [plan.iloc[a]["project_id"] for a, _ in spans]
+    records = plan.to_dict("records")
     marks = 0
-    for _, row in table.iterrows():
+    for (_, row), (a, b) in zip(table.iterrows(), spans):
+        pairs = [(r["planned"], r["done"]) for r in records[a:b + 1]]
         for k, monday in enumerate(weeks):
-            expected = week_marks(result.plan, row["项目编号"], monday)
+            expected = week_marks(pairs, monday)
             found = row[f"第{k + 1}周"]
             assert ("" if found is None or pd.isna(found) else found) == expected, (row["项目编号"], monday)
             marks += len(expected)
     assert marks > 20
+    with zipfile.ZipFile(master) as archive:
+        sheets = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
+    assert b"TODAY()" not in sheets  # no volatile cell makes Excel recalculate a sheet on every edit
+
+
+def test_a_typed_date_survives_runs_and_counts_at_once_in_the_sheet(demo_copy):
+    master = demo_copy
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["节点计划"]
+    table = ws.tables["tblMilestones"]
+    first = int(table.ref.split(":")[0][1:]) + 1
+    labels = [c.value for c in ws[first - 1]]
+    typed_col, person_col = labels.index("计划完成日期(录入)") + 1, labels.index("责任人") + 1
+    target = next(r for r in range(first, ws.max_row + 1) if ws.cell(r, 4).value == "清表")
+    pid = ws.cell(target, 1).value
+    ws.cell(target, typed_col).value = dt.date(2027, 3, 3)
+    ws.cell(target, person_col).value = "王五"
+    wb.save(master)
+    for _ in range(2):
+        result = execute(master, as_of=AS_OF, intake=False, command="rank")
+        row = result.plan[(result.plan["project_id"] == pid) & (result.plan["milestone"] == "清表")].iloc[0]
+        assert row["typed"] == row["planned"] == dt.date(2027, 3, 3) and row["person"] == "王五"
+        before = result.plan[(result.plan["project_id"] == pid) & (result.plan["milestone"] == "拆除")].iloc[0]
+        assert before["standard"] == dt.date(2027, 3, 3) - dt.timedelta(days=10)  # 倒排 from staff's date
+    timeline = table_frame(master, "tblTimeline", data_only=True)
+    current = timeline[timeline["项目编号"] == pid].iloc[0]
+    node = result.plan[(result.plan["project_id"] == pid) & result.plan["done"].isna()].iloc[0]
+    assert current["当前节点"] == node["milestone"] and current["责任人"] == (node["person"] or None)
+
+
+def test_a_second_run_of_the_day_rewrites_neither_plan_nor_timeline(demo_copy, monkeypatch):
+    from xladdin.workbook.package import MasterBook
+
+    execute(demo_copy, as_of=AS_OF, intake=False, command="rank")
+    written = []
+    original = MasterBook.write_table
+    monkeypatch.setattr(MasterBook, "write_table", lambda self, name, rows: (written.append(name),
+                                                                             original(self, name, rows)))
+    execute(demo_copy, as_of=AS_OF, intake=False, command="rank")
+    assert MILESTONES.name not in written and TIMELINE.name not in written
+    written.clear()
+    execute(demo_copy, as_of=AS_OF + dt.timedelta(days=1), intake=False, command="rank")
+    assert MILESTONES.name in written and TIMELINE.name in written  # a new day: statuses move
+
+
+V2 = Path(__file__).parent / "data" / "v2-milestones"  # a demo master and store of the release before 倒排工期
+
+
+def test_a_master_with_the_earlier_plan_layout_keeps_staffs_dates(tmp_path):
+    shutil.copy(V2 / MASTER_NAME, tmp_path / MASTER_NAME)
+    with gzip.open(V2 / "历史库.sqlite.gz") as packed, open(tmp_path / "历史库.sqlite", "wb") as out:
+        shutil.copyfileobj(packed, out)
+    master = tmp_path / MASTER_NAME
+    old = table_frame(master, "tblMilestones")
+    assert "计划完成日期(录入)" not in old.columns  # the fixture really is the earlier layout
+    typed = {(r["项目编号"], r["节点"]): r["计划完成日期"].date() for _, r in old.iterrows()
+             if pd.notna(r["计划完成日期"]) and r["节点"] != "净地交付"}
+    entered = {(r["项目编号"], r["节点"]): r["实际完成日期(录入)"].date() for _, r in old.iterrows()
+               if pd.notna(r["实际完成日期(录入)"])}
+    result = execute(master, as_of=AS_OF, intake=False, command="rank")
+    assert result.wrote
+    new = table_frame(master, "tblMilestones")
+    assert list(new.columns) == list(MILESTONES.labels)
+    assert list(table_frame(master, "tblTimeline").columns) == list(TIMELINE.labels)
+    rows = {(r["project_id"], r["milestone"]): r for r in result.plan.to_dict("records") if not r["plot"]}
+    assert typed and all(rows[key]["typed"] == date == rows[key]["planned"] for key, date in typed.items())
+    assert entered and all(rows[key]["entered"] == date for key, date in entered.items())
+    # 净地交付's date the earlier run filled in from the deadline is not taken for a typed one.
+    assert all(r["typed"] is None for key, r in rows.items() if key[1] == "净地交付")
+    ws = openpyxl.load_workbook(master)["作战图时间表"]
+    header = int(ws.tables["tblTimeline"].ref.split(":")[0][1:])
+    week_row = [ws.cell(header - 1, c).value for c in range(1, len(TIMELINE.columns) + 1)]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in week_row)  # TODAY() formulas gone
+    assert [v.date() for v in week_row[-16:]] == week_starts(AS_OF)
+    # The second run reads the new layout: nothing staff typed moves.
+    again = execute(master, as_of=AS_OF, intake=False, command="rank")
+    pd.testing.assert_frame_equal(again.plan.drop(columns="standard"), result.plan.drop(columns="standard"))

@@ -16,7 +16,6 @@ import pandas as pd
 from xladdin.base import clock
 from xladdin.base.issues import Code
 from xladdin.base.schema import LEDGER_BY_KEY, REGISTRY_FIELDS
-from xladdin.domain.milestones import DEFAULT_MILESTONES
 from xladdin.workbook.build import build_master, write_launchers
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
@@ -126,21 +125,13 @@ def registry_frame() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("project_id", drop=False).rename_axis(None)
 
 
-# 倒排工期: days before each project's 净地交付期限 that HQ plans each milestone (挂牌出让 after it).
-PLAN_OFFSETS = {"报批": -60, "征收": -35, "房屋协议": -28, "高压线迁移": -21, "拆除": -18, "清表": -10, "净地交付": 0,
-                "挂牌出让": 20}
-
-
 def plan_rows(end: dt.date, start: dt.date) -> list[list[object]]:
-    """The 节点计划 as HQ set it for the demo: every milestone planned back from the deadline, 报批 done."""
+    """What HQ typed into the demo's 节点计划 before the campaign: 报批 done by its start (the other planned
+    dates are the 倒排工期 of 设置, computed by the run)."""
     rows = []
     for p in PROJECTS:
-        pid, name, g, due = p[0], p[1], p[4], p[11]
-        deadline = end + dt.timedelta(days=due)
-        for milestone in DEFAULT_MILESTONES:
-            planned = deadline + dt.timedelta(days=PLAN_OFFSETS[milestone])
-            entered = min(planned, start) if milestone == "报批" else None
-            rows.append([pid, name, GROUPS[g][1], milestone, planned, entered, None, "", None])
+        pid, name = p[0], p[1]
+        rows.append([pid, name, None, "报批", None, None, None, None, start, None, None, None])
     return rows
 
 
@@ -152,7 +143,7 @@ def registry_rows(end: dt.date) -> list[list[object]]:
                   "group": GROUPS[g][0], "leader": GROUPS[g][1], "township": town, "plan_mu": mu,
                   "plan_houses": houses, "plan_crops": crops, "plan_fixtures": fixtures, "plan_graves": graves,
                   "plan_fixtures_removed": fixtures, "deadline": end + dt.timedelta(days=due)}
-        rows.append([values[f.key] for f in REGISTRY_FIELDS])
+        rows.append([values.get(f.key) for f in REGISTRY_FIELDS])
     return rows
 
 

@@ -94,6 +94,9 @@ REGISTRY_FIELDS: tuple[Field, ...] = (
     Field("plan_fixtures_removed", "计划拆除地上附着物(户)", "count", "户", required=False),  # blank: no plan
     Field("plan_graves", "计划迁移坟山(穴)", "count", "穴"),
     Field("deadline", "净地交付期限", "date", required=False),
+    # Optional, after the fixed columns (masters without it go on working): 是 for every 地块 of the
+    # project, or the names of its 重点攻坚地块 (、-separated): they go into the daily 督查日报.
+    Field("key_plots", "重点攻坚地块", "text", required=False),
 )
 REGISTRY_BY_KEY = {f.key: f for f in REGISTRY_FIELDS}
 

@@ -19,6 +19,7 @@ from xladdin.domain.level import (
     level_of,
     unit_name,
 )
+from xladdin.domain.milestones import DEFAULT_DAYS, DEFAULT_MILESTONES
 from xladdin.domain.roster import parse_cutoff
 
 TIE_RULES = ("跳位", "中国式")
@@ -163,8 +164,12 @@ TABLE: tuple[Setting, ...] = (
             '督办事项超过完成时限多少天，在周通报“督查问效”中点名'),
     Setting('问效措辞', 'accountability_words', '由指挥部约谈责任领导，限期说明原因、提出整改措施', 'text',
             '“督查问效”对点名单位和事项的处理意见'),
-    Setting('节点列表', 'milestones', '报批、征收、房屋协议、拆除、清表、高压线迁移、净地交付、挂牌出让', 'text',
-            '节点计划（作战图）中每个项目的节点，用顿号分隔；征收、房屋协议、拆除、清表、净地交付由台账推算完成日期，其余请在“节点计划”中录入'),
+    Setting('节点列表', 'milestones', '、'.join(DEFAULT_MILESTONES), 'text',
+            '节点计划（作战图）中每个项目（及地块）的节点，按先后顺序用顿号分隔；征收、房屋协议、拆除、清表、净地交付由台账推算完成日期，其余请在“节点计划”中录入'),
+    Setting('节点工期(天)', 'milestone_days', DEFAULT_DAYS, 'text',
+            '倒排工期：每个节点的标准天数（节点名加天数，顿号分隔）。以净地交付期限为准，净地交付之前的节点逐个向前倒排'
+            '（上一节点的计划完成日期＝本节点计划完成日期－本节点工期），之后的节点按净地交付后的天数排定；'
+            '“节点计划”中录入的计划完成日期优先，并从它继续倒排'),
     Setting('通报存档文件夹', 'notice_archive', '通报存档', 'text',
             '每次发出的通报、督查日报存一份 Word 文档到这里（相对母表所在文件夹）'),
 )
@@ -240,6 +245,7 @@ class Settings:
     accountability_words: str = _default("accountability_words")
     notice_archive: str = _default("notice_archive")
     milestones: str = _default("milestones")
+    milestone_days: str = _default("milestone_days")
 
     def __post_init__(self):
         words = self.words

@@ -80,6 +80,8 @@ class JobResult:
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
     plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
+    key_plots: pd.DataFrame | None = None  # 重点攻坚地块 for the 督查日报 (milestones.key_plots)
+    plan_sheet: tuple | None = None  # the 节点计划 as the run read it (heading, rows): unchanged, not rewritten
     leaders: list[Notice] = field(default_factory=list)  # 专报, one per 责任领导 (notice --by-leader)
     roster: pd.DataFrame | None = None  # 今日报送情况 (roster.daily_roster)
     tally: pd.DataFrame | None = None  # 本期报送 per work group (roster.weekly_tally)

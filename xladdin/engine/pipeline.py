@@ -17,13 +17,7 @@ from xladdin.base import clock
 from xladdin.base.faults import crash_point
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
-from xladdin.domain.milestones import (
-    build_plan,
-    late_or_at_risk,
-    parse_milestones,
-    reached_dates,
-)
-from xladdin.domain.milestones import previous_rows as plan_rows
+from xladdin.domain.milestones import key_plots, late_or_at_risk
 from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
 from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
@@ -40,12 +34,12 @@ from xladdin.engine.model import (
     RunRequest,
     tell,
 )
+from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master
 from xladdin.engine.rollback import relative
 from xladdin.notices.archive import (
     all_issued,
     archive_lines,
-    milestone_reports,
     new_problems,
     register_reports,
     uncorrected_returns,
@@ -173,11 +167,9 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     节点计划 and the notice (the 专报 per leader instead when `notice_kind` is LEADER)."""
     period_start = settings.period_start_for(as_of)
     summary = store_summary(store, registry, as_of, settings)
-    plan = None
+    plan, plan_sheet = None, None
     if MILESTONES.name in book.tables:  # masters built before it have no 节点计划
-        plan = build_plan(registry, parse_milestones(settings.milestones),
-                          reached_dates(milestone_reports(store.db, as_of), registry), as_of,
-                          settings.due_soon_days, plan_rows(*book.table_rows(MILESTONES.name)))
+        plan, plan_sheet = milestone_plan(book, store, registry, as_of, settings)
         # A 节点 reached in the period is progress (the 红黑榜 formulas count 汇总 › 本期有进展).
         summary = with_milestone_progress(summary, _reached(plan), period_start, as_of)
     previous = previous_ranking(store, registry, period_start, settings)
@@ -228,6 +220,8 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
     result.settings, result.totals, result.counts = settings, totals, counts
+    result.key_plots = key_plots(plan, registry) if plan is not None else None
+    result.plan_sheet = plan_sheet
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]
     return result

@@ -13,7 +13,6 @@ from xladdin.base.schema import (
     METRICS,
     SHEET_MILESTONES,
     SHEET_RANKING,
-    SHEET_TIMELINE,
     SUMMARY_FIELDS,
     column_letter,
 )
@@ -29,12 +28,17 @@ from xladdin.domain.consolidate import (
     has_flag,
 )
 from xladdin.domain.milestones import KEYS as PLAN_KEYS
+from xladdin.domain.milestones import LABELS as MILESTONE_LABELS
 from xladdin.domain.milestones import (
+    NET_LAND_MILESTONE,
+    block_marks,
+    blocks,
+    current,
     done_formula,
     late_or_at_risk,
+    plan_records,
+    planned_formula,
     week_formula,
-    week_marks,
-    week_start_formula,
     week_starts,
 )
 from xladdin.domain.rank import basis_words, rule_words
@@ -51,6 +55,7 @@ from xladdin.engine.model import (
     JobResult,
     summary_sentence,
 )
+from xladdin.engine.plan import remember_leaders
 from xladdin.engine.rollback import history_view
 from xladdin.store.history import Store
 from xladdin.workbook.book import Book
@@ -83,6 +88,10 @@ from xladdin.workbook.master import Formula, Link
 
 log = logging.getLogger(__name__)
 
+# Fixed columns of the 作战图时间表 before 地块 and 责任人: the row of Mondays of an earlier master starts
+# after them, and is rewritten from there.
+LEGACY_TIMELINE_FIXED = 4
+
 
 def write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
                   write_ranking: bool) -> None:
@@ -97,7 +106,7 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
     summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(result.summary)) - 1)
     if write_ranking:
         _write_ranking(book, result, store, settings, summary_range)
-    _write_board(book, result, settings, summary_range)
+    _write_board(book, result, store, settings, summary_range)
     _write_charts(book, result, write_ranking)
     book.write_table(STATUS.name, _status_rows(result))
 
@@ -187,12 +196,13 @@ def _write_ranking(book: Book, result: JobResult, store: Store, settings: Settin
     book.write_lines(NOTICE_NAME, result.notice_sheet or result.notice)
 
 
-def _write_board(book: Book, result: JobResult, settings: Settings, summary_range: SummaryRange) -> None:
+def _write_board(book: Book, result: JobResult, store: Store, settings: Settings,
+                 summary_range: SummaryRange) -> None:
     """作战图 with its counts, 节点计划 and 督办台账 (where the master has them), and the status counts."""
     summary = result.summary
     book.write_table(BOARD.name, _board_rows(summary))
     if result.plan is not None:
-        _write_plan(book, result)
+        _write_plan(book, result, store)
     if result.register is not None:
         register = result.register
         book.write_table(REGISTER.name, [[row[k] for k in REGISTER_KEYS] for row in register.to_dict("records")])
@@ -262,19 +272,28 @@ def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: 
     book.write_cell("SortedTitle", f"红黑榜（排序，按{settings.rank_unit}，截至 {as_of.isoformat()}）")
 
 
-def _write_plan(book: Book, result: JobResult) -> None:
-    """节点计划 (values, and 完成日期 as a formula so an entered date counts at once) and, where the master has
-    it, the 作战图时间表 (one row per project, COUNTIFS over the 节点计划 per week)."""
+def _write_plan(book: Book, result: JobResult, store: Store) -> None:
+    """节点计划 (values; 计划完成日期 and 完成日期 as formulas, so a date staff type counts at once) and, where
+    the master has it, the 作战图时间表 (one row per block of the 节点计划: a project, then each of its 地块;
+    COUNTIFS over the block's own rows per week). A table whose rows are what it already shows is not
+    rewritten (a second run of the day leaves both as they are)."""
     plan = result.plan
     first_row, first_col = book.table_origin(MILESTONES.name)
     letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
+    records = plan_records(plan)
     rows = []
-    for i, row in enumerate(plan.to_dict("records")):
+    for i, row in enumerate(records):
+        r = first_row + i
         values = [row[k] for k in PLAN_KEYS]
-        values[-1] = Formula(done_formula(first_row + i, letter["entered"], letter["derived"]),
-                             row["done"] if row["done"] is not None else "")
+        values[PLAN_KEYS.index("planned")] = Formula(planned_formula(r, letter["typed"], row["standard"]),
+                                                     _or_blank(row["planned"]))
+        values[PLAN_KEYS.index("done")] = Formula(done_formula(r, letter["entered"], letter["derived"]),
+                                                  _or_blank(row["done"]))
         rows.append(values)
-    book.write_table(MILESTONES.name, rows)
+    plan_kept = _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
+    if not plan_kept:
+        book.write_table(MILESTONES.name, rows)
+    remember_leaders(store, result.summary)
     late = late_or_at_risk(plan)["status"].astype(str)
     book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
                                       f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
@@ -282,32 +301,74 @@ def _write_plan(book: Book, result: JobResult) -> None:
                                       f"未排期 {int((plan['status'] == '未排期').sum())} 个")
     if TIMELINE.name not in book.tables:
         return
-    last_row = first_row + max(1, len(plan)) - 1
-    ranges = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row}:${letter[key]}${last_row}"
-              for key in ("project_id", "planned", "done")}
-    ranges["project"] = ranges.pop("project_id")
     top, left = book.table_origin(TIMELINE.name)
     week_row = top - 2  # the Mondays sit in the row above the header
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
-    registry_rows = plan.drop_duplicates("project_id")
-    deadlines = dict(zip(result.summary["project_id"], result.summary["deadline"]))
-    timeline = []
-    mondays = week_starts(result.now.date())  # what the sheet's TODAY() row shows when it is opened today
-    if hasattr(book, "write_rows"):  # the file: its Mondays' cached values follow the run (Excel computes its own)
-        book.write_rows(SHEET_TIMELINE, week_row, left + fixed,
-                        [[Formula(week_start_formula(k), mondays[k]) for k in range(TIMELINE_WEEKS)]], week_row)
-    for i, record in enumerate(registry_rows.to_dict("records")):
-        r = top + i
-        project_cell = f"${column_letter(left)}{r}"
-        weeks = [Formula(week_formula(project_cell, f"{column_letter(left + fixed + k)}${week_row}", ranges),
-                         week_marks(plan, record["project_id"], mondays[k])) for k in range(TIMELINE_WEEKS)]
-        timeline.append([record["project_id"], record["project_name"], record["leader"],
-                         deadlines.get(record["project_id"]), *weeks])
-    book.write_table(TIMELINE.name, timeline)
+    mondays = week_starts(result.as_of)
+    book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
+    timeline, plots = [], 0
+    for first, last in blocks(plan):
+        block = records[first:last + 1]
+        pairs = [(row["planned"], row["done"]) for row in block]
+        span = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row + first}:${letter[key]}${first_row + last}"
+                for key in ("planned", "done")}
+        weeks = [Formula(week_formula(f"{column_letter(left + fixed + k)}${week_row}", span["planned"], span["done"]),
+                         marks) for k, marks in enumerate(block_marks(pairs, mondays))]
+        now = current(block) or {}
+        net = next((row["planned"] for row in block if row["milestone"] == NET_LAND_MILESTONE), None)
+        plots += bool(block[0]["plot"])
+        timeline.append([block[0]["project_id"], block[0]["project_name"], block[0]["plot"] or None,
+                         now.get("milestone") or "已完成", now.get("leader") or block[0]["leader"] or None,
+                         now.get("person") or None, net, *weeks])
+    if not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
+        book.write_table(TIMELINE.name, timeline)
     late = late_or_at_risk(plan)["status"].astype(str)
-    book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}）：{len(timeline)} 个项目，"
+    book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}，上方为各周周一）："
+                                    f"{len(timeline) - plots} 个项目、{plots} 个地块，"
                                     f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
                                     f"临期 {int(late.str.startswith('临期').sum())} 个")
+
+
+_EPOCH = dt.date(1899, 12, 30)  # day 0 of the spreadsheet's date serials
+
+
+def _or_blank(value: object) -> object:
+    """A formula's cached date as the serial a spreadsheet stores (the cell's format shows it as a date),
+    or "" for none."""
+    return (value - _EPOCH).days if isinstance(value, dt.date) else ""
+
+
+def _shows(read: tuple[list[str], list[tuple[int, list[object]]]] | None, labels: list[str],
+           rows: list[list[object]]) -> bool:
+    """Whether a table as read (heading, non-blank rows) already shows these rows under these labels:
+    values compared as a spreadsheet holds them (a formula by its value, a date as a date)."""
+    if read is None:
+        return False
+    header, found = read
+    if [str(h).strip() for h in header] != labels or len(found) != len(rows):
+        return False
+    return all(list(map(_plain, values)) == list(map(_plain, row)) for (_, values), row in zip(found, rows))
+
+
+def _plain(value: object) -> object:
+    kind = type(value)
+    if kind is str:  # most cells: their text, blank as None
+        return value or None
+    if value is None:
+        return None
+    if isinstance(value, Formula):
+        value = value.cached
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return float((value - _EPOCH).days)
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return value
 
 
 def _summary_rows(summary: pd.DataFrame) -> list[list[object]]:

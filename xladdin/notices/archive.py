@@ -185,10 +185,3 @@ def register_reports(db, as_of: dt.date):
     frame = pd.read_sql_query(sql.REGISTER_REPORTS_UNTIL, db, params={"as_of": as_of.isoformat()})
     frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
     return frame
-
-
-def milestone_reports(db, as_of: dt.date):
-    """Per project and report date up to as_of: the figures milestones are reached by, and net_land."""
-    frame = pd.read_sql_query(sql.MILESTONE_REPORTS_UNTIL, db, params=(as_of.isoformat(),))
-    frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
-    return frame

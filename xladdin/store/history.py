@@ -203,6 +203,9 @@ class Store:
         self._compute_reports(sql.COPY_TOUCHED_ROWS)
         self.db.execute(sql.DERIVE_STEPS_AFTER_TOUCHED, {"rise": RISE})
         self._sum_steps(since)
+        self.db.execute(sql.INSERT_TOUCHED_PLOTS)
+        self.db.execute(sql.REFRESH_PROJECT_FIRSTS)
+        self.db.execute(sql.REFRESH_PLOT_FIRSTS)
         self._find_problem_runs(sql.TOUCHED_RUN_STARTS)
 
     def rebuild_reports(self) -> None:
@@ -212,6 +215,8 @@ class Store:
         self._compute_reports(sql.COPY_ACCEPTED_ROWS)
         self.db.execute(sql.DERIVE_EVERY_STEP, {"rise": RISE})
         self._sum_steps("")
+        self.db.execute(sql.DELETE_EVERY_FIRST)
+        self.db.execute(sql.FILL_PLOT_FIRSTS)
         self.db.execute(sql.DELETE_EVERY_PROBLEM_RUN)
         self._find_problem_runs(sql.EVERY_RUN_START)
 
@@ -272,6 +277,30 @@ class Store:
         baseline = frame.loc[frame["has_base"] == 1, [f"base_{k}" for k in (*FIGURE_KEYS, "net_land")]]
         baseline.columns = [*FIGURE_KEYS, "net_land"]
         return lines_of(frame, previous, baseline, frame["last_rise"], period_start, as_of)
+
+    def milestone_firsts(self, plans, as_of: dt.date) -> tuple[dict, dict, dict]:
+        """The first report dates on or before as_of that milestones were reached, looked up by key:
+        `plans` (project, figure key, plan) for each figure a milestone is reached by (key net_land with
+        plan None for 净地). Returns ({(project, key): date}, {(project, 地块): date it became 净地},
+        {project: its 地块 first reported on or before as_of, in the order first reported}).
+
+        A first date not known yet is found once from that project's reports (by index) and kept; the
+        reports a run records or rolls back move only those of their projects (refresh_derived): a run
+        costs the same however many days the store holds."""
+        self._require_fresh()
+        self.db.execute(sql.CREATE_TEMP_WANTED_FIRSTS)
+        self.db.execute(sql.CLEAR_WANTED_FIRSTS)
+        self.db.executemany(sql.INSERT_WANTED_FIRST, plans)
+        self.db.execute(sql.DELETE_CHANGED_FIRSTS)
+        self.db.execute(sql.INSERT_MISSING_FIRSTS)
+        project = {(p, k): dt.date.fromisoformat(d)
+                   for p, k, d in self.db.execute(sql.PROJECT_FIRSTS_UNTIL, (as_of.isoformat(),))}
+        plot, plots = {}, {}
+        for p, name, d in self.db.execute(sql.PLOT_FIRSTS_UNTIL, {"as_of": as_of.isoformat()}):
+            plots.setdefault(p, []).append(name)
+            if d:
+                plot[(p, name)] = dt.date.fromisoformat(d)
+        return project, plot, plots
 
     def reported_by(self, date: dt.date) -> bool:
         """Whether any project has an accepted report on or before the date."""

@@ -7,9 +7,10 @@ import sqlite3
 
 from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import FIGURE_KEYS
+from xladdin.store.sql import FILL_PLOT_FIRSTS
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -162,6 +163,19 @@ CREATE TABLE IF NOT EXISTS problem_threads (
     moved_run INTEGER,
     PRIMARY KEY (project_id, wording)
 ) WITHOUT ROWID;
+-- The first report date each project reached a milestone's figure (key: a figure, measured against
+-- threshold, the plan in the 项目清单 then) or 净地 (key net_land), plot ''; and each 地块's first
+-- 是否净地 = 是 (plot its name, seen its first report date). first_date NULL: not reached yet. Kept in
+-- step with the reports of touched projects (Store.refresh_derived), found by key by a run.
+CREATE TABLE IF NOT EXISTS milestone_firsts (
+    project_id TEXT NOT NULL,
+    plot TEXT NOT NULL,
+    key TEXT NOT NULL,
+    threshold REAL,
+    first_date TEXT,
+    seen TEXT,
+    PRIMARY KEY (project_id, plot, key)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 -- The 报送平台 (xladdin serve): every ledger a work group uploaded and the platform kept in the inbox, under
@@ -221,6 +235,8 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     # version 3: new tables only, each created empty by SCHEMA: problem_threads (the first run threads the whole
     # history), problem_runs (refreshed from the first touched date), the 报送平台's uploads, access_codes and
     # code_salt
+    if version < 4:  # milestone_firsts: the 地块 reported so far (project first dates are found when asked)
+        db.execute(FILL_PLOT_FIRSTS)
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()

@@ -267,8 +267,6 @@ REGISTER_REPORTS_UNTIL = (
     " q.report_date<=:as_of) END AS end_date, problems, next_steps FROM named_runs)"
     " SELECT project_id, first_date AS report_date, problems, next_steps FROM ends"
     " UNION ALL SELECT project_id, end_date, problems, next_steps FROM ends WHERE end_date>first_date")
-MILESTONE_REPORTS_UNTIL = ("SELECT project_id, report_date, acquired_mu, houses_agreed, houses_demolished,"
-                           " cleared_mu, net_land FROM project_reports WHERE report_date<=?")
 
 # 督办台账 threading (problem_threads)
 PROBLEM_THREADS = "SELECT project_id, wording, item_id FROM problem_threads"
@@ -305,3 +303,56 @@ HOLDER_OF_CODE = "SELECT holder FROM access_codes WHERE code_hash=?"
 STATUS_OF_NAME = ("SELECT s.status FROM file_names f JOIN submissions s USING (sha256) WHERE f.file_name=?"
                   " ORDER BY f.seen_at LIMIT 1")
 BEGIN_WRITING = "BEGIN IMMEDIATE"  # the write lock taken at once, waiting for another writer (not upgraded later)
+
+# milestone_firsts: the first report date each project reached each milestone figure (against the plan it
+# was measured with) and each 地块 became 净地, kept in step with the reports of touched projects, so a
+# run looks its reached dates up by key instead of reading every day of history.
+_MILESTONE_FIGURES = ("acquired_mu", "houses_agreed", "houses_demolished", "cleared_mu")
+_REACHED = (f"CASE m.key {' '.join(f'WHEN {k!r} THEN r.{k} >= m.threshold - 1e-9' for k in _MILESTONE_FIGURES)}"
+            " WHEN 'net_land' THEN r.net_land='是' END")
+ANY_MILESTONE_FIRST = "SELECT EXISTS (SELECT 1 FROM milestone_firsts)"
+CREATE_TEMP_WANTED_FIRSTS = ("CREATE TEMP TABLE IF NOT EXISTS wanted_firsts (project_id TEXT, key TEXT, threshold REAL,"
+                             " PRIMARY KEY (project_id, key))")
+CLEAR_WANTED_FIRSTS = "DELETE FROM wanted_firsts"
+INSERT_WANTED_FIRST = "INSERT OR REPLACE INTO wanted_firsts VALUES (?,?,?)"
+# A plan changed in the 项目清单: the first date against the old plan no longer holds.
+DELETE_CHANGED_FIRSTS = ("DELETE FROM milestone_firsts WHERE plot='' AND EXISTS (SELECT 1 FROM wanted_firsts w"
+                         " WHERE w.project_id=milestone_firsts.project_id AND w.key=milestone_firsts.key"
+                         " AND w.threshold IS NOT milestone_firsts.threshold)")
+# Wanted and not yet known: found once from the project's reports (by index), then kept.
+INSERT_MISSING_FIRSTS = (
+    "INSERT INTO milestone_firsts (project_id, plot, key, threshold, first_date, seen)"
+    " SELECT m.project_id, '', m.key, m.threshold, (SELECT MIN(r.report_date) FROM project_reports r"
+    f" WHERE r.project_id=m.project_id AND {_REACHED}), NULL FROM wanted_firsts m WHERE NOT EXISTS"
+    " (SELECT 1 FROM milestone_firsts f WHERE f.project_id=m.project_id AND f.plot='' AND f.key=m.key)")
+PROJECT_FIRSTS_UNTIL = ("SELECT f.project_id, f.key, f.first_date FROM wanted_firsts w CROSS JOIN milestone_firsts f"
+                        " ON f.project_id=w.project_id AND f.plot='' AND f.key=w.key"
+                        " WHERE f.first_date IS NOT NULL AND f.first_date<=?")
+# Every 地块 of the wanted projects (first reported on or before :as_of) with the date it became 净地.
+PLOT_FIRSTS_UNTIL = ("SELECT f.project_id, f.plot, CASE WHEN f.first_date<=:as_of THEN f.first_date END"
+                     " FROM (SELECT DISTINCT project_id FROM wanted_firsts) w CROSS JOIN milestone_firsts f"
+                     " ON f.project_id=w.project_id AND f.plot<>'' WHERE f.seen<=:as_of ORDER BY f.project_id, f.seen, f.plot")
+# After a refresh: the 地块 reported on the touched dates, then the first dates of the touched projects
+# that may have moved (none yet, or on or after the earliest touched date) found again from that date on.
+INSERT_TOUCHED_PLOTS = ("INSERT OR IGNORE INTO milestone_firsts (project_id, plot, key, threshold, first_date, seen)"
+                        " SELECT l.project_id, l.plot, 'net_land', NULL, NULL, MIN(l.report_date) FROM touched t"
+                        " CROSS JOIN ledger_rows l ON l.project_id=t.project_id AND l.report_date=t.report_date"
+                        " WHERE l.superseded=0 AND l.plot<>'' GROUP BY l.project_id, l.plot")
+_SINCE = "(SELECT MIN(t.report_date) FROM touched t WHERE t.project_id=m.project_id)"
+REFRESH_PROJECT_FIRSTS = (
+    f"UPDATE milestone_firsts AS m SET first_date=(SELECT MIN(r.report_date) FROM project_reports r"
+    f" WHERE r.project_id=m.project_id AND r.report_date>={_SINCE} AND {_REACHED})"
+    f" WHERE m.plot='' AND m.project_id IN (SELECT project_id FROM touched)"
+    f" AND (m.first_date IS NULL OR m.first_date>={_SINCE})")
+REFRESH_PLOT_FIRSTS = (
+    "UPDATE milestone_firsts AS m SET first_date=(SELECT MIN(l.report_date) FROM ledger_rows l"
+    f" WHERE l.project_id=m.project_id AND l.report_date>={_SINCE} AND l.plot=m.plot AND l.superseded=0"
+    " AND l.net_land='是'), seen=MIN(m.seen, COALESCE((SELECT MIN(l.report_date) FROM ledger_rows l"
+    " WHERE l.project_id=m.project_id AND l.plot=m.plot AND l.superseded=0), m.seen))"
+    " WHERE m.plot<>'' AND m.project_id IN (SELECT project_id FROM touched)"
+    f" AND (m.first_date IS NULL OR m.first_date>={_SINCE})")
+DELETE_EVERY_FIRST = "DELETE FROM milestone_firsts"
+# A store from before the table: every 地块 ever reported, once (project figures are found when asked).
+FILL_PLOT_FIRSTS = ("INSERT OR IGNORE INTO milestone_firsts (project_id, plot, key, threshold, first_date, seen)"
+                    " SELECT project_id, plot, 'net_land', NULL, MIN(CASE WHEN net_land='是' THEN report_date END),"
+                    " MIN(report_date) FROM ledger_rows WHERE superseded=0 AND plot<>'' GROUP BY project_id, plot")

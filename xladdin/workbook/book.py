@@ -67,6 +67,11 @@ class Book(Protocol):
     def write_table(self, name: str, rows: list[Row]) -> None:
         """Replace a table's data rows and resize the table; its header and everything else stay."""
 
+    def write_above(self, name: str, values: list[object], offset: int = 0) -> None:
+        """Write values across the row just above a table's heading, from `offset` columns right of its
+        first column (the 作战图时间表's Mondays); each cell keeps its format, a cell without one takes
+        its left neighbour's."""
+
     def write_cell(self, name: str, value: object) -> None:
         """Write one value at a named cell; nothing when staff removed the name."""
 

@@ -90,10 +90,14 @@ TITLES = {
     SHEET_LOG: ("报送记录", "最近收到的每个文件及其状态；内容相同的文件只处理一次。全部记录保存在历史库中。"),
     SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
     SHEET_BOARD: ("作战图（尚未运行）", "每个项目一行，按紧迫程度排序：逾期、临期、无进展在前。"),
-    SHEET_TIMELINE: ("作战图时间表（尚未运行）", "每个项目一行、每周一列（上方为该周周一）：● 本周完成的节点，○ 本周计划完成而未完成的节点；"
-                                            "红色为已过期未完成，黄色为计划中，绿色为已完成，蓝色为本周。计划日期在“节点计划”中填写。"),
-    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目每个节点一行：请填“计划完成日期”（倒排工期）；报批、高压线迁移、挂牌出让等"
-                                             "台账推算不出的节点，完成后填“实际完成日期(录入)”。下次运行时读回。"),
+    SHEET_TIMELINE: ("作战图时间表（尚未运行）", "每个项目一行（报送地块的项目，其下每个地块再各一行）、每周一列（上方为该周周一，"
+                                            "按统计日期排定）：● 本周完成的节点，○ 本周计划完成而未完成的节点；红色为已过去的周里"
+                                            "未完成的节点，黄色为计划中，绿色为已完成，蓝色为统计日期所在的周。当前节点的责任领导、"
+                                            "责任人来自“节点计划”。"),
+    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目（及其每个地块）每个节点一行。计划完成日期按“设置”中的节点工期从净地交付期限"
+                                             "倒排；要改，请填“计划完成日期(录入)”（地块的净地交付行填的日期即该地块的交付期限）。"
+                                             "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际完成日期(录入)”。"
+                                             "责任领导默认为项目的责任领导，可改；请填责任人。所填内容下次运行时读回保留。"),
     SHEET_REGISTER: ("督办台账（尚未运行）", "同一项目的同一问题无论怎么表述都归入一项（历次表述列出全部说法）；并错了在“并入编号”"
                                           "填另一项的编号，拆错了在“拆出表述”填要拆出的表述序号（如 2、3）；指挥部交办事项请在"
                                           "表末新增一行（来源填 指挥部交办，写明责任人和完成时限）；问题解决后把“状态”改为 已销号。"
@@ -405,31 +409,31 @@ def _board_formatting(ws) -> None:
 
 
 def _timeline_formatting(ws) -> None:
-    """作战图时间表: the week's Monday above each week column (TODAY() formulas, so the chart moves with the
-    date), and conditional formats: red for a week past with a milestone planned and not done, yellow planned,
-    green done, blue the current week. Formulas and formats only (Excel 2010, WPS, LibreOffice)."""
-    from xladdin.domain.milestones import week_start_formula
+    """作战图时间表: the row of Mondays above the week columns (dates the run writes: nothing volatile),
+    and conditional formats on fixed columns: the weeks before the as-of week red where a milestone is
+    planned and not done, yellow planned, green done, the as-of week (always the same column) blue.
+    Formats only (Excel 2010, WPS, LibreOffice)."""
+    from xladdin.domain.milestones import WEEKS_BACK
 
     first = len(TIMELINE.columns) - TIMELINE_WEEKS + 1
     week_row = TIMELINE.header_row - 1
     for k in range(TIMELINE_WEEKS):
         cell = ws.cell(week_row, first + k)
-        cell.value = week_start_formula(k)
         cell.number_format = "m/d"
         cell.alignment = Alignment(horizontal="center")
     left, right = get_column_letter(first), get_column_letter(first + TIMELINE_WEEKS - 1)
+    past_right, this_week = get_column_letter(first + WEEKS_BACK - 1), get_column_letter(first + WEEKS_BACK)
     top = TIMELINE.header_row + 1
     body = f"{left}{top}:{right}3000"
     corner = f"{left}{top}"
-    week = f"{left}${week_row}"
-    ws.conditional_formatting.add(body, FormulaRule(
-        formula=[f'AND(ISNUMBER(SEARCH("○",{corner})),{week}+7<=TODAY())'], fill=RED_FILL, stopIfTrue=True))
+    ws.conditional_formatting.add(f"{left}{top}:{past_right}3000", FormulaRule(
+        formula=[f'ISNUMBER(SEARCH("○",{corner}))'], fill=RED_FILL, stopIfTrue=True))
     ws.conditional_formatting.add(body, FormulaRule(formula=[f'ISNUMBER(SEARCH("○",{corner}))'],
                                                     fill=dxf_fill("FFE699"), stopIfTrue=True))
     ws.conditional_formatting.add(body, FormulaRule(formula=[f'ISNUMBER(SEARCH("●",{corner}))'],
                                                     fill=dxf_fill("A9D08E"), stopIfTrue=True))
-    ws.conditional_formatting.add(f"{left}{week_row}:{right}3000", FormulaRule(
-        formula=[f"AND({week}<=TODAY(),TODAY()<{week}+7)"], fill=dxf_fill("BDD7EE")))
+    ws.conditional_formatting.add(f"{this_week}{week_row}:{this_week}3000", FormulaRule(
+        formula=["TRUE"], fill=dxf_fill("BDD7EE")))
     for k in range(TIMELINE_WEEKS):
         ws.cell(top, first + k).alignment = Alignment(horizontal="center")
 

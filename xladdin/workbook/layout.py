@@ -148,17 +148,22 @@ REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (  # widths sum to one lands
     Column("来源", 8), Column("责任人", 7), Column("完成时限", 10, "yyyy-mm-dd"), Column("督办提示", 14),
     Column("历次表述", 20), Column("并入编号", 7), Column("拆出表述", 7),
 ))
-# 节点计划 (milestones.py): staff set 计划完成日期 and enter 实际完成日期; the run adds the ledger's date and status.
+# 节点计划 (milestones.py): one row per project (and per 地块 it reports) and milestone, in blocks. Staff type
+# 计划完成日期(录入), 实际完成日期(录入), 责任领导 and 责任人 (kept by every run); the run writes the 倒排工期 date
+# under 计划完成日期 (a formula: the typed date when there is one), the ledger's date and the status.
 MILESTONES = TableSpec("tblMilestones", SHEET_MILESTONES, (
-    Column("项目编号", 10), Column("项目名称", 24), Column("责任领导", 14), Column("节点", 10),
-    Column("计划完成日期", 12, "yyyy-mm-dd"), Column("实际完成日期(录入)", 12, "yyyy-mm-dd"),
-    Column("台账完成日期", 12, "yyyy-mm-dd"), Column("状态", 14), Column("完成日期", 12, "yyyy-mm-dd"),
+    Column("项目编号", 10), Column("项目名称", 24), Column("地块名称", 14), Column("节点", 10), Column("责任领导", 12),
+    Column("责任人", 10), Column("计划完成日期(录入)", 12, "yyyy-mm-dd"), Column("计划完成日期", 12, "yyyy-mm-dd"),
+    Column("实际完成日期(录入)", 12, "yyyy-mm-dd"), Column("台账完成日期", 12, "yyyy-mm-dd"),
+    Column("完成日期", 12, "yyyy-mm-dd"), Column("状态", 14),
 ))
-# 作战图时间表: one row per project, one column per week (the week's Monday in the row above the header, a
-# TODAY() formula), ● done / ○ planned by COUNTIFS over the 节点计划, coloured by conditional formats.
+# 作战图时间表: one row per block of the 节点计划 (a project, then each of its 地块), its current milestone
+# with 责任领导 and 责任人, one column per week (the week's Monday, as of the run, in the row above the
+# header), ● done / ○ planned by COUNTIFS over the block's own rows of the 节点计划.
 TIMELINE_WEEKS = 16
 TIMELINE = TableSpec("tblTimeline", SHEET_TIMELINE, (
-    Column("项目编号", 10), Column("项目名称", 24), Column("责任领导", 14), Column("净地交付期限", 12, "yyyy-mm-dd"),
+    Column("项目编号", 10), Column("项目名称", 24), Column("地块名称", 12), Column("当前节点", 10), Column("责任领导", 12),
+    Column("责任人", 10), Column("净地交付期限", 12, "yyyy-mm-dd"),
     *(Column(f"第{k + 1}周", 6) for k in range(TIMELINE_WEEKS)),
 ), header_row=4)
 # Optional: the 红黑榜 as it is read out (sheet 红黑榜（排序）), one table per metric with its ranked units

@@ -162,6 +162,16 @@ class LiveBook:
                         address += "#" + value.location
                     sheet.range((top + r, left + c)).add_hyperlink(address, str(value))
 
+    def write_above(self, name: str, values: list[object], offset: int = 0) -> None:
+        sheet, table = self.tables[name]
+        area = table.range
+        converted = [to_excel_value(v) for v in values]
+
+        def write() -> None:
+            sheet.range((area.row - 1, area.column + offset)).value = [converted]
+
+        self._pending.append(write)
+
     def write_cell(self, name: str, value: object) -> None:
         target = self._named(name)
         if target is not None:

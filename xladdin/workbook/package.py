@@ -298,6 +298,16 @@ class MasterBook:
             if patched != xml:
                 self.parts[part] = patched.encode("utf-8")
 
+    def write_above(self, name: str, values: list[object], offset: int = 0) -> None:
+        table = self.tables[name]
+        min_col, header_row, _, _ = parse_range(table.ref)
+        _, data = self._sheet(table.sheet)
+        row, style = header_row - 1, None
+        for i, value in enumerate(values):
+            col = min_col + offset + i
+            style = data.style(row, col) or style
+            data.put(row, col, cell_xml(data.prefix, cell_address(row, col), value, style))
+
     def write_cell(self, name: str, value: object) -> None:
         """Write one value at a named cell (the first cell when the name is a range)."""
         target = name_target(self._text("xl/workbook.xml"), name, self.sheet_parts)

@@ -1,0 +1,61 @@
+"""The 节点计划 of a run: the store's first dates by key, staff's entries read back, 倒排工期 (milestones.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from xladdin.domain.milestones import (
+    DERIVED,
+    NET_LAND_KEY,
+    Reached,
+    build_plan,
+    parse_days,
+    parse_milestones,
+    previous_rows,
+)
+from xladdin.domain.settings import Settings
+from xladdin.store.history import Store
+from xladdin.workbook.book import Book
+from xladdin.workbook.layout import MILESTONES
+
+WRITTEN_LEADERS = "milestone_leaders"  # kept frame: the 责任领导 the last run filled in, per project
+
+
+def milestone_plan(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date,
+                   settings: Settings) -> tuple[pd.DataFrame, tuple]:
+    """The plan as of the date: one lookup per project and figure in the store (never the history
+    itself), the table as staff left it, the 设置 list and 工期; and the table as read (heading, rows),
+    so that a run whose plan it already shows does not rewrite it."""
+    project, plot, plots = store.milestone_firsts(figure_plans(registry), as_of)
+    written = store.kept_frame(WRITTEN_LEADERS, "")
+    leaders = dict(zip(written["project_id"], written["leader"])) if written is not None else {}
+    sheet = book.table_rows(MILESTONES.name)
+    plan = build_plan(registry, parse_milestones(settings.milestones), Reached(project, plot, plots), as_of,
+                      settings.due_soon_days, previous_rows(*sheet), parse_days(settings.milestone_days), leaders)
+    return plan, sheet
+
+
+def figure_plans(registry: pd.DataFrame) -> list[tuple[str, str, float | None]]:
+    """(project, figure, plan) for every figure a milestone is reached by (a plan of 0 reaches nothing),
+    and (project, net_land, None)."""
+    plans: list[tuple[str, str, float | None]] = []
+    columns = {plan_key: pd.to_numeric(registry[plan_key], errors="coerce").fillna(0).tolist()
+               for _, plan_key in DERIVED.values()}
+    figures = {figure: plan_key for figure, plan_key in DERIVED.values()}
+    for i, pid in enumerate(registry["project_id"].astype(str)):
+        for figure, plan_key in figures.items():
+            target = float(columns[plan_key][i])
+            if target > 0:
+                plans.append((pid, figure, target))
+        plans.append((pid, NET_LAND_KEY, None))
+    return plans
+
+
+def remember_leaders(store: Store, registry: pd.DataFrame) -> None:
+    """Keep the 责任领导 this run filled in per project: a node's cell still holding it next time is not
+    staff's (it follows the 项目清单), a name staff typed over it is."""
+    frame = pd.DataFrame({"project_id": registry["project_id"].astype(str),
+                          "leader": registry["leader"].fillna("").astype(str)})
+    store.keep_frame(WRITTEN_LEADERS, "", frame.reset_index(drop=True))
