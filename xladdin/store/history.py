@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from xladdin.base.clock import local_time
-from xladdin.base.issues import Issue
+from xladdin.base.issues import Code, Issue
 from xladdin.base.schema import FIGURE_KEYS
 from xladdin.domain.consolidate import RISE, lines_of, project_reports
-from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState
+from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState, History, ProjectState
 from xladdin.store import sql
 from xladdin.store.frames import frame_from_json, frame_to_json, rank_records, wide_ranks, with_dates
 from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
@@ -24,6 +24,12 @@ from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
 __all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "Store"]
 
 ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
+
+
+def _figures_key(rows) -> list[tuple]:
+    """A submission's rows as comparable values: project, plot, figures (rounded off float noise), 净地."""
+    return sorted((str(p), str(plot), *(round(float(v), 6) for v in values), str(net))
+                  for p, plot, *values, net in rows)
 
 
 class Store:
@@ -131,9 +137,14 @@ class Store:
         unless it is `older` than the one accepted (a late copy of an original): then it is kept superseded."""
         status = (SUPERSEDED if older else ACCEPTED) if checked.accepted else REJECTED
         date = checked.report_date.isoformat() if checked.report_date else None
+        replaced: list[tuple[str, str]] = []
         if checked.accepted and not older:
+            named = json.dumps(sorted(set(checked.rows["project_id"])), ensure_ascii=False)
+            replaced = self.db.execute(sql.ACCEPTED_OF_REPORT, (checked.group, date, ACCEPTED)).fetchall()
             self.db.execute(sql.SUPERSEDE_SUBMISSIONS, (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date))
+            self._take_over(checked, date, named)
+            self._carry_over(checked, sha256, date, named, replaced)
         if checked.accepted:
             columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
             rows = [
@@ -150,6 +161,49 @@ class Store:
              checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
+
+    def _take_over(self, checked: Checked, date: str, named: str) -> None:
+        """A project reported on this date by another group (a project moved, a group renamed) is not
+        added to this report: the group the registry now names supersedes it, and the file says so."""
+        others = self.db.execute(sql.OTHER_GROUPS_OF_PROJECTS, (date, checked.group, named)).fetchall()
+        if not others:
+            return
+        self.db.execute(sql.SUPERSEDE_OTHER_GROUPS, (self.run_id, date, checked.group, named))
+        for project, group in others:
+            checked.issues.append(Issue(Code.PROJECT_TAKEN_OVER, file=checked.file, sheet=checked.sheet,
+                                        group=checked.group, project=project, value=date, expected=group))
+            self._stale.add((project, date))
+
+    def _carry_over(self, checked: Checked, sha256: str, date: str, named: str,
+                    replaced: list[tuple[str, str]]) -> None:
+        """A same-day correction that leaves some of the group's projects out keeps their rows (copied
+        under it) instead of letting them fall back a day, and says which."""
+        for old_sha, old_name in replaced:
+            carried = [p for p, in self.db.execute(sql.CARRIED_PROJECTS, (old_sha, named))]
+            if not carried:
+                continue
+            self.db.execute(sql.CARRY_OVER_ROWS, (sha256, self.run_id, old_sha, named))
+            shown = "、".join(carried[:5]) + (f" 等 {len(carried)} 个" if len(carried) > 5 else "")
+            checked.issues.append(Issue(Code.PARTIAL_CORRECTION, file=checked.file, sheet=checked.sheet,
+                                        group=checked.group, value=date, expected=old_name, detail=shown))
+
+    def resaved_from(self, checked: Checked) -> str | None:
+        """The file name of an earlier decided submission of the same group and date whose figures equal
+        this one's (an old file opened and saved again), when a different report has been accepted since;
+        None otherwise."""
+        if not checked.accepted or checked.report_date is None:
+            return None
+        mine = _figures_key(zip(*(checked.rows[c].tolist() for c in
+                                  ("project_id", "plot", *FIGURE_KEYS, "net_land"))))
+        decided = self.db.execute(sql.DECIDED_OF_REPORT,
+                                  (checked.group, checked.report_date.isoformat(), REJECTED)).fetchall()
+        current = [sha for sha, _, status in decided if status == ACCEPTED]
+        if not current or _figures_key(self.db.execute(sql.FIGURES_OF_SUBMISSION, (current[0],))) == mine:
+            return None
+        for sha, name, status in decided:
+            if status != ACCEPTED and _figures_key(self.db.execute(sql.FIGURES_OF_SUBMISSION, (sha,))) == mine:
+                return name
+        return None
 
     def _require_fresh(self) -> None:
         """Reads never write: the derived tables are refreshed by one explicit call (refresh_derived)
@@ -261,6 +315,33 @@ class Store:
             if state is None:
                 state = target[group] = GroupState(dt.date.fromisoformat(date), {}, earlier.get(group))
             state.figures[project] = dict(zip(FIGURE_KEYS, figures))
+        return states
+
+    def history(self, groups=None, projects=None) -> History:
+        """What a submission is checked against: each group's last accepted report (group_states) and
+        each project's two newest reports, whichever group sent them; only for `groups` and `projects`
+        when given."""
+        return History(self.group_states(groups), self.project_states(projects))
+
+    def project_states(self, projects=None) -> dict[str, ProjectState]:
+        """Each project's latest accepted report (date, group, figures with plots summed) and the one
+        before it, from project_reports (by index: the cost follows the projects asked for)."""
+        self._require_fresh()
+        self.db.execute(sql.CREATE_TEMP_CHOSEN_PROJECTS)
+        self.db.execute(sql.CLEAR_CHOSEN_PROJECTS)
+        if projects is None:
+            self.db.execute(sql.CHOOSE_EVERY_PROJECT)
+        else:
+            self.db.executemany(sql.CHOOSE_PROJECT, ((p,) for p in projects))
+        earlier: dict[str, ProjectState] = {}
+        states: dict[str, ProjectState] = {}
+        for age, project, date, group, *figures in self.db.execute(sql.PROJECT_STATES).fetchall():
+            state = ProjectState(dt.date.fromisoformat(date), dict(zip(FIGURE_KEYS, figures)), group or "")
+            if age == 2:
+                earlier[project] = state
+            else:
+                state.before = earlier.get(project)
+                states[project] = state
         return states
 
     def last_reports(self) -> dict[str, tuple[dt.date, list[dict]]]:
