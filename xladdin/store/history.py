@@ -21,9 +21,10 @@ from xladdin.store import sql
 from xladdin.store.frames import frame_from_json, frame_to_json, rank_records, wide_ranks, with_dates
 from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
 
-__all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "Store"]
+__all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "WITHDRAWN", "Store"]
 
-ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
+ACCEPTED, REJECTED, SUPERSEDED, WITHDRAWN = "已接收", "已退回", "已替代", "已撤回"
+MASTER_ID = "master_id"
 
 
 def _figures_key(rows) -> list[tuple]:
@@ -59,6 +60,44 @@ class Store:
             with self.db:
                 self.rebuild_reports()
 
+    @classmethod
+    def in_memory(cls) -> "Store":
+        """An empty store that lives only as long as the run (validate on a master with no store yet:
+        checking never creates one)."""
+        return cls(Path(":memory:"))
+
+    def master_id(self) -> str | None:
+        """The id of the master this store belongs to; None for a store written before stores were bound."""
+        row = self.db.execute(sql.META_VALUE, (MASTER_ID,)).fetchone()
+        return row[0] if row else None
+
+    def bind(self, master_id: str) -> None:
+        """Record the master this store belongs to (in this transaction)."""
+        self.db.execute(sql.SET_META, (MASTER_ID, master_id))
+
+    def is_empty(self) -> bool:
+        """Whether no submission was ever stored."""
+        return self.db.execute(sql.ANY_SUBMISSION).fetchone()[0] == 0
+
+    def find_accepted(self, name: str) -> list[tuple[str, str, str, str]]:
+        """(sha256, file name, group, report date) of accepted submissions a name, a hash or a hash's first
+        characters (at least 8) identify, newest first."""
+        rows = self.db.execute(sql.ACCEPTED_SUBMISSIONS_NAMED, (ACCEPTED, name, name, name)).fetchall()
+        if not rows and len(name) >= 8 and all(c in "0123456789abcdef" for c in name.lower()):
+            rows = self.db.execute(sql.SHA_PREFIX_ACCEPTED, (ACCEPTED, name.lower())).fetchall()
+        return rows
+
+    def withdraw(self, sha256: str, file_name: str, who: str, why: str, now: dt.datetime) -> None:
+        """Take one accepted submission out of the history (its rows superseded by this run, its status
+        已撤回), recorded with who and why; the history is recomputed from the others (refresh_derived),
+        and a rollback of this run puts it back."""
+        touched = self.db.execute(sql.PROJECTS_OF_SUBMISSION, (sha256,)).fetchall()
+        self.db.execute(sql.WITHDRAW_ROWS, (self.run_id, sha256))
+        self.db.execute(sql.WITHDRAW_SUBMISSION, (WITHDRAWN, self.run_id, sha256))
+        self.db.execute(sql.INSERT_WITHDRAWAL, (sha256, file_name, who, why, now.isoformat(timespec="seconds"),
+                                                self.run_id))
+        self._stale.update(touched)
+
     def begin_run(self, as_of: dt.date, command: str, now: dt.datetime) -> int:
         """Open a run at the run's `now`: every change it makes carries its id, so that it can be rolled back."""
         started = now.isoformat(timespec="seconds")
@@ -86,6 +125,7 @@ class Store:
         self.db.execute(sql.RESTORE_ROWS_SUPERSEDED_BY_RUN, (run_id,))
         self.db.execute(sql.DELETE_SUBMISSIONS_OF_RUN, (run_id,))
         self.db.execute(sql.RESTORE_SUBMISSIONS_SUPERSEDED_BY_RUN, (ACCEPTED, run_id))
+        self.db.execute(sql.DELETE_WITHDRAWALS_OF_RUN, (run_id,))
         self.db.execute(sql.DELETE_FILE_NAMES_OF_RUN, (run_id,))
         self.db.execute(sql.DELETE_RANKINGS_OF_RUN, (run_id,))
         self.db.execute(sql.MARK_RUN_ROLLED_BACK, (run_id,))

@@ -14,6 +14,24 @@ ANY_PROJECT_REPORT = "SELECT EXISTS (SELECT 1 FROM project_reports)"
 ANY_DAILY_STEP = "SELECT EXISTS (SELECT 1 FROM daily_steps)"
 ANY_ACCEPTED_ROW = "SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)"
 
+# What the store is: the master it belongs to.
+META_VALUE = "SELECT value FROM store_meta WHERE key=?"
+SET_META = "INSERT OR REPLACE INTO store_meta VALUES (?,?)"
+ANY_SUBMISSION = "SELECT EXISTS (SELECT 1 FROM submissions)"
+
+# Withdrawing one accepted submission (its rows out of the history, recorded with who and why).
+ACCEPTED_SUBMISSIONS_NAMED = ("SELECT sha256, file_name, group_name, report_date FROM submissions WHERE status=?"
+                              " AND (sha256=? OR file_name=? OR sha256 IN (SELECT sha256 FROM file_names"
+                              " WHERE file_name=?)) ORDER BY received_at DESC")
+SHA_PREFIX_ACCEPTED = ("SELECT sha256, file_name, group_name, report_date FROM submissions WHERE status=?"
+                       " AND sha256 LIKE ? || '%'")
+WITHDRAW_SUBMISSION = "UPDATE submissions SET status=?, superseded_run=? WHERE sha256=?"
+WITHDRAW_ROWS = "UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE sha256=? AND superseded=0"
+PROJECTS_OF_SUBMISSION = "SELECT DISTINCT project_id, report_date FROM ledger_rows WHERE sha256=?"
+INSERT_WITHDRAWAL = "INSERT INTO withdrawals VALUES (?,?,?,?,?,?)"
+OLD_WITHDRAWALS = "SELECT sha256, file_name, who, why FROM withdrawals ORDER BY at"
+DELETE_WITHDRAWALS_OF_RUN = "DELETE FROM withdrawals WHERE run_id=?"
+
 # Runs and rolling one back.
 INSERT_RUN = "INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)"
 SET_RUN_BACKUP = "UPDATE runs SET backup=? WHERE run_id=?"
