@@ -163,11 +163,18 @@ def test_a_project_line_above_its_plots_counts_once_and_must_match_them(master):
             row("SJ-02", 10.0)]
     drop(master, "高铁_good.xlsx", RAIL, D2, good)
     assert acquired(run(master, D2), "SJ-01") == pytest.approx(90.0)
-    wrong = [row("SJ-01", 95.0, **TWO_PLOTS), row("SJ-01", 40.0, "东地块"), row("SJ-01", 50.0, "西地块"), row("SJ-02", 10.0)]
+    wrong = [row("SJ-01", 95.0, **TWO_PLOTS), row("SJ-01", 40.0, "其中东地块"), row("SJ-01", 50.0, "其中西地块"),
+             row("SJ-02", 10.0)]
     drop(master, "高铁_wrong.xlsx", RAIL, D3, wrong)
     result = run(master)
     assert outcome(result, "高铁_wrong.xlsx").status == NEW_REJECTED
     assert "total-mismatch" in codes(result, "高铁_wrong.xlsx")
+    # A project line that is not the sum of plots named without 其中 is one more part: added, not a total.
+    parts = [row("SJ-01", 95.0), row("SJ-01", 5.0, "新增地块"), row("SJ-02", 10.0)]
+    drop(master, "高铁_parts.xlsx", RAIL, D3, parts)
+    result = run(master)
+    assert outcome(result, "高铁_parts.xlsx").status == NEW_ACCEPTED
+    assert acquired(result, "SJ-01") == pytest.approx(100.0)
 
 
 def test_the_sum_of_a_projects_plots_is_checked_against_its_plan(master):

@@ -476,10 +476,16 @@ def _without_total_lines(typed: list[dict], columns: dict[str, int], registry: R
                 records[0]["plot"] = ""  # a lone 合计 line is the project line
                 _check_plan(records[0], project, int(records[0]["row"]), cell, issue, registry)
             continue
-        totals = [r for r in records if not r["plot"] or is_total_line(r["plot"])]
         plots = [r for r in records if r["plot"] and not is_total_line(r["plot"])]
         if not plots:
             continue  # two project lines: ROW_DUPLICATE already refuses the file
+        sums = {key: sum(p[key] for p in plots if p[key] == p[key]) for key in present}
+        # A 小计/合计 line is a total; so is the project line above 其中… 地块, or one that equals their sum.
+        # A project line that does not is one more part of the project (a plot added below it).
+        totals = [r for r in records if r["plot"] and is_total_line(r["plot"])]
+        totals += [r for r in records if not r["plot"] and (
+            any(p["plot"].startswith("其中") for p in plots)
+            or all(abs(r[key] - sums[key]) <= 1e-6 for key in present if r[key] == r[key]))]
         for total in totals:
             dropped.add(id(total))
             wrong = [key for key in present if total[key] == total[key]
@@ -493,7 +499,9 @@ def _without_total_lines(typed: list[dict], columns: dict[str, int], registry: R
             else:
                 issue(Code.TOTAL_LINE, cell(int(total["row"]), "project_id"), project=project,
                       value=str(total["row"]), detail=total["plot"] or "项目")
-        if not any(not r["plot"] for r in records):  # a project line was checked against the plan already
+        parts = [r for r in records if not any(r is t for t in totals)]
+        if len(parts) > 1:  # the project's parts together against its plan, like a single row
+            plots = parts
             _check_plan({key: sum(p[key] for p in plots if p[key] == p[key]) for key in present},
                         project, int(plots[0]["row"]), cell, issue, registry, plots=len(plots))
     return [record for record in typed if id(record) not in dropped]

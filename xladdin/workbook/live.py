@@ -208,10 +208,10 @@ class LiveBook:
 
     def set_master_id(self, value: str) -> None:
         def write() -> None:
-            self.book.names.add(MASTER_ID_NAME, f'="{value}"')
             try:
+                self.book.names.add(MASTER_ID_NAME, f'="{value}"')
                 self.book.names[MASTER_ID_NAME].api.Visible = False
-            except Exception:  # not on every platform: the name then stays visible, harmless
+            except Exception:  # an object model without names (or hiding): the next run binds again
                 pass
 
         self._pending.append(write)
