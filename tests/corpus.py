@@ -167,6 +167,24 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     wb = _ledger(registry, date)
     wb.active["O5"] = "同组同日第二份"
     add("同组同日_第二份.xlsx", _bytes(wb), "accepted", "supersedes")
+    # A project's total counted once (issue 27): a 小计 line under its 地块, a project line above them.
+    first, *others = good_rows(registry)
+    plots = [dict(first, plot="东地块", acquired_mu=5.0, houses_agreed=1, houses_demolished=1, crops=1, fixtures=1,
+                  cleared_mu=4.0),
+             dict(first, plot="西地块", acquired_mu=5.5, houses_agreed=1, houses_demolished=0, crops=0, fixtures=0,
+                  cleared_mu=4.0)]
+    add("小计行.xlsx", _bytes(_ledger(registry, date, plots + [dict(first, plot="小计")] + others)), "accepted",
+        "total-line")
+    add("项目行加其中地块.xlsx", _bytes(_ledger(registry, date, [first] + [dict(p, plot="其中" + p["plot"])
+                                                                 for p in plots] + others)), "accepted", "total-line")
+    add("合计与地块不符.xlsx", _bytes(_ledger(registry, date, plots + [dict(first, plot="合计", acquired_mu=12.0)]
+                                             + others)), "rejected", "total-mismatch")
+    sj07 = next(r for r in others if r["project_id"] == "SJ-07")
+    far = [dict(sj07, plot=f"{k}号地块", acquired_mu=70.0) for k in (1, 2)]
+    add("地块之和超计划两倍.xlsx", _bytes(_ledger(registry, date, [first] + far + [r for r in others if r is not sj07])),
+        "rejected", "far-above-plan")
+    # A same-day correction of one project keeps the others' rows (and says so).
+    add("只更正一个项目.xlsx", _bytes(_ledger(registry, date, [first])), "accepted", "project-missing")
     # Template and identity.
     wb = _ledger(registry, date)
     wb.active.title = "Sheet1"

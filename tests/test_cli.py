@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from xladdin.cli import main
-from xladdin.demo import MASTER_NAME
+from xladdin.demo import MASTER_NAME, registry_rows
+from xladdin.workbook.build import build_master
 from xladdin.workbook.lock import MasterLock
 
 from .conftest import AS_OF
@@ -47,8 +48,9 @@ def test_validate_changes_neither_master_nor_store(demo, tmp_path):
     directory, manifest, _ = demo
     fresh = tmp_path / "fresh"
     invoke("init", fresh)
-    # A master with the demo registry but no history yet.
-    shutil.copy(directory / MASTER_NAME, fresh / MASTER_NAME)
+    # A master with the demo registry but no history yet (the demo's own master, copied alone, has history
+    # and no store: that one stops with exit 3, issue 27).
+    build_master(fresh / MASTER_NAME, registry_rows(AS_OF))
     shutil.copytree(directory / "报送", fresh / "报送", dirs_exist_ok=True)
     before = digest(fresh / MASTER_NAME)
     result = invoke("validate", fresh / MASTER_NAME, "--as-of", AS_OF.isoformat(), "--json")
@@ -57,7 +59,9 @@ def test_validate_changes_neither_master_nor_store(demo, tmp_path):
     assert summary["wrote_master"] is False
     assert summary["rejected"] == sum(1 for f in manifest["files"] if f["expected"] == "rejected")
     assert digest(fresh / MASTER_NAME) == before
-    assert not (fresh / "归档").exists()
+    assert not (fresh / "归档").exists() and not (fresh / "历史库.sqlite").exists()  # validate creates no store
+    shutil.copy(directory / MASTER_NAME, fresh / MASTER_NAME)
+    assert invoke("validate", fresh / MASTER_NAME, "--as-of", AS_OF.isoformat()).exit_code == 3
 
 
 def test_bad_as_of_is_a_usage_error(campaign):

@@ -391,6 +391,68 @@ def _most_of_the_plan_in_one_day(tmp_path, registry):
                  states=states).issues
 
 
+def _split_sj06(total_acquired: float) -> list[dict]:
+    """GROUP's rows with SJ-06 as two 地块 and their 小计 line (whose acquired figure is given)."""
+    rows = good_rows(_registry())
+    first = rows.pop(0)
+    plots = [dict(first, plot="东地块", acquired_mu=5.0, houses_agreed=1, houses_demolished=1, crops=1, fixtures=1,
+                  cleared_mu=4.0),
+             dict(first, plot="西地块", acquired_mu=5.5, houses_agreed=1, houses_demolished=0, crops=0, fixtures=0,
+                  cleared_mu=4.0),
+             dict(first, plot="小计", acquired_mu=total_acquired)]
+    return plots + rows
+
+
+def _registry():
+    return registry_frame()
+
+
+@produces("total-line", at("project_id", HEADER_ROW + 3))
+def _a_subtotal_line_under_its_plots(tmp_path, registry):
+    return check(tmp_path, registry, _split_sj06(10.5)).issues
+
+
+@produces("total-mismatch", at("acquired_mu", HEADER_ROW + 3))
+def _a_subtotal_line_that_is_not_their_sum(tmp_path, registry):
+    return check(tmp_path, registry, _split_sj06(11.0)).issues
+
+
+@produces("project-taken-over")
+def _a_project_reported_that_day_by_the_group_it_left(tmp_path, registry):
+    from .test_project_history import move_project
+
+    _run(tmp_path, lambda inbox: ledger(inbox, "城南_1123.xlsx", acquired=5.0))
+    move_project(tmp_path / "campaign" / MASTER_NAME, "SJ-06", "高铁新区工作组")
+    rail = [{"project_id": p, "project_name": "", "acquired_mu": 6.0, "houses_agreed": 2, "houses_demolished": 1,
+             "crops": 1, "fixtures": 1, "graves": 0, "cleared_mu": 1.0, "net_land": "否"}
+            for p in ("SJ-01", "SJ-02", "SJ-06")]
+    return _run(tmp_path, lambda inbox: build_ledger("高铁新区工作组", registry.iloc[:0], DATE, rail).save(
+        inbox / "高铁_1123.xlsx"))
+
+
+@produces("partial-correction")
+def _a_correction_of_one_project_only(tmp_path, registry):
+    _run(tmp_path, lambda inbox: _aged(ledger(inbox, "城南_1123.xlsx", acquired=5.0), 3600))
+    one = good_rows(registry)[:1]
+    return _run(tmp_path, lambda inbox: _aged(build_ledger(GROUP, registry.iloc[:0], DATE, one).save(
+        inbox / "城南_1123_更正.xlsx") or inbox / "城南_1123_更正.xlsx", 60))
+
+
+@produces("resaved-copy")
+def _an_accepted_original_saved_again_after_its_correction(tmp_path, registry):
+    import openpyxl
+
+    _run(tmp_path, lambda inbox: _aged(ledger(inbox, "城南_1123.xlsx", acquired=5.0), 3600),
+         lambda inbox: _aged(ledger(inbox, "城南_1123_更正.xlsx", acquired=4.0), 1800))
+
+    def resave(inbox):  # the clerk opens the accepted original and saves it: new bytes, same figures
+        wb = openpyxl.load_workbook(inbox / "城南_1123.xlsx")
+        wb.properties.lastModifiedBy = "再次保存"
+        wb.save(inbox / "城南_1123.xlsx")
+        _aged(inbox / "城南_1123.xlsx", 60)
+    return _run(tmp_path, resave)
+
+
 # -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

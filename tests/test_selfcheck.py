@@ -103,7 +103,9 @@ CASES = {
     "two-together": [_set(None, "SJ-06", "acquired_mu", 9.0), _set(None, "SJ-07", "houses_demolished", 3)],
     # 10.5 last time; the bound is max(30% of the plan, 1 亩): SJ-06 plans 126.4 亩, SJ-07 58.6 亩
     "jump": [_set(None, "SJ-06", "acquired_mu", 10.5 + 0.3 * 126.4 + 2)],
-    "growth-within-bound": [_set(None, "SJ-07", "acquired_mu", 10.5 + 0.3 * 58.6 - 1)],
+    # Within both bounds: 30% of SJ-07's 58.6 亩 plan, and the 10 亩 a slipped digit adds (issue 27).
+    "growth-within-bound": [_set(None, "SJ-07", "acquired_mu", 10.5 + min(0.3 * 58.6, 10.0) - 1)],
+    "digit-slip": [_set(None, "SJ-07", "acquired_mu", 10.5 + 12.0)],
     "unknown-code": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "一号地块"),
                      _set(_spare, None, "project_id", "ZZ-99")],
     "other-groups-code": [_set(_spare, None, "acquired_mu", 1), _set(_spare, None, "plot", "北地块"),
@@ -198,6 +200,7 @@ def test_the_templates_verdict_is_the_validators_on_held_out_cases(tmp_path, reg
     jump = CATALOGUE["jump-large"].title
     assert verdicts["jump"] == "可以报送" and f"征地面积{jump}（提醒）" in all_reasons["jump"]
     assert jump not in all_reasons["growth-within-bound"] and all_reasons["clean"] == ""
+    assert verdicts["digit-slip"] == "可以报送" and f"征地面积{jump}（提醒）" in all_reasons["digit-slip"]
     unknown, foreign = CATALOGUE["project-unknown"].title, CATALOGUE["project-not-assigned"].title
     assert verdicts["unknown-code"] == verdicts["other-groups-code"] == "有 1 处需修改"
     assert unknown in all_reasons["unknown-code"] and foreign not in all_reasons["unknown-code"]

@@ -66,6 +66,8 @@ def payload_for(master: Path, overrides: dict[str, dict[str, object]] | None = N
             continue  # print titles and areas: sheet-scoped built-in names, not the add-in's book names
         sheet, _, ref = match.group(2).rpartition("!")
         sheet = sheet.strip("'")
+        if not sheet:
+            continue  # a name holding a constant (the master's id): not a range, as Office.js lists ranges
         c1, r1, c2, r2 = parse_range(ref)
         names.append({"name": match.group(1), "sheet_index": order.index(sheet), "address": _address(c1, r1, c2, r2),
                       "scope_sheet_name": None, "scope_sheet_index": None, "book_scope": True})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import getpass
 import json
 import sqlite3
 import sys
@@ -262,6 +263,53 @@ def rollback(master: Path) -> None:
     from xladdin.console import print_rollback
     from xladdin.engine.operations import Engine
     print_rollback(*Engine.on_file(master).rollback())
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("submission")
+@click.option("--why", required=True, help="Why it is withdrawn (recorded in the store), e.g. 多报 18 亩.")
+@click.option("--who", default=None, help="Who withdraws it (default: the signed-in user).")
+@click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Recompute as of this date (default: today).")
+@guarded
+def withdraw(master: Path, submission: str, why: str, who: str | None, as_of: dt.date | None) -> None:
+    """Withdraw one accepted submission (SUBMISSION: its file name or hash) and recompute the history from
+    the others; recorded with who and why. `xladdin rollback` undoes it.
+
+    \b
+    Example:
+        xladdin withdraw ./demo/指挥部母表.xlsm 城南片区_1120.xlsx --why "多报 18 亩，应为 12.5 亩"
+    """
+    from xladdin.engine.operations import Engine
+    result = Engine.on_file(master).withdraw(submission, who=who or _user(), why=why, as_of=as_of)
+    name, group, date = result.withdrawn
+    console().print(f"已撤回 {group} {date} 的报送《{name}》（原因：{why}），汇总和红黑榜已按其余报送重算。"
+                    f"该组可重新报送 {date} 的正确台账；如撤回有误，运行 xladdin rollback 可恢复。")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on this machine: still recorded, as unknown
+        return "未知"
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", callback=_parse_as_of, metavar="YYYY-MM-DD", help="Statistics date (default: today).")
+@guarded
+def rebuild(master: Path, as_of: dt.date | None) -> None:
+    """Rebuild the history store from the 归档 folder (when it is lost); the old store is kept beside it.
+
+    \b
+    Example:
+        xladdin rebuild ./demo/指挥部母表.xlsm
+    """
+    from xladdin.engine.operations import Engine
+    report = Engine.on_file(master).rebuild(as_of=as_of)
+    kept = f"原历史库另存为 {report['kept']}；" if report["kept"] else ""
+    console().print(f"已从归档重建历史库：重新校验 {report['files']} 个文件，接收 {report['accepted']} 个，"
+                    f"重新撤回 {report['withdrawn']} 个；{kept}汇总和红黑榜已重算。")
 
 
 @main.command()

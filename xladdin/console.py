@@ -131,7 +131,8 @@ def print_setup_report(report: SetupReport, check_only: bool) -> None:
         console().print("本机能检查的都已通过；标为“无法检查”的几项请在使用母表的 Windows 电脑上再运行本命令。")
 
 
-COMMAND_WORDS = {"run": "一键汇总", "consolidate": "汇总", "rank": "重算红黑榜", "notice": "发通报"}
+COMMAND_WORDS = {"run": "一键汇总", "consolidate": "汇总", "rank": "重算红黑榜", "notice": "发通报", "withdraw": "撤回报送",
+                 "rebuild": "重建历史库"}
 
 
 def print_rollback(run: dict, forgotten: int) -> None:

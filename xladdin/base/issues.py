@@ -59,6 +59,11 @@ class Code(StrEnum):
     NET_LAND_DATE_UNEXPECTED = "net-land-date-unexpected"
     CUMULATIVE_DECREASED = "cumulative-decreased"
     JUMP_LARGE = "jump-large"
+    TOTAL_LINE = "total-line"
+    TOTAL_MISMATCH = "total-mismatch"
+    PROJECT_TAKEN_OVER = "project-taken-over"
+    PARTIAL_CORRECTION = "partial-correction"
+    RESAVED_COPY = "resaved-copy"
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,14 @@ CATALOGUE: dict[Code, IssueType] = {
         IssueType(Code.ARRIVED_LATE, WARNING, "早于已接收的报送",
                   "本组 {value} 已接收的《{expected}》比本文件更晚写成，仍以它为准；本文件数据记为“已替代”。"
                   "如本文件才是最新的，请重新保存后再报送。"),
+        IssueType(Code.PROJECT_TAKEN_OVER, WARNING, "项目当日已由他组报送",
+                  "项目“{project}”{value} 已由“{expected}”报送；该项目现由本组负责，以本文件为准，不与其相加。"),
+        IssueType(Code.PARTIAL_CORRECTION, WARNING, "更正只含部分项目",
+                  "本文件是本组 {value} 的更正，只含部分项目；未列出的项目（{detail}）沿用同日《{expected}》的数据。"
+                  "如这些项目也要更正，请报送完整台账。"),
+        IssueType(Code.RESAVED_COPY, WARNING, "重新保存的旧报送",
+                  "本文件的数据与本组 {value} 已处理过的《{detail}》完全相同（可能是打开旧文件后又保存），"
+                  "不替代之后的更正《{expected}》，记为“已替代”。如确需以它为准，请修改后重新报送。"),
         IssueType(Code.SHEET_MISSING, ERROR, "缺少进度台账工作表",
                   "找不到“进度台账”工作表。请使用指挥部下发的模板填报。"),
         IssueType(Code.SHEET_AMBIGUOUS, ERROR, "进度台账工作表不止一个",
@@ -129,6 +142,12 @@ CATALOGUE: dict[Code, IssueType] = {
                   "项目编号“{value}”不在项目清单中。请核对编号，新增项目请先报指挥部录入项目清单。"),
         IssueType(Code.PROJECT_NOT_ASSIGNED, ERROR, "项目不属于本组",
                   "项目“{project}”由“{expected}”负责，不属于本组。请删除该行或联系指挥部调整。"),
+        IssueType(Code.TOTAL_LINE, WARNING, "合计行未重复计入",
+                  "第 {value} 行是项目“{project}”的{detail}合计行，与其各地块之和相符，已按地块计入、不再重复相加。"
+                  "以后可只填地块行。"),
+        IssueType(Code.TOTAL_MISMATCH, ERROR, "合计行与地块之和不符",
+                  "项目“{project}”的{detail}合计行“{column}”为 {value}，但其各地块之和为 {expected}。"
+                  "请核对地块数据，或删除合计行只报地块。"),
         IssueType(Code.ROW_DUPLICATE, ERROR, "项目行重复",
                   "项目“{project}”地块“{value}”重复填报了两行。请合并为一行。"),
         IssueType(Code.PROJECT_MISSING, WARNING, "项目未填报",
@@ -170,9 +189,10 @@ CATALOGUE: dict[Code, IssueType] = {
                   "“是否净地”为“否”，但填了净地交付日期 {value}。请核实。"),
         # History.
         IssueType(Code.CUMULATIVE_DECREASED, ERROR, "累计数减少",
-                  "“{column}”为 {value}，小于本组 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正。"),
+                  "“{column}”为 {value}，小于该项目 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正；"
+                  "如那次已接收的数据多报了，请指挥部先撤回那次报送（命令 xladdin withdraw）后再重报。"),
         IssueType(Code.JUMP_LARGE, WARNING, "单日增幅过大",
-                  "“{column}”比上次增加 {value}，超过计划数的 {expected}。请核实是否录入错误。"),
+                  "“{column}”比上次增加 {value}，超过{expected}。请核实是否录入错误（如多打或错打了一位数字）。"),
     )
 }
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from xladdin.base.issues import CATALOGUE, ERROR, Code
 from xladdin.base.schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
-from xladdin.domain.validate import FAR_FLOOR, JUMP_FLOOR
+from xladdin.domain.validate import FAR_FLOOR, JUMP_FLOOR, SLIP_FLOOR
 
 EPS = "1E-9"  # the validator's tolerance on areas
 
@@ -154,14 +154,17 @@ def _decreased(key: str) -> Callable[[Refs], str]:
 
 def _jumped(key: str) -> Callable[[Refs], str]:
     """The project's total (all its plots) grown by more than the validator's jump bound since last time."""
-    floor = JUMP_FLOOR[LEDGER_BY_KEY[key].kind]
+    floor, slip = JUMP_FLOOR[LEDGER_BY_KEY[key].kind], SLIP_FLOOR[LEDGER_BY_KEY[key].kind]
 
     def condition(r: Refs) -> str:
         pid, ids, prev = r.cell("project_id"), r.span(r.column["project_id"]), r.span(r.previous[key])
         first, plan = f"${r.column['project_id']}${r.first}:{pid}", r.plan_cell(key)
+        gain = f"(SUMIF({ids},{pid},{r.span(r.figure(key))})-SUMIF({ids},{pid},{prev}))"
+        # The validator's two bounds: a share of the plan, and the slip of a digit (the template knows only
+        # the last report, so the day before's gain is unknown here, as for a project's second report).
         return (f"AND(NOT({r.blank('project_id')}),COUNTIF({first},{pid})=1,COUNTIFS({ids},{pid},{prev},\"<>\")>0,"
-                f"ISNUMBER({plan}),{plan}>0,SUMIF({ids},{pid},{r.span(r.figure(key))})-SUMIF({ids},{pid},{prev})"
-                f">MAX({r.jump_ratio:g}*{plan},{floor:g})+{EPS})")
+                f"OR(AND(ISNUMBER({plan}),{plan}>0,{gain}>MAX({r.jump_ratio:g}*{plan},{floor:g})+{EPS}),"
+                f"{gain}>{slip:g}+{EPS}))")
     return condition
 
 

@@ -42,6 +42,13 @@ UNUSABLE = object()  # a figure cell already reported, to be read as unknown rat
 JUMP_FLOOR = {"area": 1.0, "count": 3.0}
 # Above twice the plan is impossible, except on tiny plans where one more house doubles it.
 FAR_FLOOR = {"area": 1.0, "count": 2.0}
+# The slip of a digit (12.5 typed 30.5: +18 亩 in a day) stays under a share of a large plan: a day's gain
+# above this, and above SLIP_FACTOR times the project's gain the day before (any, when that is unknown), is
+# worth a look whatever the plan.
+SLIP_FLOOR = {"area": 10.0, "count": 10.0}
+SLIP_FACTOR = 5.0
+# A 地块 cell that names a total line, not a plot: 小计, 合计, 总计, 其中… (never added to the plots).
+TOTAL_WORDS = ("小计", "合计", "总计", "共计", "汇总")
 ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
 
 
@@ -53,6 +60,48 @@ class GroupState:
     report_date: dt.date
     figures: dict[str, dict[str, float]]  # project_id -> figure key -> project total
     before: "GroupState | None" = None
+
+
+@dataclass
+class ProjectState:
+    """What HQ last accepted of one project, whichever group sent it: the date, the group, its cumulative
+    figures (plots summed), and the report before that date."""
+
+    report_date: dt.date
+    figures: dict[str, float]
+    group: str = ""
+    before: "ProjectState | None" = None
+
+
+class History(dict):
+    """Each group's last accepted report (GroupState by group: its date, for 填报日期早于上次报送) and each
+    project's (`projects`, ProjectState by project): a row is compared with its project's last accepted
+    figures whoever sent them. A plain dict of GroupState (as older callers pass) is read as both."""
+
+    def __init__(self, groups=(), projects: dict[str, ProjectState] | None = None):
+        super().__init__(groups)
+        self.projects: dict[str, ProjectState] = projects if projects is not None else {}
+
+
+def project_states(states: dict[str, GroupState]) -> dict[str, ProjectState]:
+    """The project states a History carries; from the group states alone for a plain dict."""
+    if isinstance(states, History):
+        return states.projects
+    out: dict[str, ProjectState] = {}
+    for group, state in states.items():
+        before = state.before
+        for project, figures in state.figures.items():
+            earlier = None
+            if before is not None and project in before.figures:
+                earlier = ProjectState(before.report_date, before.figures[project], group)
+            out[project] = ProjectState(state.report_date, figures, group, earlier)
+    return out
+
+
+def is_total_line(plot: str) -> bool:
+    """A 地块 cell that names a total (小计/合计/其中合计…) rather than a plot."""
+    text = plot.replace(" ", "")
+    return any(word in text for word in TOTAL_WORDS) and len(text) <= 12
 
 
 @dataclass
@@ -150,6 +199,7 @@ def check_ledger(
         return out
     seen: dict[tuple[str, str], int] = {}
     typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue) for row, raw in ledger.rows]
+    typed = _without_total_lines(typed, ledger.columns, registry, cell, issue)
     out.rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
     if out.group:
         present = set(out.rows["project_id"])
@@ -157,10 +207,10 @@ def check_ledger(
             if project not in present:
                 issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
     dated = out.report_date is not None and out.report_date <= as_of
-    if state is not None and out.report_date == state.report_date:
-        state = state.before  # a corrected resubmission for the same day: compare with the day before
-    if state is not None and dated and typed:
-        _check_history(typed, ledger.columns, state, registry, jump_ratio, cell, issue)
+    stale = state is not None and dated and out.report_date < state.report_date
+    if dated and typed and not stale:  # a stale file is refused for its date alone, not also as decreased
+        _check_history(typed, ledger.columns, out.report_date, out.group, project_states(states), registry,
+                       jump_ratio, cell, issue)
     return out
 
 
@@ -304,14 +354,21 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryInde
         issue(Code.CLEARED_EXCEEDS_ACQUIRED, cell(row, "cleared_mu"), project=project,
               value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
     if record["plot"]:
-        return  # plans are per project; a single plot cannot be compared with them
+        return  # plans are per project: a project's plots are checked by their sum (_without_total_lines)
+    _check_plan(record, project, row, cell, issue, registry)
+
+
+def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: RegistryIndex, plots: int = 0) -> None:
+    """A project's figures (one row, or the sum of its `plots` 地块 rows) against its plans."""
     for key, plan_key in PLAN_OF.items():
         plan = registry.plan(project, plan_key)
-        if plan is not None and record[key] > plan + 1e-9:
+        value = figures.get(key, NAN)
+        if plan is not None and value > plan + 1e-9:
             # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
-            code = Code.FAR_ABOVE_PLAN if record[key] > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
-            issue(code, cell(row, key), project=project, column=LEDGER_BY_KEY[key].label,
-                  value=format_number(record[key]), expected=format_number(plan))
+            code = Code.FAR_ABOVE_PLAN if value > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
+            label = LEDGER_BY_KEY[key].label + (f"（{plots} 个地块合计）" if plots else "")
+            issue(code, cell(row, key), project=project, column=label,
+                  value=format_number(value), expected=format_number(plan))
 
 
 def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
@@ -335,9 +392,19 @@ def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex
               value=record["net_land_date"].isoformat())
 
 
-def _check_history(typed: list[dict], columns: dict[str, int], state: GroupState, registry: RegistryIndex,
-                   jump_ratio: float, cell, issue) -> None:
-    """Cumulative figures never fall below the last accepted report; a large jump is worth a look.
+def _project_before(state: ProjectState | None, report_date: dt.date) -> ProjectState | None:
+    """The project's last accepted report before `report_date` (a same-day correction is compared with the
+    day before; a day sent late, with the report before it), as far as the state reaches."""
+    while state is not None and state.report_date >= report_date:
+        state = state.before
+    return state
+
+
+def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.date, group: str,
+                   projects: dict[str, ProjectState], registry: RegistryIndex, jump_ratio: float, cell,
+                   issue) -> None:
+    """Cumulative figures never fall below the project's last accepted report, whichever group sent it;
+    a large jump (or the slip of a digit) is worth a look.
 
     A project reported plot by plot is compared by its total (plain dictionaries: a ledger is a few
     dozen rows, where a pandas groupby would cost more than the check)."""
@@ -359,23 +426,82 @@ def _check_history(typed: list[dict], columns: dict[str, int], state: GroupState
             value = record[key]
             if value == value:
                 sums[key] = value if sums[key] != sums[key] else sums[key] + value
-    since = state.report_date.isoformat()
     for project, figures in totals.items():
-        before = state.figures.get(project)
         if project in doubled:
             continue  # a duplicated row already rejects the file; its sum would only mislead
-        if not before:
+        last = _project_before(projects.get(project), report_date)
+        if last is None or not last.figures:
             continue
+        since = last.report_date.isoformat() + (f"（{last.group}）" if last.group and last.group != group else "")
+        earlier = last.before
         for key in present:
-            now, then = float(figures[key]), float(before.get(key, 0.0))
+            now, then = float(figures[key]), float(last.figures.get(key, 0.0))
             if now + 1e-9 < then:
                 issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
                       detail=since)
                 continue
+            kind = LEDGER_BY_KEY[key].kind
             plan = registry.plan(project, PLAN_OF[key])
-            if plan and now - then > max(jump_ratio * plan, JUMP_FLOOR[LEDGER_BY_KEY[key].kind]) + 1e-9:
+            gain = now - then
+            if plan and gain > max(jump_ratio * plan, JUMP_FLOOR[kind]) + 1e-9:
                 issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
-                      column=LEDGER_BY_KEY[key].label, value=format_number(now - then),
-                      expected=f"{jump_ratio:.0%}")
+                      column=LEDGER_BY_KEY[key].label, value=format_number(gain),
+                      expected=f"计划数的 {jump_ratio:.0%}")
+                continue
+            step = None
+            if earlier is not None and earlier.figures:
+                step = then - float(earlier.figures.get(key, 0.0))
+            if gain > SLIP_FLOOR[kind] + 1e-9 and (step is None or gain > SLIP_FACTOR * max(step, 0.0) + 1e-9):
+                usual = "" if step is None else f"，上次只增加 {format_number(max(step, 0.0))}"
+                issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(gain),
+                      expected=f"单日 {format_number(SLIP_FLOOR[kind])}{usual}")
 
+
+def _without_total_lines(typed: list[dict], columns: dict[str, int], registry: RegistryIndex, cell,
+                         issue) -> list[dict]:
+    """The data rows: a project's total line (a 地块 named 小计/合计, or the project line above its 地块
+    lines) is checked against the sum of its 地块 and left out, so a project is counted once; the sum of a
+    project's 地块 is checked against its plan like a single row."""
+    by_project: dict[str, list[dict]] = {}
+    for record in typed:
+        if record["project_id"]:
+            by_project.setdefault(record["project_id"], []).append(record)
+    dropped: set[int] = set()
+    present = [key for key in FIGURE_KEYS if key in columns]
+    for project, records in by_project.items():
+        if len(records) < 2:
+            if records[0]["plot"] and is_total_line(records[0]["plot"]):
+                records[0]["plot"] = ""  # a lone 合计 line is the project line
+                _check_plan(records[0], project, int(records[0]["row"]), cell, issue, registry)
+            continue
+        plots = [r for r in records if r["plot"] and not is_total_line(r["plot"])]
+        if not plots:
+            continue  # two project lines: ROW_DUPLICATE already refuses the file
+        sums = {key: sum(p[key] for p in plots if p[key] == p[key]) for key in present}
+        # A 小计/合计 line is a total; so is the project line above 其中… 地块, or one that equals their sum.
+        # A project line that does not is one more part of the project (a plot added below it).
+        totals = [r for r in records if r["plot"] and is_total_line(r["plot"])]
+        totals += [r for r in records if not r["plot"] and (
+            any(p["plot"].startswith("其中") for p in plots)
+            or all(abs(r[key] - sums[key]) <= 1e-6 for key in present if r[key] == r[key]))]
+        for total in totals:
+            dropped.add(id(total))
+            wrong = [key for key in present if total[key] == total[key]
+                     and abs(total[key] - sum(p[key] for p in plots if p[key] == p[key])) > 1e-6]
+            if wrong:
+                key = wrong[0]
+                issue(Code.TOTAL_MISMATCH, cell(int(total["row"]), key), project=project,
+                      column=LEDGER_BY_KEY[key].label, value=format_number(total[key]),
+                      expected=format_number(sum(p[key] for p in plots if p[key] == p[key])),
+                      detail=total["plot"] or "项目")
+            else:
+                issue(Code.TOTAL_LINE, cell(int(total["row"]), "project_id"), project=project,
+                      value=str(total["row"]), detail=total["plot"] or "项目")
+        parts = [r for r in records if not any(r is t for t in totals)]
+        if len(parts) > 1:  # the project's parts together against its plan, like a single row
+            plots = parts
+            _check_plan({key: sum(p[key] for p in plots if p[key] == p[key]) for key in present},
+                        project, int(plots[0]["row"]), cell, issue, registry, plots=len(plots))
+    return [record for record in typed if id(record) not in dropped]

@@ -20,7 +20,7 @@ from xladdin.base.schema import (
 )
 from xladdin.base.text import xml_safe
 from xladdin.domain.settings import Settings
-from xladdin.domain.validate import Checked, GroupState, RegistryIndex, check_ledger
+from xladdin.domain.validate import Checked, GroupState, ProjectState, RegistryIndex, check_ledger
 from xladdin.engine.model import (
     CHECKING,
     DUPLICATE,
@@ -121,12 +121,12 @@ def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, a
     known: dict[str, dict[str, GroupState]] = {}
 
     def checking() -> tuple:  # for reader processes that also check: every group's state, before they fork
-        known["states"] = store.group_states()
+        known["states"] = store.history()
         return index, known["states"], as_of, settings.jump_ratio
 
     read = read_all(pending, limits, workers, checking, progress)
     # Read one at a time (a few files): only the groups they claim to be from need their state.
-    states = known["states"] if "states" in known else store.group_states({claimed_group(i) for i, _ in read})
+    states = known["states"] if "states" in known else _history_of(store, index, {claimed_group(i) for i, _ in read})
     # Report-date order; within a date, arrival order (pending keeps the inbox's), never the file name:
     # a correction that sorts before its original by name must still be applied after it.
     located = [(source, item, early) for source, (item, early) in zip(pending, read)]
@@ -189,7 +189,12 @@ def _record(source: Source, checked: Checked, store: Store, now: dt.datetime, re
         # A copy written before the accepted one (an original forwarded late) never replaces it.
         older = earlier is not None and earlier[1] is not None and source.mtime_ns is not None \
             and source.mtime_ns < earlier[1]
-        if earlier:
+        resaved = store.resaved_from(checked) if earlier and not older else None
+        if resaved:  # an old file opened and saved again is not a new report: it never replaces a correction
+            older = True
+            checked.issues.append(Issue(Code.RESAVED_COPY, file=source.name, group=checked.group,
+                                        value=checked.report_date.isoformat(), expected=earlier[0], detail=resaved))
+        elif earlier:
             checked.issues.append(Issue(Code.ARRIVED_LATE if older else Code.SUPERSEDES, file=source.name,
                                         group=checked.group, value=checked.report_date.isoformat(),
                                         expected=earlier[0]))
@@ -232,14 +237,30 @@ def _link_path(path: Path, base: Path) -> str:
         return path.resolve().as_uri()
 
 
+def _history_of(store: Store, index: RegistryIndex | None, groups: set[str]):
+    """What the files of these groups are checked against: the groups' last reports and those of every
+    project the registry gives them (history belongs to the project, whoever reported it before)."""
+    projects = [p for g in groups for p in index.projects_of.get(g, [])] if index is not None else []
+    return store.history(groups, projects)
+
+
 def _advance(states: dict[str, GroupState], checked: Checked) -> None:
-    """The group's last accepted state after accepting `checked` (a same-day resubmission replaces it)."""
+    """The group's and its projects' last accepted states after accepting `checked` (a same-day
+    resubmission replaces them)."""
+    totals = checked.rows.groupby("project_id")[list(FIGURE_KEYS)].sum().to_dict("index")
+    projects = getattr(states, "projects", None)
+    if projects is not None:
+        for project, figures in totals.items():
+            last = projects.get(project)
+            if last is not None and checked.report_date < last.report_date:
+                continue
+            before = last.before if last is not None and last.report_date == checked.report_date else last
+            projects[project] = ProjectState(checked.report_date, figures, checked.group, before)
     current = states.get(checked.group)
     if current is not None and checked.report_date < current.report_date:
         return
     before = current.before if current is not None and current.report_date == checked.report_date else current
-    totals = checked.rows.groupby("project_id")[list(FIGURE_KEYS)].sum()
-    states[checked.group] = GroupState(checked.report_date, totals.to_dict("index"), before)
+    states[checked.group] = GroupState(checked.report_date, totals, before)
 
 
 def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str, Path] | None) -> FileOutcome:

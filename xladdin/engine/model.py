@@ -77,6 +77,7 @@ class JobResult:
     trend: pd.DataFrame | None = None
     notice_doc: Notice | None = None
     issued: str = ""  # what issuing did (期数, file), in Chinese
+    withdrawn: tuple[str, str, str] | None = None  # (file name, group, report date) a withdraw took out
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
     plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
@@ -180,3 +181,4 @@ class RunRequest:
     notice_kind: str = DAILY
     issue: bool = False
     reissue: bool = False
+    withdraw: tuple[str, str, str] | None = None  # (file name or hash, who, why): one accepted submission out

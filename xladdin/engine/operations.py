@@ -32,6 +32,7 @@ from xladdin.domain.settings import Settings
 from xladdin.engine import platform
 from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
+from xladdin.engine.rebuild import rebuild_store
 from xladdin.engine.rollback import history_frame, roll_back
 from xladdin.engine.templates import write_group_templates
 from xladdin.notices.compose import DAILY
@@ -126,6 +127,23 @@ class Engine:
             workers: int | None = None) -> JobResult:
         """The one-click job: validate, consolidate, rank, the 通报 and the status on 控制台."""
         return self._job("run", inbox=inbox, as_of=as_of, progress=progress, workers=workers)
+
+    def withdraw(self, submission: str, *, who: str, why: str, as_of: dt.date | None = None,
+                 progress: Progress = None) -> JobResult:
+        """Take one accepted submission (by file name or hash) out of the history, recorded with who and
+        why, and rewrite 汇总 and the 红黑榜 from the others (the inbox is not read); `rollback` undoes it."""
+        request = RunRequest(command="withdraw", as_of=as_of, now=self.now, intake=False, progress=progress,
+                             withdraw=(submission, who, why), workers=1)
+        if self.book is not None:
+            return run_job(self.book, self.base_dir, request)
+        return execute(self.master, request)
+
+    def rebuild(self, *, as_of: dt.date | None = None) -> dict:
+        """A new history store from 归档 (the old one kept beside it), then 汇总 and the 红黑榜 rewritten
+        from it: the explicit way back when the store is lost."""
+        report = rebuild_store(self._file(), as_of, self.now)
+        report["result"] = self.rank(as_of=report["as_of"])
+        return report
 
     # -- the other operations ----------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, wh
 from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
 from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
 from xladdin.domain.settings import Settings
+from xladdin.engine.binding import open_store
+from xladdin.engine.withdraw import withdraw_one
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
 from xladdin.engine.model import (
     READING,
@@ -94,11 +96,12 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
     intake, write, progress, notice_kind = request.intake, request.write, request.progress, request.notice_kind
     workers = request.workers or 1
     inbox = Path(request.inbox) if request.inbox else (base_dir / settings.inbox)
-    store = Store(base_dir / settings.store)
+    store = open_store(book, base_dir / settings.store, write)
     try:
         registry = _registry(book, store)
         if write:
             store.begin_run(as_of, request.command, now)
+        withdrawn = withdraw_one(store, request.withdraw, now) if request.withdraw and write else None
         files, ignored = [], []
         if intake:
             folders = {"master": base_dir, "archive": base_dir / settings.archive,
@@ -109,6 +112,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
         result = _figures(book, store, registry, as_of, settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
         result.now = now
+        result.withdrawn = withdrawn
         if request.issue and write and notice_kind == LEADER:
             result.issued = issue_leader_reports(result.leaders, as_of, base_dir, settings)
         elif request.issue and write:
@@ -268,6 +272,9 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     crash_point("backed-up")
     if saved is not None:  # relative to the master: moving the campaign folder keeps rollback working
         store.set_backup(relative(Path(saved), base_dir))
+    check = getattr(book, "check_unchanged", None)
+    if check is not None:  # staff saved the master during the run: stop before the store records anything
+        check()
     store.commit()
     tell(progress, SAVING, 0, 0)
     crash_point("committed")

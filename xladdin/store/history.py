@@ -13,17 +13,24 @@ from pathlib import Path
 import pandas as pd
 
 from xladdin.base.clock import local_time
-from xladdin.base.issues import Issue
+from xladdin.base.issues import Code, Issue
 from xladdin.base.schema import FIGURE_KEYS
 from xladdin.domain.consolidate import RISE, lines_of, project_reports
-from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState
+from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState, History, ProjectState
 from xladdin.store import sql
 from xladdin.store.frames import frame_from_json, frame_to_json, rank_records, wide_ranks, with_dates
 from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
 
-__all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "Store"]
+__all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "WITHDRAWN", "Store"]
 
-ACCEPTED, REJECTED, SUPERSEDED = "已接收", "已退回", "已替代"
+ACCEPTED, REJECTED, SUPERSEDED, WITHDRAWN = "已接收", "已退回", "已替代", "已撤回"
+MASTER_ID = "master_id"
+
+
+def _figures_key(rows) -> list[tuple]:
+    """A submission's rows as comparable values: project, plot, figures (rounded off float noise), 净地."""
+    return sorted((str(p), str(plot), *(round(float(v), 6) for v in values), str(net))
+                  for p, plot, *values, net in rows)
 
 
 class Store:
@@ -64,6 +71,44 @@ class Store:
         if not self.db.in_transaction:
             self.db.execute(sql.BEGIN_WRITING)
 
+    @classmethod
+    def in_memory(cls) -> "Store":
+        """An empty store that lives only as long as the run (validate on a master with no store yet:
+        checking never creates one)."""
+        return cls(Path(":memory:"))
+
+    def master_id(self) -> str | None:
+        """The id of the master this store belongs to; None for a store written before stores were bound."""
+        row = self.db.execute(sql.META_VALUE, (MASTER_ID,)).fetchone()
+        return row[0] if row else None
+
+    def bind(self, master_id: str) -> None:
+        """Record the master this store belongs to (in this transaction)."""
+        self.db.execute(sql.SET_META, (MASTER_ID, master_id))
+
+    def is_empty(self) -> bool:
+        """Whether no submission was ever stored."""
+        return self.db.execute(sql.ANY_SUBMISSION).fetchone()[0] == 0
+
+    def find_accepted(self, name: str) -> list[tuple[str, str, str, str]]:
+        """(sha256, file name, group, report date) of accepted submissions a name, a hash or a hash's first
+        characters (at least 8) identify, newest first."""
+        rows = self.db.execute(sql.ACCEPTED_SUBMISSIONS_NAMED, (ACCEPTED, name, name, name)).fetchall()
+        if not rows and len(name) >= 8 and all(c in "0123456789abcdef" for c in name.lower()):
+            rows = self.db.execute(sql.SHA_PREFIX_ACCEPTED, (ACCEPTED, name.lower())).fetchall()
+        return rows
+
+    def withdraw(self, sha256: str, file_name: str, who: str, why: str, now: dt.datetime) -> None:
+        """Take one accepted submission out of the history (its rows superseded by this run, its status
+        已撤回), recorded with who and why; the history is recomputed from the others (refresh_derived),
+        and a rollback of this run puts it back."""
+        touched = self.db.execute(sql.PROJECTS_OF_SUBMISSION, (sha256,)).fetchall()
+        self.db.execute(sql.WITHDRAW_ROWS, (self.run_id, sha256))
+        self.db.execute(sql.WITHDRAW_SUBMISSION, (WITHDRAWN, self.run_id, sha256))
+        self.db.execute(sql.INSERT_WITHDRAWAL, (sha256, file_name, who, why, now.isoformat(timespec="seconds"),
+                                                self.run_id))
+        self._stale.update(touched)
+
     def begin_run(self, as_of: dt.date, command: str, now: dt.datetime) -> int:
         """Open a run at the run's `now`: every change it makes carries its id, so that it can be rolled back."""
         started = now.isoformat(timespec="seconds")
@@ -91,6 +136,7 @@ class Store:
         self.db.execute(sql.RESTORE_ROWS_SUPERSEDED_BY_RUN, (run_id,))
         self.db.execute(sql.DELETE_SUBMISSIONS_OF_RUN, (run_id,))
         self.db.execute(sql.RESTORE_SUBMISSIONS_SUPERSEDED_BY_RUN, (ACCEPTED, run_id))
+        self.db.execute(sql.DELETE_WITHDRAWALS_OF_RUN, (run_id,))
         self.db.execute(sql.DELETE_FILE_NAMES_OF_RUN, (run_id,))
         self.db.execute(sql.DELETE_RANKINGS_OF_RUN, (run_id,))
         self.db.execute(sql.RESTORE_THREADS_MOVED_BY_RUN, (run_id,))
@@ -161,9 +207,14 @@ class Store:
         unless it is `older` than the one accepted (a late copy of an original): then it is kept superseded."""
         status = (SUPERSEDED if older else ACCEPTED) if checked.accepted else REJECTED
         date = checked.report_date.isoformat() if checked.report_date else None
+        replaced: list[tuple[str, str]] = []
         if checked.accepted and not older:
+            named = json.dumps(sorted(set(checked.rows["project_id"])), ensure_ascii=False)
+            replaced = self.db.execute(sql.ACCEPTED_OF_REPORT, (checked.group, date, ACCEPTED)).fetchall()
             self.db.execute(sql.SUPERSEDE_SUBMISSIONS, (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date))
+            self._take_over(checked, date, named)
+            self._carry_over(checked, sha256, date, named, replaced)
         if checked.accepted:
             columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
             rows = [
@@ -180,6 +231,49 @@ class Store:
              checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
+
+    def _take_over(self, checked: Checked, date: str, named: str) -> None:
+        """A project reported on this date by another group (a project moved, a group renamed) is not
+        added to this report: the group the registry now names supersedes it, and the file says so."""
+        others = self.db.execute(sql.OTHER_GROUPS_OF_PROJECTS, (date, checked.group, named)).fetchall()
+        if not others:
+            return
+        self.db.execute(sql.SUPERSEDE_OTHER_GROUPS, (self.run_id, date, checked.group, named))
+        for project, group in others:
+            checked.issues.append(Issue(Code.PROJECT_TAKEN_OVER, file=checked.file, sheet=checked.sheet,
+                                        group=checked.group, project=project, value=date, expected=group))
+            self._stale.add((project, date))
+
+    def _carry_over(self, checked: Checked, sha256: str, date: str, named: str,
+                    replaced: list[tuple[str, str]]) -> None:
+        """A same-day correction that leaves some of the group's projects out keeps their rows (copied
+        under it) instead of letting them fall back a day, and says which."""
+        for old_sha, old_name in replaced:
+            carried = [p for p, in self.db.execute(sql.CARRIED_PROJECTS, (old_sha, named))]
+            if not carried:
+                continue
+            self.db.execute(sql.CARRY_OVER_ROWS, (sha256, self.run_id, old_sha, named))
+            shown = "、".join(carried[:5]) + (f" 等 {len(carried)} 个" if len(carried) > 5 else "")
+            checked.issues.append(Issue(Code.PARTIAL_CORRECTION, file=checked.file, sheet=checked.sheet,
+                                        group=checked.group, value=date, expected=old_name, detail=shown))
+
+    def resaved_from(self, checked: Checked) -> str | None:
+        """The file name of an earlier decided submission of the same group and date whose figures equal
+        this one's (an old file opened and saved again), when a different report has been accepted since;
+        None otherwise."""
+        if not checked.accepted or checked.report_date is None:
+            return None
+        mine = _figures_key(zip(*(checked.rows[c].tolist() for c in
+                                  ("project_id", "plot", *FIGURE_KEYS, "net_land"))))
+        decided = self.db.execute(sql.DECIDED_OF_REPORT,
+                                  (checked.group, checked.report_date.isoformat(), REJECTED)).fetchall()
+        current = [sha for sha, _, status in decided if status == ACCEPTED]
+        if not current or _figures_key(self.db.execute(sql.FIGURES_OF_SUBMISSION, (current[0],))) == mine:
+            return None
+        for sha, name, status in decided:
+            if status != ACCEPTED and _figures_key(self.db.execute(sql.FIGURES_OF_SUBMISSION, (sha,))) == mine:
+                return name
+        return None
 
     def _require_fresh(self) -> None:
         """Reads never write: the derived tables are refreshed by one explicit call (refresh_derived)
@@ -337,6 +431,33 @@ class Store:
             if state is None:
                 state = target[group] = GroupState(dt.date.fromisoformat(date), {}, earlier.get(group))
             state.figures[project] = dict(zip(FIGURE_KEYS, figures))
+        return states
+
+    def history(self, groups=None, projects=None) -> History:
+        """What a submission is checked against: each group's last accepted report (group_states) and
+        each project's two newest reports, whichever group sent them; only for `groups` and `projects`
+        when given."""
+        return History(self.group_states(groups), self.project_states(projects))
+
+    def project_states(self, projects=None) -> dict[str, ProjectState]:
+        """Each project's latest accepted report (date, group, figures with plots summed) and the one
+        before it, from project_reports (by index: the cost follows the projects asked for)."""
+        self._require_fresh()
+        self.db.execute(sql.CREATE_TEMP_CHOSEN_PROJECTS)
+        self.db.execute(sql.CLEAR_CHOSEN_PROJECTS)
+        if projects is None:
+            self.db.execute(sql.CHOOSE_EVERY_PROJECT)
+        else:
+            self.db.executemany(sql.CHOOSE_PROJECT, ((p,) for p in projects))
+        earlier: dict[str, ProjectState] = {}
+        states: dict[str, ProjectState] = {}
+        for age, project, date, group, *figures in self.db.execute(sql.PROJECT_STATES).fetchall():
+            state = ProjectState(dt.date.fromisoformat(date), dict(zip(FIGURE_KEYS, figures)), group or "")
+            if age == 2:
+                earlier[project] = state
+            else:
+                state.before = earlier.get(project)
+                states[project] = state
         return states
 
     def last_reports(self) -> dict[str, tuple[dt.date, list[dict]]]:

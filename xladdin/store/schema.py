@@ -176,6 +176,21 @@ CREATE TABLE IF NOT EXISTS milestone_firsts (
     seen TEXT,
     PRIMARY KEY (project_id, plot, key)
 ) WITHOUT ROWID;
+-- What the store is: the id of the master it belongs to (written into the master too, as a hidden
+-- defined name), so that a store from another master, or none, is never taken for its history.
+CREATE TABLE IF NOT EXISTS store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Submissions HQ withdrew (an accepted overstatement): who, why, when, and the run that did it.
+CREATE TABLE IF NOT EXISTS withdrawals (
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    who TEXT NOT NULL,
+    why TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id INTEGER
+);
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 -- The 报送平台 (xladdin serve): every ledger a work group uploaded and the platform kept in the inbox, under

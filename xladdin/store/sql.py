@@ -15,6 +15,24 @@ ANY_DAILY_STEP = "SELECT EXISTS (SELECT 1 FROM daily_steps)"
 ANY_ACCEPTED_ROW = "SELECT EXISTS (SELECT 1 FROM ledger_rows WHERE superseded=0)"
 ANY_PROBLEM_RUN = "SELECT EXISTS (SELECT 1 FROM problem_runs)"
 
+# What the store is: the master it belongs to.
+META_VALUE = "SELECT value FROM store_meta WHERE key=?"
+SET_META = "INSERT OR REPLACE INTO store_meta VALUES (?,?)"
+ANY_SUBMISSION = "SELECT EXISTS (SELECT 1 FROM submissions)"
+
+# Withdrawing one accepted submission (its rows out of the history, recorded with who and why).
+ACCEPTED_SUBMISSIONS_NAMED = ("SELECT sha256, file_name, group_name, report_date FROM submissions WHERE status=?"
+                              " AND (sha256=? OR file_name=? OR sha256 IN (SELECT sha256 FROM file_names"
+                              " WHERE file_name=?)) ORDER BY received_at DESC")
+SHA_PREFIX_ACCEPTED = ("SELECT sha256, file_name, group_name, report_date FROM submissions WHERE status=?"
+                       " AND sha256 LIKE ? || '%'")
+WITHDRAW_SUBMISSION = "UPDATE submissions SET status=?, superseded_run=? WHERE sha256=?"
+WITHDRAW_ROWS = "UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE sha256=? AND superseded=0"
+PROJECTS_OF_SUBMISSION = "SELECT DISTINCT project_id, report_date FROM ledger_rows WHERE sha256=?"
+INSERT_WITHDRAWAL = "INSERT INTO withdrawals VALUES (?,?,?,?,?,?)"
+OLD_WITHDRAWALS = "SELECT sha256, file_name, who, why FROM withdrawals ORDER BY at"
+DELETE_WITHDRAWALS_OF_RUN = "DELETE FROM withdrawals WHERE run_id=?"
+
 # Runs and rolling one back.
 INSERT_RUN = "INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)"
 SET_RUN_BACKUP = "UPDATE runs SET backup=? WHERE run_id=?"
@@ -47,6 +65,24 @@ _LEDGER_ROW_COLUMNS = ("sha256", "group_name", "report_date", "project_id", "plo
                        "net_land_date", "problems", "next_steps", "sheet_row", "superseded", "run_id")
 INSERT_LEDGER_ROW = (f"INSERT INTO ledger_rows ({', '.join(_LEDGER_ROW_COLUMNS)}, superseded_run)"
                      f" VALUES ({','.join('?' * len(_LEDGER_ROW_COLUMNS))}, NULL)")
+ACCEPTED_OF_REPORT = "SELECT sha256, file_name FROM submissions WHERE group_name=? AND report_date=? AND status=?"
+# A same-day correction that leaves projects out keeps their rows: copied under the correction (its sha256
+# and run), from the submissions it supersedes; the projects it names come as one JSON array.
+CARRY_OVER_ROWS = (f"INSERT INTO ledger_rows ({', '.join(_LEDGER_ROW_COLUMNS)}, superseded_run)"
+                   f" SELECT ?, {', '.join(_LEDGER_ROW_COLUMNS[1:-2])}, 0, ?, NULL FROM ledger_rows"
+                   " WHERE sha256=? AND project_id NOT IN (SELECT value FROM json_each(?)) ORDER BY sheet_row")
+CARRIED_PROJECTS = ("SELECT DISTINCT project_id FROM ledger_rows WHERE sha256=? AND project_id NOT IN"
+                    " (SELECT value FROM json_each(?)) ORDER BY project_id")
+# A project is never summed across two groups on one day: the group now responsible supersedes the other.
+OTHER_GROUPS_OF_PROJECTS = ("SELECT DISTINCT project_id, group_name FROM ledger_rows WHERE report_date=?"
+                            " AND group_name<>? AND superseded=0 AND project_id IN (SELECT value FROM json_each(?))"
+                            " ORDER BY project_id")
+SUPERSEDE_OTHER_GROUPS = ("UPDATE ledger_rows SET superseded=1, superseded_run=? WHERE report_date=? AND group_name<>?"
+                          " AND superseded=0 AND project_id IN (SELECT value FROM json_each(?))")
+# Every decided submission of a group and date with its rows, to tell a re-saved old file from a new report.
+DECIDED_OF_REPORT = ("SELECT s.sha256, s.file_name, s.status FROM submissions s WHERE s.group_name=? AND"
+                     " s.report_date=? AND s.status<>? ORDER BY s.received_at")
+FIGURES_OF_SUBMISSION = f"SELECT project_id, plot, {', '.join(FIGURE_KEYS)}, net_land FROM ledger_rows WHERE sha256=?"
 PROJECTS_OF_REPORT = "SELECT DISTINCT project_id FROM ledger_rows WHERE group_name=? AND report_date=?"
 INSERT_SUBMISSION = "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
 SUBMISSION_ISSUES = "SELECT issues FROM submissions WHERE sha256=?"
@@ -191,6 +227,22 @@ GROUP_TOTALS = (
     f" SELECT d.age, r.group_name, r.report_date, r.project_id, {', '.join(f'SUM(r.{k})' for k in FIGURE_KEYS)}"
     " FROM dates d CROSS JOIN ledger_rows r ON r.group_name=d.group_name AND r.report_date=d.report_date"
     " WHERE r.superseded=0 GROUP BY d.age, r.group_name, r.report_date, r.project_id ORDER BY d.age DESC")
+
+# Each chosen project's two newest reports (whichever group sent them), with the group that sent each.
+CREATE_TEMP_CHOSEN_PROJECTS = "CREATE TEMP TABLE IF NOT EXISTS chosen_projects (project_id TEXT PRIMARY KEY)"
+CLEAR_CHOSEN_PROJECTS = "DELETE FROM chosen_projects"
+CHOOSE_EVERY_PROJECT = "INSERT INTO chosen_projects SELECT DISTINCT project_id FROM project_reports"
+CHOOSE_PROJECT = "INSERT OR IGNORE INTO chosen_projects VALUES (?)"
+PROJECT_STATES = (
+    "WITH latest AS MATERIALIZED (SELECT c.project_id, (SELECT MAX(r.report_date) FROM project_reports r"
+    " WHERE r.project_id=c.project_id) AS report_date FROM chosen_projects c),"
+    " dates AS MATERIALIZED (SELECT project_id, report_date, 1 AS age FROM latest WHERE report_date IS NOT NULL"
+    " UNION ALL SELECT l.project_id, (SELECT MAX(r.report_date) FROM project_reports r WHERE"
+    " r.project_id=l.project_id AND r.report_date<l.report_date), 2 FROM latest l WHERE l.report_date IS NOT NULL)"
+    " SELECT d.age, d.project_id, d.report_date, (SELECT MIN(g.group_name) FROM ledger_rows g WHERE"
+    " g.project_id=d.project_id AND g.report_date=d.report_date AND g.superseded=0),"
+    f" {', '.join(f'r.{k}' for k in FIGURE_KEYS)} FROM dates d JOIN project_reports r"
+    " ON r.project_id=d.project_id AND r.report_date=d.report_date ORDER BY d.age DESC")
 
 # Reading ledger rows and submissions.
 REPORT_ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps")

@@ -48,6 +48,28 @@ def set_name(workbook: str, name: str, text: str) -> str:
                   lambda m: m.group(1) + escape(text) + m.group(2), workbook, count=1)
 
 
+def name_text(workbook: str, name: str) -> str | None:
+    """The text a defined name holds (a constant such as "abc" without its quotes); None without the name."""
+    match = re.search(rf'<(?:\w+:)?definedName\b[^>]*\bname="{re.escape(name)}"[^>]*>([^<]*)<', workbook)
+    if match is None:
+        return None
+    return unescape(match.group(1)).strip().strip('"')
+
+
+def put_hidden_name(workbook: str, name: str, value: str) -> str:
+    """The workbook with a hidden defined name holding the text constant `value` (replaced if present)."""
+    if name_text(workbook, name) is not None:
+        return set_name(workbook, name, f'"{value}"')
+    prefix = re.search(r"<(\w+:)?workbook\b", workbook).group(1) or ""
+    entry = f'<{prefix}definedName name="{name}" hidden="1">{escape(chr(34) + value + chr(34))}</{prefix}definedName>'
+    close = re.search(r"</(?:\w+:)?definedNames>", workbook)
+    if close:
+        return workbook[:close.start()] + entry + workbook[close.start():]
+    sheets = re.search(r"</(?:\w+:)?sheets>", workbook)
+    return (workbook[:sheets.end()] + f"<{prefix}definedNames>{entry}</{prefix}definedNames>"
+            + workbook[sheets.end():])
+
+
 def full_calc_on_load(workbook: str) -> str:
     """The workbook with fullCalcOnLoad set on its calcPr (one added after the names or sheets if none)."""
     calc = re.search(r"<(\w+:)?calcPr\b[^>]*?/?>", workbook)

@@ -17,7 +17,7 @@ from xladdin.base.text import FORMULA_STARTS
 from xladdin.base.values import is_blank
 from xladdin.domain.settings import Settings
 from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
-from xladdin.workbook.master import Formula, Link, quote_sheet, read_registry, read_settings
+from xladdin.workbook.master import MASTER_ID_NAME, Formula, Link, quote_sheet, read_registry, read_settings
 from xladdin.workbook.reader import Grid
 from xladdin.workbook.room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
 
@@ -207,6 +207,24 @@ class LiveBook:
             return self.book.names[name].refers_to_range
         except Exception:  # staff removed the name: nothing to write there
             return None
+
+    def master_id(self) -> str | None:
+        """The id binding the workbook to its history store (the hidden name the file door writes too)."""
+        try:
+            text = str(self.book.names[MASTER_ID_NAME].refers_to)
+        except Exception:  # no such name yet
+            return None
+        return text.lstrip("=").strip().strip('"') or None
+
+    def set_master_id(self, value: str) -> None:
+        def write() -> None:
+            try:
+                self.book.names.add(MASTER_ID_NAME, f'="{value}"')
+                self.book.names[MASTER_ID_NAME].api.Visible = False
+            except Exception:  # an object model without names (or hiding): the next run binds again
+                pass
+
+        self._pending.append(write)
 
     def back_up(self, settings: Settings, now: dt.datetime) -> None:
         return None  # the workbook is open in Excel; staff save it (and Excel keeps its own versions)

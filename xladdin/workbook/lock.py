@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 from pathlib import Path
 
@@ -56,6 +57,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def office_owner(master: Path) -> str | None:
+    """Which office program holds the master open (its owner file beside it), or None."""
+    master = Path(master)
+    for owner in {f"~${master.name}", f"~${master.name[2:]}"}:
+        if (master.parent / owner).exists():
+            return "Excel 或 WPS"
+    if (master.parent / f".~lock.{master.name}#").exists():
+        return "LibreOffice"
+    return None
+
+
+def refuse_if_open(master: Path) -> None:
+    """MasterUnusable (exit 3) when Excel, WPS or LibreOffice holds the master open."""
+    owner = office_owner(master)
+    if owner == "LibreOffice":
+        raise MasterUnusable(f"母表 {master.name} 正在被 LibreOffice 打开。请先保存并关闭母表；"
+                             f"如 LibreOffice 已关闭，请删除同一文件夹中的 .~lock.{master.name}# 文件。")
+    if owner:
+        raise MasterUnusable(f"母表 {master.name} 正在被 Excel 或 WPS 打开。请先保存并关闭母表，"
+                             "或在 Excel 中点“一键汇总”按钮。")
+
+
+def _host() -> str:
+    return socket.gethostname() or "?"
+
+
 class MasterLock:
     """Held while a run writes the master; a second run stops with MasterUnusable (exit 3)."""
 
@@ -66,13 +93,7 @@ class MasterLock:
 
     def __enter__(self) -> "MasterLock":
         require_master(self.master)
-        for owner in {f"~${self.master.name}", f"~${self.master.name[2:]}"}:
-            if (self.master.parent / owner).exists():
-                raise MasterUnusable(f"母表 {self.master.name} 正在被 Excel 或 WPS 打开。请先保存并关闭母表，"
-                                     "或在 Excel 中点“一键汇总”按钮。")
-        if (self.master.parent / f".~lock.{self.master.name}#").exists():
-            raise MasterUnusable(f"母表 {self.master.name} 正在被 LibreOffice 打开。请先保存并关闭母表；"
-                                 f"如 LibreOffice 已关闭，请删除同一文件夹中的 .~lock.{self.master.name}# 文件。")
+        refuse_if_open(self.master)
         for _ in range(2):
             try:
                 self._create()
@@ -83,7 +104,8 @@ class MasterLock:
                     except OSError:
                         raise MasterUnusable(f"母表的锁文件 {self.path.name} 无法删除。请手动删除它后重新运行。") from None
                     continue
-                raise MasterUnusable(f"另一次汇总正在写入母表 {self.master.name}。请等它结束后再运行。") from None
+                raise MasterUnusable(f"另一次汇总{self._where()}正在写入母表 {self.master.name}。请等它结束后再运行"
+                                     f"（如确认那次运行已中断，请删除同一文件夹中的 {self.path.name} 文件）。") from None
             self.held = True
             self._remove_leftovers()
             return self
@@ -102,7 +124,7 @@ class MasterLock:
         so that a lock file is never seen empty while its run is alive (an empty one is stale)."""
         temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            temp.write_text(str(os.getpid()))
+            temp.write_text(f"{os.getpid()}\n{_host()}")  # the host: on a shared folder another PC's pid means nothing
             try:
                 os.link(temp, self.path)
             except FileExistsError:
@@ -110,7 +132,7 @@ class MasterLock:
             except OSError:  # a file system without hard links: exclusive creation, then the id
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
                 with os.fdopen(fd, "w") as handle:
-                    handle.write(str(os.getpid()))
+                    handle.write(f"{os.getpid()}\n{_host()}")
         finally:
             temp.unlink(missing_ok=True)
 
@@ -118,10 +140,21 @@ class MasterLock:
         """A lock file left by a run that is gone: its process is not alive, or it is empty,
         unreadable or holds no process id (a crash or a copy)."""
         try:
-            pid = int(self.path.read_text().strip())
+            pid_line, _, host = self.path.read_text().strip().partition("\n")
+            pid = int(pid_line.strip())
         except (OSError, ValueError, UnicodeDecodeError):
             return True
+        if host.strip() and host.strip() != _host():
+            return False  # another PC's run: its process cannot be seen from here, so it is never stale
         return pid <= 0 or not _alive(pid)
+
+    def _where(self) -> str:
+        """（在电脑 X 上）when the lock was taken on another PC."""
+        try:
+            host = self.path.read_text().strip().partition("\n")[2].strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+        return f"（在电脑 {host} 上）" if host and host != _host() else ""
 
     def __exit__(self, *exc) -> None:
         if self.held:

@@ -19,6 +19,8 @@ from xladdin.base.values import display, is_blank, parse_date, parse_number, pla
 from xladdin.domain.settings import Settings, parse_settings
 from xladdin.domain.validate import clean_id, clean_text
 
+MASTER_ID_NAME = "xladdin_master_id"  # the hidden defined name holding the id its history store records too
+
 # Characters no XML part may hold (C0 controls, lone surrogates, U+FFFE and U+FFFF): one definition.
 ILLEGAL_CHARACTERS_RE = XML_ILLEGAL
 
@@ -147,12 +149,34 @@ def backup(path: Path, folder: Path, keep: int, now: dt.datetime, label: str = "
     temp = folder / f".{copy.name}.tmp"
     try:
         shutil.copy2(path, temp)
+        made = _after_every(folder, kind, path.suffix, now)
+        os.utime(temp, ns=(made, made))  # the order runs made the copies in (_prune)
         os.replace(temp, copy)  # a backup is either whole or absent
     finally:
         temp.unlink(missing_ok=True)
-    backups = sorted(folder.glob(f"{glob.escape(kind)}[0-9]*{glob.escape(path.suffix)}"))
-    for old in backups[:-keep]:
-        old.unlink()
+    _prune(folder, kind, path.suffix, copy, keep)
     return copy
 
 
+def _prune(folder: Path, kind: str, suffix: str, copy: Path, keep: int) -> None:
+    """Keep the newest `keep` backups of a kind, newest by the run that made them (their file times, which
+    backup() makes increase run after run), not by name: a clock that was ahead names older copies later.
+    The copy just made is never pruned."""
+    backups = sorted(folder.glob(f"{glob.escape(kind)}[0-9]*{glob.escape(suffix)}"), key=_made)
+    for old in [p for p in backups if p != copy][:max(0, len(backups) - keep)]:
+        old.unlink(missing_ok=True)
+
+
+def _made(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except OSError:
+        return 0, path.name
+
+
+def _after_every(folder: Path, kind: str, suffix: str, now: dt.datetime) -> int:
+    """A file time (ns) for a new backup: the run's `now`, or just after the newest backup of its kind when
+    that is later (a clock set back), so that file times follow the order the runs made them."""
+    stamp = int(now.timestamp() * 1e9)
+    times = [_made(p)[0] for p in folder.glob(f"{glob.escape(kind)}[0-9]*{glob.escape(suffix)}")]
+    return max([stamp] + [t + 1_000_000_000 for t in times])

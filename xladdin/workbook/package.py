@@ -35,6 +35,8 @@ from xladdin.workbook import master
 from xladdin.workbook.bookparts import (
     full_calc_on_load,
     name_target,
+    name_text,
+    put_hidden_name,
     resize_table,
     retarget_chart,
     set_name,
@@ -44,7 +46,8 @@ from xladdin.workbook.bookparts import (
 )
 from xladdin.workbook.hyperlinks import patch_hyperlinks
 from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
-from xladdin.workbook.master import Link, backup, quote_sheet, read_registry, read_settings, require_master
+from xladdin.workbook.lock import office_owner
+from xladdin.workbook.master import MASTER_ID_NAME, Link, backup, quote_sheet, read_registry, read_settings, require_master
 from xladdin.workbook.reader import Grid
 from xladdin.workbook.regions import RegionRecord, part_digest
 from xladdin.workbook.repairs import repair_dxf_fills, repair_parts
@@ -64,6 +67,12 @@ from xladdin.workbook.xmlparts import compressed_entries, rel_targets, rels_of, 
 LINE_PT = 15  # one wrapped line of 11 pt text
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    """What tells the master file apart from a later save of it: size and modification time."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
 @dataclass
 class TablePart:
     name: str
@@ -78,6 +87,7 @@ class MasterBook:
     def __init__(self, path: Path, infos: list[zipfile.ZipInfo], parts: dict[str, bytes], raw: bytes = b""):
         self.path = path
         self.raw = raw
+        self.identity: tuple[int, int] | None = None  # size and mtime when read (check_unchanged)
         self.infos = infos
         self.parts = parts
         self._read = dict(parts)  # the parts as `raw` holds them: one still identical is copied compressed
@@ -101,6 +111,7 @@ class MasterBook:
     def open(cls, path: Path) -> "MasterBook":
         path = require_master(path)
         try:
+            identity = _identity(path)
             raw = path.read_bytes()
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
@@ -108,6 +119,7 @@ class MasterBook:
             if repair_parts(parts):  # written by an older xladdin: repaired in memory, saved by the run
                 raw = zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
+            book.identity = identity
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
                                  "请从“备份”文件夹恢复最近的母表。") from None
@@ -432,8 +444,33 @@ class MasterBook:
         (`label`: see backup)."""
         return backup(self.path, self.path.parent / settings.backups, settings.backup_count, now, label)
 
+    def master_id(self) -> str | None:
+        """The id binding this master to its history store (a hidden defined name); None before a run set it."""
+        return name_text(self._text("xl/workbook.xml"), MASTER_ID_NAME) or None
+
+    def set_master_id(self, value: str) -> None:
+        self.parts["xl/workbook.xml"] = put_hidden_name(self._text("xl/workbook.xml"), MASTER_ID_NAME,
+                                                        value).encode("utf-8")
+
+    def check_unchanged(self) -> None:
+        """MasterUnusable (exit 3) when the master on disk is no longer the file this run read: staff
+        saved it meanwhile, or Excel, WPS or LibreOffice has it open (their save would overwrite ours)."""
+        owner = office_owner(self.path)
+        if owner:
+            raise MasterUnusable(f"运行期间母表 {self.path.name} 被 {owner} 打开了，本次结果没有写入母表。"
+                                 "请保存并关闭母表后重新运行。")
+        try:
+            now = _identity(self.path)
+        except OSError:
+            now = None
+        if self.identity is not None and now != self.identity:
+            raise MasterUnusable(f"运行期间母表 {self.path.name} 被修改或另存过，本次结果没有写入母表，"
+                                 "以免覆盖这些修改。请重新运行（已接收的数据不会丢失）。")
+
     def save(self) -> None:
-        """Write to a temporary file beside the master, then atomically replace it: never half-written."""
+        """Write to a temporary file beside the master, then atomically replace it: never half-written.
+        Just before the replace the master must still be the file the run read (check_unchanged); if not,
+        the run's result is kept beside it as …-未写入.xlsm and MasterUnusable says so."""
         data = self.package_bytes()
         temp = self.path.with_name(f".~{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -442,7 +479,14 @@ class MasterBook:
                 handle.flush()
                 os.fsync(handle.fileno())
             crash_point("temp-written")
+            try:
+                self.check_unchanged()
+            except MasterUnusable as exc:
+                kept = self.path.with_name(f"{self.path.stem}-本次结果未写入{self.path.suffix}")
+                os.replace(temp, kept)
+                raise MasterUnusable(f"{exc} 本次运行的结果另存为 {kept.name}。") from None
             os.replace(temp, self.path)
+            self.identity = _identity(self.path)
         finally:
             if temp.exists():
                 temp.unlink()
