@@ -165,28 +165,46 @@ def test_the_notice_text_imports_no_word_rendering():
     assert not {name for name in imported if name.split(".")[0] == "docx" or name.endswith("notice_docx")}
 
 
-def test_the_weekly_of_the_demo_county_reads_in_four_pages_with_the_lists_in_annexes(demo, tmp_path):
-    """Rendered by LibreOffice: the 通报 itself (版头 to 落款) is at most four A4 pages; every late node and open
-    督办 item is in its annex, the body names only a few."""
+@pytest.fixture(scope="module")
+def weekly_pdf(demo, tmp_path_factory):
+    """The demo's weekly 通报 written to Word and printed to PDF by LibreOffice (a profile of its own, so that
+    a LibreOffice already running does not take the conversion): (result, notice, docx, pdf)."""
     import shutil
     import subprocess
 
     if not shutil.which("soffice") or not shutil.which("pdftotext"):
         pytest.skip("needs LibreOffice and poppler-utils")
     directory, _, _ = demo
+    out = tmp_path_factory.mktemp("weekly")
     result = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
     notice = result.notice_doc
-    path = write_docx(notice, tmp_path / "通报.docx")
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                   check=True, capture_output=True, timeout=300)
-    pdf = tmp_path / "通报.pdf"
+    path = write_docx(notice, out / "通报.docx")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{out / 'lo-profile'}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=300)
+    pdf = out / "通报.pdf"
+    assert pdf.exists(), "LibreOffice did not print the 通报"
+    return result, notice, path, pdf
+
+
+def pdf_pages(pdf: Path, *options: str) -> list[str]:
+    """Each page's text as pdftotext gives it."""
+    import subprocess
+
     pages = []
     for page in range(1, 40):
-        out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
-                             text=True)
+        out = subprocess.run(["pdftotext", *options, "-f", str(page), "-l", str(page), str(pdf), "-"],
+                             capture_output=True, text=True)
         if out.returncode:
             break
-        pages.append(out.stdout.replace(" ", ""))
+        pages.append(out.stdout)
+    return pages
+
+
+def test_the_weekly_of_the_demo_county_reads_in_four_pages_with_the_lists_in_annexes(weekly_pdf):
+    """Rendered by LibreOffice: the 通报 itself (版头 to 落款) is at most four A4 pages; every late node and open
+    督办 item is in its annex, the body names only a few."""
+    result, notice, _, pdf = weekly_pdf
+    pages = [text.replace(" ", "") for text in pdf_pages(pdf)]
     body = next(i for i, text in enumerate(pages) if text.lstrip().startswith("附件1"))
     assert body <= 4, f"the 通报 runs {body} pages before its 附件"
     assert notice.date_text.replace(" ", "") in pages[body - 1]  # the 落款 closes the body
@@ -198,6 +216,113 @@ def test_the_weekly_of_the_demo_county_reads_in_four_pages_with_the_lists_in_ann
     supervision = dict(notice.sections)["督办事项"]
     assert supervision.count("（已持续") + supervision.count("（新发现") + supervision.count("（逾期") <= 3
     assert "待确认销号" not in supervision.split("请重点督办：")[1].split("。")[0]  # live items only named
+
+
+def table_layout(table) -> tuple[str | None, int | None, list[int], list[list[int]]]:
+    """A Word table's layout type, its width in twips, its grid's column widths, and per row the widths of its
+    cells side by side with the grid widths they span (each pair should be equal)."""
+    from docx.oxml.ns import qn
+
+    properties = table._tbl.tblPr
+    layout = properties.find(qn("w:tblLayout"))
+    width = properties.find(qn("w:tblW"))
+    grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    rows = []
+    for tr in table._tbl.tr_lst:
+        first, pairs = 0, []
+        for tc in tr.tc_lst:
+            tc_width = tc.tcPr.find(qn("w:tcW"))
+            pairs.append((int(tc_width.get(qn("w:w"))), sum(grid[first:first + tc.grid_span])))
+            assert tc_width.get(qn("w:type")) == "dxa"
+            first += tc.grid_span
+        assert first == len(grid), "a row covers the whole grid"
+        rows.append(pairs)
+    return (None if layout is None else layout.get(qn("w:type")),
+            None if width is None or width.get(qn("w:type")) != "dxa" else int(width.get(qn("w:w"))), grid, rows)
+
+
+def assert_table_keeps_its_widths(table, text_width: int, header_rows: int) -> None:
+    """Fixed layout; the table's width, its grid and its cells agree and fit the text area; small text in
+    single lines; header rows repeated on each page and no row split across pages."""
+    from docx.oxml.ns import qn
+
+    layout, width, grid, rows = table_layout(table)
+    assert layout == "fixed"
+    assert width == sum(grid) and sum(grid) <= text_width
+    assert all(w >= 300 for w in grid), grid  # no column squeezed to nothing
+    for pairs in rows:
+        assert all(tc == spanned for tc, spanned in pairs), pairs
+    for i, tr in enumerate(table._tbl.tr_lst):
+        properties = tr.trPr
+        assert properties is not None and properties.find(qn("w:cantSplit")) is not None
+        assert (properties.find(qn("w:tblHeader")) is not None) == (i < header_rows)
+    sizes = {run.font.size.pt for row in table.rows for cell in row.cells for p in cell.paragraphs for run in p.runs}
+    assert sizes and max(sizes) <= 10.5  # 五号 or smaller, below the body's 三号
+    assert all(run.bold for cell in table.rows[0].cells for run in cell.paragraphs[0].runs)
+
+
+def text_width(section) -> int:
+    return int((section.page_width - section.left_margin - section.right_margin) / 635)
+
+
+def test_annex_tables_keep_their_column_widths_in_word_and_libreoffice(demo, tmp_path):
+    """Word lays a table out from its cells' widths, LibreOffice from its grid: every table of the weekly
+    (附件1-4) and of the 专报 declares a fixed layout, one width on its grid and its cells, within the page."""
+    from docx import Document
+
+    from xladdin.notices.word import write_leader_docx
+
+    directory, _, _ = demo
+    master = directory / "指挥部母表.xlsm"
+    notice = execute(master, as_of=AS_OF, intake=False, write=False, notice_kind="weekly").notice_doc
+    document = Document(write_docx(notice, tmp_path / "通报.docx"))
+    assert len(document.tables) == 1 + len(notice.annexes) >= 2
+    landscape, portrait = document.sections[1], document.sections[2]
+    assert landscape.page_width > landscape.page_height
+    assert_table_keeps_its_widths(document.tables[0], text_width(landscape), header_rows=2)
+    for table in document.tables[1:]:
+        assert_table_keeps_its_widths(table, text_width(portrait), header_rows=1)
+    leaders = execute(master, as_of=AS_OF, intake=False, write=False, notice_kind="leader").leaders
+    report = Document(write_leader_docx(leaders, tmp_path / "专报.docx"))
+    for table in report.tables:
+        assert_table_keeps_its_widths(table, text_width(report.sections[0]), header_rows=1)
+
+
+def test_column_widths_come_from_the_texts():
+    """A date or a number never wraps and the long texts share the rest; a table that cannot hold its short
+    columns at 五号 drops to 小五; a table too wide even then still fits the page."""
+    from xladdin.notices.word import _plan_columns, text_em
+
+    assert text_em("11月21日") > text_em("11月1日") > 4  # two Han characters and the digits between them
+    rows = [["序号", "项目名称", "计划完成", "状态"]] + [
+        [str(i), "城东工业园标准厂房三期" * (1 + i % 3), "2027年11月21日", "已逾期3天"] for i in range(1, 30)]
+    widths, size, whole = _plan_columns([list(c) for c in zip(*rows)], 9000)
+    assert size == 10.5 and sum(widths) == 9000 and whole == [True, False, True, True]
+    assert widths[2] * 1.0 / 20 / size - 0.2 > text_em("2027年11月21日")  # one line, with room to spare
+    assert widths[1] == max(widths)  # the names take what is left
+    wide = [["单位"] + [f"指标{i}" for i in range(30)]] + [["甲组"] + ["100.00%"] * 30]
+    widths, size, _ = _plan_columns([list(c) for c in zip(*wide)], 13000)
+    assert size < 10.5 and sum(widths) == 13000 and all(w > 0 for w in widths)
+
+
+@pytest.mark.libreoffice
+def test_no_date_wraps_in_the_annexes_printed_by_libreoffice(weekly_pdf):
+    """The annexes as LibreOffice prints them: every date of their cells (11月21日, 2027年1月18日) whole on one
+    line — none broken as "10月12" over "日"."""
+    import re
+
+    _, notice, _, pdf = weekly_pdf
+    pages = pdf_pages(pdf, "-layout")
+    first = next(i for i, text in enumerate(pages) if text.lstrip().startswith("附件 1") or
+                 text.lstrip().startswith("附件1"))
+    annex_text = "\n".join(pages[first:])
+    date = r"(?:\d{4} *年 *)?\d{1,2} *月 *\d{1,2} *日"
+    broken = re.findall(r"\d{4} *年(?! *\d{1,2} *月 *\d{1,2} *日)|\d{1,2} *月(?! *\d{1,2} *日)", annex_text)
+    assert not broken, f"dates broken over two lines in the annexes: {broken}"
+    cells = [cell for _, rows in notice.annexes for row in rows[1:] for cell in row
+             if re.fullmatch(date.replace(" *", ""), cell)]
+    assert cells, "the demo's annexes have dates"
+    assert len(re.findall(date, annex_text)) >= len(cells)
 
 
 def test_an_eleventh_section_is_numbered_in_words():

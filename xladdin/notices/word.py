@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
+import unicodedata
 from pathlib import Path
 
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor, Twips
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -22,7 +26,6 @@ from xladdin.notices.compose import KIND_WORDS, Notice, section_number
 TITLE_FONT, HEADING_FONT, BODY_FONT, FOOTER_FONT = "方正小标宋简体", "黑体", "仿宋_GB2312", "宋体"
 RED = RGBColor(0xE6, 0x00, 0x12)
 A4, A4_LANDSCAPE = (210, 297), (297, 210)  # millimetres, width by height
-RANK_COLUMNS = (18, 10, 16)  # millimetres: a metric's 数值, 名次 and 较上期 columns in the 附表
 
 
 def write_docx(notice: Notice, path: Path) -> Path:
@@ -184,64 +187,246 @@ def _appendix(document: WordDocument, notice: Notice) -> None:
     label = _paragraph(document, indent=False)
     _official_run(label, notice.annex_label(0) if notice.annexes else "附表", HEADING_FONT, 16)
     caption = _paragraph(document, WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=36)
+    caption.paragraph_format.keep_with_next = True
+    caption.paragraph_format.space_after = Pt(6)
     _official_run(caption, notice.table_title, TITLE_FONT, 18)
     _ranking_grid(document, notice.table)
 
 
 def _ranking_grid(document: WordDocument, rows: list[list[str]]) -> None:
-    """The 红黑榜 grid: two header rows (each metric over 数值, 名次, 较上期), then a row per unit, 小五."""
+    """The 红黑榜 grid: two header rows (each metric over 数值, 名次, 较上期), then a row per unit; the unit and
+    榜单 columns over both header rows."""
     head, *body_rows = rows
     metric_count = (len(head) - 2) // 3
-    table = document.add_table(rows=len(body_rows) + 2, cols=len(head))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    _column_widths(table, [30] + [width for _ in range(metric_count) for width in RANK_COLUMNS] + [41])
-    _grid_head(table, head, metric_count)
+    parts = [head[0]] + [part for _ in range(metric_count) for part in RANK_PARTS] + [head[-1]]
+    columns = [[part] + [row[c] for row in body_rows] for c, part in enumerate(parts)]
+    spans = [(1 + 3 * m, 3 + 3 * m, head[1 + 3 * m]) for m in range(metric_count)]
+    widths, size, whole = _plan_columns(columns, _text_width(document), spans)
+    table = _fixed_table(document, len(body_rows) + 2, widths)
+    table.cell(0, 0).merge(table.cell(1, 0))
+    table.cell(0, len(head) - 1).merge(table.cell(1, len(head) - 1))
+    for first, last, _ in spans:
+        table.cell(0, first).merge(table.cell(0, last))
+    _set_widths(table, widths)  # the merged cells span their columns' widths
+    _cell_text(table.cell(0, 0), head[0], size, header=True)
+    _cell_text(table.cell(0, len(head) - 1), head[-1], size, header=True)
+    for first, _, name in spans:
+        _cell_text(table.cell(0, first), name, size, header=True)
+        for i, part in enumerate(RANK_PARTS):
+            _cell_text(table.cell(1, first + i), part, size, header=True)
     for r, values in enumerate(body_rows, start=2):
         for c, value in enumerate(values):
-            _grid_cell(table, r, c, value, BODY_FONT)
+            _cell_text(table.cell(r, c), value, size, centred=whole[c])
+    _rows_stay_whole(table, header_rows=2)
 
 
-def _column_widths(table: Table, widths_mm: list[int]) -> None:
-    """Each column's width on the grid (LibreOffice reads it there) and on each of its cells (Word does)."""
-    widths = [Mm(width) for width in widths_mm]
-    for column, width in zip(table.columns, widths):
-        column.width = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths):
-            cell.width = width
+RANK_PARTS = ("数值", "名次", "较上期")  # a metric's three columns in the 红黑榜
+TABLE_SIZES_PT = (10.5, 9.0)  # 五号; 小五 for a table whose one-line columns do not fit at 五号
+CELL_MARGIN_TWIPS = 57  # 1 mm left and right of the text in a cell (Word's default is 1.9 mm)
+CELL_PAD_TWIPS = 23  # 0.4 mm above and below it, so that the text does not touch the rules
+WHOLE_EM = 8.0  # a column whose longest text is at most this many ems keeps every text on one line
+WRAP_MIN_EM = (6.0, 8.0)  # a column that wraps is as wide as its longest phrase (between 、，；) within these
+BREAKS = re.compile(r"[、，；,; ]")
+SLACK_EM = 0.5  # room left in a one-line column for the fonts' differences between Word and LibreOffice
+NARROW_EM = {" ": 0.32, ".": 0.32, ",": 0.32, ":": 0.34, ";": 0.34, "-": 0.34, "(": 0.39, ")": 0.39, "%": 0.95,
+             "/": 0.34}
+NUMBER_LIKE = re.compile(r"[\d.,:%/\- ]*(\d+年)?(\d+月)?(\d+日)?[\d.,%]*(亩|天|个|项|位)?")
 
 
-def _grid_head(table: Table, head: list[str], metric_count: int) -> None:
-    """The unit and 榜单 columns over both header rows, each metric's name over its three parts, in 黑体."""
-    table.cell(0, 0).merge(table.cell(1, 0))
-    _grid_cell(table, 0, 0, head[0], HEADING_FONT)
-    for m in range(metric_count):
-        first = 1 + 3 * m
-        table.cell(0, first).merge(table.cell(0, first + 2))
-        _grid_cell(table, 0, first, head[first], HEADING_FONT)
-        for i, part in enumerate(("数值", "名次", "较上期")):
-            _grid_cell(table, 1, first + i, part, HEADING_FONT)
-    last = len(head) - 1
-    table.cell(0, last).merge(table.cell(1, last))
-    _grid_cell(table, 0, last, head[-1], HEADING_FONT)
+def text_em(text: str) -> float:
+    """The width of the text on one line in ems of its font size: a Han character or full-width sign is 1, a
+    digit or Latin letter 0.64 (DejaVu's, which LibreOffice puts in for the missing 仿宋_GB2312, is wider than
+    仿宋's 0.5), narrow signs less, and 0.25 where Han meets a digit or letter (Word and LibreOffice both put
+    about a fifth of an em of space there)."""
+    total, previous = 0.0, None
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in "WF"
+        total += 1.0 if wide else NARROW_EM.get(ch, 0.72 if ch.isupper() else 0.64)
+        kind = "han" if wide and ch.isalnum() else "latin" if ch.isascii() and ch.isalnum() else None
+        if kind and previous and kind != previous:
+            total += 0.25
+        previous = kind
+    return total
 
 
-def _grid_cell(table: Table, row: int, column: int, value: str, font: str) -> None:
-    """A cell's text, centred, 小五."""
-    paragraph = table.cell(row, column).paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.space_after = Pt(0)
-    _official_run(paragraph, value, font, 9)
+def _plan_columns(columns: list[list[str]], area: int, spans: list[tuple[int, int, str]] = ()
+                  ) -> tuple[list[int], float, list[bool]]:
+    """Each column's width in twips over the text area's `area`, the font size of the table and which columns
+    keep their texts on one line. `columns` holds each column's texts, its header first; `spans` a header
+    text over columns first..last. A column whose texts are short or all dates and numbers (11月21日, 95.81%,
+    2027年1月18日) keeps them on one line; the others (project names, problems) share what is left, wrapping
+    as little as they can; slack goes to them. At 五号, or at 小五 when the one-line columns do not fit."""
+    ems = [[text_em(text) for text in column] for column in columns]
+    whole = [max(column) <= WHOLE_EM or all(NUMBER_LIKE.fullmatch(text) for text in texts[1:])
+             for column, texts in zip(ems, columns)]
+    for size in TABLE_SIZES_PT:
+        widths = _fit_columns(columns, ems, whole, area, size, spans)
+        if widths:
+            return widths, size, whole
+    size = TABLE_SIZES_PT[-1]  # too many columns even at 小五: each its share of its one-line width
+    need = [_need(max(column), size, True) for column in ems]
+    return _spread([0] * len(need), need, area), size, whole
 
 
-ANNEX_FONT_PT = 10.5  # 五号: the annex tables
+def _phrase_em(texts: list[str]) -> float:
+    """How narrow a wrapping column may be, in ems: its longest phrase between 、，； on one line, at least six
+    characters and at most eight (a list of 征地完成率红榜、… breaks between its items where it can)."""
+    longest = max((text_em(phrase) for text in texts for phrase in BREAKS.split(text)), default=0.0)
+    return min(max(longest, WRAP_MIN_EM[0]), WRAP_MIN_EM[1])
+
+
+def _need(em: float, size: float, whole: bool) -> float:
+    """Twips for a text of `em` ems at `size` points on one line, the cell's margins and (for a column that
+    must not wrap) the slack included."""
+    return (em + (SLACK_EM if whole else 0.1)) * size * 20 + 2 * CELL_MARGIN_TWIPS
+
+
+def _fit_columns(columns: list[list[str]], ems: list[list[float]], whole: list[bool], area: int, size: float,
+                 spans: list[tuple[int, int, str]]) -> list[int] | None:
+    """The widths at `size` points, or None when the one-line columns and the wrapping ones at their least do
+    not fit in `area` twips."""
+    need = [_need(max(column), size, keep) for column, keep in zip(ems, whole)]
+    for first, last, text in spans:  # a header over several columns fits over them
+        short = _need(text_em(text), size, True) - sum(need[first:last + 1])
+        for c in range(first, last + 1):
+            need[c] += max(0.0, short) / (last + 1 - first)
+    wrapping = [c for c, keep in enumerate(whole) if not keep]
+    rest = area - sum(need[c] for c, keep in enumerate(whole) if keep)
+    least = {c: min(need[c], _need(_phrase_em(columns[c]), size, False)) for c in wrapping}
+    if rest < sum(least.values()):
+        return None
+    if not wrapping:  # short texts only: each column its one-line width and an even part of the slack
+        return _spread(need, [1.0] * len(need), area)
+    if sum(need[c] for c in wrapping) <= rest:  # every text on one line: the names get the slack
+        return _spread(need, [need[c] if c in least else 0 for c in range(len(need))], area)
+    fitted = _share(ems, wrapping, least, need, rest, size)
+    return _spread([fitted.get(c, need[c]) for c in range(len(need))], [0] * len(need), area)
+
+
+def _share(ems: list[list[float]], wrapping: list[int], least: dict[int, float], need: list[float], rest: float,
+           size: float) -> dict[int, float]:
+    """`rest` twips shared by the wrapping columns so that the table has as few lines as it can (a row is as
+    high as its tallest cell), then as few wrapped cells (a name whole beside a problem on two lines), then
+    the shares as even against their needs as can be."""
+    rows = range(len(ems[0]))
+
+    def lines(c: int, width: float) -> list[int]:
+        usable = max(1.0, width - 2 * CELL_MARGIN_TWIPS) / (size * 20)
+        return [max(1, math.ceil(ems[c][r] / usable - 1e-9)) for r in rows]
+
+    if len(wrapping) > 3:  # many wrapping columns: in proportion to their needs
+        total = sum(need[c] for c in wrapping)
+        return {c: max(least[c], rest * need[c] / total) for c in wrapping}
+    steps = 120 if len(wrapping) == 2 else 30
+    options = [[least[c] + (min(need[c], rest) - least[c]) * i / steps for i in range(steps + 1)]
+               for c in wrapping[:-1]]
+    best, best_score = None, None
+    for chosen in itertools.product(*options):
+        last = rest - sum(chosen)
+        if last < least[wrapping[-1]]:
+            continue
+        shares = dict(zip(wrapping, (*chosen, last)))
+        per_column = [lines(c, w) for c, w in shares.items()]
+        score = (sum(max(cells) for cells in zip(*per_column)),  # the table's lines, then the wrapped cells
+                 sum(n > 1 for cells in per_column for n in cells), -min(w / need[c] for c, w in shares.items()))
+        if best_score is None or score < best_score:
+            best, best_score = shares, score
+    return best or {c: rest * need[c] / sum(need[c] for c in wrapping) for c in wrapping}
+
+
+def _spread(widths: list[float], weights: list[float], area: int) -> list[int]:
+    """Whole twips summing to `area`: each width plus its part of the slack in proportion to its weight, what
+    rounding leaves on the widest."""
+    slack = area - sum(widths)
+    total = sum(weights)
+    out = [int(w + (slack * weight / total if total else 0)) for w, weight in zip(widths, weights)]
+    out[out.index(max(out))] += area - sum(out)
+    return out
+
+
+def _text_width(document: WordDocument) -> int:
+    """The text area's width of the document's last section, in twips."""
+    section = document.sections[-1]
+    return int((section.page_width - section.left_margin - section.right_margin) / 635)
+
+
+def _fixed_table(document: WordDocument, rows: int, widths: list[int]) -> Table:
+    """A grid table of `rows` rows that keeps its column widths in Word and LibreOffice alike: fixed layout,
+    the table's width, the grid's columns and every cell the same widths, 1 mm margins in the cells, centred."""
+    table = document.add_table(rows=rows, cols=len(widths))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False  # w:tblLayout w:type="fixed"
+    properties = table._tbl.tblPr
+    table_width = properties.find(qn("w:tblW"))
+    if table_width is None:
+        table_width = OxmlElement("w:tblW")
+        properties.append(table_width)
+    table_width.set(qn("w:type"), "dxa")
+    table_width.set(qn("w:w"), str(sum(widths)))
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", CELL_PAD_TWIPS), ("left", CELL_MARGIN_TWIPS), ("bottom", CELL_PAD_TWIPS),
+                        ("right", CELL_MARGIN_TWIPS)):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    look = properties.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(margins)
+    else:
+        properties.append(margins)
+    _set_widths(table, widths)
+    return table
+
+
+def _set_widths(table: Table, widths: list[int]) -> None:
+    """The grid's columns in twips, and each cell the width of the columns it spans (LibreOffice reads the
+    grid, Word the cells; with them equal both draw the same table)."""
+    for column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        column.set(qn("w:w"), str(width))
+    for tr in table._tbl.tr_lst:
+        first = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            tc.width = Twips(sum(widths[first:first + span]))
+            first += span
+
+
+def _cell_text(cell, text: str, size: float, *, header: bool = False, centred: bool = True) -> None:
+    """A cell's text, single-spaced, in 黑体 bold for a header and 仿宋 otherwise, centred or (long text) at
+    the left, the cell's content centred in its height; the paragraph mark at the same size, so an empty cell
+    is no taller than a line of text."""
+    paragraph = cell.paragraphs[0]
+    fmt = paragraph.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if header or centred else WD_ALIGN_PARAGRAPH.LEFT
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    if text:
+        _run(paragraph, text, HEADING_FONT if header else BODY_FONT, size, bold=header)
+    mark = OxmlElement("w:rPr")
+    for tag in ("w:sz", "w:szCs"):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), str(round(size * 2)))
+        mark.append(element)
+    paragraph._p.get_or_add_pPr().append(mark)
+
+
+def _rows_stay_whole(table: Table, header_rows: int) -> None:
+    """No row split across pages; the header rows repeated at the top of each page the table runs onto."""
+    for i, row in enumerate(table.rows):
+        properties = row._tr.get_or_add_trPr()
+        for tag in ("w:cantSplit",) + (("w:tblHeader",) if i < header_rows else ()):
+            element = OxmlElement(tag)
+            element.set(qn("w:val"), "true")
+            properties.append(element)
 
 
 def _annexes(document: WordDocument, notice: Notice) -> None:
     """The further 附件 on portrait pages after the 附表, one after another: each its label (附件2) in 黑体,
-    its title in 小标宋 centred, and its table in 五号 with the header row repeated on every page."""
+    its title in 小标宋 centred (both kept with the table), and its table in 五号 (小五 when too wide) with the
+    header row repeated on every page."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.PORTRAIT
     _page_setup(section, A4, margins=(30, 28, 26, 26))
@@ -250,44 +435,24 @@ def _annexes(document: WordDocument, notice: Notice) -> None:
         if i:
             _paragraph(document, indent=False, exact=None)
         label = _paragraph(document, indent=False)
+        label.paragraph_format.keep_with_next = True
         _official_run(label, notice.annex_label(i + offset), HEADING_FONT, 16)
         caption = _paragraph(document, WD_ALIGN_PARAGRAPH.CENTER, indent=False, exact=30)
+        caption.paragraph_format.keep_with_next = True
+        caption.paragraph_format.space_after = Pt(6)
         _official_run(caption, title, TITLE_FONT, 16)
-        _annex_table(document, rows)
+        _simple_table(document, rows)
 
 
-def _annex_table(document: WordDocument, rows: list[list[str]]) -> None:
-    """One annex: a grid, the header in 黑体 repeated on each page, a 序号 column narrow, text columns wide."""
-    table = document.add_table(rows=len(rows), cols=len(rows[0]))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    _column_widths(table, _annex_widths(rows, 158))
-    header = table.rows[0]._tr.get_or_add_trPr()
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    header.append(repeat)
+def _simple_table(document: WordDocument, rows: list[list[str]]) -> None:
+    """A table of one header row (黑体, repeated on each page) over its rows, its widths from its texts."""
+    columns = [list(column) for column in zip(*rows)]
+    widths, size, whole = _plan_columns(columns, _text_width(document))
+    table = _fixed_table(document, len(rows), widths)
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            paragraph = table.cell(r, c).paragraphs[0]
-            paragraph.paragraph_format.space_after = Pt(0)
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 or len(value) <= 8 else WD_ALIGN_PARAGRAPH.LEFT
-            _official_run(paragraph, value, HEADING_FONT if r == 0 else BODY_FONT, ANNEX_FONT_PT)
-
-
-def _annex_widths(rows: list[list[str]], total_mm: int) -> list[int]:
-    """Column widths in millimetres over `total_mm`: a short column (at most eight characters, header included)
-    as wide as its text on one line, the long ones sharing the rest in proportion to their longest text."""
-    def width(text: object) -> float:  # a Han character at 五号 is about 3.7 mm, a digit half that
-        return sum(3.8 if ord(ch) > 0x2e7f else 2.1 for ch in str(text))
-
-    longest = [max(len(str(row[c])) for row in rows) for c in range(len(rows[0]))]
-    widths = [max(width(row[c]) for row in rows) + 6 if n <= 8 else 0.0 for c, n in enumerate(longest)]
-    rest = total_mm - sum(widths)
-    long = {c: min(n, 30) for c, n in enumerate(longest) if n > 8}
-    for c, n in long.items():
-        widths[c] = rest * n / sum(long.values())
-    return [max(8, round(w)) for w in widths]
+            _cell_text(table.cell(r, c), value, size, header=r == 0, centred=whole[c])
+    _rows_stay_whole(table, header_rows=1)
 
 
 def _imprint(document: WordDocument, notice: Notice, formal: bool) -> None:
@@ -326,12 +491,8 @@ def _leader_page(document: WordDocument, notice: Notice) -> None:
 
 
 def _leader_table(document: WordDocument, rows: list[list[str]]) -> None:
-    """The leader's projects, one per row under a 黑体 header row, 五号."""
-    table = document.add_table(rows=len(rows), cols=len(rows[0]))
-    table.style = "Table Grid"
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            _run(table.cell(r, c).paragraphs[0], value, HEADING_FONT if r == 0 else BODY_FONT, 10.5)
+    """The leader's projects, one per row under a 黑体 header row, 五号, in widths from the texts."""
+    _simple_table(document, rows)
 
 
 def _page_number_footer(document: WordDocument) -> None:
