@@ -15,11 +15,11 @@ import pytest
 
 from xladdin.demo import MASTER_NAME
 from xladdin.domain.milestones import week_starts
-from xladdin.workbook.evaluate import XLError, cached_values, serial
+from xladdin.workbook.evaluate import XLError, cached_values
 from xladdin.workbook.ledger import LEDGER_SHEET, save_ledger, write_templates
-from xladdin.workbook.shipped import BUILT, build_shipped
+from xladdin.workbook.shipped import build_shipped
 
-from .conftest import RUN_AT
+from .conftest import AS_OF
 from .test_selfcheck import CASES, _filled
 
 FORMULA_CELL = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)>(<f>.*?</f>)(.*?)</c>', re.S)
@@ -79,12 +79,25 @@ def test_every_formula_of_a_groups_template_carries_its_value(tmp_path, registry
         assert verdict == "有 1 处需修改"  # the date is still to be typed: what Excel shows on opening
 
 
-def test_the_shipped_workbooks_carry_their_values_and_the_mondays_of_their_build(tmp_path):
+def test_the_shipped_workbooks_carry_their_values_and_no_volatile_mondays(tmp_path):
     master, ledger = build_shipped(tmp_path)
     assert _uncached(master) == [] and _uncached(ledger) == []
-    mondays = sorted(float(rest[3:-4]) for ref, (_, rest) in _formula_cells(master).items()
-                     if "WEEKDAY(TODAY()" in _formula_of(master, ref))
-    assert mondays == [serial(d) for d in week_starts(BUILT.date())]
+    formulas = [c.value for ws in openpyxl.load_workbook(master).worksheets for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    assert not any("TODAY()" in f for f in formulas)  # the Mondays are the first run's dates, nothing volatile
+    assert _mondays(master) == []
+
+
+def _mondays(path) -> list:
+    """The row of Mondays above the 作战图时间表's week columns, as stored (values)."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    for ws in wb.worksheets:
+        if "tblTimeline" in ws.tables:
+            ref = ws.tables["tblTimeline"].ref
+            first = openpyxl.utils.cell.range_boundaries(ref)
+            row = first[1] - 1
+            return [c.value.date() for c in ws[row] if hasattr(c.value, "date")]
+    raise AssertionError("no 作战图时间表")
 
 
 def _formula_of(path, ref: str) -> str:
@@ -98,11 +111,7 @@ def test_after_a_run_every_formula_of_the_master_carries_its_value(demo):
     directory, _, _ = demo
     master = directory / MASTER_NAME
     assert _uncached(master) == []
-    wb = openpyxl.load_workbook(master, data_only=True)
-    formulas = openpyxl.load_workbook(master)
-    mondays = [wb[ws.title][c.coordinate].value for ws in formulas.worksheets for row in ws.iter_rows() for c in row
-               if isinstance(c.value, str) and "WEEKDAY(TODAY()" in c.value]
-    assert [m.date() for m in mondays] == week_starts(RUN_AT.date())  # as the run wrote them, on its own clock
+    assert _mondays(master) == week_starts(AS_OF)  # the run's weeks, around its statistics date
 
 
 LO_CASES = ("two-together", "jump", "unknown-code", "text-numbers", "full-width-digits",

@@ -254,11 +254,15 @@ def test_reached_dates_cost_the_same_however_long_the_history(tmp_path):
 def test_the_weekly_notice_names_late_milestones(demo):
     directory, _, _ = demo
     result = execute(directory / MASTER_NAME, as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
-    late = result.plan[result.plan["status"].astype(str).str.startswith(("已逾期", "临期"))]
+    status = result.plan["status"].astype(str)
+    overdue, soon = result.plan[status.str.startswith("已逾期")], result.plan[status.str.startswith("临期")]
+    assert len(overdue) and len(soon)
     section = dict(result.notice_doc.sections)["节点计划"]
-    assert f"已逾期或临期的节点{len(late)}个" in section
-    for row in late.head(3).itertuples():
+    assert f"已逾期的节点{len(overdue)}个、临期的节点{len(soon)}个" in section  # counted; the full list is an annex
+    for row in overdue.sort_values("planned", kind="stable").head(3).itertuples():  # the longest overdue named
         assert f"{row.project_name}{row.milestone}" in section
+    (annex,) = [rows for title, rows in result.notice_doc.annexes if "节点" in title]
+    assert len(annex) - 1 == len(overdue) + len(soon)
 
 
 def test_every_conditional_format_fill_carries_both_colours(demo):

@@ -97,8 +97,9 @@ def test_the_weekly_notice_carries_what_a_notice_needs(demo):
     notice = result.notice_doc
     sections = dict(notice.sections)
     week = sections["本周新增"]
-    for unit in result.summary["group"].unique():
-        assert unit in week  # per unit
+    units = result.summary["group"].unique()
+    assert f"等{len(units)}个" in week  # per unit: the largest gains named (设置 › 通报点名数), all counted
+    assert len([u for u in units if u in week]) == result.settings.notice_named
     assert notice.header.opening and notice.body()[1] == notice.header.opening
     assert notice.body()[-1] == notice.header.closing
     ranking = result.ranking.set_index(result.ranking["unit"].astype(str))

@@ -56,15 +56,14 @@ def test_the_previous_ranking_is_recomputed_once_and_again_when_its_history_chan
 
     master = generate(tmp_path, 4, 3)
     seed_history(master, 10)
-    recomputed = []
-    real_summary = pipeline.store_summary
+    recomputed = []  # the dates a ranking was recomputed from the history for (and kept)
+    real_save = Store.save_derived_ranking
 
-    def counted(store, registry, as_of, settings):
-        if as_of < AS_OF:
-            recomputed.append(as_of)
-        return real_summary(store, registry, as_of, settings)
+    def counted(self, as_of, unit_kind, basis, ranking):
+        recomputed.append(as_of)
+        return real_save(self, as_of, unit_kind, basis, ranking)
 
-    monkeypatch.setattr(pipeline, "store_summary", counted)
+    monkeypatch.setattr(Store, "save_derived_ranking", counted)
     first = execute(master, as_of=AS_OF, workers=1)
     start = first.period_start
     assert recomputed == [start]

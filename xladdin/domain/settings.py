@@ -156,7 +156,7 @@ TABLE: tuple[Setting, ...] = (
             '通报正文的第一段'),
     Setting('通报工作要求', 'notice_closing', BY_LEVEL, 'text',
             '通报正文的最后一段（工作要求）'),
-    Setting('通报点名数', 'notice_named', 3, 'int',
+    Setting('通报点名数', 'notice_named', 2, 'int',
             '周通报正文每一类问题最多点名几项（最突出的在前），完整清单列入附件'),
     Setting('问效连续黑榜期数', 'accountability_periods', 2, 'int',
             '同一单位连续多少期列入同一指标黑榜，在周通报“督查问效”中点名'),

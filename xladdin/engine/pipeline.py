@@ -145,10 +145,11 @@ def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_o
     return files, [name for name, _ in skipped]
 
 
-def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date, returned: bool = False,
-                timeout: float = 5.0, registry: pd.DataFrame | None = None) -> list[FileOutcome]:
+def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date, now: dt.datetime,
+                returned: bool = False, timeout: float = 5.0, registry: pd.DataFrame | None = None
+                ) -> list[FileOutcome]:
     """The files given (not the inbox), each read, screened and checked against the registry and the store
-    as `validate` checks the inbox files, in the order given; nothing is stored. With `returned`, the
+    as `validate` checks the inbox files, in the order given, at `now`; nothing is stored. With `returned`, the
     marked-up copy of each rejected file is written to 退回 (as a run writes it). `registry`: the book's, when
     the caller has read it already."""
     settings = book.settings()
@@ -158,7 +159,7 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
         registry = _registry(book, store) if registry is None else registry
         sources, unreadable = inbox_sources(paths)
         folders = {"master": base_dir, "returned": base_dir / settings.returned} if returned else None
-        files = check_sources(sources, store, registry, as_of, settings, folders)
+        files = check_sources(sources, store, registry, as_of, now, settings, folders)
         store.db.rollback()
     finally:
         store.close()

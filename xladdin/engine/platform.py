@@ -171,7 +171,7 @@ def receive_upload(book: Book, base_dir: Path, staged: Path, client_name: str, g
                        if u["decided"] is None and (inbox / u["file_name"]).is_file()]
         finally:
             store.close()
-        outcome = check_files(book, base_dir, [*earlier, candidate], as_of=at.date(), returned=True,
+        outcome = check_files(book, base_dir, [*earlier, candidate], as_of=at.date(), now=at, returned=True,
                               timeout=timeout, registry=registry)[-1]
         refusal = _refusal(outcome, group)
         if refusal is not None:

@@ -6,6 +6,7 @@ Each section appears only when it has something to say; its numbers are the engi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -121,7 +122,8 @@ class Notice:
 
     def annex_note(self) -> list[str]:
         """The 附件说明 after the text (GB/T 9704): 附件：1．… with the further titles under the first."""
-        titles = self.annex_titles()
+        # The date is the notice's own: the note names each annex without it (红黑榜（按工作组）).
+        titles = [re.sub(r"，截至[^）]*(?=）)|（截至[^）]*）", "", t) for t in self.annex_titles()]
         if len(titles) <= 1:
             return [f"附件：{t}" for t in titles]
         return [("附件：" if i == 0 else "　　　") + f"{i + 1}．{t}" for i, t in enumerate(titles)]
@@ -198,7 +200,7 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
                  start_summary: pd.DataFrame | None = None, unit_key: str = "group",
                  new_problems: list[tuple[str, str, str, str]] | None = None,
                  supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
-                 tally: pd.DataFrame | None = None, named: int = 3,
+                 tally: pd.DataFrame | None = None, named: int = 2,
                  accountability: Accountability | None = None,
                  totals: pd.DataFrame | None = None, counts: dict | None = None,
                  settings: Settings | None = None) -> Notice:
@@ -311,9 +313,9 @@ def _week_reporting(tally: pd.DataFrame | None, rejected: list[tuple[str, str, s
     body = tidy(tally_sentence(tally, cutoff, named, unit)) if cutoff is not None else ""
     if rejected:
         groups = list(dict.fromkeys(group or "填报单位不明" for group, _, _ in rejected))
-        body += f"退回修改尚未更正的台账{len(rejected)}份（{_cap(groups, named)}），请按校验报告修改后重新报送。"
+        body += f"退回修改尚未更正的台账{len(rejected)}份（{_cap(groups, named)}），请修改后重新报送。"
     if label:
-        body += f"各{unit}逐日情况见{label}。"
+        body += f"逐日情况见{label}。"
     return "本期报送情况", body
 
 
@@ -336,7 +338,7 @@ def _milestone_counts(late: pd.DataFrame, as_of: dt.date, named: int, label: str
         worst = overdue.sort_values("planned", kind="stable").head(named)
         text += "。逾期最久的：" + "、".join(
             f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}）" + _owner(r) for r in worst.itertuples())
-    return "节点计划", text + f"。全部节点见{label}，请责任领导对照作战图倒排工期，确保节点按期完成。"
+    return "节点计划", text + f"。全部节点见{label}，请责任领导对照作战图倒排工期。"
 
 
 def _owner(row) -> str:
@@ -372,7 +374,7 @@ def _supervision_counts(items: pd.DataFrame, named: int, label: str) -> Section:
     if not live.empty:
         text += "请重点督办：" + "；".join(_pressing(r) for r in live.to_dict("records")) + "。"
     if (status == TO_CONFIRM).any():
-        text += "待确认销号的事项工作组已多日未再报告，请核实后销号。"
+        text += "待确认销号的请核实后销号。"
     return "督办事项", text + f"全部事项见{label}。"
 
 
@@ -465,14 +467,17 @@ def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: d
     text = (f"{words.whole}纳入攻坚的项目共{len(summary)}个，计划征地{mu(plan)}，累计完成征地{mu(done)}，"
             f"征地完成率{percent(done / plan) if plan else '暂无'}；")
     if counts and counts.get("city"):
-        text += (f"其中市级项目{counts['city']}个，面积合计{mu(counts['city_plan'])}，累计完成征地"
-                 f"{mu(counts['city_acquired'])}，完成率{percent(counts['city_rate']) if counts['city_plan'] else '暂无'}；")
+        # Their rates follow in the whole line (on the city's terms) when there is one.
+        text += (f"其中市级项目{counts['city']}个，面积合计{mu(counts['city_plan'])}" + ("；" if whole else
+                 f"，累计完成征地{mu(counts['city_acquired'])}，完成率"
+                 f"{percent(counts['city_rate']) if counts['city_plan'] else '暂无'}；"))
     if totals is not None and not totals.empty:
         since = (f"自{day_near(settings.campaign_start, as_of)}攻坚行动以来，" if settings.campaign_start
                  and settings.campaign_start < as_of else "")
         column = "campaign" if since else "total"
-        text += since + "累计" + "，".join(f"{r.words}{amount(getattr(r, column), r.unit)}"
-                                         for r in totals.itertuples()) + "；"
+        # 征地 since the start of all reporting was given above; since a 攻坚开始日期 it is a figure of its own.
+        rows = [r for r in totals.itertuples() if since or r.key != "acquired_mu"]
+        text += since + "累计" + "，".join(f"{r.words}{amount(getattr(r, column), r.unit)}" for r in rows) + "；"
     if counts:
         text += (f"全面完成征拆任务（未净地）的项目{counts['done']}个，已实现净地交付的项目{counts['net']}个"
                  + (f"，剩余{counts['city_left']}个市级项目待完成征拆" if counts.get("city") else "") + "；")
@@ -486,8 +491,7 @@ def _overall(summary: pd.DataFrame, start_summary: pd.DataFrame | None, as_of: d
         text += f"本周新增征地{mu(float(_week_gain(summary, start_summary).sum()))}" + _other_gains(totals, "period") + "；"
     moving = int((summary["progress"] == "是").sum())
     net = int((summary["status"] == NET_LAND).sum())
-    text += (f"本期（{period}）有进展的项目{moving}个（累计数有增加、实现净地或节点完成的项目），"
-             f"已实现净地交付的项目{net}个。")
+    text += f"本期（{period}）有进展的项目{moving}个" + (f"，已实现净地交付的项目{net}个。" if not counts else "。")
     return "总体进展", text + (f"{tidy(whole)}。" if whole else "")
 
 
@@ -533,7 +537,7 @@ def _weekly_gain(summary: pd.DataFrame, start_summary: pd.DataFrame | None, unit
     by_unit = week.groupby(unit_key, sort=False)["week"].sum()
     parts = [f"{unit}{mu(float(v))}" for unit, v in by_unit.sort_values(ascending=False).items()]
     gained = week[week["week"] > 0].sort_values("week", ascending=False)
-    text = f"按{unit_name}：" + "、".join(parts) + "。"
+    text = f"按{unit_name}：" + _cap(parts, named) + "。"
     if not gained.empty:
         text += f"本周征地有增加的项目{len(gained)}个" + ("，增加最多的：" if named and len(gained) > named else "：") \
             + "、".join(f"{r.project_name}{mu(float(r.week))}" for r in gained.head(named or len(gained)).itertuples()) + "。"
@@ -556,7 +560,7 @@ def _red_black_lists(ranking: pd.DataFrame, unit_name: str, settings: Settings |
             lists.append(f"{label}{mean}红榜{words.listed}：{red or '无'}；黑榜{words.listed}：{black or '无'}")
     if not lists:
         return None
-    return (lists_title(unit_name), "；".join(lists) + f"。{basis_words(settings)}。各单位数值和排名详见{table_label}。")
+    return (lists_title(unit_name), "；".join(lists) + f"。{basis_words(settings)}。数值和排名见{table_label}。")
 
 
 def lists_title(unit_name: str, note: str = "") -> str:
@@ -583,7 +587,7 @@ def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, unit: 
             for r in due.sort_values("days_left", kind="stable").itertuples()], named))
     if not parts:
         return None
-    return "净地交付期限", "；".join(parts) + f"。请责任领导和各{unit}倒排工期，确保按期交付。"
+    return "净地交付期限", "；".join(parts) + "。请责任领导倒排工期、按期交付。"
 
 
 def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | None:

@@ -365,7 +365,7 @@ class Platform:
         for group, status, received, timeliness, files in roster.itertuples(index=False):
             rows.append({"group": group, "status": status, "late": timeliness == LATE, "files": files,
                          "received": "" if received is None or pd.isna(received) else f"{received:%H:%M}"})
-        return {"roster": rows, "sentence": roster_sentence(roster, settings.report_cutoff), "today": today,
+        return {"roster": rows, "sentence": roster_sentence(roster, settings.report_cutoff, settings.words.unit), "today": today,
                 "cutoff": settings.report_cutoff, "now": self.clock(), "MISSING": MISSING, "RETURNED": RETURNED}
 
     async def hq_roster(self, request: Request) -> Response:
