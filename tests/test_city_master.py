@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from xladdin.cli import main
 from xladdin.citydemo import COUNTIES, OUR_COUNTY, _county_figures, city_registry
+from xladdin.cli import main
 from xladdin.domain.rank import verdicts
 from xladdin.engine.operations import Engine
 from xladdin.notices.typography import problems

@@ -85,3 +85,19 @@ def test_an_import_running_back_up_breaks_the_contract(tmp_path):
         module.write_text(original, "utf-8")
         assert done.returncode != 0 and "BROKEN" in done.stdout, (lower, upper, done.stdout)
         assert f"xladdin.{lower.replace('/', '.')} -> xladdin.{upper}" in done.stdout, done.stdout
+
+
+def test_the_store_has_one_way_in():
+    """Outside xladdin/store, the history store is reached through class Store's methods only, never through
+    its SQLite connection (Store.db): every statement stays a named one of store/sql.py, in the store's
+    transaction."""
+    import ast
+
+    reached = []
+    for path in (ROOT / "xladdin").rglob("*.py"):
+        if path.parent.name == "store" and path.parent.parent.name == "xladdin":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "db":
+                reached.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert reached == []

@@ -19,6 +19,7 @@ from xladdin.notices.archive import all_issued
 from xladdin.notices.compose import move_words
 from xladdin.notices.typography import problems, tidy
 from xladdin.notices.word import write_docx
+from xladdin.store.history import Store
 
 from .conftest import AS_OF
 from .test_ranking_formulas import CASES, make_campaign
@@ -143,8 +144,7 @@ def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo_copy, t
     assert second.notice_doc.number == 2 and f"〔{AS_OF.year}〕第2期" in second.notice
     again = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     assert again.notice_doc.number == 2 and "未重复存档" in again.issued
-    db = sqlite3.connect(tmp_path / "历史库.sqlite")
-    issued = all_issued(db)
+    issued = all_issued(Store(tmp_path / "历史库.sqlite"))
     assert [(i.kind, i.number) for i in issued] == [("weekly", 1), ("daily", 1), ("weekly", 2)]
     files = sorted(p.name for p in (tmp_path / "通报存档").iterdir())
     assert len(files) == 3 and all((tmp_path / i.file).exists() for i in issued)
@@ -172,7 +172,7 @@ def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_voi
     names = sorted(p.name for p in (tmp_path / "通报存档").iterdir())
     assert any(n.startswith("通报2026年第2期") and n.endswith("-作废.docx") for n in names)
     assert any(n.startswith("通报2026年第2期") and not n.endswith("-作废.docx") for n in names)
-    states = [(i.number, i.state) for i in all_issued(sqlite3.connect(tmp_path / "历史库.sqlite"))]
+    states = [(i.number, i.state) for i in all_issued(Store(tmp_path / "历史库.sqlite"))]
     assert states == [(1, "有效"), (2, "作废"), (2, "有效")]
 
 

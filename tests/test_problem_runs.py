@@ -85,10 +85,10 @@ def test_the_register_and_new_problems_from_runs_equal_those_from_every_report(t
         previous = [{"project": "项目P1", "problem": "缺资金", "status": "已销号"}]
         for as_of in (AS_OF, AS_OF - dt.timedelta(days=3), AS_OF - dt.timedelta(days=9)):
             want = build_register(every_report(store, as_of), REGISTRY, as_of, previous)
-            got = build_register(register_reports(store.db, as_of), REGISTRY, as_of, previous)
+            got = build_register(register_reports(store, as_of), REGISTRY, as_of, previous)
             pd.testing.assert_frame_equal(got, want)
             for since in (as_of - dt.timedelta(days=1), as_of - dt.timedelta(days=7)):
-                assert new_problems(store.db, REGISTRY, since, as_of) == every_new_problem(store, since, as_of)
+                assert new_problems(store, REGISTRY, since, as_of) == every_new_problem(store, since, as_of)
         incremental = pd.read_sql_query("SELECT * FROM problem_runs ORDER BY project_id, first_date", store.db)
         store.rebuild_reports()
         rebuilt = pd.read_sql_query("SELECT * FROM problem_runs ORDER BY project_id, first_date", store.db)
@@ -161,8 +161,8 @@ def _steps_of_a_day(path, history_days: int) -> dict[str, int]:
 
         count("record a day", lambda: ([store.record(report(g, 0), f"{g}-today", received) for g in groups],
                                        store.commit()))
-        count("register", lambda: register_reports(store.db, AS_OF))
-        count("new problems", lambda: new_problems(store.db, registry, AS_OF - dt.timedelta(days=1), AS_OF))
+        count("register", lambda: register_reports(store, AS_OF))
+        count("new problems", lambda: new_problems(store, registry, AS_OF - dt.timedelta(days=1), AS_OF))
         return steps
     finally:
         store.close()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import python_calamine
 
-from xladdin.base.schema import SHEET_CONSOLE, SHEET_RANKING, SHEET_SUMMARY
 from tests.conftest import AS_OF, RUN_AT
+from xladdin.base.schema import SHEET_CONSOLE, SHEET_RANKING, SHEET_SUMMARY
 from xladdin.engine.operations import Engine
 from xladdin.workbook.package import MasterBook
 

@@ -23,7 +23,6 @@ from xladdin.domain.register import build_register, open_items, previous_rows, u
 from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
 from xladdin.domain.settings import Settings
 from xladdin.engine.binding import open_store
-from xladdin.engine.withdraw import withdraw_one
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
 from xladdin.engine.model import (
     READING,
@@ -39,6 +38,7 @@ from xladdin.engine.model import (
 from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master
 from xladdin.engine.rollback import relative
+from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,
     archive_lines,
@@ -118,13 +118,13 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
         elif request.issue and write:
             result.issued = issue_notice(store, result.notice_doc, base_dir, settings, request.reissue, now)
             result.notice = result.notice_doc.lines()  # now with its number (期数)
-        result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store.db)
-                                                if all_issued(store.db) else [])
+        result.notice_sheet = result.notice + (["", "通报存档（已发出的通报、督查日报）："] + archive_lines(store)
+                                                if all_issued(store) else [])
         if write:
             result.seconds = time.perf_counter() - started
             _write_and_commit(book, result, store, settings, base_dir, intake, request.write_ranking, progress)
         else:
-            store.db.rollback()
+            store.discard()
     finally:
         store.close()
     result.seconds = time.perf_counter() - started
@@ -160,7 +160,7 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
         sources, unreadable = inbox_sources(paths)
         folders = {"master": base_dir, "returned": base_dir / settings.returned} if returned else None
         files = check_sources(sources, store, registry, as_of, now, settings, folders)
-        store.db.rollback()
+        store.discard()
     finally:
         store.close()
     return files + [skipped_outcome(name, reason) for name, reason in unreadable]
@@ -210,7 +210,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     else:
         weekly = notice_kind == WEEKLY
         notice = build_notice(
-            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.unit_name,
+            summary, ranking, uncorrected_returns(store, as_of), as_of, period_start, settings.unit_name,
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
             start_summary=start_summary if weekly else None,
@@ -218,7 +218,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
             named=settings.notice_named, accountability=Accountability(
                 settings.accountability_periods, settings.accountability_overdue, settings.accountability_words),
             totals=totals, counts=counts, settings=settings,
-            new_problems=new_problems(store.db, registry, period_start if weekly else as_of - dt.timedelta(days=1),
+            new_problems=new_problems(store, registry, period_start if weekly else as_of - dt.timedelta(days=1),
                                       as_of))
     result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
                        trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
@@ -246,7 +246,7 @@ def _register(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Se
               previous: list[dict]) -> pd.DataFrame:
     """The 督办台账: staff's merges and splits applied to the store's threading, new wordings threaded and
     kept, then the items as of the date (notes on requests that could not be done in attrs["notes"])."""
-    reports = register_reports(store.db, as_of)
+    reports = register_reports(store, as_of)
     threads = store.problem_threads()
     moves, new, shown, notes = update_threads(reports, threads, previous, settings.register_similarity,
                                               store.item_ids_used())

@@ -100,7 +100,7 @@ def issue_codes(store: Store, groups: list[str], now: dt.datetime, renew: bool =
         code = new_code(ADMIN_CODE_LENGTH if holder == ADMIN else GROUP_CODE_LENGTH)
         store.set_access_code(holder, hash_code(code, salt), now)
         issued.append(IssuedCode(holder, code, now.isoformat(timespec="seconds"), True))
-    store.db.commit()
+    store.commit()
     return issued
 
 
@@ -188,7 +188,7 @@ def receive_upload(book: Book, base_dir: Path, staged: Path, client_name: str, g
         store.note_arrival(sha256, stamp)
         upload_id = store.record_upload(name, client_name, group, at, address, sha256, staged.stat().st_size, status,
                                         outcome.report_date, outcome.to_dict())
-        store.db.commit()
+        store.commit()
     except BaseException:
         (inbox / name).unlink(missing_ok=True)  # not recorded: not kept either
         raise
@@ -280,7 +280,7 @@ def last_board(book: Book, base_dir: Path) -> dict:
     store = Store(base_dir / settings.store)
     try:
         run = store.last_run()
-        issued = [n for n in all_issued(store.db) if n.state == ACTIVE]
+        issued = [n for n in all_issued(store) if n.state == ACTIVE]
     finally:
         store.close()
     header, rows = book.table_rows(RANKING.name) if RANKING.name in book.tables else ([], [])

@@ -12,8 +12,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.errors import MasterUnusable
 from xladdin.base.fs import fit_name, os_reason
 from xladdin.base.issues import CATALOGUE, ERROR
@@ -37,11 +35,11 @@ class Issued:
     state: str
 
 
-def uncorrected_returns(db, as_of: dt.date) -> list[tuple[str, dt.date, str]]:
+def uncorrected_returns(store, as_of: dt.date) -> list[tuple[str, dt.date, str]]:
     """(group, report date, reason in words) of every ledger sent back, for a report date up to as_of, for
     which nothing was accepted since: listed in every notice until the group corrects it."""
-    rows = db.execute(sql.UNCORRECTED_RETURNS, {"rejected": REJECTED, "accepted": ACCEPTED, "superseded": SUPERSEDED,
-                                                "as_of": as_of.isoformat()}).fetchall()
+    rows = store.rows(sql.UNCORRECTED_RETURNS, {"rejected": REJECTED, "accepted": ACCEPTED, "superseded": SUPERSEDED,
+                                                "as_of": as_of.isoformat()})
     latest: dict[tuple, tuple[str, dt.date, str]] = {}
     for group, date, issues, _ in rows:  # the latest rejection of a group's date stands for it
         latest[(group, date)] = (group or "", dt.date.fromisoformat(date), _reason(issues))
@@ -59,12 +57,12 @@ def _reason(issues_json: str) -> str:
     return "、".join(titles[:3]) + ("等" if len(titles) > 3 else "") if titles else "不符合报送要求"
 
 
-def new_problems(db, registry, since: dt.date, as_of: dt.date) -> list[tuple[str, str, str, str]]:
+def new_problems(store, registry, since: dt.date, as_of: dt.date) -> list[tuple[str, str, str, str]]:
     """(project name, group, problem, latest 下步措施) for problems a project first reported after `since`
     and up to as_of (a problem reported again with the same words is not new)."""
     names = dict(zip(registry["project_id"], registry["project_name"]))
     groups = dict(zip(registry["project_id"], registry["group"]))
-    rows = db.execute(sql.PROBLEMS_UNTIL, {"as_of": as_of.isoformat()}).fetchall()  # the first report of each run
+    rows = store.rows(sql.PROBLEMS_UNTIL, {"as_of": as_of.isoformat()})  # the first report of each run
     seen: dict[str, set[str]] = {}
     found: dict[tuple[str, str], str] = {}
     for project, date, problems, steps in rows:
@@ -78,19 +76,19 @@ def new_problems(db, registry, since: dt.date, as_of: dt.date) -> list[tuple[str
     return [(str(names[p]), str(groups[p]), problem, steps) for (p, problem), steps in found.items()]
 
 
-def next_number(db, kind: str, year: int) -> int:
-    top = db.execute(sql.NEXT_NOTICE_NUMBER, (kind, year, WITHDRAWN)).fetchone()[0]
+def next_number(store, kind: str, year: int) -> int:
+    top = store.one(sql.NEXT_NOTICE_NUMBER, (kind, year, WITHDRAWN))[0]
     return (top or 0) + 1
 
 
-def issued_for(db, kind: str, as_of: dt.date) -> Issued | None:
+def issued_for(store, kind: str, as_of: dt.date) -> Issued | None:
     """The notice of this kind in force for a date (the last issued), if any."""
-    row = db.execute(sql.NOTICE_IN_FORCE, (kind, as_of.isoformat(), ACTIVE)).fetchone()
+    row = store.one(sql.NOTICE_IN_FORCE, (kind, as_of.isoformat(), ACTIVE))
     return None if row is None else _issued(row)
 
 
-def all_issued(db) -> list[Issued]:
-    return [_issued(r) for r in db.execute(sql.ALL_NOTICES)]
+def all_issued(store) -> list[Issued]:
+    return [_issued(r) for r in store.rows(sql.ALL_NOTICES)]
 
 
 def _issued(row) -> Issued:
@@ -98,10 +96,10 @@ def _issued(row) -> Issued:
     return Issued(kind, year, number, dt.date.fromisoformat(as_of), issued_at, file, text, state)
 
 
-def record_issue(db, kind: str, year: int, number: int, as_of: dt.date, issued_at: dt.datetime, file: str, text: str,
-                 run_id: int | None) -> None:
-    db.execute(sql.INSERT_NOTICE, (kind, year, number, as_of.isoformat(),
-                                   issued_at.isoformat(timespec="seconds"), file, text, ACTIVE, run_id))
+def record_issue(store, kind: str, year: int, number: int, as_of: dt.date, issued_at: dt.datetime, file: str,
+                 text: str) -> None:
+    store.write(sql.INSERT_NOTICE, (kind, year, number, as_of.isoformat(),
+                                    issued_at.isoformat(timespec="seconds"), file, text, ACTIVE, store.run_id))
 
 
 def archive_name(kind: str, year: int, number: int, as_of: dt.date) -> str:
@@ -113,10 +111,10 @@ def void(store, base_dir: Path, kind: str, year: int, number: int) -> list[str]:
     """Mark the notices of this 期 作废 by the store's run and rename their files …-作废 (undone if the run is
     not committed); returns the new names."""
     renamed = []
-    for notice_id, file in store.db.execute(sql.NOTICES_OF_NUMBER, (kind, year, number, ACTIVE)).fetchall():
+    for notice_id, file in store.rows(sql.NOTICES_OF_NUMBER, (kind, year, number, ACTIVE)):
         path = base_dir / file
         new = _move(store, base_dir, file, f"{path.stem}{VOID_SUFFIX}{path.suffix}")
-        store.db.execute(sql.VOID_NOTICE, (VOID, new, store.run_id, notice_id))
+        store.write(sql.VOID_NOTICE, (VOID, new, store.run_id, notice_id))
         renamed.append(new)
     return renamed
 
@@ -127,15 +125,14 @@ def withdraw_run(store, base_dir: Path, run_id: int) -> tuple[list[str], list[st
     own names. The renames are undone if the rollback is not committed. Returns the withdrawn notices'
     and the restored notices' file names."""
     withdrawn, restored = [], []
-    for notice_id, file in store.db.execute(sql.NOTICES_ISSUED_BY_RUN, (run_id, ACTIVE)).fetchall():
+    for notice_id, file in store.rows(sql.NOTICES_ISSUED_BY_RUN, (run_id, ACTIVE)):
         path = base_dir / file
         new = _move(store, base_dir, file, f"{path.stem}{WITHDRAWN_SUFFIX}{path.suffix}")
-        store.db.execute(sql.SET_NOTICE_STATE, (WITHDRAWN, new, notice_id))
+        store.write(sql.SET_NOTICE_STATE, (WITHDRAWN, new, notice_id))
         withdrawn.append(new)
-    for notice_id, kind, year, number, as_of, file in store.db.execute(sql.NOTICES_VOIDED_BY_RUN,
-                                                                       (run_id,)).fetchall():
+    for notice_id, kind, year, number, as_of, file in store.rows(sql.NOTICES_VOIDED_BY_RUN, (run_id,)):
         new = _move(store, base_dir, file, archive_name(kind, year, number, dt.date.fromisoformat(as_of)))
-        store.db.execute(sql.SET_NOTICE_STATE, (ACTIVE, new, notice_id))
+        store.write(sql.SET_NOTICE_STATE, (ACTIVE, new, notice_id))
         restored.append(new)
     return withdrawn, restored
 
@@ -168,20 +165,20 @@ def _move(store, base_dir: Path, file: str, name: str) -> str:
     return str(Path(file).with_name(target.name))
 
 
-def archive_lines(db) -> list[str]:
+def archive_lines(store) -> list[str]:
     """The 通报存档 list for the 通报 sheet: one line per issued notice, newest first."""
     lines = []
-    for item in reversed(all_issued(db)):
+    for item in reversed(all_issued(store)):
         lines.append(f"{item.year}年第{item.number}期{KIND_WORDS.get(item.kind, '')}（统计截至{item.as_of.month}月"
                      f"{item.as_of.day}日，{item.issued_at[:10]}发出，{item.state}）：{item.file}")
     return lines
 
 
-def register_reports(db, as_of: dt.date):
+def register_reports(store, as_of: dt.date):
     """project_id, report_date (date), problems, next_steps of the project reports up to as_of that the
     register is built from: of each project that named a problem, the first and the last report of every run
     of unchanged 存在问题 and 下步措施 (the store's problem_runs) — every first and last mention, the 下步措施 of
     the last and the project's latest report, read by key whatever the number of days between them."""
-    frame = pd.read_sql_query(sql.REGISTER_REPORTS_UNTIL, db, params={"as_of": as_of.isoformat()})
+    frame = store.frame(sql.REGISTER_REPORTS_UNTIL, {"as_of": as_of.isoformat()})
     frame["report_date"] = [dt.date.fromisoformat(d) for d in frame["report_date"]]
     return frame

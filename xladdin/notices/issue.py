@@ -25,15 +25,14 @@ def notice_header(settings: Settings) -> Header:
 
 def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reissue: bool, now: dt.datetime) -> str:
     """Number, archive and record the notice, issued at the run's `now`; returns what was done, in Chinese."""
-    db = store.db
     year = notice.as_of.year
-    existing = issued_for(db, notice.kind, notice.as_of)
+    existing = issued_for(store, notice.kind, notice.as_of)
     note = ""
     if existing is not None and not reissue:
         notice.number = existing.number
         if "\n".join(notice.lines()) == existing.text:
             return f"与已发出的第{existing.number}期内容相同，未重复存档：{existing.file}"
-        notice.number = next_number(db, notice.kind, year)
+        notice.number = next_number(store, notice.kind, year)
         note = (f"统计截至同一天的第{existing.number}期已发出且内容不同，本次另编为第{notice.number}期"
                 "（如要替换第{0}期，请加 --reissue）。".format(existing.number))
     elif existing is not None:
@@ -41,14 +40,13 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
         notice.number = existing.number
         note = f"第{existing.number}期重新印发，原文件已改名为：{'、'.join(voided)}。"
     else:
-        notice.number = next_number(db, notice.kind, year)
+        notice.number = next_number(store, notice.kind, year)
     folder = base_dir / settings.notice_archive
     path = free_path(folder / archive_name(notice.kind, notice.as_of.year, notice.number, notice.as_of))
     write_docx(notice, path)
     store.on_rollback(lambda: path.unlink(missing_ok=True))  # a run that is not committed issued nothing
     relative = str(Path(settings.notice_archive) / path.name)
-    record_issue(db, notice.kind, year, notice.number, notice.as_of, now, relative, "\n".join(notice.lines()),
-                 store.run_id)
+    record_issue(store, notice.kind, year, notice.number, notice.as_of, now, relative, "\n".join(notice.lines()))
     return note + f"已发出第{notice.number}期{KIND_WORDS[notice.kind]}，存档：{relative}"
 
 

@@ -163,6 +163,29 @@ class Store:
         """Staff's merges and splits: wordings moved to another item by this run (a rollback moves them back)."""
         self.db.executemany(sql.MOVE_PROBLEM_THREAD, [(i, self.run_id, p, w) for (p, w), i in moves.items()])
 
+    # -- the one way in for the store's other readers and writers (notices/archive.py): named statements of
+    # store/sql.py only, bound values, in this store's transaction --------------------------------------
+
+    def rows(self, statement: str, params: tuple | dict = ()) -> list[tuple]:
+        """The rows a named statement of store/sql.py reads."""
+        return self.db.execute(statement, params).fetchall()
+
+    def one(self, statement: str, params: tuple | dict = ()) -> tuple | None:
+        """The first row a named statement reads, or None."""
+        return self.db.execute(statement, params).fetchone()
+
+    def frame(self, statement: str, params: tuple | dict = ()) -> pd.DataFrame:
+        """A named statement's rows as a frame, its columns named as the statement names them."""
+        return pd.read_sql_query(statement, self.db, params=params)
+
+    def write(self, statement: str, params: tuple | dict = ()) -> None:
+        """Carry out a named statement that changes the store, in this run's transaction."""
+        self.db.execute(statement, params)
+
+    def discard(self) -> None:
+        """Drop what this transaction changed (validate, and a run that is not committed)."""
+        self.db.rollback()
+
     def on_rollback(self, undo) -> None:
         """Register how to undo a change to a file that belongs to this transaction (a renamed notice):
         done when the store is closed without a commit, in reverse order."""

@@ -47,7 +47,15 @@ from xladdin.workbook.bookparts import (
 from xladdin.workbook.hyperlinks import patch_hyperlinks
 from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, TableSpec, owned_heading, table_spec
 from xladdin.workbook.lock import office_owner
-from xladdin.workbook.master import MASTER_ID_NAME, Link, backup, quote_sheet, read_registry, read_settings, require_master
+from xladdin.workbook.master import (
+    MASTER_ID_NAME,
+    Link,
+    backup,
+    quote_sheet,
+    read_registry,
+    read_settings,
+    require_master,
+)
 from xladdin.workbook.reader import Grid
 from xladdin.workbook.regions import RegionRecord, part_digest
 from xladdin.workbook.repairs import repair_dxf_fills, repair_parts
