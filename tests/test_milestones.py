@@ -259,7 +259,7 @@ def test_the_weekly_notice_names_late_milestones(demo):
     assert len(overdue) and len(soon)
     section = dict(result.notice_doc.sections)["节点计划"]
     assert f"已逾期的节点{len(overdue)}个、临期的节点{len(soon)}个" in section  # counted; the full list is an annex
-    for row in overdue.sort_values("planned", kind="stable").head(3).itertuples():  # the longest overdue named
+    for row in overdue.sort_values("planned", kind="stable").head(result.settings.notice_named).itertuples():
         assert f"{row.project_name}{row.milestone}" in section
     (annex,) = [rows for title, rows in result.notice_doc.annexes if "节点" in title]
     assert len(annex) - 1 == len(overdue) + len(soon)
