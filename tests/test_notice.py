@@ -11,7 +11,7 @@ import pytest
 
 import xladdin.notices.compose
 from xladdin.engine.pipeline import execute
-from xladdin.notices.compose import build_notice
+from xladdin.notices.compose import NoticeInputs, build_notice
 from xladdin.notices.word import write_docx
 
 from .conftest import AS_OF
@@ -61,15 +61,15 @@ def test_notice_numbers_are_the_engine_figures_on_generated_campaigns(tmp_path):
 
 def test_sections_appear_only_when_they_have_content(demo):
     _, _, result = demo
-    full = build_notice(result.summary, result.ranking, [("甲组", AS_OF, "累计数减少")], AS_OF,
-                        result.period_start, "工作组", kind="weekly")
+    full = build_notice(NoticeInputs(result.summary, result.ranking, [("甲组", AS_OF, "累计数减少")], AS_OF,
+                        result.period_start, "工作组", kind="weekly"))
     assert headings(full) == ["总体进展", "本周新增", "红黑榜（按工作组）", "净地交付期限", "无进展项目",
                               "退回修改未更正的台账"]
     quiet_summary = result.summary.assign(status="推进中", flags=[("推进中",)] * len(result.summary))
     tied = result.ranking.copy()
     for column in [c for c in tied.columns if c.endswith(("_red", "_black"))]:
         tied[column] = False
-    quiet = build_notice(quiet_summary.assign(acquired_delta=0.0), tied, [], AS_OF, result.period_start, "工作组")
+    quiet = build_notice(NoticeInputs(quiet_summary.assign(acquired_delta=0.0), tied, [], AS_OF, result.period_start, "工作组"))
     assert headings(quiet) == ["总体进展"]
     assert quiet.body()[0].startswith("一、总体进展。") and quiet.lines()[-2].endswith("指挥部")
 
@@ -79,7 +79,7 @@ def test_unreported_projects_have_their_own_section(demo):
     summary = result.summary.copy()
     summary.loc[summary.index[0], "status"] = "未报送"
     summary.at[summary.index[0], "flags"] = ("未报送",)
-    notice = build_notice(summary, result.ranking, [], AS_OF, result.period_start, "工作组")
+    notice = build_notice(NoticeInputs(summary, result.ranking, [], AS_OF, result.period_start, "工作组"))
     assert "未报送数据的项目" in headings(notice)
     assert "项目1个" in dict(notice.sections)["未报送数据的项目"]
 
@@ -139,7 +139,7 @@ def test_due_soon_uses_the_days_of_the_settings_in_the_text(demo):
     summary.loc[first, ["status", "days_left", "stalled_days", "deadline"]] = [
         "临期（剩 4 天）、无进展 5 天", 4, 5, AS_OF + dt.timedelta(days=4)]
     summary.at[first, "flags"] = ("临期", "无进展")
-    notice = build_notice(summary, result.ranking, [], AS_OF, result.period_start, "工作组", due_soon_days=5)
+    notice = build_notice(NoticeInputs(summary, result.ranking, [], AS_OF, result.period_start, "工作组", due_soon_days=5))
     sections = dict(notice.sections)
     assert "距净地交付期限不足5天" in sections["净地交付期限"] and "7天" not in sections["净地交付期限"]
     assert "还剩4天" in sections["净地交付期限"] and "已5天无进展" in sections["无进展项目"]
@@ -151,7 +151,7 @@ def test_a_unit_on_a_list_for_several_periods_is_named_with_the_count(demo):
     ranking = result.ranking.copy()
     black = ranking.index[ranking["acquisition_rate_black"]][0]
     ranking.loc[black, "acquisition_rate_streak"] = 3
-    notice = build_notice(result.summary, ranking, [], AS_OF, result.period_start, "工作组", kind="weekly")
+    notice = build_notice(NoticeInputs(result.summary, ranking, [], AS_OF, result.period_start, "工作组", kind="weekly"))
     lists = dict(notice.sections)["红黑榜（按工作组）"].split("进度占比率")[0]
     assert "连续3期" in lists.split("黑榜")[1] and ranking.at[black, "unit"] in lists.split("黑榜")[1]
     assert "连续1期" not in lists

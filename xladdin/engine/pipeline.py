@@ -46,7 +46,7 @@ from xladdin.notices.archive import (
     register_reports,
     uncorrected_returns,
 )
-from xladdin.notices.compose import LEADER, WEEKLY, Accountability, Notice, build_notice
+from xladdin.notices.compose import LEADER, WEEKLY, Accountability, Notice, NoticeInputs, build_notice
 from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
 from xladdin.notices.leader import build_leader_notices
 from xladdin.store.history import Store
@@ -209,7 +209,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
         notice = Notice("", as_of=as_of, kind=LEADER)
     else:
         weekly = notice_kind == WEEKLY
-        notice = build_notice(
+        notice = build_notice(NoticeInputs(
             summary, ranking, uncorrected_returns(store, as_of), as_of, period_start, settings.unit_name,
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
@@ -219,7 +219,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                 settings.accountability_periods, settings.accountability_overdue, settings.accountability_words),
             totals=totals, counts=counts, settings=settings,
             new_problems=new_problems(store, registry, period_start if weekly else as_of - dt.timedelta(days=1),
-                                      as_of))
+                                      as_of)))
     result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
                        trend=store.acquisition_trend(as_of), notice_doc=notice, roster=roster,
                        cutoff=settings.report_cutoff, whole=whole, city=city)

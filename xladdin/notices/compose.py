@@ -193,18 +193,10 @@ class Notice:
 Section = tuple[str, str]  # (heading, body) of a numbered section
 
 
-def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-                 as_of: dt.date, period_start: dt.date, unit_name: str, *, roster: pd.DataFrame | None = None,
-                 cutoff: dt.time | None = None, due_soon_days: int = 7, whole: str = "",
-                 city: list[str] | None = None, kind: str = DAILY, header: Header | None = None,
-                 start_summary: pd.DataFrame | None = None, unit_key: str = "group",
-                 new_problems: list[tuple[str, str, str, str]] | None = None,
-                 supervision: pd.DataFrame | None = None, milestones: pd.DataFrame | None = None,
-                 tally: pd.DataFrame | None = None, named: int = 2,
-                 accountability: Accountability | None = None,
-                 totals: pd.DataFrame | None = None, counts: dict | None = None,
-                 settings: Settings | None = None) -> Notice:
-    """The 督查日报 (kind=DAILY) or the weekly 通报 (kind=WEEKLY) as of a date.
+@dataclass(frozen=True)
+class NoticeInputs:
+    """What a 督查日报 (kind=DAILY) or weekly 通报 (kind=WEEKLY) is written from: the run's figures as of a date,
+    and 设置's words and rules.
 
     `rejected` holds (group, report date, reason in words) of ledgers sent back and not yet corrected,
     `roster` the 今日报送情况 (roster.daily_roster), `start_summary` the 汇总 at the period start (for 本周新增),
@@ -213,35 +205,55 @@ def build_notice(summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tu
     full lists go to the 附件) and `accountability` the 督查问效 rules of 设置; `totals` every quantity's
     totals and increments (consolidate.quantity_totals), `counts` consolidate.campaign_counts, `settings` the
     设置 whose level gives the words (全县/全市, 工作组/县（市、区）) and the rules."""
-    settings = settings or Settings()
+
+    summary: pd.DataFrame
+    ranking: pd.DataFrame
+    rejected: list[tuple[str, dt.date, str]]
+    as_of: dt.date
+    period_start: dt.date
+    unit_name: str
+    roster: pd.DataFrame | None = None
+    cutoff: dt.time | None = None
+    due_soon_days: int = 7
+    whole: str = ""
+    city: list[str] | None = None
+    kind: str = DAILY
+    header: Header | None = None
+    start_summary: pd.DataFrame | None = None
+    unit_key: str = "group"
+    new_problems: list[tuple[str, str, str, str]] | None = None
+    supervision: pd.DataFrame | None = None
+    milestones: pd.DataFrame | None = None
+    tally: pd.DataFrame | None = None
+    named: int = 2
+    accountability: Accountability | None = None
+    totals: pd.DataFrame | None = None
+    counts: dict | None = None
+    settings: Settings | None = None
+
+
+def build_notice(inputs: NoticeInputs) -> Notice:
+    """The 督查日报 or the weekly 通报 as of a date, from one NoticeInputs."""
+    n = inputs
+    settings = n.settings or Settings()
     words = settings.words
-    period = _period(period_start, as_of)
-    header = header or Header(level=settings.level)
-    notice = Notice(_title(kind, as_of, period, words, header.county), as_of=as_of, kind=kind, header=header)
-    weekly = kind == WEEKLY
-    if weekly:
-        return _weekly(notice, summary, ranking, rejected, as_of, period, unit_name, cutoff=cutoff,
-                       due_soon_days=due_soon_days, whole=whole, city=city, start_summary=start_summary,
-                       unit_key=unit_key, supervision=supervision, milestones=milestones, new_problems=new_problems,
-                       tally=tally, named=named, accountability=accountability, totals=totals, counts=counts,
-                       settings=settings)
+    period = _period(n.period_start, n.as_of)
+    header = n.header or Header(level=settings.level)
+    notice = Notice(_title(n.kind, n.as_of, period, words, header.county), as_of=n.as_of, kind=n.kind, header=header)
+    if n.kind == WEEKLY:
+        return _weekly(notice, n, period, settings)
     sections = [
-        _overall(summary, start_summary, as_of, period, kind, whole, totals, counts, settings),
-        _reporting(summary, roster, cutoff, as_of, words.unit),
-        _daily_gain(summary) if kind == DAILY else _weekly_gain(summary, start_summary, unit_name, unit_key),
-        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
-        _red_black_lists(ranking, unit_name, settings) if weekly else None,
-        _deadlines(summary, as_of, due_soon_days, words.unit),
-        _milestones(milestones, as_of) if weekly else None,
-        _stalled(summary, words.unit),
-        _never_reported(summary),
-        _supervision(supervision) if weekly and supervision is not None else _new_problems(new_problems, kind),
-        _returned(rejected, words.unit),
+        _overall(n.summary, n.start_summary, n.as_of, period, n.kind, n.whole, n.totals, n.counts, settings),
+        _reporting(n.summary, n.roster, n.cutoff, n.as_of, words.unit),
+        _daily_gain(n.summary),
+        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(n.city))) if n.city else None,
+        _deadlines(n.summary, n.as_of, n.due_soon_days, words.unit),
+        _stalled(n.summary, words.unit),
+        _never_reported(n.summary),
+        _new_problems(n.new_problems, n.kind),
+        _returned(n.rejected, words.unit),
     ]
     notice.sections = [section for section in sections if section]
-    if weekly:
-        notice.table_title = lists_title(unit_name, f"截至{as_of.year}年{day_words(as_of)}")
-        notice.table = ranking_table(ranking, unit_name)
     return notice
 
 
@@ -253,46 +265,40 @@ class Accountability:
     words: str = "由指挥部约谈责任领导，限期说明原因、提出整改措施"
 
 
-def _weekly(notice: Notice, summary: pd.DataFrame, ranking: pd.DataFrame, rejected: list[tuple[str, str, str]],
-            as_of: dt.date, period: str, unit_name: str, *, cutoff: dt.time | None, due_soon_days: int, whole: str,
-            city: list[str] | None, start_summary: pd.DataFrame | None, unit_key: str,
-            supervision: pd.DataFrame | None, milestones: pd.DataFrame | None,
-            new_problems: list[tuple[str, str, str, str]] | None, tally: pd.DataFrame | None, named: int,
-            accountability: Accountability | None, totals: pd.DataFrame | None, counts: dict | None,
-            settings: Settings) -> Notice:
+def _weekly(notice: Notice, n: NoticeInputs, period: str, settings: Settings) -> Notice:
     """The weekly 通报: per section the counts and the few named outliers (at most `named`), live things first;
     the full lists as 附件 after the 红黑榜 附表, announced by the 附件说明 before the 落款."""
     words = settings.words
     annexes: list[tuple[str, list[list[str]]]] = []
-    late = milestones if milestones is not None and not milestones.empty else None
-    items = supervision if supervision is not None and not supervision.empty else None
+    late = n.milestones if n.milestones is not None and not n.milestones.empty else None
+    items = n.supervision if n.supervision is not None and not n.supervision.empty else None
     labels = iter(range(2, 100))  # 附件1 is the 红黑榜
     node_label = f"附件{next(labels)}" if late is not None else ""
     item_label = f"附件{next(labels)}" if items is not None else ""
-    tally_label = f"附件{next(labels)}" if tally is not None and not tally.empty else ""
+    tally_label = f"附件{next(labels)}" if n.tally is not None and not n.tally.empty else ""
     sections = [
-        _overall(summary, start_summary, as_of, period, WEEKLY, whole, totals, counts, settings),
-        _week_reporting(tally, rejected, cutoff, named, tally_label, words.unit) if tally_label else None,
-        _weekly_gain(summary, start_summary, unit_name, unit_key, named),
-        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(city))) if city else None,
-        _red_black_lists(ranking, unit_name, settings, "附件1"),
-        _deadlines(summary, as_of, due_soon_days, words.unit, named),
-        _milestone_counts(late, as_of, named, node_label) if late is not None else None,
-        _stalled(summary, words.unit, named),
-        _never_reported(summary, named),
-        _supervision_counts(items, named, item_label) if items is not None else _new_problems(new_problems, WEEKLY),
-        _accountability(ranking, items, accountability) if accountability else None,
-        None if tally_label else _returned(rejected, words.unit),  # with the week's tally they are counted there
+        _overall(n.summary, n.start_summary, n.as_of, period, WEEKLY, n.whole, n.totals, n.counts, settings),
+        _week_reporting(n.tally, n.rejected, n.cutoff, n.named, tally_label, words.unit) if tally_label else None,
+        _weekly_gain(n.summary, n.start_summary, n.unit_name, n.unit_key, n.named),
+        (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(n.city))) if n.city else None,
+        _red_black_lists(n.ranking, n.unit_name, settings, "附件1"),
+        _deadlines(n.summary, n.as_of, n.due_soon_days, words.unit, n.named),
+        _milestone_counts(late, n.as_of, n.named, node_label) if late is not None else None,
+        _stalled(n.summary, words.unit, n.named),
+        _never_reported(n.summary, n.named),
+        _supervision_counts(items, n.named, item_label) if items is not None else _new_problems(n.new_problems, WEEKLY),
+        _accountability(n.ranking, items, n.accountability) if n.accountability else None,
+        None if tally_label else _returned(n.rejected, words.unit),  # with the week's tally they are counted there
     ]
     notice.sections = [section for section in sections if section]
-    notice.table_title = lists_title(unit_name, f"截至{as_of.year}年{day_words(as_of)}")
-    notice.table = ranking_table(ranking, unit_name)
+    notice.table_title = lists_title(n.unit_name, f"截至{n.as_of.year}年{day_words(n.as_of)}")
+    notice.table = ranking_table(n.ranking, n.unit_name)
     if late is not None:
-        annexes.append(("逾期和临期节点清单", _milestone_table(late, as_of)))
+        annexes.append(("逾期和临期节点清单", _milestone_table(late, n.as_of)))
     if items is not None:
-        annexes.append(("尚未销号的督办事项清单", _supervision_table(items, as_of)))
+        annexes.append(("尚未销号的督办事项清单", _supervision_table(items, n.as_of)))
     if tally_label:
-        annexes.append((f"本期{words.units_all}报送情况（单位：天）", _tally_table(tally, words.unit)))
+        annexes.append((f"本期{words.units_all}报送情况（单位：天）", _tally_table(n.tally, words.unit)))
     notice.annexes = annexes
     return notice
 
@@ -590,15 +596,6 @@ def _deadlines(summary: pd.DataFrame, as_of: dt.date, due_soon_days: int, unit: 
     return "净地交付期限", "；".join(parts) + "。请责任领导倒排工期、按期交付。"
 
 
-def _milestones(milestones: pd.DataFrame | None, as_of: dt.date) -> Section | None:
-    """节点计划: the milestones late or at risk (milestones.late_or_at_risk)."""
-    if milestones is None or milestones.empty:
-        return None
-    return "节点计划", f"已逾期或临期的节点{len(milestones)}个：" + "、".join(
-        f"{r.project_name}{r.milestone}（计划{day_near(r.planned, as_of)}完成，{r.status}）"
-        for r in milestones.itertuples()) + "。请责任领导对照作战图倒排工期，确保节点按期完成。"
-
-
 def _stalled(summary: pd.DataFrame, unit: str, named: int | None = None) -> Section | None:
     """无进展项目: projects without progress for several days (the longest first), and for how long."""
     stalled = summary[has_flag(summary, STALLED)].sort_values("stalled_days", ascending=False, kind="stable")
@@ -615,11 +612,6 @@ def _never_reported(summary: pd.DataFrame, named: int | None = None) -> Section 
         return None
     return "未报送数据的项目", f"从未报送数据的项目{len(missing)}个：" + _cap(
         [f"{r.project_name}（{r.group}）" for r in missing.itertuples()], named) + "。"
-
-
-def _supervision(items: pd.DataFrame) -> Section | None:
-    """督办事项 of the weekly 通报: the register's open items, the most pressing first."""
-    return None if items.empty else ("督办事项", supervision_text(items))
 
 
 def _new_problems(new_problems: list[tuple[str, str, str, str]] | None, kind: str) -> Section | None:
