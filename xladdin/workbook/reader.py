@@ -8,6 +8,7 @@ import operator
 import io
 import re
 import zipfile
+import zlib
 from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,7 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
         part = _part_of(archive, name) if ooxml else None
         if part is _HOSTILE_PACKAGE:  # a DTD in the package's workbook part, refused by defusedxml
             raise UnreadableFile("文件含有不安全的内容")
-        declared = _declared(archive, part) if part is not None else None
+        data, declared = _part_data(archive, part, limits) if part is not None else (None, None)
         if declared is not None:  # refuse before anything is loaded, when the file itself says so
             rows, cols, size = declared
             _check_extent(rows, cols, limits)
@@ -111,7 +112,7 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
     grid = Grid(sheet=name, rows=rows, warnings=warnings)
     if part is not None:
         try:
-            extras = scan_part(archive, part)
+            extras = scan_part(archive, part, data=data)
         except (zipfile.BadZipFile, KeyError, OSError):
             extras = SheetExtras()
         except Exception:  # entity expansion or a DTD refused by defusedxml: a hostile file
@@ -135,11 +136,16 @@ def _part_of(archive: zipfile.ZipFile, name: str) -> str | None:
 _HOSTILE_PACKAGE = "\0hostile"
 
 
-def _declared(archive: zipfile.ZipFile, part: str) -> tuple[int, int, int] | None:
+def _part_data(archive: zipfile.ZipFile, part: str, limits: Limits
+               ) -> tuple[bytes | None, tuple[int, int, int] | None]:
+    """The ledger part's XML, read once when its declared size is within what may be checked (a larger
+    one is refused from its first bytes), and its declared extent; None for what cannot be read."""
     try:
-        return part_extent(archive, part)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return None
+        data = archive.read(part) if archive.getinfo(part).file_size <= limits.max_rows * SHEET_BYTES_PER_ROW \
+            else None
+        return data, part_extent(archive, part, data)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+        return None, None
 
 
 def _check_extent(height: int, width: int, limits: Limits) -> None:

@@ -83,9 +83,23 @@ def _attributes(raw: bytes) -> dict[str, str]:
     return found
 
 
+_PARTS: dict[tuple, str | None] = {}  # (sheet, workbook part's and relationships' CRC and size) -> part
+
+
 def sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     """The zip entry of a named sheet, from xl/workbook.xml and its relationships, read as bytes (a part
-    declaring a DTD goes through defusedxml, which refuses it)."""
+    declaring a DTD goes through defusedxml, which refuses it). Files made from one template share these
+    two parts: found once per process for each pair, by the CRC and size the zip directory gives."""
+    book_info, rels_info = archive.getinfo("xl/workbook.xml"), archive.getinfo("xl/_rels/workbook.xml.rels")
+    key = (sheet, book_info.CRC, book_info.file_size, rels_info.CRC, rels_info.file_size)
+    if key not in _PARTS:
+        if len(_PARTS) > 4096:
+            _PARTS.clear()
+        _PARTS[key] = _find_sheet_part(archive, sheet)
+    return _PARTS[key]
+
+
+def _find_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     book = archive.read("xl/workbook.xml")
     rels = archive.read("xl/_rels/workbook.xml.rels")
     if any(mark in book or mark in rels for mark in _HOSTILE):
@@ -123,12 +137,16 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
-def part_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int, int]:
+def part_extent(archive: zipfile.ZipFile, part: str, data: bytes | None = None) -> tuple[int, int, int]:
     """(rows, columns, XML bytes) of a sheet part as its <dimension> and zip entry declare them, read
-    from the first bytes only; rows and columns are 0 when no dimension is given."""
+    from the first bytes only (of `data` when the part was read already); rows and columns are 0 when no
+    dimension is given."""
     size = archive.getinfo(part).file_size
-    with archive.open(part) as handle:
-        head = handle.read(4096).decode("utf-8", "ignore")
+    if data is not None:
+        head = data[:4096].decode("utf-8", "ignore")
+    else:
+        with archive.open(part) as handle:
+            head = handle.read(4096).decode("utf-8", "ignore")
     match = re.search(r'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+\d+:)?([A-Z]+)(\d+)"', head)
     where = _index(match.group(2) + match.group(3)) if match else None
     return (where[0] + 1, where[1] + 1, size) if where else (0, 0, size)
@@ -154,14 +172,16 @@ def scan_sheet(path: str, sheet: str, max_bytes: int = 512 * 1024 * 1024) -> She
         return SheetExtras()
 
 
-def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 * 1024) -> SheetExtras:
-    """Error cells, uncached formulas and hidden rows of one sheet part: a byte-level pass over its XML
-    (one regular expression per element kind), only when a cheap scan shows it has any of them; a part
-    declaring a DTD goes through defusedxml, which refuses it."""
-    if archive.getinfo(part).file_size > max_bytes:
-        return SheetExtras()
-    data = archive.read(part)
-    if not any(hint in data for hint in _HINTS):
+def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 * 1024,
+              data: bytes | None = None) -> SheetExtras:
+    """Error cells, uncached formulas and hidden rows of one sheet part (`data`: its bytes, when read
+    already): a byte-level pass over its XML (one regular expression per element kind), only when a
+    byte search shows it has any of them; a part declaring a DTD goes through defusedxml, which refuses it."""
+    if data is None:
+        if archive.getinfo(part).file_size > max_bytes:
+            return SheetExtras()
+        data = archive.read(part)
+    if not any(hint in data for hint in _HINTS):  # a byte search each (a regex alternation is slower)
         return SheetExtras()
     if any(mark in data for mark in _HOSTILE):
         return _parsed(data)
