@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import pandas as pd
 
@@ -114,7 +114,19 @@ class Checked:
     report_date: dt.date | None = None
     reporter: str = ""
     issues: list[Issue] = field(default_factory=list)
-    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ROW_COLUMNS)))
+    # The typed rows as tuples in ROW_COLUMNS order: what the run records and sums, with no frame per file.
+    records: list[tuple] = field(default_factory=list)
+    # A frame given instead (tests, older callers) becomes records; reading `rows` builds the frame on demand.
+    rows: InitVar[pd.DataFrame | None] = None
+
+    def __post_init__(self, rows: pd.DataFrame | None) -> None:
+        if isinstance(rows, pd.DataFrame):
+            self.records = list(rows[list(ROW_COLUMNS)].itertuples(index=False, name=None))
+
+    def column(self, key: str) -> list:
+        """One ROW_COLUMNS column of the typed rows."""
+        i = ROW_COLUMNS.index(key)
+        return [record[i] for record in self.records]
 
     @property
     def errors(self) -> int:
@@ -129,6 +141,15 @@ class Checked:
         return self.errors == 0
 
 
+def _rows_frame(self: Checked) -> pd.DataFrame:
+    """The typed rows as a frame (ROW_COLUMNS), built when someone asks: the run itself never does."""
+    return pd.DataFrame(self.records, columns=list(ROW_COLUMNS))
+
+
+# Set after the dataclass is made, so that its __init__ still takes `rows=` (the InitVar above).
+Checked.rows = property(_rows_frame)
+
+
 class RegistryIndex:
     """Dictionary lookups over the registry, built once per run: checks ask per cell."""
 
@@ -141,6 +162,7 @@ class RegistryIndex:
         # A plan column an older registry lacks (计划拆除地上附着物) is no plan: nothing is checked against it.
         self._plans = {key: registry[key].astype(float).tolist() if key in registry.columns
                        else [math.nan] * len(registry) for key in sorted(set(PLAN_OF.values()))}
+        self._by_project: dict[str, dict[str, float]] = {}
         self.groups: list[str] = list(dict.fromkeys(registry["group"]))
         self._group_set = set(self.groups)
         self._group_keys = {clean_key(g).replace(" ", ""): g for g in self.groups}
@@ -155,9 +177,17 @@ class RegistryIndex:
         return self._group_keys.get(clean_key(text).replace(" ", ""))
 
     def plan(self, project: str, key: str) -> float | None:
-        i = self._position.get(project)
-        value = None if i is None else self._plans[key][i]
-        return None if value is None or math.isnan(value) else value
+        return self.plans_of(project).get(key)
+
+    def plans_of(self, project: str) -> dict[str, float]:
+        """A project's plans by key (a plan not given is absent), looked up once per project and kept."""
+        plans = self._by_project.get(project)
+        if plans is None:
+            i = self._position.get(project)
+            plans = {} if i is None else {key: values[i] for key, values in self._plans.items()
+                                          if not math.isnan(values[i])}
+            self._by_project[project] = plans
+        return plans
 
 
 def clean_id(value: object) -> str:
@@ -200,9 +230,9 @@ def check_ledger(
     seen: dict[tuple[str, str], int] = {}
     typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue) for row, raw in ledger.rows]
     typed = _without_total_lines(typed, ledger.columns, registry, cell, issue)
-    out.rows = pd.DataFrame(typed, columns=list(ROW_COLUMNS))
+    out.records = [tuple(record[c] for c in ROW_COLUMNS) for record in typed]
     if out.group:
-        present = set(out.rows["project_id"])
+        present = {record["project_id"] for record in typed}
         for project in registry.projects_of.get(out.group, []):
             if project not in present:
                 issue(Code.PROJECT_MISSING, cell_address(ledger.header_row, 1), project=project)
@@ -360,8 +390,11 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryInde
 
 def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: RegistryIndex, plots: int = 0) -> None:
     """A project's figures (one row, or the sum of its `plots` 地块 rows) against its plans."""
+    plans = registry.plans_of(project)
+    if not plans:
+        return
     for key, plan_key in PLAN_OF.items():
-        plan = registry.plan(project, plan_key)
+        plan = plans.get(plan_key)
         value = figures.get(key, NAN)
         if plan is not None and value > plan + 1e-9:
             # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
@@ -432,18 +465,25 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
         last = _project_before(projects.get(project), report_date)
         if last is None or not last.figures:
             continue
-        since = last.report_date.isoformat() + (f"（{last.group}）" if last.group and last.group != group else "")
+        since = None
         earlier = last.before
+        plans = registry.plans_of(project)
+        last_figures = last.figures
         for key in present:
-            now, then = float(figures[key]), float(last.figures.get(key, 0.0))
+            now, then = float(figures[key]), float(last_figures.get(key, 0.0))
+            gain = now - then
+            if gain <= 0.0 and now + 1e-9 >= then:
+                continue  # nothing gained: no rule below can fire (the usual unchanged figure)
+            if since is None:
+                since = last.report_date.isoformat() + (f"（{last.group}）" if last.group and last.group != group
+                                                        else "")
             if now + 1e-9 < then:
                 issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
                       detail=since)
                 continue
             kind = LEDGER_BY_KEY[key].kind
-            plan = registry.plan(project, PLAN_OF[key])
-            gain = now - then
+            plan = plans.get(PLAN_OF[key])
             if plan and gain > max(jump_ratio * plan, JUMP_FLOOR[kind]) + 1e-9:
                 issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(gain),

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def _record(source: Source, checked: Checked, store: Store, now: dt.datetime, re
         _advance(states, checked)
     outcome = FileOutcome(
         source.name, source.sha256, NEW_ACCEPTED if checked.accepted else (KNOWN if again else NEW_REJECTED),
-        checked.group, checked.report_date, len(checked.rows), checked.issues, checked.accepted,
+        checked.group, checked.report_date, len(checked.records), checked.issues, checked.accepted,
         pasted=source.pasted)
     if not checked.accepted and folders is not None and source.path is not None and checked.sheet:
         copy = _returned_copy(source, checked, folders["returned"])
@@ -247,7 +248,7 @@ def _history_of(store: Store, index: RegistryIndex | None, groups: set[str]):
 def _advance(states: dict[str, GroupState], checked: Checked) -> None:
     """The group's and its projects' last accepted states after accepting `checked` (a same-day
     resubmission replaces them)."""
-    totals = checked.rows.groupby("project_id")[list(FIGURE_KEYS)].sum().to_dict("index")
+    totals = _project_totals(checked)
     projects = getattr(states, "projects", None)
     if projects is not None:
         for project, figures in totals.items():
@@ -261,6 +262,19 @@ def _advance(states: dict[str, GroupState], checked: Checked) -> None:
         return
     before = current.before if current is not None and current.report_date == checked.report_date else current
     states[checked.group] = GroupState(checked.report_date, totals, before)
+
+
+def _project_totals(checked: Checked) -> dict[str, dict[str, float]]:
+    """Each project's figures summed over its rows (地块), NaN skipped, as a groupby's sum gives them, in
+    project order: a dozen rows per file, summed in plain Python (fsum: rounded once, as pandas' compensated
+    sum is)."""
+    parts: dict[str, list[list[float]]] = {}
+    width = len(FIGURE_KEYS)
+    for project, _plot, *values in checked.records:
+        parts.setdefault(project, []).append(values[:width])
+    return {project: {key: math.fsum(row[i] for row in rows if row[i] == row[i])
+                      for i, key in enumerate(FIGURE_KEYS)}
+            for project, rows in sorted(parts.items())}
 
 
 def _known_outcome(source: Source, known: dict, store: Store, folders: dict[str, Path] | None) -> FileOutcome:

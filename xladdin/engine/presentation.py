@@ -290,7 +290,11 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         values[PLAN_KEYS.index("done")] = Formula(done_formula(r, letter["entered"], letter["derived"]),
                                                   _or_blank(row["done"]))
         rows.append(values)
-    plan_kept = _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
+    # A master file keeps a record of its regions (workbook/regions.py): write_table itself leaves a table
+    # alone whose rows it already shows, on a sheet part still as saved, without reading the sheet back.
+    # The live workbook keeps none: there the tables are read back and compared.
+    recorded = getattr(book, "keep_unchanged", None) is not None
+    plan_kept = not recorded and _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
     if not plan_kept:
         book.write_table(MILESTONES.name, rows)
     remember_leaders(store, result.summary)
@@ -320,7 +324,7 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         timeline.append([block[0]["project_id"], block[0]["project_name"], block[0]["plot"] or None,
                          now.get("milestone") or "已完成", now.get("leader") or block[0]["leader"] or None,
                          now.get("person") or None, net, *weeks])
-    if not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
+    if recorded or not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
         book.write_table(TIMELINE.name, timeline)
     late = late_or_at_risk(plan)["status"].astype(str)
     book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}，上方为各周周一）："

@@ -75,12 +75,12 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
     if width > limits.max_cols:
         return _refused(name, grid.sheet, Code.TOO_MANY_COLUMNS, value=str(width), expected=str(limits.max_cols))
     ledger = locate_ledger(grid, name)
+    limit = limits.max_cell_chars
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
             # A formula never computed (a template's self-check saved by a program) is not typed content.
-            if isinstance(value, str) and not isinstance(value, UncachedFormula) \
-                    and len(value) > limits.max_cell_chars:
-                ledger.too_long[cell_address(r, c)] = (len(value), limits.max_cell_chars)
+            if isinstance(value, str) and len(value) > limit and not isinstance(value, UncachedFormula):
+                ledger.too_long[cell_address(r, c)] = (len(value), limit)
     return ledger
 
 

@@ -232,18 +232,17 @@ class Store:
         date = checked.report_date.isoformat() if checked.report_date else None
         replaced: list[tuple[str, str]] = []
         if checked.accepted and not older:
-            named = json.dumps(sorted(set(checked.rows["project_id"])), ensure_ascii=False)
+            named = json.dumps(sorted(set(checked.column("project_id"))), ensure_ascii=False)
             replaced = self.db.execute(sql.ACCEPTED_OF_REPORT, (checked.group, date, ACCEPTED)).fetchall()
             self.db.execute(sql.SUPERSEDE_SUBMISSIONS, (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
             self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date))
             self._take_over(checked, date, named)
             self._carry_over(checked, sha256, date, named, replaced)
         if checked.accepted:
-            columns = [checked.rows[c].tolist() for c in ROW_COLUMNS]  # column by column: no frame per file
             rows = [
                 (sha256, checked.group, date, project, plot, *map(float, values[:len(FIGURE_KEYS)]), net_land,
                  net_date.isoformat() if net_date else None, problems, next_steps, int(row), int(older), self.run_id)
-                for project, plot, *values, net_land, net_date, problems, next_steps, row in zip(*columns)
+                for project, plot, *values, net_land, net_date, problems, next_steps, row in checked.records
             ]
             self.db.executemany(sql.INSERT_LEDGER_ROW, rows)
             projects = self.db.execute(sql.PROJECTS_OF_REPORT, (checked.group, date)).fetchall()
@@ -251,7 +250,7 @@ class Store:
         self.db.execute(
             sql.INSERT_SUBMISSION,
             (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,
-             checked.reporter, status, checked.errors, checked.warnings, len(checked.rows),
+             checked.reporter, status, checked.errors, checked.warnings, len(checked.records),
              json.dumps([i.to_dict() for i in checked.issues], ensure_ascii=False), self.run_id))
         self.note_file_name(sha256, checked.file, received_at)
 
@@ -286,8 +285,8 @@ class Store:
         None otherwise."""
         if not checked.accepted or checked.report_date is None:
             return None
-        mine = _figures_key(zip(*(checked.rows[c].tolist() for c in
-                                  ("project_id", "plot", *FIGURE_KEYS, "net_land"))))
+        net = ROW_COLUMNS.index("net_land")
+        mine = _figures_key((*record[:2 + len(FIGURE_KEYS)], record[net]) for record in checked.records)
         decided = self.db.execute(sql.DECIDED_OF_REPORT,
                                   (checked.group, checked.report_date.isoformat(), REJECTED)).fetchall()
         current = [sha for sha, _, status in decided if status == ACCEPTED]

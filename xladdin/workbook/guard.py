@@ -50,30 +50,47 @@ def _size(n: int) -> str:
 
 def screen(path: Path, limits: Limits) -> list[str]:
     """Refuse (raise Rejection) what must not be parsed; return warning codes for what may be."""
+    warnings, archive = screen_open(path, limits)
+    if archive is not None:
+        archive.close()
+    return warnings
+
+
+def screen_open(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile | None]:
+    """screen, and the file's zip directory left open when it is one (the caller closes it): the one
+    time a file is opened as a zip."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise Rejection(Code.FILE_TOO_LARGE, {"detail": "大小", "value": _size(size),
                                            "expected": _size(limits.max_file_bytes)})
     suffix = path.suffix.lower()
     if suffix == ".csv" or size == 0:
-        return []
+        return [], None
     with open(path, "rb") as handle:
         head = handle.read(8)
     if suffix in (".xlsx", ".xlsm") and head.startswith(CFB_MAGIC):
         data = path.read_bytes()
         if ENCRYPTED in data:
             raise Rejection(Code.PASSWORD_PROTECTED)
-        return []  # a legacy .xls under a new name: calamine reads it by content or says why not
+        return [], None  # a legacy .xls under a new name: calamine reads it by content or says why not
     if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in path.read_bytes():
         raise Rejection(Code.PASSWORD_PROTECTED)
     if not head.startswith(ZIP_MAGIC):
-        return []
-    warnings = []
+        return [], None
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return []  # calamine will report it as unreadable
+        return [], None  # calamine will report it as unreadable
+    try:
+        return _screen_zip(archive, limits), archive
+    except BaseException:
+        archive.close()
+        raise
+
+
+def _screen_zip(archive: zipfile.ZipFile, limits: Limits) -> list[str]:
+    warnings = []
+    infos = archive.infolist()
     inflated = sum(info.file_size for info in infos)
     if inflated > limits.max_unzip_bytes:
         raise Rejection(Code.FILE_TOO_LARGE, {"detail": "解压后", "value": _size(inflated),

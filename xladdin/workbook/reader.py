@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import csv
+import functools
+import operator
 import io
 import re
+import zipfile
+import zlib
+from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine
+from defusedxml import DefusedXmlException
 
 from xladdin.base.issues import Code
 from xladdin.base.located import Ledger
@@ -20,8 +26,8 @@ from xladdin.base.schema import (
     cell_address,
     normalize_label,
 )
-from xladdin.workbook.guard import Limits, Rejection, screen
-from xladdin.workbook.xmlscan import declared_extent, overlay, scan_sheet
+from xladdin.workbook.guard import Limits, Rejection, screen_open
+from xladdin.workbook.xmlscan import SheetExtras, overlay, part_extent, scan_part, sheet_part
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _HEADER_SCAN_ROWS = 30
@@ -29,6 +35,10 @@ _TOTAL_WORDS = ("合计", "小计", "总计")
 # A ledger row of 15 columns is under 1 KB of sheet XML; four times that leaves room for styles and text.
 SHEET_BYTES_PER_ROW = 4096
 _CSV_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+# Labels, project names and identity cells repeat in every file of a run (and every day): normalised once.
+_normalized = functools.lru_cache(maxsize=1 << 16, typed=True)(normalize_label)  # typed: 1, 1.0, True differ
 
 
 class UnreadableFile(Exception):
@@ -50,9 +60,18 @@ class Grid:
 
 def read_grid(path: Path, limits: Limits | None = None) -> Grid:
     """The ledger sheet of a file as a grid; raises Rejection (screening), UnreadableFile, or returns
-    sheet '' when there is no ledger sheet."""
+    sheet '' when there is no ledger sheet. An .xlsx/.xlsm is opened as a zip once (screening, the
+    sheet's part, its declared extent and what calamine does not report all read from that one open)."""
     limits = limits or Limits()
-    warnings = screen(path, limits)
+    warnings, archive = screen_open(path, limits)
+    try:
+        return _read_grid(path, limits, warnings, archive)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile.ZipFile | None) -> Grid:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return Grid(sheet=path.stem, rows=_read_csv(path))
@@ -62,11 +81,16 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
         raise UnreadableFile("文件设置了打开密码") from None
     except Exception as exc:  # calamine raises several types for broken zips and non-spreadsheets
         raise UnreadableFile(_reason(exc)) from None
+    ooxml = archive is not None and suffix in (".xlsx", ".xlsm")
+    part = None
     try:
         name = _ledger_sheet_name(book)
         if name is None:
             return Grid(sheet="", rows=[])
-        declared = declared_extent(str(path), name) if suffix in (".xlsx", ".xlsm") else None
+        part = _part_of(archive, name) if ooxml else None
+        if part is _HOSTILE_PACKAGE:  # a DTD in the package's workbook part, refused by defusedxml
+            raise UnreadableFile("文件含有不安全的内容")
+        data, declared = _part_data(archive, part, limits) if part is not None else (None, None)
         if declared is not None:  # refuse before anything is loaded, when the file itself says so
             rows, cols, size = declared
             _check_extent(rows, cols, limits)
@@ -79,22 +103,49 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
             sheet.start[1] + sheet.width if sheet.start else 0
         _check_extent(height, width, limits)
         rows = sheet.to_python(skip_empty_area=False)
-    except Rejection:
+    except (Rejection, UnreadableFile):
         raise
     except Exception as exc:
         raise UnreadableFile(_reason(exc)) from None
     finally:
         book.close()
     grid = Grid(sheet=name, rows=rows, warnings=warnings)
-    if suffix in (".xlsx", ".xlsm"):
+    if part is not None:
         try:
-            extras = scan_sheet(str(path), name)
+            extras = scan_part(archive, part, data=data)
+        except (zipfile.BadZipFile, KeyError, OSError):
+            extras = SheetExtras()
         except Exception:  # entity expansion or a DTD refused by defusedxml: a hostile file
             raise UnreadableFile("文件含有不安全的内容") from None
         overlay(grid.rows, extras)
         grid.hidden_rows = extras.hidden_rows
         grid.unsafe = extras.unsafe
     return grid
+
+
+def _part_of(archive: zipfile.ZipFile, name: str) -> str | None:
+    """The zip entry of the ledger sheet; None when the package does not say (calamine read it anyway)."""
+    try:
+        return sheet_part(archive, name)
+    except DefusedXmlException:
+        return _HOSTILE_PACKAGE
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
+        return None
+
+
+_HOSTILE_PACKAGE = "\0hostile"
+
+
+def _part_data(archive: zipfile.ZipFile, part: str, limits: Limits
+               ) -> tuple[bytes | None, tuple[int, int, int] | None]:
+    """The ledger part's XML, read once when its declared size is within what may be checked (a larger
+    one is refused from its first bytes), and its declared extent; None for what cannot be read."""
+    try:
+        data = archive.read(part) if archive.getinfo(part).file_size <= limits.max_rows * SHEET_BYTES_PER_ROW \
+            else None
+        return data, part_extent(archive, part, data)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
+        return None, None
 
 
 def _check_extent(height: int, width: int, limits: Limits) -> None:
@@ -119,8 +170,8 @@ def _ledger_sheet_name(book) -> str | None:
     """The one sheet that is the ledger: the only one named like 进度台账, or among several so named
     (an updated copy `进度台账 (2)` beside the old one) the only one with a ledger header; two with a
     header are refused naming both, never one picked by position."""
-    wanted = normalize_label(LEDGER_SHEET)
-    candidates = [name for name in book.sheet_names if wanted in normalize_label(name)]
+    wanted = _normalized(LEDGER_SHEET)
+    candidates = [name for name in book.sheet_names if wanted in _normalized(name)]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     with_header = []
@@ -132,7 +183,7 @@ def _ledger_sheet_name(book) -> str | None:
         raise Rejection(Code.SHEET_AMBIGUOUS, {"value": "、".join(f"“{n}”" for n in with_header)})
     if with_header:
         return with_header[0]
-    exact = [name for name in candidates if normalize_label(name) == wanted]
+    exact = [name for name in candidates if _normalized(name) == wanted]
     return (exact or candidates)[0]
 
 
@@ -173,15 +224,21 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     labels, spans_two_rows = _header_labels(top, below)
     for col, (text, key) in enumerate(labels, start=1):
         if key is None:
-            if text and normalize_label(text) not in TEMPLATE_HELPER_LABELS:
+            if text and _normalized(text) not in TEMPLATE_HELPER_LABELS:
                 ledger.extra_columns.append((text, col))
         elif key in ledger.columns:
             ledger.duplicate_columns.append((key, col))
         else:
             ledger.columns[key] = col
     first_data = header_index + (2 if spans_two_rows else 1)
+    keys = list(ledger.columns)
+    width = max(ledger.columns.values(), default=0)
+    take = operator.itemgetter(*(col - 1 for col in ledger.columns.values())) if len(keys) > 1 else None
     for offset, row in enumerate(rows[first_data:], start=first_data + 1):
-        values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
+        if take is not None and len(row) >= width:  # the usual row: every column there, taken at once
+            values = dict(zip(keys, take(row)))
+        else:
+            values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
         if all(_blank(v) for k, v in values.items() if k != "seq"):
             continue
         if _is_total_row(values) or _is_header_again(values):
@@ -199,7 +256,7 @@ def _is_total_row(values: dict[str, object]) -> bool:
         value = values.get(key)
         if not _may_be_chinese(value):  # 合计/小计/总计 and every header label are Chinese
             continue
-        text = normalize_label(value)
+        text = _normalized(value)
         if text and any(text.startswith(word) for word in _TOTAL_WORDS):
             return True
     return False
@@ -219,17 +276,17 @@ def _header_labels(top: list[object], below: list[object]) -> tuple[list[tuple[s
     width = max(len(top), len(below))
     labels: list[tuple[str, str | None]] = []
     used_below = False
-    below_keys = {LEDGER_LABEL_INDEX.get(normalize_label(v)) for v in below if not _blank(v)} - {None}
+    below_keys = {LEDGER_LABEL_INDEX.get(_normalized(v)) for v in below if not _blank(v)} - {None}
     two_rows = len(below_keys) >= 2 and "project_id" not in below_keys or (
         bool(below_keys) and not any(_looks_like_data(v) for v in below))
     for c in range(width):
         upper = top[c] if c < len(top) else None
         lower = below[c] if c < len(below) else None
         text = "" if _blank(upper) else str(upper).strip()
-        key = LEDGER_LABEL_INDEX.get(normalize_label(upper))
+        key = LEDGER_LABEL_INDEX.get(_normalized(upper))
         if two_rows and not _blank(lower):
-            joined = LEDGER_LABEL_INDEX.get(normalize_label(f"{text}{lower}"))
-            alone = LEDGER_LABEL_INDEX.get(normalize_label(lower))
+            joined = LEDGER_LABEL_INDEX.get(_normalized(f"{text}{lower}"))
+            alone = LEDGER_LABEL_INDEX.get(_normalized(lower))
             if key is None and (joined or alone):
                 key, text, used_below = joined or alone, f"{text}{lower}" if joined else str(lower).strip(), True
         labels.append((text, key))
@@ -243,12 +300,12 @@ def _looks_like_data(value: object) -> bool:
 def _is_header_again(values: dict[str, object]) -> bool:
     """A header row repeated inside the table (a copied print title): not data."""
     value = values.get("project_id")
-    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(normalize_label(value)) == "project_id"
+    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(_normalized(value)) == "project_id"
 
 
 def _find_header(rows: list[list[object]]) -> int | None:
     for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        keys = {LEDGER_LABEL_INDEX.get(normalize_label(v)) for v in row if not _blank(v)}
+        keys = {LEDGER_LABEL_INDEX.get(_normalized(v)) for v in row if not _blank(v)}
         keys.discard(None)
         if "project_id" in keys and len(keys) >= 3:
             return index
@@ -256,12 +313,12 @@ def _find_header(rows: list[list[object]]) -> int | None:
 
 
 def _find_identity(rows: list[list[object]], ledger: Ledger) -> None:
-    wanted = {normalize_label(label): label for label in IDENTITY_LABELS}
+    wanted = {_normalized(label): label for label in IDENTITY_LABELS}
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if not isinstance(value, str):
                 continue
-            text = normalize_label(value).rstrip(":")
+            text = _normalized(value).rstrip(":")
             label = wanted.get(text)
             if label is not None and label not in ledger.identity:
                 ledger.identity[label] = _value_right_of(row, r, c, wanted)
@@ -279,7 +336,7 @@ def _value_right_of(row: list[object], r: int, c: int, labels: dict[str, str]) -
         value = row[cc]
         if _blank(value):
             continue
-        if isinstance(value, str) and normalize_label(value).rstrip(":") in labels:
+        if isinstance(value, str) and _normalized(value).rstrip(":") in labels:
             break
         return value, cell_address(r + 1, cc + 1)
     return None, cell_address(r + 1, c + 2)

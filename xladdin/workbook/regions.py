@@ -20,7 +20,10 @@ def content_digest(content: object) -> str:
     special = [(i, v.cached) if type(v) is Formula else (i, v.target, v.location)
                for i, v in enumerate(chain.from_iterable(r if isinstance(r, list) else (r,) for r in rows))
                if type(v) is Formula or type(v) is Link]
-    digest = hashlib.sha1(repr(rows).encode("utf-8", "surrogatepass"))
+    digest = hashlib.sha1()
+    for row in rows:  # row by row: the repr of a whole 80,000-row table at once is a few hundred MB
+        digest.update(repr(row).encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")  # no repr holds a raw line break
     digest.update(repr(special).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 

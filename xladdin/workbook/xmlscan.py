@@ -1,6 +1,6 @@
 """What python-calamine does not report in an .xlsx/.xlsm sheet: error values, formulas without a
-cached value, hidden rows. Read from the sheet's XML with defusedxml (no entity expansion), and only
-when a cheap byte scan shows the sheet has any of them.
+cached value, hidden rows. Read from the sheet's XML bytes, and only when a cheap byte scan shows the
+sheet has any of them; a part that declares a DTD is parsed by defusedxml instead, which refuses it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,81 @@ def _index(address: str) -> tuple[int, int] | None:
     return int(digits) - 1, col - 1
 
 
+_HOSTILE = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype")  # left to defusedxml, which refuses them
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_CELL = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)(?:/>|>(.*?)</\1c>)", re.S)
+_FORMULA = re.compile(rb"<((?:\w+:)?)f\b[^>]*?(?:/>|>(.*?)</\1f>)", re.S)
+_VALUE = re.compile(rb"<((?:\w+:)?)v\b[^>]*?(?:/>|>(.*?)</\1v>)", re.S)
+_REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _unescape(raw: bytes) -> str:
+    """XML character data or an attribute's value as text (the five entities and character references)."""
+    text = raw.decode("utf-8", "replace")
+    if "&" not in text:
+        return text
+
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name[0] == "#":
+            return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+        return _NAMED[name]
+
+    return _REFERENCE.sub(one, text)
+
+
+def _attributes(raw: bytes) -> dict[str, str]:
+    """An element's attributes by local name (r:id → id; the first of two local names wins)."""
+    found: dict[str, str] = {}
+    for name, double, single in _ATTRIBUTE.findall(raw):
+        local = name.rsplit(b":", 1)[-1].decode("ascii", "replace")
+        found.setdefault(local, _unescape(double if double or not single else single))
+    return found
+
+
+_PARTS: dict[tuple, str | None] = {}  # (sheet, workbook part's and relationships' CRC and size) -> part
+
+
+def sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip entry of a named sheet, from xl/workbook.xml and its relationships, read as bytes (a part
+    declaring a DTD goes through defusedxml, which refuses it). Files made from one template share these
+    two parts: found once per process for each pair, by the CRC and size the zip directory gives."""
+    book_info, rels_info = archive.getinfo("xl/workbook.xml"), archive.getinfo("xl/_rels/workbook.xml.rels")
+    key = (sheet, book_info.CRC, book_info.file_size, rels_info.CRC, rels_info.file_size)
+    if key not in _PARTS:
+        if len(_PARTS) > 4096:
+            _PARTS.clear()
+        _PARTS[key] = _find_sheet_part(archive, sheet)
+    return _PARTS[key]
+
+
+def _find_sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    book = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    if any(mark in book or mark in rels for mark in _HOSTILE):
+        return _sheet_part(archive, sheet)
+    rid = None
+    for raw in _SHEET.findall(book):
+        attributes = _attributes(raw)
+        if attributes.get("name") == sheet:
+            rid = attributes.get("id")
+    if rid is None:
+        return None
+    for raw in _RELATIONSHIP.findall(rels):
+        attributes = _attributes(raw)
+        if attributes.get("Id") == rid:
+            return _target(attributes.get("Target", ""))
+    return None
+
+
+def _target(target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
     rid = None
@@ -58,42 +133,91 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     for rel in rels.iter(f"{_PKG_REL}Relationship"):
         if rel.get("Id") == rid:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            return _target(rel.get("Target", ""))
     return None
 
 
-def declared_extent(path: str, sheet: str) -> tuple[int, int, int] | None:
-    """(rows, columns, XML bytes) of a sheet as its <dimension> and zip entry declare them, read
-    from the first bytes only; rows and columns are 0 when no dimension is given; None if not found."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            part = _sheet_part(archive, sheet)
-            if part is None:
-                return None
-            size = archive.getinfo(part).file_size
-            with archive.open(part) as handle:
-                head = handle.read(4096).decode("utf-8", "ignore")
-    except (zipfile.BadZipFile, KeyError, OSError, SafeET.ParseError, ValueError):
-        return None
+def part_extent(archive: zipfile.ZipFile, part: str, data: bytes | None = None) -> tuple[int, int, int]:
+    """(rows, columns, XML bytes) of a sheet part as its <dimension> and zip entry declare them, read
+    from the first bytes only (of `data` when the part was read already); rows and columns are 0 when no
+    dimension is given."""
+    size = archive.getinfo(part).file_size
+    if data is not None:
+        head = data[:4096].decode("utf-8", "ignore")
+    else:
+        with archive.open(part) as handle:
+            head = handle.read(4096).decode("utf-8", "ignore")
     match = re.search(r'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+\d+:)?([A-Z]+)(\d+)"', head)
     where = _index(match.group(2) + match.group(3)) if match else None
     return (where[0] + 1, where[1] + 1, size) if where else (0, 0, size)
 
 
-def scan_sheet(path: str, sheet: str, max_bytes: int = 512 * 1024 * 1024) -> SheetExtras:
-    """Error cells, uncached formulas and hidden rows of one sheet; empty when the file is not OOXML."""
-    extras = SheetExtras()
+def declared_extent(path: str, sheet: str) -> tuple[int, int, int] | None:
+    """part_extent of a named sheet of a file; None if not found."""
     try:
         with zipfile.ZipFile(path) as archive:
-            part = _sheet_part(archive, sheet)
-            if part is None or archive.getinfo(part).file_size > max_bytes:
-                return extras
-            data = archive.read(part)
+            part = sheet_part(archive, sheet)
+            return None if part is None else part_extent(archive, part)
+    except (zipfile.BadZipFile, KeyError, OSError, SafeET.ParseError, ValueError):
+        return None
+
+
+def scan_sheet(path: str, sheet: str, max_bytes: int = 512 * 1024 * 1024) -> SheetExtras:
+    """Error cells, uncached formulas and hidden rows of one sheet; empty when the file is not OOXML."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = sheet_part(archive, sheet)
+            return SheetExtras() if part is None else scan_part(archive, part, max_bytes)
     except (zipfile.BadZipFile, KeyError, OSError, SafeET.ParseError):
+        return SheetExtras()
+
+
+def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 * 1024,
+              data: bytes | None = None) -> SheetExtras:
+    """Error cells, uncached formulas and hidden rows of one sheet part (`data`: its bytes, when read
+    already): a byte-level pass over its XML (one regular expression per element kind), only when a
+    byte search shows it has any of them; a part declaring a DTD goes through defusedxml, which refuses it."""
+    if data is None:
+        if archive.getinfo(part).file_size > max_bytes:
+            return SheetExtras()
+        data = archive.read(part)
+    if not any(hint in data for hint in _HINTS):  # a byte search each (a regex alternation is slower)
+        return SheetExtras()
+    if any(mark in data for mark in _HOSTILE):
+        return _parsed(data)
+    extras = SheetExtras()
+    if b"hidden" in data:
+        for raw in _ROW.findall(data):
+            attributes = _attributes(raw)
+            if attributes.get("hidden") in ("1", "true"):
+                extras.hidden_rows.add(int(attributes.get("r", "0")))
+    if b't="e"' not in data and not any(hint in data for hint in (b"<f>", b"<f ", b":f>", b":f ", b"<f/>", b":f/>")):
         return extras
-    if not any(hint in data for hint in _HINTS):
-        return extras
+    for _prefix, raw, inner in _CELL.findall(data):
+        if b"f" not in inner and b't="e"' not in raw:
+            continue
+        attributes = _attributes(raw)
+        address = attributes.get("r", "")
+        where = _index(address)
+        if where is None:
+            continue
+        formula = _FORMULA.search(inner)
+        value = _VALUE.search(inner)
+        formula_text = _unescape(formula.group(2)) if formula is not None and formula.group(2) else None
+        value_text = _unescape(value.group(2)) if value is not None and value.group(2) else None
+        if formula_text and UNSAFE.search(formula_text):
+            extras.unsafe[address] = "=" + formula_text[:60]
+        kind = attributes.get("t")
+        if kind == "e" and value_text:
+            extras.errors[where] = value_text.strip()
+        elif formula is not None and not value_text and kind != "str":
+            extras.uncached[where] = "=" + (formula_text or "")
+    return extras
+
+
+def _parsed(data: bytes) -> SheetExtras:
+    """scan_part by a full defusedxml parse (which refuses entities and DTDs)."""
+    extras = SheetExtras()
     row_hidden = f"{_MAIN}row"
     for _, node in SafeET.iterparse(io.BytesIO(data), events=("end",)):
         if node.tag == row_hidden:
