@@ -44,6 +44,7 @@ class Grid:
     hidden_rows: set[int] = field(default_factory=set)  # 1-based
     warnings: list[str] = field(default_factory=list)  # issue codes found while screening the file
     unsafe: dict[str, str] = field(default_factory=dict)  # cell -> formula calling outside the workbook
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, last row0, last col0)
 
 
 
@@ -79,13 +80,14 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
             sheet.start[1] + sheet.width if sheet.start else 0
         _check_extent(height, width, limits)
         rows = sheet.to_python(skip_empty_area=False)
+        merged = _merged_ranges(sheet)
     except Rejection:
         raise
     except Exception as exc:
         raise UnreadableFile(_reason(exc)) from None
     finally:
         book.close()
-    grid = Grid(sheet=name, rows=rows, warnings=warnings)
+    grid = Grid(sheet=name, rows=rows, warnings=warnings, merged=merged)
     if suffix in (".xlsx", ".xlsm"):
         try:
             extras = scan_sheet(str(path), name)
@@ -95,6 +97,14 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
         grid.hidden_rows = extras.hidden_rows
         grid.unsafe = extras.unsafe
     return grid
+
+
+def _merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged blocks (xlsx and xls alike); none when calamine cannot tell."""
+    try:
+        return [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()]
+    except Exception:  # merge records calamine cannot read: the cells read as they are
+        return []
 
 
 def _check_extent(height: int, width: int, limits: Limits) -> None:
@@ -180,6 +190,7 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
         else:
             ledger.columns[key] = col
     first_data = header_index + (2 if spans_two_rows else 1)
+    _fill_merged_down(rows, grid.merged, first_data, ledger.columns)
     for offset, row in enumerate(rows[first_data:], start=first_data + 1):
         values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
         if all(_blank(v) for k, v in values.items() if k != "seq"):
@@ -188,6 +199,30 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
             continue
         ledger.rows.append((offset, values))
     return ledger
+
+
+# A project's 项目编号 and 项目名称 merged down over its 地块 rows name the project on every one of them;
+# merged figures are one figure (only the top-left cell holds it) and stay where they are.
+_MERGED_DOWN = ("project_id", "project_name")
+
+
+def _fill_merged_down(rows: list[list[object]], merged: list[tuple[int, int, int, int]], first_data: int,
+                      columns: dict[str, int]) -> None:
+    """Give each data row of a block merged over 项目编号 or 项目名称 the block's value (calamine leaves it
+    in the top-left cell only, so the rows below read as rows without a project)."""
+    wanted = {columns[key] - 1 for key in _MERGED_DOWN if key in columns}
+    for r1, c1, r2, c2 in merged:
+        if r2 <= r1 or r1 < first_data or r1 >= len(rows):
+            continue
+        for c in range(c1, c2 + 1):
+            if c not in wanted or c >= len(rows[r1]) or _blank(rows[r1][c]):
+                continue
+            for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+                row = rows[r]
+                if len(row) <= c:
+                    row.extend([""] * (c + 1 - len(row)))
+                if _blank(row[c]):
+                    row[c] = rows[r1][c]
 
 
 def _blank(value: object) -> bool:
