@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
+from xladdin.base.fs import write_whole
 from xladdin.base.text import FORMULA_STARTS, xml_safe
 
 
@@ -52,8 +53,7 @@ def write_frame(frame, out: Path, sheet: str) -> Path:
     """A frame as .csv (UTF-8 with BOM, for Excel) or .xlsx, its folder created; text stays text."""
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [[None if _missing(v) else v for v in row] for row in frame.astype(object).itertuples(index=False)]
-    temp = out.with_name(f".~{out.name}.tmp")
-    try:
+    def write(temp: Path) -> None:
         if out.suffix.lower() == ".csv":
             with open(temp, "w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle)
@@ -68,9 +68,8 @@ def write_frame(frame, out: Path, sheet: str) -> Path:
             for row in rows:
                 append_text_safe(ws, [xml_safe(v) if isinstance(v, str) else v for v in row])
             wb.save(temp)
-        temp.replace(out)
-    finally:
-        temp.unlink(missing_ok=True)
+
+    write_whole(out, write)  # whole or absent: a full disk or a file-size limit leaves no half-written export
     return out
 
 
