@@ -20,6 +20,7 @@ from xladdin.base.schema import (
     cell_address,
     normalize_label,
 )
+from xladdin.workbook.biffscan import scan_biff
 from xladdin.workbook.guard import Limits, Rejection, screen
 from xladdin.workbook.xmlscan import declared_extent, overlay, scan_sheet
 
@@ -96,6 +97,10 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
         overlay(grid.rows, extras)
         grid.hidden_rows = extras.hidden_rows
         grid.unsafe = extras.unsafe
+    elif suffix == ".xls":  # the same error cells and hidden rows as an .xlsx, from the BIFF records
+        extras = scan_biff(str(path), name)
+        overlay(grid.rows, extras)
+        grid.hidden_rows = extras.hidden_rows
     return grid
 
 
