@@ -15,7 +15,7 @@ import click
 
 from xladdin import __version__
 from xladdin.base.errors import MasterUnusable, SettingsError
-from xladdin.base.fs import MACHINE_LIMITS, as_os_error, os_message, write_failed
+from xladdin.base.fs import MACHINE_LIMITS, as_os_error, os_message, store_failed, write_failed
 from xladdin.web.launcher import DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -51,8 +51,7 @@ def guarded(func):
         except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
             fail(os_message(exc), EXIT_MASTER)
         except sqlite3.OperationalError as exc:  # the history store's disk is full, read-only or gone
-            fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
-                  EXIT_MASTER)
+            fail(store_failed(exc), EXIT_MASTER)
         except Exception as exc:  # openpyxl's writer (lxml) reports a full disk as IO_ENOSPC, not as an OSError
             error = as_os_error(exc)
             if error is None:

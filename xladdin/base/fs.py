@@ -51,6 +51,21 @@ def write_failed(what: str, exc: OSError) -> str:
     return f"无法写出{what}{where}：{os_reason(exc)}，未留下写了一半的文件，请{os_advice(exc)}后重新运行。"
 
 
+def store_failed(exc: Exception) -> str:
+    """One sentence for the history store refusing a run (sqlite3.OperationalError), by its cause."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return ("历史库正被另一次运行（另一台电脑、Excel 按钮或网页上传）写入，等候后仍未结束，本次运行已停止、母表和历史库均未改动，"
+                "请等那次运行结束后重新运行。")
+    if "full" in text:
+        reason, fix = "磁盘已满", "腾出磁盘空间"
+    elif "readonly" in text or "read-only" in text:
+        reason, fix = "历史库或其文件夹只读", "检查文件夹权限"
+    else:
+        reason, fix = f"历史库无法读写（{exc}）", "检查历史库文件和文件夹权限"
+    return f"{reason}，本次运行已停止、母表和历史库均未改动，请{fix}后重新运行。"
+
+
 def as_os_error(exc: BaseException) -> OSError | None:
     """An OS error however a library reports it: lxml's serialiser (openpyxl writes through it) reports a full
     disk or a file-size limit as SerialisationError("IO_ENOSPC" / "IO_EFBIG"), not as an OSError."""
