@@ -88,3 +88,33 @@ def test_an_inbox_that_holds_the_master_stops_the_run(campaign, setting):
 def test_an_inbox_option_naming_the_masters_folder_stops_too(campaign):
     code, text = _run("validate", campaign / MASTER_NAME, "--inbox", campaign, "--as-of", AS_OF.isoformat())
     assert code == 2 and "--inbox" in text and "母表所在的文件夹" in text
+
+
+def _bordered(last_row):
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin")
+
+    def mutate(ws):
+        for r in range(9, last_row + 1):
+            for c in range(1, 17):
+                ws.cell(r, c).border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    return mutate
+
+
+def _filled(last_row):
+    from openpyxl.styles import PatternFill
+
+    def mutate(ws):
+        for r in range(9, last_row + 1):
+            ws.cell(r, 5).fill = PatternFill("solid", fgColor="FFFF00")
+            ws.cell(r, 15).value = ""  # an empty string typed, as a paste leaves
+    return mutate
+
+
+@pytest.mark.parametrize("mutate", [_bordered(8000), _filled(6000)])  # borders (the reproduction), a fill
+def test_a_short_ledger_formatted_far_down_is_counted_by_its_rows_with_data(tmp_path, registry, mutate):
+    from .ledgers import check
+
+    checked = check(tmp_path, registry, mutate=mutate)
+    assert checked.accepted and "too-many-rows" not in {i.code for i in checked.issues}, checked.issues

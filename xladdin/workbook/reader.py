@@ -70,8 +70,7 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
             return Grid(sheet="", rows=[])
         declared = declared_extent(str(path), name) if suffix in (".xlsx", ".xlsm") else None
         if declared is not None:  # refuse before anything is loaded, when the file itself says so
-            rows, cols, size = declared
-            _check_extent(rows, cols, limits)
+            _, _, size = declared  # its <dimension> is not: borders or a fill down to row 8000 reach it too
             if size > limits.max_rows * SHEET_BYTES_PER_ROW:
                 raise Rejection(Code.FILE_TOO_LARGE, {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
                                                    "expected": f"{limits.max_rows * SHEET_BYTES_PER_ROW / 2**20:.1f} MB"})
@@ -81,6 +80,8 @@ def read_grid(path: Path, limits: Limits | None = None) -> Grid:
             sheet.start[1] + sheet.width if sheet.start else 0
         _check_extent(height, width, limits)
         rows = sheet.to_python(skip_empty_area=False)
+        while rows and all(_blank(v) for v in rows[-1]):  # rows with data are counted, not the rows formatted
+            rows.pop()
         merged = _merged_ranges(sheet)
     except Rejection:
         raise
