@@ -118,3 +118,28 @@ def test_a_short_ledger_formatted_far_down_is_counted_by_its_rows_with_data(tmp_
 
     checked = check(tmp_path, registry, mutate=mutate)
     assert checked.accepted and "too-many-rows" not in {i.code for i in checked.issues}, checked.issues
+
+
+@pytest.mark.parametrize("change", ["renumbered", "removed"])
+def test_a_project_taken_off_the_registry_but_still_in_a_template_is_named_as_such(campaign, change):
+    from xladdin.engine.pipeline import execute
+
+    from .ledgers import DATE, ledger
+
+    master = campaign / MASTER_NAME
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["项目清单"]
+    row = next(r for r in ws.iter_rows() if any(c.value == "SJ-06" for c in r))
+    cell = next(c for c in row if c.value == "SJ-06")
+    if change == "renumbered":
+        cell.value = "SJ-60"
+    else:  # the row emptied (staff deleting a project's cells), the table as it was
+        for c in row:
+            c.value = None
+    wb.save(master)
+    ledger(campaign / "报送", "城南_旧模板.xlsx", date=DATE + __import__("datetime").timedelta(days=1), acquired=30.0)
+    result = execute(master, as_of=AS_OF + __import__("datetime").timedelta(days=1))
+    outcome = next(f for f in result.files if f.file == "城南_旧模板.xlsx")
+    removed = [i for i in outcome.issues if i.code == "project-removed"]
+    assert [i.cell for i in removed] == ["B5"] and "SJ-06" in removed[0].message
+    assert "project-unknown" not in {i.code for i in outcome.issues}
