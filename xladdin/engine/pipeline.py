@@ -224,7 +224,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
         register = _register(store, registry, as_of, settings, previous_rows(*book.table_rows(REGISTER.name)))
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
-    leaders = []
+    leaders, returns = [], uncorrected_returns(store.db, as_of)
     if notice_kind == LEADER:
         leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
                                        milestones=milestones)  # 临期 comes with the summary's flags
@@ -232,7 +232,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     else:
         weekly = notice_kind == WEEKLY
         notice = build_notice(
-            summary, ranking, uncorrected_returns(store.db, as_of), as_of, period_start, settings.unit_name,
+            summary, ranking, returns, as_of, period_start, settings.unit_name,
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
             start_summary=start_summary if weekly else None,
@@ -247,6 +247,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
     result.settings, result.totals, result.counts = settings, totals, counts
+    result.returns = returns
     result.key_plots = key_plots(plan, registry) if plan is not None else None
     result.plan_sheet = plan_sheet
     if leaders:
