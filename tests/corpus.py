@@ -183,6 +183,17 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     far = [dict(sj07, plot=f"{k}号地块", acquired_mu=70.0) for k in (1, 2)]
     add("地块之和超计划两倍.xlsx", _bytes(_ledger(registry, date, [first] + far + [r for r in others if r is not sj07])),
         "rejected", "far-above-plan")
+    # 项目编号/名称 merged down over a project's 地块 rows (issue 27): every row is the project; a rejected
+    # one still gets its marked-up copy, the note on the merged block's top-left cell.
+    merged = _ledger(registry, date, plots + others)
+    for column in "BC":
+        merged.active.merge_cells(f"{column}{HEADER_ROW + 1}:{column}{HEADER_ROW + 2}")
+    add("项目编号合并单元格.xlsx", _bytes(merged), "accepted")
+    wrong = [dict(p, project_id="SJ-99") for p in plots + [dict(plots[1], plot="北地块")]]
+    merged = _ledger(registry, date, wrong + others)
+    for column in "BC":
+        merged.active.merge_cells(f"{column}{HEADER_ROW + 1}:{column}{HEADER_ROW + 3}")
+    add("合并单元格且编号有错.xlsx", _bytes(merged), "rejected", "project-unknown")
     # A same-day correction of one project keeps the others' rows (and says so).
     add("只更正一个项目.xlsx", _bytes(_ledger(registry, date, [first])), "accepted", "project-missing")
     # Template and identity.

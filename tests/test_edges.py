@@ -711,7 +711,7 @@ def test_a_full_disk_under_the_history_store_ends_in_exit_3_too(master, monkeypa
         raise sqlite3.OperationalError("database or disk is full")
     monkeypatch.setattr(Store, "commit", full)
     result = invoke("run", master, "--as-of", AS_OF.isoformat())
-    assert result.exit_code == 3 and "历史库无法写入" in result.output
+    assert result.exit_code == 3 and "磁盘已满" in result.output and "历史库" in result.output
     assert digest(master) == before and not (master.parent / f".~{master.name}.lock").exists()
 
 

@@ -262,6 +262,13 @@ def _an_id_not_in_the_registry(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, project_id="SJ-99")).issues
 
 
+@produces("project-removed", "B5")
+def _a_project_reported_before_and_taken_off_the_registry(tmp_path, registry):
+    rows = _changed(registry, project_id="SJ-60")  # SJ-60 was this group's before the registry lost it
+    states = {GROUP: GroupState(DATE - dt.timedelta(days=1), {"SJ-60": {"acquired_mu": 1.0}})}
+    return check(tmp_path, registry, rows, states=states).issues
+
+
 @produces("project-not-assigned", "B5")
 def _another_groups_project(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, project_id="SJ-01")).issues

@@ -164,11 +164,33 @@ def test_the_weeks_tally_counts_on_time_late_missing_and_returned_days_per_group
     rows += [sent("二组", 4, 19, "已退回")]  # day 4 returned, never corrected
     rows += [sent("三组", d, 20, "已接收") for d in range(6)] + [sent("三组", 6, 21, "已接收", 30)]  # late once
     rows += [sent("三组", 6, 18, "已退回")]  # returned, then corrected late: late, not returned
-    tally = weekly_tally(["一组", "二组", "三组"], pd.DataFrame(rows), dates, dt.time(21))
+    rows += [sent("四组", d, 20, "已接收") for d in range(6)] + [sent("四组", 6, 19, "已退回")]  # returned today
+    tally = weekly_tally(["一组", "二组", "三组", "四组"], pd.DataFrame(rows), dates, dt.time(21))
     got = {r.group: (r.on_time, r.late, r.missing, r.returned) for r in tally.itertuples()}
-    assert got == {"一组": (7, 0, 0, 0), "二组": (5, 0, 1, 1), "三组": (6, 1, 0, 0)}
+    # 二组's day 4, sent back and never replaced, is 未报 once it has passed (issue 23 #9); 四组's is still today's
+    assert got == {"一组": (7, 0, 0, 0), "二组": (5, 0, 2, 0), "三组": (6, 1, 0, 0), "四组": (6, 0, 0, 1)}
     sentence = tally_sentence(tally, dt.time(21), None, "工作组")
-    assert sentence.startswith("本期应报3个工作组各7天，每天按时报送的1个")
-    assert "有未报的1个（二组1天）" in sentence and "有退回未改的1个（二组1天）" in sentence
+    assert sentence.startswith("本期应报4个工作组各7天，每天按时报送的1个")
+    assert "有未报的1个（二组2天）" in sentence and "有退回未改的1个（四组1天）" in sentence
     assert "有21:00后报送的1个（三组1天）" in sentence
-    assert tally_rows(tally, dates[0], dates[-1])[1] == ["本期报送（11-18至11-24）：二组", "按时 5 天，逾时 0 天，未报 1 天，退回未改 1 天"]
+    assert tally_rows(tally, dates[0], dates[-1])[1] == ["本期报送（11-18至11-24）：二组", "按时 5 天，逾时 0 天，未报 2 天，退回未改 0 天"]
+
+
+@pytest.mark.parametrize("days_ago", [1, 3])  # yesterday's ledger, or one of three days ago
+def test_a_ledger_sent_back_and_never_replaced_stays_on_the_console_and_its_day_counts_as_missing(tmp_path,
+                                                                                                  days_ago):
+    back = DAY - dt.timedelta(days=days_ago)
+    registry = [project("A1", "一组"), project("B1", "二组")]
+    reports = [("一组", DAY - dt.timedelta(days=d), at(20, day=DAY - dt.timedelta(days=d)), "已接收", {"A1": 10 + d})
+               for d in range(days_ago, -1, -1)]
+    reports += [("二组", DAY - dt.timedelta(days=d), at(20, day=DAY - dt.timedelta(days=d)), "已接收", {"B1": 5})
+                for d in range(days_ago, -1, -1) if d != days_ago]
+    reports += [("二组", back, at(19, day=back), "已退回", {})]
+    result = execute(campaign(tmp_path, reports, registry), as_of=DAY, intake=False, command="notice")
+    assert dict(result.roster.set_index("group")["status"]) == {"一组": "已报", "二组": "已报"}  # today's roster
+    console = dict(table_frame(result.master, "tblRunStatus").itertuples(index=False, name=None))
+    row = console[f"退回未更正（{back:%m-%d}）：二组"]
+    assert "一直未重新报送" in row and "计为未报" in row
+    if back > result.period_start:  # inside 本期: the day is 未报, not 退回未改
+        tally = result.tally.set_index("group")
+        assert tally.at["二组", "missing"] == tally.at["一组", "missing"] + 1 and tally.at["二组", "returned"] == 0

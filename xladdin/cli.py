@@ -15,7 +15,7 @@ import click
 
 from xladdin import __version__
 from xladdin.base.errors import MasterUnusable, SettingsError
-from xladdin.base.fs import os_message, os_reason
+from xladdin.base.fs import MACHINE_LIMITS, as_os_error, os_message, store_failed, write_failed
 from xladdin.web.launcher import DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -51,8 +51,12 @@ def guarded(func):
         except OSError as exc:  # disk full, no permission, a path too long: the run stops, nothing half-written
             fail(os_message(exc), EXIT_MASTER)
         except sqlite3.OperationalError as exc:  # the history store's disk is full, read-only or gone
-            fail(f"历史库无法写入（{exc}）。本次运行已停止，母表和历史库均未改动。请腾出磁盘空间或检查文件夹权限后重新运行。",
-                  EXIT_MASTER)
+            fail(store_failed(exc), EXIT_MASTER)
+        except Exception as exc:  # openpyxl's writer (lxml) reports a full disk as IO_ENOSPC, not as an OSError
+            error = as_os_error(exc)
+            if error is None:
+                raise
+            fail(os_message(error), EXIT_MASTER)
     return wrapper
 
 
@@ -132,7 +136,10 @@ def templates(master: Path, out: Path | None) -> None:
         xladdin templates ./demo/指挥部母表.xlsm --out ./模板
     """
     from xladdin.engine.operations import Engine
-    paths = Engine.on_file(master).templates(out)
+    try:
+        paths = Engine.on_file(master).templates(out)
+    except OSError as exc:  # each template is whole or absent
+        fail(write_failed("填报模板", exc), EXIT_MASTER)
     for path in paths:
         console().print(f"  {path}")
     console().print(f"已生成 {len(paths)} 个工作组的填报模板。")
@@ -338,8 +345,8 @@ def history(master: Path, group: str | None, project: str | None, include_supers
             fail(f"导出文件 {out.name} 应以 .xlsx 或 .csv 结尾。", EXIT_SETTINGS)
         try:
             write_frame(frame, out, "历史")
-        except OSError as exc:
-            fail(f"无法写出 {out}：{os_reason(exc)}。请换一个文件夹或文件名。", EXIT_SETTINGS)
+        except OSError as exc:  # write_frame leaves nothing half-written
+            fail(write_failed("历史导出", exc), EXIT_MASTER if exc.errno in MACHINE_LIMITS else EXIT_SETTINGS)
         console().print(f"已导出 {len(frame)} 行到 {out}")
         return
     print_history(frame)

@@ -27,7 +27,95 @@ def os_reason(exc: OSError) -> str:
         errno.ENAMETOOLONG: "路径或文件名太长", errno.ENOENT: "文件或文件夹不存在", errno.EROFS: "磁盘只读",
         errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.ELOOP: "链接循环指向",
         errno.EIO: "磁盘读写出错", errno.EBUSY: "文件正被占用",
+        errno.EFBIG: "文件超过了该磁盘或系统允许的单个文件大小",
     }.get(exc.errno, "系统错误" + (f" {exc.errno}" if exc.errno else ""))
+
+
+def os_advice(exc: OSError) -> str:
+    """What staff can do about an OS error writing a file."""
+    return {
+        errno.ENOSPC: "腾出磁盘空间", errno.EDQUOT: "腾出磁盘空间",
+        errno.EFBIG: "换到不限单个文件大小的磁盘（如 NTFS 格式；FAT32 格式的 U 盘单个文件不能超过 4 GB）",
+        errno.EACCES: "检查文件夹权限", errno.EPERM: "检查文件夹权限", errno.EROFS: "换一个可写的文件夹",
+        errno.ENAMETOOLONG: "缩短路径或文件名",
+    }.get(exc.errno, "换一个文件夹")
+
+
+# The machine's limits (exit 3); any other error writing a file names a target staff can change (exit 2).
+MACHINE_LIMITS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def write_failed(what: str, exc: OSError) -> str:
+    """One sentence for a file the add-in could not write whole (nothing half-written is left)."""
+    where = f"（{exc.filename}）" if exc.filename else ""
+    return f"无法写出{what}{where}：{os_reason(exc)}，未留下写了一半的文件，请{os_advice(exc)}后重新运行。"
+
+
+def store_failed(exc: Exception) -> str:
+    """One sentence for the history store refusing a run (sqlite3.OperationalError), by its cause."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return ("历史库正被另一次运行（另一台电脑、Excel 按钮或网页上传）写入，等候后仍未结束，本次运行已停止、母表和历史库均未改动，"
+                "请等那次运行结束后重新运行。")
+    if "full" in text:
+        reason, fix = "磁盘已满", "腾出磁盘空间"
+    elif "readonly" in text or "read-only" in text:
+        reason, fix = "历史库或其文件夹只读", "检查文件夹权限"
+    else:
+        reason, fix = f"历史库无法读写（{exc}）", "检查历史库文件和文件夹权限"
+    return f"{reason}，本次运行已停止、母表和历史库均未改动，请{fix}后重新运行。"
+
+
+def as_os_error(exc: BaseException) -> OSError | None:
+    """An OS error however a library reports it: lxml's serialiser (openpyxl writes through it) reports a full
+    disk or a file-size limit as SerialisationError("IO_ENOSPC" / "IO_EFBIG"), not as an OSError."""
+    if isinstance(exc, OSError):
+        return exc
+    text = str(exc).strip()
+    if type(exc).__name__ == "SerialisationError" and text.startswith("IO_E"):
+        code = getattr(errno, text[3:], None)
+        if isinstance(code, int):
+            return OSError(code, os.strerror(code))
+    return None
+
+
+def _drop_writers(exc: BaseException) -> None:
+    """Finalise now, quietly, the writers a failed write left suspended in its traceback: openpyxl's sheet
+    writer is a generator that raises the same disk error again when collected, printed as a traceback
+    after the run's message."""
+    import gc
+    import sys
+    import traceback
+
+    traceback.clear_frames(exc.__traceback__)
+    exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+    hook, sys.unraisablehook = sys.unraisablehook, lambda _: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def write_whole(target: Path, write) -> Path:
+    """target written by write(temp) into a temporary file beside it, then renamed: whole or absent; an OS
+    error however reported is raised as an OSError naming target."""
+    temp = target.with_name(fit_name(f".~{target.name}.tmp"))
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except Exception as exc:
+        error = as_os_error(exc)
+        if error is None:
+            raise
+        error = OSError(error.errno, error.strerror, str(target))
+        _drop_writers(exc)
+        raise error from None
+    finally:
+        try:
+            temp.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return target
 
 
 def os_message(exc: OSError) -> str:

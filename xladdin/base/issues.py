@@ -39,6 +39,7 @@ class Code(StrEnum):
     PROJECT_ID_MISSING = "project-id-missing"
     PROJECT_UNKNOWN = "project-unknown"
     PROJECT_NOT_ASSIGNED = "project-not-assigned"
+    PROJECT_REMOVED = "project-removed"
     ROW_DUPLICATE = "row-duplicate"
     PROJECT_MISSING = "project-missing"
     NOT_A_NUMBER = "not-a-number"
@@ -140,6 +141,9 @@ CATALOGUE: dict[Code, IssueType] = {
                   "该行填了数据但“项目编号”为空。请按项目清单补填项目编号。"),
         IssueType(Code.PROJECT_UNKNOWN, ERROR, "项目编号不存在",
                   "项目编号“{value}”不在项目清单中。请核对编号，新增项目请先报指挥部录入项目清单。"),
+        IssueType(Code.PROJECT_REMOVED, ERROR, "项目已移出清单",
+                  "项目“{project}”此前报送过，但已不在项目清单中（已移出或改了编号），请删去该行（或改用指挥部新发的模板）"
+                  "后重新报送，如该项目仍在推进请联系指挥部恢复。"),
         IssueType(Code.PROJECT_NOT_ASSIGNED, ERROR, "项目不属于本组",
                   "项目“{project}”由“{expected}”负责，不属于本组。请删除该行或联系指挥部调整。"),
         IssueType(Code.TOTAL_LINE, WARNING, "合计行未重复计入",

@@ -108,11 +108,16 @@ def work_groups(registry: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | None, unit: str) -> list[list[str]]:
+def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | None, unit: str,
+                earlier: list[tuple[str, dt.date, str]] | None = None) -> list[list[str]]:
     """今日报送情况 as (项目, 内容) rows of the 控制台 status table: the sentence, then one row per group
-    (`cutoff` is 设置's, always given with a roster)."""
+    (`cutoff` is 设置's, always given with a roster), then each ledger of an earlier date sent back and never
+    replaced (`earlier`: (group, report date, reason), as the notices list them), until the group corrects it."""
     if roster is None or roster.empty or cutoff is None:
         return []
+    late_returns = [[f"退回未更正（{day:%m-%d}）：{group}",
+                     f"{day:%m-%d} 的台账被退回（{reason}）后一直未重新报送，该日计为未报：请督促改正后重新报送"]
+                    for group, day, reason in sorted(earlier or [], key=lambda r: (r[1], r[0])) if day < date]
     rows = [[f"今日报送（{date.isoformat()}，截止 {cutoff:%H:%M}）", roster_sentence(roster, cutoff, unit)]]
     for group, status, received, timeliness in roster[["group", "status", "received_at", "timeliness"]].itertuples(
             index=False):
@@ -124,7 +129,7 @@ def roster_rows(roster: pd.DataFrame | None, date: dt.date, cutoff: dt.time | No
         elif status == RETURNED:
             text += "：请按校验报告改正后重新报送"
         rows.append([group, text])
-    return rows
+    return rows + late_returns
 
 
 TALLY_COLUMNS = ["group", "on_time", "late", "missing", "returned", "days"]
@@ -134,11 +139,15 @@ TALLY_LABELS = ("工作组", "按时报送", "逾时报送", "未报", "退回�
 def weekly_tally(groups: list[str], submissions: pd.DataFrame, dates: list[dt.date], cutoff: dt.time) -> pd.DataFrame:
     """The week's 报送 discipline per work group (in the given order) over `dates` (the 本期): days reported on
     time, late (the deciding file after the cut-off), missing, and returned and not corrected — each day as
-    daily_roster judges it (an accepted file after a return counts by when the accepted one came)."""
+    daily_roster judges it (an accepted file after a return counts by when the accepted one came); a day whose
+    ledger was sent back and never replaced is 退回未改 on its own day only, 未报 once it has passed."""
     counts = {group: {"on_time": 0, "late": 0, "missing": 0, "returned": 0} for group in groups}
+    last = max(dates, default=None)
     for date in dates:
         day = daily_roster(groups, submissions, date, cutoff)
         for group, status, timeliness in day[["group", "status", "timeliness"]].itertuples(index=False):
+            if status == RETURNED and date != last:  # its day has passed with nothing accepted: not reported
+                status = MISSING
             if status == MISSING:
                 counts[group]["missing"] += 1
             elif status == RETURNED:

@@ -228,7 +228,9 @@ def check_ledger(
     if not _check_sheet(ledger, issue):
         return out
     seen: dict[tuple[str, str], int] = {}
-    typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue) for row, raw in ledger.rows]
+    reported = set(project_states(states)).union(*(state.figures for state in states.values()))
+    typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue, reported)
+             for row, raw in ledger.rows]
     typed = _without_total_lines(typed, ledger.columns, registry, cell, issue)
     out.records = [tuple(record[c] for c in ROW_COLUMNS) for record in typed]
     if out.group:
@@ -299,7 +301,7 @@ def _check_sheet(ledger: Ledger, issue) -> bool:
 
 
 def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, group: str,
-               seen: dict[tuple[str, str], int], cell, issue) -> dict[str, object]:
+               seen: dict[tuple[str, str], int], cell, issue, reported=None) -> dict[str, object]:
     """One row of the table, typed (ROW_COLUMNS), after every rule on the row itself."""
     raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
     for key, value in list(raw.items()):
@@ -313,6 +315,8 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
     record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
     if not project:
         issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
+    elif project not in registry.group_of and project in (reported or {}):  # reported before: taken off since
+        issue(Code.PROJECT_REMOVED, cell(row, "project_id"), project=project)
     elif project not in registry.group_of:
         issue(Code.PROJECT_UNKNOWN, cell(row, "project_id"), value=show_invisible(display(raw.get("project_id"))))
     elif group and registry.group_of[project] != group:

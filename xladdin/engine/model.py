@@ -89,6 +89,7 @@ class JobResult:
     whole: str = ""  # the 全县 line on the city's basis (rank.whole_text)
     city: list[str] = field(default_factory=list)  # the city's published result and the gaps (cityresult.py)
     cutoff: dt.time | None = None
+    returns: list[tuple[str, dt.date, str]] = field(default_factory=list)  # sent back, never replaced
     now: dt.datetime | None = None  # the run's one reading of the clock, in 设置's time zone
     settings: Settings | None = None  # the 设置 the run read (level words, 本期, rules)
     totals: pd.DataFrame | None = None  # every quantity's totals and increments (consolidate.quantity_totals)

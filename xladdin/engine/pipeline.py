@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from xladdin.base import clock
+from xladdin.base.errors import SettingsError
 from xladdin.base.faults import crash_point
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
@@ -96,6 +97,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
     intake, write, progress, notice_kind = request.intake, request.write, request.progress, request.notice_kind
     workers = request.workers or 1
     inbox = Path(request.inbox) if request.inbox else (base_dir / settings.inbox)
+    refuse_unusable_period_or_inbox(settings, as_of, inbox if intake else None, book.path, bool(request.inbox))
     store = open_store(book, base_dir / settings.store, write)
     try:
         registry = _registry(book, store)
@@ -166,6 +168,27 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
     return files + [skipped_outcome(name, reason) for name, reason in unreadable]
 
 
+def refuse_unusable_period_or_inbox(settings: Settings, as_of: dt.date, inbox: Path | None, master: Path,
+                                    from_command: bool) -> None:
+    """Settings a run would otherwise quietly work around (exit 2, before anything is read or written): a
+    本期起始日期 not before the as-of date (本期 fell back to 本期天数 unsaid), an inbox that holds the master
+    (收件箱文件夹 "." read the master and its neighbours as ledgers every run)."""
+    if settings.period_start is not None and settings.period_start >= as_of:
+        raise SettingsError(f"设置“本期起始日期”为 {settings.period_start.isoformat()}，不早于统计日期 {as_of.isoformat()}，"
+                            "本期无从算起，请在“设置”表中改为统计日期之前的日期（或留空，按“本期天数”计）后重新运行。")
+    if inbox is None:
+        return
+    try:
+        holds_master = master.resolve().is_relative_to(inbox.resolve())
+    except OSError:
+        return
+    if holds_master:
+        where, fix = (f"--inbox {inbox}", "请改用单独的文件夹") if from_command else (
+            f"设置“收件箱文件夹”为“{settings.inbox}”", "请在“设置”表中改为单独的文件夹（如“报送”）")
+        raise SettingsError(f"{where}，是母表所在的文件夹（或其上级），母表、备份和模板都会被当作台账读取，"
+                            f"{fix}并把台账放进去后重新运行。")
+
+
 def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Settings,
              notice_kind: str) -> JobResult:
     """What the run publishes as of the date: summary, 红黑榜, roster, 全县 line, city gap, 督办台账,
@@ -202,7 +225,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
         register = _register(store, registry, as_of, settings, previous_rows(*book.table_rows(REGISTER.name)))
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
-    leaders = []
+    leaders, returns = [], uncorrected_returns(store, as_of)
     if notice_kind == LEADER:
         leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
                                        milestones=milestones)  # 临期 comes with the summary's flags
@@ -210,7 +233,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     else:
         weekly = notice_kind == WEEKLY
         notice = build_notice(NoticeInputs(
-            summary, ranking, uncorrected_returns(store, as_of), as_of, period_start, settings.unit_name,
+            summary, ranking, returns, as_of, period_start, settings.unit_name,
             roster=roster, cutoff=settings.report_cutoff, due_soon_days=settings.due_soon_days, whole=whole,
             city=city, kind=notice_kind, header=notice_header(settings),
             start_summary=start_summary if weekly else None,
@@ -225,6 +248,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
                        cutoff=settings.report_cutoff, whole=whole, city=city)
     result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
     result.settings, result.totals, result.counts = settings, totals, counts
+    result.returns = returns
     result.key_plots = key_plots(plan, registry) if plan is not None else None
     result.plan_sheet = plan_sheet
     if leaders:

@@ -459,6 +459,6 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         *([[line.split("：", 1)[0], line.split("：", 1)[1]] if "：" in line else ["项目数", line]
            for line in totals_lines(result)] if result.totals is not None else []),
         *[[f"{words.above}里通报", sentence] for sentence in result.city],
-        *roster_rows(result.roster, result.as_of, result.cutoff, words.unit),
+        *roster_rows(result.roster, result.as_of, result.cutoff, words.unit, result.returns),
         *tally_rows(result.tally, result.period_start + dt.timedelta(days=1), result.as_of),
     ]

@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from xladdin.base import clock as base_clock
 from xladdin.base.errors import MasterUnusable, SettingsError
-from xladdin.base.fs import os_message
+from xladdin.base.fs import os_message, store_failed
 from xladdin.base.issues import ERROR
 from xladdin.console import COMMAND_WORDS
 from xladdin.domain.roster import LATE, MISSING, RETURNED, roster_sentence
@@ -398,7 +398,7 @@ class Platform:
         except SettingsError as exc:
             return 422, {"error": f"一键汇总未执行：{exc}"}
         except sqlite3.OperationalError as exc:
-            return 409, {"error": f"一键汇总未执行：历史库无法写入（{exc}）。母表和历史库均未改动，请稍后再试。"}
+            return 409, {"error": f"一键汇总未执行：{store_failed(exc)}"}
         except OSError as exc:
             return 409, {"error": f"一键汇总未执行：{os_message(exc)}"}
         finally:

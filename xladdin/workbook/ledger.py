@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from xladdin.base.fs import write_whole
 from xladdin.base.schema import (
     CHECK_COUNT_LABELS,
     CHECK_LABEL,
@@ -357,10 +358,12 @@ def save_ledger(wb: openpyxl.Workbook, path: Path, today: dt.date | None = None)
     """Save a ledger with the value of each of its formulas beside it (what Excel would show on opening), so
     that a template previewed in mail, a chat app or Protected View shows its 自查 verdict and reasons; `today`
     for TODAY() (a formula that needs it without one is left to Excel)."""
-    wb.save(path)
-    if wb[LEDGER_SHEET].max_row <= HEADER_ROW + CACHED_UP_TO:
-        write_cached_values(path, wb, today)
-    return path
+    def write(temp: Path) -> None:
+        wb.save(temp)
+        if wb[LEDGER_SHEET].max_row <= HEADER_ROW + CACHED_UP_TO:
+            write_cached_values(temp, wb, today)
+
+    return write_whole(path, write)  # a full disk or a size limit leaves no broken template
 
 
 def write_templates(registry: pd.DataFrame, out_dir: Path, last: dict[str, LastReport] | None = None,

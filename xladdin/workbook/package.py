@@ -25,7 +25,7 @@ import pandas as pd
 import python_calamine
 
 from xladdin.base import values
-from xladdin.base.errors import MasterUnusable
+from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.faults import crash_point
 from xladdin.base.schema import SHEET_CHARTS, cell_address, column_letter, parse_range
 from xladdin.base.values import is_blank
@@ -180,7 +180,23 @@ class MasterBook:
 
     def registry(self) -> pd.DataFrame:
         header, rows = self.table_rows(REGISTRY.name)
+        self._refuse_rows_below(REGISTRY.name)
         return read_registry(header, rows, parse_range(self.tables[REGISTRY.name].ref)[0])
+
+    def _refuse_rows_below(self, name: str) -> None:
+        """A row typed just under a table that did not grow with it (Excel's auto-expansion off, or a WPS/LibreOffice
+        edit) is not read as part of it: refused naming its cell, never silently left out (exit 2)."""
+        table = self.tables[name]
+        min_col, _, max_col, max_row = parse_range(table.ref)
+        grid = self._grid(table.sheet)
+        below = grid[max_row] if max_row < len(grid) else []
+        filled = [c for c in range(min_col, max_col + 1) if c - 1 < len(below) and not is_blank(below[c - 1])]
+        if filled:
+            cell = f"{column_letter(filled[0])}{max_row + 1}"
+            raise SettingsError(
+                f"“{table.sheet}”工作表第 {max_row + 1} 行（{cell}“{below[filled[0] - 1]}”）填在表格范围 {table.ref} 之外，"
+                f"不会被读作{table.sheet}的一行，请选中表格任一单元格，用“表设计→调整表格大小”把该行包含进表格"
+                f"（或在表格最后一行末尾按 Tab 新增行后重填）再运行。")
 
     def registry_key(self) -> str:
         """A digest of everything the registry is read from: its sheet part, the table's range, the

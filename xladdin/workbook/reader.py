@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import functools
-import operator
 import io
+import operator
 import re
 import zipfile
 import zlib
-from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import python_calamine
 from defusedxml import DefusedXmlException
@@ -26,6 +26,7 @@ from xladdin.base.schema import (
     cell_address,
     normalize_label,
 )
+from xladdin.workbook.biffscan import scan_biff
 from xladdin.workbook.guard import Limits, Rejection, screen_open
 from xladdin.workbook.xmlscan import SheetExtras, overlay, part_extent, scan_part, sheet_part
 
@@ -54,6 +55,7 @@ class Grid:
     hidden_rows: set[int] = field(default_factory=set)  # 1-based
     warnings: list[str] = field(default_factory=list)  # issue codes found while screening the file
     unsafe: dict[str, str] = field(default_factory=dict)  # cell -> formula calling outside the workbook
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, last row0, last col0)
 
 
 
@@ -92,8 +94,7 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
             raise UnreadableFile("文件含有不安全的内容")
         data, declared = _part_data(archive, part, limits) if part is not None else (None, None)
         if declared is not None:  # refuse before anything is loaded, when the file itself says so
-            rows, cols, size = declared
-            _check_extent(rows, cols, limits)
+            _, _, size = declared  # its <dimension> is not: borders or a fill down to row 8000 reach it too
             if size > limits.max_rows * SHEET_BYTES_PER_ROW:
                 raise Rejection(Code.FILE_TOO_LARGE, {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
                                                    "expected": f"{limits.max_rows * SHEET_BYTES_PER_ROW / 2**20:.1f} MB"})
@@ -103,13 +104,16 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
             sheet.start[1] + sheet.width if sheet.start else 0
         _check_extent(height, width, limits)
         rows = sheet.to_python(skip_empty_area=False)
+        while rows and all(_blank(v) for v in rows[-1]):  # rows with data are counted, not the rows formatted
+            rows.pop()
+        merged = _merged_ranges(sheet)
     except (Rejection, UnreadableFile):
         raise
     except Exception as exc:
         raise UnreadableFile(_reason(exc)) from None
     finally:
         book.close()
-    grid = Grid(sheet=name, rows=rows, warnings=warnings)
+    grid = Grid(sheet=name, rows=rows, warnings=warnings, merged=merged)
     if part is not None:
         try:
             extras = scan_part(archive, part, data=data)
@@ -120,6 +124,10 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
         overlay(grid.rows, extras)
         grid.hidden_rows = extras.hidden_rows
         grid.unsafe = extras.unsafe
+    elif suffix == ".xls":  # the same error cells and hidden rows as an .xlsx, from the BIFF records
+        extras = scan_biff(str(path), name)
+        overlay(grid.rows, extras)
+        grid.hidden_rows = extras.hidden_rows
     return grid
 
 
@@ -146,6 +154,14 @@ def _part_data(archive: zipfile.ZipFile, part: str, limits: Limits
         return data, part_extent(archive, part, data)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
         return None, None
+
+
+def _merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged blocks (xlsx and xls alike); none when calamine cannot tell."""
+    try:
+        return [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()]
+    except Exception:  # merge records calamine cannot read: the cells read as they are
+        return []
 
 
 def _check_extent(height: int, width: int, limits: Limits) -> None:
@@ -231,6 +247,7 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
         else:
             ledger.columns[key] = col
     first_data = header_index + (2 if spans_two_rows else 1)
+    _fill_merged_down(rows, grid.merged, first_data, ledger.columns)
     keys = list(ledger.columns)
     width = max(ledger.columns.values(), default=0)
     take = operator.itemgetter(*(col - 1 for col in ledger.columns.values())) if len(keys) > 1 else None
@@ -245,6 +262,30 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
             continue
         ledger.rows.append((offset, values))
     return ledger
+
+
+# A project's 项目编号 and 项目名称 merged down over its 地块 rows name the project on every one of them;
+# merged figures are one figure (only the top-left cell holds it) and stay where they are.
+_MERGED_DOWN = ("project_id", "project_name")
+
+
+def _fill_merged_down(rows: list[list[object]], merged: list[tuple[int, int, int, int]], first_data: int,
+                      columns: dict[str, int]) -> None:
+    """Give each data row of a block merged over 项目编号 or 项目名称 the block's value (calamine leaves it
+    in the top-left cell only, so the rows below read as rows without a project)."""
+    wanted = {columns[key] - 1 for key in _MERGED_DOWN if key in columns}
+    for r1, c1, r2, c2 in merged:
+        if r2 <= r1 or r1 < first_data or r1 >= len(rows):
+            continue
+        for c in range(c1, c2 + 1):
+            if c not in wanted or c >= len(rows[r1]) or _blank(rows[r1][c]):
+                continue
+            for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+                row = rows[r]
+                if len(row) <= c:
+                    row.extend([""] * (c + 1 - len(row)))
+                if _blank(row[c]):
+                    row[c] = rows[r1][c]
 
 
 def _blank(value: object) -> bool:

@@ -19,6 +19,7 @@ from xladdin.workbook.reader import UnreadableFile, read_grid
 ERROR_FILL, WARNING_FILL = "FF9999", "FFE699"  # cells with an error, cells with only warnings
 _CELL = re.compile(r"^[A-Z]{1,3}\d{1,7}$")
 GUIDE_SHEET = "退回说明"
+GUIDE_ROWS = 300  # issues listed on the guide sheet; the rest are counted (every cell is still marked)
 
 
 def returned_name(file_name: str) -> str:
@@ -36,14 +37,15 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
     if workbook is None:
         return None
     ws = workbook[sheet] if sheet in workbook.sheetnames else workbook.worksheets[0]
+    anchors = _merged_anchors(ws, {i.cell for i in issues if _CELL.match(i.cell)})
     by_cell: dict[str, list[Issue]] = defaultdict(list)
     for issue in issues:
         if _CELL.match(issue.cell):
-            by_cell[issue.cell].append(issue)
+            by_cell[anchors.get(issue.cell, issue.cell)].append(issue)
+    fills = {True: PatternFill("solid", fgColor=ERROR_FILL), False: PatternFill("solid", fgColor=WARNING_FILL)}
     for address, found in by_cell.items():
         cell = ws[address]
-        worst = ERROR if any(i.severity == ERROR for i in found) else "警告"
-        cell.fill = PatternFill("solid", fgColor=ERROR_FILL if worst == ERROR else WARNING_FILL)
+        cell.fill = fills[any(i.severity == ERROR for i in found)]
         text = xml_safe("\n".join(f"【{i.severity}】{i.message}" for i in found))
         comment = Comment(text, "指挥部")
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 22 + len(found))
@@ -58,6 +60,32 @@ def write_returned_copy(source: Path, issues: list[Issue], sheet: str, out_dir: 
     finally:
         temp.unlink(missing_ok=True)
     return target
+
+
+def _merged_anchors(ws, cells: set[str]) -> dict[str, str]:
+    """Each of cells inside a merged block -> the block's top-left cell, the only one that holds a fill and a
+    note (openpyxl's MergedCell is read-only); a block costs the smaller of its area and the cells asked."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    wanted = {}
+    for address in cells:
+        letters, row = coordinate_from_string(address)
+        wanted[(row, column_index_from_string(letters))] = address
+    anchors: dict[str, str] = {}
+    for block in ws.merged_cells.ranges:
+        top_left = f"{get_column_letter(block.min_col)}{block.min_row}"
+        area = (block.max_row - block.min_row + 1) * (block.max_col - block.min_col + 1)
+        if area <= len(wanted):
+            inside = ((r, c) for r in range(block.min_row, block.max_row + 1)
+                      for c in range(block.min_col, block.max_col + 1))
+            found = [wanted[key] for key in inside if key in wanted]
+        else:
+            found = [a for (r, c), a in wanted.items()
+                     if block.min_row <= r <= block.max_row and block.min_col <= c <= block.max_col]
+        for address in found:
+            anchors[address] = top_left
+    return anchors
 
 
 def _load(source: Path, sheet: str):
@@ -104,12 +132,20 @@ def _add_guide(workbook, sheet: str, issues: list[Issue]) -> None:
     guide.append(["单元格", "级别", "问题", "项目编号", "说明"])
     for cell in guide[3]:
         cell.font = Font(bold=True)
-    for issue in sorted(issues, key=lambda i: (i.severity != ERROR, i.cell)):
-        append_text_safe(guide, [issue.cell, issue.severity, issue.title, issue.project, issue.message])
+    listed = sorted(issues, key=lambda i: (i.severity != ERROR, i.cell))
+    link_font = Font(color="0563C1", underline="single")
+    for issue in listed[:GUIDE_ROWS]:
+        row = append_text_safe(guide, [issue.cell, issue.severity, issue.title, issue.project, issue.message])
         if _CELL.match(issue.cell):
-            link = guide.cell(guide.max_row, 1)
+            link = guide.cell(row, 1)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet}'!{issue.cell}")
-            link.font = Font(color="0563C1", underline="single")
+            link.font = link_font
+    if len(listed) > GUIDE_ROWS:
+        rest = listed[GUIDE_ROWS:]
+        errors = sum(i.severity == ERROR for i in rest)
+        row = append_text_safe(guide, ["", "", "", "", f"另有 {len(rest)} 条问题未列出（其中错误 {errors} 条），"
+                                       f"均已在台账中标色并加批注，请逐一查看标色单元格修改。"])
+        guide.cell(row, 5).font = Font(bold=True, color="C00000")
     for column, width in zip("ABCDE", (9, 6, 18, 10, 90)):
         guide.column_dimensions[column].width = width
     for ws in workbook.worksheets:
