@@ -32,6 +32,7 @@ from xladdin.domain.milestones import (
 )
 from xladdin.engine.pipeline import execute
 from xladdin.engine.plan import figure_plans
+from xladdin.notices.compose import _key_plots
 from xladdin.store.history import Store
 from xladdin.workbook.layout import MILESTONES, TIMELINE
 
@@ -157,7 +158,13 @@ def test_a_project_reporting_plots_gets_a_block_per_plot_that_its_row_summarises
     assert flagged.iloc[0]["milestone"] == "报批" and flagged.iloc[0]["deadline"] == dt.date(2026, 12, 31)
     everything = key_plots(plan, registry.assign(key_plots=["是", "是"]))
     assert list(zip(everything["project_id"], everything["plot"])) == [("P1", "东区"), ("P1", "西区"), ("P2", "")]
-
+    # The 督查日报 names each 重点攻坚地块 with its current 节点 and who answers for it.
+    heading, section = _key_plots(everything, D[6])
+    assert heading == "重点攻坚地块"
+    for r in everything.to_dict("records"):
+        assert f"{r['project_name']}{r['plot']}正在{r['milestone']}" in section
+    assert "甲西区正在报批（计划11月27日完成，未到期；责任领导张）" in section  # its planned date, status, leader
+    assert _key_plots(key_plots(plan, REGISTRY), D[6]) is None  # nothing flagged: no section
 
 def test_the_timeline_marks_of_a_block_at_once_are_the_week_by_week_oracles():
     import random

@@ -226,6 +226,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     supervision = open_items(register) if register is not None else None
     milestones = late_or_at_risk(plan) if plan is not None else None
     leaders, returns = [], uncorrected_returns(store, as_of)
+    plots = key_plots(plan, registry) if plan is not None else None
     if notice_kind == LEADER:
         leaders = build_leader_notices(summary, as_of, notice_header(settings), supervision=supervision,
                                        milestones=milestones)  # 临期 comes with the summary's flags
@@ -240,7 +241,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
             unit_key=settings.rank_unit_key, supervision=supervision, milestones=milestones, tally=tally,
             named=settings.notice_named, accountability=Accountability(
                 settings.accountability_periods, settings.accountability_overdue, settings.accountability_words),
-            totals=totals, counts=counts, settings=settings,
+            totals=totals, counts=counts, settings=settings, key_plots=plots,
             new_problems=new_problems(store, registry, period_start if weekly else as_of - dt.timedelta(days=1),
                                       as_of)))
     result = JobResult(book.path, as_of, period_start, None, [], summary, ranking, notice.lines(), [],
@@ -249,7 +250,7 @@ def _figures(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.date, s
     result.leaders, result.register, result.plan, result.tally = leaders, register, plan, tally
     result.settings, result.totals, result.counts = settings, totals, counts
     result.returns = returns
-    result.key_plots = key_plots(plan, registry) if plan is not None else None
+    result.key_plots = plots
     result.plan_sheet = plan_sheet
     if leaders:
         result.notice = [line for item in leaders for line in item.lines() + [""]]

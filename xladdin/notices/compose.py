@@ -230,6 +230,7 @@ class NoticeInputs:
     totals: pd.DataFrame | None = None
     counts: dict | None = None
     settings: Settings | None = None
+    key_plots: pd.DataFrame | None = None  # milestones.key_plots: the 重点攻坚地块, for the 督查日报
 
 
 def build_notice(inputs: NoticeInputs) -> Notice:
@@ -247,6 +248,7 @@ def build_notice(inputs: NoticeInputs) -> Notice:
         _reporting(n.summary, n.roster, n.cutoff, n.as_of, words.unit),
         _daily_gain(n.summary),
         (f"全{words.above}红黑榜中的本{words.name}", tidy("".join(n.city))) if n.city else None,
+        _key_plots(n.key_plots, n.as_of),
         _deadlines(n.summary, n.as_of, n.due_soon_days, words.unit),
         _stalled(n.summary, words.unit),
         _never_reported(n.summary),
@@ -301,6 +303,24 @@ def _weekly(notice: Notice, n: NoticeInputs, period: str, settings: Settings) ->
         annexes.append((f"本期{words.units_all}报送情况（单位：天）", _tally_table(n.tally, words.unit)))
     notice.annexes = annexes
     return notice
+
+
+def _key_plots(plots: pd.DataFrame | None, as_of: dt.date) -> Section | None:
+    """重点攻坚地块 in the 督查日报 (the seed's "重点攻坚地块", 项目清单's flag): each 地块 with its current 节点, its
+    planned date and status, and who answers for it (责任领导、责任人)."""
+    if plots is None or plots.empty:
+        return None
+    parts = []
+    for r in plots.to_dict("records"):
+        name = f"{r['project_name']}{r['plot'] or ''}"
+        if not r["milestone"]:
+            parts.append(f"{name}各节点已完成")
+            continue
+        when = f"计划{day_near(r['planned'], as_of)}完成，" if isinstance(r["planned"], dt.date) else ""
+        people = "、".join(p for p in (f"责任领导{r['leader']}" if r["leader"] else "",
+                                        f"责任人{r['person']}" if r["person"] else "") if p)
+        parts.append(f"{name}正在{r['milestone']}（{when}{r['status']}{'；' + people if people else ''}）")
+    return "重点攻坚地块", "；".join(parts) + "。"
 
 
 def _cap(names: list[str], named: int | None, unit: str = "个") -> str:
