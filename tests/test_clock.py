@@ -127,3 +127,18 @@ def _named_value(path: Path, name: str) -> object:
     wb = openpyxl.load_workbook(path)
     ((sheet, ref),) = list(wb.defined_names[name].destinations)
     return wb[sheet][ref.replace("$", "")].value
+
+
+def test_a_backup_name_is_never_reused_when_a_run_repeats_a_second(tmp_path):
+    from xladdin.workbook.master import backup
+
+    master = tmp_path / "母表.xlsm"
+    folder = tmp_path / "备份"
+    second = dt.datetime(2026, 11, 24, 21, 30)
+    made = []
+    for content in (b"one", b"two", b"three"):
+        master.write_bytes(content)
+        made.append(backup(master, folder, keep=1, now=second))  # keeps one: the earlier copies are pruned
+    assert [p.name for p in made] == ["母表.20261124-213000-01.xlsm", "母表.20261124-213000-02.xlsm",
+                                      "母表.20261124-213000-03.xlsm"]
+    assert [p.read_bytes() for p in folder.glob("*.xlsm")] == [b"three"]  # the newest, under its own name

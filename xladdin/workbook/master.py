@@ -142,10 +142,13 @@ def backup(path: Path, folder: Path, keep: int, now: dt.datetime, label: str = "
     that rolling back several runs in a row never prunes the backups the earlier runs need."""
     folder.mkdir(parents=True, exist_ok=True)
     kind = f"{path.stem}.{label}." if label else f"{path.stem}."
-    # Named by the run's clock, numbered within a second so that names sort in the order they were made.
+    # Named by the run's clock and numbered after the copies of that second, so that a name is never reused
+    # (a run's clock may repeat a second, and pruning may have removed a lower number); the order copies were
+    # made in is their file time (_prune).
     stamp = now.strftime("%Y%m%d-%H%M%S")
-    taken = len(list(folder.glob(f"{glob.escape(kind + stamp)}-[0-9][0-9]{glob.escape(path.suffix)}")))
-    copy = folder / f"{kind}{stamp}-{taken + 1:02d}{path.suffix}"
+    numbers = [int(p.name[len(kind + stamp) + 1:][:2]) for p in
+               folder.glob(f"{glob.escape(kind + stamp)}-[0-9][0-9]{glob.escape(path.suffix)}")]
+    copy = folder / f"{kind}{stamp}-{max(numbers, default=0) + 1:02d}{path.suffix}"
     temp = folder / f".{copy.name}.tmp"
     try:
         shutil.copy2(path, temp)
