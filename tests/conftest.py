@@ -48,9 +48,27 @@ def _deselect(config, items, marker: str, line: str) -> None:
         reporter.write_line(line.format(count=len(skipped)), yellow=True, bold=True)
 
 
+# CI (and the README's test command, through .ci/run) installs every tool the tests use: there a missing tool
+# fails the test that needs it instead of skipping it, so a check is never counted without being run.
+REQUIRE_TOOLS = os.environ.get("XLADDIN_REQUIRE_TOOLS", "") not in ("", "0")
+
+
+def needs(*tools: str) -> None:
+    """Skip the calling test when one of `tools` is not on PATH (a developer's machine); fail it under CI."""
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        message = f"needs {', '.join(missing)} (installed by the README's test command)"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def pytest_collection_modifyitems(config, items):
     """Without LibreOffice the recalculation tests are deselected (CI installs LibreOffice, so CI runs them);
     the tests that download from the package index run only when XLADDIN_NETWORK_TESTS=1."""
+    if not SOFFICE and REQUIRE_TOOLS:
+        raise pytest.UsageError("LibreOffice (soffice) not found, and XLADDIN_REQUIRE_TOOLS is set: install it with "
+                                "the README's test command.")
     if not SOFFICE:
         _deselect(config, items, "libreoffice", "LibreOffice (soffice) not found: {count} recalculation tests "
                   "deselected. Install it with: apt-get install -y libreoffice-calc-nogui")

@@ -14,7 +14,7 @@ from xladdin.engine.pipeline import execute
 from xladdin.notices.compose import NoticeInputs, build_notice
 from xladdin.notices.word import write_docx
 
-from .conftest import AS_OF
+from .conftest import AS_OF, needs
 from .test_ranking_formulas import CASES, make_campaign
 
 
@@ -169,11 +169,9 @@ def test_the_notice_text_imports_no_word_rendering():
 def weekly_pdf(demo, tmp_path_factory):
     """The demo's weekly 通报 written to Word and printed to PDF by LibreOffice (a profile of its own, so that
     a LibreOffice already running does not take the conversion): (result, notice, docx, pdf)."""
-    import shutil
     import subprocess
 
-    if not shutil.which("soffice") or not shutil.which("pdftotext"):
-        pytest.skip("needs LibreOffice and poppler-utils")
+    needs("soffice", "pdftotext")
     directory, _, _ = demo
     out = tmp_path_factory.mktemp("weekly")
     result = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
