@@ -122,9 +122,9 @@ def _write_summary(book: Book, result: JobResult) -> None:
         book.write_cell(SUMMARY_TOTALS, "；".join(totals_lines(result)) + "。")
 
 
-def totals_lines(result: JobResult) -> list[str]:
-    """Every quantity on one line each, as 汇总's title block and 控制台 show them: 征地：累计 120.00 亩 / 计划
-    200.00 亩（60.00%）；攻坚以来 +80.00，本期（11-18 至 11-24）+20.00，当日 +2.50; then the seed's counts."""
+def totals_rows(result: JobResult) -> list[tuple[str, str]]:
+    """Every quantity as (name, figures), as 控制台 shows them: (征地, 累计 120.00 亩 / 计划 200.00 亩（60.00%），
+    攻坚以来 +80.00，本期（11-18 至 11-24）+20.00，当日 +2.50); then the seed's counts (项目数, …)."""
     settings = result.settings
     since = (f"攻坚以来（{settings.campaign_start.isoformat()} 起）" if settings and settings.campaign_start
              else "攻坚以来")
@@ -133,8 +133,8 @@ def totals_lines(result: JobResult) -> list[str]:
     for r in result.totals.itertuples():
         digits = 2 if r.unit == "亩" else 0
         planned = f" / 计划 {r.plan:,.{digits}f} {r.unit}（{r.rate:.2%}）" if r.plan == r.plan else "（无计划数）"
-        lines.append(f"{r.name}：累计 {r.total:,.{digits}f} {r.unit}{planned}，{since} +{r.campaign:,.{digits}f}，"
-                     f"{period} +{r.period:,.{digits}f}，当日 +{r.day:,.{digits}f}")
+        lines.append((r.name, f"累计 {r.total:,.{digits}f} {r.unit}{planned}，{since} +{r.campaign:,.{digits}f}，"
+                              f"{period} +{r.period:,.{digits}f}，当日 +{r.day:,.{digits}f}"))
     counts = result.counts
     if counts:
         text = f"全面完成征拆（未净地）{counts['done']} 个项目，已净地 {counts['net']} 个"
@@ -142,8 +142,13 @@ def totals_lines(result: JobResult) -> list[str]:
             rate = f"{counts['city_rate']:.2%}" if counts["city_plan"] else "—"
             text += (f"；市级项目 {counts['city']} 个，面积 {counts['city_plan']:,.2f} 亩，累计征地 "
                      f"{counts['city_acquired']:,.2f} 亩，完成率 {rate}，剩余 {counts['city_left']} 个市级项目")
-        lines.append(text)
+        lines.append(("项目数", text))
     return lines
+
+
+def totals_lines(result: JobResult) -> list[str]:
+    """The same on 汇总's title block, one "name：figures" each (the counts without a name)."""
+    return [text if name == "项目数" else f"{name}：{text}" for name, text in totals_rows(result)]
 
 
 def _write_report(book: Book, result: JobResult) -> None:
@@ -456,8 +461,7 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
         *([[words.whole, result.whole]] if result.whole else []),
-        *([[line.split("：", 1)[0], line.split("：", 1)[1]] if "：" in line else ["项目数", line]
-           for line in totals_lines(result)] if result.totals is not None else []),
+        *([list(row) for row in totals_rows(result)] if result.totals is not None else []),
         *[[f"{words.above}里通报", sentence] for sentence in result.city],
         *roster_rows(result.roster, result.as_of, result.cutoff, words.unit, result.returns),
         *tally_rows(result.tally, result.period_start + dt.timedelta(days=1), result.as_of),
