@@ -15,7 +15,7 @@ from typing import Callable
 
 from xladdin.base.issues import CATALOGUE, ERROR, Code
 from xladdin.base.schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
-from xladdin.domain.validate import FAR_FLOOR, JUMP_FLOOR, SLIP_FLOOR
+from xladdin.domain.validate import FAR_FACTOR, FAR_FLOOR, JUMP_FLOOR, SLIP_FLOOR
 
 EPS = "1E-9"  # the validator's tolerance on areas
 
@@ -133,13 +133,13 @@ def _text_number(key: str) -> Callable[[Refs], str]:
 def _far_above(key: str) -> Callable[[Refs], str]:
     floor = FAR_FLOOR[LEDGER_BY_KEY[key].kind]
     return lambda r: (f"AND({r.blank('plot')},ISNUMBER({r.plan_cell(key)}),"
-                      f"{r.num(key)}>2*{r.plan_cell(key)}+{floor:g})")
+                      f"{r.num(key)}>{FAR_FACTOR:g}*{r.plan_cell(key)}+{floor:g})")
 
 
 def _above(key: str) -> Callable[[Refs], str]:
     floor = FAR_FLOOR[LEDGER_BY_KEY[key].kind]
     return lambda r: (f"AND({r.blank('plot')},ISNUMBER({r.plan_cell(key)}),{r.num(key)}>{r.plan_cell(key)}+{EPS},"
-                      f"{r.num(key)}<=2*{r.plan_cell(key)}+{floor:g})")
+                      f"{r.num(key)}<={FAR_FACTOR:g}*{r.plan_cell(key)}+{floor:g})")
 
 
 def _decreased(key: str) -> Callable[[Refs], str]:

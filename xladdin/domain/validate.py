@@ -41,6 +41,7 @@ UNUSABLE = object()  # a figure cell already reported, to be read as unknown rat
 # A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
 JUMP_FLOOR = {"area": 1.0, "count": 3.0}
 # Above twice the plan is impossible, except on tiny plans where one more house doubles it.
+FAR_FACTOR = 2  # the validator and the template (selfcheck) both read it
 FAR_FLOOR = {"area": 1.0, "count": 2.0}
 # The slip of a digit (12.5 typed 30.5: +18 亩 in a day) stays under a share of a large plan: a day's gain
 # above this, and above SLIP_FACTOR times the project's gain the day before (any, when that is unknown), is
@@ -402,7 +403,7 @@ def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: Re
         value = figures.get(key, NAN)
         if plan is not None and value > plan + 1e-9:
             # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
-            code = Code.FAR_ABOVE_PLAN if value > 2 * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
+            code = Code.FAR_ABOVE_PLAN if value > FAR_FACTOR * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
             label = LEDGER_BY_KEY[key].label + (f"（{plots} 个地块合计）" if plots else "")
             issue(code, cell(row, key), project=project, column=label,
                   value=format_number(value), expected=format_number(plan))
