@@ -10,14 +10,15 @@ through `fold`, as the validator reads it after NFKC.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 from xladdin.base.issues import CATALOGUE, ERROR, Code
 from xladdin.base.schema import FIGURE_KEYS, LEDGER_BY_KEY, PLAN_OF, YES
-from xladdin.domain.validate import FAR_FACTOR, FAR_FLOOR, JUMP_FLOOR, SLIP_FLOOR
+from xladdin.domain.validate import FAR_FACTOR, FAR_FLOOR, JUMP_FLOOR, SLIP_FLOOR, TOLERANCE
 
-EPS = "1E-9"  # the validator's tolerance on areas
+EPS = f"1E{round(math.log10(TOLERANCE))}"  # the validator's tolerance (a power of ten), as the formulas write it
 
 
 def fold(reference: str) -> str:

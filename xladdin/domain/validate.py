@@ -40,6 +40,7 @@ NAN = float("nan")
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
 # A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
 JUMP_FLOOR = {"area": 1.0, "count": 3.0}
+TOLERANCE = 1e-9  # figures closer than this are equal (floats of typed decimals); the template uses it too
 # Above twice the plan is impossible, except on tiny plans where one more house doubles it.
 FAR_FACTOR = 2  # the validator and the template (selfcheck) both read it
 FAR_FLOOR = {"area": 1.0, "count": 2.0}
@@ -385,7 +386,7 @@ def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryInde
     if record["houses_demolished"] > record["houses_agreed"]:
         issue(Code.DEMOLISHED_EXCEEDS_AGREED, cell(row, "houses_demolished"), project=project,
               value=format_number(record["houses_demolished"]), expected=format_number(record["houses_agreed"]))
-    if record["cleared_mu"] > record["acquired_mu"] + 1e-9:
+    if record["cleared_mu"] > record["acquired_mu"] + TOLERANCE:
         issue(Code.CLEARED_EXCEEDS_ACQUIRED, cell(row, "cleared_mu"), project=project,
               value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
     if record["plot"]:
@@ -401,7 +402,7 @@ def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: Re
     for key, plan_key in PLAN_OF.items():
         plan = plans.get(plan_key)
         value = figures.get(key, NAN)
-        if plan is not None and value > plan + 1e-9:
+        if plan is not None and value > plan + TOLERANCE:
             # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
             code = Code.FAR_ABOVE_PLAN if value > FAR_FACTOR * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
             label = LEDGER_BY_KEY[key].label + (f"（{plots} 个地块合计）" if plots else "")
@@ -416,7 +417,7 @@ def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex
         plan_mu = registry.plan(project, "plan_mu")
         plan_houses = registry.plan(project, "plan_houses")
         if not record["plot"]:
-            if plan_mu is not None and record["acquired_mu"] + 1e-9 < plan_mu:
+            if plan_mu is not None and record["acquired_mu"] + TOLERANCE < plan_mu:
                 gaps.append(f"累计征地 {format_number(record['acquired_mu'])} 亩未达计划 {format_number(plan_mu)} 亩")
             if plan_houses is not None and record["houses_demolished"] < plan_houses:
                 gaps.append(f"拆除房屋 {format_number(record['houses_demolished'])} 栋未达计划 "
@@ -477,19 +478,19 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
         for key in present:
             now, then = float(figures[key]), float(last_figures.get(key, 0.0))
             gain = now - then
-            if gain <= 0.0 and now + 1e-9 >= then:
+            if gain <= 0.0 and now + TOLERANCE >= then:
                 continue  # nothing gained: no rule below can fire (the usual unchanged figure)
             if since is None:
                 since = last.report_date.isoformat() + (f"（{last.group}）" if last.group and last.group != group
                                                         else "")
-            if now + 1e-9 < then:
+            if now + TOLERANCE < then:
                 issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
                       detail=since)
                 continue
             kind = LEDGER_BY_KEY[key].kind
             plan = plans.get(PLAN_OF[key])
-            if plan and gain > max(jump_ratio * plan, JUMP_FLOOR[kind]) + 1e-9:
+            if plan and gain > max(jump_ratio * plan, JUMP_FLOOR[kind]) + TOLERANCE:
                 issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(gain),
                       expected=f"计划数的 {jump_ratio:.0%}")
@@ -497,7 +498,7 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
             step = None
             if earlier is not None and earlier.figures:
                 step = then - float(earlier.figures.get(key, 0.0))
-            if gain > SLIP_FLOOR[kind] + 1e-9 and (step is None or gain > SLIP_FACTOR * max(step, 0.0) + 1e-9):
+            if gain > SLIP_FLOOR[kind] + TOLERANCE and (step is None or gain > SLIP_FACTOR * max(step, 0.0) + TOLERANCE):
                 usual = "" if step is None else f"，上次只增加 {format_number(max(step, 0.0))}"
                 issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
                       column=LEDGER_BY_KEY[key].label, value=format_number(gain),
