@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -93,22 +95,54 @@ log = logging.getLogger(__name__)
 LEGACY_TIMELINE_FIXED = 4
 
 
+@dataclass(frozen=True)
+class Page:
+    """What a region's writer is given: the master, the run's result and where 汇总's rows are."""
+    book: Book
+    result: JobResult
+    store: Store
+    settings: Settings
+    summary_range: SummaryRange
+
+
+@dataclass(frozen=True)
+class Writer:
+    """The writer of some of the master's tables (layout declares where each table sits), and when it
+    runs: every run, after an intake only, or with the 红黑榜 only."""
+    tables: tuple[str, ...]
+    when: str
+    write: Callable[[Page], None]
+
+
+ALWAYS, AFTER_INTAKE, WITH_RANKING = "always", "intake", "ranking"
+# Every table a run fills, by its writer, in the order they are written (the 红黑榜 before the charts that
+# refer to it). tests/test_regions.py holds this list to layout's SHEETS: each table not filled by staff
+# has exactly one writer here.
+WRITERS: tuple[Writer, ...] = (
+    Writer((SUMMARY.name,), ALWAYS, lambda p: _write_summary(p.book, p.result)),
+    Writer((REPORT.name,), AFTER_INTAKE, lambda p: _write_report(p.book, p.result)),
+    Writer((LOG.name, HISTORY.name), ALWAYS, lambda p: _write_log_and_history(p.book, p.result, p.store, p.settings)),
+    Writer((RANKING.name, *(spec.name for spec in SORTED_TABLES.values()), SORT_KEYS.name), WITH_RANKING,
+           lambda p: _write_ranking(p.book, p.result, p.store, p.settings, p.summary_range)),
+    Writer((BOARD.name, REGISTER.name, MILESTONES.name, TIMELINE.name, STATUS_COUNTS.name), ALWAYS,
+           lambda p: _write_board(p.book, p.result, p.store, p.settings, p.summary_range)),
+    Writer((TREND.name,), ALWAYS, lambda p: _write_trend(p.book, p.result)),
+    Writer((CHART_UNITS.name,), WITH_RANKING, lambda p: _write_chart_units(p.book, p.result)),
+    Writer((STATUS.name,), ALWAYS, lambda p: p.book.write_table(STATUS.name, _status_rows(p.result))),
+)
+
+
 def write_master(book: Book, result: JobResult, store: Store, settings: Settings, intake: bool,
                   write_ranking: bool) -> None:
-    """Every region of the master from the run's result, region by region in a fixed order (the 红黑榜,
-    its sorted view, the notice and the charts' units only with `write_ranking`; the 校验报告 only after
-    an intake)."""
-    _write_summary(book, result)
-    if intake:
-        _write_report(book, result)
-    _write_log_and_history(book, result, store, settings)
+    """Every region of the master from the run's result, by WRITERS in their order (the 红黑榜, its sorted
+    view, the notice and the charts' units only with `write_ranking`; the 校验报告 only after an intake)."""
     first_row, first_col = book.table_origin(SUMMARY.name)
     summary_range = SummaryRange(first_col, first_row, first_row + max(1, len(result.summary)) - 1)
-    if write_ranking:
-        _write_ranking(book, result, store, settings, summary_range)
-    _write_board(book, result, store, settings, summary_range)
-    _write_charts(book, result, write_ranking)
-    book.write_table(STATUS.name, _status_rows(result))
+    page = Page(book, result, store, settings, summary_range)
+    due = {ALWAYS: True, AFTER_INTAKE: intake, WITH_RANKING: write_ranking}
+    for writer in WRITERS:
+        if due[writer.when]:
+            writer.write(page)
 
 
 def _write_summary(book: Book, result: JobResult) -> None:
@@ -229,13 +263,15 @@ def _write_board(book: Book, result: JobResult, store: Store, settings: Settings
                                                        NOT_TODAY)])
 
 
-def _write_charts(book: Book, result: JobResult, write_ranking: bool) -> None:
-    """The charts' sources: the acquisition trend, and (with the 红黑榜) each unit's rate by list."""
+def _write_trend(book: Book, result: JobResult) -> None:
+    """The line chart's source: the acquisition trend against the plan."""
     trend = result.trend if result.trend is not None else pd.DataFrame(columns=["report_date", "acquired_mu"])
     plan = float(result.summary["plan_mu"].sum())
     book.write_table(TREND.name, [[d, float(v), plan] for d, v in zip(trend["report_date"], trend["acquired_mu"])])
-    if not write_ranking:
-        return
+
+
+def _write_chart_units(book: Book, result: JobResult) -> None:
+    """Each unit's acquisition rate by list, as formulas over the 红黑榜 (the bar chart's source)."""
     rank_row, rank_col = book.table_origin(RANKING.name)
     position = {key: rank_col + i for i, key in enumerate(RANKING_KEYS)}
     rows = []

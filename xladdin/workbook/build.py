@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -22,43 +23,33 @@ from xladdin.base.schema import (
     SHEET_CHARTS,
     SHEET_CONF,
     SHEET_CONSOLE,
-    SHEET_HISTORY,
-    SHEET_LOG,
-    SHEET_MILESTONES,
     SHEET_NOTICE,
     SHEET_RANKING,
-    SHEET_REGISTER,
-    SHEET_REGISTRY,
-    SHEET_REPORT,
     SHEET_SETTINGS,
     SHEET_SORTED,
-    SHEET_SUMMARY,
     SHEET_TIMELINE,
 )
 from xladdin.domain.level import LEVELS, Level, level_of
 from xladdin.domain.settings import DEFAULTS, SETTING_NAMES, defaults
 from xladdin.workbook.evaluate import write_cached_values
 from xladdin.workbook.layout import (
-    CHART_TABLE_COLUMNS,
+    CHART_UNITS,
     CITY_RESULT,
     MILESTONES,
-    MILESTONES_TITLE,
-    NOTICE_NAME,
-    PRINT_TITLE_COLUMNS,
     RANKING,
     RANKING_KEYS,
-    REGISTER,
-    REGISTER_TITLE,
     SHEET_ORDER,
+    SHEETS,
     SORT_KEYS,
     SORTED_TABLES,
+    STATUS_COUNTS,
     TABLES,
     TIMELINE,
-    TIMELINE_TITLE,
     TIMELINE_WEEKS,
-    TITLE_CELLS,
+    TREND,
     WRAPPED_LABELS,
     TableSpec,
+    PRINT_TITLE_COLUMNS,
     print_extent,
 )
 from xladdin.workbook.master import put_cell, quote_sheet
@@ -77,34 +68,6 @@ def dxf_fill(colour: str) -> PatternFill:
 
 RED_FILL = dxf_fill("F8CBAD")
 BLACK_FILL = dxf_fill("595959")
-
-TITLES = {
-    SHEET_CONSOLE: ("重点项目和民生工程用地保障攻坚 · 指挥部母表", None),
-    SHEET_SETTINGS: ("设置", "改“值”一列即可；留空表示用默认值。"),
-    SHEET_REGISTRY: ("项目清单", "计划数只以本表为准，报送台账不能改变计划数。可在表格下方直接添加行。"),
-    SHEET_SUMMARY: ("汇总（尚未运行）", "每个项目一行，为截至统计日期的最新累计数；由“一键汇总”生成，请勿手工修改表内数据。"),
-    SHEET_RANKING: ("红黑榜（尚未运行）", ""),
-    SHEET_SORTED: ("红黑榜（排序，尚未运行）", "宣读和通报用：每个指标一张表，参与排名的单位按名次从前到后，并列的按“红黑榜”表中的顺序；"
-                                         "未参与排名的单位不列。都是取自“红黑榜”表的公式，选中一张表复制即可粘贴。"),
-    SHEET_REPORT: ("校验报告（尚未运行）", "每个问题一行；“单元格”即报送文件中出错的位置。"),
-    SHEET_LOG: ("报送记录", "最近收到的每个文件及其状态；内容相同的文件只处理一次。全部记录保存在历史库中。"),
-    SHEET_HISTORY: ("历史（尚未运行）", "全部数据保存在历史库中，这里显示最近的部分。"),
-    SHEET_BOARD: ("作战图（尚未运行）", "每个项目一行，按紧迫程度排序：逾期、临期、无进展在前。"),
-    SHEET_TIMELINE: ("作战图时间表（尚未运行）", "每个项目一行（报送地块的项目，其下每个地块再各一行）、每周一列（上方为该周周一，"
-                                            "按统计日期排定）：● 本周完成的节点，○ 本周计划完成而未完成的节点；红色为已过去的周里"
-                                            "未完成的节点，黄色为计划中，绿色为已完成，蓝色为统计日期所在的周。当前节点的责任领导、"
-                                            "责任人来自“节点计划”。"),
-    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目（及其每个地块）每个节点一行。计划完成日期按“设置”中的节点工期从净地交付期限"
-                                             "倒排；要改，请填“计划完成日期(录入)”（地块的净地交付行填的日期即该地块的交付期限）。"
-                                             "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际完成日期(录入)”。"
-                                             "责任领导默认为项目的责任领导，可改；请填责任人。所填内容下次运行时读回保留。"),
-    SHEET_REGISTER: ("督办台账（尚未运行）", "同一项目的同一问题无论怎么表述都归入一项（历次表述列出全部说法）；并错了在“并入编号”"
-                                          "填另一项的编号，拆错了在“拆出表述”填要拆出的表述序号（如 2、3）；指挥部交办事项请在"
-                                          "表末新增一行（来源填 指挥部交办，写明责任人和完成时限）；问题解决后把“状态”改为 已销号。"
-                                          "下次运行时读回。"),
-    SHEET_CHARTS: ("图表（尚未运行）", "图表随每次汇总自动更新；右侧为图表的数据。"),
-    SHEET_NOTICE: ("通报", None),
-}
 
 CONSOLE_STEPS = (
     "使用方法：",
@@ -148,40 +111,29 @@ def build_master(path: Path, registry_rows: list[list[object]] | None = None,
     words = level_of(level)
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
-    for name in SHEET_ORDER:
-        ws = wb.create_sheet(name)
-        title, note = TITLES[name]
-        ws["A1"].value = title
+    for sheet in SHEETS:  # as layout declares them: title, note, tables, named cells, then the sheet's own touches
+        ws = wb.create_sheet(sheet.name)
+        ws["A1"].value = sheet.title
         ws["A1"].font = TITLE_FONT
-        if note:
-            ws["A2"].value = _worded(note, words)
+        if sheet.note:
+            ws["A2"].value = _worded(sheet.note, words)
             ws["A2"].font = NOTE_FONT
-    for spec in TABLES.values():
-        _add_table(wb[spec.sheet], spec)
+        for spec in sheet.tables:
+            _add_table(ws, spec)
+        for name, cell in sheet.cells:
+            wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet.name)}!{_absolute(cell)}")
     console = wb[SHEET_CONSOLE]
-    frozen = console.freeze_panes  # the city result sits beside the buttons: 控制台 keeps its panes
-    _add_table(console, CITY_RESULT)
-    console.freeze_panes = frozen
-    _add_table(wb[SHEET_REGISTER], REGISTER)
-    _add_table(wb[SHEET_MILESTONES], MILESTONES)
-    _add_table(wb[SHEET_TIMELINE], TIMELINE)
-    _timeline_formatting(wb[SHEET_TIMELINE])
-    wb.defined_names[TIMELINE_TITLE] = DefinedName(TIMELINE_TITLE, attr_text=f"{quote_sheet(SHEET_TIMELINE)}!$A$1")
-    wb.defined_names[MILESTONES_TITLE] = DefinedName(MILESTONES_TITLE, attr_text=f"{quote_sheet(SHEET_MILESTONES)}!$A$1")
-    wb.defined_names[REGISTER_TITLE] = DefinedName(REGISTER_TITLE, attr_text=f"{quote_sheet(SHEET_REGISTER)}!$A$1")
-    console.cell(CITY_RESULT.header_row - 1, CHART_TABLE_COLUMNS[CITY_RESULT.name]).value = \
+    console.cell(CITY_RESULT.header_row - 1, CITY_RESULT.first_column).value = \
         f"{words.above}里通报的本{words.name}结果（每期填一行：名次、榜单、倒数第四名的数值即退出黑榜线）"
     _fill_settings(wb, level)
-    _fill_console(wb[SHEET_CONSOLE], words)
-    for name, (sheet, cell) in TITLE_CELLS.items():
-        wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!${cell[0]}${cell[1:]}")
-    wb.defined_names[NOTICE_NAME] = DefinedName(NOTICE_NAME, attr_text=f"{quote_sheet(SHEET_NOTICE)}!$A$3:$A$3")
+    _fill_console(console, words)
     wb[SHEET_NOTICE].column_dimensions["A"].width = 80  # A4 upright at full size (LibreOffice draws it wider): paragraphs wrap
     wb[SHEET_NOTICE]["A3"].alignment = Alignment(wrap_text=True, vertical="top")
     _ranking_formatting(wb[SHEET_RANKING])
     _sorted_view(wb[SHEET_SORTED])
     _add_charts(wb[SHEET_CHARTS])
     _board_formatting(wb[SHEET_BOARD])
+    _timeline_formatting(wb[SHEET_TIMELINE])
     for name in SHEET_ORDER:
         print_setup(wb[name])
     conf = wb.create_sheet(SHEET_CONF)
@@ -317,9 +269,14 @@ def write_launchers(directory: Path, master_name: str) -> list[Path]:
     return [*written, sh]
 
 
+def _absolute(cell: str) -> str:
+    """A1 -> $A$1, A3:A3 -> $A$3:$A$3."""
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in cell.split(":"))
+
+
 def _add_table(ws, spec: TableSpec) -> None:
     h = spec.header_row
-    first = CHART_TABLE_COLUMNS.get(spec.name, 1)
+    first = spec.first_column
     for c, column in enumerate(spec.columns, start=first):
         cell = ws.cell(h, c)
         cell.value = column.label
@@ -333,13 +290,13 @@ def _add_table(ws, spec: TableSpec) -> None:
     table = Table(displayName=spec.name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
-    if ws.title != SHEET_CHARTS:
-        ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
+    if spec.freeze_column:
+        ws.freeze_panes = ws.cell(h + 1, spec.freeze_column)
 
 
 def _add_charts(ws) -> None:
     """Native charts over the 图表 tables; each run moves their ranges to the tables' new extents."""
-    units, status, trend = (CHART_TABLE_COLUMNS[n] for n in ("tblChartUnits", "tblStatusCounts", "tblTrend"))
+    units, status, trend = (spec.first_column for spec in (CHART_UNITS, STATUS_COUNTS, TREND))
     first = 4
     bars = BarChart()
     bars.type, bars.grouping, bars.overlap = "bar", "clustered", 100
@@ -478,25 +435,22 @@ def _fill_console(ws, words: Level) -> None:
 def _sorted_view(ws) -> None:
     """红黑榜（排序）: a table per metric, each row coloured by its list; the sort keys the tables read are
     a helper table at the right, hidden (staff need not see it; unhide the columns to audit)."""
-    for spec in (*SORTED_TABLES.values(), SORT_KEYS):
-        _add_table(ws, spec)
     for spec in SORTED_TABLES.values():  # rank and list centred, the list on one line; a narrow gap after
-        left = CHART_TABLE_COLUMNS[spec.name]
+        left = spec.first_column
         for c in (left, left + len(spec.columns) - 1):
             ws.cell(spec.header_row + 1, c).alignment = Alignment(horizontal="center")
         ws.column_dimensions[get_column_letter(left + len(spec.columns))].width = 2
     first, last = SORT_KEYS.header_row + 1, SORT_KEYS.header_row + 501
     for spec in SORTED_TABLES.values():
-        left = CHART_TABLE_COLUMNS[spec.name]
+        left = spec.first_column
         flag = f"${get_column_letter(left + len(spec.columns) - 1)}{first}"
         area = f"{get_column_letter(left)}{first}:{get_column_letter(left + len(spec.columns) - 1)}{last}"
         ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="红榜"'], fill=RED_FILL, stopIfTrue=True))
         ws.conditional_formatting.add(area, FormulaRule(formula=[f'{flag}="黑榜"'], fill=BLACK_FILL,
                                                         font=Font(color="FFFFFF", bold=True)))
-    left = CHART_TABLE_COLUMNS[SORT_KEYS.name]
+    left = SORT_KEYS.first_column
     for c in range(left, left + len(SORT_KEYS.columns)):
         ws.column_dimensions[get_column_letter(c)].hidden = True
-    ws.freeze_panes = ws.cell(SORT_KEYS.header_row + 1, 1)
 
 
 def _ranking_formatting(ws) -> None:
