@@ -182,3 +182,12 @@ def copy_whole(source: Path, target: Path) -> Path:
         if temp.exists():
             temp.unlink()
     return target
+
+
+def relative(path: Path, base: Path) -> str:
+    """A path as stored: relative to the master's folder when it is inside it."""
+    try:
+        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix() if path.resolve().is_relative_to(
+            base.resolve()) else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)

@@ -33,7 +33,8 @@ from xladdin.engine import platform
 from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
 from xladdin.engine.rebuild import rebuild_store
-from xladdin.engine.rollback import history_frame, roll_back
+from xladdin.engine.history import history_frame
+from xladdin.engine.rollback import roll_back
 from xladdin.engine.templates import write_group_templates
 from xladdin.notices.compose import DAILY
 from xladdin.store.history import Store

@@ -16,6 +16,7 @@ import pandas as pd
 from xladdin.base import clock
 from xladdin.base.errors import SettingsError
 from xladdin.base.faults import crash_point
+from xladdin.base.fs import relative
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
 from xladdin.domain.milestones import key_plots, late_or_at_risk
@@ -38,7 +39,6 @@ from xladdin.engine.model import (
 )
 from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master
-from xladdin.engine.rollback import relative
 from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,

@@ -58,7 +58,7 @@ from xladdin.engine.model import (
     summary_sentence,
 )
 from xladdin.engine.plan import remember_leaders
-from xladdin.engine.rollback import history_view
+from xladdin.engine.history import history_view
 from xladdin.store.history import Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.formulas import SORT_KEY_SCALE, SummaryRange, ranking_rows, sort_key_rows, sorted_rows

@@ -1,4 +1,5 @@
-"""Undoing the last run, and reading the stored history back."""
+"""Undoing the last run: the master and its store back to the backup the run took, and the forgotten
+submissions back into the inbox."""
 
 from __future__ import annotations
 
@@ -7,22 +8,13 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base import clock
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.fs import copy_whole, fit_name
-from xladdin.base.schema import (
-    FIGURE_KEYS,
-    LEDGER_BY_KEY,
-)
 from xladdin.domain.settings import Settings
 from xladdin.engine.intake import scan_inbox, sha256_of
 from xladdin.notices.archive import withdraw_run
 from xladdin.store.history import Store
-from xladdin.workbook.layout import (
-    HISTORY,
-)
 from xladdin.workbook.lock import MasterLock
 from xladdin.workbook.package import MasterBook
 
@@ -85,15 +77,6 @@ def _backup_path(master: Path, settings: Settings, recorded: str | None) -> Path
     return None
 
 
-def relative(path: Path, base: Path) -> str:
-    """A path as stored: relative to the master's folder when it is inside it."""
-    try:
-        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix() if path.resolve().is_relative_to(
-            base.resolve()) else str(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
 def _restore_from_archive(base_dir: Path, settings: Settings, files: list[tuple[str, str]]) -> list[str]:
     """Put back into the inbox, from 归档, each forgotten submission whose content is no longer there."""
     inbox = base_dir / settings.inbox
@@ -116,34 +99,3 @@ def _restore_from_archive(base_dir: Path, settings: Settings, files: list[tuple[
         present.add(sha)
         restored.append(target.name)
     return restored
-
-
-def history_view(rows: pd.DataFrame) -> pd.DataFrame:
-    """Stored rows with the columns and labels of the 历史 sheet."""
-    view = pd.DataFrame({
-        "填报日期": rows["report_date"], "工作组": rows["group_name"], "项目编号": rows["project_id"],
-        "地块名称": rows["plot"], **{LEDGER_BY_KEY[k].label: rows[k] for k in FIGURE_KEYS},
-        "是否净地": rows["net_land"], "净地交付日期": rows["net_land_date"], "存在问题": rows["problems"],
-        "下步措施": rows["next_steps"], "来源文件": rows["file_name"],
-        "数据状态": ["已替代" if s else "有效" for s in rows["superseded"]],
-    })
-    assert list(view.columns) == HISTORY.labels
-    return view
-
-
-def history_frame(master: Path, *, group: str | None = None, project: str | None = None,
-                  include_superseded: bool = False) -> pd.DataFrame:
-    """Every stored row (oldest first) with the 历史 sheet's columns, filtered; read-only."""
-    book = MasterBook.open(master)
-    store = Store(master.parent / book.settings().store)
-    try:
-        rows = store.all_rows()
-    finally:
-        store.close()
-    if group:
-        rows = rows[rows["group_name"] == group]
-    if project:
-        rows = rows[rows["project_id"] == project]
-    if not include_superseded:
-        rows = rows[rows["superseded"] == 0]
-    return history_view(rows).reset_index(drop=True)
