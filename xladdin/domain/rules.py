@@ -195,12 +195,13 @@ class Unreadable(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Plan(Expr):
-    """The registry's plan that bounds a figure (NaN in Python when the registry gives none)."""
+    """The registry's plan that bounds a figure: read only after Known(plan), as in Excel after ISNUMBER (the
+    Python plans hold only the plans the registry gives)."""
 
     key: str
 
     def py(self) -> str:
-        return f"p.get({PLAN_OF[self.key]!r}, NAN)"
+        return f"p[{PLAN_OF[self.key]!r}]"
 
     def xl(self, refs) -> str:
         return refs.plan_cell(self.key)
@@ -758,16 +759,40 @@ ROW_RULES = tuple(r for r in RULES if not r.head and r.kind != PYTHON_ONLY)  # w
 HEAD_RULES = tuple(r for r in RULES if r.head)
 
 
+def _terms(condition: Expr) -> list[str]:
+    """A condition's conjuncts as Python source (an AND of ANDs flattened)."""
+    if isinstance(condition, And):
+        return [term for part in condition.terms for term in _terms(part)]
+    return [condition.py()]
+
+
+def _branches(items: list[tuple[int, list[str], bool]], depth: int) -> list[str]:
+    """Nested ifs firing each item (position, conjuncts, unusable) in order; consecutive items that start
+    with the same conjunct test it once (the plan rules all start "a project line with a plan")."""
+    pad, lines, i = "    " * depth, [], 0
+    while i < len(items):
+        position, terms, unusable = items[i]
+        j = i
+        while terms and j + 1 < len(items) and items[j + 1][1][:1] == terms[:1]:
+            j += 1
+        if j > i:
+            lines.append(f"{pad}if {terms[0]}:")
+            lines += _branches([(p, t[1:], u) for p, t, u in items[i:j + 1]], depth + 1)
+        else:
+            fire = f"return fired + ({position},)" if unusable else f"fired += ({position},)"
+            lines += [f"{pad}if {' and '.join(terms)}:", f"{pad}    {fire}"] if terms else [f"{pad}{fire}"]
+        i = j + 1
+    return lines
+
+
 def checks(scope: str, key: str | None = None, rules: tuple[Rule, ...] | None = None
            ) -> tuple[tuple[Rule, ...], Callable]:
     """The rendered rules of a scope (about one figure `key`, if given) and one function, compiled once, that
     returns the positions of those that hold (a cell's rules stop after one that makes the figure unusable)."""
     chosen = tuple(r for r in (RULES if rules is None else rules) if r.kind == RENDERED and r.scope == scope
                    and (key is None or r.key == key))
-    lines = [f"def check({SCOPE_ARGS[scope]}):", "    fired = []"]
-    for i, rule in enumerate(chosen):
-        lines.append(f"    if {rule.condition.py()}:")
-        lines.append(f"        fired.append({i})" if not rule.unusable else f"        fired.append({i}); return fired")
+    lines = [f"def check({SCOPE_ARGS[scope]}):", "    fired = ()"]  # a row breaks no rule: nothing is allocated
+    lines += _branches([(i, _terms(rule.condition), rule.unusable) for i, rule in enumerate(chosen)], 1)
     lines.append("    return fired")
     namespace = dict(_NAMESPACE)
     exec(compile("\n".join(lines), f"<rules:{scope}>", "exec"), namespace)  # noqa: S102 - our own rendered source
