@@ -40,11 +40,12 @@ SLIP_FACTOR = 5.0
 
 RENDERED, LOOKUP, PYTHON_ONLY = "rendered", "lookup", "python only"
 # Where check_ledger evaluates a rendered rule, and what its compiled function takes:
-# cell: one figure cell as read (n: its number or None, t: not a number cell); row: a typed row (r);
+# cell: one figure cell as read (n: its number, 0 when it reads as none, as in the template; t: not a number
+# cell; u: no number at all); row: a typed row (r);
 # plan: a project's figures, one row or its 地块 summed (r), against its plans (p); status: a typed row's
 # 是否净地 and dates (r, p); history: a project's total (r) against its last accepted figures (q), the gain
 # before that (w: by figure, only where known) and 设置's jump ratio.
-SCOPE_ARGS = {"cell": "n, t", "row": "r", "plan": "r, p", "status": "r, p", "history": "r, p, q, w, ratio"}
+SCOPE_ARGS = {"cell": "n, t, u", "row": "r", "plan": "r, p", "status": "r, p", "history": "r, p, q, w, ratio"}
 
 
 def fold(reference: str) -> str:
@@ -184,7 +185,7 @@ class Unreadable(Expr):
     key: str
 
     def py(self) -> str:
-        return "(n is None)"
+        return "u"
 
     def xl(self, refs) -> str:
         return f"ISERROR(VALUE({refs.number_text(self.key)}))"
@@ -452,7 +453,7 @@ class Case:
         object.__setattr__(self, "holds", compiled(self.when.py(), FACTS))
 
 
-FACTS = "r=None, p=None, q=None, w=None, ratio=None, n=None, t=None, raw=None"
+FACTS = "r=None, p=None, q=None, w=None, ratio=None, n=None, t=None, u=None, raw=None"
 
 
 @dataclass(frozen=True)

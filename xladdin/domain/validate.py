@@ -334,7 +334,8 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
             # A column a ledger may lack (new in the template) counts 0; a required one is missing.
             record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
                            else NAN if LEDGER_BY_KEY[key].required else 0.0)
-    _check_row_logic(record, row, cell, issue, registry)
+    plans = registry.plans_of(project)  # looked up once for the row's rules
+    _check_row_logic(record, row, cell, issue, plans)
     net = raw.get("net_land")
     record["net_land"] = parse_yesno(net) or NO
     if not is_blank(net) and parse_yesno(net) is None:
@@ -347,7 +348,7 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
     record["net_land_date"] = net_date
     record["problems"] = clean_text(raw.get("problems"))
     record["next_steps"] = clean_text(raw.get("next_steps"))
-    _check_net_land(record, row, cell, issue, registry)
+    _check_net_land(record, row, cell, issue, plans)
     return record
 
 
@@ -367,7 +368,8 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
         return NAN
     number, was_text = parse_number(raw, f.unit)
     rules, check = _CELL[key]
-    for i in check(number, was_text or number is None):  # t: the cell is text, or no number at all
+    unreadable = number is None
+    for i in check(0.0 if unreadable else number, was_text or unreadable, unreadable):
         rule = rules[i]
         issue(rule.code, where, project=project, **rule.message_fields(n=number, raw=raw))
         if rule.unusable:
@@ -383,22 +385,25 @@ _STATUS = declared.checks("status")
 _HISTORY = {key: declared.checks("history", key) for key in FIGURE_KEYS}
 
 
-def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
+def _check_row_logic(record: dict, row: int, cell, issue, plans: dict[str, float]) -> None:
+    """The rules between a row's figures, then (on a project line) its figures against its plans."""
     rules, check = _ROW
     for i in check(record):
         rule = rules[i]
         issue(rule.code, cell(row, rule.pinned), project=record["project_id"], **rule.message_fields(r=record))
-    if record["plot"]:
-        return  # plans are per project: a project's plots are checked by their sum (_without_total_lines)
-    _check_plan(record, record["project_id"], row, cell, issue, registry)
+    if plans and not record["plot"]:  # a project's plots are checked by their sum (_without_total_lines)
+        _plan_issues(record, record["project_id"], plans, row, cell, issue)
 
 
 def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: RegistryIndex, plots: int = 0) -> None:
     """A project's figures (one row, or the sum of its `plots` 地块 rows: every figure key and plot "")
     against its plans."""
     plans = registry.plans_of(project)
-    if not plans:
-        return
+    if plans:
+        _plan_issues(figures, project, plans, row, cell, issue, plots)
+
+
+def _plan_issues(figures: dict, project: str, plans: dict[str, float], row: int, cell, issue, plots: int = 0) -> None:
     rules, check = _PLAN
     for i in check(figures, plans):
         rule = rules[i]
@@ -408,13 +413,12 @@ def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: Re
         issue(rule.code, cell(row, rule.pinned), project=project, **fields)
 
 
-def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
-    project = record["project_id"]
-    plans = registry.plans_of(project)
+def _check_net_land(record: dict, row: int, cell, issue, plans: dict[str, float]) -> None:
     rules, check = _STATUS
     for i in check(record, plans):
         rule = rules[i]
-        issue(rule.code, cell(row, rule.pinned), project=project, **rule.message_fields(r=record, p=plans))
+        issue(rule.code, cell(row, rule.pinned), project=record["project_id"],
+              **rule.message_fields(r=record, p=plans))
 
 
 def _project_before(state: ProjectState | None, report_date: dt.date) -> ProjectState | None:
