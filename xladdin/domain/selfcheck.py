@@ -78,11 +78,15 @@ def value_formula(refs: Refs, key: str) -> str:
     return f"=IF(ISNUMBER({cell}),{cell},IF(ISERROR(VALUE({text})),0,VALUE({text})))"
 
 
+END = "|"  # marks the end of a figure's text, so that its unit is dropped only there
+
+
 def number_text(refs: Refs, key: str) -> str:
-    """A figure typed as text, as parse_number reads it: folded, without spaces and the column's unit."""
+    """A figure typed as text, as parse_number reads it: folded, without spaces, the column's unit dropped
+    at the end only ("12.5亩" is 12.5; "亩8" is no number, as the validator reads it)."""
     unit = LEDGER_BY_KEY[key].unit
-    text = trimmed(refs.cell(key))
-    return f'SUBSTITUTE(SUBSTITUTE({text},"{unit}","")," ","")' if unit else f'SUBSTITUTE({text}," ","")'
+    text = f'SUBSTITUTE({trimmed(refs.cell(key))}," ","")'
+    return f'SUBSTITUTE(SUBSTITUTE({text}&"{END}","{unit}{END}",""),"{END}","")' if unit else text
 
 
 ROW_RULES = declared.ROW_RULES  # the rules the template checks on each row, in the table's order
