@@ -786,13 +786,16 @@ def _branches(items: list[tuple[int, list[str], bool]], depth: int) -> list[str]
     return lines
 
 
-def checks(scope: str, key: str | None = None, rules: tuple[Rule, ...] | None = None
+def checks(scope: str | tuple[str, ...], key: str | None = None, rules: tuple[Rule, ...] | None = None
            ) -> tuple[tuple[Rule, ...], Callable]:
-    """The rendered rules of a scope (about one figure `key`, if given) and one function, compiled once, that
-    returns the positions of those that hold (a cell's rules stop after one that makes the figure unusable)."""
-    chosen = tuple(r for r in (RULES if rules is None else rules) if r.kind == RENDERED and r.scope == scope
+    """The rendered rules of a scope, or of scopes taking the same facts (about one figure `key`, if given),
+    and one function, compiled once, that returns the positions of those that hold (a cell's rules stop after
+    one that makes the figure unusable)."""
+    scopes = (scope,) if isinstance(scope, str) else scope
+    chosen = tuple(r for r in (RULES if rules is None else rules) if r.kind == RENDERED and r.scope in scopes
                    and (key is None or r.key == key))
-    lines = [f"def check({SCOPE_ARGS[scope]}):", "    fired = ()"]  # a row breaks no rule: nothing is allocated
+    args = sorted({SCOPE_ARGS[s] for s in scopes}, key=len)[-1]  # row's (r) is a prefix of plan's (r, p)
+    lines = [f"def check({args}):", "    fired = ()"]  # a row breaks no rule: nothing is allocated
     lines += _branches([(i, _terms(rule.condition), rule.unusable) for i, rule in enumerate(chosen)], 1)
     lines.append("    return fired")
     namespace = dict(_NAMESPACE)

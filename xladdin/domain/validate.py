@@ -334,22 +334,36 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
             # A column a ledger may lack (new in the template) counts 0; a required one is missing.
             record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
                            else NAN if LEDGER_BY_KEY[key].required else 0.0)
-    plans = registry.plans_of(project)  # looked up once for the row's rules
-    _check_row_logic(record, row, cell, issue, plans)
-    net = raw.get("net_land")
-    record["net_land"] = parse_yesno(net) or NO
-    if not is_blank(net) and parse_yesno(net) is None:
-        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
-    net_date_raw = raw.get("net_land_date")
-    net_date = parse_date(net_date_raw)
-    if not is_blank(net_date_raw) and net_date is None:
-        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
-              value=display(net_date_raw))
+    net, net_date_raw = raw.get("net_land"), raw.get("net_land_date")
+    yes_no, net_date = parse_yesno(net), parse_date(net_date_raw)
+    record["net_land"] = yes_no or NO
     record["net_land_date"] = net_date
     record["problems"] = clean_text(raw.get("problems"))
     record["next_steps"] = clean_text(raw.get("next_steps"))
-    _check_net_land(record, row, cell, issue, plans)
+    # Every declared rule of the typed row in one call: between its figures, against its plans (a project
+    # line: plots are checked by their sum, _without_total_lines), its 是否净地 and dates; reported in the
+    # order a clerk reads the row, the status rules after what is wrong in those two cells.
+    rules, check = _ROW
+    fired = check(record, registry.plans_of(project))
+    for i in fired:
+        rule = rules[i]
+        if rule.scope != "status":
+            _row_issue(rule, record, row, cell, issue, registry)
+    if not is_blank(net) and yes_no is None:
+        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
+    if not is_blank(net_date_raw) and net_date is None:
+        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
+              value=display(net_date_raw))
+    for i in fired:
+        if rules[i].scope == "status":
+            _row_issue(rules[i], record, row, cell, issue, registry)
     return record
+
+
+def _row_issue(rule: declared.Rule, record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
+    project = record["project_id"]
+    issue(rule.code, cell(row, rule.pinned), project=project,
+          **rule.message_fields(r=record, p=registry.plans_of(project)))
 
 
 _COUNTS = frozenset(f.key for f in LEDGER_FIELDS if f.kind == "count")
@@ -379,20 +393,9 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
 
 # Each scope's declared rules, compiled once (domain/rules.py).
 _CELL = {key: declared.checks("cell", key) for key in FIGURE_KEYS}
-_ROW = declared.checks("row")
+_ROW = declared.checks(("row", "plan", "status"))
 _PLAN = declared.checks("plan")
-_STATUS = declared.checks("status")
 _HISTORY = {key: declared.checks("history", key) for key in FIGURE_KEYS}
-
-
-def _check_row_logic(record: dict, row: int, cell, issue, plans: dict[str, float]) -> None:
-    """The rules between a row's figures, then (on a project line) its figures against its plans."""
-    rules, check = _ROW
-    for i in check(record):
-        rule = rules[i]
-        issue(rule.code, cell(row, rule.pinned), project=record["project_id"], **rule.message_fields(r=record))
-    if plans and not record["plot"]:  # a project's plots are checked by their sum (_without_total_lines)
-        _plan_issues(record, record["project_id"], plans, row, cell, issue)
 
 
 def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: RegistryIndex, plots: int = 0) -> None:
@@ -411,14 +414,6 @@ def _plan_issues(figures: dict, project: str, plans: dict[str, float], row: int,
         if plots:
             fields["column"] += f"（{plots} 个地块合计）"
         issue(rule.code, cell(row, rule.pinned), project=project, **fields)
-
-
-def _check_net_land(record: dict, row: int, cell, issue, plans: dict[str, float]) -> None:
-    rules, check = _STATUS
-    for i in check(record, plans):
-        rule = rules[i]
-        issue(rule.code, cell(row, rule.pinned), project=record["project_id"],
-              **rule.message_fields(r=record, p=plans))
 
 
 def _project_before(state: ProjectState | None, report_date: dt.date) -> ProjectState | None:
