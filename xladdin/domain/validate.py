@@ -1,6 +1,8 @@
 """Checks of one located ledger against the registry and the group's last accepted report.
 
-Never raises on bad data: every problem becomes an Issue pinned to a cell.
+Never raises on bad data: every problem becomes an Issue pinned to a cell. The rules on a row's cells and
+figures are declared once in domain/rules.py, which compiles each scope's conditions into one function at
+import; here they are called and their issues pinned.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from xladdin.base.schema import (
     LEDGER_FIELDS,
     NO,
     PLAN_OF,
-    YES,
     cell_address,
 )
 from xladdin.base.text import clean_key, show_invisible, xml_safe
@@ -35,20 +36,18 @@ from xladdin.base.values import (
     parse_yesno,
     plain_number,
 )
+from xladdin.domain import rules as declared
+from xladdin.domain.rules import (  # noqa: F401 - the rules' constants, as callers have imported them from here
+    FAR_FACTOR,
+    FAR_FLOOR,
+    JUMP_FLOOR,
+    SLIP_FACTOR,
+    SLIP_FLOOR,
+    TOLERANCE,
+)
 
 NAN = float("nan")
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
-# A jump smaller than this is never flagged, whatever the plan: one house of a three-house plan is normal.
-JUMP_FLOOR = {"area": 1.0, "count": 3.0}
-TOLERANCE = 1e-9  # figures closer than this are equal (floats of typed decimals); the template uses it too
-# Above twice the plan is impossible, except on tiny plans where one more house doubles it.
-FAR_FACTOR = 2  # the validator and the template (selfcheck) both read it
-FAR_FLOOR = {"area": 1.0, "count": 2.0}
-# The slip of a digit (12.5 typed 30.5: +18 亩 in a day) stays under a share of a large plan: a day's gain
-# above this, and above SLIP_FACTOR times the project's gain the day before (any, when that is unknown), is
-# worth a look whatever the plan.
-SLIP_FLOOR = {"area": 10.0, "count": 10.0}
-SLIP_FACTOR = 5.0
 # A 地块 cell that names a total line, not a plot: 小计, 合计, 总计, 其中… (never added to the plots).
 TOTAL_WORDS = ("小计", "合计", "总计", "共计", "汇总")
 ROW_COLUMNS = ("project_id", "plot", *FIGURE_KEYS, "net_land", "net_land_date", "problems", "next_steps", "row")
@@ -335,21 +334,36 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
             # A column a ledger may lack (new in the template) counts 0; a required one is missing.
             record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
                            else NAN if LEDGER_BY_KEY[key].required else 0.0)
-    _check_row_logic(record, row, cell, issue, registry)
-    net = raw.get("net_land")
-    record["net_land"] = parse_yesno(net) or NO
-    if not is_blank(net) and parse_yesno(net) is None:
-        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
-    net_date_raw = raw.get("net_land_date")
-    net_date = parse_date(net_date_raw)
-    if not is_blank(net_date_raw) and net_date is None:
-        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
-              value=display(net_date_raw))
+    net, net_date_raw = raw.get("net_land"), raw.get("net_land_date")
+    yes_no, net_date = parse_yesno(net), parse_date(net_date_raw)
+    record["net_land"] = yes_no or NO
     record["net_land_date"] = net_date
     record["problems"] = clean_text(raw.get("problems"))
     record["next_steps"] = clean_text(raw.get("next_steps"))
-    _check_net_land(record, row, cell, issue, registry)
+    # Every declared rule of the typed row in one call: between its figures, against its plans (a project
+    # line: plots are checked by their sum, _without_total_lines), its 是否净地 and dates; reported in the
+    # order a clerk reads the row, the status rules after what is wrong in those two cells.
+    rules, check = _ROW
+    fired = check(record, registry.plans_of(project))
+    for i in fired:
+        rule = rules[i]
+        if rule.scope != "status":
+            _row_issue(rule, record, row, cell, issue, registry)
+    if not is_blank(net) and yes_no is None:
+        issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
+    if not is_blank(net_date_raw) and net_date is None:
+        issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
+              value=display(net_date_raw))
+    for i in fired:
+        if rules[i].scope == "status":
+            _row_issue(rules[i], record, row, cell, issue, registry)
     return record
+
+
+def _row_issue(rule: declared.Rule, record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
+    project = record["project_id"]
+    issue(rule.code, cell(row, rule.pinned), project=project,
+          **rule.message_fields(r=record, p=registry.plans_of(project)))
 
 
 _COUNTS = frozenset(f.key for f in LEDGER_FIELDS if f.kind == "count")
@@ -367,68 +381,39 @@ def _figure(raw: object, key: str, where: str, project: str, issue) -> float:
         issue(Code.EXCEL_ERROR, where, project=project, column=f.label, value=error)
         return NAN
     number, was_text = parse_number(raw, f.unit)
-    if number is None:
-        issue(Code.NOT_A_NUMBER, where, project=project, column=f.label, value=display(raw))
-        return NAN
-    if was_text:
-        issue(Code.TEXT_NUMBER, where, project=project, column=f.label, value=display(raw),
-              expected=format_number(number))
-    if number < 0:
-        issue(Code.NEGATIVE, where, project=project, column=f.label, value=format_number(number))
-        return NAN
-    if f.kind == "count" and not float(number).is_integer():
-        issue(Code.NOT_WHOLE, where, project=project, column=f.label, value=format_number(number))
+    rules, check = _CELL[key]
+    unreadable = number is None
+    for i in check(0.0 if unreadable else number, was_text or unreadable, unreadable):
+        rule = rules[i]
+        issue(rule.code, where, project=project, **rule.message_fields(n=number, raw=raw))
+        if rule.unusable:
+            return NAN
     return number
 
 
-def _check_row_logic(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
-    project = record["project_id"]
-    if record["houses_demolished"] > record["houses_agreed"]:
-        issue(Code.DEMOLISHED_EXCEEDS_AGREED, cell(row, "houses_demolished"), project=project,
-              value=format_number(record["houses_demolished"]), expected=format_number(record["houses_agreed"]))
-    if record["cleared_mu"] > record["acquired_mu"] + TOLERANCE:
-        issue(Code.CLEARED_EXCEEDS_ACQUIRED, cell(row, "cleared_mu"), project=project,
-              value=format_number(record["cleared_mu"]), expected=format_number(record["acquired_mu"]))
-    if record["plot"]:
-        return  # plans are per project: a project's plots are checked by their sum (_without_total_lines)
-    _check_plan(record, project, row, cell, issue, registry)
+# Each scope's declared rules, compiled once (domain/rules.py).
+_CELL = {key: declared.checks("cell", key) for key in FIGURE_KEYS}
+_ROW = declared.checks(("row", "plan", "status"))
+_PLAN = declared.checks("plan")
+_HISTORY = {key: declared.checks("history", key) for key in FIGURE_KEYS}
 
 
 def _check_plan(figures: dict, project: str, row: int, cell, issue, registry: RegistryIndex, plots: int = 0) -> None:
-    """A project's figures (one row, or the sum of its `plots` 地块 rows) against its plans."""
+    """A project's figures (one row, or the sum of its `plots` 地块 rows: every figure key and plot "")
+    against its plans."""
     plans = registry.plans_of(project)
-    if not plans:
-        return
-    for key, plan_key in PLAN_OF.items():
-        plan = plans.get(plan_key)
-        value = figures.get(key, NAN)
-        if plan is not None and value > plan + TOLERANCE:
-            # Plans get adjusted, so a little above is worth a look; twice the plan is not a real figure.
-            code = Code.FAR_ABOVE_PLAN if value > FAR_FACTOR * plan + FAR_FLOOR[LEDGER_BY_KEY[key].kind] else Code.ABOVE_PLAN
-            label = LEDGER_BY_KEY[key].label + (f"（{plots} 个地块合计）" if plots else "")
-            issue(code, cell(row, key), project=project, column=label,
-                  value=format_number(value), expected=format_number(plan))
+    if plans:
+        _plan_issues(figures, project, plans, row, cell, issue, plots)
 
 
-def _check_net_land(record: dict, row: int, cell, issue, registry: RegistryIndex) -> None:
-    project = record["project_id"]
-    if record["net_land"] == YES:
-        gaps = []
-        plan_mu = registry.plan(project, "plan_mu")
-        plan_houses = registry.plan(project, "plan_houses")
-        if not record["plot"]:
-            if plan_mu is not None and record["acquired_mu"] + TOLERANCE < plan_mu:
-                gaps.append(f"累计征地 {format_number(record['acquired_mu'])} 亩未达计划 {format_number(plan_mu)} 亩")
-            if plan_houses is not None and record["houses_demolished"] < plan_houses:
-                gaps.append(f"拆除房屋 {format_number(record['houses_demolished'])} 栋未达计划 "
-                            f"{format_number(plan_houses)} 栋")
-        if gaps:
-            issue(Code.NET_LAND_INCOMPLETE, cell(row, "net_land"), project=project, detail="，".join(gaps))
-        if record["net_land_date"] is None:
-            issue(Code.NET_LAND_DATE_MISSING, cell(row, "net_land_date"), project=project)
-    elif record["net_land_date"] is not None:
-        issue(Code.NET_LAND_DATE_UNEXPECTED, cell(row, "net_land_date"), project=project,
-              value=record["net_land_date"].isoformat())
+def _plan_issues(figures: dict, project: str, plans: dict[str, float], row: int, cell, issue, plots: int = 0) -> None:
+    rules, check = _PLAN
+    for i in check(figures, plans):
+        rule = rules[i]
+        fields = rule.message_fields(r=figures, p=plans)
+        if plots:
+            fields["column"] += f"（{plots} 个地块合计）"
+        issue(rule.code, cell(row, rule.pinned), project=project, **fields)
 
 
 def _project_before(state: ProjectState | None, report_date: dt.date) -> ProjectState | None:
@@ -475,34 +460,24 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
         earlier = last.before
         plans = registry.plans_of(project)
         last_figures = last.figures
+        steps = None
         for key in present:
             now, then = float(figures[key]), float(last_figures.get(key, 0.0))
-            gain = now - then
-            if gain <= 0.0 and now + TOLERANCE >= then:
-                continue  # nothing gained: no rule below can fire (the usual unchanged figure)
-            if since is None:
-                since = last.report_date.isoformat() + (f"（{last.group}）" if last.group and last.group != group
-                                                        else "")
-            if now + TOLERANCE < then:
-                issue(Code.CUMULATIVE_DECREASED, cell(int(first_row[project]), key), project=project,
-                      column=LEDGER_BY_KEY[key].label, value=format_number(now), expected=format_number(then),
-                      detail=since)
-                continue
-            kind = LEDGER_BY_KEY[key].kind
-            plan = plans.get(PLAN_OF[key])
-            if plan and gain > max(jump_ratio * plan, JUMP_FLOOR[kind]) + TOLERANCE:
-                issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
-                      column=LEDGER_BY_KEY[key].label, value=format_number(gain),
-                      expected=f"计划数的 {jump_ratio:.0%}")
-                continue
-            step = None
-            if earlier is not None and earlier.figures:
-                step = then - float(earlier.figures.get(key, 0.0))
-            if gain > SLIP_FLOOR[kind] + TOLERANCE and (step is None or gain > SLIP_FACTOR * max(step, 0.0) + TOLERANCE):
-                usual = "" if step is None else f"，上次只增加 {format_number(max(step, 0.0))}"
-                issue(Code.JUMP_LARGE, cell(int(first_row[project]), key), project=project,
-                      column=LEDGER_BY_KEY[key].label, value=format_number(gain),
-                      expected=f"单日 {format_number(SLIP_FLOOR[kind])}{usual}")
+            if now - then <= 0.0 and now + TOLERANCE >= then:
+                continue  # nothing gained: no history rule can fire (the usual unchanged figure)
+            if steps is None:  # the gain of the report before, where the store knows it
+                steps = {} if earlier is None or not earlier.figures else {
+                    k: float(last_figures.get(k, 0.0)) - float(earlier.figures.get(k, 0.0)) for k in present}
+            rules, check = _HISTORY[key]
+            for i in check(figures, plans, last_figures, steps, jump_ratio):
+                rule = rules[i]
+                fields = rule.message_fields(r=figures, p=plans, q=last_figures, w=steps, ratio=jump_ratio)
+                if "{detail}" in rule.message and "detail" not in fields:  # whose figures it fell below
+                    if since is None:
+                        since = last.report_date.isoformat() + (
+                            f"（{last.group}）" if last.group and last.group != group else "")
+                    fields["detail"] = since
+                issue(rule.code, cell(int(first_row[project]), key), project=project, **fields)
 
 
 def _without_total_lines(typed: list[dict], columns: dict[str, int], registry: RegistryIndex, cell,
@@ -548,6 +523,7 @@ def _without_total_lines(typed: list[dict], columns: dict[str, int], registry: R
         parts = [r for r in records if not any(r is t for t in totals)]
         if len(parts) > 1:  # the project's parts together against its plan, like a single row
             plots = parts
-            _check_plan({key: sum(p[key] for p in plots if p[key] == p[key]) for key in present},
+            summed = {key: sum(p[key] for p in plots if p[key] == p[key]) for key in present}
+            _check_plan(dict.fromkeys(FIGURE_KEYS, NAN) | summed | {"plot": ""},
                         project, int(plots[0]["row"]), cell, issue, registry, plots=len(plots))
     return [record for record in typed if id(record) not in dropped]
