@@ -198,7 +198,7 @@ CATALOGUE: dict[Code, IssueType] = {
         # History.
         IssueType(Code.CUMULATIVE_DECREASED, ERROR, "累计数减少",
                   "“{column}”为 {value}，小于该项目 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正；"
-                  "如那次已接收的数据多报了，请指挥部先撤回那次报送（命令 xladdin withdraw）后再重报。"),
+                  "如那次已接收的数据多报了，请指挥部先撤回那次报送（母表控制台“撤回报送”按钮，或命令 xladdin withdraw）后再重报。"),
         IssueType(Code.JUMP_LARGE, WARNING, "单日增幅过大",
                   "“{column}”比上次增加 {value}，超过{expected}。请核实是否录入错误（如多打或错打了一位数字）。"),
     )

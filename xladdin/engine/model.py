@@ -153,6 +153,10 @@ def summary_sentence(result: JobResult) -> str:
     """One Chinese sentence saying what the run did (and one per project it renumbered)."""
     moved = "".join(f"项目“{old}”已改编号为“{new}”，其历史（{count} 份报送）已转入新编号。"
                     for old, new, count in result.renumbered)
+    if result.withdrawn:
+        name, group, date = result.withdrawn
+        return (f"已撤回 {group} {date} 的报送《{name}》，汇总和红黑榜已按其余报送重算；"
+                f"该组可重新报送 {date} 的正确台账。" + moved)
     if result.inbox is None:
         return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。" + moved
     parts = [f"读取 {len(result.files) - result.count(SKIPPED)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",

@@ -62,7 +62,7 @@ from xladdin.workbook.layout import (
     print_extent,
 )
 from xladdin.workbook.master import put_cell, quote_sheet
-from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
+from xladdin.workbook.vba.modules import WITHDRAW_ASK, WORKBOOK_CODE_NAME, master_project
 from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
@@ -113,6 +113,7 @@ CONSOLE_STEPS = (
     "3. 各组每天把填好的台账放进收件箱文件夹（默认为母表旁的“报送”文件夹）。",
     "4. 运行“一键汇总”（xladdin run 母表，或双击母表旁的启动脚本）。",
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
+    "6. 已接收的数据多报了：在“报送记录”选中那一行，点“撤回报送”写明原因，汇总按其余报送重算，该组再重报。",
 )
 
 # Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter). A key present
@@ -135,6 +136,7 @@ BUTTONS = (
     ("发周通报", "xladdin_notice_weekly"),
     ("领导专报", "xladdin_notice_leaders"),
     ("生成填报模板", "xladdin_templates"),
+    ("撤回报送", WITHDRAW_ASK),  # asks which submission and why (VBA), then runs xladdin_withdraw
 )
 
 
