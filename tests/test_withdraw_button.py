@@ -147,3 +147,38 @@ def test_the_asking_module_names_the_log_as_the_master_has_it_in_any_code_page()
     western.encode("cp1252")  # a project in a Western code page still takes the module
     assert "ChrW(" in western and "VB_Description" not in western and "InputBox(" in western
     assert f'"{LOG_SHEET}"' in buttons_code("cp936")
+
+
+def test_excel_setup_gives_a_master_built_before_the_button_its_button_once(tmp_path):
+    import hashlib
+    import re
+    import zipfile
+
+    from xladdin.excel_setup import OK, PROBLEM, excel_setup
+    from xladdin.workbook.build import build_master
+
+    from .test_vba_project import button_macros
+
+    master = build_master(tmp_path / "母表.xlsm")
+    with zipfile.ZipFile(master) as archive:  # as an earlier version built it: no 撤回报送 shape
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename.endswith(".vml"):
+                data = re.sub(rb'<v:shape id="_x0000_s\d+"(?:(?!</v:shape>).)*' + WITHDRAW_ASK.encode() + rb".*?</v:shape>",
+                              b"", data, flags=re.S)
+            archive.writestr(info, data)
+    assert WITHDRAW_ASK not in button_macros(master)
+    digest = hashlib.sha256(master.read_bytes()).hexdigest()
+
+    checked = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux", write=False)
+    assert [(c.state, c.detail) for c in checked.checks if c.item == "控制台的按钮"] == [
+        (PROBLEM, "控制台缺少按钮：撤回报送")]
+    assert hashlib.sha256(master.read_bytes()).hexdigest() == digest
+
+    report = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")
+    assert report.written and [(c.state, c.detail) for c in report.checks if c.item == "控制台的按钮"] == [
+        (OK, "已在控制台添加按钮：撤回报送")]
+    assert sorted(button_macros(master)) == sorted(macro for _, macro in BUTTONS)
+    again = excel_setup(master, interpreter=r"C:\P\pythonw.exe", platform="linux")
+    assert not again.written and sorted(button_macros(master)) == sorted(macro for _, macro in BUTTONS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
+import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -228,9 +230,10 @@ def _vba_archive(wb) -> zipfile.ZipFile:
     return zipfile.ZipFile(buffer)
 
 
-def _button_shape(index: int, caption: str, macro: str) -> str:
+def _button_shape(index: int, caption: str, macro: str, shape_id: int | None = None) -> str:
     row = 2 + index * 2  # zero-based anchor rows, two rows per button, in columns D..E
-    return (f'<v:shape id="_x0000_s{1025 + index}" type="#_x0000_t201" style="position:absolute;z-index:{index + 1}" '
+    shape_id = 1025 + index if shape_id is None else shape_id
+    return (f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t201" style="position:absolute;z-index:{index + 1}" '
             f'o:button="t" fillcolor="buttonFace [67]" strokecolor="windowText [64]" o:insetmode="auto">'
             f'<v:textbox style="mso-direction-alt:auto" o:singleclick="f"><div style="text-align:center">'
             f'<font face="宋体" size="220" color="auto">{escape(caption)}</font></div></v:textbox>'
@@ -270,6 +273,33 @@ def _add_buttons(path: Path) -> None:
         for info in infos:
             archive.writestr(info, parts[info.filename])
         archive.writestr("xl/drawings/vmlDrawing1.vml", parts["xl/drawings/vmlDrawing1.vml"])
+
+
+def add_missing_buttons(parts: dict[str, bytes], sheet_part: str) -> list[str]:
+    """The 控制台 buttons a master built by an earlier version lacks (撤回报送), added to the sheet's VML
+    drawing in their place under the others, in `parts` (a package's parts by name); the captions added. A
+    sheet without a VML drawing (staff removed every button) is left alone."""
+    folder, name = posixpath.split(sheet_part)
+    rels = parts.get(posixpath.join(folder, "_rels", name + ".rels"), b"").decode("utf-8")
+    found = re.search(r'<Relationship\b[^>]*Type="[^"]*/vmlDrawing"[^>]*/>', rels)
+    target = re.search(r'Target="([^"]+)"', found[0]) if found else None
+    drawing = posixpath.normpath(posixpath.join(folder, target[1])) if target else None
+    if drawing not in parts:
+        return []
+    vml = parts[drawing].decode("utf-8")
+    used = [int(n) for n in re.findall(r'id="_x0000_s(\d+)"', vml)]
+    shapes, added = [], []
+    for index, (caption, macro) in enumerate(BUTTONS):
+        if f"[0]!{macro}<" in vml:
+            continue
+        shape_id = 1025 + index if 1025 + index not in used else max(used) + 1
+        used.append(shape_id)
+        shapes.append(_button_shape(index, caption, macro, shape_id))
+        added.append(caption)
+    if shapes:
+        at = vml.rindex("</xml>")
+        parts[drawing] = (vml[:at] + "".join(shapes) + vml[at:]).encode("utf-8")
+    return added
 
 
 # Where 安装.cmd (xladdin offline-bundle) puts xladdin on a Windows PC: one venv per Windows user.
