@@ -39,6 +39,21 @@ def edit_registry(master: Path, project: str, **labels) -> None:
     wb.save(master)
 
 
+def name_person(master: Path, project: str, person: str) -> str:
+    """Staff type a 责任人 on the project's first row of 节点计划; returns that row's 节点."""
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["节点计划"]
+    first = ws[ws.tables["tblMilestones"].ref.split(":")[0]]
+    header = [c.value for c in ws[first.row]][first.column - 1:]
+    for r in range(first.row + 1, ws.max_row + 1):
+        if ws.cell(r, first.column).value == project:
+            ws.cell(r, first.column + header.index("责任人")).value = person
+            milestone = ws.cell(r, first.column + header.index("节点")).value
+            break
+    wb.save(master)
+    return milestone
+
+
 def renumber(master: Path, old: str, new: str) -> None:
     edit_registry(master, old, 项目编号=new, 原编号=old)
 
@@ -87,6 +102,7 @@ def test_history_problems_and_milestones_follow_the_new_code(master):
     drop(master, "城南_d1.xlsx", SOUTH, D1, first)
     before = run(master, D1)
     item = before.register.set_index("problem").loc[PROBLEM]
+    milestone = name_person(master, "SJ-06", "李四")  # staff named who answers for SJ-06's first 节点
     renumber(master, "SJ-06", "SJ-60")
     drop(master, "城南_d2.xlsx", SOUTH, D2, _with_new_code(first, "SJ-06", "SJ-60"))
     result = run(master, D2)
@@ -98,6 +114,8 @@ def test_history_problems_and_milestones_follow_the_new_code(master):
     plan = result.plan[result.plan["project_id"] == "SJ-60"]
     reached = {d for d in plan["done"] if isinstance(d, dt.date)}
     assert reached and min(reached) == D1
+    typed = plan.loc[(plan["milestone"] == milestone) & (plan["plot"].fillna("") == ""), "person"]
+    assert typed.tolist() == ["李四"]  # what staff typed under the old code stays with the project
     history = stored(master, "SELECT report_date, project_id FROM ledger_rows WHERE superseded=0"
                              " AND project_id IN ('SJ-06', 'SJ-60') ORDER BY report_date")
     assert history == [(D1.isoformat(), "SJ-60"), (D2.isoformat(), "SJ-60")]
