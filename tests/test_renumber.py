@@ -82,6 +82,7 @@ def test_a_renumbered_project_goes_on_from_its_history_instead_of_a_days_gain(ma
     result = run(master, D2)
     assert outcome(result, "城南_d2.xlsx").status == NEW_ACCEPTED
     assert result.renumbered == [("SJ-06", "SJ-60", 1)]
+    assert result.to_dict()["renumbered"] == [{"old": "SJ-06", "new": "SJ-60", "submissions": 1}]
     assert "SJ-60" in result.summary["project_id"].tolist() and "SJ-06" not in result.summary["project_id"].tolist()
     sj60 = line(result, "SJ-60")
     assert sj60["acquired_mu"] == pytest.approx(41.0)
@@ -240,3 +241,15 @@ def test_a_store_of_version_4_opens_and_is_brought_to_the_current_version(tmp_pa
         assert store.renumbers() == {}
     finally:
         store.close()
+
+
+def test_validate_checks_against_the_moved_history_and_moves_nothing(master):
+    drop(master, "城南_d1.xlsx", SOUTH, D1, south(20.0))
+    run(master, D1)
+    renumber(master, "SJ-06", "SJ-60")
+    drop(master, "城南_d2.xlsx", SOUTH, D2, _with_new_code(south(21.0, SJ_06=15.0), "SJ-06", "SJ-60"))
+    before = {name: stored(master, query) for name, query in TABLES.items()}
+    result = invoke("validate", master, "--as-of", D2.isoformat(), "--json")
+    assert result.exit_code == 0, result.output
+    assert "cumulative-decreased" in result.output  # 15 < 20 under the old code: the history was consulted
+    assert {name: stored(master, query) for name, query in TABLES.items()} == before

@@ -119,6 +119,7 @@ class JobResult:
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+            "renumbered": [{"old": old, "new": new, "submissions": count} for old, new, count in self.renumbered],
             "roster": [] if self.roster is None else [
                 {"group": g, "status": s, "timeliness": t} for g, s, t in
                 self.roster[["group", "status", "timeliness"]].itertuples(index=False)],
