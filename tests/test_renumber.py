@@ -253,3 +253,22 @@ def test_validate_checks_against_the_moved_history_and_moves_nothing(master):
     assert result.exit_code == 0, result.output
     assert "cumulative-decreased" in result.output  # 15 < 20 under the old code: the history was consulted
     assert {name: stored(master, query) for name, query in TABLES.items()} == before
+
+
+def test_a_rebuilt_store_reads_every_archived_file_under_the_code_the_project_has_now(master):
+    drop(master, "城南_d1.xlsx", SOUTH, D1, south(20.0))
+    run(master, D1)
+    renumber(master, "SJ-06", "SJ-60")
+    drop(master, "城南_d2.xlsx", SOUTH, D2, _with_new_code(south(21.0), "SJ-06", "SJ-60"))
+    run(master, D2)
+    renumber(master, "SJ-60", "SJ-61")
+    drop(master, "城南_d3.xlsx", SOUTH, D3, _with_new_code(south(23.0), "SJ-06", "SJ-61"))
+    run(master, D3)
+    result = invoke("rebuild", master, "--as-of", D3.isoformat())
+    assert result.exit_code == 0, result.output
+    # 城南_d1 (SJ-06) and 城南_d2 (SJ-60) sent codes the 项目清单 no longer names; the old store's renumberings
+    # take them to SJ-61, so the project's history is whole again.
+    assert stored(master, "SELECT report_date, project_id FROM ledger_rows WHERE superseded=0 AND project_id"
+                          " LIKE 'SJ-6%' ORDER BY report_date") == [
+        (D1.isoformat(), "SJ-61"), (D2.isoformat(), "SJ-61"), (D3.isoformat(), "SJ-61")]
+    assert line(run(master, D3), "SJ-61")["acquired_delta"] == pytest.approx(2.0)

@@ -131,6 +131,12 @@ class Store:
                                               json.dumps(submissions), json.dumps(wordings, ensure_ascii=False)))
         return len(submissions)
 
+    def note_renumbers(self, pairs: list[tuple[str, str]], now: dt.datetime) -> None:
+        """Record renumberings (old code, new code) made before this store (a rebuild): nothing moves, files
+        still sending an old code are read as the project it became."""
+        self.db.executemany(sql.INSERT_RENUMBER, [(old, new, now.isoformat(timespec="seconds"), self.run_id, "[]", "[]")
+                                                  for old, new in pairs])
+
     def renumbers(self) -> dict[str, str]:
         """Every renumbering recorded (old code -> new code), in the order made."""
         return dict(self.db.execute(sql.RENUMBERS).fetchall())
