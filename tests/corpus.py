@@ -15,6 +15,8 @@ from pathlib import Path
 
 import openpyxl
 
+from xladdin.base.schema import REGISTRY_FIELDS
+from xladdin.demo import registry_rows
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
 from .ledgers import GROUP, good_rows
@@ -25,6 +27,21 @@ class Case:
     name: str
     expect: str  # accepted | rejected | duplicate | skipped (listed with a reason, not read)
     codes: set[str] = field(default_factory=set)  # for rejected: one of these; for accepted: warnings expected
+
+
+# A project HQ renumbered (issue 27): the corpus master's 项目清单 names SJ-07's code before it in 原编号, and
+# a ledger made from an old template still sends that code.
+FORMER_ID = ("SJ-07", "SJ-2025-07")
+
+
+def corpus_registry_rows(as_of: dt.date) -> list[list[object]]:
+    """The demo's 项目清单 rows with FORMER_ID's 原编号 filled in: the master the corpus is run against."""
+    rows = registry_rows(as_of)
+    keys = [f.key for f in REGISTRY_FIELDS]
+    for row in rows:
+        if row[keys.index("project_id")] == FORMER_ID[0]:
+            row[keys.index("former_id")] = FORMER_ID[1]
+    return rows
 
 
 def _ledger(registry, date, rows=None, unit=GROUP):
@@ -194,6 +211,10 @@ def build_corpus(directory: Path, registry, date: dt.date) -> list[Case]:
     for column in "BC":
         merged.active.merge_cells(f"{column}{HEADER_ROW + 1}:{column}{HEADER_ROW + 3}")
     add("合并单元格且编号有错.xlsx", _bytes(merged), "rejected", "project-unknown")
+    # An old template still sending a renumbered project's former code: read as the project, and told.
+    add("改编号前的模板.xlsx", _bytes(_ledger(registry, date, [dict(r, project_id=FORMER_ID[1])
+                                                        if r["project_id"] == FORMER_ID[0] else r
+                                                        for r in good_rows(registry)])), "accepted", "project-renumbered")
     # A same-day correction of one project keeps the others' rows (and says so).
     add("只更正一个项目.xlsx", _bytes(_ledger(registry, date, [first])), "accepted", "project-missing")
     # Template and identity.

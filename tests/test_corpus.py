@@ -8,19 +8,19 @@ import resource
 import time
 import zipfile
 
-from xladdin.demo import MASTER_NAME, registry_frame, registry_rows
+from xladdin.demo import MASTER_NAME, registry_frame
 from xladdin.engine.model import DUPLICATE, KNOWN, NEW_ACCEPTED, NEW_REJECTED, SKIPPED
 from xladdin.engine.pipeline import execute
 from xladdin.workbook.build import build_master
 
 from .conftest import AS_OF
-from .corpus import build_corpus
+from .corpus import build_corpus, corpus_registry_rows
 
 DATE = AS_OF - __import__("datetime").timedelta(days=1)
 
 
 def test_every_corpus_file_gets_the_right_outcome_and_nothing_crashes(tmp_path, capsys):
-    master = build_master(tmp_path / MASTER_NAME, registry_rows(AS_OF))
+    master = build_master(tmp_path / MASTER_NAME, corpus_registry_rows(AS_OF))
     registry = registry_frame()
     cases = build_corpus(tmp_path / "报送", registry, DATE)
     assert len(cases) >= 40
@@ -70,7 +70,7 @@ def test_every_corpus_file_gets_the_right_outcome_and_nothing_crashes(tmp_path, 
 
 
 def test_the_good_files_of_a_hostile_inbox_are_consolidated(tmp_path):
-    master = build_master(tmp_path / MASTER_NAME, registry_rows(AS_OF))
+    master = build_master(tmp_path / MASTER_NAME, corpus_registry_rows(AS_OF))
     cases = build_corpus(tmp_path / "报送", registry_frame(), DATE)
     result = execute(master, as_of=AS_OF)
     summary = result.summary.set_index("project_id")

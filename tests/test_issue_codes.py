@@ -269,6 +269,18 @@ def _a_project_reported_before_and_taken_off_the_registry(tmp_path, registry):
     return check(tmp_path, registry, rows, states=states).issues
 
 
+@produces("project-renumbered", "B5")
+def _an_old_code_the_registry_names_as_a_projects_former_id(tmp_path, registry):
+    rows = good_rows(registry)  # the group's template from before HQ renumbered its first project
+    renumbered = registry.copy()
+    first = renumbered.index[renumbered["group"] == GROUP][0]
+    renumbered.loc[first, "former_id"] = renumbered.loc[first, "project_id"]
+    renumbered.loc[first, "project_id"] = f"{renumbered.loc[first, 'project_id']}-新"
+    checked = check(tmp_path, renumbered, rows)
+    assert checked.accepted and checked.records[0][0] == renumbered.loc[first, "project_id"]
+    return checked.issues
+
+
 @produces("project-not-assigned", "B5")
 def _another_groups_project(tmp_path, registry):
     return check(tmp_path, registry, _changed(registry, project_id="SJ-01")).issues

@@ -29,8 +29,11 @@ from xladdin.workbook.build import BUTTONS, build_master
 from xladdin.workbook.layout import MANAGED_SHEETS
 from xladdin.workbook.vba import cfb
 from xladdin.workbook.vba.modules import (
+    BUTTONS_MODULE,
     SELFTEST,
     SELFTEST_RESULT,
+    WITHDRAW_ASK,
+    WITHDRAW_MACRO,
     WRAPPER_MODULE,
     document_module,
     refresh_master_project,
@@ -152,14 +155,28 @@ def test_every_button_of_the_demo_master_names_a_sub_that_olevba_finds(demo):
     path = directory / MASTER_NAME
     buttons = button_macros(path)
     assert sorted(buttons) == sorted(macro for _, macro in BUTTONS)
-    assert set(buttons) == set(decorated("script"))  # one button per @xw.script of xladdin.excel
-    found = procedures(olevba_modules(path))
-    for macro in buttons:
-        module, kind, params = found[macro]
-        assert kind == "Sub", macro
+    # one button per @xw.script of xladdin.excel: directly, or through the Sub of ours that asks first
+    scripts = decorated("script")
+    assert set(buttons) == set(scripts) - {WITHDRAW_MACRO} | {WITHDRAW_ASK}
+    modules = olevba_modules(path)
+    found = procedures(modules)
+
+    def body(macro: str) -> str:
+        return modules[found[macro][0]].split(f"Sub {macro}(", 1)[1].split("End Sub", 1)[0]
+
+    for macro in [*buttons, WITHDRAW_MACRO]:
+        assert found[macro][1] == "Sub", macro
+        if macro == WITHDRAW_ASK:
+            continue
         # each runs its Python macro of the UDF module named in xlwings.conf, the book found by the caller
-        body = olevba_modules(path)[module].split(f"Sub {macro}(", 1)[1].split("End Sub", 1)[0]
-        assert f'XLPy.CallUDF "xladdin.excel", "{macro}", Array(book), ThisWorkbook, Application.Caller' in body
+        arguments = ", ".join(name for name, _ in scripts[macro])
+        assert (f'XLPy.CallUDF "xladdin.excel", "{macro}", Array({arguments}), ThisWorkbook, Application.Caller'
+                in body(macro))
+    # 撤回报送 asks which and why (InputBox), then calls the withdraw macro with them and Excel's user name.
+    asks = body(WITHDRAW_ASK)
+    assert found[WITHDRAW_ASK][0] == BUTTONS_MODULE and asks.count("InputBox(") == 2
+    assert f"{WITHDRAW_MACRO} submission, why, Application.UserName" in asks
+    assert [name for name, _ in scripts[WITHDRAW_MACRO]][:3] == ["submission", "why", "who"]
 
 
 def test_the_wrappers_call_the_module_that_xlwings_conf_names(master):
@@ -198,7 +215,7 @@ def test_nothing_is_left_over_from_the_quickstart_project(master):
     assert not any("SampleCall" in code for code in modules.values())
     sheets = [f"Sheet{i}" for i in range(1, len(MANAGED_SHEETS) + 1)]  # a code module per sheet, xlwings.conf too
     assert sorted(modules) == sorted(["ThisWorkbook", *sheets, "xlwings",
-                                      "Dictionary", WRAPPER_MODULE])
+                                      "Dictionary", WRAPPER_MODULE, BUTTONS_MODULE])
 
 
 def test_the_xlwings_module_is_the_installed_one_and_its_dll_matches_the_pin(master):

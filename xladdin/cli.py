@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import getpass
 import json
 import sqlite3
 import sys
@@ -288,17 +287,11 @@ def withdraw(master: Path, submission: str, why: str, who: str | None, as_of: dt
         xladdin withdraw ./demo/指挥部母表.xlsm 城南片区_1120.xlsx --why "多报 18 亩，应为 12.5 亩"
     """
     from xladdin.engine.operations import Engine
-    result = Engine.on_file(master).withdraw(submission, who=who or _user(), why=why, as_of=as_of)
+    from xladdin.engine.withdraw import signed_in_user
+    result = Engine.on_file(master).withdraw(submission, who=who or signed_in_user(), why=why, as_of=as_of)
     name, group, date = result.withdrawn
     console().print(f"已撤回 {group} {date} 的报送《{name}》（原因：{why}），汇总和红黑榜已按其余报送重算。"
                     f"该组可重新报送 {date} 的正确台账；如撤回有误，运行 xladdin rollback 可恢复。")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name on this machine: still recorded, as unknown
-        return "未知"
 
 
 @main.command()

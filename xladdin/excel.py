@@ -18,6 +18,7 @@ from xladdin.base.fs import os_message
 from xladdin.domain import worksheet
 from xladdin.engine.model import summary_sentence
 from xladdin.engine.operations import Engine
+from xladdin.engine.withdraw import signed_in_user
 from xladdin.notices.compose import DAILY, LEADER, WEEKLY
 from xladdin.progress import stage_text
 from xladdin.workbook.live import LiveBook
@@ -132,6 +133,21 @@ def xladdin_notice_weekly(book: xw.Book = None):
 def xladdin_notice_leaders(book: xw.Book = None):
     """领导专报：每位责任领导一页，写到“通报”表并存 Word 到通报存档（不编期数）。"""
     return _live(book, "notice", kind=LEADER, issue=True)
+
+
+@xw.script
+def xladdin_withdraw(submission: str = "", why: str = "", who: str = "", book: xw.Book = None):
+    """撤回报送：撤回一份已接收的报送（如多报），写明原因，按其余报送重算汇总和红黑榜。"""
+    book = _book(book)
+    submission = str(submission or "").strip()
+    if not submission:  # not named (the button's VBA asks for it): the row selected on 报送记录
+        try:
+            submission = LiveBook(book).selected_submission()
+        except SettingsError as exc:
+            _alert(book, str(exc))
+            return str(exc)
+    who = str(who or "").strip() or signed_in_user()
+    return _live(book, "withdraw", submission=submission, why=str(why or ""), who=who)
 
 
 @xw.script

@@ -23,8 +23,8 @@ from pathlib import Path
 import xlwings
 
 from xladdin.base.errors import MasterUnusable
-from xladdin.base.schema import SHEET_CONF
-from xladdin.workbook.build import INSTALLED_VENV, write_launchers
+from xladdin.base.schema import SHEET_CONF, SHEET_CONSOLE
+from xladdin.workbook.build import INSTALLED_VENV, add_missing_buttons, write_launchers
 from xladdin.workbook.lock import MasterLock
 from xladdin.workbook.package import MasterBook
 from xladdin.workbook.vba.modules import refresh_project
@@ -268,6 +268,19 @@ def _refresh_macros(book, write: bool) -> tuple[Check, bool]:
     return Check("母表中的宏", OK, "已写入按钮的宏和函数（您自己的宏模块保留不动）"), True
 
 
+def _add_buttons(book, write: bool) -> tuple[Check, bool]:
+    """控制台's buttons as this version has them: a master built before a button (撤回报送) gets it below the
+    others (staff shapes kept). Returns the check and whether any was added (only when writing)."""
+    parts = dict(book.parts) if not write else book.parts
+    added = add_missing_buttons(parts, book.sheet_parts[SHEET_CONSOLE]) if SHEET_CONSOLE in book.sheet_parts else []
+    if not added:
+        return Check("控制台的按钮", OK, "按钮齐全"), False
+    if not write:
+        return Check("控制台的按钮", PROBLEM, f"控制台缺少按钮：{'、'.join(added)}",
+                     "去掉 --check 再运行一次，就会添加（其他按钮和图形保留不动）。"), False
+    return Check("控制台的按钮", OK, f"已在控制台添加按钮：{'、'.join(added)}"), True
+
+
 # -- the operation --------------------------------------------------------------------------------
 
 def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str = sys.platform,
@@ -291,6 +304,8 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
         report.checks = environment_checks(master, platform)
         check, report.macros_refreshed = _refresh_macros(book, write)
         report.checks.append(check)
+        check, buttons_added = _add_buttons(book, write)
+        report.checks.append(check)
         grid = book.sheet_grid(SHEET_CONF)
         report.conf_before = [(k, v) for k, v in read_conf(grid) if k.strip()]
         updates: dict[str, str] = {}
@@ -312,7 +327,7 @@ def excel_setup(master: Path, *, interpreter: Path | None = None, platform: str 
         if conf_changed:
             typed = [[k, {"TRUE": True, "FALSE": False}.get(v.strip().upper(), v)] for k, v in report.conf_after]
             book.write_rows(SHEET_CONF, 1, 1, typed, len(grid))
-        if write and (conf_changed or report.macros_refreshed):
+        if write and (conf_changed or report.macros_refreshed or buttons_added):
             book.save()
             report.written = True
     if write:

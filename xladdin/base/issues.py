@@ -40,6 +40,7 @@ class Code(StrEnum):
     PROJECT_UNKNOWN = "project-unknown"
     PROJECT_NOT_ASSIGNED = "project-not-assigned"
     PROJECT_REMOVED = "project-removed"
+    PROJECT_RENUMBERED = "project-renumbered"
     ROW_DUPLICATE = "row-duplicate"
     PROJECT_MISSING = "project-missing"
     NOT_A_NUMBER = "not-a-number"
@@ -144,6 +145,9 @@ CATALOGUE: dict[Code, IssueType] = {
         IssueType(Code.PROJECT_REMOVED, ERROR, "项目已移出清单",
                   "项目“{project}”此前报送过，但已不在项目清单中（已移出或改了编号），请删去该行（或改用指挥部新发的模板）"
                   "后重新报送，如该项目仍在推进请联系指挥部恢复。"),
+        IssueType(Code.PROJECT_RENUMBERED, WARNING, "项目已改编号",
+                  "项目编号“{value}”已改为“{project}”（见项目清单“原编号”列），本行已按“{project}”计入，历史数据一并沿用。"
+                  "请以后填写新编号“{project}”（或改用指挥部新发的模板）。"),
         IssueType(Code.PROJECT_NOT_ASSIGNED, ERROR, "项目不属于本组",
                   "项目“{project}”由“{expected}”负责，不属于本组。请删除该行或联系指挥部调整。"),
         IssueType(Code.TOTAL_LINE, WARNING, "合计行未重复计入",
@@ -194,7 +198,7 @@ CATALOGUE: dict[Code, IssueType] = {
         # History.
         IssueType(Code.CUMULATIVE_DECREASED, ERROR, "累计数减少",
                   "“{column}”为 {value}，小于该项目 {detail} 已接收的累计数 {expected}。累计数只增不减，请更正；"
-                  "如那次已接收的数据多报了，请指挥部先撤回那次报送（命令 xladdin withdraw）后再重报。"),
+                  "如那次已接收的数据多报了，请指挥部先撤回那次报送（母表控制台“撤回报送”按钮，或命令 xladdin withdraw）后再重报。"),
         IssueType(Code.JUMP_LARGE, WARNING, "单日增幅过大",
                   "“{column}”比上次增加 {value}，超过{expected}。请核实是否录入错误（如多打或错打了一位数字）。"),
     )

@@ -97,6 +97,9 @@ REGISTRY_FIELDS: tuple[Field, ...] = (
     # Optional, after the fixed columns (masters without it go on working): 是 for every 地块 of the
     # project, or the names of its 重点攻坚地块 (、-separated): they go into the daily 督查日报.
     Field("key_plots", "重点攻坚地块", "text", required=False),
+    # Optional: the project's 项目编号 before HQ renumbered it. A run moves the history stored under it to
+    # this row's 项目编号 (store.history.Store.renumber), and a ledger still sending it is read as this project.
+    Field("former_id", "原编号", "text", aliases=("原项目编号", "旧编号"), required=False),
 )
 REGISTRY_BY_KEY = {f.key: f for f in REGISTRY_FIELDS}
 

@@ -154,9 +154,10 @@ Checked.rows = property(_rows_frame)
 class RegistryIndex:
     """Dictionary lookups over the registry, built once per run: checks ask per cell."""
 
-    def __init__(self, registry: pd.DataFrame):
+    def __init__(self, registry: pd.DataFrame, renumbered: dict[str, str] | None = None):
         self.frame = registry
         self.group_of: dict[str, str] = dict(zip(registry["project_id"], registry["group"]))
+        self.renumbered = current_ids(registry, renumbered or {})
         # Plans by project and key, looked up per checked row: a province registry has 50,000 projects
         # and a day's files name all of them, a few files a few hundred.
         self._position = {project: i for i, project in enumerate(registry["project_id"])}
@@ -189,6 +190,32 @@ class RegistryIndex:
                                           if not math.isnan(values[i])}
             self._by_project[project] = plans
         return plans
+
+
+def former_pairs(registry: pd.DataFrame) -> list[tuple[str, str]]:
+    """(原编号, 项目编号) of the registry rows that name a 原编号 (none in a registry without the column)."""
+    if "former_id" not in registry.columns:  # a registry kept by an older version
+        return []
+    return [(old, new) for new, old in zip(registry["project_id"], registry["former_id"])
+            if isinstance(old, str) and old]
+
+
+def current_ids(registry: pd.DataFrame, renumbered: dict[str, str]) -> dict[str, str]:
+    """Old 项目编号 -> the registry's 项目编号 it became: the 项目清单's 原编号 column, and the renumberings
+    the store recorded (`renumbered`, old -> new, followed along a chain A -> B -> C), for the old codes
+    that are no longer in the registry and whose new code is."""
+    steps = dict(renumbered)
+    steps.update(former_pairs(registry))
+    ids = set(registry["project_id"])
+    current = {}
+    for old in steps:
+        new, seen = steps[old], {old}
+        while new not in ids and new in steps and new not in seen:
+            seen.add(new)
+            new = steps[new]
+        if old not in ids and new in ids:
+            current[old] = new
+    return current
 
 
 def clean_id(value: object) -> str:
@@ -312,6 +339,9 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
     if row in ledger.hidden_rows:
         issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
     project = clean_id(raw.get("project_id"))
+    if project in registry.renumbered:  # an old code (原编号): the project it became, its history with it
+        issue(Code.PROJECT_RENUMBERED, cell(row, "project_id"), project=registry.renumbered[project], value=project)
+        project = registry.renumbered[project]
     plot = clean_key(clean_text(raw.get("plot")))
     record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
     if not project:

@@ -118,7 +118,7 @@ def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, a
     outcomes, pending, rechecked = _sort_out(sources, store, folders, now)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
-    index = RegistryIndex(registry) if pending else None
+    index = RegistryIndex(registry, store.renumbers()) if pending else None
     known: dict[str, dict[str, GroupState]] = {}
 
     def checking() -> tuple:  # for reader processes that also check: every group's state, before they fork

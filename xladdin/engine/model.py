@@ -78,6 +78,7 @@ class JobResult:
     notice_doc: Notice | None = None
     issued: str = ""  # what issuing did (期数, file), in Chinese
     withdrawn: tuple[str, str, str] | None = None  # (file name, group, report date) a withdraw took out
+    renumbered: list[tuple[str, str, int]] = field(default_factory=list)  # (old, new, submissions) moved
     notice_sheet: list[str] | None = None  # the 通报 sheet: the notice, then the archive list
     register: pd.DataFrame | None = None  # 督办台账 (register.py), when the master has one
     plan: pd.DataFrame | None = None  # 节点计划 (milestones.py), when the master has one
@@ -118,6 +119,7 @@ class JobResult:
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
             "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+            "renumbered": [{"old": old, "new": new, "submissions": count} for old, new, count in self.renumbered],
             "roster": [] if self.roster is None else [
                 {"group": g, "status": s, "timeliness": t} for g, s, t in
                 self.roster[["group", "status", "timeliness"]].itertuples(index=False)],
@@ -149,9 +151,15 @@ def tell(progress: Progress, stage: str, done: int, total: int) -> None:
 
 
 def summary_sentence(result: JobResult) -> str:
-    """One Chinese sentence saying what the run did."""
+    """One Chinese sentence saying what the run did (and one per project it renumbered)."""
+    moved = "".join(f"项目“{old}”已改编号为“{new}”，其历史（{count} 份报送）已转入新编号。"
+                    for old, new, count in result.renumbered)
+    if result.withdrawn:
+        name, group, date = result.withdrawn
+        return (f"已撤回 {group} {date} 的报送《{name}》，汇总和红黑榜已按其余报送重算；"
+                f"该组可重新报送 {date} 的正确台账。" + moved)
     if result.inbox is None:
-        return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。"
+        return f"已按 {result.as_of.isoformat()} 重新计算汇总和红黑榜。" + moved
     parts = [f"读取 {len(result.files) - result.count(SKIPPED)} 个文件", f"新接收 {result.count(NEW_ACCEPTED)} 个",
              f"退回 {result.count(NEW_REJECTED)} 个"]
     if result.count(DUPLICATE):
@@ -160,7 +168,7 @@ def summary_sentence(result: JobResult) -> str:
         parts.append(f"此前已处理 {result.count(KNOWN)} 个")
     if result.count(SKIPPED):
         parts.append(f"未读取 {result.count(SKIPPED)} 个（见校验报告）")
-    return "，".join(parts) + "。"
+    return "，".join(parts) + "。" + moved
 
 
 @dataclass(frozen=True)

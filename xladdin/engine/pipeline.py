@@ -39,6 +39,7 @@ from xladdin.engine.model import (
 )
 from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master
+from xladdin.engine.renumber import renumber_projects
 from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,
@@ -103,6 +104,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
         registry = _registry(book, store)
         if write:
             store.begin_run(as_of, request.command, now)
+        renumbered = renumber_projects(store, registry, now)  # before intake: files meet the moved history
         withdrawn = withdraw_one(store, request.withdraw, now) if request.withdraw and write else None
         files, ignored = [], []
         if intake:
@@ -114,7 +116,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
         result = _figures(book, store, registry, as_of, settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
         result.now = now
-        result.withdrawn = withdrawn
+        result.withdrawn, result.renumbered = withdrawn, renumbered
         if request.issue and write and notice_kind == LEADER:
             result.issued = issue_leader_reports(result.leaders, as_of, base_dir, settings)
         elif request.issue and write:
@@ -159,6 +161,7 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
     try:
         store.reserve()  # checking writes (then rolls back): wait for a run that is writing, never fail halfway
         registry = _registry(book, store) if registry is None else registry
+        renumber_projects(store, registry, now)  # discarded below with the rest
         sources, unreadable = inbox_sources(paths)
         folders = {"master": base_dir, "returned": base_dir / settings.returned} if returned else None
         files = check_sources(sources, store, registry, as_of, now, settings, folders)

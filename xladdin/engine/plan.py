@@ -16,6 +16,7 @@ from xladdin.domain.milestones import (
     previous_rows,
 )
 from xladdin.domain.settings import Settings
+from xladdin.domain.validate import current_ids
 from xladdin.store.history import Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import MILESTONES
@@ -29,11 +30,17 @@ def milestone_plan(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.d
     itself), the table as staff left it, the 设置 list and 工期; and the table as read (heading, rows),
     so that a run whose plan it already shows does not rewrite it."""
     project, plot, plots = store.milestone_firsts(figure_plans(registry), as_of)
+    # A renumbered project (项目清单 › 原编号) keeps what staff typed under its old code.
+    renamed = current_ids(registry, store.renumbers())
     written = store.kept_frame(WRITTEN_LEADERS, "")
-    leaders = dict(zip(written["project_id"], written["leader"])) if written is not None else {}
+    leaders = ({renamed.get(str(p), str(p)): leader for p, leader in zip(written["project_id"], written["leader"])}
+               if written is not None else {})
     sheet = book.table_rows(MILESTONES.name)
+    staff = previous_rows(*sheet)
+    for record in staff:
+        record["project_id"] = renamed.get(str(record["project_id"] or "").strip(), record["project_id"])
     plan = build_plan(registry, parse_milestones(settings.milestones), Reached(project, plot, plots), as_of,
-                      settings.due_soon_days, previous_rows(*sheet), parse_days(settings.milestone_days), leaders)
+                      settings.due_soon_days, staff, parse_days(settings.milestone_days), leaders)
     return plan, sheet
 
 

@@ -1,7 +1,7 @@
 """Rebuilding a master's history store from its 归档 folder: the explicit way back when the store is lost
 (a run never rebuilds it silently). Every archived submission is checked again in the order it arrived
 and recorded in a new store bound to the master; the old store, if any, is kept beside it, and the
-withdrawals it recorded are applied again."""
+withdrawals and renumberings it recorded are applied again."""
 
 from __future__ import annotations
 
@@ -63,6 +63,9 @@ def rebuild_store(master: Path, as_of: dt.date | None = None, now: dt.datetime |
         store = Store(temp)
         try:
             store.begin_run(as_of, "rebuild", now)
+            # Files sent under a code since renumbered (项目清单 › 原编号, a chain A -> B -> C) go to the code
+            # the project has now, as they went when the old store read them.
+            store.note_renumbers(_old_store_rows(path, sql.RENUMBERS), now)
             outcomes = check_sources(sources, store, book.registry(), as_of, now, settings, None)
             withdrawn = 0
             for sha, name, who, why in _old_withdrawals(path):
@@ -84,12 +87,18 @@ def rebuild_store(master: Path, as_of: dt.date | None = None, now: dt.datetime |
 
 def _old_withdrawals(path: Path) -> list[tuple[str, str, str, str]]:
     """The withdrawals the old store recorded (none when it is missing or unreadable)."""
+    return _old_store_rows(path, sql.OLD_WITHDRAWALS)
+
+
+def _old_store_rows(path: Path, statement: str) -> list[tuple]:
+    """What a named statement reads from the old store (none when it is missing, unreadable or older than
+    what it reads)."""
     if not path.is_file():
         return []
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return db.execute(sql.OLD_WITHDRAWALS).fetchall()
+            return db.execute(statement).fetchall()
         finally:
             db.close()
     except sqlite3.Error:

@@ -5,6 +5,7 @@ that withdrew it puts it back."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 
 from xladdin.base.errors import SettingsError
 from xladdin.store.history import Store
@@ -15,7 +16,7 @@ def withdraw_one(store: Store, request: tuple[str, str, str], now: dt.datetime) 
     first 8+ characters of it), by `request[1]` for `request[2]`; (file name, group, report date)."""
     name, who, why = (str(part).strip() for part in request)
     if not why:
-        raise SettingsError("撤回报送须写明原因（--why），例如“多报 18 亩，应为 12.5 亩”。")
+        raise SettingsError("撤回报送须写明原因（命令行用 --why），例如“多报 18 亩，应为 12.5 亩”。")
     if not who:
         raise SettingsError("撤回报送须写明经办人（--who）。")
     found = store.find_accepted(name)
@@ -28,3 +29,11 @@ def withdraw_one(store: Store, request: tuple[str, str, str], now: dt.datetime) 
     sha, file_name, group, date = found[0]
     store.withdraw(sha, file_name, who, why, now)
     return file_name, group, date
+
+
+def signed_in_user() -> str:
+    """Who withdraws when the door was not told (the command's --who, Excel's user name): the signed-in user."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on this machine: still recorded, as unknown
+        return "未知"

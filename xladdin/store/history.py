@@ -109,6 +109,53 @@ class Store:
                                                 self.run_id))
         self._stale.update(touched)
 
+    def renumber_clash(self, old: str, new: str) -> str | None:
+        """A report date on which both codes hold accepted rows (or a submission with rows under both): the
+        two histories cannot be joined into one. None when they can."""
+        row = self.db.execute(sql.RENUMBER_CLASH, (new, old)).fetchone()
+        return None if row is None else row[0]
+
+    def renumber(self, old: str, new: str, now: dt.datetime) -> int:
+        """Move the history stored under project code `old` to `new` (a project HQ renumbered): its rows, its
+        督办 wordings (keeping their 编号) and, recomputed, its reports, steps, problem runs and reached
+        dates; recorded with this run so that a rollback moves exactly these back. Returns how many
+        submissions' rows moved (0: nothing stored under `old`, nothing done). renumber_clash must be None."""
+        submissions = [sha for sha, in self.db.execute(sql.SUBMISSIONS_OF_PROJECT, (old,))]
+        if not submissions:
+            return 0
+        wordings = [w for w, in self.db.execute(sql.MOVABLE_WORDINGS, (old, new))]
+        self._touch_both(old, new)
+        self.db.execute(sql.MOVE_PROJECT_ROWS, (new, old))
+        self.db.execute(sql.MOVE_WORDINGS, (new, old, json.dumps(wordings, ensure_ascii=False)))
+        self.db.execute(sql.INSERT_RENUMBER, (old, new, now.isoformat(timespec="seconds"), self.run_id,
+                                              json.dumps(submissions), json.dumps(wordings, ensure_ascii=False)))
+        return len(submissions)
+
+    def note_renumbers(self, pairs: list[tuple[str, str]], now: dt.datetime) -> None:
+        """Record renumberings (old code, new code) made before this store (a rebuild): nothing moves, files
+        still sending an old code are read as the project it became."""
+        self.db.executemany(sql.INSERT_RENUMBER, [(old, new, now.isoformat(timespec="seconds"), self.run_id, "[]", "[]")
+                                                  for old, new in pairs])
+
+    def renumbers(self) -> dict[str, str]:
+        """Every renumbering recorded (old code -> new code), in the order made."""
+        return dict(self.db.execute(sql.RENUMBERS).fetchall())
+
+    def _undo_renumbers(self, run_id: int) -> None:
+        """Move back what the run's renumberings moved, last first."""
+        for old, new, submissions, wordings in self.db.execute(sql.RENUMBERS_OF_RUN, (run_id,)).fetchall():
+            self._touch_both(old, new)
+            self.db.execute(sql.MOVE_ROWS_BACK, (old, new, submissions))
+            self.db.execute(sql.MOVE_WORDINGS, (old, new, wordings))
+        self.db.execute(sql.DELETE_RENUMBERS_OF_RUN, (run_id,))
+
+    def _touch_both(self, old: str, new: str) -> None:
+        """Every report of either code is due again (refresh_derived), and their reached dates are found
+        afresh: which code holds which rows is about to change."""
+        dates = {date for date, in self.db.execute(sql.DATES_OF_PROJECTS, (old, new))}
+        self._stale.update((project, date) for project in (old, new) for date in dates)
+        self.db.execute(sql.DELETE_FIRSTS_OF_PROJECTS, (old, new))
+
     def begin_run(self, as_of: dt.date, command: str, now: dt.datetime) -> int:
         """Open a run at the run's `now`: every change it makes carries its id, so that it can be rolled back."""
         started = now.isoformat(timespec="seconds")
@@ -141,6 +188,7 @@ class Store:
         self.db.execute(sql.DELETE_RANKINGS_OF_RUN, (run_id,))
         self.db.execute(sql.RESTORE_THREADS_MOVED_BY_RUN, (run_id,))
         self.db.execute(sql.DELETE_THREADS_OF_RUN, (run_id,))
+        self._undo_renumbers(run_id)
         self.db.execute(sql.MARK_RUN_ROLLED_BACK, (run_id,))
         self._stale.update((project, date) for date, project in touched)
         self.refresh_derived()

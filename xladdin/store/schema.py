@@ -10,7 +10,7 @@ from xladdin.base.schema import FIGURE_KEYS
 from xladdin.store.sql import FILL_PLOT_FIRSTS
 
 # The store's layout; migrate brings every earlier one up to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _FIGURE_COLUMNS = ", ".join(f"{k} REAL NOT NULL" for k in FIGURE_KEYS)
 
@@ -191,6 +191,17 @@ CREATE TABLE IF NOT EXISTS withdrawals (
     at TEXT NOT NULL,
     run_id INTEGER
 );
+-- Projects renumbered (项目清单 › 原编号): the run that moved the history of old_id to new_id, when, the
+-- submissions whose rows it moved and the 督办 wordings it moved (JSON arrays), so that a rollback of that
+-- run moves exactly those back.
+CREATE TABLE IF NOT EXISTS renumbers (
+    old_id TEXT NOT NULL,
+    new_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id INTEGER,
+    submissions TEXT NOT NULL,
+    wordings TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS submissions_group ON submissions (group_name, report_date, status);
 CREATE INDEX IF NOT EXISTS submissions_date ON submissions (report_date);
 -- The 报送平台 (xladdin serve): every ledger a work group uploaded and the platform kept in the inbox, under
@@ -252,6 +263,7 @@ def migrate(db: sqlite3.Connection, name: str) -> None:
     # code_salt
     if version < 4:  # milestone_firsts: the 地块 reported so far (project first dates are found when asked)
         db.execute(FILL_PLOT_FIRSTS)
+    # version 5: renumbers only (created empty by SCHEMA: nothing was renumbered before it)
     if version < SCHEMA_VERSION:
         db.execute(SET_USER_VERSION)
         db.commit()

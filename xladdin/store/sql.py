@@ -33,6 +33,27 @@ INSERT_WITHDRAWAL = "INSERT INTO withdrawals VALUES (?,?,?,?,?,?)"
 OLD_WITHDRAWALS = "SELECT sha256, file_name, who, why FROM withdrawals ORDER BY at"
 DELETE_WITHDRAWALS_OF_RUN = "DELETE FROM withdrawals WHERE run_id=?"
 
+# Renumbering a project (项目清单 › 原编号): its rows, 督办 wordings and reached dates move to the new code.
+SUBMISSIONS_OF_PROJECT = "SELECT DISTINCT sha256 FROM ledger_rows WHERE project_id=? ORDER BY sha256"
+DATES_OF_PROJECTS = "SELECT DISTINCT report_date FROM ledger_rows WHERE project_id IN (?,?)"
+# A date both codes hold accepted rows on, or a submission with rows under both: their history cannot be joined.
+RENUMBER_CLASH = ("SELECT o.report_date FROM ledger_rows o JOIN ledger_rows n ON n.project_id=? AND"
+                  " (n.sha256=o.sha256 OR (n.report_date=o.report_date AND n.superseded=0 AND o.superseded=0))"
+                  " WHERE o.project_id=? ORDER BY o.report_date LIMIT 1")
+MOVE_PROJECT_ROWS = "UPDATE ledger_rows SET project_id=? WHERE project_id=?"
+# The old code's wordings the new code has not written (one the new code has keeps the new code's item).
+MOVABLE_WORDINGS = ("SELECT o.wording FROM problem_threads o WHERE o.project_id=? AND NOT EXISTS (SELECT 1"
+                    " FROM problem_threads n WHERE n.project_id=? AND n.wording=o.wording) ORDER BY o.wording")
+MOVE_WORDINGS = ("UPDATE problem_threads SET project_id=? WHERE project_id=? AND wording IN"
+                 " (SELECT value FROM json_each(?))")
+DELETE_FIRSTS_OF_PROJECTS = "DELETE FROM milestone_firsts WHERE project_id IN (?,?)"
+INSERT_RENUMBER = "INSERT INTO renumbers VALUES (?,?,?,?,?,?)"
+RENUMBERS = "SELECT old_id, new_id FROM renumbers ORDER BY rowid"
+RENUMBERS_OF_RUN = "SELECT old_id, new_id, submissions, wordings FROM renumbers WHERE run_id=? ORDER BY rowid DESC"
+MOVE_ROWS_BACK = ("UPDATE ledger_rows SET project_id=? WHERE project_id=? AND sha256 IN"
+                  " (SELECT value FROM json_each(?))")
+DELETE_RENUMBERS_OF_RUN = "DELETE FROM renumbers WHERE run_id=?"
+
 # Runs and rolling one back.
 INSERT_RUN = "INSERT INTO runs (started_at, as_of, command) VALUES (?,?,?)"
 SET_RUN_BACKUP = "UPDATE runs SET backup=? WHERE run_id=?"

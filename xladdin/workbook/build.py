@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -53,7 +54,7 @@ from xladdin.workbook.layout import (
     print_extent,
 )
 from xladdin.workbook.master import put_cell, quote_sheet
-from xladdin.workbook.vba.modules import WORKBOOK_CODE_NAME, master_project
+from xladdin.workbook.vba.modules import WITHDRAW_ASK, WORKBOOK_CODE_NAME, master_project
 from xladdin.workbook.widths import DEFAULT_WIDTH, PRINTABLE_PX, column_px, pages_wide
 
 TITLE_FONT = Font(size=16, bold=True, color="1F3864")
@@ -76,6 +77,7 @@ CONSOLE_STEPS = (
     "3. 各组每天把填好的台账放进收件箱文件夹（默认为母表旁的“报送”文件夹）。",
     "4. 运行“一键汇总”（xladdin run 母表，或双击母表旁的启动脚本）。",
     "5. 查看“校验报告”：被退回的台账按提示改正后重新报送；“汇总”“红黑榜”“通报”已自动更新。",
+    "6. 已接收的数据多报了：在“报送记录”选中那一行，点“撤回报送”并写明原因。",
 )
 
 # Keys in the spelling the xlwings VBA module reads (it upper-cases them; spaces matter). A key present
@@ -98,6 +100,7 @@ BUTTONS = (
     ("发周通报", "xladdin_notice_weekly"),
     ("领导专报", "xladdin_notice_leaders"),
     ("生成填报模板", "xladdin_templates"),
+    ("撤回报送", WITHDRAW_ASK),  # asks which submission and why (VBA), then runs xladdin_withdraw
 )
 
 
@@ -178,9 +181,10 @@ def _vba_archive(wb) -> zipfile.ZipFile:
     return zipfile.ZipFile(buffer)
 
 
-def _button_shape(index: int, caption: str, macro: str) -> str:
+def _button_shape(index: int, caption: str, macro: str, shape_id: int | None = None) -> str:
     row = 2 + index * 2  # zero-based anchor rows, two rows per button, in columns D..E
-    return (f'<v:shape id="_x0000_s{1025 + index}" type="#_x0000_t201" style="position:absolute;z-index:{index + 1}" '
+    shape_id = 1025 + index if shape_id is None else shape_id
+    return (f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t201" style="position:absolute;z-index:{index + 1}" '
             f'o:button="t" fillcolor="buttonFace [67]" strokecolor="windowText [64]" o:insetmode="auto">'
             f'<v:textbox style="mso-direction-alt:auto" o:singleclick="f"><div style="text-align:center">'
             f'<font face="宋体" size="220" color="auto">{escape(caption)}</font></div></v:textbox>'
@@ -220,6 +224,33 @@ def _add_buttons(path: Path) -> None:
         for info in infos:
             archive.writestr(info, parts[info.filename])
         archive.writestr("xl/drawings/vmlDrawing1.vml", parts["xl/drawings/vmlDrawing1.vml"])
+
+
+def add_missing_buttons(parts: dict[str, bytes], sheet_part: str) -> list[str]:
+    """The 控制台 buttons a master built by an earlier version lacks (撤回报送), added to the sheet's VML
+    drawing in their place under the others, in `parts` (a package's parts by name); the captions added. A
+    sheet without a VML drawing (staff removed every button) is left alone."""
+    folder, name = posixpath.split(sheet_part)
+    rels = parts.get(posixpath.join(folder, "_rels", name + ".rels"), b"").decode("utf-8")
+    found = re.search(r'<Relationship\b[^>]*Type="[^"]*/vmlDrawing"[^>]*/>', rels)
+    target = re.search(r'Target="([^"]+)"', found[0]) if found else None
+    drawing = posixpath.normpath(posixpath.join(folder, target[1])) if target else None
+    if drawing not in parts:
+        return []
+    vml = parts[drawing].decode("utf-8")
+    used = [int(n) for n in re.findall(r'id="_x0000_s(\d+)"', vml)]
+    shapes, added = [], []
+    for index, (caption, macro) in enumerate(BUTTONS):
+        if f"[0]!{macro}<" in vml:
+            continue
+        shape_id = 1025 + index if 1025 + index not in used else max(used) + 1
+        used.append(shape_id)
+        shapes.append(_button_shape(index, caption, macro, shape_id))
+        added.append(caption)
+    if shapes:
+        at = vml.rindex("</xml>")
+        parts[drawing] = (vml[:at] + "".join(shapes) + vml[at:]).encode("utf-8")
+    return added
 
 
 # Where 安装.cmd (xladdin offline-bundle) puts xladdin on a Windows PC: one venv per Windows user.

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from xladdin.base.errors import SettingsError
+from xladdin.base.schema import SHEET_LOG
 from xladdin.base.text import FORMULA_STARTS
 from xladdin.base.values import is_blank
 from xladdin.domain.settings import Settings
-from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
+from xladdin.workbook.layout import LOG, MANAGED_SHEETS, REGISTRY, SETTINGS, owned_heading, table_spec
 from xladdin.workbook.master import MASTER_ID_NAME, Formula, Link, quote_sheet, read_registry, read_settings
 from xladdin.workbook.reader import Grid
 from xladdin.workbook.room import RegionBlocked, blocked_message, heading_problem, pasted_ledger
@@ -50,6 +52,9 @@ def to_excel_value(value: object) -> object:
     return value
 
 
+ACCEPTED_WORD = "已接收"  # 报送记录 › 状态 of a submission that counts (store.history.ACCEPTED)
+
+
 class LiveBook:
     """A master workbook open in Excel, as the pipeline's book (workbook/book.py: Book)."""
 
@@ -80,6 +85,27 @@ class LiveBook:
 
     def settings(self) -> Settings:
         return read_settings(self.table_rows(SETTINGS.name)[1])
+
+    def selected_submission(self) -> str:
+        """The submission staff selected on 报送记录 (the row of the active cell): its SHA-256, or its file
+        name when the row has none; SettingsError saying what to select otherwise."""
+        where = f"请先在“{SHEET_LOG}”表中点选要撤回的那一行（状态为“{ACCEPTED_WORD}”），再点“撤回报送”。"
+        try:
+            cell = self.book.selection
+            sheet, row = cell.sheet.name, cell.row
+        except Exception:  # nothing selected, or a shape: no row to read
+            raise SettingsError(where) from None
+        if LOG.name not in self.tables or sheet != self.tables[LOG.name][0].name:
+            raise SettingsError(where)
+        header, rows = self.table_rows(LOG.name)
+        values = next((v for r, v in rows if r == row), None)
+        if values is None:
+            raise SettingsError(f"选中的第 {row} 行不是一份报送。" + where)
+        picked = dict(zip(header, values))
+        name, status = str(picked.get("文件名") or ""), str(picked.get("状态") or "")
+        if status != ACCEPTED_WORD and not status.startswith("重复"):  # a copy names the submission it repeats
+            raise SettingsError(f"选中的《{name}》状态为“{status}”，只有“{ACCEPTED_WORD}”的报送才能撤回。" + where)
+        return str(picked.get("SHA-256") or "").strip() or name
 
     def registry(self) -> pd.DataFrame:
         header, rows = self.table_rows(REGISTRY.name)

@@ -59,6 +59,34 @@ def read_settings(rows: list[tuple[int, list[object]]]) -> Settings:
     return parse_settings({str(v[0]).strip(): v[1] for _, v in rows if v[0] is not None})
 
 
+ID_KEYS = ("project_id", "former_id")  # read as project codes: full-width folded, spaces dropped, 1001.0 as 1001
+
+
+def former_id_problems(rows: list[tuple[int, str, str]], where) -> list[str]:
+    """What is wrong with the 原编号 of the registry rows (row, 项目编号, 原编号), each pinned by `where(row)`:
+    a 原编号 that is still a 项目编号 of the list (history cannot belong to two projects), and one 原编号
+    named by two rows (it cannot move to both)."""
+    ids = {}
+    for r, project, _ in rows:
+        ids.setdefault(project, r)
+    named: dict[str, int] = {}
+    problems = []
+    for r, project, former in rows:
+        if not former:
+            continue
+        if former == project:
+            problems.append(f"{where(r)}：原编号“{former}”与本行项目编号相同。原编号只在项目改了编号时填写旧编号，"
+                            "未改编号请清空。")
+        elif former in ids:
+            problems.append(f"{where(r)}：原编号“{former}”仍是项目清单第{ids[former]}行的项目编号。"
+                            "如该项目已改为本行编号，请删去旧编号那一行；如是两个项目，请清空本行原编号。")
+        elif former in named:
+            problems.append(f"{where(r)}：原编号“{former}”与第{named[former]}行的原编号相同，一个旧编号的历史"
+                            "只能转给一个项目。请核对后只在一行保留。")
+        named.setdefault(former, r)
+    return problems
+
+
 def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first_col: int) -> pd.DataFrame:
     """The 项目清单 as a DataFrame indexed by project_id; SettingsError names every bad cell."""
     columns = {REGISTRY_LABEL_INDEX.get(normalize_label(h)): i for i, h in enumerate(header)}
@@ -93,13 +121,16 @@ def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first
                 if not is_blank(raw) and record[f.key] is None:
                     problems.append(f"{where(r, i)}：“{f.label}”不是日期（现为“{display(raw)}”）")
             else:
-                record[f.key] = clean_id(raw) if f.key == "project_id" else clean_text(raw)
+                record[f.key] = clean_id(raw) if f.key in ID_KEYS else clean_text(raw)
                 if f.required and not record[f.key]:
                     problems.append(f"{where(r, i)}：“{f.label}”不能为空")
         if record["project_id"] in seen:
             problems.append(f"项目清单第{r}行：项目编号“{record['project_id']}”重复")
         seen.add(str(record["project_id"]))
         records.append(record)
+    former_at = columns.get("former_id")
+    problems += former_id_problems([(r, record["project_id"], record["former_id"]) for (r, _), record
+                                    in zip(rows, records)], lambda r: where(r, former_at))
     if problems:
         more = f"（另有 {len(problems) - 5} 处）" if len(problems) > 5 else ""
         raise SettingsError("项目清单有误，请改正后再运行：\n" + "\n".join(problems[:5]) + more)

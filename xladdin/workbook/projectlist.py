@@ -18,6 +18,9 @@ from xladdin.base.errors import SettingsError
 from xladdin.base.schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, column_letter, normalize_label
 from xladdin.base.values import display, is_blank, parse_date, parse_number
 from xladdin.domain.validate import clean_id, clean_text
+from xladdin.workbook.master import ID_KEYS, former_id_problems
+
+REGISTRY_KEYS = [f.key for f in REGISTRY_FIELDS]
 
 HEADER_SCAN = 20
 # Columns an imported list must have; the others are optional (blank: no plan, or 0 houses, graves...).
@@ -72,6 +75,7 @@ def read_project_list(path: Path, level: str = "县") -> list[list[object]]:
     problems: list[str] = []
     out: list[list[object]] = []
     seen: dict[str, int] = {}
+    kept_rows: list[int] = []  # the file row (0-based) of each record
 
     def where(r: int, key: str) -> str:
         c = best[key]
@@ -101,7 +105,7 @@ def read_project_list(path: Path, level: str = "县") -> list[list[object]]:
                     problems.append(f"{where(r, f.key)}：不是日期（现为“{display(raw)}”）")
                 record.append(date)
             else:
-                text = clean_id(raw) if f.key == "project_id" else clean_text(raw)
+                text = clean_id(raw) if f.key in ID_KEYS else clean_text(raw)
                 if f.key == "level" and not text:
                     text = LEVEL_DEFAULT.get(level, "")
                 if f.key in NEEDED and not text:
@@ -112,6 +116,12 @@ def read_project_list(path: Path, level: str = "县") -> list[list[object]]:
             problems.append(f"{where(r, 'project_id')}：项目编号“{pid}”与第 {seen[pid] + 1} 行重复")
         seen.setdefault(pid, r)
         out.append(record)
+        kept_rows.append(r)
+    if "former_id" in best:
+        former = REGISTRY_KEYS.index("former_id")
+        # rows counted from 1 as staff read them
+        problems += former_id_problems([(r + 1, record[0], record[former]) for r, record in zip(kept_rows, out)],
+                                       lambda line: where(line - 1, "former_id"))
     if problems:
         raise SettingsError(f"项目清单文件 {path.name} 有 {len(problems)} 处需改正，母表未建立：\n" + "\n".join(problems))
     if not out:

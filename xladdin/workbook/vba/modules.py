@@ -38,6 +38,17 @@ DICTIONARY_CLASS = "Dictionary"
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 SELFTEST = "xladdin_selftest"
 SELFTEST_RESULT = f"xladdin-selftest {6 * 7}"  # the VBA function computes the number
+# The buttons that ask before they call Python (buttons_code): our module's name, the Sub a button names and
+# what it asks. 报送记录 and its table are named as layout.LOG names them (a test holds them equal).
+BUTTONS_MODULE = "xladdin_buttons"
+WITHDRAW_ASK = "xladdin_withdraw_ask"
+WITHDRAW_MACRO = "xladdin_withdraw"  # xladdin.excel's @xw.script: submission, why, who, book
+LOG_SHEET, LOG_TABLE = "报送记录", "tblLog"
+WITHDRAW_TITLE = "撤回报送"
+WITHDRAW_HELP = "撤回报送：问明撤回哪一份已接收的报送和原因，撤回后按其余报送重算汇总和红黑榜。"
+WITHDRAW_WHICH = ("要撤回哪一份已接收的报送？请填“报送记录”表中的文件名（同名的有几份时填 SHA-256 的前 12 位）；"
+                  "先在“报送记录”中选中那一行，这里会自动填入。")
+WITHDRAW_WHY = "撤回的原因（记入历史库），例如：多报 18 亩，应为 12.5 亩。"
 # The class attributes the VBA editor adds when it imports a .cls file (the quickstart project carries them).
 CLASS_BASE = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"
 
@@ -179,10 +190,64 @@ def wrapper_module(codepage: int = CODEPAGE) -> Module:
     return Module(WRAPPER_MODULE, MODULE, code)
 
 
+def vba_text(text: str, codec: str) -> str:
+    """A VBA string expression for text: a literal where the project's code page holds it, else built from
+    ChrW codes (a project in another code page still shows the Chinese)."""
+    try:
+        text.encode(codec)
+        return '"' + text.replace('"', '""') + '"'
+    except UnicodeEncodeError:
+        return " & ".join(f"ChrW({ord(ch)})" for ch in text)
+
+
+def buttons_code(codec: str = encoding(CODEPAGE)) -> str:
+    """Our module of the buttons that ask before they call their Python macro: 撤回报送 asks which submission
+    (offering the row last selected on 报送记录, whichever sheet the button is on) and why, then calls
+    xladdin_withdraw (the wrapper of xladdin.excel.xladdin_withdraw) with them and Excel's user name. In a
+    project whose code page cannot hold Chinese the texts are built from ChrW codes and the description left out."""
+    def t(text: str) -> str:
+        return vba_text(text, codec)
+
+    try:
+        WITHDRAW_HELP.encode(codec)
+        described = f"Attribute {WITHDRAW_ASK}.VB_Description = {t(WITHDRAW_HELP)}\n"
+    except UnicodeEncodeError:
+        described = ""
+    return (f'Attribute VB_Name = "{BUTTONS_MODULE}"\n'
+            "' Written by xladdin (excel-setup rewrites it): buttons that ask staff before calling Python.\n"
+            f"Sub {WITHDRAW_ASK}()\n" + described +
+            "    Dim here As Object, logSheet As Object, logTable As Object, sel As Object\n"
+            "    Dim picked As String, submission As String, why As String, inside As Boolean\n"
+            "    Set here = ActiveSheet\n"
+            "    On Error Resume Next\n"
+            "    Application.ScreenUpdating = False\n"
+            f"    Set logSheet = ThisWorkbook.Worksheets({t(LOG_SHEET)})\n"
+            f"    Set logTable = logSheet.ListObjects({t(LOG_TABLE)})\n"
+            "    logSheet.Activate\n"
+            "    Set sel = ActiveWindow.RangeSelection\n"
+            "    inside = False\n"  # an error inside an If's condition would run its body: assigned first
+            "    inside = Not (Application.Intersect(sel, logTable.DataBodyRange) Is Nothing)\n"
+            "    If inside Then picked = CStr(logSheet.Cells(sel.Row, logTable.Range.Column).Value)\n"
+            "    here.Activate\n"
+            "    Application.ScreenUpdating = True\n"
+            "    On Error GoTo 0\n"
+            f"    submission = Trim(InputBox({t(WITHDRAW_WHICH)}, {t(WITHDRAW_TITLE)}, picked))\n"
+            "    If Len(submission) = 0 Then Exit Sub\n"
+            f"    why = Trim(InputBox({t(WITHDRAW_WHY)}, {t(WITHDRAW_TITLE)}))\n"
+            "    If Len(why) = 0 Then Exit Sub\n"
+            f"    {WITHDRAW_MACRO} submission, why, Application.UserName\n"
+            "End Sub\n")
+
+
+def buttons_module(codepage: int = CODEPAGE) -> Module:
+    return Module(BUTTONS_MODULE, MODULE, _crlf(buttons_code(encoding(codepage)), encoding(codepage)))
+
+
 def our_modules(codepage: int = CODEPAGE) -> list[Module]:
     """The modules this package owns in a master's project, rewritten whenever it writes the project. Their
-    names are xlwings' own: a staff module of one of these names could not live beside xlwings anyway."""
-    return [xlwings_module(), dictionary_class(), wrapper_module(codepage)]
+    names are xlwings' own (and xladdin_buttons): a staff module of one of these names could not live beside
+    xlwings anyway."""
+    return [xlwings_module(), dictionary_class(), wrapper_module(codepage), buttons_module(codepage)]
 
 
 def quickstart_leftovers() -> tuple[Module, ...]:
