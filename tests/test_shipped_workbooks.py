@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.workbook.build import BUTTONS
 from xladdin.workbook.shipped import LEDGER_FILE, MASTER_FILE, build_shipped
 
@@ -37,6 +38,9 @@ def test_the_shipped_master_has_one_example_project_and_buttons(tmp_path):
     first, last = table.ref.split(":")
     rows = list(registry[table.ref])
     assert len(rows) == 2 and "示例" in str(rows[1][0].value)
+    # The example fills every plan a project has (an unknown key in it would leave its column blank).
+    example = dict(zip((c.value for c in rows[0]), (c.value for c in rows[1])))
+    assert all(example[f.label] not in (None, "") for f in REGISTRY_FIELDS if f.key.startswith("plan_")), example
     with zipfile.ZipFile(SHIPPED / MASTER_FILE) as archive:
         assert "xl/vbaProject.bin" in archive.namelist()
         vml = "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".vml"))

@@ -22,7 +22,7 @@ EXAMPLE_PROJECT = {
     "project_id": "示例-01", "project_name": "（示例，录入本县项目后删除此行）某某产业园一期",
     "project_type": "工业用地", "level": "市级", "group": "某某片区工作组", "leader": "某某某",
     "township": "某某镇", "plan_mu": 120, "plan_houses": 15, "plan_crops": 8, "plan_fixtures": 20,
-    "plan_demolished_fixtures": 20, "plan_graves": 6, "deadline": dt.date(2027, 6, 30),
+    "plan_fixtures_removed": 20, "plan_graves": 6, "deadline": dt.date(2027, 6, 30),
 }
 # The dates in the files (properties, zip entries): fixed, so a rebuild gives the same bytes wherever it runs.
 BUILT = dt.datetime(2026, 11, 25)
