@@ -27,16 +27,13 @@ from xladdin.domain.consolidate import (
     board,
     has_flag,
 )
-from xladdin.domain.milestones import KEYS as PLAN_KEYS
-from xladdin.domain.milestones import LABELS as MILESTONE_LABELS
+from xladdin.domain.milestones import GROUP_KEYS as MILESTONE_GROUPS
+from xladdin.domain.milestones import HEAD_LABELS as MILESTONE_HEAD
 from xladdin.domain.milestones import (
     NET_LAND_MILESTONE,
     block_marks,
-    blocks,
     current,
     done_formula,
-    late_or_at_risk,
-    plan_records,
     planned_formula,
     week_formula,
     week_starts,
@@ -83,6 +80,7 @@ from xladdin.workbook.layout import (
     TIMELINE_TITLE,
     TIMELINE_WEEKS,
     TREND,
+    milestone_table,
 )
 from xladdin.workbook.master import Formula, Link
 
@@ -278,36 +276,47 @@ def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: 
 
 
 def _write_plan(book: Book, result: JobResult, store: Store) -> None:
-    """节点计划 (values; 计划完成日期 and 完成日期 as formulas, so a date staff type counts at once) and, where
-    the master has it, the 作战图时间表 (one row per block of the 节点计划: a project, then each of its 地块;
-    COUNTIFS over the block's own rows per week). A table whose rows are what it already shows is not
-    rewritten (a second run of the day leaves both as they are)."""
+    """节点计划 (a row per block: a project, then each of its 地块; per node of 设置's list a column in each
+    group; 计划 and 完成 as formulas, so a date staff type counts at once) and, where the master has it,
+    the 作战图时间表 (a row per block; COUNTIFS per week over the block's own 计划 and 完成 cells). A table
+    whose rows are what it already shows is not rewritten (a second run of the day leaves both)."""
     plan = result.plan
+    milestones = plan.milestones
+    spec = milestone_table(milestones)
+    n = len(milestones)
     first_row, first_col = book.table_origin(MILESTONES.name)
-    letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
-    records = plan_records(plan)
+    head = len(MILESTONE_HEAD)
+    start = {key: first_col + head + g * n for g, key in enumerate(MILESTONE_GROUPS)}
+    letters = {key: [column_letter(col + k) for k in range(n)] for key, col in start.items()}
+    typed_letters, entered_letters = letters["typed"], letters["entered"]
     rows = []
-    for i, row in enumerate(records):
+    for i, block in enumerate(plan.blocks):
         r = first_row + i
-        values = [row[k] for k in PLAN_KEYS]
-        values[PLAN_KEYS.index("planned")] = Formula(planned_formula(r, letter["typed"], row["standard"]),
-                                                     _or_blank(row["planned"]))
-        values[PLAN_KEYS.index("done")] = Formula(done_formula(r, letter["entered"], letter["derived"]),
-                                                  _or_blank(row["done"]))
-        rows.append(values)
+        nodes = block.nodes
+        rows.append([block.project_id, block.project_name, block.plot or None,
+                     *(node[2] for node in nodes),
+                     *(Formula(planned_formula(r, typed_letters[k], node[3]), _or_blank(node[4]))
+                       for k, node in enumerate(nodes)),
+                     *(node[5] for node in nodes),
+                     *(Formula(done_formula(r, entered_letters[k], node[6]), _or_blank(node[7]))
+                       for k, node in enumerate(nodes)),
+                     *(node[8] for node in nodes), *(node[0] or None for node in nodes),
+                     *(node[1] or None for node in nodes)])
     # A master file keeps a record of its regions (workbook/regions.py): write_table itself leaves a table
     # alone whose rows it already shows, on a sheet part still as saved, without reading the sheet back.
     # The live workbook keeps none: there the tables are read back and compared.
     recorded = getattr(book, "keep_unchanged", None) is not None
-    plan_kept = not recorded and _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
+    plan_kept = not recorded and _shows(result.plan_sheet, spec.labels, rows)
     if not plan_kept:
-        book.write_table(MILESTONES.name, rows)
+        book.write_table(MILESTONES.name, rows, spec)
+    del rows
     remember_leaders(store, result.summary)
-    late = late_or_at_risk(plan)["status"].astype(str)
-    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
-                                      f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
-                                      f"临期 {int(late.str.startswith('临期').sum())} 个，"
-                                      f"未排期 {int((plan['status'] == '未排期').sum())} 个")
+    statuses = plan.statuses()
+    overdue = sum(s.startswith("已逾期") for s in statuses)
+    soon = sum(s.startswith("临期") for s in statuses)
+    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(statuses)} 个节点，"
+                                      f"已逾期 {overdue} 个，临期 {soon} 个，"
+                                      f"未排期 {sum(s == '未排期' for s in statuses)} 个")
     if TIMELINE.name not in book.tables:
         return
     top, left = book.table_origin(TIMELINE.name)
@@ -315,27 +324,28 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
     mondays = week_starts(result.as_of)
     book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
+    week_cells = [f"{column_letter(left + fixed + k)}${week_row}" for k in range(TIMELINE_WEEKS)]
+    net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
+    planned_span = f"'{SHEET_MILESTONES}'!${letters['planned'][0]}$%d:${letters['planned'][-1]}$%d"
+    done_span = f"'{SHEET_MILESTONES}'!${letters['done'][0]}$%d:${letters['done'][-1]}$%d"
     timeline, plots = [], 0
-    for first, last in blocks(plan):
-        block = records[first:last + 1]
-        pairs = [(row["planned"], row["done"]) for row in block]
-        span = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row + first}:${letter[key]}${first_row + last}"
-                for key in ("planned", "done")}
-        weeks = [Formula(week_formula(f"{column_letter(left + fixed + k)}${week_row}", span["planned"], span["done"]),
-                         marks) for k, marks in enumerate(block_marks(pairs, mondays))]
-        now = current(block) or {}
-        net = next((row["planned"] for row in block if row["milestone"] == NET_LAND_MILESTONE), None)
-        plots += bool(block[0]["plot"])
-        timeline.append([block[0]["project_id"], block[0]["project_name"], block[0]["plot"] or None,
-                         now.get("milestone") or "已完成", now.get("leader") or block[0]["leader"] or None,
-                         now.get("person") or None, net, *weeks])
+    for i, block in enumerate(plan.blocks):
+        r = first_row + i
+        nodes = block.nodes
+        marks = block_marks([(node[4], node[7]) for node in nodes], mondays)
+        spans = (planned_span % (r, r), done_span % (r, r))
+        weeks = [Formula(week_formula(cell, *spans), mark) for cell, mark in zip(week_cells, marks)]
+        found = current(plan, block)
+        now = found[1] if found else None
+        plots += bool(block.plot)
+        timeline.append([block.project_id, block.project_name, block.plot or None,
+                         found[0] if found else "已完成", (now[0] if now else "") or nodes[0][0] or None,
+                         (now[1] if now else "") or None, nodes[net_at][4] if net_at is not None else None, *weeks])
     if recorded or not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
         book.write_table(TIMELINE.name, timeline)
-    late = late_or_at_risk(plan)["status"].astype(str)
     book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}，上方为各周周一）："
                                     f"{len(timeline) - plots} 个项目、{plots} 个地块，"
-                                    f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
-                                    f"临期 {int(late.str.startswith('临期').sum())} 个")
+                                    f"节点已逾期 {overdue} 个，临期 {soon} 个")
 
 
 _EPOCH = dt.date(1899, 12, 30)  # day 0 of the spreadsheet's date serials

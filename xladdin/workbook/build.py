@@ -94,9 +94,10 @@ TITLES = {
                                             "按统计日期排定）：● 本周完成的节点，○ 本周计划完成而未完成的节点；红色为已过去的周里"
                                             "未完成的节点，黄色为计划中，绿色为已完成，蓝色为统计日期所在的周。当前节点的责任领导、"
                                             "责任人来自“节点计划”。"),
-    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目（及其每个地块）每个节点一行。计划完成日期按“设置”中的节点工期从净地交付期限"
-                                             "倒排；要改，请填“计划完成日期(录入)”（地块的净地交付行填的日期即该地块的交付期限）。"
-                                             "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际完成日期(录入)”。"
+    SHEET_MILESTONES: ("节点计划（尚未运行）", "每个项目一行（报送地块的项目，其下每个地块再各一行），“设置”中的每个节点在每组各占一列："
+                                             "计划(录入)、计划、实际(录入)、完成、状态、责任领导、责任人。“计划”按节点工期从净地交付期限"
+                                             "倒排；要改，请填该节点的“计划(录入)”（地块行“净地交付·计划(录入)”即该地块的交付期限）。"
+                                             "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际(录入)”。"
                                              "责任领导默认为项目的责任领导，可改；请填责任人。所填内容下次运行时读回保留。"),
     SHEET_REGISTER: ("督办台账（尚未运行）", "同一项目的同一问题无论怎么表述都归入一项（历次表述列出全部说法）；并错了在“并入编号”"
                                           "填另一项的编号，拆错了在“拆出表述”填要拆出的表述序号（如 2、3）；指挥部交办事项请在"
@@ -334,7 +335,9 @@ def _add_table(ws, spec: TableSpec) -> None:
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     if ws.title != SHEET_CHARTS:
-        ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport") else 2)
+        # 节点计划 keeps its block's columns (编号, 名称, 地块) in view as its node groups scroll by.
+        ws.freeze_panes = ws.cell(h + 1, 1 if spec.name in ("tblSettings", "tblRunStatus", "tblReport")
+                                  else 4 if spec.name == MILESTONES.name else 2)
 
 
 def _add_charts(ws) -> None:

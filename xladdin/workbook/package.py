@@ -279,11 +279,13 @@ class MasterBook:
         self._write_block(sheet, top, left, block, width, old_bottom,
                           [data.style(top, left + i) for i in range(width)])
 
-    def write_table(self, name: str, rows: list[list[object]]) -> None:
-        """Replace a table's data rows and resize it; the header and everything around it stay."""
-        spec: TableSpec = table_spec(name)
+    def write_table(self, name: str, rows: list[list[object]], spec: TableSpec | None = None) -> None:
+        """Replace a table's data rows and resize it; the header and everything around it stay. `spec`:
+        the table's columns where they follow 设置 (the 节点计划's nodes), else the layout's."""
+        spec = spec or table_spec(name)
         table = self.tables[name]
-        if self._regions.unchanged(name, self.sheet_parts[table.sheet], rows):
+        if self._regions.unchanged(name, self.sheet_parts[table.sheet],
+                                   rows if spec is table_spec(name) else [spec.labels, *rows]):
             return
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
@@ -295,7 +297,7 @@ class MasterBook:
             labels = [heading.get(col, "") for col in range(min_col, max_col + 1)]
             if not owned_heading(name, labels):
                 raise RegionBlocked(problem)
-            self._upgrade_heading(name, min_col, header_row, max_col, old_last)
+            self._upgrade_heading(name, min_col, header_row, max_col, old_last, spec)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
         block = rows if rows else [[None] * width]
         self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
@@ -306,11 +308,11 @@ class MasterBook:
         if table.sheet == SHEET_CHARTS:
             self._retarget_charts(table.sheet, min_col, min_col + width - 1, header_row + 1, header_row + len(block))
 
-    def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int) -> None:
+    def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int,
+                         spec: TableSpec) -> None:
         """Bring a table laid out by an earlier version to the current columns: its heading row and the
         table part's column list are rewritten (the rows are rewritten by the caller). A wider table
         grows only into empty cells."""
-        spec: TableSpec = table_spec(name)
         table = self.tables[name]
         _, data = self._sheet(table.sheet)
         right = min_col + len(spec.columns) - 1
