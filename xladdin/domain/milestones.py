@@ -321,8 +321,10 @@ class Previous:
                 found["legacy"] = True
             return found
         values = self.rows.get((pid, plot))
-        return {key: values[self.at[(milestone, key)]] if values is not None and (milestone, key) in self.at
-                else None for key in STAFF_KEYS}
+        if values is None:
+            return _NOTHING
+        at = self.at
+        return {key: values[at[(milestone, key)]] if (milestone, key) in at else None for key in STAFF_KEYS}
 
     def blocks(self) -> list[tuple[str, str]]:
         """(project, plot) of every row held, in order."""
@@ -341,6 +343,9 @@ def staff_row(milestones: tuple[str, ...], pid: str, name: object, plot: str,
         for key, value in values.items():
             row[group_column(milestones, key, milestone)] = value
     return row
+
+
+_NOTHING: dict = {}  # a node staff hold nothing for (read only)
 
 
 def previous_rows(header: list[str], rows: list[tuple[int, list[object]]]) -> Previous:
@@ -460,7 +465,10 @@ def _plain_reached(found: dict[tuple[str, str], dt.date]) -> Reached:
 def _typed(staff: dict, milestone: str, deadline: dt.date | None) -> dt.date | None:
     """The planned date staff typed. An earlier layout's 计划完成日期 was typed too, except 净地交付's when
     it was the deadline the run filled in."""
-    date = parse_date(staff.get("typed"))
+    value = staff.get("typed")
+    if value is None:
+        return None
+    date = parse_date(value)
     if staff.get("legacy") and milestone == NET_LAND_MILESTONE and date is not None and date == deadline:
         return None
     return date
@@ -472,7 +480,8 @@ def _done(staff: dict, derived: dt.date | None) -> dt.date | None:
 
 def _node(staff: dict, typed: dt.date | None, standard: dt.date | None, derived: dt.date | None,
           default_leader: str, written_leader: str | None, as_of: dt.date, due_soon_days: int) -> Node:
-    entered = parse_date(staff.get("entered"))
+    entered = staff.get("entered")
+    entered = None if entered is None else parse_date(entered)
     planned = typed or standard
     done = entered or derived
     leader = _text(staff.get("leader"))
@@ -491,7 +500,10 @@ def late_or_at_risk(plan: Plan) -> pd.DataFrame:
 
 def current(plan: Plan, block: Block) -> tuple[str, Node] | None:
     """The block's first milestone not done (name and node), or None when every one is."""
-    return next(((m, n) for m, n in zip(plan.milestones, block.nodes) if not isinstance(n[7], dt.date)), None)
+    for m, n in zip(plan.milestones, block.nodes):
+        if not isinstance(n[7], dt.date):
+            return m, n
+    return None
 
 
 def key_plots(plan: Plan, registry: pd.DataFrame) -> pd.DataFrame:

@@ -324,7 +324,9 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
     mondays = week_starts(result.as_of)
     book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
-    week_cells = [f"{column_letter(left + fixed + k)}${week_row}" for k in range(TIMELINE_WEEKS)]
+    # Each week's formula is the same but for the block's row: made once, the row put in per block.
+    templates = [week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
+                 for k in range(TIMELINE_WEEKS)]
     net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
     planned_span = f"'{SHEET_MILESTONES}'!${letters['planned'][0]}$%d:${letters['planned'][-1]}$%d"
     done_span = f"'{SHEET_MILESTONES}'!${letters['done'][0]}$%d:${letters['done'][-1]}$%d"
@@ -333,8 +335,8 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         r = first_row + i
         nodes = block.nodes
         marks = block_marks([(node[4], node[7]) for node in nodes], mondays)
-        spans = (planned_span % (r, r), done_span % (r, r))
-        weeks = [Formula(week_formula(cell, *spans), mark) for cell, mark in zip(week_cells, marks)]
+        planned, done = planned_span % (r, r), done_span % (r, r)
+        weeks = [Formula(t.replace("\x00P", planned).replace("\x00D", done), mark) for t, mark in zip(templates, marks)]
         found = current(plan, block)
         now = found[1] if found else None
         plots += bool(block.plot)

@@ -276,7 +276,47 @@ def column_cells(prefix: str, letter: str, top: int, values: list[object], style
         text_open, text_close = f'"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">', f"</{p}t></{p}is></{p}c>"
         return [f'{open_}{r}"{s}/>' if not t else f"{open_}{r}{text_open}{t}{text_close}"
                 for r, t in zip(range(top, top + len(values)), texts)]
+    if kinds <= {Formula, type(None)}:
+        return _formula_cells(p, letter, top, values, style)
     return [cell_xml(p, f"{letter}{r}", v, style) for r, v in enumerate(values, top)]
+
+
+def _formula_cells(p: str, letter: str, top: int, values: list[object], style: str | None) -> list[str]:
+    """column_cells for a column of formulas (the 节点计划's dates, the 作战图时间表's weeks: hundreds of
+    thousands at city size): what cell_xml writes, without its type tests per cell; a formula with
+    another kind of cached value, or with a character no XML part may hold, goes through cell_xml."""
+    s = f' s="{style}"' if style else ""
+    open_, f_open, f_close, v_open, v_close = f'<{p}c r="{letter}', f"<{p}f>", f"</{p}f>", f"<{p}v>", f"</{p}v></{p}c>"
+    search = ILLEGAL_CHARACTERS_RE.search
+    texts: dict[str, str] = {}
+    out = []
+    append = out.append
+    for r, v in enumerate(values, top):
+        if v is None:
+            append(f'{open_}{r}"{s}/>')
+            continue
+        cached = v.cached
+        kind = type(cached)
+        if (kind is not str and kind is not int and kind is not float) or search(v):
+            append(cell_xml(p, f"{letter}{r}", v, style))
+            continue
+        text = v[1:]
+        if "&" in text:
+            text = text.replace("&", "&amp;")
+        if "<" in text:
+            text = text.replace("<", "&lt;")
+        if ">" in text:
+            text = text.replace(">", "&gt;")
+        if kind is str:
+            shown = texts.get(cached)
+            if shown is None:
+                shown = texts[cached] = escape(_clean(cached))
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{shown}{v_close}')
+        elif cached != cached:  # NaN: the formula's ""
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{v_close}')
+        else:
+            append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
+    return out
 
 
 def _number(value: float | int) -> str:

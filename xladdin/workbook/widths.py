@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from xladdin.workbook.layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, print_extent
+from xladdin.workbook.master import Formula
 
 CAP = 50.0  # no column wider than this: longer text wraps
 PADDING = 2.0
@@ -27,6 +28,11 @@ def display_width(value: object) -> float:
     """Characters a value takes on screen: Chinese (wide) characters count double, the longest line counts."""
     if value is None:
         return 0.0
+    if type(value) is Formula:  # a formula shows what it computes: a name, a list, a rank, a figure
+        cached = value.cached
+        if isinstance(cached, str) or (isinstance(cached, int) and not isinstance(cached, bool)):
+            return display_width(cached)
+        return 10.0
     if isinstance(value, bool):
         return 5.0
     if isinstance(value, dt.datetime):
