@@ -69,7 +69,7 @@ from xladdin.workbook.room import (
     pasted_ledger,
 )
 from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
-from xladdin.workbook.widths import current_widths, display_width, fit_print, wanted_width, widen
+from xladdin.workbook.widths import SAMPLE, current_widths, display_width, fit_print, wanted_width, widen
 from xladdin.workbook.xmlparts import compressed_entries, rel_targets, rels_of, write_compressed, zip_of
 
 LINE_PT = 15  # one wrapped line of 11 pt text
@@ -87,6 +87,9 @@ class TablePart:
     part: str
     sheet: str
     ref: str
+
+
+BLOCK_ROWS = SAMPLE  # rows of a block made into XML at a time (widths look at the first SAMPLE rows)
 
 
 class MasterBook:
@@ -255,18 +258,24 @@ class MasterBook:
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         right = left + width - 1
         links = self._links.setdefault(part, [])
-        columns = []
         wanted = self._wanted.setdefault(part, {})
-        for i in range(width):
-            letter, column = column_letter(left + i), [row[i] for row in rows]
-            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
-            kinds = set(map(type, column))
-            columns.append(column_cells(data.prefix, letter, top, column, styles[i], kinds))
-            if Link in kinds:
-                links.extend((f"{letter}{r}", v) for r, v in enumerate(column, top)
-                             if type(v) is Link and (v.target or v.location))
-        for r, cells in enumerate(zip(*columns), top):
-            data.replace_run(r, left, right, cells, right)
+        letters = [column_letter(left + i) for i in range(width)]
+        # A few thousand rows at a time: the cells' XML of a 20,000-row table is never all held at once.
+        for start in range(0, len(rows), BLOCK_ROWS):
+            chunk, first = rows[start:start + BLOCK_ROWS], top + start
+            columns = []
+            for i, letter in enumerate(letters):
+                column = [row[i] for row in chunk]
+                if not start:  # widths from the first rows (wanted_width looks at no more)
+                    wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
+                kinds = set(map(type, column))
+                columns.append(column_cells(data.prefix, letter, first, column, styles[i], kinds))
+                if Link in kinds:
+                    links.extend((f"{letter}{r}", v) for r, v in enumerate(column, first)
+                                 if type(v) is Link and (v.target or v.location))
+            for r, cells in enumerate(zip(*columns), first):
+                data.replace_run(r, left, right, cells, right)
+            del columns
         for r in range(bottom + 1, old_bottom + 1):
             data.replace_run(r, left, right, ())
 
