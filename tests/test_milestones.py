@@ -355,7 +355,7 @@ def test_the_plan_and_timeline_formulas_are_bounded_and_not_volatile(demo_copy):
     plan_top = int(wb["节点计划"].tables["tblMilestones"].ref.split(":")[0][1:]) + 1
     for k in range(3):  # each row's week cells count over its own block's row of the 节点计划, a few cells
         cell = ws.cell(top + k, len(TIMELINE.columns)).value
-        spans = re.findall(r"'节点计划'!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)", cell)
+        spans = re.findall(r"'节点计划'!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", cell)
         assert spans and all(int(a) == int(b) == plan_top + k for _, a, _, b in spans), cell
 
 

@@ -566,11 +566,13 @@ def planned_formula(row: int, typed_col: str, standard: dt.date | None) -> str:
 
 def week_formula(week_cell: str, planned: str, done: str) -> str:
     """One cell of the 作战图时间表: ● per milestone of the row's block done in the week, ○ per one planned
-    in it and not done. `planned` and `done` are the block's own rows in the 节点计划 (a few cells, never
-    a whole column): COUNTIFS and REPT, Excel 2010, WPS and LibreOffice."""
-    in_week = f'{planned},">="&{week_cell},{planned},"<"&({week_cell}+7)'
-    done_in_week = f'COUNTIFS({done},">="&{week_cell},{done},"<"&({week_cell}+7))'
-    open_in_week = f'COUNTIFS({in_week})-COUNTIFS({in_week},{done},">0")'
+    in it and not done (its 完成 empty: "" matches an empty cell and a formula's "" in Excel, WPS and
+    LibreOffice alike). `planned` and `done` are the block's own cells in the 节点计划 (one row, never a
+    whole column): COUNTIFS and REPT, Excel 2010, WPS and LibreOffice; nothing volatile."""
+    week = f'">="&{week_cell},'
+    before = f'"<"&({week_cell}+7)'
+    done_in_week = f"COUNTIFS({done},{week}{done},{before})"
+    open_in_week = f'COUNTIFS({planned},{week}{planned},{before},{done},"")'
     return f'=REPT("{DONE_MARK}",{done_in_week})&REPT("{OPEN_MARK}",{open_in_week})'
 
 

@@ -328,8 +328,8 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     templates = [week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
                  for k in range(TIMELINE_WEEKS)]
     net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
-    planned_span = f"'{SHEET_MILESTONES}'!${letters['planned'][0]}$%d:${letters['planned'][-1]}$%d"
-    done_span = f"'{SHEET_MILESTONES}'!${letters['done'][0]}$%d:${letters['done'][-1]}$%d"
+    planned_span = f"'{SHEET_MILESTONES}'!{letters['planned'][0]}%d:{letters['planned'][-1]}%d"
+    done_span = f"'{SHEET_MILESTONES}'!{letters['done'][0]}%d:{letters['done'][-1]}%d"
     timeline, plots = [], 0
     for i, block in enumerate(plan.blocks):
         r = first_row + i
