@@ -262,6 +262,7 @@ class Previous:
         self.at: dict[object, int] = {}
         self.order: list[str] = []  # the nodes the heading names, in order
         self.names: dict[tuple[str, str], object] = {}
+        self._index: dict[str, tuple] = {}  # node -> positions of its STAFF_KEYS in a row
         pid_at, plot_at = position.get("项目编号"), position.get("地块名称")
         if pid_at is None:
             return
@@ -323,8 +324,10 @@ class Previous:
         values = self.rows.get((pid, plot))
         if values is None:
             return _NOTHING
-        at = self.at
-        return {key: values[at[(milestone, key)]] if (milestone, key) in at else None for key in STAFF_KEYS}
+        index = self._index.get(milestone)
+        if index is None:
+            index = self._index[milestone] = tuple(self.at.get((milestone, key)) for key in STAFF_KEYS)
+        return {key: None if i is None else values[i] for key, i in zip(STAFF_KEYS, index)}
 
     def blocks(self) -> list[tuple[str, str]]:
         """(project, plot) of every row held, in order."""
@@ -593,24 +596,21 @@ def block_marks(block: list[tuple[object, object]], mondays: list[dt.date]) -> l
     """week_marks for every week at once (consecutive Mondays): each date placed in its week by
     arithmetic, so a block costs its rows, not its rows times the weeks."""
     first, count = mondays[0], len(mondays)
-    done, open_ = [0] * count, [0] * count
-
-    def week(d) -> int | None:
-        if not isinstance(d, dt.date):
-            return None
-        k = (d - first).days // 7
-        return k if 0 <= k < count else None
-
+    marks = [""] * count
+    done: dict[int, int] = {}
+    open_: dict[int, int] = {}
     for planned, finished in block:
         if isinstance(finished, dt.date):
-            k = week(finished)
-            if k is not None:
-                done[k] += 1
-        else:
-            k = week(planned)
-            if k is not None:
-                open_[k] += 1
-    return [DONE_MARK * d + OPEN_MARK * o for d, o in zip(done, open_)]
+            k = (finished - first).days // 7
+            if 0 <= k < count:
+                done[k] = done.get(k, 0) + 1
+        elif isinstance(planned, dt.date):
+            k = (planned - first).days // 7
+            if 0 <= k < count:
+                open_[k] = open_.get(k, 0) + 1
+    for k in done.keys() | open_.keys():
+        marks[k] = DONE_MARK * done.get(k, 0) + OPEN_MARK * open_.get(k, 0)
+    return marks
 
 
 def week_starts(as_of: dt.date) -> list[dt.date]:

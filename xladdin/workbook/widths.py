@@ -7,6 +7,7 @@ column never shrinks under a figure it showed before (the simplest rule that kee
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -43,12 +44,22 @@ def display_width(value: object) -> float:
         return float(len(f"{value:,.2f}"))
     if isinstance(value, int):
         return float(len(f"{value:,}"))
+    if type(value) is str and not value.startswith("="):
+        return _text_width(value)
     text = str(getattr(value, "text", value))
     if text.startswith("="):
         cached = getattr(value, "cached", None)  # a formula shows what it computes: a name, a list, a rank
         if isinstance(cached, str) or (isinstance(cached, int) and not isinstance(cached, bool)):
             return display_width(cached)
         return 10.0  # a figure in the column's number format
+    return _text_width(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_width(text: str) -> float:
+    """display_width of a text (statuses, names and marks repeat down a column: measured once each)."""
+    if text.isascii():
+        return float(max((len(line) for line in text.splitlines() or [""]), default=0))
     return float(max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
                       for line in text.splitlines() or [""]), default=0))
 
