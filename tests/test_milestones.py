@@ -435,6 +435,12 @@ def test_a_master_with_the_earlier_plan_layout_keeps_staffs_dates(tmp_path):
     new = table_frame(master, "tblMilestones")
     assert list(new.columns) == labels(parse_milestones(result.settings.milestones))  # a row per block
     assert len(new) == len(old) // len(result.plan.milestones)
+    # the columns that now hold dates show dates (a format the old table had), the others do not
+    plan_ws = openpyxl.load_workbook(master)["节点计划"]
+    top = int(plan_ws.tables["tblMilestones"].ref.split(":")[0][1:])
+    for c, label in enumerate(new.columns, start=1):
+        is_date = label.endswith(("计划", "完成", "(录入)"))
+        assert ("yy" in plan_ws.cell(top + 1, c).number_format) == is_date, label
     assert list(table_frame(master, "tblTimeline").columns) == list(TIMELINE.labels)
     rows = {(r["project_id"], r["milestone"]): r for r in result.plan.frame().to_dict("records") if not r["plot"]}
     assert typed and all(rows[key]["typed"] == date == rows[key]["planned"] for key, date in typed.items())

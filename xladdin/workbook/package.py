@@ -70,7 +70,15 @@ from xladdin.workbook.room import (
 )
 from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
 from xladdin.workbook.widths import SAMPLE, current_widths, display_width, fit_print, wanted_width, widen
-from xladdin.workbook.xmlparts import compressed_entries, rel_targets, rels_of, write_compressed, zip_of
+from xladdin.workbook.xmlparts import (
+    attr,
+    compressed_entries,
+    rel_targets,
+    rels_of,
+    unescape,
+    write_compressed,
+    zip_of,
+)
 
 LINE_PT = 15  # one wrapped line of 11 pt text
 
@@ -308,6 +316,8 @@ class MasterBook:
                 raise RegionBlocked(problem)
             self._upgrade_heading(name, min_col, header_row, max_col, old_last, spec)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
+        if problem is not None:
+            styles = self._upgraded_styles(spec, styles)
         block = rows if rows else [[None] * width]
         self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
@@ -316,6 +326,38 @@ class MasterBook:
         table.ref = new_ref
         if table.sheet == SHEET_CHARTS:
             self._retarget_charts(table.sheet, min_col, min_col + width - 1, header_row + 1, header_row + len(block))
+
+    def _upgraded_styles(self, spec: TableSpec, styles: list[str | None]) -> list[str | None]:
+        """The column styles of a table brought to new columns: a date column takes a date format the
+        table had (an old layout's 计划完成日期 under what is now 报批·计划), a column of other values
+        does not keep one (a 计划 column where 节点 was) — else the new rows would show serial numbers."""
+        dates = self._date_styles()
+        date_style = next((s for s in styles if s in dates), None)
+        plain_style = next((s for s in styles if s not in dates), None)
+        out = []
+        for style, column in zip(styles, spec.columns):
+            wants_date = column.number_format.startswith("yyyy")
+            if wants_date and style not in dates and date_style is not None:
+                style = date_style
+            elif not wants_date and style in dates:
+                style = plain_style
+            out.append(style)
+        return out
+
+    def _date_styles(self) -> set[str | None]:
+        """The cell formats (styles.xml › cellXfs, by index) that show a date."""
+        xml = self._text("xl/styles.xml") if "xl/styles.xml" in self.parts else ""
+        custom = {}
+        for attrs in re.findall(r"<(?:\w+:)?numFmt\b([^>]*)/?>", xml):
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", unescape(attr(attrs, "formatCode") or "")).lower()
+            custom[attr(attrs, "numFmtId")] = "y" in code or "d" in code
+        found = re.search(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", xml, re.S)
+        dates: set[str | None] = set()
+        for i, attrs in enumerate(re.findall(r"<(?:\w+:)?xf\b([^>]*)>", found.group(1) if found else "")):
+            number = attr(attrs, "numFmtId") or "0"
+            if custom.get(number, number.isdigit() and (14 <= int(number) <= 22 or 45 <= int(number) <= 47)):
+                dates.add(str(i))
+        return dates
 
     def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int,
                          spec: TableSpec) -> None:
