@@ -3,9 +3,13 @@ their planned dates (倒排工期 from the 净地交付期限 unless staff type 
 (from the ledgers, or typed by staff), who answers for each (责任领导, 责任人), and the 作战图时间表's
 marks (pure).
 
+The sheet has a row per block (a project, then each 地块 it reports) and, per milestone, a column in
+each group (计划(录入), 计划, 实际(录入), 完成, 状态, 责任领导, 责任人); the plan is held the same way
+(Plan: blocks of nodes), never as a row per block and milestone.
+
 倒排工期. 设置 › 节点工期 gives each milestone a standard number of days. 净地交付 is the anchor: its
-planned date is the block's 净地交付期限 (the 项目清单's, or for a 地块 the date staff type on its
-净地交付 row). A milestone before the anchor in the list is planned the following milestone's
+planned date is the block's 净地交付期限 (the 项目清单's, or for a 地块 the date staff type in its
+净地交付·计划(录入)). A milestone before the anchor in the list is planned the following milestone's
 工期 earlier than the following milestone (walking back from the anchor); one after the anchor is
 planned its own 工期 after the anchor. A date staff type always wins, and the chain walks on from it.
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from xladdin.base.errors import SettingsError
+from xladdin.base.schema import normalize_label
 from xladdin.base.values import parse_date
 
 if TYPE_CHECKING:
@@ -174,10 +179,6 @@ def schedule(milestones: tuple[str, ...], deadline: dt.date | None, typed: dict[
     return standard
 
 
-def _key(project_id: object, plot: object, milestone: object) -> tuple[str, str, str]:
-    return (str(project_id or "").strip(), str(plot or "").strip(), str(milestone or "").strip())
-
-
 def _is_total(plot: str) -> bool:
     return any(plot.startswith(word) for word in TOTAL_WORDS)
 
@@ -255,9 +256,9 @@ class Previous:
 
     def __init__(self, header: list[str] | None = None, rows: list[tuple[int, list[object]]] | None = None):
         header, rows = header or [], rows or []
-        position = {normalize(label): i for i, label in enumerate(header)}
+        position = {normalize_label(label): i for i, label in enumerate(header)}
         self.long = "节点" in position
-        self.legacy = self.long and normalize(TYPED_PLANNED) not in position
+        self.legacy = self.long and normalize_label(TYPED_PLANNED) not in position
         self.rows: dict[tuple, list[object]] = {}
         self.at: dict[object, int] = {}
         self.order: list[str] = []  # the nodes the heading names, in order
@@ -269,8 +270,8 @@ class Previous:
         if self.long:
             sources = {"typed": LEGACY_PLANNED if self.legacy else TYPED_PLANNED, "entered": "实际完成日期(录入)",
                        "leader": "责任领导", "person": "责任人", "project_name": "项目名称"}
-            self.at = {key: position[normalize(label)] for key, label in sources.items()
-                       if normalize(label) in position}
+            self.at = {key: position[normalize_label(label)] for key, label in sources.items()
+                       if normalize_label(label) in position}
             node_at = position["节点"]
             for _, values in rows:
                 milestone = _text(values[node_at])
@@ -280,9 +281,9 @@ class Previous:
                 if milestone and milestone not in self.order:
                     self.order.append(milestone)
             return
-        words = {normalize(word): key for key, word in GROUPS}
+        words = {normalize_label(word): key for key, word in GROUPS}
         for label, i in position.items():
-            name, _, word = label.rpartition(normalize(SEPARATOR))
+            name, _, word = label.rpartition(normalize_label(SEPARATOR))
             if name and word in words:
                 self.at[(name, words[word])] = i
                 if name not in self.order:
@@ -354,10 +355,6 @@ _NOTHING: dict = {}  # a node staff hold nothing for (read only)
 def previous_rows(header: list[str], rows: list[tuple[int, list[object]]]) -> Previous:
     """The 节点计划 as read (heading, rows): what staff keep in it, by heading (Previous)."""
     return Previous(header, rows)
-
-
-def normalize(label: object) -> str:
-    return re.sub(r"\s+", "", str(label or "")).replace("（", "(").replace("）", ")")
 
 
 def _text(value: object) -> str:
@@ -553,18 +550,27 @@ def key_plots(plan: Plan, registry: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def date_text(date: dt.date | None) -> str:
+    """A date as a formula writes it (DATE(y,m,d)), or "" for none."""
+    return f"DATE({date.year},{date.month},{date.day})" if date else '""'
+
+
+def fallback_template(column: str) -> str:
+    """A 节点计划 cell that shows the date staff typed in `column` of its row, else a date the run worked
+    out: the row (%d twice) and the date (date_text, %s) put in per cell."""
+    return f"=IF(ISNUMBER({column}%d),{column}%d,%s)"
+
+
 def done_formula(row: int, entered_col: str, derived: dt.date | None) -> str:
     """完成 in the 节点计划: what staff entered, else the ledger's date as of the run (live: staff's entry
     counts at once)."""
-    fallback = f"DATE({derived.year},{derived.month},{derived.day})" if derived else '""'
-    return f"=IF(ISNUMBER({entered_col}{row}),{entered_col}{row},{fallback})"
+    return fallback_template(entered_col) % (row, row, date_text(derived))
 
 
 def planned_formula(row: int, typed_col: str, standard: dt.date | None) -> str:
     """计划 in the 节点计划: the date staff typed, else the 倒排工期 standard date (live: a typed date
     counts at once; the chain moves on the next run)."""
-    fallback = f"DATE({standard.year},{standard.month},{standard.day})" if standard else '""'
-    return f"=IF(ISNUMBER({typed_col}{row}),{typed_col}{row},{fallback})"
+    return fallback_template(typed_col) % (row, row, date_text(standard))
 
 
 def week_formula(week_cell: str, planned: str, done: str) -> str:

@@ -34,7 +34,9 @@ def milestone_plan(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.d
     sheet = book.table_rows(MILESTONES.name)
     plan = build_plan(registry, parse_milestones(settings.milestones), Reached(project, plot, plots), as_of,
                       settings.due_soon_days, previous_rows(*sheet), parse_days(settings.milestone_days), leaders)
-    return plan, sheet
+    # A master file keeps a record of its regions and never compares with the table as read: the
+    # 20,000 rows read back are let go here (only the live workbook compares).
+    return plan, (sheet if getattr(book, "keep_unchanged", None) is None else None)
 
 
 def figure_plans(registry: pd.DataFrame) -> list[tuple[str, str, float | None]]:

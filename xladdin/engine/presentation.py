@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pandas as pd
 
@@ -33,8 +34,8 @@ from xladdin.domain.milestones import (
     NET_LAND_MILESTONE,
     block_marks,
     current,
-    done_formula,
-    planned_formula,
+    date_text,
+    fallback_template,
     week_formula,
     week_starts,
 )
@@ -288,18 +289,28 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     head = len(MILESTONE_HEAD)
     start = {key: first_col + head + g * n for g, key in enumerate(MILESTONE_GROUPS)}
     letters = {key: [column_letter(col + k) for k in range(n)] for key, col in start.items()}
-    typed_letters, entered_letters = letters["typed"], letters["entered"]
+    # Each node's 计划 and 完成 formulas differ by row and date only: made from a template per column.
+    planned_at = [fallback_template(letter) for letter in letters["typed"]]
+    done_at = [fallback_template(letter) for letter in letters["entered"]]
+    dates: dict[object, str] = {}
+
+    def date(value) -> str:
+        text = dates.get(value)
+        if text is None:
+            text = dates[value] = date_text(value)
+        return text
+
     rows = []
     for i, block in enumerate(plan.blocks):
         r = first_row + i
         nodes = block.nodes
         rows.append([block.project_id, block.project_name, block.plot or None,
                      *(node[2] for node in nodes),
-                     *(Formula(planned_formula(r, typed_letters[k], node[3]), _or_blank(node[4]))
-                       for k, node in enumerate(nodes)),
+                     *(Formula(t % (r, r, date(node[3])), (node[4] - _EPOCH).days if node[4] else "")
+                       for t, node in zip(planned_at, nodes)),
                      *(node[5] for node in nodes),
-                     *(Formula(done_formula(r, entered_letters[k], node[6]), _or_blank(node[7]))
-                       for k, node in enumerate(nodes)),
+                     *(Formula(t % (r, r, date(node[6])), (node[7] - _EPOCH).days if node[7] else "")
+                       for t, node in zip(done_at, nodes)),
                      *(node[8] for node in nodes), *(node[0] or None for node in nodes),
                      *(node[1] or None for node in nodes)])
     # A master file keeps a record of its regions (workbook/regions.py): write_table itself leaves a table
@@ -324,9 +335,12 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
     mondays = week_starts(result.as_of)
     book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
-    # Each week's formula is the same but for the block's row: made once, the row put in per block.
-    templates = [week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
-                 for k in range(TIMELINE_WEEKS)]
+    # Each week's formula is the same but for the block's row: a template per week, the spans put in.
+    templates, order = [], []
+    for k in range(TIMELINE_WEEKS):
+        text = week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
+        order = re.findall("\x00[PD]", text)
+        templates.append(re.sub("\x00[PD]", "%s", text.replace("%", "%%")))
     net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
     planned_span = f"'{SHEET_MILESTONES}'!{letters['planned'][0]}%d:{letters['planned'][-1]}%d"
     done_span = f"'{SHEET_MILESTONES}'!{letters['done'][0]}%d:{letters['done'][-1]}%d"
@@ -335,8 +349,9 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
         r = first_row + i
         nodes = block.nodes
         marks = block_marks([(node[4], node[7]) for node in nodes], mondays)
-        planned, done = planned_span % (r, r), done_span % (r, r)
-        weeks = [Formula(t.replace("\x00P", planned).replace("\x00D", done), mark) for t, mark in zip(templates, marks)]
+        spans = {"\x00P": planned_span % (r, r), "\x00D": done_span % (r, r)}
+        spans = tuple(spans[o] for o in order)
+        weeks = [Formula(t % spans, mark) for t, mark in zip(templates, marks)]
         found = current(plan, block)
         now = found[1] if found else None
         plots += bool(block.plot)
@@ -351,12 +366,6 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
 
 
 _EPOCH = dt.date(1899, 12, 30)  # day 0 of the spreadsheet's date serials
-
-
-def _or_blank(value: object) -> object:
-    """A formula's cached date as the serial a spreadsheet stores (the cell's format shows it as a date),
-    or "" for none."""
-    return (value - _EPOCH).days if isinstance(value, dt.date) else ""
 
 
 def _shows(read: tuple[list[str], list[tuple[int, list[object]]]] | None, labels: list[str],
