@@ -6,6 +6,8 @@ SRC=DIR measures the package in DIR instead of the installed one (e.g. an earlie
 
     python -m benchmarks.bench --make /tmp/c/city 100 100 0
     python benchmarks/sidebyside.py /tmp/c/city time     # or prof / prof2: cProfile of run 1 / 2
+    python benchmarks/sidebyside.py /tmp/c/city cold     # run 1 and 2 each in a cold process (peak of each)
+    python benchmarks/sidebyside.py /tmp/c/city naive    # bench.py's naive script on the same files
 """
 
 import cProfile
@@ -14,6 +16,7 @@ import importlib
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +32,9 @@ def main() -> None:
     work = src.parent / f"work-{src.name}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(src, work)
+    if mode in ("cold", "naive"):
+        _subprocesses(work, mode)
+        return
     pipeline = importlib.import_module("xladdin.engine.pipeline")
     if os.environ.get("NOPLAN"):
         for name, stub in (("build_plan", lambda *a, **k: None), ("reached_dates", lambda *a, **k: {})):
@@ -47,6 +53,33 @@ def main() -> None:
             go()
         print(label, f"{time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU, "
               f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB", flush=True)
+
+
+def _subprocesses(work: Path, mode: str) -> None:
+    """Cold processes, CPU (imports counted) and peak RSS from wait4: bench.py's naive script, or a first
+    run and a second click each in its own process."""
+    if mode == "naive":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from benchmarks.bench import NAIVE
+
+        scripts = [("naive", NAIVE)]
+    else:
+        run = (
+            "import datetime as dt, os, pathlib, sys\n"
+            "if os.environ.get('SRC'):\n"
+            "    sys.meta_path = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]\n"
+            "    sys.path.insert(0, os.environ['SRC'])\n"
+            "from xladdin.engine.operations import Engine\n"
+            f"now = dt.datetime.fromisoformat({NOW.isoformat()!r})\n"
+            f"Engine.on_file(pathlib.Path({str(work / '母表.xlsm')!r}), now=now).run(as_of=dt.date(2026, 11, 24), "
+            "workers=1)\n")
+        scripts = [("cold first", run), ("cold second", run)]
+    for label, script in scripts:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-c", script, str(work)], stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        print(label, f"{time.perf_counter() - start:.2f} s wall, {usage.ru_utime + usage.ru_stime:.2f} s CPU, "
+              f"peak {usage.ru_maxrss / 1024:.0f} MiB, exit {os.waitstatus_to_exitcode(status)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ from xladdin.demo import MASTER_NAME
 from xladdin.domain.milestones import (
     Reached,
     block_marks,
-    blocks,
     build_plan,
     key_plots,
+    labels,
     late_or_at_risk,
     parse_days,
+    parse_milestones,
     reached_dates,
     schedule,
     status_of,
@@ -75,13 +76,13 @@ def test_staff_dates_are_kept_and_net_land_defaults_to_the_deadline():
              {"project_id": "P2", "milestone": "拆除", "typed": D[3]},
              {"project_id": "P9", "milestone": "报批", "typed": D[1], "project_name": "已删"}]
     known = HISTORY[HISTORY["report_date"] <= D[4]]  # what the store holds as of D[4]
-    plan = build_plan(REGISTRY, ("报批", "拆除", "净地交付"), reached_dates(known, REGISTRY), D[4], 3, staff)
+    plan = build_plan(REGISTRY, ("报批", "拆除", "净地交付"), reached_dates(known, REGISTRY), D[4], 3, staff).frame()
     rows = {(r["project_id"], r["milestone"]): r for r in plan.to_dict("records")}
     assert rows[("P1", "报批")]["status"] == "逾期完成" and rows[("P1", "报批")]["done"] == D[3]
     assert rows[("P2", "拆除")]["status"] == "已逾期1天"
     assert rows[("P1", "净地交付")]["planned"] == D[9] and rows[("P1", "净地交付")]["derived"] is None
     assert ("P9", "报批") in rows  # staff's plan for a removed project is not thrown away
-    later = build_plan(REGISTRY, ("净地交付",), reached_dates(HISTORY, REGISTRY), D[6], 3)
+    later = build_plan(REGISTRY, ("净地交付",), reached_dates(HISTORY, REGISTRY), D[6], 3).frame()
     assert later.set_index("project_id").at["P1", "status"] == "已完成"
 
 
@@ -116,7 +117,7 @@ def test_typed_dates_leaders_and_persons_are_kept_and_the_rest_follows_the_regis
                 {"project_id": "P1", "milestone": "征收", "leader": "张"},  # what the run filled in last time
                 {"project_id": "P2", "milestone": "净地交付", "typed": dt.date(2027, 1, 20)}]
     plan = build_plan(registry, NODES, {}, D[4], 3, previous, DAYS, {"P1": "张"})
-    rows = {(r["project_id"], r["milestone"]): r for r in plan.to_dict("records")}
+    rows = {(r["project_id"], r["milestone"]): r for r in plan.frame().to_dict("records")}
     assert rows[("P1", "拆除")]["planned"] == rows[("P1", "拆除")]["typed"] == dt.date(2026, 12, 1)
     assert rows[("P1", "拆除")]["person"] == "王五" and rows[("P1", "清表")]["leader"] == "赵副县长"
     assert rows[("P1", "征收")]["leader"] == "张" and rows[("P1", "报批")]["leader"] == "张"
@@ -125,8 +126,8 @@ def test_typed_dates_leaders_and_persons_are_kept_and_the_rest_follows_the_regis
     assert rows[("P2", "挂牌出让")]["planned"] == dt.date(2027, 3, 21)
     # The registry's leader changes: the cells the run filled follow it, the one staff typed stays.
     again = build_plan(registry.assign(leader=["钱", "李"]), NODES, {}, D[4], 3,
-                       [{**r, "typed": r["typed"]} for r in plan.to_dict("records")], DAYS, {"P1": "张"})
-    rows = {(r["project_id"], r["milestone"]): r for r in again.to_dict("records")}
+                       [{**r, "typed": r["typed"]} for r in plan.frame().to_dict("records")], DAYS, {"P1": "张"})
+    rows = {(r["project_id"], r["milestone"]): r for r in again.frame().to_dict("records")}
     assert rows[("P1", "征收")]["leader"] == "钱" and rows[("P1", "清表")]["leader"] == "赵副县长"
     assert rows[("P1", "拆除")]["typed"] == dt.date(2026, 12, 1) and rows[("P1", "拆除")]["person"] == "王五"
     late = late_or_at_risk(again)
@@ -140,9 +141,9 @@ def test_a_project_reporting_plots_gets_a_block_per_plot_that_its_row_summarises
     previous = [{"project_id": "P1", "plot": "西区", "milestone": "净地交付", "typed": dt.date(2027, 1, 31)},
                 {"project_id": "P1", "plot": "西区", "milestone": "拆除", "person": "孙"}]
     plan = build_plan(registry, NODES, reached, D[6], 3, previous, DAYS)
-    assert [(plan.iloc[a]["project_id"], plan.iloc[a]["plot"]) for a, _ in blocks(plan)] == [
+    assert [(b.project_id, b.plot) for b in plan.blocks] == [
         ("P1", ""), ("P1", "东区"), ("P1", "西区"), ("P2", "")]  # 合计 is never a 地块
-    rows = {(r["project_id"], r["plot"], r["milestone"]): r for r in plan.to_dict("records")}
+    rows = {(r["project_id"], r["plot"], r["milestone"]): r for r in plan.frame().to_dict("records")}
     east, west = ("P1", "东区"), ("P1", "西区")
     assert rows[(*east, "净地交付")]["done"] == D[5]  # the plot's own first 是否净地 = 是
     assert rows[(*east, "拆除")]["done"] == D[5] and rows[(*east, "征收")]["done"] == D[2]  # project's 征收 first
@@ -261,8 +262,9 @@ def test_reached_dates_cost_the_same_however_long_the_history(tmp_path):
 def test_the_weekly_notice_names_late_milestones(demo):
     directory, _, _ = demo
     result = execute(directory / MASTER_NAME, as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
-    status = result.plan["status"].astype(str)
-    overdue, soon = result.plan[status.str.startswith("已逾期")], result.plan[status.str.startswith("临期")]
+    plan = result.plan.frame()
+    status = plan["status"].astype(str)
+    overdue, soon = plan[status.str.startswith("已逾期")], plan[status.str.startswith("临期")]
     assert len(overdue) and len(soon)
     section = dict(result.notice_doc.sections)["节点计划"]
     assert f"已逾期的节点{len(overdue)}个、临期的节点{len(soon)}个" in section  # counted; the full list is an annex
@@ -283,40 +285,78 @@ def test_every_conditional_format_fill_carries_both_colours(demo):
         assert "fgColor" in fill and "bgColor" in fill, fill
 
 
+def _cell_date(value):
+    if value is None or value == "" or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 @pytest.mark.libreoffice
-def test_the_timeline_computes_what_python_says_in_libreoffice(demo_copy, tmp_path):
+def test_the_timeline_and_plan_compute_what_python_says_in_libreoffice(demo_copy, tmp_path):
     master = demo_copy
     result = execute(master, as_of=AS_OF, intake=False, command="notice")
-    converted = recalculate(master, tmp_path / "out")
-    ws = openpyxl.load_workbook(converted, data_only=True)["作战图时间表"]
-    table = table_frame(converted, "tblTimeline", data_only=True)
-    plan_sheet = table_frame(converted, "tblMilestones", data_only=True)
-    weeks = week_starts(AS_OF)  # the row of Mondays is the run's, as values: nothing volatile
-    header_row = int(openpyxl.load_workbook(converted)["作战图时间表"].tables["tblTimeline"].ref.split(":")[0][1:])
-    fixed = len(TIMELINE.columns) - len(weeks)
-    mondays = [ws.cell(header_row - 1, fixed + 1 + k).value for k in range(len(weeks))]
-    assert [m.date() if isinstance(m, dt.datetime) else m for m in mondays] == weeks
     plan = result.plan
-    # 计划完成日期 and 完成日期 as LibreOffice computes them are Python's.
-    for column, key in (("计划完成日期", "planned"), ("完成日期", "done")):
-        found = [None if v is None or v == "" or pd.isna(v) else v.date() if isinstance(v, dt.datetime) else v
-                 for v in plan_sheet[column]]
-        assert found == [v if isinstance(v, dt.date) else None for v in plan[key]], column
-    spans = blocks(plan)
-    assert list(table["项目编号"]) == [plan.iloc[a]["project_id"] for a, _ in spans]
-    records = plan.to_dict("records")
+    nodes = plan.milestones
+    # A date staff type counts at once, before any run: type one in the first block's 清表 (planned in
+    # the as-of week) and 报批's done date in the week after it, then let LibreOffice compute.
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb["节点计划"]
+    top = int(ws.tables["tblMilestones"].ref.split(":")[0][1:]) + 1
+    labels = [c.value for c in ws[top - 1]]
+    typed_planned, typed_done = AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=8)
+    ws.cell(top, labels.index("清表·计划(录入)") + 1).value = typed_planned
+    ws.cell(top, labels.index("报批·实际(录入)") + 1).value = typed_done
+    edited = tmp_path / ("edited" + master.suffix)
+    wb.save(edited)
+    converted = recalculate(edited, tmp_path / "out")
+    table = table_frame(converted, "tblTimeline", data_only=True)
+    sheet = table_frame(converted, "tblMilestones", data_only=True)
+    expected = {(b.project_id, b.plot or None): {m: [n[4], n[7]] for m, n in zip(nodes, b.nodes)} for b in plan.blocks}
+    first = plan.blocks[0]
+    expected[(first.project_id, None)]["清表"][0] = typed_planned
+    expected[(first.project_id, None)]["报批"][1] = typed_done
+    # 计划 and 完成 of every node, as LibreOffice computes them, are Python's (with staff's new dates).
+    assert len(sheet) == len(plan.blocks)
+    for _, row in sheet.iterrows():
+        key = (row["项目编号"], row["地块名称"] or None)
+        for m in nodes:
+            assert [_cell_date(row[f"{m}·计划"]), _cell_date(row[f"{m}·完成"])] == expected[key][m], (key, m)
+    # The week row is the run's Mondays as values; every week cell is Python's marks.
+    weeks = week_starts(AS_OF)
+    ws = openpyxl.load_workbook(converted, data_only=True)["作战图时间表"]
+    header_row = int(ws.tables["tblTimeline"].ref.split(":")[0][1:])
+    fixed = len(TIMELINE.columns) - len(weeks)
+    assert [_cell_date(ws.cell(header_row - 1, fixed + 1 + k).value) for k in range(len(weeks))] == weeks
+    assert list(zip(table["项目编号"], table["地块名称"])) == [(b.project_id, b.plot or None) for b in plan.blocks]
     marks = 0
-    for (_, row), (a, b) in zip(table.iterrows(), spans):
-        pairs = [(r["planned"], r["done"]) for r in records[a:b + 1]]
+    for _, row in table.iterrows():
+        pairs = [tuple(v) for v in expected[(row["项目编号"], row["地块名称"] or None)].values()]
         for k, monday in enumerate(weeks):
-            expected = week_marks(pairs, monday)
             found = row[f"第{k + 1}周"]
-            assert ("" if found is None or pd.isna(found) else found) == expected, (row["项目编号"], monday)
-            marks += len(expected)
+            assert ("" if found is None or pd.isna(found) else found) == week_marks(pairs, monday), (row["项目编号"], k)
+            marks += len(week_marks(pairs, monday))
     assert marks > 20
-    with zipfile.ZipFile(master) as archive:
+
+
+def test_the_plan_and_timeline_formulas_are_bounded_and_not_volatile(demo_copy):
+    execute(demo_copy, as_of=AS_OF, intake=False, command="rank")
+    with zipfile.ZipFile(demo_copy) as archive:
         sheets = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
-    assert b"TODAY()" not in sheets  # no volatile cell makes Excel recalculate a sheet on every edit
+    formulas = re.findall(rb"<f>(.*?)</f>", sheets)
+    assert formulas
+    for volatile in (b"TODAY(", b"NOW(", b"OFFSET(", b"INDIRECT(", b"RAND("):
+        assert not any(volatile in f for f in formulas), volatile
+    # No whole-column or whole-row reference (A:A, $C:$C, 3:3): every range names its rows.
+    whole = re.compile(rb"(?<![A-Za-z0-9_$])\$?[A-Z]{1,3}:\$?[A-Z]{1,3}(?![0-9(])|(?<![A-Z$0-9])\$?\d+:\$?\d+(?![0-9])")
+    assert not [f for f in formulas if b"COUNTIFS" in f and whole.search(f)]
+    wb = openpyxl.load_workbook(demo_copy)
+    ws = wb["作战图时间表"]
+    top = int(ws.tables["tblTimeline"].ref.split(":")[0][1:]) + 1
+    plan_top = int(wb["节点计划"].tables["tblMilestones"].ref.split(":")[0][1:]) + 1
+    for k in range(3):  # each row's week cells count over its own block's row of the 节点计划, a few cells
+        cell = ws.cell(top + k, len(TIMELINE.columns)).value
+        spans = re.findall(r"'节点计划'!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", cell)
+        assert spans and all(int(a) == int(b) == plan_top + k for _, a, _, b in spans), cell
 
 
 def test_a_typed_date_survives_runs_and_counts_at_once_in_the_sheet(demo_copy):
@@ -326,22 +366,25 @@ def test_a_typed_date_survives_runs_and_counts_at_once_in_the_sheet(demo_copy):
     table = ws.tables["tblMilestones"]
     first = int(table.ref.split(":")[0][1:]) + 1
     labels = [c.value for c in ws[first - 1]]
-    typed_col, person_col = labels.index("计划完成日期(录入)") + 1, labels.index("责任人") + 1
-    target = next(r for r in range(first, ws.max_row + 1) if ws.cell(r, 4).value == "清表")
+    typed_col, person_col = labels.index("清表·计划(录入)") + 1, labels.index("清表·责任人") + 1
+    target = first + 1
     pid = ws.cell(target, 1).value
     ws.cell(target, typed_col).value = dt.date(2027, 3, 3)
     ws.cell(target, person_col).value = "王五"
     wb.save(master)
     for _ in range(2):
         result = execute(master, as_of=AS_OF, intake=False, command="rank")
-        row = result.plan[(result.plan["project_id"] == pid) & (result.plan["milestone"] == "清表")].iloc[0]
+        plan = result.plan.frame()
+        row = plan[(plan["project_id"] == pid) & (plan["milestone"] == "清表")].iloc[0]
         assert row["typed"] == row["planned"] == dt.date(2027, 3, 3) and row["person"] == "王五"
-        before = result.plan[(result.plan["project_id"] == pid) & (result.plan["milestone"] == "拆除")].iloc[0]
+        before = plan[(plan["project_id"] == pid) & (plan["milestone"] == "拆除")].iloc[0]
         assert before["standard"] == dt.date(2027, 3, 3) - dt.timedelta(days=10)  # 倒排 from staff's date
     timeline = table_frame(master, "tblTimeline", data_only=True)
     current = timeline[timeline["项目编号"] == pid].iloc[0]
-    node = result.plan[(result.plan["project_id"] == pid) & result.plan["done"].isna()].iloc[0]
+    node = plan[(plan["project_id"] == pid) & plan["done"].isna()].iloc[0]
     assert current["当前节点"] == node["milestone"] and current["责任人"] == (node["person"] or None)
+    sheet = table_frame(master, "tblMilestones")
+    assert sheet.loc[sheet["项目编号"] == pid, "清表·责任人"].tolist() == ["王五"]
 
 
 def test_a_second_run_of_the_day_rewrites_neither_plan_nor_timeline(demo_copy, monkeypatch):
@@ -352,9 +395,9 @@ def test_a_second_run_of_the_day_rewrites_neither_plan_nor_timeline(demo_copy, m
     original = MasterBook.write_table
     block = MasterBook._write_block
 
-    def rewritten(self, name, rows):  # a table whose rows are written out (not left alone as it is)
+    def rewritten(self, name, rows, spec=None):  # a table whose rows are written out (not left alone)
         before = len(self.written_blocks) if hasattr(self, "written_blocks") else 0
-        original(self, name, rows)
+        original(self, name, rows, spec)
         if getattr(self, "written_blocks", []) and len(self.written_blocks) > before:
             written.append(name)
 
@@ -390,9 +433,16 @@ def test_a_master_with_the_earlier_plan_layout_keeps_staffs_dates(tmp_path):
     result = execute(master, as_of=AS_OF, intake=False, command="rank")
     assert result.wrote
     new = table_frame(master, "tblMilestones")
-    assert list(new.columns) == list(MILESTONES.labels)
+    assert list(new.columns) == labels(parse_milestones(result.settings.milestones))  # a row per block
+    assert len(new) == len(old) // len(result.plan.milestones)
+    # the columns that now hold dates show dates (a format the old table had), the others do not
+    plan_ws = openpyxl.load_workbook(master)["节点计划"]
+    top = int(plan_ws.tables["tblMilestones"].ref.split(":")[0][1:])
+    for c, label in enumerate(new.columns, start=1):
+        is_date = label.endswith(("计划", "完成", "(录入)"))
+        assert ("yy" in plan_ws.cell(top + 1, c).number_format) == is_date, label
     assert list(table_frame(master, "tblTimeline").columns) == list(TIMELINE.labels)
-    rows = {(r["project_id"], r["milestone"]): r for r in result.plan.to_dict("records") if not r["plot"]}
+    rows = {(r["project_id"], r["milestone"]): r for r in result.plan.frame().to_dict("records") if not r["plot"]}
     assert typed and all(rows[key]["typed"] == date == rows[key]["planned"] for key, date in typed.items())
     assert entered and all(rows[key]["entered"] == date for key, date in entered.items())
     # 净地交付's date the earlier run filled in from the deadline is not taken for a typed one.
@@ -404,4 +454,5 @@ def test_a_master_with_the_earlier_plan_layout_keeps_staffs_dates(tmp_path):
     assert [v.date() for v in week_row[-16:]] == week_starts(AS_OF)
     # The second run reads the new layout: nothing staff typed moves.
     again = execute(master, as_of=AS_OF, intake=False, command="rank")
-    pd.testing.assert_frame_equal(again.plan.drop(columns="standard"), result.plan.drop(columns="standard"))
+    pd.testing.assert_frame_equal(again.plan.frame().drop(columns="standard"),
+                                  result.plan.frame().drop(columns="standard"))

@@ -209,7 +209,8 @@ def test_the_weekly_of_the_demo_county_reads_in_four_pages_with_the_lists_in_ann
     titles = [title for title, _ in notice.annexes]
     assert titles == ["逾期和临期节点清单", "尚未销号的督办事项清单", "本期各工作组报送情况（单位：天）"]
     nodes, items, _ = (rows for _, rows in notice.annexes)
-    assert len(nodes) - 1 == len(result.plan[result.plan["status"].astype(str).str.match("已逾期|临期")])
+    plan = result.plan.frame()
+    assert len(nodes) - 1 == len(plan[plan["status"].astype(str).str.match("已逾期|临期")])
     assert len(items) - 1 == int((result.register["status"] != "已销号").sum())
     supervision = dict(notice.sections)["督办事项"]
     assert supervision.count("（已持续") + supervision.count("（新发现") + supervision.count("（逾期") <= 3

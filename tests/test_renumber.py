@@ -40,18 +40,19 @@ def edit_registry(master: Path, project: str, **labels) -> None:
 
 
 def name_person(master: Path, project: str, person: str) -> str:
-    """Staff type a 责任人 on the project's first row of 节点计划; returns that row's 节点."""
+    """Staff type a 责任人 for the project's first 节点 on its row of 节点计划 (heading "报批·责任人"); returns
+    that 节点."""
     wb = openpyxl.load_workbook(master, keep_vba=True)
     ws = wb["节点计划"]
     first = ws[ws.tables["tblMilestones"].ref.split(":")[0]]
     header = [c.value for c in ws[first.row]][first.column - 1:]
+    label = next(h for h in header if str(h).endswith("·责任人"))
     for r in range(first.row + 1, ws.max_row + 1):
         if ws.cell(r, first.column).value == project:
-            ws.cell(r, first.column + header.index("责任人")).value = person
-            milestone = ws.cell(r, first.column + header.index("节点")).value
+            ws.cell(r, first.column + header.index(label)).value = person
             break
     wb.save(master)
-    return milestone
+    return label.rpartition("·")[0]
 
 
 def renumber(master: Path, old: str, new: str) -> None:
@@ -112,7 +113,8 @@ def test_history_problems_and_milestones_follow_the_new_code(master):
     sj60 = line(result, "SJ-60")
     assert sj60["acquired_delta"] == 0.0 and sj60["last_report"] == D2
     # The 节点 reached on D1 (under the old code) keeps that date.
-    plan = result.plan[result.plan["project_id"] == "SJ-60"]
+    frame = result.plan.frame()
+    plan = frame[frame["project_id"] == "SJ-60"]
     reached = {d for d in plan["done"] if isinstance(d, dt.date)}
     assert reached and min(reached) == D1
     typed = plan.loc[(plan["milestone"] == milestone) & (plan["plot"].fillna("") == ""), "person"]

@@ -16,6 +16,7 @@ import pandas as pd
 from xladdin.base import clock
 from xladdin.base.issues import Code
 from xladdin.base.schema import LEDGER_BY_KEY, REGISTRY_FIELDS
+from xladdin.domain.milestones import DEFAULT_MILESTONES, staff_row
 from xladdin.workbook.build import build_master, write_launchers
 from xladdin.workbook.ledger import HEADER_ROW, build_ledger
 
@@ -128,11 +129,7 @@ def registry_frame() -> pd.DataFrame:
 def plan_rows(end: dt.date, start: dt.date) -> list[list[object]]:
     """What HQ typed into the demo's 节点计划 before the campaign: 报批 done by its start (the other planned
     dates are the 倒排工期 of 设置, computed by the run)."""
-    rows = []
-    for p in PROJECTS:
-        pid, name = p[0], p[1]
-        rows.append([pid, name, None, "报批", None, None, None, None, start, None, None, None])
-    return rows
+    return [staff_row(DEFAULT_MILESTONES, p[0], p[1], "", {"报批": {"entered": start}}) for p in PROJECTS]
 
 
 def registry_rows(end: dt.date) -> list[list[object]]:

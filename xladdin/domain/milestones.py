@@ -3,9 +3,13 @@ their planned dates (倒排工期 from the 净地交付期限 unless staff type 
 (from the ledgers, or typed by staff), who answers for each (责任领导, 责任人), and the 作战图时间表's
 marks (pure).
 
+The sheet has a row per block (a project, then each 地块 it reports) and, per milestone, a column in
+each group (计划(录入), 计划, 实际(录入), 完成, 状态, 责任领导, 责任人); the plan is held the same way
+(Plan: blocks of nodes), never as a row per block and milestone.
+
 倒排工期. 设置 › 节点工期 gives each milestone a standard number of days. 净地交付 is the anchor: its
-planned date is the block's 净地交付期限 (the 项目清单's, or for a 地块 the date staff type on its
-净地交付 row). A milestone before the anchor in the list is planned the following milestone's
+planned date is the block's 净地交付期限 (the 项目清单's, or for a 地块 the date staff type in its
+净地交付·计划(录入)). A milestone before the anchor in the list is planned the following milestone's
 工期 earlier than the following milestone (walking back from the anchor); one after the anchor is
 planned its own 工期 after the anchor. A date staff type always wins, and the chain walks on from it.
 
@@ -24,11 +28,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from xladdin.base.errors import SettingsError
+from xladdin.base.schema import normalize_label
 from xladdin.base.values import parse_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_MILESTONES = ("报批", "征收", "房屋协议", "拆除", "清表", "净地交付", "高压线迁移", "挂牌出让")
 # 设置 › 节点工期 by default: the seed's month of 报批 and 征拆 before 净地, 高压线迁移 four months after
@@ -40,13 +47,27 @@ DERIVED = {"征收": ("acquired_mu", "plan_mu"), "房屋协议": ("houses_agreed
 NET_LAND_MILESTONE = "净地交付"
 NET_LAND_KEY = "net_land"
 DONE, DONE_LATE, OVERDUE, AT_RISK, PENDING, UNPLANNED = "已完成", "逾期完成", "已逾期", "临期", "未到期", "未排期"
+# The 节点计划 sheet: one row per block (a project, then each 地块 it reports), the milestones as
+# column groups by what the cell holds (so that a block's planned and done dates are each one run of
+# cells the 作战图时间表 counts over): every node's 计划(录入), then every node's 计划, and so on.
+# Staff type 计划(录入), 实际(录入), 责任领导 and 责任人; the run writes the rest (计划 and 完成 as formulas
+# carrying the 倒排工期 and the ledger's date, so a typed date counts at once).
+HEAD_LABELS = ("项目编号", "项目名称", "地块名称")
+HEAD_KEYS = ("project_id", "project_name", "plot")
+GROUPS = (("typed", "计划(录入)"), ("planned", "计划"), ("entered", "实际(录入)"), ("done", "完成"),
+          ("status", "状态"), ("leader", "责任领导"), ("person", "责任人"))
+GROUP_KEYS = tuple(key for key, _ in GROUPS)
+STAFF_KEYS = ("typed", "entered", "leader", "person")  # what staff type, read back by heading
+SEPARATOR = "·"
+# The long layout of earlier releases (one row per block and node), read back by label when met.
 LABELS = ("项目编号", "项目名称", "地块名称", "节点", "责任领导", "责任人", "计划完成日期(录入)", "计划完成日期",
           "实际完成日期(录入)", "台账完成日期", "完成日期", "状态")
 KEYS = ("project_id", "project_name", "plot", "milestone", "leader", "person", "typed", "planned", "entered",
         "derived", "done", "status")
-FRAME_COLUMNS = (*KEYS, "standard")  # the plan frame: the sheet's columns and the 倒排工期 standard date
+FRAME_COLUMNS = (*KEYS, "standard")  # the long frame (Plan.frame, late_or_at_risk): a row per block and node
+NODE_KEYS = ("leader", "person", "typed", "standard", "planned", "entered", "derived", "done", "status")
 # Headings of the 节点计划 before 倒排工期 (one row per project and milestone, 计划完成日期 typed by staff):
-# read back by label, so an earlier master's dates are kept when its table is brought to LABELS.
+# read back by label, so an earlier master's dates are kept when its table is brought to the current layout.
 LEGACY_PLANNED = "计划完成日期"
 TYPED_PLANNED = "计划完成日期(录入)"
 WEEKS, WEEKS_BACK = 16, 4  # the 作战图时间表: 16 weeks from 4 weeks before the as-of week
@@ -89,6 +110,8 @@ def reached_dates(reports: pd.DataFrame, registry: pd.DataFrame) -> dict[tuple[s
     """(project, milestone) -> the first report date it was reached, from the per-project reports
     (project_id, report_date as date, the figures and net_land): the oracle of the store's first dates
     (Store.milestone_firsts), one pass over the reports."""
+    import pandas as pd
+
     plans = registry.set_index("project_id") if "project_id" in registry.columns else registry
     found: dict[tuple[str, str], dt.date] = {}
     ordered = reports.sort_values("report_date", kind="stable")
@@ -156,46 +179,234 @@ def schedule(milestones: tuple[str, ...], deadline: dt.date | None, typed: dict[
     return standard
 
 
-def _key(project_id: object, plot: object, milestone: object) -> tuple[str, str, str]:
-    return (str(project_id or "").strip(), str(plot or "").strip(), str(milestone or "").strip())
-
-
 def _is_total(plot: str) -> bool:
     return any(plot.startswith(word) for word in TOTAL_WORDS)
 
 
+def labels(milestones: tuple[str, ...]) -> list[str]:
+    """The 节点计划's headings for a 设置 list: the block's columns, then per group one column per node
+    ("报批·计划(录入)", "征收·计划(录入)", …)."""
+    return [*HEAD_LABELS, *(f"{m}{SEPARATOR}{word}" for _, word in GROUPS for m in milestones)]
+
+
+def group_column(milestones: tuple[str, ...], key: str, milestone: str) -> int:
+    """0-based position of a node's cell of a group in the 节点计划's row."""
+    return len(HEAD_LABELS) + GROUP_KEYS.index(key) * len(milestones) + milestones.index(milestone)
+
+
+class Node(tuple):
+    """One milestone of a block: (leader, person, typed, standard, planned, entered, derived, done, status)."""
+    __slots__ = ()
+    leader = property(lambda self: self[0])
+    person = property(lambda self: self[1])
+    typed = property(lambda self: self[2])
+    standard = property(lambda self: self[3])
+    planned = property(lambda self: self[4])
+    entered = property(lambda self: self[5])
+    derived = property(lambda self: self[6])
+    done = property(lambda self: self[7])
+    status = property(lambda self: self[8])
+
+
+@dataclass(frozen=True)
+class Block:
+    """A row of the 节点计划: a project (plot "") or one of its 地块, with a Node per milestone."""
+    project_id: str
+    project_name: object
+    plot: str
+    nodes: tuple[Node, ...]
+
+
+@dataclass
+class Plan:
+    """The 节点计划 of a run: the milestones (设置's list, then any node staff still hold dates for after
+    it left the list) and a block per project, then per 地块; a block's nodes in that order."""
+    milestones: tuple[str, ...]
+    blocks: list[Block]
+
+    def nodes(self):
+        """(block, milestone, node) for every node, blocks in order."""
+        for block in self.blocks:
+            yield from ((block, m, node) for m, node in zip(self.milestones, block.nodes))
+
+    def statuses(self) -> list[str]:
+        return [node[8] for block in self.blocks for node in block.nodes]
+
+    def __len__(self) -> int:
+        return len(self.blocks) * len(self.milestones)
+
+    @property
+    def empty(self) -> bool:
+        return not self.blocks
+
+    def frame(self, keep=None) -> pd.DataFrame:
+        """The plan as one row per block and node (FRAME_COLUMNS), the nodes `keep` accepts (all by
+        default): the shape of earlier releases, for the notices' lists and the tests' oracles."""
+        import pandas as pd
+
+        rows = [(b.project_id, b.project_name, b.plot, m, n[0], n[1], n[2], n[4], n[5], n[6], n[7], n[8], n[3])
+                for b, m, n in self.nodes() if keep is None or keep(n)]
+        return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+
+
+class Previous:
+    """What staff keep in the 节点计划, read back by heading: this layout's (a row per block, a column per
+    node and group), or the earlier long one's (a row per block and node; before 倒排工期 its 计划完成日期
+    was typed by staff: `legacy`). Nothing is copied out: rows are looked up by key."""
+
+    def __init__(self, header: list[str] | None = None, rows: list[tuple[int, list[object]]] | None = None):
+        header, rows = header or [], rows or []
+        position = {normalize_label(label): i for i, label in enumerate(header)}
+        self.long = "节点" in position
+        self.legacy = self.long and normalize_label(TYPED_PLANNED) not in position
+        self.rows: dict[tuple, list[object]] = {}
+        self.at: dict[object, int] = {}
+        self.order: list[str] = []  # the nodes the heading names, in order
+        self.names: dict[tuple[str, str], object] = {}
+        self._index: dict[str, tuple] = {}  # node -> positions of its STAFF_KEYS in a row
+        pid_at, plot_at = position.get("项目编号"), position.get("地块名称")
+        if pid_at is None:
+            return
+        if self.long:
+            sources = {"typed": LEGACY_PLANNED if self.legacy else TYPED_PLANNED, "entered": "实际完成日期(录入)",
+                       "leader": "责任领导", "person": "责任人", "project_name": "项目名称"}
+            self.at = {key: position[normalize_label(label)] for key, label in sources.items()
+                       if normalize_label(label) in position}
+            node_at = position["节点"]
+            for _, values in rows:
+                milestone = _text(values[node_at])
+                key = (_text(values[pid_at]), _text(values[plot_at]) if plot_at is not None else "", milestone)
+                self.rows.setdefault(key, values)
+                self.names.setdefault(key[:2], values[self.at["project_name"]] if "project_name" in self.at else None)
+                if milestone and milestone not in self.order:
+                    self.order.append(milestone)
+            return
+        words = {normalize_label(word): key for key, word in GROUPS}
+        for label, i in position.items():
+            name, _, word = label.rpartition(normalize_label(SEPARATOR))
+            if name and word in words:
+                self.at[(name, words[word])] = i
+                if name not in self.order:
+                    self.order.append(name)
+        if "项目名称" in position:
+            self.at["project_name"] = position["项目名称"]
+        for _, values in rows:
+            key = (_text(values[pid_at]), _text(values[plot_at]) if plot_at is not None else "")
+            self.rows.setdefault(key, values)
+            self.names.setdefault(key, values[self.at["project_name"]] if "project_name" in self.at else None)
+
+    @classmethod
+    def of(cls, records: list[dict]) -> Previous:
+        """From plain records (project_id, plot, milestone and what staff hold: typed, entered, leader,
+        person, project_name): the long layout's shape, without a sheet."""
+        previous = cls()
+        previous.long = True
+        previous.at = {key: key for key in (*STAFF_KEYS, "project_name")}
+        for r in records:
+            key = (_text(r.get("project_id")), _text(r.get("plot")), _text(r.get("milestone")))
+            previous.rows.setdefault(key, dict(r))
+            previous.names.setdefault(key[:2], r.get("project_name"))
+            if key[2] and key[2] not in previous.order:
+                previous.order.append(key[2])
+        return previous
+
+    def staff(self, pid: str, plot: str, milestone: str) -> dict:
+        """What staff hold for a node: typed, entered, leader, person (blank when none); `legacy` marks
+        the long layout's 计划完成日期 read as typed."""
+        if self.long:
+            values = self.rows.get((pid, plot, milestone))
+            at = self.at
+            found = {key: values.get(at[key]) if isinstance(values, dict) else values[at[key]]
+                     if values is not None and key in at else None for key in STAFF_KEYS}
+            if self.legacy:
+                found["leader"] = None  # the earlier layout wrote the project's leader; nothing staff typed
+                found["legacy"] = True
+            return found
+        values = self.rows.get((pid, plot))
+        if values is None:
+            return _NOTHING
+        index = self._index.get(milestone)
+        if index is None:
+            index = self._index[milestone] = tuple(self.at.get((milestone, key)) for key in STAFF_KEYS)
+        return {key: None if i is None else values[i] for key, i in zip(STAFF_KEYS, index)}
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """(project, plot) of every row held, in order."""
+        return list(self.names)
+
+    def name(self, pid: str, plot: str) -> object:
+        return self.names.get((pid, plot))
+
+
+def staff_row(milestones: tuple[str, ...], pid: str, name: object, plot: str,
+              entries: dict[str, dict[str, object]]) -> list[object]:
+    """A 节点计划 row holding only what staff type (entries: node -> {typed, entered, leader, person}):
+    what HQ fills in before a first run."""
+    row: list[object] = [pid, name, plot or None, *([None] * (len(GROUPS) * len(milestones)))]
+    for milestone, values in entries.items():
+        for key, value in values.items():
+            row[group_column(milestones, key, milestone)] = value
+    return row
+
+
+_NOTHING: dict = {}  # a node staff hold nothing for (read only)
+
+
+def previous_rows(header: list[str], rows: list[tuple[int, list[object]]]) -> Previous:
+    """The 节点计划 as read (heading, rows): what staff keep in it, by heading (Previous)."""
+    return Previous(header, rows)
+
+
+def _text(value: object) -> str:
+    return str(value or "").strip()
+
+
+def _has_dates(staff: dict) -> bool:
+    return parse_date(staff.get("typed")) is not None or parse_date(staff.get("entered")) is not None
+
+
+def _has_staff(staff: dict) -> bool:
+    return any(staff.get(k) not in (None, "") for k in ("typed", "entered", "person")) or bool(
+        _text(staff.get("leader")))
+
+
 def build_plan(registry: pd.DataFrame, milestones: tuple[str, ...], reached: Reached | dict, as_of: dt.date,
-               due_soon_days: int, previous: list[dict] | None = None, days: dict[str, int] | None = None,
-               written_leaders: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per project (and per 地块 it reports) and milestone, in blocks: the project's rows, then
-    each 地块's. Staff's typed planned and done dates, 责任领导 and 责任人 are kept (read back from the
-    sheet by previous_rows); the standard dates, the ledger's dates and the status are worked out. Rows
-    staff keep for projects no longer registered are kept at the end.
+               due_soon_days: int, previous: Previous | list[dict] | None = None, days: dict[str, int] | None = None,
+               written_leaders: dict[str, str] | None = None) -> Plan:
+    """A block per project (and per 地块 it reports, after the project's): staff's typed planned and done
+    dates, 责任领导 and 责任人 are kept (read back from the sheet, Previous); the standard dates, the
+    ledger's dates and the status are worked out. Blocks staff keep for projects no longer registered
+    stay at the end, and a node staff hold dates for after it left 设置's list stays as a column after
+    the list's.
 
     `reached`: the store's first dates (Reached), or a plain {(project, milestone): date} for projects
     without 地块. `written_leaders`: the 责任领导 the last run filled in per project, so that a cell
     still holding it follows the 项目清单 (a name staff typed over it is kept)."""
     days = parse_days("") if days is None else days
+    previous = Previous.of(previous) if isinstance(previous, list) else previous or Previous()
     if not isinstance(reached, Reached):
         reached = Reached({}, {}, {}) if not reached else _plain_reached(reached)
     by_project = project_reached(reached, registry)
     written_leaders = written_leaders or {}
-    kept: dict[tuple[str, str, str], dict] = {}
-    for r in previous or []:
-        kept.setdefault(_key(r.get("project_id"), r.get("plot"), r.get("milestone")), r)
-    rows: list[dict] = []
+    held = previous.blocks()
+    extra = tuple(m for m in previous.order if m not in milestones and any(
+        _has_dates(previous.staff(pid, plot, m)) for pid, plot in held))
+    shown = (*milestones, *extra)
+    out: list[Block] = []
+    seen: set[tuple[str, str]] = set()
     for record in registry.to_dict("records"):
         pid = str(record["project_id"])
         default_leader = str(record.get("leader") or "")
+        written = written_leaders.get(pid)
         deadline = record.get("deadline") if isinstance(record.get("deadline"), dt.date) else None
         plots = [p for p in reached.plots.get(pid, []) if p and not _is_total(p)]
-        staff = {m: kept.pop((pid, "", m), {}) for m in milestones}
-        typed = {m: _typed(staff[m], m, deadline) for m in milestones}
+        staff = {m: previous.staff(pid, "", m) for m in shown}
+        typed = {m: _typed(staff[m], m, deadline) for m in shown}
         plot_blocks = []
         anchor = typed.get(NET_LAND_MILESTONE) or deadline
         for plot in plots:
-            plot_staff = {m: kept.pop((pid, plot, m), {}) for m in milestones}
-            plot_typed = {m: _typed(plot_staff[m], m, None) for m in milestones}
+            plot_staff = {m: previous.staff(pid, plot, m) for m in shown}
+            plot_typed = {m: _typed(plot_staff[m], m, None) for m in shown}
             net = reached.plot.get((pid, plot))
             derived = {}
             for m in milestones:
@@ -207,37 +418,39 @@ def build_plan(registry: pd.DataFrame, milestones: tuple[str, ...], reached: Rea
             plot_blocks.append((plot, plot_staff, plot_typed,
                                 schedule(milestones, anchor, plot_typed, days), derived))
         # The project's row summarises its 地块: their latest planned date, done when all are.
-        block_plans = {m: [(_effective(t[m], s[m])) for _, _, t, s, _ in plot_blocks] for m in milestones}
-        block_done = {m: [_done(st[m], d.get(m)) for _, st, _, _, d in plot_blocks] for m in milestones}
         standard = schedule(milestones, deadline, typed, days)
-        project_rows = []
-        for m in milestones:
-            plans = [p for p in block_plans[m] if p is not None]
+        nodes = []
+        for m in shown:
+            plans = [p for p in (t[m] or s.get(m) for _, _, t, s, _ in plot_blocks) if p is not None]
             if plans and typed[m] is None:
                 standard[m] = max(plans)
             derived = by_project.get((pid, m))
-            if derived is None and plot_blocks and all(d is not None for d in block_done[m]):
-                derived = max(block_done[m])
-            project_rows.append(_row(record, pid, "", m, staff[m], typed[m], standard[m], derived,
-                                     default_leader, written_leaders.get(pid), as_of, due_soon_days))
-        rows.extend(project_rows)
+            if derived is None and plot_blocks:
+                done = [_done(st[m], d.get(m)) for _, st, _, _, d in plot_blocks]
+                if all(d is not None for d in done):
+                    derived = max(done)
+            nodes.append(_node(staff[m], typed[m], standard.get(m), derived, default_leader, written, as_of,
+                               due_soon_days))
+        out.append(Block(pid, record.get("project_name"), "", tuple(nodes)))
+        seen.add((pid, ""))
         for plot, plot_staff, plot_typed, plot_standard, derived in plot_blocks:
-            rows.extend(_row(record, pid, plot, m, plot_staff[m], plot_typed[m], plot_standard[m], derived.get(m),
-                             default_leader, written_leaders.get(pid), as_of, due_soon_days) for m in milestones)
-    for (pid, plot, milestone), staff in kept.items():  # what staff planned for a project since removed: kept
-        if pid and milestone and (staff.get("typed") is not None or staff.get("entered") is not None
-                                  or staff.get("person") or staff.get("leader")):
-            row = {key: staff.get(key) for key in KEYS}
-            row["plot"] = plot
-            row["typed"] = parse_date(staff.get("typed"))
-            row["entered"] = parse_date(staff.get("entered"))
-            row["planned"] = row["typed"]
-            row["done"] = row["entered"]
-            row["derived"] = None
-            row["standard"] = None
-            row["status"] = status_of(row["planned"], row["done"], as_of, due_soon_days)
-            rows.append(row)
-    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+            out.append(Block(pid, record.get("project_name"), plot, tuple(
+                _node(plot_staff[m], plot_typed[m], plot_standard.get(m), derived.get(m), default_leader, written,
+                      as_of, due_soon_days) for m in shown)))
+            seen.add((pid, plot))
+    for pid, plot in held:  # what staff planned for a project since removed: kept
+        if not pid or (pid, plot) in seen:
+            continue
+        staff = {m: previous.staff(pid, plot, m) for m in shown}
+        if not any(_has_staff(s) for s in staff.values()):
+            continue
+        nodes = []
+        for m in shown:
+            typed, entered = parse_date(staff[m].get("typed")), parse_date(staff[m].get("entered"))
+            nodes.append(Node((_text(staff[m].get("leader")), _text(staff[m].get("person")), typed, None, typed,
+                               entered, None, entered, status_of(typed, entered, as_of, due_soon_days))))
+        out.append(Block(pid, previous.name(pid, plot), plot, tuple(nodes)))
+    return Plan(shown, out)
 
 
 def _plain_reached(found: dict[tuple[str, str], dt.date]) -> Reached:
@@ -252,91 +465,54 @@ def _plain_reached(found: dict[tuple[str, str], dt.date]) -> Reached:
 def _typed(staff: dict, milestone: str, deadline: dt.date | None) -> dt.date | None:
     """The planned date staff typed. An earlier layout's 计划完成日期 was typed too, except 净地交付's when
     it was the deadline the run filled in."""
-    date = parse_date(staff.get("typed"))
+    value = staff.get("typed")
+    if value is None:
+        return None
+    date = parse_date(value)
     if staff.get("legacy") and milestone == NET_LAND_MILESTONE and date is not None and date == deadline:
         return None
     return date
-
-
-def _effective(typed: dt.date | None, standard: dt.date | None) -> dt.date | None:
-    return typed or standard
 
 
 def _done(staff: dict, derived: dt.date | None) -> dt.date | None:
     return parse_date(staff.get("entered")) or derived
 
 
-def _row(record: dict, pid: str, plot: str, milestone: str, staff: dict, typed: dt.date | None,
-         standard: dt.date | None, derived: dt.date | None, default_leader: str, written_leader: str | None,
-         as_of: dt.date, due_soon_days: int) -> dict:
-    entered = parse_date(staff.get("entered"))
+def _node(staff: dict, typed: dt.date | None, standard: dt.date | None, derived: dt.date | None,
+          default_leader: str, written_leader: str | None, as_of: dt.date, due_soon_days: int) -> Node:
+    entered = staff.get("entered")
+    entered = None if entered is None else parse_date(entered)
     planned = typed or standard
     done = entered or derived
-    leader = str(staff.get("leader") or "").strip()
+    leader = _text(staff.get("leader"))
     if not leader or leader == written_leader:
         leader = default_leader  # not typed by staff: follows the 项目清单
-    return {"project_id": pid, "project_name": record.get("project_name"), "plot": plot, "milestone": milestone,
-            "leader": leader, "person": str(staff.get("person") or "").strip(), "typed": typed,
-            "standard": standard, "planned": planned, "entered": entered, "derived": derived, "done": done,
-            "status": status_of(planned, done, as_of, due_soon_days)}
+    return Node((leader, _text(staff.get("person")), typed, standard, planned, entered, derived, done,
+                 status_of(planned, done, as_of, due_soon_days)))
 
 
-def previous_rows(header: list[str], rows: list[tuple[int, list[object]]]) -> list[dict]:
-    """What staff keep in the 节点计划, by heading: this layout's, or an earlier one's (one row per
-    project and milestone, where 计划完成日期 was typed by staff: marked `legacy`)."""
-    position = {str(label).strip(): i for i, label in enumerate(header)}
-    legacy = TYPED_PLANNED not in position
-    sources = dict(zip(KEYS, LABELS))
-    if legacy:
-        sources["typed"] = LEGACY_PLANNED
-    wanted = ("project_id", "plot", "milestone", "project_name", "leader", "person", "typed", "entered")
-    out = []
-    for _, values in rows:
-        record = {key: values[position[sources[key]]] if sources[key] in position else None for key in wanted}
-        if legacy:
-            record["leader"] = None  # the earlier layout wrote the project's leader; nothing staff typed
-            record["legacy"] = True
-        out.append(record)
-    return out
+def late_or_at_risk(plan: Plan) -> pd.DataFrame:
+    """The nodes (of project rows and 地块 rows, `plot` blank for a project) overdue or due soon, one row
+    each (FRAME_COLUMNS), with the node's 责任领导 (`leader`) and 责任人 (`person`, blank when staff named
+    nobody)."""
+    return plan.frame(lambda n: n[8].startswith(OVERDUE) or n[8].startswith(AT_RISK))
 
 
-def late_or_at_risk(plan: pd.DataFrame) -> pd.DataFrame:
-    """The rows (project rows and 地块 rows, `plot` blank for a project) whose milestone is overdue or due
-    soon, with the node's 责任领导 (`leader`) and 责任人 (`person`, blank when staff named nobody)."""
-    status = plan["status"].astype(str)
-    return plan[status.str.startswith(OVERDUE) | status.str.startswith(AT_RISK)]
+def current(plan: Plan, block: Block) -> tuple[str, Node] | None:
+    """The block's first milestone not done (name and node), or None when every one is."""
+    for m, n in zip(plan.milestones, block.nodes):
+        if not isinstance(n[7], dt.date):
+            return m, n
+    return None
 
 
-def plan_records(plan: pd.DataFrame) -> list[dict]:
-    """The plan's rows as dicts of plain Python values (dates as dates, blanks as None), in one pass:
-    DataFrame.to_dict boxes every cell of a date column and costs seconds at city size."""
-    columns = list(plan.columns)
-    values = plan.astype(object).to_numpy().tolist()
-    return [{key: (None if v is pd.NaT or (isinstance(v, float) and v != v) else v) for key, v in zip(columns, row)}
-            for row in values]
-
-
-def blocks(plan: pd.DataFrame) -> list[tuple[int, int]]:
-    """(first, last) row positions of each block of the plan: a project's rows, or a 地块's."""
-    keys = list(zip(plan["project_id"], plan["plot"].fillna("")))
-    out, start = [], 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            out.append((start, i - 1))
-            start = i
-    return out
-
-
-def current(block: list[dict]) -> dict | None:
-    """The block's first milestone not done (its row), or None when every one is."""
-    return next((row for row in block if not isinstance(row.get("done"), dt.date)), None)
-
-
-def key_plots(plan: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+def key_plots(plan: Plan, registry: pd.DataFrame) -> pd.DataFrame:
     """The 重点攻坚地块 (项目清单 › 重点攻坚地块: 是 for every 地块 of the project, or the 地块 names,
     、-separated) as of the plan, one row each, for the daily 督查日报: project_id, project_name, plot
     (blank when the project reports no 地块), deadline (its 净地交付 planned date), milestone (the
     first not done; blank when all are), planned, status, leader, person, done_count, total."""
+    import pandas as pd
+
     columns = ["project_id", "project_name", "plot", "deadline", "milestone", "planned", "status", "leader",
                "person", "done_count", "total"]
     if "key_plots" not in registry.columns or plan.empty:
@@ -346,52 +522,66 @@ def key_plots(plan: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
         text = str(flag or "").strip()
         if text:
             wanted[str(pid)] = text
+    if not wanted:
+        return pd.DataFrame(columns=columns)
     rows = []
-    records = plan_records(plan)
-    with_plots = {pid for pid, plot in zip(plan["project_id"], plan["plot"]) if plot}
-    for first, last in blocks(plan):
-        block = records[first:last + 1]
-        pid, plot = block[0]["project_id"], str(block[0]["plot"] or "")
+    with_plots = {b.project_id for b in plan.blocks if b.plot}
+    net_at = plan.milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in plan.milestones else None
+    for block in plan.blocks:
+        pid, plot = block.project_id, block.plot
         flag = wanted.get(pid)
         if flag is None:
             continue
-        has_plots = pid in with_plots
         names = {n for n in re.split(r"[、，,；;\s]+", flag) if n}
         whole = flag.upper() in KEY_PLOT_YES
         if plot and not (whole or plot in names):
             continue
-        if not plot and (has_plots or not whole):
+        if not plot and (pid in with_plots or not whole):
             continue
-        now = current(block)
-        net = next((r for r in block if r["milestone"] == NET_LAND_MILESTONE), None)
-        rows.append({"project_id": pid, "project_name": block[0]["project_name"], "plot": plot,
-                     "deadline": net["planned"] if net else None,
-                     "milestone": now["milestone"] if now else "", "planned": now["planned"] if now else None,
-                     "status": now["status"] if now else DONE, "leader": (now or block[0])["leader"],
-                     "person": (now or block[0])["person"],
-                     "done_count": sum(isinstance(r["done"], dt.date) for r in block), "total": len(block)})
+        found = current(plan, block)
+        milestone, now = found if found else ("", None)
+        first = block.nodes[0] if block.nodes else Node((None,) * 9)
+        rows.append({"project_id": pid, "project_name": block.project_name, "plot": plot,
+                     "deadline": block.nodes[net_at][4] if net_at is not None else None,
+                     "milestone": milestone, "planned": now[4] if now else None,
+                     "status": now[8] if now else DONE, "leader": (now or first)[0],
+                     "person": (now or first)[1],
+                     "done_count": sum(isinstance(n[7], dt.date) for n in block.nodes), "total": len(block.nodes)})
     return pd.DataFrame(rows, columns=columns)
 
 
-def done_formula(row: int, entered_col: str, derived_col: str) -> str:
-    """完成日期 in the 节点计划: what staff entered, else the ledger's date (live: staff's entry counts at once)."""
-    return f'=IF(ISNUMBER({entered_col}{row}),{entered_col}{row},IF(ISNUMBER({derived_col}{row}),{derived_col}{row},""))'
+def date_text(date: dt.date | None) -> str:
+    """A date as a formula writes it (DATE(y,m,d)), or "" for none."""
+    return f"DATE({date.year},{date.month},{date.day})" if date else '""'
+
+
+def fallback_template(column: str) -> str:
+    """A 节点计划 cell that shows the date staff typed in `column` of its row, else a date the run worked
+    out: the row (%d twice) and the date (date_text, %s) put in per cell."""
+    return f"=IF(ISNUMBER({column}%d),{column}%d,%s)"
+
+
+def done_formula(row: int, entered_col: str, derived: dt.date | None) -> str:
+    """完成 in the 节点计划: what staff entered, else the ledger's date as of the run (live: staff's entry
+    counts at once)."""
+    return fallback_template(entered_col) % (row, row, date_text(derived))
 
 
 def planned_formula(row: int, typed_col: str, standard: dt.date | None) -> str:
-    """计划完成日期 in the 节点计划: the date staff typed, else the 倒排工期 standard date (live: a typed date
+    """计划 in the 节点计划: the date staff typed, else the 倒排工期 standard date (live: a typed date
     counts at once; the chain moves on the next run)."""
-    fallback = f"DATE({standard.year},{standard.month},{standard.day})" if standard else '""'
-    return f"=IF(ISNUMBER({typed_col}{row}),{typed_col}{row},{fallback})"
+    return fallback_template(typed_col) % (row, row, date_text(standard))
 
 
 def week_formula(week_cell: str, planned: str, done: str) -> str:
     """One cell of the 作战图时间表: ● per milestone of the row's block done in the week, ○ per one planned
-    in it and not done. `planned` and `done` are the block's own rows in the 节点计划 (a few cells, never
-    a whole column): COUNTIFS and REPT, Excel 2010, WPS and LibreOffice."""
-    in_week = f'{planned},">="&{week_cell},{planned},"<"&({week_cell}+7)'
-    done_in_week = f'COUNTIFS({done},">="&{week_cell},{done},"<"&({week_cell}+7))'
-    open_in_week = f'COUNTIFS({in_week})-COUNTIFS({in_week},{done},">0")'
+    in it and not done (its 完成 empty: "" matches an empty cell and a formula's "" in Excel, WPS and
+    LibreOffice alike). `planned` and `done` are the block's own cells in the 节点计划 (one row, never a
+    whole column): COUNTIFS and REPT, Excel 2010, WPS and LibreOffice; nothing volatile."""
+    week = f'">="&{week_cell},'
+    before = f'"<"&({week_cell}+7)'
+    done_in_week = f"COUNTIFS({done},{week}{done},{before})"
+    open_in_week = f'COUNTIFS({planned},{week}{planned},{before},{done},"")'
     return f'=REPT("{DONE_MARK}",{done_in_week})&REPT("{OPEN_MARK}",{open_in_week})'
 
 
@@ -412,24 +602,21 @@ def block_marks(block: list[tuple[object, object]], mondays: list[dt.date]) -> l
     """week_marks for every week at once (consecutive Mondays): each date placed in its week by
     arithmetic, so a block costs its rows, not its rows times the weeks."""
     first, count = mondays[0], len(mondays)
-    done, open_ = [0] * count, [0] * count
-
-    def week(d) -> int | None:
-        if not isinstance(d, dt.date):
-            return None
-        k = (d - first).days // 7
-        return k if 0 <= k < count else None
-
+    marks = [""] * count
+    done: dict[int, int] = {}
+    open_: dict[int, int] = {}
     for planned, finished in block:
         if isinstance(finished, dt.date):
-            k = week(finished)
-            if k is not None:
-                done[k] += 1
-        else:
-            k = week(planned)
-            if k is not None:
-                open_[k] += 1
-    return [DONE_MARK * d + OPEN_MARK * o for d, o in zip(done, open_)]
+            k = (finished - first).days // 7
+            if 0 <= k < count:
+                done[k] = done.get(k, 0) + 1
+        elif isinstance(planned, dt.date):
+            k = (planned - first).days // 7
+            if 0 <= k < count:
+                open_[k] = open_.get(k, 0) + 1
+    for k in done.keys() | open_.keys():
+        marks[k] = DONE_MARK * done.get(k, 0) + OPEN_MARK * open_.get(k, 0)
+    return marks
 
 
 def week_starts(as_of: dt.date) -> list[dt.date]:

@@ -19,7 +19,7 @@ from xladdin.base.faults import crash_point
 from xladdin.base.fs import relative
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
-from xladdin.domain.milestones import key_plots, late_or_at_risk
+from xladdin.domain.milestones import Plan, key_plots, late_or_at_risk
 from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, whole_line, whole_text
 from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
 from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
@@ -315,12 +315,13 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     result.wrote = True
 
 
-def _reached(plan: pd.DataFrame) -> dict[str, list[dt.date]]:
-    """Per project the dates its 节点 were reached (节点计划 › 完成日期)."""
+def _reached(plan: Plan) -> dict[str, list[dt.date]]:
+    """Per project the dates its 节点 were reached (节点计划 › 完成)."""
     reached: dict[str, list[dt.date]] = {}
-    for project, done in zip(plan["project_id"], plan["done"]):
-        if isinstance(done, dt.date):
-            reached.setdefault(project, []).append(done)
+    for block in plan.blocks:
+        dates = [node[7] for node in block.nodes if isinstance(node[7], dt.date)]
+        if dates:
+            reached.setdefault(block.project_id, []).extend(dates)
     return reached
 
 

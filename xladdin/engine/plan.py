@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from xladdin.base.schema import normalize_label
 from xladdin.domain.milestones import (
     DERIVED,
     NET_LAND_KEY,
@@ -36,12 +37,27 @@ def milestone_plan(book: Book, store: Store, registry: pd.DataFrame, as_of: dt.d
     leaders = ({renamed.get(str(p), str(p)): leader for p, leader in zip(written["project_id"], written["leader"])}
                if written is not None else {})
     sheet = book.table_rows(MILESTONES.name)
-    staff = previous_rows(*sheet)
-    for record in staff:
-        record["project_id"] = renamed.get(str(record["project_id"] or "").strip(), record["project_id"])
+    staff = previous_rows(*_renamed(sheet, renamed))
     plan = build_plan(registry, parse_milestones(settings.milestones), Reached(project, plot, plots), as_of,
                       settings.due_soon_days, staff, parse_days(settings.milestone_days), leaders)
-    return plan, sheet
+    # A master file keeps a record of its regions and never compares with the table as read: the
+    # 20,000 rows read back are let go here (only the live workbook compares).
+    return plan, (sheet if getattr(book, "keep_unchanged", None) is None else None)
+
+
+def _renamed(sheet: tuple, renamed: dict[str, str]) -> tuple:
+    """The 节点计划 as read, its rows under a former code (项目清单 › 原编号) given the current one."""
+    header, rows = sheet
+    at = next((i for i, label in enumerate(header or []) if normalize_label(label) == "项目编号"), None)
+    if not renamed or at is None:
+        return sheet
+    moved = []
+    for r, values in rows:
+        code = str(values[at] or "").strip() if at < len(values) else ""
+        if code in renamed:
+            values = [*values[:at], renamed[code], *values[at + 1:]]
+        moved.append((r, values))
+    return header, moved
 
 
 def figure_plans(registry: pd.DataFrame) -> list[tuple[str, str, float | None]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,17 +32,14 @@ from xladdin.domain.consolidate import (
     board,
     has_flag,
 )
-from xladdin.domain.milestones import KEYS as PLAN_KEYS
-from xladdin.domain.milestones import LABELS as MILESTONE_LABELS
+from xladdin.domain.milestones import GROUP_KEYS as MILESTONE_GROUPS
+from xladdin.domain.milestones import HEAD_LABELS as MILESTONE_HEAD
 from xladdin.domain.milestones import (
     NET_LAND_MILESTONE,
     block_marks,
-    blocks,
     current,
-    done_formula,
-    late_or_at_risk,
-    plan_records,
-    planned_formula,
+    date_text,
+    fallback_template,
     week_formula,
     week_starts,
 )
@@ -85,6 +85,7 @@ from xladdin.workbook.layout import (
     TIMELINE_TITLE,
     TIMELINE_WEEKS,
     TREND,
+    milestone_table,
 )
 from xladdin.workbook.master import Formula, Link
 
@@ -314,36 +315,77 @@ def _write_sorted(book: Book, ranking: pd.DataFrame, first_row: int, first_col: 
 
 
 def _write_plan(book: Book, result: JobResult, store: Store) -> None:
-    """节点计划 (values; 计划完成日期 and 完成日期 as formulas, so a date staff type counts at once) and, where
-    the master has it, the 作战图时间表 (one row per block of the 节点计划: a project, then each of its 地块;
-    COUNTIFS over the block's own rows per week). A table whose rows are what it already shows is not
-    rewritten (a second run of the day leaves both as they are)."""
+    # Hundreds of thousands of formula cells, none in a reference cycle: the cycle collector's passes
+    # over them (each a walk over every object alive) were a tenth of a city run.
+    with no_cycle_collection():
+        _write_plan_tables(book, result, store)
+
+
+@contextlib.contextmanager
+def no_cycle_collection():
+    """The cycle collector paused (reference counting still frees everything) while a block makes many
+    objects at once; as it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _write_plan_tables(book: Book, result: JobResult, store: Store) -> None:
+    """节点计划 (a row per block: a project, then each of its 地块; per node of 设置's list a column in each
+    group; 计划 and 完成 as formulas, so a date staff type counts at once) and, where the master has it,
+    the 作战图时间表 (a row per block; COUNTIFS per week over the block's own 计划 and 完成 cells). A table
+    whose rows are what it already shows is not rewritten (a second run of the day leaves both)."""
     plan = result.plan
+    milestones = plan.milestones
+    spec = milestone_table(milestones)
+    n = len(milestones)
     first_row, first_col = book.table_origin(MILESTONES.name)
-    letter = {key: column_letter(first_col + i) for i, key in enumerate(PLAN_KEYS)}
-    records = plan_records(plan)
+    head = len(MILESTONE_HEAD)
+    start = {key: first_col + head + g * n for g, key in enumerate(MILESTONE_GROUPS)}
+    letters = {key: [column_letter(col + k) for k in range(n)] for key, col in start.items()}
+    # Each node's 计划 and 完成 formulas differ by row and date only: made from a template per column.
+    planned_at = [fallback_template(letter) for letter in letters["typed"]]
+    done_at = [fallback_template(letter) for letter in letters["entered"]]
+    dates: dict[object, str] = {}
+
+    def date(value) -> str:
+        text = dates.get(value)
+        if text is None:
+            text = dates[value] = date_text(value)
+        return text
+
     rows = []
-    for i, row in enumerate(records):
+    for i, block in enumerate(plan.blocks):
         r = first_row + i
-        values = [row[k] for k in PLAN_KEYS]
-        values[PLAN_KEYS.index("planned")] = Formula(planned_formula(r, letter["typed"], row["standard"]),
-                                                     _or_blank(row["planned"]))
-        values[PLAN_KEYS.index("done")] = Formula(done_formula(r, letter["entered"], letter["derived"]),
-                                                  _or_blank(row["done"]))
-        rows.append(values)
+        nodes = block.nodes
+        rows.append([block.project_id, block.project_name, block.plot or None,
+                     *(node[2] for node in nodes),
+                     *(Formula(t % (r, r, date(node[3])), (node[4] - _EPOCH).days if node[4] else "")
+                       for t, node in zip(planned_at, nodes)),
+                     *(node[5] for node in nodes),
+                     *(Formula(t % (r, r, date(node[6])), (node[7] - _EPOCH).days if node[7] else "")
+                       for t, node in zip(done_at, nodes)),
+                     *(node[8] for node in nodes), *(node[0] or None for node in nodes),
+                     *(node[1] or None for node in nodes)])
     # A master file keeps a record of its regions (workbook/regions.py): write_table itself leaves a table
     # alone whose rows it already shows, on a sheet part still as saved, without reading the sheet back.
     # The live workbook keeps none: there the tables are read back and compared.
     recorded = getattr(book, "keep_unchanged", None) is not None
-    plan_kept = not recorded and _shows(result.plan_sheet, list(MILESTONE_LABELS), rows)
+    plan_kept = not recorded and _shows(result.plan_sheet, spec.labels, rows)
     if not plan_kept:
-        book.write_table(MILESTONES.name, rows)
+        book.write_table(MILESTONES.name, rows, spec)
+    del rows
     remember_leaders(store, result.summary)
-    late = late_or_at_risk(plan)["status"].astype(str)
-    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(plan)} 个节点，"
-                                      f"已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
-                                      f"临期 {int(late.str.startswith('临期').sum())} 个，"
-                                      f"未排期 {int((plan['status'] == '未排期').sum())} 个")
+    statuses = plan.statuses()
+    overdue = sum(s.startswith("已逾期") for s in statuses)
+    soon = sum(s.startswith("临期") for s in statuses)
+    book.write_cell(MILESTONES_TITLE, f"节点计划（截至 {result.as_of.isoformat()}）：{len(statuses)} 个节点，"
+                                      f"已逾期 {overdue} 个，临期 {soon} 个，"
+                                      f"未排期 {sum(s == '未排期' for s in statuses)} 个")
     if TIMELINE.name not in book.tables:
         return
     top, left = book.table_origin(TIMELINE.name)
@@ -351,36 +393,37 @@ def _write_plan(book: Book, result: JobResult, store: Store) -> None:
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
     mondays = week_starts(result.as_of)
     book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
+    # Each week's formula is the same but for the block's row: a template per week, the spans put in.
+    templates, order = [], []
+    for k in range(TIMELINE_WEEKS):
+        text = week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
+        order = re.findall("\x00[PD]", text)
+        templates.append(re.sub("\x00[PD]", "%s", text.replace("%", "%%")))
+    net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
+    planned_span = f"'{SHEET_MILESTONES}'!{letters['planned'][0]}%d:{letters['planned'][-1]}%d"
+    done_span = f"'{SHEET_MILESTONES}'!{letters['done'][0]}%d:{letters['done'][-1]}%d"
     timeline, plots = [], 0
-    for first, last in blocks(plan):
-        block = records[first:last + 1]
-        pairs = [(row["planned"], row["done"]) for row in block]
-        span = {key: f"'{SHEET_MILESTONES}'!${letter[key]}${first_row + first}:${letter[key]}${first_row + last}"
-                for key in ("planned", "done")}
-        weeks = [Formula(week_formula(f"{column_letter(left + fixed + k)}${week_row}", span["planned"], span["done"]),
-                         marks) for k, marks in enumerate(block_marks(pairs, mondays))]
-        now = current(block) or {}
-        net = next((row["planned"] for row in block if row["milestone"] == NET_LAND_MILESTONE), None)
-        plots += bool(block[0]["plot"])
-        timeline.append([block[0]["project_id"], block[0]["project_name"], block[0]["plot"] or None,
-                         now.get("milestone") or "已完成", now.get("leader") or block[0]["leader"] or None,
-                         now.get("person") or None, net, *weeks])
+    for i, block in enumerate(plan.blocks):
+        r = first_row + i
+        nodes = block.nodes
+        marks = block_marks([(node[4], node[7]) for node in nodes], mondays)
+        spans = {"\x00P": planned_span % (r, r), "\x00D": done_span % (r, r)}
+        spans = tuple(spans[o] for o in order)
+        weeks = [Formula(t % spans, mark) for t, mark in zip(templates, marks)]
+        found = current(plan, block)
+        now = found[1] if found else None
+        plots += bool(block.plot)
+        timeline.append([block.project_id, block.project_name, block.plot or None,
+                         found[0] if found else "已完成", (now[0] if now else "") or nodes[0][0] or None,
+                         (now[1] if now else "") or None, nodes[net_at][4] if net_at is not None else None, *weeks])
     if recorded or not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
         book.write_table(TIMELINE.name, timeline)
-    late = late_or_at_risk(plan)["status"].astype(str)
     book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}，上方为各周周一）："
                                     f"{len(timeline) - plots} 个项目、{plots} 个地块，"
-                                    f"节点已逾期 {int(late.str.startswith('已逾期').sum())} 个，"
-                                    f"临期 {int(late.str.startswith('临期').sum())} 个")
+                                    f"节点已逾期 {overdue} 个，临期 {soon} 个")
 
 
 _EPOCH = dt.date(1899, 12, 30)  # day 0 of the spreadsheet's date serials
-
-
-def _or_blank(value: object) -> object:
-    """A formula's cached date as the serial a spreadsheet stores (the cell's format shows it as a date),
-    or "" for none."""
-    return (value - _EPOCH).days if isinstance(value, dt.date) else ""
 
 
 def _shows(read: tuple[list[str], list[tuple[int, list[object]]]] | None, labels: list[str],

@@ -64,8 +64,9 @@ class Book(Protocol):
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def write_table(self, name: str, rows: list[Row]) -> None:
-        """Replace a table's data rows and resize the table; its header and everything else stay."""
+    def write_table(self, name: str, rows: list[Row], spec=None) -> None:
+        """Replace a table's data rows and resize the table; its header and everything else stay.
+        `spec` (a layout.TableSpec): the columns where they follow 设置 (the 节点计划's nodes)."""
 
     def write_above(self, name: str, values: list[object], offset: int = 0) -> None:
         """Write values across the row just above a table's heading, from `offset` columns right of its

@@ -30,6 +30,8 @@ from xladdin.base.schema import (
     SUMMARY_FIELDS,
     normalize_label,
 )
+from xladdin.domain.milestones import DEFAULT_MILESTONES, GROUPS, SEPARATOR, labels
+from xladdin.domain.milestones import LABELS as LONG_MILESTONE_LABELS
 
 
 @dataclass(frozen=True)
@@ -161,15 +163,26 @@ REGISTER = TableSpec("tblRegister", SHEET_REGISTER, (  # widths sum to one lands
     Column("来源", 8), Column("责任人", 7), Column("完成时限", 10, "yyyy-mm-dd"), Column("督办提示", 14),
     Column("历次表述", 20), Column("并入编号", 7), Column("拆出表述", 7),
 ), optional=True)
-# 节点计划 (milestones.py): one row per project (and per 地块 it reports) and milestone, in blocks. Staff type
-# 计划完成日期(录入), 实际完成日期(录入), 责任领导 and 责任人 (kept by every run); the run writes the 倒排工期 date
-# under 计划完成日期 (a formula: the typed date when there is one), the ledger's date and the status.
-MILESTONES = TableSpec("tblMilestones", SHEET_MILESTONES, (
-    Column("项目编号", 10), Column("项目名称", 24), Column("地块名称", 14), Column("节点", 10), Column("责任领导", 12),
-    Column("责任人", 10), Column("计划完成日期(录入)", 12, "yyyy-mm-dd"), Column("计划完成日期", 12, "yyyy-mm-dd"),
-    Column("实际完成日期(录入)", 12, "yyyy-mm-dd"), Column("台账完成日期", 12, "yyyy-mm-dd"),
-    Column("完成日期", 12, "yyyy-mm-dd"), Column("状态", 14),
-), optional=True)
+# 节点计划 (milestones.py): one row per project (and per 地块 it reports), in blocks; per node of 设置's
+# list a column in each group (计划(录入), 计划, 实际(录入), 完成, 状态, 责任领导, 责任人: headings
+# "报批·计划(录入)"…, so the table's columns follow the list). Staff type 计划(录入), 实际(录入), 责任领导
+# and 责任人 (kept by every run); the run writes the 倒排工期 date under 计划 and the ledger's under 完成
+# (formulas: the typed date when there is one), and the status.
+_MILESTONE_FORMATS = {"typed": "yyyy-mm-dd", "planned": "yyyy-mm-dd", "entered": "yyyy-mm-dd", "done": "yyyy-mm-dd"}
+_MILESTONE_WIDTHS = {"typed": 12, "planned": 11, "entered": 12, "done": 11, "status": 12, "leader": 10, "person": 9}
+
+
+def milestone_table(milestones: tuple[str, ...]) -> TableSpec:
+    """The 节点计划 for a 设置 list of nodes."""
+    head = (Column("项目编号", 10), Column("项目名称", 24), Column("地块名称", 14))
+    formats = [(_MILESTONE_WIDTHS[key], _MILESTONE_FORMATS.get(key, "General")) for key, _ in GROUPS
+               for _ in milestones]
+    return TableSpec("tblMilestones", SHEET_MILESTONES, (
+        *head, *(Column(label, w, f) for label, (w, f) in zip(labels(milestones)[len(head):], formats))),
+        optional=True, freeze_column=4)  # the block's 编号, 名称, 地块 stay in view as its node groups scroll by
+
+
+MILESTONES = milestone_table(DEFAULT_MILESTONES)
 # 作战图时间表: one row per block of the 节点计划 (a project, then each of its 地块), its current milestone
 # with 责任领导 and 责任人, one column per week (the week's Monday, as of the run, in the row above the
 # header), ● done / ○ planned by COUNTIFS over the block's own rows of the 节点计划.
@@ -245,9 +258,10 @@ SHEETS: tuple[SheetSpec, ...] = (
               "下次运行时读回。",
               (REGISTER,), ((REGISTER_TITLE, "A1"),), print_title_columns=1),
     SheetSpec(SHEET_MILESTONES, "节点计划（尚未运行）",
-              "每个项目（及其每个地块）每个节点一行。计划完成日期按“设置”中的节点工期从净地交付期限"
-              "倒排；要改，请填“计划完成日期(录入)”（地块的净地交付行填的日期即该地块的交付期限）。"
-              "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际完成日期(录入)”。"
+              "每个项目一行（报送地块的项目，其下每个地块再各一行），“设置”中的每个节点在每组各占一列："
+              "计划(录入)、计划、实际(录入)、完成、状态、责任领导、责任人。“计划”按节点工期从净地交付期限"
+              "倒排；要改，请填该节点的“计划(录入)”（地块行“净地交付·计划(录入)”即该地块的交付期限）。"
+              "报批、高压线迁移、挂牌出让等台账推算不出的节点，完成后填“实际(录入)”。"
               "责任领导默认为项目的责任领导，可改；请填责任人。所填内容下次运行时读回保留。",
               (MILESTONES,), ((MILESTONES_TITLE, "A1"),), print_title_columns=2),
     SheetSpec(SHEET_REPORT, "校验报告（尚未运行）", "每个问题一行；“单元格”即报送文件中出错的位置。",
@@ -279,6 +293,10 @@ PRINT_TITLE_COLUMNS = {sheet.name: sheet.print_title_columns for sheet in SHEETS
 RETIRED_LABELS = frozenset({"较上次新增征地(亩)", "较上次新增拆除(栋)"})
 
 
+# Per table, headings an earlier layout of that table wrote: the long 节点计划 (a row per block and node).
+RETIRED_BY_TABLE = {"tblMilestones": LONG_MILESTONE_LABELS}
+
+
 def table_spec(name: str) -> TableSpec:
     """The layout of a managed table, required or optional."""
     return TABLES[name] if name in TABLES else OPTIONAL_TABLES[name]
@@ -286,9 +304,18 @@ def table_spec(name: str) -> TableSpec:
 
 def owned_heading(name: str, labels: list[str]) -> bool:
     """Whether every heading of a table is one the add-in writes or wrote (no staff column in it)."""
-    ours = {normalize_label(label) for label in (*table_spec(name).labels, *RETIRED_LABELS)}
+    ours = {normalize_label(label) for label in (*table_spec(name).labels, *RETIRED_LABELS,
+                                                 *RETIRED_BY_TABLE.get(name, ()))}
     present = [normalize_label(label) for label in labels if label and str(label).strip()]
-    return bool(present) and all(label in ours for label in present)
+    return bool(present) and all(label in ours or _node_heading(name, label) for label in present)
+
+
+def _node_heading(name: str, label: str) -> bool:
+    """A heading of the 节点计划 for a node of any 设置 list ("高压线迁移·计划(录入)")."""
+    if name != MILESTONES.name:
+        return False
+    node, _, word = label.rpartition(normalize_label(SEPARATOR))
+    return bool(node) and word in {normalize_label(w) for _, w in GROUPS}
 
 # Columns of free text: they wrap within the capped width instead of running on.
 WRAPPED_LABELS = frozenset(("存在问题", "下步措施", "说明", "榜单", "状态", "问题", "最新下步措施", "督办提示", "历次表述"))

@@ -133,9 +133,9 @@ class LiveBook:
     # staff content where a region would grow) and carried out in save(), so a refusal leaves the open
     # workbook exactly as it was, as the file writer leaves the file.
 
-    def write_table(self, name: str, rows: list[list[object]]) -> None:
+    def write_table(self, name: str, rows: list[list[object]], spec=None) -> None:
         sheet, table = self.tables[name]
-        spec = table_spec(name)
+        spec = spec or table_spec(name)
         area = table.range
         top, left = area.row + 1, area.column
         old_rows = area.rows.count - 1

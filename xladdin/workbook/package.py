@@ -69,8 +69,16 @@ from xladdin.workbook.room import (
     pasted_ledger,
 )
 from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
-from xladdin.workbook.widths import current_widths, display_width, fit_print, wanted_width, widen
-from xladdin.workbook.xmlparts import compressed_entries, rel_targets, rels_of, write_compressed, zip_of
+from xladdin.workbook.widths import SAMPLE, current_widths, display_width, fit_print, wanted_width, widen
+from xladdin.workbook.xmlparts import (
+    attr,
+    compressed_entries,
+    rel_targets,
+    rels_of,
+    unescape,
+    write_compressed,
+    zip_of,
+)
 
 LINE_PT = 15  # one wrapped line of 11 pt text
 
@@ -87,6 +95,9 @@ class TablePart:
     part: str
     sheet: str
     ref: str
+
+
+BLOCK_ROWS = SAMPLE  # rows of a block made into XML at a time (widths look at the first SAMPLE rows)
 
 
 class MasterBook:
@@ -255,18 +266,24 @@ class MasterBook:
         self._link_regions.setdefault(part, []).append((left, top, left + width - 1, max(old_bottom, top)))
         right = left + width - 1
         links = self._links.setdefault(part, [])
-        columns = []
         wanted = self._wanted.setdefault(part, {})
-        for i in range(width):
-            letter, column = column_letter(left + i), [row[i] for row in rows]
-            wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
-            kinds = set(map(type, column))
-            columns.append(column_cells(data.prefix, letter, top, column, styles[i], kinds))
-            if Link in kinds:
-                links.extend((f"{letter}{r}", v) for r, v in enumerate(column, top)
-                             if type(v) is Link and (v.target or v.location))
-        for r, cells in enumerate(zip(*columns), top):
-            data.replace_run(r, left, right, cells, right)
+        letters = [column_letter(left + i) for i in range(width)]
+        # A few thousand rows at a time: the cells' XML of a 20,000-row table is never all held at once.
+        for start in range(0, len(rows), BLOCK_ROWS):
+            chunk, first = rows[start:start + BLOCK_ROWS], top + start
+            columns = []
+            for i, letter in enumerate(letters):
+                column = [row[i] for row in chunk]
+                if not start:  # widths from the first rows (wanted_width looks at no more)
+                    wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
+                kinds = set(map(type, column))
+                columns.append(column_cells(data.prefix, letter, first, column, styles[i], kinds))
+                if Link in kinds:
+                    links.extend((f"{letter}{r}", v) for r, v in enumerate(column, first)
+                                 if type(v) is Link and (v.target or v.location))
+            for r, cells in enumerate(zip(*columns), first):
+                data.replace_run(r, left, right, cells, right)
+            del columns
         for r in range(bottom + 1, old_bottom + 1):
             data.replace_run(r, left, right, ())
 
@@ -279,11 +296,13 @@ class MasterBook:
         self._write_block(sheet, top, left, block, width, old_bottom,
                           [data.style(top, left + i) for i in range(width)])
 
-    def write_table(self, name: str, rows: list[list[object]]) -> None:
-        """Replace a table's data rows and resize it; the header and everything around it stay."""
-        spec: TableSpec = table_spec(name)
+    def write_table(self, name: str, rows: list[list[object]], spec: TableSpec | None = None) -> None:
+        """Replace a table's data rows and resize it; the header and everything around it stay. `spec`:
+        the table's columns where they follow 设置 (the 节点计划's nodes), else the layout's."""
+        spec = spec or table_spec(name)
         table = self.tables[name]
-        if self._regions.unchanged(name, self.sheet_parts[table.sheet], rows):
+        if self._regions.unchanged(name, self.sheet_parts[table.sheet],
+                                   rows if spec is table_spec(name) else [spec.labels, *rows]):
             return
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
@@ -295,8 +314,10 @@ class MasterBook:
             labels = [heading.get(col, "") for col in range(min_col, max_col + 1)]
             if not owned_heading(name, labels):
                 raise RegionBlocked(problem)
-            self._upgrade_heading(name, min_col, header_row, max_col, old_last)
+            self._upgrade_heading(name, min_col, header_row, max_col, old_last, spec)
         styles = [data.style(header_row + 1, min_col + i) for i in range(width)]
+        if problem is not None:
+            styles = self._upgraded_styles(spec, styles)
         block = rows if rows else [[None] * width]
         self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
@@ -306,11 +327,43 @@ class MasterBook:
         if table.sheet == SHEET_CHARTS:
             self._retarget_charts(table.sheet, min_col, min_col + width - 1, header_row + 1, header_row + len(block))
 
-    def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int) -> None:
+    def _upgraded_styles(self, spec: TableSpec, styles: list[str | None]) -> list[str | None]:
+        """The column styles of a table brought to new columns: a date column takes a date format the
+        table had (an old layout's 计划完成日期 under what is now 报批·计划), a column of other values
+        does not keep one (a 计划 column where 节点 was) — else the new rows would show serial numbers."""
+        dates = self._date_styles()
+        date_style = next((s for s in styles if s in dates), None)
+        plain_style = next((s for s in styles if s not in dates), None)
+        out = []
+        for style, column in zip(styles, spec.columns):
+            wants_date = column.number_format.startswith("yyyy")
+            if wants_date and style not in dates and date_style is not None:
+                style = date_style
+            elif not wants_date and style in dates:
+                style = plain_style
+            out.append(style)
+        return out
+
+    def _date_styles(self) -> set[str | None]:
+        """The cell formats (styles.xml › cellXfs, by index) that show a date."""
+        xml = self._text("xl/styles.xml") if "xl/styles.xml" in self.parts else ""
+        custom = {}
+        for attrs in re.findall(r"<(?:\w+:)?numFmt\b([^>]*)/?>", xml):
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", unescape(attr(attrs, "formatCode") or "")).lower()
+            custom[attr(attrs, "numFmtId")] = "y" in code or "d" in code
+        found = re.search(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", xml, re.S)
+        dates: set[str | None] = set()
+        for i, attrs in enumerate(re.findall(r"<(?:\w+:)?xf\b([^>]*)>", found.group(1) if found else "")):
+            number = attr(attrs, "numFmtId") or "0"
+            if custom.get(number, number.isdigit() and (14 <= int(number) <= 22 or 45 <= int(number) <= 47)):
+                dates.add(str(i))
+        return dates
+
+    def _upgrade_heading(self, name: str, min_col: int, header_row: int, max_col: int, old_last: int,
+                         spec: TableSpec) -> None:
         """Bring a table laid out by an earlier version to the current columns: its heading row and the
         table part's column list are rewritten (the rows are rewritten by the caller). A wider table
         grows only into empty cells."""
-        spec: TableSpec = table_spec(name)
         table = self.tables[name]
         _, data = self._sheet(table.sheet)
         right = min_col + len(spec.columns) - 1

@@ -17,6 +17,11 @@ from xladdin.workbook.xmlparts import attr, escape
 _EPOCH = dt.datetime(1899, 12, 30)
 
 
+def _text(content: str | bytes) -> str:
+    """A row's cells as text (rows the writer made are kept as UTF-8)."""
+    return content.decode("utf-8") if isinstance(content, bytes) else content
+
+
 def _letters(text: str, at: int) -> str:
     """The column letters of a cell reference starting at `at` ('' if there are none)."""
     end = at
@@ -95,8 +100,8 @@ class SheetData:
     def cells(self, row: int) -> dict[int, str]:
         """The row's cells by column, parsed now if they were not yet."""
         entry = self.rows.setdefault(row, ["", {}])
-        if isinstance(entry[1], str):
-            entry[1] = self._parse(entry[1])
+        if isinstance(entry[1], (str, bytes)):
+            entry[1] = self._parse(_text(entry[1]))
             self._widths.pop(row, None)  # known from the cells from now on
         return entry[1]
 
@@ -148,15 +153,17 @@ class SheetData:
         """Cells left..right of a row replaced by `cells` (their XML, in column order; empty clears them),
         `last` the column of the last one."""
         entry = self.rows.get(row)
+        # A row the writer makes whole is kept as UTF-8: the 作战图时间表's and 节点计划's rows (formulas
+        # with the sheet's Chinese name, next to Chinese names) take two bytes a character as text.
         if entry is None:
             if cells:
-                self.rows[row] = ["", "".join(cells)]
+                self.rows[row] = ["", "".join(cells).encode("utf-8")]
                 self._widths[row] = last
             return
-        if isinstance(entry[1], str):
-            span = self._span(entry[1])
+        if isinstance(entry[1], (str, bytes)):
+            span = self._span(_text(entry[1]))
             if span is None or (left <= span[0] and span[1] <= right):  # nothing else in the row
-                entry[1] = "".join(cells)
+                entry[1] = "".join(cells).encode("utf-8")
                 self._widths[row] = last
                 return
         existing = self.cells(row)
@@ -171,10 +178,10 @@ class SheetData:
         last_row = last_col = 0
         for number in numbers:  # the extent first: <dimension> comes before the rows
             cells = self.rows[number][1]
-            if isinstance(cells, str):
+            if isinstance(cells, (str, bytes)):
                 width = self._widths.get(number)
                 if width is None:
-                    span = self._span(cells) if cells else None
+                    span = self._span(_text(cells)) if cells else None
                     width = span[1] if span else 0
             else:
                 width = max(cells, default=0)
@@ -189,7 +196,8 @@ class SheetData:
         parts = []
         for number in numbers:
             attrs, cells = self.rows[number]
-            content = cells if isinstance(cells, str) else "".join(cells[c] for c in sorted(cells))
+            content = cells if isinstance(cells, str) else cells.decode("utf-8") if isinstance(cells, bytes) \
+                else "".join(cells[c] for c in sorted(cells))
             if not content and not attrs.strip(" "):
                 continue
             attrs = attrs if ' r="' in attrs or attrs.startswith('r="') else f' r="{number}"{attrs}'
@@ -276,7 +284,47 @@ def column_cells(prefix: str, letter: str, top: int, values: list[object], style
         text_open, text_close = f'"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">', f"</{p}t></{p}is></{p}c>"
         return [f'{open_}{r}"{s}/>' if not t else f"{open_}{r}{text_open}{t}{text_close}"
                 for r, t in zip(range(top, top + len(values)), texts)]
+    if kinds <= {Formula, type(None)}:
+        return _formula_cells(p, letter, top, values, style)
     return [cell_xml(p, f"{letter}{r}", v, style) for r, v in enumerate(values, top)]
+
+
+def _formula_cells(p: str, letter: str, top: int, values: list[object], style: str | None) -> list[str]:
+    """column_cells for a column of formulas (the 节点计划's dates, the 作战图时间表's weeks: hundreds of
+    thousands at city size): what cell_xml writes, without its type tests per cell; a formula with
+    another kind of cached value, or with a character no XML part may hold, goes through cell_xml."""
+    s = f' s="{style}"' if style else ""
+    open_, f_open, f_close, v_open, v_close = f'<{p}c r="{letter}', f"<{p}f>", f"</{p}f>", f"<{p}v>", f"</{p}v></{p}c>"
+    search = ILLEGAL_CHARACTERS_RE.search
+    texts: dict[str, str] = {}
+    out = []
+    append = out.append
+    for r, v in enumerate(values, top):
+        if v is None:
+            append(f'{open_}{r}"{s}/>')
+            continue
+        cached = v.cached
+        kind = type(cached)
+        if (kind is not str and kind is not int and kind is not float) or search(v):
+            append(cell_xml(p, f"{letter}{r}", v, style))
+            continue
+        text = v[1:]
+        if "&" in text:
+            text = text.replace("&", "&amp;")
+        if "<" in text:
+            text = text.replace("<", "&lt;")
+        if ">" in text:
+            text = text.replace(">", "&gt;")
+        if kind is str:
+            shown = texts.get(cached)
+            if shown is None:
+                shown = texts[cached] = escape(_clean(cached))
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{shown}{v_close}')
+        elif cached != cached:  # NaN: the formula's ""
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{v_close}')
+        else:
+            append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
+    return out
 
 
 def _number(value: float | int) -> str:

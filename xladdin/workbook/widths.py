@@ -7,11 +7,13 @@ column never shrinks under a figure it showed before (the simplest rule that kee
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
 
 from xladdin.workbook.layout import MANAGED_SHEETS, PRINT_TITLE_COLUMNS, print_extent
+from xladdin.workbook.master import Formula
 
 CAP = 50.0  # no column wider than this: longer text wraps
 PADDING = 2.0
@@ -27,6 +29,11 @@ def display_width(value: object) -> float:
     """Characters a value takes on screen: Chinese (wide) characters count double, the longest line counts."""
     if value is None:
         return 0.0
+    if type(value) is Formula:  # a formula shows what it computes: a name, a list, a rank, a figure
+        cached = value.cached
+        if isinstance(cached, str) or (isinstance(cached, int) and not isinstance(cached, bool)):
+            return display_width(cached)
+        return 10.0
     if isinstance(value, bool):
         return 5.0
     if isinstance(value, dt.datetime):
@@ -37,12 +44,22 @@ def display_width(value: object) -> float:
         return float(len(f"{value:,.2f}"))
     if isinstance(value, int):
         return float(len(f"{value:,}"))
+    if type(value) is str and not value.startswith("="):
+        return _text_width(value)
     text = str(getattr(value, "text", value))
     if text.startswith("="):
         cached = getattr(value, "cached", None)  # a formula shows what it computes: a name, a list, a rank
         if isinstance(cached, str) or (isinstance(cached, int) and not isinstance(cached, bool)):
             return display_width(cached)
         return 10.0  # a figure in the column's number format
+    return _text_width(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_width(text: str) -> float:
+    """display_width of a text (statuses, names and marks repeat down a column: measured once each)."""
+    if text.isascii():
+        return float(max((len(line) for line in text.splitlines() or [""]), default=0))
     return float(max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
                       for line in text.splitlines() or [""]), default=0))
 
