@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +47,32 @@ class Store:
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         self._undo: list = []  # what to do to files (renames in 通报存档) if this transaction is not committed
         migrate(self.db, path.name)
+        self._watch_changes()
         self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
+
+    def _watch_changes(self) -> None:
+        """Triggers that flag every change to the tables a run reads (store/sql.py's watch_trigger), on
+        every table there is, those a later schema adds included (created once, kept in the file)."""
+        tables = [name for name, in self.db.execute(sql.WATCHED_TABLES)]
+        present = {name for name, in self.db.execute(sql.TRIGGER_NAMES)}
+        wanted = [(table, event) for table in tables for event in ("INSERT", "UPDATE", "DELETE")
+                  if f"changed_{table}_{event.lower()}" not in present]
+        if wanted:
+            with self.db:
+                for table, event in wanted:
+                    self.db.execute(sql.watch_trigger(table, event))
+
+    def generation(self) -> str:
+        """A token that names the store's contents: the same while no watched table changed, a new one
+        (never drawn before, in this store or another) after any change, whoever made it (a run, an upload,
+        a rollback). Read inside a transaction, it names what that transaction sees."""
+        flag = self.db.execute(sql.META_VALUE, (sql.CHANGED,)).fetchone()
+        token = self.db.execute(sql.META_VALUE, (sql.GENERATION,)).fetchone()
+        if token is None or flag is None or flag[0] != "0":
+            token = (uuid.uuid4().hex,)
+            self.db.execute(sql.SET_META, (sql.GENERATION, token[0]))
+            self.db.execute(sql.SET_META, (sql.CHANGED, "0"))
+        return token[0]
 
     def _bring_up_to_date(self) -> None:
         """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps and
@@ -592,6 +618,18 @@ class Store:
 
     def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
         self.db.execute(sql.KEEP_FRAME, (kind, key, frame_to_json(frame)))
+
+    def kept_blob(self, kind: str, key: str) -> bytes | None:
+        """The bytes kept under this kind with this key, or None."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def keep_blob(self, kind: str, key: str, blob: bytes | None = None) -> None:
+        """Keep bytes under this kind with this key; with no bytes, give the ones kept the new key."""
+        if blob is None:
+            self.db.execute(sql.REKEY_KEPT, (key, kind))
+        else:
+            self.db.execute(sql.KEEP_FRAME, (kind, key, sqlite3.Binary(blob)))
 
     def kept_text(self, kind: str) -> str | None:
         """A text kept under this kind (the master's region record), or None."""

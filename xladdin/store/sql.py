@@ -286,6 +286,31 @@ INSERT_DERIVED_RANKING = "INSERT INTO derived_ranks VALUES (?,?,?,?,?,?)"
 # Frames kept between runs.
 KEPT_FRAME = "SELECT frame FROM kept_frames WHERE kind=? AND key=?"
 KEEP_FRAME = "INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)"
+REKEY_KEPT = "UPDATE kept_frames SET key=? WHERE kind=?"
+
+# The store's generation (Store.generation): every change to a table a run's figures may read flags the store
+# as changed (one trigger per table and kind of change, on every table but those in UNWATCHED and the kept
+# frames of UNWATCHED_KINDS); reading the generation after a change draws a new one. The flag's row is
+# written only when it is not set yet, so a run recording 10,000 rows writes it once.
+CHANGED, GENERATION = "changed", "generation"
+UNWATCHED = ("store_meta", "runs")  # the flag and generation themselves; every run's own log line
+KEPT_REGIONS, KEPT_FIGURES = "regions", "figures"  # kept_frames kinds: the master's regions, a run's result
+UNWATCHED_KINDS = (KEPT_REGIONS, KEPT_FIGURES)  # records of what a run saved, written after it saved
+WATCHED_TABLES = ("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'"
+                  f" AND name NOT IN ({', '.join(repr(t) for t in UNWATCHED)})")
+TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type='trigger'"
+FLAG_CHANGED = ("INSERT OR REPLACE INTO store_meta SELECT 'changed', '1' WHERE NOT EXISTS"
+                " (SELECT 1 FROM store_meta WHERE key='changed' AND value='1')")
+
+
+def watch_trigger(table: str, event: str) -> str:
+    """The trigger that flags the store as changed when a row of `table` is inserted, updated or deleted
+    (`event`); on kept_frames, not for the kinds that only record what a run saved."""
+    row = "OLD" if event == "DELETE" else "NEW"
+    when = (f" WHEN {row}.kind NOT IN ({', '.join(repr(k) for k in UNWATCHED_KINDS)})"
+            if table == "kept_frames" else "")
+    return (f"CREATE TRIGGER IF NOT EXISTS changed_{table}_{event.lower()} AFTER {event} ON {table}{when}"
+            f" BEGIN {FLAG_CHANGED}; END")
 
 # Notices issued (notice_archive) and what they are written from.
 NEXT_NOTICE_NUMBER = "SELECT MAX(number) FROM notices WHERE kind=? AND year=? AND state<>?"

@@ -96,6 +96,7 @@ class MasterBook:
         self.path = path
         self.raw = raw
         self.identity: tuple[int, int] | None = None  # size and mtime when read (check_unchanged)
+        self.file_digest: str | None = None  # of the file's bytes as opened, then as the last save wrote them
         self.infos = infos
         self.parts = parts
         self._read = dict(parts)  # the parts as `raw` holds them: one still identical is copied compressed
@@ -121,6 +122,7 @@ class MasterBook:
         try:
             identity = _identity(path)
             raw = path.read_bytes()
+            digest = hashlib.sha1(raw).hexdigest()
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 parts = {info.filename: archive.read(info) for info in infos}
@@ -128,6 +130,7 @@ class MasterBook:
                 raw = zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
             book.identity = identity
+            book.file_digest = digest
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
                                  "请从“备份”文件夹恢复最近的母表。") from None
@@ -511,6 +514,7 @@ class MasterBook:
                 raise MasterUnusable(f"{exc} 本次运行的结果另存为 {kept.name}。") from None
             os.replace(temp, self.path)
             self.identity = _identity(self.path)
+            self.file_digest = hashlib.sha1(data).hexdigest()
         finally:
             if temp.exists():
                 temp.unlink()
