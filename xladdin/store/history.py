@@ -52,15 +52,16 @@ class Store:
 
     def _watch_changes(self) -> None:
         """Triggers that flag every change to the tables a run reads (store/sql.py's watch_trigger), on
-        every table there is, those a later schema adds included (created once, kept in the file)."""
-        tables = [name for name, in self.db.execute(sql.WATCHED_TABLES)]
+        every table there is, those a later schema adds or widens included (created once, kept in the file)."""
+        wanted = dict(sql.watch_trigger(table, event, [c for c, in self.db.execute(sql.TABLE_COLUMN_NAMES, (table,))])
+                      for table, in self.db.execute(sql.WATCHED_TABLES).fetchall() for event in sql.WATCH_EVENTS)
         present = {name for name, in self.db.execute(sql.TRIGGER_NAMES)}
-        wanted = [(table, event) for table in tables for event in ("INSERT", "UPDATE", "DELETE")
-                  if f"changed_{table}_{event.lower()}" not in present]
-        if wanted:
+        if present != set(wanted):
             with self.db:
-                for table, event in wanted:
-                    self.db.execute(sql.watch_trigger(table, event))
+                for name in present - set(wanted):
+                    self.db.execute(sql.DROP_TRIGGER.format(name))
+                for name in set(wanted) - present:
+                    self.db.execute(wanted[name])
 
     def generation(self) -> str:
         """A token that names the store's contents: the same while no watched table changed, a new one

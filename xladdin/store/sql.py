@@ -6,6 +6,8 @@ Temporary tables (CREATE_TEMP_*) hold the keys a statement works through, so tha
 
 from __future__ import annotations
 
+import hashlib
+
 from xladdin.base.schema import FIGURE_KEYS
 
 PRAGMA_CACHE_SIZE = "PRAGMA cache_size=-65536"  # 64 MiB of pages: a day's rows land all over a long history
@@ -54,7 +56,10 @@ SUBMISSION = "SELECT file_name, status, group_name, report_date FROM submissions
 FILE_NAME_OF_REPORT = "SELECT file_name FROM submissions WHERE group_name=? AND report_date=? AND status=?"
 ARRIVAL_OF_REPORT = ("SELECT s.file_name, a.mtime_ns FROM submissions s LEFT JOIN arrivals a USING (sha256)"
                        " WHERE s.group_name=? AND s.report_date=? AND s.status=?")
-NOTE_ARRIVAL = "INSERT OR REPLACE INTO arrivals VALUES (?,?)"
+# Written only when the time differs: every run notes every inbox file again, and a write of the same time
+# would make the store look changed (Store.generation).
+NOTE_ARRIVAL = ("INSERT INTO arrivals VALUES (?,?) ON CONFLICT (sha256) DO UPDATE SET mtime_ns=excluded.mtime_ns"
+                " WHERE mtime_ns IS NOT excluded.mtime_ns")
 NOTE_FILE_NAME = "INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)"
 SUPERSEDE_SUBMISSIONS = ("UPDATE submissions SET status=?, superseded_run=? WHERE group_name=? AND report_date=?"
                          " AND status=?")
@@ -298,19 +303,34 @@ KEPT_REGIONS, KEPT_FIGURES = "regions", "figures"  # kept_frames kinds: the mast
 UNWATCHED_KINDS = (KEPT_REGIONS, KEPT_FIGURES)  # records of what a run saved, written after it saved
 WATCHED_TABLES = ("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'"
                   f" AND name NOT IN ({', '.join(repr(t) for t in UNWATCHED)})")
-TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type='trigger'"
+TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'changed~_%' ESCAPE '~'"
 FLAG_CHANGED = ("INSERT OR REPLACE INTO store_meta SELECT 'changed', '1' WHERE NOT EXISTS"
                 " (SELECT 1 FROM store_meta WHERE key='changed' AND value='1')")
 
 
-def watch_trigger(table: str, event: str) -> str:
-    """The trigger that flags the store as changed when a row of `table` is inserted, updated or deleted
-    (`event`); on kept_frames, not for the kinds that only record what a run saved."""
+TABLE_COLUMN_NAMES = "SELECT name FROM pragma_table_info(?)"
+
+
+WATCH_EVENTS = ("INSERT", "UPDATE", "DELETE")
+DROP_TRIGGER = 'DROP TRIGGER IF EXISTS "{}"'  # a watch trigger of columns a table no longer has alone
+
+
+def watch_trigger(table: str, event: str, columns: list[str]) -> tuple[str, str]:
+    """The trigger (name, statement) that flags the store as changed when a row of `table` (of these
+    columns) is inserted, updated to other values, or deleted (`event`); on kept_frames, not for the kinds
+    that only record what a run saved. An update's trigger is named after the columns it compares: a
+    table given a column later gets a new one."""
     row = "OLD" if event == "DELETE" else "NEW"
-    when = (f" WHEN {row}.kind NOT IN ({', '.join(repr(k) for k in UNWATCHED_KINDS)})"
-            if table == "kept_frames" else "")
-    return (f"CREATE TRIGGER IF NOT EXISTS changed_{table}_{event.lower()} AFTER {event} ON {table}{when}"
-            f" BEGIN {FLAG_CHANGED}; END")
+    conditions = []
+    if table == "kept_frames":
+        conditions.append(f"{row}.kind NOT IN ({', '.join(repr(k) for k in UNWATCHED_KINDS)})")
+    if event == "UPDATE":
+        conditions.append("(" + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns) + ")")
+    when = f" WHEN {' AND '.join(conditions)}" if conditions else ""
+    name = f"changed_{table}_{event.lower()}"
+    if event == "UPDATE":
+        name += "_" + hashlib.sha1(",".join(columns).encode()).hexdigest()[:8]
+    return name, f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table}{when} BEGIN {FLAG_CHANGED}; END"
 
 # Notices issued (notice_archive) and what they are written from.
 NEXT_NOTICE_NUMBER = "SELECT MAX(number) FROM notices WHERE kind=? AND year=? AND state<>?"
