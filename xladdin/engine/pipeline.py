@@ -39,7 +39,7 @@ from xladdin.engine.model import (
 from xladdin.engine.plan import milestone_plan
 from xladdin.engine.presentation import write_master, write_run_status
 from xladdin.engine.rollback import relative
-from xladdin.engine.runcache import keep_result, kept_result, reusable, run_key, with_run
+from xladdin.engine.runcache import keep_result, kept_result, reusable, run_key, settled, with_run
 from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,
@@ -300,6 +300,7 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     it left) only what differs from run to run is written; with `keep` the figures are kept for the next run,
     under the key of the store and master this run leaves (recorded after the save, as the regions are)."""
     tell(progress, WRITING, 0, 0)
+    keep = keep and settled(result)
     keep_unchanged = getattr(book, "keep_unchanged", None)  # the file's regions (the live workbook has none)
     if keep_unchanged is not None:
         keep_unchanged(store.kept_text(REGIONS_KEPT))

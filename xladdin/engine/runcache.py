@@ -64,6 +64,14 @@ def reusable(request: RunRequest) -> bool:
     return request.write and not request.issue and not request.withdraw
 
 
+def settled(result: JobResult) -> bool:
+    """Whether the next run, reading the master this run writes, computes these figures again. Not after a
+    run that met a one-shot request of staff it could not carry out (督办台账's 并入编号 or 拆出表述): it says
+    so once, on the title, and the table it writes no longer holds the request."""
+    register = result.register
+    return register is None or not register.attrs.get("notes")
+
+
 def kept_result(store: Store, key: str) -> JobResult | None:
     """The figures kept under this key, or None (none kept, another key, or unreadable)."""
     blob = store.kept_blob(KEPT_FIGURES, key)
