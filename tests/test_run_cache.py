@@ -182,9 +182,12 @@ def staff_edit(master: Path, sheet: str, label: str, value: object) -> None:
     if sheet == SHEET_SETTINGS:
         row = next(r for r in ws.iter_rows() if r[0].value == label)
         row[1].value = value
-    else:
-        header = next(r for r in ws.iter_rows() if any(c.value == label for c in r))
-        column = next(c.column for c in header if c.value == label)
+    else:  # a label "…录入" names the first heading ending so (节点计划's dates staff type)
+        def found(cell) -> bool:
+            text = str(cell.value or "")
+            return text.endswith(label[1:]) if label.startswith("…") else text == label
+        header = next(r for r in ws.iter_rows() if any(found(c) for c in r))
+        column = next(c.column for c in header if found(c))
         ws.cell(header[0].row + 1, column).value = value
     wb.save(master)
 
@@ -313,6 +316,7 @@ STEP = st.one_of(
     st.tuples(st.just("edit"), st.sampled_from([(SHEET_SETTINGS, "临期天数", 9), (SHEET_SETTINGS, "本期天数", 5),
                                                 (SHEET_REGISTRY, "计划征地面积(亩)", 321.5),
                                                 (SHEET_MILESTONES, "责任人", "钱七"),
+                                                (SHEET_MILESTONES, "…(录入)", dt.date(2026, 11, 20)),
                                                 (SHEET_REGISTER, "责任人", "孙八"),
                                                 (SHEET_REGISTER, "并入编号", "ZZ-99")])),
     st.tuples(st.just("run"), st.sampled_from(["run", "run", "rank", "consolidate", "notice", "weekly"]),

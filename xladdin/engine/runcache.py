@@ -34,9 +34,10 @@ from xladdin.store.sql import KEPT_FIGURES
 
 log = logging.getLogger(__name__)
 KEY_VERSION = "1"
-# What is this run's own and never kept: its files, its clock, its timing, what it issued or withdrew.
+# What is this run's own and never kept: its files, its clock, its timing, what it issued or withdrew, and
+# the 节点计划 as it read the sheet (for the live workbook's comparison; a run taking kept figures reads none).
 PER_RUN = {"master": None, "inbox": None, "files": [], "ignored": [], "now": None, "seconds": 0.0,
-           "wrote": False, "withdrawn": None, "issued": ""}
+           "wrote": False, "withdrawn": None, "issued": "", "plan_sheet": None}
 
 
 @functools.cache
