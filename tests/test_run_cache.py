@@ -28,7 +28,7 @@ from xladdin.demo import MASTER_NAME
 from xladdin.engine import pipeline, runcache
 from xladdin.engine.operations import Engine
 from xladdin.engine.rollback import roll_back
-from xladdin.notices.compose import DAILY, WEEKLY
+from xladdin.notices.compose import DAILY, LEADER, WEEKLY
 from xladdin.store import sql
 from xladdin.store.history import Store
 
@@ -127,6 +127,23 @@ def test_a_second_click_computes_nothing_and_publishes_what_computing_would(demo
     assert answer(second) == answer(again)
     console = [row for row in published(cached)[SHEET_CONSOLE] if row and row[0] == "运行时间"]
     assert console == [["运行时间", later.strftime("%Y-%m-%d %H:%M:%S")] + [""] * (len(console[0]) - 2)]
+
+
+@pytest.mark.parametrize("command, kind", [("consolidate", DAILY), ("rank", DAILY), ("notice", DAILY),
+                                           ("notice", WEEKLY), ("notice", LEADER)])
+def test_every_command_clicked_twice_computes_once(demo, tmp_path, command, kind):
+    cached, plain = _copy_demo(demo, tmp_path / "cached"), _copy_demo(demo, tmp_path / "plain")
+    for master in (cached, plain):
+        job(master, RUN_AT, command, kind=kind)
+    later = RUN_AT + dt.timedelta(minutes=4)
+    with counting() as counts:
+        second = job(cached, later, command, kind=kind)
+    assert counts["figures"] == 0
+    with without_cache():
+        again = job(plain, later, command, kind=kind)
+    assert published(cached) == published(plain)
+    assert answer(second) == answer(again)
+    assert [n.lines() for n in second.leaders] == [n.lines() for n in again.leaders]
 
 
 def test_a_third_click_still_finds_the_figures_under_the_master_the_second_saved(campaign):
@@ -308,7 +325,11 @@ def test_the_generation_changes_with_every_write_to_a_watched_table_and_only_the
 
 # -- the proof: any sequence, the same published values with the cache as without ----------------------------
 
+RUN = st.tuples(st.just("run"), st.sampled_from(["run", "run", "rank", "consolidate", "notice", "weekly"]),
+               st.sampled_from([0, 1, 30, 150, 24 * 60]), st.sampled_from([None, None, 1]),
+               st.sampled_from([True, True, False]))  # twice: the second click of the same command
 STEP = st.one_of(
+    RUN, RUN,
     st.tuples(st.just("file"), st.sampled_from([GROUP, OTHER_GROUP]), st.integers(0, 2),
               st.sampled_from([4.0, 6.5, 11.0])),
     st.tuples(st.just("withdraw")),
@@ -319,8 +340,6 @@ STEP = st.one_of(
                                                 (SHEET_MILESTONES, "…(录入)", dt.date(2026, 11, 20)),
                                                 (SHEET_REGISTER, "责任人", "孙八"),
                                                 (SHEET_REGISTER, "并入编号", "ZZ-99")])),
-    st.tuples(st.just("run"), st.sampled_from(["run", "run", "rank", "consolidate", "notice", "weekly"]),
-              st.sampled_from([0, 1, 30, 150, 24 * 60]), st.sampled_from([None, None, 1]), st.booleans()),
 )
 
 
