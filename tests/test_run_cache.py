@@ -405,3 +405,20 @@ def test_a_kept_result_is_read_only_through_the_restricted_reader():
     assert allowed == [dt.date(2026, 1, 1)]
     with pytest.raises(pickle.UnpicklingError):
         runcache._Unpickler(io.BytesIO(pickle.dumps(_Hostile("/nonexistent")))).load()
+
+
+def test_a_store_whose_watch_could_not_be_set_up_never_names_a_generation_twice(tmp_path):
+    Store(tmp_path / STORE).close()
+    other = sqlite3.connect(tmp_path / STORE)
+    name = next(n for n, in other.execute(sql.TRIGGER_NAMES) if n.startswith("changed_ledger_rows_insert"))
+    other.execute(f'DROP TRIGGER "{name}"')
+    other.commit()
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the store: the trigger cannot be put back now
+    store = Store(tmp_path / STORE, timeout=0.05)
+    assert store.generation() != store.generation()
+    other.rollback()
+    other.close()
+    store.close()
+    store = Store(tmp_path / STORE)  # the next opening puts it back
+    assert store.generation() == store.generation()
+    store.close()

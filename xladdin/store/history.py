@@ -56,17 +56,24 @@ class Store:
         wanted = dict(sql.watch_trigger(table, event, [c for c, in self.db.execute(sql.TABLE_COLUMN_NAMES, (table,))])
                       for table, in self.db.execute(sql.WATCHED_TABLES).fetchall() for event in sql.WATCH_EVENTS)
         present = {name for name, in self.db.execute(sql.TRIGGER_NAMES)}
-        if present != set(wanted):
-            with self.db:
-                for name in present - set(wanted):
-                    self.db.execute(sql.DROP_TRIGGER.format(name))
-                for name in set(wanted) - present:
-                    self.db.execute(wanted[name])
+        self._watching = present == set(wanted)
+        if not self._watching:
+            try:
+                with self.db:
+                    for name in present - set(wanted):
+                        self.db.execute(sql.DROP_TRIGGER.format(name))
+                    for name in set(wanted) - present:
+                        self.db.execute(wanted[name])
+                self._watching = True
+            except sqlite3.OperationalError:  # read-only, or another writer held it: this opening is unwatched
+                pass
 
     def generation(self) -> str:
         """A token that names the store's contents: the same while no watched table changed, a new one
         (never drawn before, in this store or another) after any change, whoever made it (a run, an upload,
         a rollback). Read inside a transaction, it names what that transaction sees."""
+        if not self._watching:  # changes may have gone unflagged: a token no kept result was kept under
+            return uuid.uuid4().hex
         flag = self.db.execute(sql.META_VALUE, (sql.CHANGED,)).fetchone()
         token = self.db.execute(sql.META_VALUE, (sql.GENERATION,)).fetchone()
         if token is None or flag is None or flag[0] != "0":
