@@ -30,7 +30,7 @@ from xladdin.engine.operations import Engine
 from xladdin.engine.rollback import roll_back
 from xladdin.notices.compose import DAILY, LEADER, WEEKLY
 from xladdin.store import sql
-from xladdin.store.history import Store
+from xladdin.store.history import KEPT_FIGURES, KEPT_REGIONS, Store
 
 STORE = "历史库.sqlite"
 INBOX = "报送"
@@ -255,7 +255,7 @@ def test_a_result_kept_under_another_key_or_unreadable_is_not_taken(campaign, tm
     db = sqlite3.connect(campaign.parent / STORE)
     # A kept result that would call a function of the standard library when read is refused, never run.
     hostile = pickle.dumps(_Hostile(str(tmp_path / "ran")))
-    db.execute("UPDATE kept_frames SET frame=? WHERE kind=?", (hostile, sql.KEPT_FIGURES))
+    db.execute("UPDATE kept_frames SET frame=? WHERE kind=?", (hostile, KEPT_FIGURES))
     db.commit()
     db.close()
     with counting() as counts:
@@ -286,17 +286,15 @@ def test_every_table_but_the_generation_and_the_run_log_is_watched(tmp_path):
     store.close()
 
 
-def test_a_column_added_later_is_watched_too(tmp_path):
+def test_a_table_a_later_schema_adds_or_rebuilds_is_watched_and_columns_stay_free(tmp_path):
     store = Store(tmp_path / STORE)
-    store.db.execute("ALTER TABLE daily_steps ADD COLUMN later REAL")
-    store.db.execute("INSERT INTO daily_steps VALUES ('2026-11-20', 1.5, NULL)")
+    store.db.execute("CREATE TABLE later (a TEXT, b REAL)")
+    store.db.execute("ALTER TABLE notices DROP COLUMN voided_run")  # the triggers name no column
     store.commit()
     store.close()
-    store = Store(tmp_path / STORE)  # the next opening watches the new column
+    store = Store(tmp_path / STORE)  # the next opening watches the new table
     first = store.generation()
-    store.db.execute("UPDATE daily_steps SET acquired_step=1.5")  # the same value: nothing changed
-    assert store.generation() == first
-    store.db.execute("UPDATE daily_steps SET later=2")
+    store.db.execute("INSERT INTO later VALUES ('x', 1)")
     assert store.generation() != first
     store.close()
 
@@ -306,8 +304,8 @@ def test_the_generation_changes_with_every_write_to_a_watched_table_and_only_the
     first = store.generation()
     assert store.generation() == first
     store.begin_run(AS_OF, "run", RUN_AT)  # the run log: not what figures are made of
-    store.keep_text(sql.KEPT_REGIONS, "{}")
-    store.keep_blob(sql.KEPT_FIGURES, "key", b"x")
+    store.keep_text(KEPT_REGIONS, "{}")
+    store.keep_blob(KEPT_FIGURES, "key", b"x")
     assert store.generation() == first
     store.keep_text("milestone_leaders", "x")  # a kept frame a run reads
     second = store.generation()

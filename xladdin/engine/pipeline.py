@@ -51,8 +51,7 @@ from xladdin.notices.archive import (
 from xladdin.notices.compose import LEADER, WEEKLY, Accountability, Notice, NoticeInputs, build_notice
 from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
 from xladdin.notices.leader import build_leader_notices
-from xladdin.store.history import Store
-from xladdin.store.sql import KEPT_REGIONS
+from xladdin.store.history import KEPT_REGIONS, Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import (
     CITY_RESULT,

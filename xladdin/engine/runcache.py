@@ -29,8 +29,7 @@ import pandas as pd
 
 import xladdin
 from xladdin.engine.model import JobResult, RunRequest
-from xladdin.store.history import Store
-from xladdin.store.sql import KEPT_FIGURES
+from xladdin.store.history import KEPT_FIGURES, Store
 
 log = logging.getLogger(__name__)
 KEY_VERSION = "1"

@@ -26,6 +26,8 @@ __all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "WITHDRAWN", 
 
 ACCEPTED, REJECTED, SUPERSEDED, WITHDRAWN = "已接收", "已退回", "已替代", "已撤回"
 MASTER_ID = "master_id"
+CHANGED, GENERATION = "changed", "generation"  # store_meta keys: the watch triggers' flag, the generation
+KEPT_REGIONS, KEPT_FIGURES = sql.UNWATCHED_KINDS  # kept_frames kinds: the master's regions, a run's figures
 
 
 def _figures_key(rows) -> list[tuple]:
@@ -52,9 +54,9 @@ class Store:
 
     def _watch_changes(self) -> None:
         """Triggers that flag every change to the tables a run reads (store/sql.py's watch_trigger), on
-        every table there is, those a later schema adds or widens included (created once, kept in the file)."""
-        wanted = dict(sql.watch_trigger(table, event, [c for c, in self.db.execute(sql.TABLE_COLUMN_NAMES, (table,))])
-                      for table, in self.db.execute(sql.WATCHED_TABLES).fetchall() for event in sql.WATCH_EVENTS)
+        every table there is, those a later schema adds or rebuilds included (created once, kept in the file)."""
+        wanted = dict(sql.watch_trigger(table, event) for table, in self.db.execute(sql.WATCHED_TABLES).fetchall()
+                      for event in sql.WATCH_EVENTS)
         present = {name for name, in self.db.execute(sql.TRIGGER_NAMES)}
         self._watching = present == set(wanted)
         if not self._watching:
@@ -74,12 +76,12 @@ class Store:
         a rollback). Read inside a transaction, it names what that transaction sees."""
         if not self._watching:  # changes may have gone unflagged: a token no kept result was kept under
             return uuid.uuid4().hex
-        flag = self.db.execute(sql.META_VALUE, (sql.CHANGED,)).fetchone()
-        token = self.db.execute(sql.META_VALUE, (sql.GENERATION,)).fetchone()
+        flag = self.db.execute(sql.META_VALUE, (CHANGED,)).fetchone()
+        token = self.db.execute(sql.META_VALUE, (GENERATION,)).fetchone()
         if token is None or flag is None or flag[0] != "0":
             token = (uuid.uuid4().hex,)
-            self.db.execute(sql.SET_META, (sql.GENERATION, token[0]))
-            self.db.execute(sql.SET_META, (sql.CHANGED, "0"))
+            self.db.execute(sql.SET_META, (GENERATION, token[0]))
+            self.db.execute(sql.SET_META, (CHANGED, "0"))
         return token[0]
 
     def _bring_up_to_date(self) -> None:

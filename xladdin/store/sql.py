@@ -294,34 +294,30 @@ KEEP_FRAME = "INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)"
 REKEY_KEPT = "UPDATE kept_frames SET key=? WHERE kind=?"
 
 # The store's generation (Store.generation): every change to a table a run's figures may read flags the store
-# as changed (one trigger per table and kind of change, on every table but those in UNWATCHED and the kept
-# frames of UNWATCHED_KINDS); reading the generation after a change draws a new one. A trigger does nothing
-# once the flag is set, so a run recording 10,000 rows writes it once (about 1 µs a row).
-CHANGED, GENERATION = "changed", "generation"
+# as changed in store_meta (one trigger per table and kind of change, on every table but those in UNWATCHED
+# and the kept frames of UNWATCHED_KINDS); reading the generation after a change draws a new one. A trigger
+# does nothing once the flag is set, so a run recording 10,000 rows writes it once (about 1 µs a row). The
+# triggers name no column, so a later schema may drop or rename columns freely.
 UNWATCHED = ("store_meta", "runs")  # the flag and generation themselves; every run's own log line
-KEPT_REGIONS, KEPT_FIGURES = "regions", "figures"  # kept_frames kinds: the master's regions, a run's result
-UNWATCHED_KINDS = (KEPT_REGIONS, KEPT_FIGURES)  # records of what a run saved, written after it saved
+UNWATCHED_KINDS = ("regions", "figures")  # kept_frames that record what a run saved, written after it saved
 WATCHED_TABLES = ("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'"
                   f" AND name NOT IN ({', '.join(repr(t) for t in UNWATCHED)})")
 TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'changed~_%' ESCAPE '~'"
-TABLE_COLUMN_NAMES = "SELECT name FROM pragma_table_info(?)"
 WATCH_EVENTS = ("INSERT", "UPDATE", "DELETE")
-DROP_TRIGGER = 'DROP TRIGGER IF EXISTS "{}"'  # a watch trigger of another definition (columns a table no longer has)
+DROP_TRIGGER = 'DROP TRIGGER IF EXISTS "{}"'  # a watch trigger of another definition (an earlier version's)
 
 
-def watch_trigger(table: str, event: str, columns: list[str]) -> tuple[str, str]:
-    """The trigger (name, statement) that flags the store as changed when a row of `table` (of these
-    columns) is inserted, updated to other values, or deleted (`event`); on kept_frames, not for the kinds
-    that only record what a run saved. Named after its definition: a table given a column later, or a
-    trigger defined otherwise by a later version, gets a new one (Store._watch_changes drops the old)."""
+def watch_trigger(table: str, event: str) -> tuple[str, str]:
+    """The trigger (name, statement) that flags the store as changed (store_meta's 'changed') when a row of
+    `table` is inserted, updated or deleted (`event`); on kept_frames, not for the kinds that only record
+    what a run saved. Named after its definition: a trigger defined otherwise by a later version replaces
+    it (Store._watch_changes drops the old)."""
     row = "OLD" if event == "DELETE" else "NEW"
-    conditions = [f"(SELECT value FROM store_meta WHERE key='{CHANGED}') IS NOT '1'"]
+    conditions = ["(SELECT value FROM store_meta WHERE key='changed') IS NOT '1'"]
     if table == "kept_frames":
         conditions.append(f"{row}.kind NOT IN ({', '.join(repr(k) for k in UNWATCHED_KINDS)})")
-    if event == "UPDATE":
-        conditions.append("(" + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns) + ")")
     body = (f"AFTER {event} ON {table} WHEN {' AND '.join(conditions)}"
-            f" BEGIN INSERT OR REPLACE INTO store_meta VALUES ('{CHANGED}', '1'); END")
+            " BEGIN INSERT OR REPLACE INTO store_meta VALUES ('changed', '1'); END")
     name = f"changed_{table}_{event.lower()}_{hashlib.sha1(body.encode()).hexdigest()[:8]}"
     return name, f"CREATE TRIGGER IF NOT EXISTS {name} {body}"
 
