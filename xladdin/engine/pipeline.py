@@ -38,8 +38,9 @@ from xladdin.engine.model import (
     tell,
 )
 from xladdin.engine.plan import milestone_plan
-from xladdin.engine.presentation import write_master
+from xladdin.engine.presentation import write_master, write_run_status
 from xladdin.engine.renumber import renumber_projects
+from xladdin.engine.runcache import keep_result, kept_result, reusable, run_key, settled, with_run
 from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,
@@ -51,7 +52,7 @@ from xladdin.notices.archive import (
 from xladdin.notices.compose import LEADER, WEEKLY, Accountability, Notice, NoticeInputs, build_notice
 from xladdin.notices.issue import issue_leader_reports, issue_notice, notice_header
 from xladdin.notices.leader import build_leader_notices
-from xladdin.store.history import Store
+from xladdin.store.history import KEPT_REGIONS, Store
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import (
     CITY_RESULT,
@@ -62,7 +63,7 @@ from xladdin.workbook.lock import MasterLock
 from xladdin.workbook.package import MasterBook
 
 log = logging.getLogger(__name__)
-REGIONS_KEPT = "regions"  # the store's record of the master's regions as the last run saved them
+REGIONS_KEPT = KEPT_REGIONS  # the store's record of the master's regions as the last run saved them
 
 
 def execute(master: Path, request: RunRequest | None = None, **fields) -> JobResult:
@@ -113,7 +114,13 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
             files, ignored = _take_in(book, inbox, store, registry, as_of, now, settings, folders, workers, progress)
         store.refresh_derived()  # the one write of derived tables; every read below sees this run's rows
         tell(progress, SUMMING, 0, 0)
-        result = _figures(book, store, registry, as_of, settings, notice_kind)
+        # The figures the last run kept, when the store (read in this transaction) and the master are as it
+        # left them and this run asks the same (engine/runcache.py); else computed, as always.
+        master_digest = getattr(book, "file_digest", None)  # a master file (the live workbook has none)
+        reuse = master_digest is not None and reusable(request)
+        kept = kept_result(store, run_key(store.generation(), master_digest, request, as_of)) if reuse else None
+        result = with_run(kept, book.path) if kept is not None else _figures(book, store, registry, as_of,
+                                                                             settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
         result.now = now
         result.withdrawn, result.renumbered = withdrawn, renumbered
@@ -126,7 +133,8 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
                                                 if all_issued(store) else [])
         if write:
             result.seconds = time.perf_counter() - started
-            _write_and_commit(book, result, store, settings, base_dir, intake, request.write_ranking, progress)
+            _write_and_commit(book, result, store, settings, base_dir, request, progress,
+                              kept=kept is not None, keep=reuse)
         else:
             store.discard()
     finally:
@@ -286,16 +294,22 @@ def _register(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Se
     return register
 
 
-def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path, intake: bool,
-                      write_ranking: bool, progress: Progress) -> None:
+def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path,
+                      request: RunRequest, progress: Progress, kept: bool = False, keep: bool = False) -> None:
     """The master written, backed up and saved, the store committed — in the order a crash at any point
     survives: the backup exists before the store names it, and the store is complete before the master
-    shows it (a rerun rebuilds the master)."""
+    shows it (a rerun rebuilds the master). With `kept` (figures the last run kept, on the master and store
+    it left) only what differs from run to run is written; with `keep` the figures are kept for the next run,
+    under the key of the store and master this run leaves (recorded after the save, as the regions are)."""
     tell(progress, WRITING, 0, 0)
+    keep = keep and settled(result)
     keep_unchanged = getattr(book, "keep_unchanged", None)  # the file's regions (the live workbook has none)
     if keep_unchanged is not None:
         keep_unchanged(store.kept_text(REGIONS_KEPT))
-    write_master(book, result, store, settings, intake, write_ranking)
+    if kept:
+        write_run_status(book, result, request.intake)
+    else:
+        write_master(book, result, store, settings, request.intake, request.write_ranking)
     crash_point("written")
     saved = book.back_up(settings, result.now)
     crash_point("backed-up")
@@ -304,6 +318,8 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     check = getattr(book, "check_unchanged", None)
     if check is not None:  # staff saved the master during the run: stop before the store records anything
         check()
+    store.refresh_derived()
+    generation = store.generation() if keep else ""  # of everything this run wrote, read before its commit
     store.commit()
     tell(progress, SAVING, 0, 0)
     crash_point("committed")
@@ -311,6 +327,9 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
     crash_point("replaced")
     if keep_unchanged is not None:  # after the save: a record never describes a master that was not written
         store.keep_text(REGIONS_KEPT, book.region_record())
+        if keep:
+            keep_result(store, run_key(generation, book.file_digest, request, result.as_of),
+                        None if kept else result)
         store.commit()
     result.wrote = True
 

@@ -146,6 +146,14 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
             writer.write(page)
 
 
+def write_run_status(book: Book, result: JobResult, intake: bool) -> None:
+    """What a run writes when its figures are the ones the master already shows (engine/runcache.py): the
+    校验报告 of this run's files (after an intake) and 控制台 (the run's time, its files, the roster)."""
+    if intake:
+        _write_report(book, result)
+    book.write_table(STATUS.name, _status_rows(result))
+
+
 def _write_summary(book: Book, result: JobResult) -> None:
     summary = result.summary
     book.write_table(SUMMARY.name, _summary_rows(summary))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,8 @@ __all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "WITHDRAWN", 
 
 ACCEPTED, REJECTED, SUPERSEDED, WITHDRAWN = "已接收", "已退回", "已替代", "已撤回"
 MASTER_ID = "master_id"
+CHANGED, GENERATION = "changed", "generation"  # store_meta keys: the watch triggers' flag, the generation
+KEPT_REGIONS, KEPT_FIGURES = sql.UNWATCHED_KINDS  # kept_frames kinds: the master's regions, a run's figures
 
 
 def _figures_key(rows) -> list[tuple]:
@@ -46,7 +49,40 @@ class Store:
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         self._undo: list = []  # what to do to files (renames in 通报存档) if this transaction is not committed
         migrate(self.db, path.name)
+        self._watch_changes()
         self._bring_up_to_date()  # derived tables missing (an older store, or rows put in by hand): rebuilt
+
+    def _watch_changes(self) -> None:
+        """Triggers that flag every change to the tables a run reads (store/sql.py's watch_trigger), on
+        every table there is, those a later schema adds or rebuilds included (created once, kept in the file)."""
+        wanted = dict(sql.watch_trigger(table, event) for table, in self.db.execute(sql.WATCHED_TABLES).fetchall()
+                      for event in sql.WATCH_EVENTS)
+        present = {name for name, in self.db.execute(sql.TRIGGER_NAMES)}
+        self._watching = present == set(wanted)
+        if not self._watching:
+            try:
+                with self.db:
+                    for name in present - set(wanted):
+                        self.db.execute(sql.DROP_TRIGGER.format(name))
+                    for name in set(wanted) - present:
+                        self.db.execute(wanted[name])
+                self._watching = True
+            except sqlite3.OperationalError:  # read-only, or another writer held it: this opening is unwatched
+                pass
+
+    def generation(self) -> str:
+        """A token that names the store's contents: the same while no watched table changed, a new one
+        (never drawn before, in this store or another) after any change, whoever made it (a run, an upload,
+        a rollback). Read inside a transaction, it names what that transaction sees."""
+        if not self._watching:  # changes may have gone unflagged: a token no kept result was kept under
+            return uuid.uuid4().hex
+        flag = self.db.execute(sql.META_VALUE, (CHANGED,)).fetchone()
+        token = self.db.execute(sql.META_VALUE, (GENERATION,)).fetchone()
+        if token is None or flag is None or flag[0] != "0":
+            token = (uuid.uuid4().hex,)
+            self.db.execute(sql.SET_META, (GENERATION, token[0]))
+            self.db.execute(sql.SET_META, (CHANGED, "0"))
+        return token[0]
 
     def _bring_up_to_date(self) -> None:
         """Fill what a store written by an older xladdin lacks: project_reports, then daily_steps and
@@ -640,6 +676,18 @@ class Store:
 
     def keep_frame(self, kind: str, key: str, frame: pd.DataFrame) -> None:
         self.db.execute(sql.KEEP_FRAME, (kind, key, frame_to_json(frame)))
+
+    def kept_blob(self, kind: str, key: str) -> bytes | None:
+        """The bytes kept under this kind with this key, or None."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def keep_blob(self, kind: str, key: str, blob: bytes | None = None) -> None:
+        """Keep bytes under this kind with this key; with no bytes, give the ones kept the new key."""
+        if blob is None:
+            self.db.execute(sql.REKEY_KEPT, (key, kind))
+        else:
+            self.db.execute(sql.KEEP_FRAME, (kind, key, sqlite3.Binary(blob)))
 
     def kept_text(self, kind: str) -> str | None:
         """A text kept under this kind (the master's region record), or None."""

@@ -6,6 +6,8 @@ Temporary tables (CREATE_TEMP_*) hold the keys a statement works through, so tha
 
 from __future__ import annotations
 
+import hashlib
+
 from xladdin.base.schema import FIGURE_KEYS
 
 PRAGMA_CACHE_SIZE = "PRAGMA cache_size=-65536"  # 64 MiB of pages: a day's rows land all over a long history
@@ -75,7 +77,10 @@ SUBMISSION = "SELECT file_name, status, group_name, report_date FROM submissions
 FILE_NAME_OF_REPORT = "SELECT file_name FROM submissions WHERE group_name=? AND report_date=? AND status=?"
 ARRIVAL_OF_REPORT = ("SELECT s.file_name, a.mtime_ns FROM submissions s LEFT JOIN arrivals a USING (sha256)"
                        " WHERE s.group_name=? AND s.report_date=? AND s.status=?")
-NOTE_ARRIVAL = "INSERT OR REPLACE INTO arrivals VALUES (?,?)"
+# Written only when the time differs: every run notes every inbox file again, and a write of the same time
+# would make the store look changed (Store.generation).
+NOTE_ARRIVAL = ("INSERT INTO arrivals VALUES (?,?) ON CONFLICT (sha256) DO UPDATE SET mtime_ns=excluded.mtime_ns"
+                " WHERE mtime_ns IS NOT excluded.mtime_ns")
 NOTE_FILE_NAME = "INSERT OR IGNORE INTO file_names VALUES (?,?,?,?)"
 SUPERSEDE_SUBMISSIONS = ("UPDATE submissions SET status=?, superseded_run=? WHERE group_name=? AND report_date=?"
                          " AND status=?")
@@ -307,6 +312,35 @@ INSERT_DERIVED_RANKING = "INSERT INTO derived_ranks VALUES (?,?,?,?,?,?)"
 # Frames kept between runs.
 KEPT_FRAME = "SELECT frame FROM kept_frames WHERE kind=? AND key=?"
 KEEP_FRAME = "INSERT OR REPLACE INTO kept_frames VALUES (?,?,?)"
+REKEY_KEPT = "UPDATE kept_frames SET key=? WHERE kind=?"
+
+# The store's generation (Store.generation): every change to a table a run's figures may read flags the store
+# as changed in store_meta (one trigger per table and kind of change, on every table but those in UNWATCHED
+# and the kept frames of UNWATCHED_KINDS); reading the generation after a change draws a new one. A trigger
+# does nothing once the flag is set, so a run recording 10,000 rows writes it once (about 1 µs a row). The
+# triggers name no column, so a later schema may drop or rename columns freely.
+UNWATCHED = ("store_meta", "runs")  # the flag and generation themselves; every run's own log line
+UNWATCHED_KINDS = ("regions", "figures")  # kept_frames that record what a run saved, written after it saved
+WATCHED_TABLES = ("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'"
+                  f" AND name NOT IN ({', '.join(repr(t) for t in UNWATCHED)})")
+TRIGGER_NAMES = "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'changed~_%' ESCAPE '~'"
+WATCH_EVENTS = ("INSERT", "UPDATE", "DELETE")
+DROP_TRIGGER = 'DROP TRIGGER IF EXISTS "{}"'  # a watch trigger of another definition (an earlier version's)
+
+
+def watch_trigger(table: str, event: str) -> tuple[str, str]:
+    """The trigger (name, statement) that flags the store as changed (store_meta's 'changed') when a row of
+    `table` is inserted, updated or deleted (`event`); on kept_frames, not for the kinds that only record
+    what a run saved. Named after its definition: a trigger defined otherwise by a later version replaces
+    it (Store._watch_changes drops the old)."""
+    row = "OLD" if event == "DELETE" else "NEW"
+    conditions = ["(SELECT value FROM store_meta WHERE key='changed') IS NOT '1'"]
+    if table == "kept_frames":
+        conditions.append(f"{row}.kind NOT IN ({', '.join(repr(k) for k in UNWATCHED_KINDS)})")
+    body = (f"AFTER {event} ON {table} WHEN {' AND '.join(conditions)}"
+            " BEGIN INSERT OR REPLACE INTO store_meta VALUES ('changed', '1'); END")
+    name = f"changed_{table}_{event.lower()}_{hashlib.sha1(body.encode()).hexdigest()[:8]}"
+    return name, f"CREATE TRIGGER IF NOT EXISTS {name} {body}"
 
 # Notices issued (notice_archive) and what they are written from.
 NEXT_NOTICE_NUMBER = "SELECT MAX(number) FROM notices WHERE kind=? AND year=? AND state<>?"

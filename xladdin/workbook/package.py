@@ -107,6 +107,7 @@ class MasterBook:
         self.path = path
         self.raw = raw
         self.identity: tuple[int, int] | None = None  # size and mtime when read (check_unchanged)
+        self.file_digest: str | None = None  # of the file's bytes as opened, then as the last save wrote them
         self.infos = infos
         self.parts = parts
         self._read = dict(parts)  # the parts as `raw` holds them: one still identical is copied compressed
@@ -115,6 +116,7 @@ class MasterBook:
         self._link_regions: dict[str, list[tuple[int, int, int, int]]] = {}
         self._wanted: dict[str, dict[int, float]] = {}  # sheet part -> column -> width its content asks for
         self._calamine = None
+        self._read_digests: dict[str, str] = {}  # part -> digest of its bytes as read (_part_digest)
         self._regions = RegionRecord(None, parts)  # no record: every region is written
         self.saved_parts: dict[str, str] = {}  # sheet part -> digest of the bytes the last save wrote
         self.sheet_parts = sheet_parts(self._text("xl/workbook.xml"), self._text("xl/_rels/workbook.xml.rels"))
@@ -132,6 +134,7 @@ class MasterBook:
         try:
             identity = _identity(path)
             raw = path.read_bytes()
+            digest = hashlib.sha1(raw).hexdigest()
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 parts = {info.filename: archive.read(info) for info in infos}
@@ -139,6 +142,7 @@ class MasterBook:
                 raw = zip_of(infos, parts)
             book = cls(path, infos, parts, raw)
             book.identity = identity
+            book.file_digest = digest
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, AttributeError, UnicodeDecodeError) as exc:
             raise MasterUnusable(f"母表文件已损坏或不是 Excel 文件：{path.name}（{type(exc).__name__}）。"
                                  "请从“备份”文件夹恢复最近的母表。") from None
@@ -229,7 +233,17 @@ class MasterBook:
     def keep_unchanged(self, record: str | None) -> None:
         """The regions the last run left (regions.RegionRecord's text): a region it would write with the
         same content, on a sheet part still as that run saved it, is left alone."""
-        self._regions = RegionRecord(record, self.parts)
+        self._regions = RegionRecord(record, self.parts, self._part_digest)
+
+    def _part_digest(self, part: str) -> str:
+        """The digest of a part's bytes, worked out once for a part still as read (a second click digests
+        every sheet to check the record, and again for the record it saves)."""
+        data = self.parts[part]
+        if data is not self._read.get(part):
+            return part_digest(data)
+        if part not in self._read_digests:
+            self._read_digests[part] = part_digest(data)
+        return self._read_digests[part]
 
     def region_record(self) -> str:
         """The record of the regions as saved, for the next run's keep_unchanged."""
@@ -497,7 +511,7 @@ class MasterBook:
                     else:
                         archive.writestr(info, self.parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
                     if info.filename in worksheets:
-                        self.saved_parts[info.filename] = part_digest(self.parts[info.filename])
+                        self.saved_parts[info.filename] = self._part_digest(info.filename)
                     continue
                 digest = hashlib.sha1()
                 # A rewritten sheet, streamed: deflated at the fastest level, which halves the cost of the
@@ -564,6 +578,7 @@ class MasterBook:
                 raise MasterUnusable(f"{exc} 本次运行的结果另存为 {kept.name}。") from None
             os.replace(temp, self.path)
             self.identity = _identity(self.path)
+            self.file_digest = hashlib.sha1(data).hexdigest()
         finally:
             if temp.exists():
                 temp.unlink()

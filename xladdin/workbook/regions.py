@@ -36,7 +36,7 @@ class RegionRecord:
     """The regions of one master as the last run left them: region -> (sheet part, content digest), and
     sheet part -> digest of the bytes saved."""
 
-    def __init__(self, text: str | None, parts: dict[str, bytes]):
+    def __init__(self, text: str | None, parts: dict[str, bytes], digest=part_digest):
         self.kept: dict[str, tuple[str, str]] = {}
         self.valid: set[str] = set()  # parts still as the record's run saved them
         self.written: dict[str, tuple[str, str]] = {}  # this run's regions (written or left alone)
@@ -46,7 +46,7 @@ class RegionRecord:
             kept = {str(k): (str(v[0]), str(v[1])) for k, v in record.get("regions", {}).items()}
         except (ValueError, TypeError, AttributeError, IndexError):  # another version's record: none
             saved, kept = {}, {}
-        self.valid = {part for part, digest in saved.items() if part in parts and part_digest(parts[part]) == digest}
+        self.valid = {part for part, kept in saved.items() if part in parts and digest(part) == kept}
         self.kept = {name: value for name, value in kept.items() if value[0] in self.valid}
 
     def unchanged(self, region: str, part: str, content: object) -> bool:

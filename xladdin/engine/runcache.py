@@ -1,0 +1,145 @@
+"""A run's figures kept with the run: the next run that would compute the same ones takes them instead.
+
+A run's figures (engine/pipeline.py's _figures) are a function of the history store, the master's cells
+(设置, 项目清单, 节点计划, 督办台账, 市里通报, which tables exist), the statistics date, the notice kind and the
+code. The key names all of them: the store's generation read inside the run's transaction (any change to a
+watched table, by any writer, draws a new one: store/history.py), the digest of the master file's bytes as
+opened (only a master byte for byte as the last run saved it matches), the request's date and kind, and
+a digest of the code. A run that finds its key kept reuses the figures and writes only what differs
+from run to run (控制台 and the 校验报告); every other run computes them as before and keeps them, under
+the key of the store and master it leaves behind.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import dataclasses
+import enum
+import functools
+import hashlib
+import io
+import logging
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import xladdin
+from xladdin.base.faults import strict
+from xladdin.engine.model import JobResult, RunRequest
+from xladdin.store.history import KEPT_FIGURES, Store
+
+log = logging.getLogger(__name__)
+KEY_VERSION = "1"
+# What is this run's own and never kept: its files, its clock, its timing, what it issued or withdrew, and
+# the 节点计划 as it read the sheet (for the live workbook's comparison; a run taking kept figures reads none).
+PER_RUN = {"master": None, "inbox": None, "files": [], "ignored": [], "now": None, "seconds": 0.0,
+           "wrote": False, "withdrawn": None, "issued": "", "plan_sheet": None}
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code that computes and writes the figures (every module of the package) and of the
+    interpreter and libraries it runs on: a kept result never outlives an upgrade."""
+    digest = hashlib.sha256(f"{xladdin.__version__}|{sys.version}|{pd.__version__}|{np.__version__}".encode())
+    root = Path(xladdin.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_key(generation: str, master_digest: str, request: RunRequest, as_of) -> str:
+    """The key a run's figures are kept and found under (see the module's docstring)."""
+    parts = (KEY_VERSION, code_version(), generation, master_digest, as_of.isoformat(), request.command,
+             request.notice_kind, request.intake, request.write_ranking)
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def reusable(request: RunRequest) -> bool:
+    """Whether a run may take kept figures: one that writes, and neither issues a notice (a numbered file,
+    its 期数 in the text) nor withdraws a submission (the store changes anyway)."""
+    return request.write and not request.issue and not request.withdraw
+
+
+def settled(result: JobResult) -> bool:
+    """Whether the next run, reading the master this run writes, computes these figures again. Not after a
+    run that met a one-shot request of staff it could not carry out (督办台账's 并入编号 or 拆出表述): it says
+    so once, on the title, and the table it writes no longer holds the request."""
+    register = result.register
+    return register is None or not register.attrs.get("notes")
+
+
+def kept_result(store: Store, key: str) -> JobResult | None:
+    """The figures kept under this key, or None (none kept, another key, or unreadable)."""
+    blob = store.kept_blob(KEPT_FIGURES, key)
+    if blob is None:
+        return None
+    try:
+        result = _Unpickler(io.BytesIO(blob)).load()
+    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError,
+            IndexError) as exc:  # kept by another version, or not by a run: computed afresh
+        if strict():  # the test suite: a result this code kept and cannot read back is a bug (a new type in it)
+            raise
+        log.warning("kept figures not reusable: %s", exc)
+        return None
+    return result if isinstance(result, JobResult) else None
+
+
+def keep_result(store: Store, key: str, result: JobResult | None) -> None:
+    """Keep a run's figures under `key` (without what is the run's own); with None, the figures already kept
+    (the ones the run took) under the new key."""
+    if result is None:
+        store.keep_blob(KEPT_FIGURES, key)
+        return
+    kept = copy.copy(result)
+    for name, value in PER_RUN.items():
+        setattr(kept, name, copy.copy(value))
+    store.keep_blob(KEPT_FIGURES, key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def with_run(kept: JobResult, master: Path) -> JobResult:
+    """Kept figures as this run's result (its own fields filled in by the run)."""
+    kept.master = master
+    return kept
+
+
+# The store sits beside the master and anyone who can change it can change the campaign; still, reading a
+# kept result builds only the kinds of values a result holds (the package's and pandas' own classes, numpy's
+# arrays and scalars, dates) and calls only their rebuilding functions, never an arbitrary one.
+_PLAIN = ("datetime", "zoneinfo", "collections", "copyreg", "_codecs", "decimal")
+_BUILTINS = {"list", "dict", "set", "frozenset", "tuple", "slice", "complex", "bytearray", "range", "object",
+             "bool", "int", "float", "str", "bytes"}
+_REBUILDERS = ("_reconstruct", "_frombuffer", "scalar", "_unpickle", "__pyx_unpickle", "_new_", "new_block",
+               "encode", "_timedelta_unpickle")
+
+_PANDAS_DATA = (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionDtype,
+                pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.offsets.BaseOffset, pd.Flags, type(pd.NaT))
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if module == "builtins" and name in _BUILTINS:
+            return getattr(builtins, name)
+        if module in _PLAIN or module.startswith(("xladdin.", "pandas", "numpy")):
+            found = super().find_class(module, name)
+            if module.startswith("pandas"):  # its data classes (not its readers and writers)
+                if isinstance(found, type) and (issubclass(found, _PANDAS_DATA) or found.__module__.startswith(
+                        ("pandas.core.internals", "pandas._libs.internals"))):
+                    return found
+            elif module.startswith("numpy"):
+                if found in (np.ndarray, np.dtype) or isinstance(found, type) and issubclass(found, (np.generic, np.dtype)):
+                    return found
+            elif module.startswith("xladdin."):
+                # its dataclasses, and its value types made of a builtin one (the 节点计划's Node is a tuple)
+                if dataclasses.is_dataclass(found) or isinstance(found, type) and issubclass(
+                        found, (str, tuple, enum.Enum)):
+                    return found
+            elif isinstance(found, type) and not issubclass(found, BaseException):
+                return found
+            if not module.startswith("xladdin.") and name.startswith(_REBUILDERS) and callable(found):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a kept result")
