@@ -2,7 +2,8 @@
 definition the unit, property and LibreOffice tests compare the lists with.
 
 - RANK.EQ rank: 1 + how many units are above (ties share the better rank).
-- 前后K名 (the city's rule): 红榜 = rank <= K, 黑榜 = rank > n - K.
+- 前后K名 (the city's rule): 红榜 = rank <= K, 黑榜 = rank > n - K; the lowest value where another unit is
+  above it (倒数第一, alone or tied) is 黑榜.
 - 不超过三分之一: each list has s = min(K, n // 3) places, at least 1 when n >= 2; 黑榜 when the units at
   or below the value number at most s, 红榜 when the units at or above it number at most s.
 - Both: no lists when n < 2; 黑榜 first, never both; 0 where another unit is above 0 is 黑榜; 0 never 红榜.
@@ -32,7 +33,7 @@ def expected_flags(values: list, red_k: int = 3, black_k: int = 3, rule: str = T
         at_or_below = sum(x <= v for x in ranked)
         at_or_above = sum(x >= v for x in ranked)
         if rule == BY_RANK:
-            black = rank > n - places(n, black_k, rule)
+            black = rank > n - places(n, black_k, rule) or (v == min(ranked) < max(ranked))
             red = rank <= places(n, red_k, rule)
         else:
             black = at_or_below <= places(n, black_k, rule)

@@ -129,6 +129,16 @@ def test_a_tie_straddling_the_boundary_stays_off_the_list_under_the_third_rule()
     assert list(flags_of(values, list_rule=BY_RANK).values())[:4] == ["红榜"] * 4
 
 
+def test_under_the_citys_rule_the_units_tied_for_last_are_black_not_red():
+    """4 counties, K = 2, three tied at the bottom: their shared RANK.EQ is 2 (within the 红榜's places) and
+    not above n − K, yet each is 并列全市倒数第一: 黑榜, as the seed lists a county 倒数第一."""
+    for values, flags in (([20, 10, 10, 10], ["红榜", "黑榜", "黑榜", "黑榜"]),
+                          ([50, 40, 30, 30, 30], ["红榜", "红榜", "黑榜", "黑榜", "黑榜"]),
+                          ([50, 40, 40, 40, 40, 10], ["红榜", "红榜", "红榜", "红榜", "红榜", "黑榜"])):
+        assert list(flags_of(values, list_rule=BY_RANK, red_k=2, black_k=2).values()) == flags, values
+        assert flags == expected_flags(values, 2, 2, BY_RANK)
+
+
 def test_black_is_decided_before_red():
     units = {name: [(100, value)] for name, value in zip("ABCD", (90, 80, 70, 60))}
     for rule, black in ((THIRD, ["D"]), (BY_RANK, ["B", "C", "D"])):  # n = 4 < 2K: black wins the overlap

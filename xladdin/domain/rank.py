@@ -12,7 +12,9 @@ Python computation used for the CLI summary, the notice and the tests. Written r
 - The lists (decide_lists), per metric over the n units ranked on it, by 设置 › 上榜规则:
   * 前后K名 (the city's rule, default in a city master): 红榜 = rank <= K, 黑榜 = rank > n - K, by the
     RANK.EQ rank the notice prints (the seed: 第八名 of ten is 后三名); ties share the better rank, so a
-    tie straddling the boundary is listed whole (red) or left off whole (black);
+    tie straddling the boundary is listed whole (red) or left off whole (black) — but the units tied for
+    倒数第一, where another unit is above them, are always 黑榜 (4 units, K = 2, three tied at the bottom:
+    the three are 黑榜, not 红榜 by their shared rank 2);
   * 不超过三分之一 (default for a county's work groups): each list holds at most size(n, K) =
     min(K, n // 3) units, and 1 when that is 0 and n >= 2: black when the units at or below the value
     fit in it (rank > n - size), red when the units at or above it fit; a tied group that does not fit
@@ -136,6 +138,8 @@ def decide_lists(values: pd.Series, red_k: int, black_k: int, by_rank: bool = Fa
     at_or_above = values.rank(ascending=False, method="max")  # units with a value >= this one
     black = rank > ranked - list_places(ranked, black_k, by_rank)
     black |= (values == 0) & (values.max() > 0)  # 0% where another unit is above 0: always 黑榜
+    if by_rank:  # 倒数第一 (alone or tied) where another unit is above it: always 黑榜, never 红榜
+        black |= (values == values.min()) & (values.max() > values.min())
     red_rank = rank if by_rank else at_or_above
     red = ~black & (values > 0) & (red_rank <= list_places(ranked, red_k, by_rank))
     return red.fillna(False).astype(bool), (black & values.notna()).fillna(False).astype(bool)

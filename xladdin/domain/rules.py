@@ -717,6 +717,8 @@ def _python_only() -> list[Rule]:
          "the registry's groups, look-alike characters folded: the template is made for one group"),
         (Code.PROJECT_REMOVED, "validate._typed_row", ("project_id",),
          "the store's history: a code reported before and since taken off the registry"),
+        (Code.PROJECT_RENUMBERED, "validate._typed_row", ("project_id",),
+         "项目清单's 原编号 and the store's recorded renumberings, followed along chains: a template cannot know them"),
         (Code.FORMULA_NO_VALUE, "validate._typed_row", FIGURE_KEYS, "a formula's cached value is missing: " + reader),
         (Code.ROW_HIDDEN, "validate._typed_row", (), "a row's hidden flag: " + reader),
         (Code.EXCEL_ERROR, "validate._figure", FIGURE_KEYS, "an error cell makes every formula reading it an error"),

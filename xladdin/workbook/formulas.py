@@ -56,7 +56,8 @@ def list_flag(value: str, column: str, by_rank: bool = False) -> str:
     """红榜/黑榜/blank for a value among a column's numbers: rank.decide_lists as an expression.
 
     Black first: the units at or below the value fit in the black list's places (= RANK.EQ > n − places),
-    or the value is 0 and some unit is above 0; then red for a value above 0 whose RANK.EQ is within the
+    or the value is 0 and some unit is above 0 (under 前后K名: or the value is the lowest and some unit is
+    above it); then red for a value above 0 whose RANK.EQ is within the
     red places (前后K名) or whose units at or above it fit in them (不超过三分之一). Places: K under
     前后K名, MIN(K, INT(n/3)) and at least 1 under the third rule; none when n < 2.
     """
@@ -67,6 +68,8 @@ def list_flag(value: str, column: str, by_rank: bool = False) -> str:
 
     below = f"SUMPRODUCT(ISNUMBER({column})*({column}<={value}))"
     zero = f"AND({value}=0,MAX({column})>0)"
+    if by_rank:  # 倒数第一 (alone or tied) where another unit is above it
+        zero = f"OR({zero},AND({value}=MIN({column}),MAX({column})>{value}))"
     red_place = (f"_xlfn.RANK.EQ({value},{column},0)" if by_rank
                  else f"SUMPRODUCT(ISNUMBER({column})*({column}>={value}))")
     return (f"IF(ISNUMBER({value}),IF(OR({below}<={places(BLACK_K)},{zero}),\"黑榜\","
