@@ -78,10 +78,37 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
+def pristine_demos(tmp_path_factory):
+    """Demo campaigns before any run, built once per worker and end date (never change one: copy it with
+    demo_at). The store's id is bound to a master by its first run, so copies are as independent as builds."""
+    built: dict[dt.date, Path] = {}
+
+    def folder(end: dt.date) -> Path:
+        if end not in built:
+            built[end] = tmp_path_factory.mktemp(f"pristine-{end:%Y%m%d}")
+            build_demo(built[end], end)
+        return built[end]
+
+    return folder
+
+
+@pytest.fixture
+def demo_at(pristine_demos):
+    """demo_at(directory, end): what build_demo(directory, end) makes (master, inbox with its file times,
+    launchers, manifest), copied from the worker's pristine build; returns the manifest as build_demo does."""
+
+    def copy(directory: Path, end: dt.date = AS_OF) -> dict:
+        shutil.copytree(pristine_demos(end), directory, dirs_exist_ok=True)  # copy2: file times kept
+        return json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, pristine_demos):
     """The demo campaign after one run: (directory, manifest, result)."""
     directory = tmp_path_factory.mktemp("demo")
-    build_demo(directory, AS_OF)
+    shutil.copytree(pristine_demos(AS_OF), directory, dirs_exist_ok=True)
     result = execute(directory / MASTER_NAME, as_of=AS_OF, now=RUN_AT)
     manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
     return directory, manifest, result

@@ -13,7 +13,7 @@ import pytest
 import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
 from xladdin.base.schema import parse_range
-from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.demo import MASTER_NAME
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import (
     MILESTONES,
@@ -52,12 +52,12 @@ def _plain(value):
 
 
 @pytest.fixture(scope="module")
-def both_doors(tmp_path_factory):
+def both_doors(tmp_path_factory, pristine_demos):
     """The demo campaign twice, run once per door as of the same day."""
     base = tmp_path_factory.mktemp("doors")
     today = dt.date.today()
     file_dir, live_dir = base / "file", base / "live"
-    build_demo(file_dir, today)
+    shutil.copytree(pristine_demos(today), file_dir)
     shutil.copytree(file_dir, live_dir)
     from xladdin.engine.pipeline import execute
 
