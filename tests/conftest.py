@@ -75,6 +75,9 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("XLADDIN_NETWORK_TESTS") != "1":
         _deselect(config, items, "network", "{count} tests that download from the package index deselected. "
                   "Run them with: XLADDIN_NETWORK_TESTS=1 .venv/bin/python -m pytest -m network")
+    # LibreOffice's recalculations are the longest single tests: queued first (pytest-xdist hands tests out in
+    # this order), so that no worker is left starting one while the other has finished.
+    items.sort(key=lambda item: item.get_closest_marker("libreoffice") is None)
 
 
 @pytest.fixture(scope="session")

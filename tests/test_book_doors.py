@@ -30,6 +30,9 @@ from xladdin.workbook.package import MasterBook
 
 from .xlwings_payload import payload_for
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (both_doors) is built once.
+pytestmark = pytest.mark.xdist_group("book_doors")
+
 TIMED_STATUS_ROWS = {"运行时间", "用时"}  # the console's status rows that hold the clock
 
 

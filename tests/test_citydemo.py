@@ -13,6 +13,9 @@ from .conftest import AS_OF, recalculate, table_frame
 from .listrules import BY_RANK, expected_flags
 from .test_ranking_formulas import assert_lists_follow_the_rule, assert_sheet_equals_pandas
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (city) is built once.
+pytestmark = pytest.mark.xdist_group("citydemo")
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):

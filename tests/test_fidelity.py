@@ -28,6 +28,9 @@ from xladdin.workbook.package import MasterBook
 from .campaigns import generate
 from .conftest import AS_OF, recalculate, table_frame
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (reference_run) is built once.
+pytestmark = pytest.mark.xdist_group("fidelity")
+
 BUTTON_VML = """<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
  xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="9"/>
  </o:shapelayout><v:shapetype id="_x0000_t201" coordsize="21600,21600" o:spt="201" path="m,l,21600r21600,l21600,xe">

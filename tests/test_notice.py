@@ -17,6 +17,9 @@ from xladdin.notices.word import write_docx
 from .conftest import AS_OF, needs
 from .test_ranking_formulas import CASES, make_campaign
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (weekly_pdf) is built once.
+pytestmark = pytest.mark.xdist_group("notice")
+
 
 def registry_of(master):
     from xladdin.workbook.package import MasterBook
