@@ -19,8 +19,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
+from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame, registry_rows
 from xladdin.engine.pipeline import execute
+from xladdin.workbook.build import build_master
 
 AS_OF = dt.date(2026, 11, 24)
 # Hypothesis: a quick profile by default (a fifth of the examples), every example in CI (HYPOTHESIS_PROFILE=ci,
@@ -78,6 +79,13 @@ def pytest_collection_modifyitems(config, items):
     # LibreOffice's recalculations are the longest single tests: queued first (pytest-xdist hands tests out in
     # this order), so that no worker is left starting one while the other has finished.
     items.sort(key=lambda item: item.get_closest_marker("libreoffice") is None)
+
+
+@pytest.fixture(scope="session")
+def pristine_master(tmp_path_factory) -> Path:
+    """A master of the demo registry before any run, built once per worker: copy it (a test's `master`
+    fixture does), never change it."""
+    return build_master(tmp_path_factory.mktemp("master") / MASTER_NAME, registry_rows(AS_OF))
 
 
 @pytest.fixture(scope="session")
