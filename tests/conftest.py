@@ -153,11 +153,27 @@ def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame
     raise AssertionError(f"table {table} not found in {path}")
 
 
+# This worker's LibreOffice profile (set by _libreoffice_profile): made by its first conversion, reused by the
+# next ones, since a new profile costs LibreOffice a second start. One per worker: a worker converts one call
+# at a time, so no two LibreOffice processes share it (the VBA probe keeps a profile of its own).
+_PROFILE: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _libreoffice_profile(tmp_path_factory):
+    _PROFILE[:] = [tmp_path_factory.getbasetemp() / "lo-profile"]
+
+
+def libreoffice_profile() -> Path:
+    """The folder to give LibreOffice as -env:UserInstallation=file://… in a test (see _PROFILE)."""
+    return _PROFILE[0]
+
+
 def recalculate(path: Path, out_dir: Path) -> Path:
     """Recalculate every formula with LibreOffice; returns the .xlsx it wrote."""
     soffice = SOFFICE
     assert soffice, "LibreOffice is required for this test (mark it @pytest.mark.libreoffice)"
-    profile = out_dir / "lo-profile"
+    profile = libreoffice_profile()
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--calc", "--convert-to",
                     "xlsx", "--outdir", str(out_dir), str(path)], check=True, capture_output=True, timeout=180)
     converted = out_dir / (path.stem + ".xlsx")

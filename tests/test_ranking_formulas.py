@@ -18,7 +18,7 @@ from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
 from xladdin.workbook.layout import RANKING, RANKING_KEYS, SORTED_TABLES
 
-from .conftest import AS_OF, table_frame
+from .conftest import AS_OF, libreoffice_profile, table_frame
 from .listrules import BY_RANK, THIRD, expected_flags
 
 START = AS_OF - dt.timedelta(days=7)
@@ -80,7 +80,7 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
 def recalculate_all(paths, out_dir):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is required for this test: apt-get install -y libreoffice-calc-nogui"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{out_dir}/profile", "--headless", "--calc",
+    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
                     "--convert-to", "xlsx", "--outdir", str(out_dir), *map(str, paths)], check=True,
                    capture_output=True, timeout=300)
     return [out_dir / (p.stem + ".xlsx") for p in paths]
