@@ -134,6 +134,27 @@ def demo_copy(demo, tmp_path) -> Path:
     return tmp_path / MASTER_NAME
 
 
+@pytest.fixture(scope="session")
+def small_campaign(tmp_path_factory) -> Path:
+    """A generated campaign of 3 groups of 3 projects with eight earlier days in its store, after one run as
+    of AS_OF: for tests of what a run or a notice does, where the demo's size proves nothing. Copy it with
+    small_copy, never change it."""
+    from .campaigns import generate, seed_history
+
+    master = generate(tmp_path_factory.mktemp("small"), 3, 3)
+    seed_history(master, 8)
+    execute(master, as_of=AS_OF, now=RUN_AT)
+    return master
+
+
+@pytest.fixture
+def small_copy(small_campaign, tmp_path) -> Path:
+    """The small campaign's master and history store after its run, copied for a test to change."""
+    for name in (small_campaign.name, "历史库.sqlite"):
+        shutil.copy(small_campaign.parent / name, tmp_path / name)
+    return tmp_path / small_campaign.name
+
+
 @pytest.fixture
 def registry() -> pd.DataFrame:
     frame = registry_frame()
