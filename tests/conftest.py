@@ -19,8 +19,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame
+from xladdin.demo import MANIFEST_NAME, MASTER_NAME, build_demo, registry_frame, registry_rows
 from xladdin.engine.pipeline import execute
+from xladdin.workbook.build import build_master
 
 AS_OF = dt.date(2026, 11, 24)
 # Hypothesis: a quick profile by default (a fifth of the examples), every example in CI (HYPOTHESIS_PROFILE=ci,
@@ -75,13 +76,50 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("XLADDIN_NETWORK_TESTS") != "1":
         _deselect(config, items, "network", "{count} tests that download from the package index deselected. "
                   "Run them with: XLADDIN_NETWORK_TESTS=1 .venv/bin/python -m pytest -m network")
+    # LibreOffice's recalculations are the longest single tests: queued first (pytest-xdist hands tests out in
+    # this order), so that no worker is left starting one while the other has finished.
+    items.sort(key=lambda item: item.get_closest_marker("libreoffice") is None)
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
+def pristine_master(tmp_path_factory) -> Path:
+    """A master of the demo registry before any run, built once per worker: copy it (a test's `master`
+    fixture does), never change it."""
+    return build_master(tmp_path_factory.mktemp("master") / MASTER_NAME, registry_rows(AS_OF))
+
+
+@pytest.fixture(scope="session")
+def pristine_demos(tmp_path_factory):
+    """Demo campaigns before any run, built once per worker and end date (never change one: copy it with
+    demo_at). The store's id is bound to a master by its first run, so copies are as independent as builds."""
+    built: dict[dt.date, Path] = {}
+
+    def folder(end: dt.date) -> Path:
+        if end not in built:
+            built[end] = tmp_path_factory.mktemp(f"pristine-{end:%Y%m%d}")
+            build_demo(built[end], end)
+        return built[end]
+
+    return folder
+
+
+@pytest.fixture
+def demo_at(pristine_demos):
+    """demo_at(directory, end): what build_demo(directory, end) makes (master, inbox with its file times,
+    launchers, manifest), copied from the worker's pristine build; returns the manifest as build_demo does."""
+
+    def copy(directory: Path, end: dt.date = AS_OF) -> dict:
+        shutil.copytree(pristine_demos(end), directory, dirs_exist_ok=True)  # copy2: file times kept
+        return json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, pristine_demos):
     """The demo campaign after one run: (directory, manifest, result)."""
     directory = tmp_path_factory.mktemp("demo")
-    build_demo(directory, AS_OF)
+    shutil.copytree(pristine_demos(AS_OF), directory, dirs_exist_ok=True)
     result = execute(directory / MASTER_NAME, as_of=AS_OF, now=RUN_AT)
     manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
     return directory, manifest, result
@@ -94,6 +132,27 @@ def demo_copy(demo, tmp_path) -> Path:
     for name in (MASTER_NAME, "历史库.sqlite"):
         shutil.copy(directory / name, tmp_path / name)
     return tmp_path / MASTER_NAME
+
+
+@pytest.fixture(scope="session")
+def small_campaign(tmp_path_factory) -> Path:
+    """A generated campaign of 3 groups of 3 projects with eight earlier days in its store, after one run as
+    of AS_OF: for tests of what a run or a notice does, where the demo's size proves nothing. Copy it with
+    small_copy, never change it."""
+    from .campaigns import generate, seed_history
+
+    master = generate(tmp_path_factory.mktemp("small"), 3, 3)
+    seed_history(master, 8)
+    execute(master, as_of=AS_OF, now=RUN_AT)
+    return master
+
+
+@pytest.fixture
+def small_copy(small_campaign, tmp_path) -> Path:
+    """The small campaign's master and history store after its run, copied for a test to change."""
+    for name in (small_campaign.name, "历史库.sqlite"):
+        shutil.copy(small_campaign.parent / name, tmp_path / name)
+    return tmp_path / small_campaign.name
 
 
 @pytest.fixture
@@ -115,11 +174,27 @@ def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame
     raise AssertionError(f"table {table} not found in {path}")
 
 
+# This worker's LibreOffice profile (set by _libreoffice_profile): made by its first conversion, reused by the
+# next ones, since a new profile costs LibreOffice a second start. One per worker: a worker converts one call
+# at a time, so no two LibreOffice processes share it (the VBA probe keeps a profile of its own).
+_PROFILE: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _libreoffice_profile(tmp_path_factory):
+    _PROFILE[:] = [tmp_path_factory.getbasetemp() / "lo-profile"]
+
+
+def libreoffice_profile() -> Path:
+    """The folder to give LibreOffice as -env:UserInstallation=file://… in a test (see _PROFILE)."""
+    return _PROFILE[0]
+
+
 def recalculate(path: Path, out_dir: Path) -> Path:
     """Recalculate every formula with LibreOffice; returns the .xlsx it wrote."""
     soffice = SOFFICE
     assert soffice, "LibreOffice is required for this test (mark it @pytest.mark.libreoffice)"
-    profile = out_dir / "lo-profile"
+    profile = libreoffice_profile()
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--calc", "--convert-to",
                     "xlsx", "--outdir", str(out_dir), str(path)], check=True, capture_output=True, timeout=180)
     converted = out_dir / (path.stem + ".xlsx")

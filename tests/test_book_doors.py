@@ -13,7 +13,7 @@ import pytest
 import xlwings as xw  # noqa: E402  (the payload module set the licence key first)
 
 from xladdin.base.schema import parse_range
-from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.demo import MASTER_NAME
 from xladdin.workbook.book import Book
 from xladdin.workbook.layout import (
     MILESTONES,
@@ -29,6 +29,9 @@ from xladdin.workbook.live import LiveBook
 from xladdin.workbook.package import MasterBook
 
 from .xlwings_payload import payload_for
+
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (both_doors) is built once.
+pytestmark = pytest.mark.xdist_group("book_doors")
 
 TIMED_STATUS_ROWS = {"运行时间", "用时"}  # the console's status rows that hold the clock
 
@@ -52,12 +55,12 @@ def _plain(value):
 
 
 @pytest.fixture(scope="module")
-def both_doors(tmp_path_factory):
+def both_doors(tmp_path_factory, pristine_demos):
     """The demo campaign twice, run once per door as of the same day."""
     base = tmp_path_factory.mktemp("doors")
     today = dt.date.today()
     file_dir, live_dir = base / "file", base / "live"
-    build_demo(file_dir, today)
+    shutil.copytree(pristine_demos(today), file_dir)
     shutil.copytree(file_dir, live_dir)
     from xladdin.engine.pipeline import execute
 

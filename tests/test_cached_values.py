@@ -19,7 +19,7 @@ from xladdin.workbook.evaluate import XLError, cached_values
 from xladdin.workbook.ledger import LEDGER_SHEET, save_ledger, write_templates
 from xladdin.workbook.shipped import build_shipped
 
-from .conftest import AS_OF
+from .conftest import AS_OF, libreoffice_profile
 from .test_selfcheck import CASES, _filled
 
 FORMULA_CELL = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)>(<f>.*?</f>)(.*?)</c>', re.S)
@@ -126,7 +126,7 @@ def test_the_templates_cached_values_are_what_libreoffice_computes(tmp_path, reg
         saved.append(save_ledger(_filled(registry, CASES[name]), tmp_path / f"{name}.xlsx", today))
     out = tmp_path / "lo"
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--calc",
+    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
                     "--convert-to", "xlsx", "--outdir", str(out), *map(str, saved)], check=True, capture_output=True,
                    timeout=300)
     compared = 0

@@ -19,6 +19,9 @@ from xladdin.notices.typography import problems
 
 from .conftest import AS_OF
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (city) is built once.
+pytestmark = pytest.mark.xdist_group("city_master")
+
 START = AS_OF - dt.timedelta(days=7)
 CHINA = dt.timezone(dt.timedelta(hours=8))
 COUNTY_WORDS = ("全县", "工作组", "县直有关单位", "本县")

@@ -13,6 +13,9 @@ from .conftest import AS_OF, recalculate, table_frame
 from .listrules import BY_RANK, expected_flags
 from .test_ranking_formulas import assert_lists_follow_the_rule, assert_sheet_equals_pandas
 
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (city) is built once.
+pytestmark = pytest.mark.xdist_group("citydemo")
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
@@ -88,15 +91,15 @@ def test_the_county_line_leaves_county_level_projects_out_by_default(demo):
     assert f"征地完成率 {line['acquisition_rate'] * 100:.2f}%" in result.whole
 
 
-def test_the_citys_published_result_gives_the_gap_to_leave_the_black_list(tmp_path):
+def test_the_citys_published_result_gives_the_gap_to_leave_the_black_list(tmp_path, demo_at):
     import openpyxl
 
     from xladdin.workbook.layout import CITY_RESULT
 
     directory = tmp_path / "county"
-    from xladdin.demo import MASTER_NAME, build_demo
+    from xladdin.demo import MASTER_NAME
 
-    build_demo(directory, AS_OF)
+    demo_at(directory, AS_OF)
     master = directory / MASTER_NAME
     wb = openpyxl.load_workbook(master, keep_vba=True)
     ws = wb["控制台"]

@@ -9,15 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from xladdin import cli
-from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.demo import MASTER_NAME
 from xladdin.engine.operations import OPERATIONS, Engine
 
 AS_OF = dt.date(2026, 11, 24)
 
 
 @pytest.fixture
-def campaign(tmp_path):
-    build_demo(tmp_path, AS_OF)
+def campaign(tmp_path, demo_at):
+    demo_at(tmp_path, AS_OF)
     return tmp_path / MASTER_NAME
 
 
@@ -89,7 +89,7 @@ def test_each_command_is_the_engine_operation_of_its_name(campaign, monkeypatch,
     ("xladdin_consolidate", "consolidate", None), ("xladdin_rank", "rank", None),
     ("xladdin_notice", "notice", "daily"), ("xladdin_notice_weekly", "notice", "weekly"),
     ("xladdin_notice_leaders", "notice", "leader")])
-def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, macro, operation, kind):
+def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, demo_at, macro, operation, kind):
     import os
 
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -99,7 +99,7 @@ def test_each_button_is_the_engine_operation_of_its_name(tmp_path, monkeypatch, 
 
     from .xlwings_payload import payload_for
 
-    build_demo(tmp_path, dt.date.today())
+    demo_at(tmp_path, dt.date.today())
     monkeypatch.chdir(tmp_path)
     called = []
     real = getattr(Engine, operation)

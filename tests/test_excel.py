@@ -27,13 +27,11 @@ def folders(base) -> dict[str, object]:
 
 
 @pytest.fixture
-def fresh(tmp_path):
+def fresh(tmp_path, demo_at):
     """A demo campaign ending today: macros take no date, they run as of today as staff would."""
     import datetime as dt
 
-    from xladdin.demo import build_demo
-
-    build_demo(tmp_path, dt.date.today())
+    demo_at(tmp_path, dt.date.today())
     return tmp_path
 
 
@@ -287,16 +285,15 @@ def test_every_worksheet_function_argument_receives_error_cells_as_errors():
     assert len(functions["RANKS"]["doc"]) <= 255 and "Ctrl+Shift+Enter" in functions["RANKS"]["doc"]
 
 
-def test_every_conditional_format_fill_carries_the_colour_both_excel_and_libreoffice_read(tmp_path):
+def test_every_conditional_format_fill_carries_the_colour_both_excel_and_libreoffice_read(tmp_path, demo_at):
     """Excel takes a differential (dxf) solid fill's colour from bgColor, LibreOffice from fgColor: a fill
     with only one of them loses its colour in the other program (black-list text white on white)."""
     import re
 
-    from xladdin.demo import build_demo
     from xladdin.workbook.ledger import write_templates
     from xladdin.workbook.package import MasterBook
 
-    build_demo(tmp_path, __import__("datetime").date(2026, 11, 24))
+    demo_at(tmp_path, __import__("datetime").date(2026, 11, 24))
     master = tmp_path / MASTER_NAME
     templates = write_templates(MasterBook.open(master).registry(), tmp_path / "模板")
     for path in [master, *templates]:
@@ -313,14 +310,13 @@ def test_every_conditional_format_fill_carries_the_colour_both_excel_and_libreof
             assert set(colours) == {"fgColor", "bgColor"} and len(set(colours.values())) == 1, fill
 
 
-def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(tmp_path):
+def test_a_master_built_with_foreground_only_fills_is_repaired_by_the_next_run(tmp_path, demo_at):
     import datetime as dt
     import re
 
-    from xladdin.demo import build_demo
     from xladdin.engine.pipeline import execute
 
-    manifest = build_demo(tmp_path, dt.date(2026, 11, 24))
+    manifest = demo_at(tmp_path, dt.date(2026, 11, 24))
     master = tmp_path / MASTER_NAME
     with zipfile.ZipFile(master) as archive:
         parts = {i: archive.read(i) for i in archive.infolist()}

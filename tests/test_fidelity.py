@@ -20,13 +20,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xladdin.base.faults import POINTS, VARIABLE
 from xladdin.base.schema import SUMMARY_FIELDS, column_letter
-from xladdin.demo import MASTER_NAME, build_demo
+from xladdin.demo import MASTER_NAME
 from xladdin.engine.pipeline import execute
 from xladdin.engine.rollback import roll_back
 from xladdin.workbook.package import MasterBook
 
 from .campaigns import generate
 from .conftest import AS_OF, recalculate, table_frame
+
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (reference_run) is built once.
+pytestmark = pytest.mark.xdist_group("fidelity")
 
 BUTTON_VML = """<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
  xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="9"/>
@@ -116,9 +119,9 @@ def owned_parts(path) -> set[str]:
 
 
 @pytest.fixture
-def fresh_demo(tmp_path):
+def fresh_demo(tmp_path, demo_at):
     """A demo campaign that has not run yet."""
-    build_demo(tmp_path, AS_OF)
+    demo_at(tmp_path, AS_OF)
     return tmp_path
 
 
@@ -171,10 +174,10 @@ def test_every_crash_point_has_its_expected_side():
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
+def reference_run(tmp_path_factory, pristine_demos):
     """The demo campaign before a run (a pristine copy) and the summary a complete run gives."""
     base = tmp_path_factory.mktemp("crash")
-    build_demo(base / "pristine", AS_OF)
+    shutil.copytree(pristine_demos(AS_OF), base / "pristine")
     reference = base / "reference"
     shutil.copytree(base / "pristine", reference)
     assert _cli_run(reference / MASTER_NAME, stdout=subprocess.DEVNULL).wait() == 0

@@ -12,7 +12,7 @@ from xladdin.domain.validate import Checked, check_ledger
 from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import build_ledger
 
-from .conftest import AS_OF
+from .conftest import AS_OF, libreoffice_profile
 from .ledgers import DATE, GROUP, good_rows
 
 
@@ -51,8 +51,8 @@ def test_libreoffice_written_xlsx_and_xls_validate_the_same(tmp_path, registry):
         build_ledger(GROUP, registry[registry["group"] == GROUP], DATE, rows).save(path)
         written.append(path)
     lo_xlsx, lo_xls = tmp_path / "lo-xlsx", tmp_path / "lo-xls"
-    convert(written, "xlsx", lo_xlsx, tmp_path / "profile")
-    convert(written, "xls", lo_xls, tmp_path / "profile")
+    convert(written, "xlsx", lo_xlsx, libreoffice_profile())
+    convert(written, "xls", lo_xls, libreoffice_profile())
     for path in written:
         expected, original = outcome(path, registry)
         for other in (lo_xlsx / path.name, lo_xls / (path.stem + ".xls")):

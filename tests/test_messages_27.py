@@ -94,11 +94,12 @@ def _bordered(last_row):
     from openpyxl.styles import Border, Side
 
     thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)  # one object: 128,000 new ones cost 5 s
 
     def mutate(ws):
         for r in range(9, last_row + 1):
             for c in range(1, 17):
-                ws.cell(r, c).border = Border(left=thin, right=thin, top=thin, bottom=thin)
+                ws.cell(r, c).border = border
     return mutate
 
 

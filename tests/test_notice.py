@@ -14,8 +14,11 @@ from xladdin.engine.pipeline import execute
 from xladdin.notices.compose import NoticeInputs, build_notice
 from xladdin.notices.word import write_docx
 
-from .conftest import AS_OF, needs
+from .conftest import AS_OF, libreoffice_profile, needs
 from .test_ranking_formulas import CASES, make_campaign
+
+# One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (weekly_pdf) is built once.
+pytestmark = pytest.mark.xdist_group("notice")
 
 
 def registry_of(master):
@@ -177,7 +180,7 @@ def weekly_pdf(demo, tmp_path_factory):
     result = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
     notice = result.notice_doc
     path = write_docx(notice, out / "通报.docx")
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{out / 'lo-profile'}", "--headless", "--convert-to",
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--convert-to",
                     "pdf", "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=300)
     pdf = out / "通报.pdf"
     assert pdf.exists(), "LibreOffice did not print the 通报"

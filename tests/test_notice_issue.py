@@ -133,8 +133,8 @@ def test_settings_name_the_county_issuer_number_and_addressees(demo, tmp_path):
 
 
 
-def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo_copy, tmp_path):
-    master = demo_copy
+def test_issue_numbers_persist_and_the_same_notice_is_archived_once(small_copy, tmp_path):
+    master = small_copy
     first = execute(master, as_of=AS_OF - dt.timedelta(days=7), intake=False, command="notice",
                     notice_kind="weekly", issue=True)
     assert first.notice_doc.number == 1
@@ -157,8 +157,8 @@ def test_issue_numbers_persist_and_the_same_notice_is_archived_once(demo_copy, t
     assert sum(1 for line in sheet if str(line).endswith(".docx")) == 3
 
 
-def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_void(demo_copy, tmp_path):
-    master = demo_copy
+def test_a_changed_notice_gets_a_new_issue_and_reissue_keeps_the_old_file_as_void(small_copy, tmp_path):
+    master = small_copy
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     db = sqlite3.connect(tmp_path / "历史库.sqlite")
     db.execute("UPDATE notices SET text=text||'（旧稿）'")  # the history changed since: a different notice
@@ -184,8 +184,8 @@ def _notices(tmp_path) -> list[tuple[int, str, str]]:
         db.close()
 
 
-def test_rolling_back_the_run_that_issued_a_notice_withdraws_it_and_frees_its_number(demo_copy, tmp_path):
-    master = demo_copy
+def test_rolling_back_the_run_that_issued_a_notice_withdraws_it_and_frees_its_number(small_copy, tmp_path):
+    master = small_copy
     execute(master, as_of=AS_OF - dt.timedelta(days=7), intake=False, command="notice", notice_kind="weekly",
             issue=True)
     second = execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
@@ -206,8 +206,8 @@ def test_rolling_back_the_run_that_issued_a_notice_withdraws_it_and_frees_its_nu
     assert any("已撤销" in str(c.value) for c in ws["A"])  # the archive list on the 通报 sheet says so
 
 
-def test_rolling_back_a_reissue_puts_the_voided_notice_back_in_force(demo_copy, tmp_path):
-    master = demo_copy
+def test_rolling_back_a_reissue_puts_the_voided_notice_back_in_force(small_copy, tmp_path):
+    master = small_copy
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     original = tmp_path / _notices(tmp_path)[0][2]
     first_bytes = original.read_bytes()
@@ -230,8 +230,8 @@ def _reissue(master, tmp_path):
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True, reissue=True)
 
 
-def test_a_notice_reinstated_by_a_rollback_gets_its_own_name_back_after_several_reissues(demo_copy, tmp_path):
-    master = demo_copy
+def test_a_notice_reinstated_by_a_rollback_gets_its_own_name_back_after_several_reissues(small_copy, tmp_path):
+    master = small_copy
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     own = _notices(tmp_path)[0][2]
     _reissue(master, tmp_path)
@@ -245,8 +245,8 @@ def test_a_notice_reinstated_by_a_rollback_gets_its_own_name_back_after_several_
     assert len(list((tmp_path / "通报存档").iterdir())) == 3
 
 
-def test_a_rollback_stopped_by_a_notice_open_in_word_changes_nothing(demo_copy, tmp_path, monkeypatch):
-    master = demo_copy
+def test_a_rollback_stopped_by_a_notice_open_in_word_changes_nothing(small_copy, tmp_path, monkeypatch):
+    master = small_copy
     execute(master, as_of=AS_OF, intake=False, command="notice", notice_kind="weekly", issue=True)
     _reissue(master, tmp_path)
     before = (_notices(tmp_path), sorted(p.name for p in (tmp_path / "通报存档").iterdir()), master.read_bytes())

@@ -17,6 +17,8 @@ from xladdin.domain.validate import ROW_COLUMNS, Checked
 from xladdin.notices.archive import new_problems, register_reports
 from xladdin.store.history import Store
 
+from .conftest import examples
+
 AS_OF = dt.date(2026, 11, 24)
 GROUPS = ["甲组", "乙组"]
 PROJECTS = ["P1", "P2", "P3", "P4"]
@@ -66,7 +68,7 @@ def every_new_problem(store: Store, since: dt.date, as_of: dt.date) -> list:
     return [(str(names[p]), str(groups[p]), problem, steps) for (p, problem), steps in found.items()]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(campaign)
 def test_the_register_and_new_problems_from_runs_equal_those_from_every_report(tmp_path, runs):

@@ -163,7 +163,7 @@ def test_ranks_and_lists_match_the_definition_and_ignore_order(values, random, r
             assert flags.count("红榜") == red_k and flags.count("黑榜") == black_k
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(rates, st.integers(1, 4), st.sampled_from([BY_RANK, THIRD]))
 def test_verdicts_never_contradict_themselves(values, k, rule):
     from xladdin.domain.rank import verdicts

@@ -15,7 +15,7 @@ from xladdin.workbook.ledger import HEADER_ROW
 from xladdin.workbook.master import Link
 from xladdin.workbook.returned import GUIDE_ROWS, GUIDE_SHEET, write_returned_copy
 
-from .conftest import AS_OF
+from .conftest import AS_OF, libreoffice_profile
 from .ledgers import check, good_rows
 from .test_libreoffice_files import convert
 
@@ -90,7 +90,7 @@ def test_a_project_merged_down_over_its_plots_is_that_project_on_every_row(tmp_p
 def test_a_merged_xls_reads_down_and_its_rejection_marks_the_top_left_cell(tmp_path, registry):
     rows, merge = _merged_ledger(registry, 2, "BC", first_id="SJ-99")  # an unknown project on three merged rows
     check(tmp_path, registry, rows, mutate=merge, name="合并错号.xlsx")
-    convert([tmp_path / "合并错号.xlsx"], "xls", tmp_path / "xls", tmp_path / "lo")
+    convert([tmp_path / "合并错号.xlsx"], "xls", tmp_path / "xls", libreoffice_profile())
     for source in (tmp_path / "合并错号.xlsx", tmp_path / "xls" / "合并错号.xls"):
         checked = check_ledger(locate_file(source), registry, {}, AS_OF)
         cells = sorted(i.cell for i in checked.issues if i.code == "project-unknown")

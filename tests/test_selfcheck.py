@@ -18,7 +18,7 @@ from xladdin.domain.validate import Checked, GroupState, check_ledger
 from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import FIRST_ROW, HEADER_ROW, IDENTITY_CELLS, LastReport, build_ledger
 
-from .conftest import AS_OF
+from .conftest import AS_OF, libreoffice_profile
 from .test_validate import GROUP, good_rows
 
 LAST_DATE = AS_OF - dt.timedelta(days=2)
@@ -150,7 +150,7 @@ def _recalculated(tmp_path, workbooks: dict[str, openpyxl.Workbook]) -> dict[str
         written.append(tmp_path / f"{name}.xlsx")
     out = tmp_path / "lo"
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--calc",
+    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
                     "--convert-to", "xlsx", "--outdir", str(out), *map(str, written)],
                    check=True, capture_output=True, timeout=300)
     return {path.stem: out / path.name for path in written}

@@ -53,12 +53,20 @@ def fresh_master(tmp_path: Path) -> Path:
     return build_master(folder / MASTER_NAME, registry_rows(AS_OF))
 
 
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    """A new master over the demo registry with its codes issued, made once per worker (scrypt per code):
+    (its folder, codes by holder). Copy it, never change it."""
+    master = fresh_master(tmp_path_factory.mktemp("issued"))
+    return master.parent, {c.holder: c.code for c in Engine.on_file(master).codes(now=NOON)}
+
+
 @pytest.fixture
-def campaign(tmp_path):
+def campaign(tmp_path, issued):
     """A new master over the demo registry, nothing reported yet, codes issued: (master, codes by holder)."""
-    master = fresh_master(tmp_path)
-    issued = Engine.on_file(master).codes(now=NOON)
-    return master, {c.holder: c.code for c in issued}
+    folder, codes = issued
+    shutil.copytree(folder, tmp_path / folder.name)  # the folder fresh_master(tmp_path) would make
+    return tmp_path / folder.name / MASTER_NAME, dict(codes)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from xladdin.domain.validate import Checked, check_ledger
 from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import build_ledger
 
-from .conftest import AS_OF
+from .conftest import AS_OF, libreoffice_profile
 from .ledgers import DATE, GROUP, good_rows
 from .test_libreoffice_files import convert
 
@@ -28,8 +28,8 @@ def _pair(tmp_path, registry, name, change):
     change(wb.active)
     source = tmp_path / f"{name}.xlsx"
     wb.save(source)
-    convert([source], "xls", tmp_path / "xls", tmp_path / "lo")
-    convert([source], "xlsx", tmp_path / "lo-xlsx", tmp_path / "lo")  # the error values computed, as Excel would
+    convert([source], "xls", tmp_path / "xls", libreoffice_profile())
+    convert([source], "xlsx", tmp_path / "lo-xlsx", libreoffice_profile())  # the error values computed, as Excel would
     return tmp_path / "lo-xlsx" / f"{name}.xlsx", tmp_path / "xls" / f"{name}.xls"
 
 
