@@ -214,9 +214,10 @@ def _ranking_grid(document: WordDocument, rows: list[list[str]]) -> None:
         _cell_text(table.cell(0, first), name, size, header=True)
         for i, part in enumerate(RANK_PARTS):
             _cell_text(table.cell(1, first + i), part, size, header=True)
+    cells, width = _grid_cells(table)
     for r, values in enumerate(body_rows, start=2):
         for c, value in enumerate(values):
-            _cell_text(table.cell(r, c), value, size, centred=whole[c])
+            _cell_text(cells[r * width + c], value, size, centred=whole[c])
     _rows_stay_whole(table, header_rows=2)
 
 
@@ -449,10 +450,18 @@ def _simple_table(document: WordDocument, rows: list[list[str]]) -> None:
     columns = [list(column) for column in zip(*rows)]
     widths, size, whole = _plan_columns(columns, _text_width(document))
     table = _fixed_table(document, len(rows), widths)
+    cells, width = _grid_cells(table)
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            _cell_text(table.cell(r, c), value, size, header=r == 0, centred=whole[c])
+            _cell_text(cells[r * width + c], value, size, header=r == 0, centred=whole[c])
     _rows_stay_whole(table, header_rows=1)
+
+
+def _grid_cells(table) -> tuple[list, int]:
+    """Every cell of a table, row by row (a merged cell once per grid position it covers), and the width
+    of a row: python-docx's table.cell(r, c) builds this whole list on each call, so filling a table cell
+    by cell grew with the square of its rows."""
+    return table._cells, len(table.columns)
 
 
 def _imprint(document: WordDocument, notice: Notice, formal: bool) -> None:
