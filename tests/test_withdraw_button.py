@@ -29,13 +29,13 @@ REASON = "多报 18 亩，应为 12.5 亩"
 
 
 @pytest.fixture(scope="module")
-def campaign(tmp_path_factory):
-    """The demo campaign ending today after its one-click run: accepted submissions to withdraw."""
-    from xladdin.demo import build_demo
+def campaign(tmp_path_factory, pristine_demos):
+    """The demo campaign ending today after its one-click run: accepted submissions to withdraw (the worker's
+    today-dated demo, which test_engine and test_excel copy too)."""
     from xladdin.engine.pipeline import execute
 
     directory = tmp_path_factory.mktemp("withdraw-button")
-    build_demo(directory, dt.date.today())
+    shutil.copytree(pristine_demos(dt.date.today()), directory, dirs_exist_ok=True)  # copy2: file times kept
     execute(directory / MASTER_NAME, workers=1)
     return directory
 
