@@ -279,11 +279,6 @@ MANAGED_SHEETS = frozenset((*SHEET_ORDER, SHEET_CONF))
 # Tables every master has, and tables a master built before them may lack.
 TABLES = {spec.name: spec for sheet in SHEETS for spec in sheet.tables if not spec.optional}
 OPTIONAL_TABLES = {spec.name: spec for sheet in SHEETS for spec in sheet.tables if spec.optional}
-# Where a table that does not start in column A sits (its first column).
-CHART_TABLE_COLUMNS = {spec.name: spec.first_column for spec in (*TABLES.values(), *OPTIONAL_TABLES.values())
-                       if spec.first_column != 1}
-# Single cells and text regions, by defined name: name -> (sheet, first cell or range).
-TITLE_CELLS = {name: (sheet.name, cell) for sheet in SHEETS for name, cell in sheet.cells}
 # Sheets whose first columns repeat on every printed page when the table prints more than one page wide.
 PRINT_TITLE_COLUMNS = {sheet.name: sheet.print_title_columns for sheet in SHEETS if sheet.print_title_columns}
 
