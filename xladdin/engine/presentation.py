@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -87,7 +86,7 @@ from xladdin.workbook.layout import (
     TREND,
     milestone_table,
 )
-from xladdin.workbook.master import Formula, Link
+from xladdin.workbook.master import ColumnFormula, Formula, Link
 
 log = logging.getLogger(__name__)
 
@@ -401,31 +400,26 @@ def _write_plan_tables(book: Book, result: JobResult, store: Store) -> None:
     fixed = len(TIMELINE.columns) - TIMELINE_WEEKS
     mondays = week_starts(result.as_of)
     book.write_above(TIMELINE.name, [None] * (fixed - LEGACY_TIMELINE_FIXED) + mondays, LEGACY_TIMELINE_FIXED)
-    # Each week's formula is the same but for the block's row: a template per week, the spans put in.
-    templates, order = [], []
-    for k in range(TIMELINE_WEEKS):
-        text = week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D")
-        order = re.findall("\x00[PD]", text)
-        templates.append(re.sub("\x00[PD]", "%s", text.replace("%", "%%")))
+    # Each week's formula is the same down the column but for the block's row in the 节点计划 (the same
+    # row as the block's own, counted from each table's first row): one shared formula per week.
+    planned_span = f"'{SHEET_MILESTONES}'!{letters['planned'][0]}%(r)d:{letters['planned'][-1]}%(r)d"
+    done_span = f"'{SHEET_MILESTONES}'!{letters['done'][0]}%(r)d:{letters['done'][-1]}%(r)d"
+    weeks = {fixed + k: ColumnFormula(
+        week_formula(f"{column_letter(left + fixed + k)}${week_row}", "\x00P", "\x00D").replace("%", "%%")
+        .replace("\x00P", planned_span).replace("\x00D", done_span), first_row) for k in range(TIMELINE_WEEKS)}
     net_at = milestones.index(NET_LAND_MILESTONE) if NET_LAND_MILESTONE in milestones else None
-    planned_span = f"'{SHEET_MILESTONES}'!{letters['planned'][0]}%d:{letters['planned'][-1]}%d"
-    done_span = f"'{SHEET_MILESTONES}'!{letters['done'][0]}%d:{letters['done'][-1]}%d"
     timeline, plots = [], 0
-    for i, block in enumerate(plan.blocks):
-        r = first_row + i
+    for block in plan.blocks:
         nodes = block.nodes
         marks = block_marks([(node[4], node[7]) for node in nodes], mondays)
-        spans = {"\x00P": planned_span % (r, r), "\x00D": done_span % (r, r)}
-        spans = tuple(spans[o] for o in order)
-        weeks = [Formula(t % spans, mark) for t, mark in zip(templates, marks)]
         found = current(plan, block)
         now = found[1] if found else None
         plots += bool(block.plot)
         timeline.append([block.project_id, block.project_name, block.plot or None,
                          found[0] if found else "已完成", (now[0] if now else "") or nodes[0][0] or None,
-                         (now[1] if now else "") or None, nodes[net_at][4] if net_at is not None else None, *weeks])
+                         (now[1] if now else "") or None, nodes[net_at][4] if net_at is not None else None, *marks])
     if recorded or not (plan_kept and _shows(book.table_rows(TIMELINE.name), list(TIMELINE.labels), timeline)):
-        book.write_table(TIMELINE.name, timeline)
+        book.write_table(TIMELINE.name, timeline, formulas=weeks)
     book.write_cell(TIMELINE_TITLE, f"作战图时间表（截至 {result.as_of.isoformat()}，上方为各周周一）："
                                     f"{len(timeline) - plots} 个项目、{plots} 个地块，"
                                     f"节点已逾期 {overdue} 个，临期 {soon} 个")

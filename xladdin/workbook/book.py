@@ -64,9 +64,11 @@ class Book(Protocol):
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def write_table(self, name: str, rows: list[Row], spec=None) -> None:
+    def write_table(self, name: str, rows: list[Row], spec=None, formulas=None) -> None:
         """Replace a table's data rows and resize the table; its header and everything else stay.
-        `spec` (a layout.TableSpec): the columns where they follow 设置 (the 节点计划's nodes)."""
+        `spec` (a layout.TableSpec): the columns where they follow 设置 (the 节点计划's nodes).
+        `formulas` (column index -> master.ColumnFormula): columns of one formula down the table, whose
+        values the rows carry (the 作战图时间表's weeks)."""
 
     def write_above(self, name: str, values: list[object], offset: int = 0) -> None:
         """Write values across the row just above a table's heading, from `offset` columns right of its

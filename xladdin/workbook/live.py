@@ -133,7 +133,10 @@ class LiveBook:
     # staff content where a region would grow) and carried out in save(), so a refusal leaves the open
     # workbook exactly as it was, as the file writer leaves the file.
 
-    def write_table(self, name: str, rows: list[list[object]], spec=None) -> None:
+    def write_table(self, name: str, rows: list[list[object]], spec=None, formulas=None) -> None:
+        if formulas:  # each row's own text: Excel shares what it will
+            rows = [[Formula(formulas[c].at(i), v) if c in formulas else v for c, v in enumerate(row)]
+                    for i, row in enumerate(rows)]
         sheet, table = self.tables[name]
         spec = spec or table_spec(name)
         area = table.range

@@ -45,6 +45,27 @@ class Formula(str):
         return formula
 
 
+class ColumnFormula:
+    """One formula down a table column, as Excel's fill-down makes it: the formula of data row i is
+    `template % {"r": first + i}`. Every relative row reference in `template` is `%(r)d` (one row for all
+    of them) and every other reference is row-absolute, so the formulas differ by that row only; the
+    table's rows carry each cell's computed value in this column. A package writes it as one shared
+    formula (<f t="shared">: one text for the column, not one per cell); the live workbook writes each
+    row's text."""
+
+    __slots__ = ("template", "first")
+
+    def __init__(self, template: str, first: int):
+        self.template, self.first = template, first
+
+    def at(self, i: int) -> str:
+        """The formula of data row i (0 = the table's first), with its '='."""
+        return self.template % {"r": self.first + i}
+
+    def __repr__(self) -> str:  # what a region's digest records
+        return f"ColumnFormula({self.template!r}, {self.first})"
+
+
 class Link(str):
     """Text written with a hyperlink to a file (relative to the master) and/or a place in it."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
@@ -49,6 +50,8 @@ from xladdin.workbook.layout import MANAGED_SHEETS, REGISTRY, SETTINGS, TABLES, 
 from xladdin.workbook.lock import office_owner
 from xladdin.workbook.master import (
     MASTER_ID_NAME,
+    ColumnFormula,
+    Formula,
     Link,
     backup,
     quote_sheet,
@@ -68,7 +71,7 @@ from xladdin.workbook.room import (
     heading_problem,
     pasted_ledger,
 )
-from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells
+from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells, shared_formula_cells
 from xladdin.workbook.widths import SAMPLE, current_widths, display_width, fit_print, wanted_width, widen
 from xladdin.workbook.xmlparts import (
     attr,
@@ -263,8 +266,11 @@ class MasterBook:
         return part, self._sheets[part]
 
     def _write_block(self, sheet: str, top: int, left: int, rows: list[list[object]], width: int,
-                     old_bottom: int, styles: list[str | None], region: str = "") -> None:
+                     old_bottom: int, styles: list[str | None], region: str = "",
+                     formulas: dict[int, ColumnFormula] | None = None) -> None:
         """Rows of values at (top, left); cells of the old block below the new one are removed.
+        `formulas`: columns (0 = left) of one formula each, written as a shared formula whose rows carry
+        the computed values.
 
         A column keeps one style, the one its first data cell has (so a format staff give a managed
         column follows it as it grows); building each row's XML at once keeps this linear and fast.
@@ -282,6 +288,13 @@ class MasterBook:
         links = self._links.setdefault(part, [])
         wanted = self._wanted.setdefault(part, {})
         letters = [column_letter(left + i) for i in range(width)]
+        shared: dict[int, tuple[int, str]] = {}  # column -> (si, the formula's range)
+        if formulas and len(rows) > 1:
+            used = data.shared_indexes(top, max(bottom, old_bottom), left, right)
+            free = (si for si in itertools.count() if si not in used)
+            shared = {i: (next(free), f"{letters[i]}{top}:{letters[i]}{bottom}") for i in sorted(formulas)}
+        elif formulas:  # a single row: a plain formula
+            rows = [[Formula(formulas[i].at(0), v) if i in formulas else v for i, v in enumerate(rows[0])]]
         # A few thousand rows at a time: the cells' XML of a 20,000-row table is never all held at once.
         for start in range(0, len(rows), BLOCK_ROWS):
             chunk, first = rows[start:start + BLOCK_ROWS], top + start
@@ -290,6 +303,11 @@ class MasterBook:
                 column = [row[i] for row in chunk]
                 if not start:  # widths from the first rows (wanted_width looks at no more)
                     wanted[left + i] = max(wanted.get(left + i, 0.0), wanted_width(column))
+                if i in shared:
+                    si, ref = shared[i]
+                    columns.append(shared_formula_cells(data.prefix, letter, first, column, styles[i], si,
+                                                        (formulas[i].at(0), ref) if not start else None))
+                    continue
                 kinds = set(map(type, column))
                 columns.append(column_cells(data.prefix, letter, first, column, styles[i], kinds))
                 if Link in kinds:
@@ -310,13 +328,17 @@ class MasterBook:
         self._write_block(sheet, top, left, block, width, old_bottom,
                           [data.style(top, left + i) for i in range(width)])
 
-    def write_table(self, name: str, rows: list[list[object]], spec: TableSpec | None = None) -> None:
+    def write_table(self, name: str, rows: list[list[object]], spec: TableSpec | None = None,
+                    formulas: dict[int, ColumnFormula] | None = None) -> None:
         """Replace a table's data rows and resize it; the header and everything around it stay. `spec`:
-        the table's columns where they follow 设置 (the 节点计划's nodes), else the layout's."""
+        the table's columns where they follow 设置 (the 节点计划's nodes), else the layout's. `formulas`:
+        columns (0 = the first) holding one formula down the table, the rows carrying its values."""
         spec = spec or table_spec(name)
         table = self.tables[name]
-        if self._regions.unchanged(name, self.sheet_parts[table.sheet],
-                                   rows if spec is table_spec(name) else [spec.labels, *rows]):
+        content = rows if spec is table_spec(name) else [spec.labels, *rows]
+        if formulas:
+            content = [*content, sorted(formulas.items())]
+        if self._regions.unchanged(name, self.sheet_parts[table.sheet], content):
             return
         min_col, header_row, _, old_last = parse_range(table.ref)
         width = len(spec.columns)
@@ -333,7 +355,8 @@ class MasterBook:
         if problem is not None:
             styles = self._upgraded_styles(spec, styles)
         block = rows if rows else [[None] * width]
-        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格")
+        self._write_block(table.sheet, header_row + 1, min_col, block, width, old_last, styles, f"{table.sheet}表格",
+                          formulas if rows else None)
         new_ref = f"{column_letter(min_col)}{header_row}:{column_letter(min_col + width - 1)}" \
                   f"{header_row + len(block)}"
         self.parts[table.part] = resize_table(self._text(table.part), new_ref).encode("utf-8")

@@ -15,6 +15,7 @@ from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, Formula
 from xladdin.workbook.xmlparts import attr, escape
 
 _EPOCH = dt.datetime(1899, 12, 30)
+_FORMULA_ATTRS = re.compile(r"<(?:\w+:)?f\b([^>]*?)/?>")
 
 
 def _text(content: str | bytes) -> str:
@@ -148,6 +149,26 @@ class SheetData:
             cells.pop(col, None)
         else:
             cells[col] = xml
+
+    def shared_indexes(self, top: int, bottom: int, left: int, right: int) -> set[int]:
+        """The indexes (si) of the shared formulas whose first cell lies outside rows top..bottom,
+        columns left..right: a block written there may take any other index."""
+        used: set[int] = set()
+        for row, entry in self.rows.items():
+            content = entry[1]
+            if isinstance(content, dict):
+                cells = [xml for col, xml in content.items() if not (top <= row <= bottom and left <= col <= right)]
+            else:
+                text = _text(content)
+                if 't="shared"' not in text or "ref=" not in text:
+                    continue
+                cells = [text] if not top <= row <= bottom else [
+                    xml for col, xml in self.cells(row).items() if not left <= col <= right]
+            for xml in cells:
+                for attrs in _FORMULA_ATTRS.findall(xml):
+                    if attr(attrs, "t") == "shared" and attr(attrs, "ref") and (si := attr(attrs, "si") or "").isdigit():
+                        used.add(int(si))
+        return used
 
     def replace_run(self, row: int, left: int, right: int, cells, last: int = 0) -> None:
         """Cells left..right of a row replaced by `cells` (their XML, in column order; empty clears them),
@@ -325,6 +346,40 @@ def _formula_cells(p: str, letter: str, top: int, values: list[object], style: s
         else:
             append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
     return out
+
+
+def shared_formula_cells(p: str, letter: str, top: int, values: list[object], style: str | None, si: int,
+                         master: tuple[str, str] | None) -> list[str]:
+    """column_cells for a column of one shared formula (ColumnFormula): `values` the computed values from
+    row `top` down; `master` (the formula's text with its '=', the column's range) when `top` is the
+    group's first row, whose cell carries the text once; every other cell only the group's index `si`."""
+    s = f' s="{style}"' if style else ""
+    open_, v_open, v_close = f'<{p}c r="{letter}', f"<{p}v>", f"</{p}v></{p}c>"
+    shared = f'<{p}f t="shared" si="{si}"/>'
+    texts: dict[str, str] = {}
+    out = []
+    append = out.append
+    for r, cached in enumerate(values, top):
+        formula = shared
+        if master is not None and r == top:
+            formula = f'<{p}f t="shared" ref="{master[1]}" si="{si}">{escape(_clean_formula(master[0][1:]))}</{p}f>'
+        kind = type(cached)
+        if kind is str:
+            shown = texts.get(cached)
+            if shown is None:
+                shown = texts[cached] = _clean(cached)
+            append(f'{open_}{r}"{s} t="str">{formula}{v_open}{shown}{v_close}')
+        elif (kind is int or kind is float) and cached == cached:
+            append(f'{open_}{r}"{s}>{formula}{v_open}{_number(cached)}{v_close}')
+        elif kind is bool:
+            append(f'{open_}{r}"{s} t="b">{formula}{v_open}{int(cached)}{v_close}')
+        else:  # None or NaN: the formula's ""
+            append(f'{open_}{r}"{s} t="str">{formula}{v_open}{v_close}')
+    return out
+
+
+def _clean_formula(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
 
 
 def _number(value: float | int) -> str:
