@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import unicodedata
 
@@ -171,3 +172,21 @@ def test_ranking_formulas_carry_the_computed_values_for_previews(demo):
     assert checked >= len(ranking) * 8
     counts = openpyxl.load_workbook(directory / MASTER_NAME, data_only=True)["图表"]
     assert any(isinstance(counts.cell(r, 7).value, int) and counts.cell(r, 7).value > 0 for r in range(4, 12))
+
+
+def test_a_columns_width_is_its_widest_value_however_the_values_repeat():
+    import random
+
+    from xladdin.workbook.master import Formula, Link
+    from xladdin.workbook.widths import PADDING, SAMPLE, display_width, wanted_width
+
+    rng = random.Random(7)
+    pool = [None, "", "已完成", "临期（3天）", "A1", 1, 1.0, 12345.678, -3, True, False, dt.date(2026, 11, 24),
+            dt.datetime(2026, 11, 24, 9, 30), dt.datetime(2026, 11, 24), Formula("=A1", "长长的名字"),
+            Formula("=A1", 3.5), Link("报送/第一组.xlsx", "x.xlsx"), "=text", "多行\n文字很长很长很长"]
+    for _ in range(300):
+        kinds = rng.sample(pool, rng.randint(1, 5))
+        values = [rng.choice(kinds) for _ in range(rng.randint(0, 50))]
+        widest = max((display_width(v) for v in values[:SAMPLE]), default=0.0)
+        assert wanted_width(values) == (min(50.0, widest + PADDING) if widest else 0.0), values
+    assert wanted_width([1, 1.0]) == wanted_width([1.0, 1]) == display_width(1.0) + PADDING  # "1.00", not "1"

@@ -96,3 +96,18 @@ def test_a_run_calls_the_writers_due(monkeypatch, intake, ranking):
     due = [w.tables for w in WRITERS if w.when == presentation.ALWAYS
            or (w.when == presentation.AFTER_INTAKE and intake) or (w.when == presentation.WITH_RANKING and ranking)]
     assert called == due
+
+
+def test_a_regions_digest_tells_formulas_links_and_text_apart():
+    from xladdin.workbook.master import ColumnFormula, Formula, Link
+    from xladdin.workbook.regions import content_digest
+
+    variants = [
+        [["=A1", 1]], [[Formula("=A1", 1), 1]], [[Formula("=A1", 2), 1]], [[Formula("=A1", "1"), 1]],
+        [["x", 1]], [[Link("x", "a.xlsx"), 1]], [[Link("x", "b.xlsx"), 1]], [[Link("x", "", "'表'!A1"), 1]],
+        [["Formula('=A1', 1)", 1]], [["x", 1], [sorted({3: ColumnFormula("=$A%(r)d", 5)}.items())]],
+        [["x", 1], [sorted({3: ColumnFormula("=$A%(r)d", 6)}.items())]],
+    ]
+    digests = [content_digest(v) for v in variants]
+    assert len(set(digests)) == len(variants)
+    assert content_digest([[Formula("=A1", 1), 1]]) == digests[1]  # equal content, equal digest

@@ -44,6 +44,9 @@ class Formula(str):
         formula.cached = cached
         return formula
 
+    def __repr__(self) -> str:  # told apart from text with the same characters (a region's digest)
+        return f"Formula({str.__repr__(self)}, {self.cached!r})"
+
 
 class ColumnFormula:
     """One formula down a table column, as Excel's fill-down makes it: the formula of data row i is
@@ -73,6 +76,9 @@ class Link(str):
         link = super().__new__(cls, text)
         link.target, link.location = target, location
         return link
+
+    def __repr__(self) -> str:  # told apart from text with the same characters (a region's digest)
+        return f"Link({str.__repr__(self)}, {self.target!r}, {self.location!r})"
 
 
 def read_settings(rows: list[tuple[int, list[object]]]) -> Settings:

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from itertools import chain
-
-from xladdin.workbook.master import Formula, Link
 
 
 def content_digest(content: object) -> str:
-    """A digest of a region's content (rows, lines or one value) that tells a Formula's cached value and a
-    Link's target apart from plain text with the same characters (their repr is the text alone)."""
+    """A digest of a region's content (rows, lines or one value): the repr of a Formula carries its cached
+    value and that of a Link its target, so neither is taken for plain text with the same characters."""
     rows = content if isinstance(content, list) else [content]
-    special = [(i, v.cached) if type(v) is Formula else (i, v.target, v.location)
-               for i, v in enumerate(chain.from_iterable(r if isinstance(r, list) else (r,) for r in rows))
-               if type(v) is Formula or type(v) is Link]
     digest = hashlib.sha1()
+    update = digest.update
     for row in rows:  # row by row: the repr of a whole 80,000-row table at once is a few hundred MB
-        digest.update(repr(row).encode("utf-8", "surrogatepass"))
-        digest.update(b"\n")  # no repr holds a raw line break
-    digest.update(repr(special).encode("utf-8", "surrogatepass"))
+        update(repr(row).encode("utf-8", "surrogatepass"))
+        update(b"\n")  # no repr holds a raw line break
     return digest.hexdigest()
 
 

@@ -64,9 +64,16 @@ def _text_width(text: str) -> float:
                       for line in text.splitlines() or [""]), default=0))
 
 
+_PLAIN = frozenset({str, int, float, dt.date, dt.datetime, type(None)})  # hashable, equal only when equally wide
+
+
 def wanted_width(values) -> float:
     """The width a column of values asks for, capped."""
-    widest = max((display_width(v) for v in values[:SAMPLE]), default=0.0)
+    sample = values[:SAMPLE]
+    kinds = set(map(type, sample))
+    if kinds <= _PLAIN and not (int in kinds and float in kinds):  # 1 == 1.0 but "1.00" is wider
+        sample = set(sample)  # names, statuses, figures repeat down a column: each measured once
+    widest = max(map(display_width, sample), default=0.0)
     return min(CAP, widest + PADDING) if widest else 0.0
 
 
