@@ -124,3 +124,33 @@ def test_a_column_of_formulas_is_written_as_cell_xml_writes_each():
         for prefix in ("", "x:"):
             assert _formula_cells(prefix, "H", 5, values, style) == [
                 cell_xml(prefix, f"H{r}", v, style) for r, v in enumerate(values, 5)]
+
+
+def test_a_formula_column_with_a_text_per_row_is_written_as_cell_xml_writes_each():
+    from xladdin.workbook.master import ColumnFormula
+    from xladdin.workbook.sheetxml import formula_column_cells
+
+    rng = random.Random(30)
+    templates = ["=IF(ISNUMBER(D%(r)d),D%(r)d,%(a)s)", "=A%(r)d<%(a)s", "=\"a&b\"&%(a)s&D%(r)d"]
+    args = ['DATE(2026,11,24)', '""', "1<2", "x\x01y", "A&B"]
+    cached = [1, 46000, 2.5, float("nan"), "", "●○", "a&b<c>", None, True, dt.date(2026, 11, 24), "x\x02"]
+    for template in templates:
+        for shared in (False, True):
+            count = rng.randint(1, 300)
+            formula = ColumnFormula(template.replace("%(a)s", "1") if shared else template, 4,
+                                    None if shared else [rng.choice(args) for _ in range(count)])
+            values = [rng.choice(cached) for _ in range(count)]
+            offset = rng.randint(0, count - 1)
+            for style in (None, "5"):
+                for prefix in ("", "x:"):
+                    assert formula_column_cells(prefix, "K", 9 + offset, values[offset:], style, formula, offset) == [
+                        cell_xml(prefix, f"K{r}", Formula(formula.at(i), values[i]), style)
+                        for i, r in zip(range(offset, count), range(9 + offset, 9 + count))]
+
+
+def test_a_formulas_cached_text_is_escaped_once():
+    from xladdin.workbook.sheetxml import shared_formula_cells
+
+    assert cell_xml("", "A1", Formula('="A&B"', "A&B<C>"), None).endswith("<v>A&amp;B&lt;C&gt;</v></c>")
+    assert _formula_cells("", "A", 1, [Formula('="A&B"', "A&B")], None)[0].endswith("<v>A&amp;B</v></c>")
+    assert shared_formula_cells("", "A", 1, ["A&B"], None, 0, None)[0].endswith("<v>A&amp;B</v></c>")

@@ -557,20 +557,20 @@ def date_text(date: dt.date | None) -> str:
 
 def fallback_template(column: str) -> str:
     """A 节点计划 cell that shows the date staff typed in `column` of its row, else a date the run worked
-    out: the row (%d twice) and the date (date_text, %s) put in per cell."""
-    return f"=IF(ISNUMBER({column}%d),{column}%d,%s)"
+    out: the row (%(r)d) and the date (date_text, %(a)s) put in per cell."""
+    return f"=IF(ISNUMBER({column}%(r)d),{column}%(r)d,%(a)s)"
 
 
 def done_formula(row: int, entered_col: str, derived: dt.date | None) -> str:
     """完成 in the 节点计划: what staff entered, else the ledger's date as of the run (live: staff's entry
     counts at once)."""
-    return fallback_template(entered_col) % (row, row, date_text(derived))
+    return fallback_template(entered_col) % {"r": row, "a": date_text(derived)}
 
 
 def planned_formula(row: int, typed_col: str, standard: dt.date | None) -> str:
     """计划 in the 节点计划: the date staff typed, else the 倒排工期 standard date (live: a typed date
     counts at once; the chain moves on the next run)."""
-    return fallback_template(typed_col) % (row, row, date_text(standard))
+    return fallback_template(typed_col) % {"r": row, "a": date_text(standard)}
 
 
 def week_formula(week_cell: str, planned: str, done: str) -> str:

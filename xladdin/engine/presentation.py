@@ -354,9 +354,8 @@ def _write_plan_tables(book: Book, result: JobResult, store: Store) -> None:
     head = len(MILESTONE_HEAD)
     start = {key: first_col + head + g * n for g, key in enumerate(MILESTONE_GROUPS)}
     letters = {key: [column_letter(col + k) for k in range(n)] for key, col in start.items()}
-    # Each node's 计划 and 完成 formulas differ by row and date only: made from a template per column.
-    planned_at = [fallback_template(letter) for letter in letters["typed"]]
-    done_at = [fallback_template(letter) for letter in letters["entered"]]
+    # Each node's 计划 and 完成 formulas differ by row and date only: a template per column, the dates the
+    # run worked out put in per row (the rows carry the values).
     dates: dict[object, str] = {}
 
     def date(value) -> str:
@@ -365,17 +364,20 @@ def _write_plan_tables(book: Book, result: JobResult, store: Store) -> None:
             text = dates[value] = date_text(value)
         return text
 
+    blocks = plan.blocks
+    formulas = {}
+    for group, entered, standard in (("planned", "typed", 3), ("done", "entered", 6)):
+        for k, letter in enumerate(letters[entered]):
+            formulas[start[group] - first_col + k] = ColumnFormula(
+                fallback_template(letter), first_row, [date(block.nodes[k][standard]) for block in blocks])
     rows = []
-    for i, block in enumerate(plan.blocks):
-        r = first_row + i
+    for block in blocks:
         nodes = block.nodes
         rows.append([block.project_id, block.project_name, block.plot or None,
                      *(node[2] for node in nodes),
-                     *(Formula(t % (r, r, date(node[3])), (node[4] - _EPOCH).days if node[4] else "")
-                       for t, node in zip(planned_at, nodes)),
+                     *((node[4] - _EPOCH).days if node[4] else "" for node in nodes),
                      *(node[5] for node in nodes),
-                     *(Formula(t % (r, r, date(node[6])), (node[7] - _EPOCH).days if node[7] else "")
-                       for t, node in zip(done_at, nodes)),
+                     *((node[7] - _EPOCH).days if node[7] else "" for node in nodes),
                      *(node[8] for node in nodes), *(node[0] or None for node in nodes),
                      *(node[1] or None for node in nodes)])
     # A master file keeps a record of its regions (workbook/regions.py): write_table itself leaves a table
@@ -384,7 +386,7 @@ def _write_plan_tables(book: Book, result: JobResult, store: Store) -> None:
     recorded = getattr(book, "keep_unchanged", None) is not None
     plan_kept = not recorded and _shows(result.plan_sheet, spec.labels, rows)
     if not plan_kept:
-        book.write_table(MILESTONES.name, rows, spec)
+        book.write_table(MILESTONES.name, rows, spec, formulas=formulas)
     del rows
     remember_leaders(store, result.summary)
     statuses = plan.statuses()

@@ -54,19 +54,29 @@ class ColumnFormula:
     of them) and every other reference is row-absolute, so the formulas differ by that row only; the
     table's rows carry each cell's computed value in this column. A package writes it as one shared
     formula (<f t="shared">: one text for the column, not one per cell); the live workbook writes each
-    row's text."""
+    row's text.
 
-    __slots__ = ("template", "first")
+    `args`: a text per row put in at `%(a)s` (a date the run worked out, say): then each cell has its own
+    formula, still made from the one template without an object per cell."""
 
-    def __init__(self, template: str, first: int):
-        self.template, self.first = template, first
+    __slots__ = ("template", "first", "args")
+
+    def __init__(self, template: str, first: int, args: list[str] | None = None):
+        self.template, self.first, self.args = template, first, args
+
+    @property
+    def shared(self) -> bool:
+        """Whether the rows' formulas differ by their row only (one shared formula can stand for them)."""
+        return self.args is None
 
     def at(self, i: int) -> str:
         """The formula of data row i (0 = the table's first), with its '='."""
-        return self.template % {"r": self.first + i}
+        if self.args is None:
+            return self.template % {"r": self.first + i}
+        return self.template % {"r": self.first + i, "a": self.args[i]}
 
     def __repr__(self) -> str:  # what a region's digest records
-        return f"ColumnFormula({self.template!r}, {self.first})"
+        return f"ColumnFormula({self.template!r}, {self.first}, {self.args!r})"
 
 
 class Link(str):

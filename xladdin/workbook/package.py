@@ -51,7 +51,6 @@ from xladdin.workbook.lock import office_owner
 from xladdin.workbook.master import (
     MASTER_ID_NAME,
     ColumnFormula,
-    Formula,
     Link,
     backup,
     quote_sheet,
@@ -71,7 +70,7 @@ from xladdin.workbook.room import (
     heading_problem,
     pasted_ledger,
 )
-from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells, shared_formula_cells
+from xladdin.workbook.sheetxml import SheetData, cell_xml, column_cells, formula_column_cells, shared_formula_cells
 from xladdin.workbook.widths import SAMPLE, current_widths, display_width, fit_print, wanted_width, widen
 from xladdin.workbook.xmlparts import (
     attr,
@@ -288,13 +287,13 @@ class MasterBook:
         links = self._links.setdefault(part, [])
         wanted = self._wanted.setdefault(part, {})
         letters = [column_letter(left + i) for i in range(width)]
+        formulas = formulas or {}
         shared: dict[int, tuple[int, str]] = {}  # column -> (si, the formula's range)
-        if formulas and len(rows) > 1:
+        if len(rows) > 1 and any(f.shared for f in formulas.values()):
             used = data.shared_indexes(top, max(bottom, old_bottom), left, right)
             free = (si for si in itertools.count() if si not in used)
-            shared = {i: (next(free), f"{letters[i]}{top}:{letters[i]}{bottom}") for i in sorted(formulas)}
-        elif formulas:  # a single row: a plain formula
-            rows = [[Formula(formulas[i].at(0), v) if i in formulas else v for i, v in enumerate(rows[0])]]
+            shared = {i: (next(free), f"{letters[i]}{top}:{letters[i]}{bottom}") for i in sorted(formulas)
+                      if formulas[i].shared}
         # A few thousand rows at a time: the cells' XML of a 20,000-row table is never all held at once.
         for start in range(0, len(rows), BLOCK_ROWS):
             chunk, first = rows[start:start + BLOCK_ROWS], top + start
@@ -307,6 +306,10 @@ class MasterBook:
                     si, ref = shared[i]
                     columns.append(shared_formula_cells(data.prefix, letter, first, column, styles[i], si,
                                                         (formulas[i].at(0), ref) if not start else None))
+                    continue
+                if i in formulas:  # a text per row, or a single row: each cell its own formula
+                    columns.append(formula_column_cells(data.prefix, letter, first, column, styles[i],
+                                                        formulas[i], start))
                     continue
                 kinds = set(map(type, column))
                 columns.append(column_cells(data.prefix, letter, first, column, styles[i], kinds))

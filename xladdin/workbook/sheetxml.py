@@ -11,7 +11,7 @@ import pandas as pd
 
 from xladdin.base.errors import MasterUnusable
 from xladdin.base.schema import cell_address, column_index
-from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, Formula
+from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, ColumnFormula, Formula
 from xladdin.workbook.xmlparts import attr, escape
 
 _EPOCH = dt.datetime(1899, 12, 30)
@@ -258,7 +258,7 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
         if isinstance(cached, (int, float)) and not pd.isna(cached):
             return f'<{p}c r="{ref}"{s}>{formula}<{p}v>{_number(cached)}</{p}v></{p}c>'
         if isinstance(cached, str) or (isinstance(cached, float) and pd.isna(cached)):
-            text = "" if not isinstance(cached, str) else escape(_clean(cached))  # NaN: the formula's ""
+            text = "" if not isinstance(cached, str) else _clean(cached)  # NaN: the formula's ""
             return f'<{p}c r="{ref}"{s} t="str">{formula}<{p}v>{text}</{p}v></{p}c>'
         return f'<{p}c r="{ref}"{s}>{formula}</{p}c>'
     if isinstance(value, bool):
@@ -339,12 +339,52 @@ def _formula_cells(p: str, letter: str, top: int, values: list[object], style: s
         if kind is str:
             shown = texts.get(cached)
             if shown is None:
-                shown = texts[cached] = escape(_clean(cached))
+                shown = texts[cached] = _clean(cached)
             append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{shown}{v_close}')
         elif cached != cached:  # NaN: the formula's ""
             append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{v_close}')
         else:
             append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
+    return out
+
+
+def formula_column_cells(p: str, letter: str, top: int, values: list[object], style: str | None,
+                         formula: ColumnFormula, offset: int) -> list[str]:
+    """column_cells for a column of a ColumnFormula written cell by cell (with a text per row, as the
+    节点计划's 计划 and 完成, or a single row):
+    what _formula_cells writes for Formula(formula.at(offset + k), values[k]), without the objects.
+    `values` the computed values from row `top` down, `offset` the first one's index in the table."""
+    s = f' s="{style}"' if style else ""
+    open_, f_open, f_close, v_open, v_close = f'<{p}c r="{letter}', f"<{p}f>", f"</{p}f>", f"<{p}v>", f"</{p}v></{p}c>"
+    template, first = formula.template, formula.first
+    args = formula.args if formula.args is not None else [""] * (offset + len(values))  # a row's number only
+    if ILLEGAL_CHARACTERS_RE.search(template) or any(ILLEGAL_CHARACTERS_RE.search(a) for a in args):
+        return [cell_xml(p, f"{letter}{r}", Formula(formula.at(offset + k), v), style)
+                for k, (r, v) in enumerate(enumerate(values, top))]
+    template = escape(template[1:])
+    shown_args: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    out = []
+    append = out.append
+    for k, cached in enumerate(values):
+        r, i = top + k, offset + k
+        arg = args[i]
+        shown = shown_args.get(arg)
+        if shown is None:
+            shown = shown_args[arg] = escape(arg)
+        text = template % {"r": first + i, "a": shown}
+        kind = type(cached)
+        if kind is str:
+            value = texts.get(cached)
+            if value is None:
+                value = texts[cached] = _clean(cached)
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{value}{v_close}')
+        elif (kind is int or kind is float) and cached == cached:
+            append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
+        elif kind is float:  # NaN: the formula's ""
+            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{v_close}')
+        else:
+            append(cell_xml(p, f"{letter}{r}", Formula(formula.at(i), cached), style))
     return out
 
 
