@@ -131,7 +131,8 @@ def test_a_formula_column_with_a_text_per_row_is_written_as_cell_xml_writes_each
     from xladdin.workbook.sheetxml import formula_column_cells
 
     rng = random.Random(30)
-    templates = ["=IF(ISNUMBER(D%(r)d),D%(r)d,%(a)s)", "=A%(r)d<%(a)s", "=\"a&b\"&%(a)s&D%(r)d"]
+    templates = ["=IF(ISNUMBER(D%(r)d),D%(r)d,%(a)s)", "=A%(r)d<%(a)s", "=\"a&b\"&%(a)s&D%(r)d",
+                 '=TEXT(A%(r)d,"0%%")&"{x}"&SUM({1,2})&%(a)s']
     args = ['DATE(2026,11,24)', '""', "1<2", "x\x01y", "A&B"]
     cached = [1, 46000, 2.5, float("nan"), "", "●○", "a&b<c>", None, True, dt.date(2026, 11, 24), "x\x02"]
     for template in templates:

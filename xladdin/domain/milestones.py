@@ -330,6 +330,12 @@ class Previous:
             index = self._index[milestone] = tuple(self.at.get((milestone, key)) for key in STAFF_KEYS)
         return {key: None if i is None else values[i] for key, i in zip(STAFF_KEYS, index)}
 
+    def staff_of(self, pid: str, plot: str, milestones: tuple[str, ...]) -> dict[str, dict]:
+        """staff() for each node of a block (a block staff have no row for: nothing, at once)."""
+        if not self.long and (pid, plot) not in self.rows:
+            return dict.fromkeys(milestones, _NOTHING)
+        return {m: self.staff(pid, plot, m) for m in milestones}
+
     def blocks(self) -> list[tuple[str, str]]:
         """(project, plot) of every row held, in order."""
         return list(self.names)
@@ -394,18 +400,22 @@ def build_plan(registry: pd.DataFrame, milestones: tuple[str, ...], reached: Rea
     shown = (*milestones, *extra)
     out: list[Block] = []
     seen: set[tuple[str, str]] = set()
-    for record in registry.to_dict("records"):
-        pid = str(record["project_id"])
-        default_leader = str(record.get("leader") or "")
+    def column(key: str) -> list:
+        return registry[key].tolist() if key in registry else [None] * len(registry)
+
+    for pid, name, leader, deadline in zip(column("project_id"), column("project_name"), column("leader"),
+                                           column("deadline")):
+        pid = str(pid)
+        default_leader = str(leader or "")
         written = written_leaders.get(pid)
-        deadline = record.get("deadline") if isinstance(record.get("deadline"), dt.date) else None
+        deadline = deadline if isinstance(deadline, dt.date) else None
         plots = [p for p in reached.plots.get(pid, []) if p and not _is_total(p)]
-        staff = {m: previous.staff(pid, "", m) for m in shown}
+        staff = previous.staff_of(pid, "", shown)
         typed = {m: _typed(staff[m], m, deadline) for m in shown}
         plot_blocks = []
         anchor = typed.get(NET_LAND_MILESTONE) or deadline
         for plot in plots:
-            plot_staff = {m: previous.staff(pid, plot, m) for m in shown}
+            plot_staff = previous.staff_of(pid, plot, shown)
             plot_typed = {m: _typed(plot_staff[m], m, None) for m in shown}
             net = reached.plot.get((pid, plot))
             derived = {}
@@ -431,10 +441,10 @@ def build_plan(registry: pd.DataFrame, milestones: tuple[str, ...], reached: Rea
                     derived = max(done)
             nodes.append(_node(staff[m], typed[m], standard.get(m), derived, default_leader, written, as_of,
                                due_soon_days))
-        out.append(Block(pid, record.get("project_name"), "", tuple(nodes)))
+        out.append(Block(pid, name, "", tuple(nodes)))
         seen.add((pid, ""))
         for plot, plot_staff, plot_typed, plot_standard, derived in plot_blocks:
-            out.append(Block(pid, record.get("project_name"), plot, tuple(
+            out.append(Block(pid, name, plot, tuple(
                 _node(plot_staff[m], plot_typed[m], plot_standard.get(m), derived.get(m), default_leader, written,
                       as_of, due_soon_days) for m in shown)))
             seen.add((pid, plot))

@@ -546,8 +546,7 @@ class MasterBook:
                 target.compress_type, target._compresslevel = zipfile.ZIP_DEFLATED, 1
                 target.external_attr = info.external_attr
                 with archive.open(target, "w") as out:
-                    for chunk in sheet.chunks():
-                        data = chunk.encode("utf-8")
+                    for data in sheet.chunks():
                         digest.update(data)
                         out.write(data)
                 self.saved_parts[info.filename] = digest.hexdigest()
