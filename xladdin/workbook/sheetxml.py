@@ -360,7 +360,7 @@ def formula_column_cells(p: str, letter: str, top: int, values: list[object], st
     open_, f_open, f_close, v_open, v_close = f'<{p}c r="{letter}', f"<{p}f>", f"</{p}f>", f"<{p}v>", f"</{p}v></{p}c>"
     template, first = formula.template, formula.first
     args = formula.args if formula.args is not None else [""] * (offset + len(values))  # a row's number only
-    if ILLEGAL_CHARACTERS_RE.search(template) or any(ILLEGAL_CHARACTERS_RE.search(a) for a in args):
+    if ILLEGAL_CHARACTERS_RE.search(template + "".join(set(args[offset:offset + len(values)]))):
         return [cell_xml(p, f"{letter}{r}", Formula(formula.at(offset + k), v), style)
                 for k, (r, v) in enumerate(enumerate(values, top))]
     # The template as str.format's positions ({0} the row, {1} the text): quicker per cell than a mapping.
