@@ -130,50 +130,63 @@ def read_registry(header: list[str], rows: list[tuple[int, list[object]]], first
     missing = [f.label for f in REGISTRY_FIELDS if f.required and f.key not in columns]
     if missing:
         raise SettingsError(f"项目清单缺少列：{'、'.join(missing)}。请恢复这些列。")
-    problems: list[str] = []
-    records = []
-    seen: set[str] = set()
+    found: list[tuple[int, int, str]] = []  # (row, field, problem): reported in the order of the sheet
     fields = [(f, columns.get(f.key)) for f in REGISTRY_FIELDS]
+    numbers = [r for r, _ in rows]
 
     def where(r: int, i: int | None) -> str:
         return f"项目清单!{cell_address(r, first_col + i)}" if i is not None else f"项目清单第{r}行"
 
-    for r, values in rows:
-        record: dict[str, object] = {}
-        for f, i in fields:
-            raw = values[i] if i is not None else None
-            if f.numeric and not f.required and (i is None or is_blank(raw)):
-                record[f.key] = float("nan")  # a plan older registries lack, or left blank: nothing checked
-                continue
-            if f.numeric:
+    data: dict[str, list] = {}
+    for k, (f, i) in enumerate(fields):
+        column = [v[i] if i < len(v) else None for _, v in rows] if i is not None else [None] * len(rows)
+        if f.numeric:
+            out = []
+            for r, raw in zip(numbers, column):
                 if plain_number(raw):  # the usual cell, taken as is
-                    record[f.key] = raw
-                    continue
-                number, _ = parse_number(raw, f.unit) if not is_blank(raw) else (0.0, False)
-                if number is None or number < 0:
-                    problems.append(f"{where(r, i)}：“{f.label}”应为不小于 0 的数字（现为“{display(raw)}”）")
-                record[f.key] = number or 0.0
-            elif f.kind == "date":
-                record[f.key] = parse_date(raw)
-                if not is_blank(raw) and record[f.key] is None:
-                    problems.append(f"{where(r, i)}：“{f.label}”不是日期（现为“{display(raw)}”）")
-            else:
-                record[f.key] = clean_id(raw) if f.key in ID_KEYS else clean_text(raw)
-                if f.required and not record[f.key]:
-                    problems.append(f"{where(r, i)}：“{f.label}”不能为空")
-        if record["project_id"] in seen:
-            problems.append(f"项目清单第{r}行：项目编号“{record['project_id']}”重复")
-        seen.add(str(record["project_id"]))
-        records.append(record)
+                    out.append(raw)
+                elif not f.required and is_blank(raw):  # a plan older registries lack, or left blank
+                    out.append(float("nan"))
+                else:
+                    number, _ = parse_number(raw, f.unit) if not is_blank(raw) else (0.0, False)
+                    if number is None or number < 0:
+                        found.append((r, k, f"{where(r, i)}：“{f.label}”应为不小于 0 的数字（现为“{display(raw)}”）"))
+                    out.append(number or 0.0)
+        elif f.kind == "date":
+            out = [parse_date(raw) for raw in column]
+            found += [(r, k, f"{where(r, i)}：“{f.label}”不是日期（现为“{display(raw)}”）")
+                      for r, raw, date in zip(numbers, column, out) if date is None and not is_blank(raw)]
+        else:  # names and codes repeat down a column: each distinct cell cleaned once
+            clean = clean_id if f.key in ID_KEYS else clean_text
+            cleaned: dict[tuple, str] = {}
+            out = []
+            for raw in column:
+                key = (type(raw), raw)  # True == 1, but reads "True"
+                try:
+                    text = cleaned[key]
+                except KeyError:
+                    text = cleaned[key] = clean(raw)
+                except TypeError:  # an unhashable cell value: cleaned as it is
+                    text = clean(raw)
+                out.append(text)
+            if f.required:
+                found += [(r, k, f"{where(r, i)}：“{f.label}”不能为空") for r, text in zip(numbers, out) if not text]
+        data[f.key] = out
+    seen: set[str] = set()
+    for r, pid in zip(numbers, data["project_id"]):
+        if pid in seen:
+            found.append((r, len(fields), f"项目清单第{r}行：项目编号“{pid}”重复"))
+        seen.add(str(pid))
+    problems = [problem for _, _, problem in sorted(found, key=lambda item: item[:2])]
     former_at = columns.get("former_id")
-    problems += former_id_problems([(r, record["project_id"], record["former_id"]) for (r, _), record
-                                    in zip(rows, records)], lambda r: where(r, former_at))
+    problems += former_id_problems(list(zip(numbers, data["project_id"], data["former_id"])),
+                                   lambda r: where(r, former_at))
     if problems:
         more = f"（另有 {len(problems) - 5} 处）" if len(problems) > 5 else ""
         raise SettingsError("项目清单有误，请改正后再运行：\n" + "\n".join(problems[:5]) + more)
-    if not records:
+    if not rows:
         raise SettingsError("项目清单为空。请先在“项目清单”表中录入项目（每个项目一行）。")
-    return pd.DataFrame.from_records(records, columns=[f.key for f in REGISTRY_FIELDS]).set_index(
+    return pd.DataFrame(data, columns=[f.key for f in REGISTRY_FIELDS]).set_index(
         "project_id", drop=False).rename_axis(None)
 
 

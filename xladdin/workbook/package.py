@@ -168,11 +168,12 @@ class MasterBook:
         """A whole sheet's values from A1 (rows of equal length; empty cells as "")."""
         return self._grid(sheet)
 
-    def table_rows(self, name: str) -> tuple[list[str], list[tuple[int, list[object]]]]:
-        """Header labels and (sheet row, values) of a table's data rows, blank rows skipped."""
+    def table_rows(self, name: str, grid: list[list[object]] | None = None) -> tuple[list[str], list[tuple[int, list[object]]]]:
+        """Header labels and (sheet row, values) of a table's data rows, blank rows skipped (`grid`: its
+        sheet as read already)."""
         table = self.tables[name]
         min_col, min_row, max_col, max_row = parse_range(table.ref)
-        grid = self._grid(table.sheet)
+        grid = self._grid(table.sheet) if grid is None else grid
 
         def cells(r: int) -> list[object]:
             row = grid[r - 1] if r - 1 < len(grid) else []
@@ -196,16 +197,17 @@ class MasterBook:
         return [grid for grid in grids if pasted_ledger(grid)]
 
     def registry(self) -> pd.DataFrame:
-        header, rows = self.table_rows(REGISTRY.name)
-        self._refuse_rows_below(REGISTRY.name)
+        grid = self._grid(self.tables[REGISTRY.name].sheet)  # read once for both
+        header, rows = self.table_rows(REGISTRY.name, grid)
+        self._refuse_rows_below(REGISTRY.name, grid)
+        del grid
         return read_registry(header, rows, parse_range(self.tables[REGISTRY.name].ref)[0])
 
-    def _refuse_rows_below(self, name: str) -> None:
+    def _refuse_rows_below(self, name: str, grid: list[list[object]]) -> None:
         """A row typed just under a table that did not grow with it (Excel's auto-expansion off, or a WPS/LibreOffice
         edit) is not read as part of it: refused naming its cell, never silently left out (exit 2)."""
         table = self.tables[name]
         min_col, _, max_col, max_row = parse_range(table.ref)
-        grid = self._grid(table.sheet)
         below = grid[max_row] if max_row < len(grid) else []
         filled = [c for c in range(min_col, max_col + 1) if c - 1 < len(below) and not is_blank(below[c - 1])]
         if filled:
