@@ -155,3 +155,15 @@ def test_a_formulas_cached_text_is_escaped_once():
     assert cell_xml("", "A1", Formula('="A&B"', "A&B<C>"), None).endswith("<v>A&amp;B&lt;C&gt;</v></c>")
     assert _formula_cells("", "A", 1, [Formula('="A&B"', "A&B")], None)[0].endswith("<v>A&amp;B</v></c>")
     assert shared_formula_cells("", "A", 1, ["A&B"], None, 0, None)[0].endswith("<v>A&amp;B</v></c>")
+
+
+def test_a_shared_formulas_cells_carry_their_values_as_any_formula_cell_does():
+    from xladdin.workbook.sheetxml import formula_cell, shared_formula_cells
+
+    cached = [1, 46000, 2.5, float("nan"), "", "●○", "a&b<c>", None, True, np.float64(3.0), dt.date(2026, 11, 24)]
+    element = '<f t="shared" si="4"/>'
+    for style, s in ((None, ""), ("5", ' s="5"')):
+        assert shared_formula_cells("", "Q", 7, cached, style, 4, None) == [
+            formula_cell("", f"Q{r}", s, element, v) for r, v in enumerate(cached, 7)]
+    first = shared_formula_cells("", "Q", 7, ["●"], None, 4, ('=REPT("●",COUNTIFS(A7:B7,">1"))', "Q7:Q9"))[0]
+    assert first == '<c r="Q7" t="str"><f t="shared" ref="Q7:Q9" si="4">REPT("●",COUNTIFS(A7:B7,"&gt;1"))</f><v>●</v></c>'

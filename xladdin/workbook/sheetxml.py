@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pandas as pd
@@ -250,19 +251,7 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
     if value is None:
         return f'<{p}c r="{ref}"{s}/>'
     if isinstance(value, Formula):
-        formula = f'<{p}f>{escape(str(value)[1:])}</{p}f>'
-        cached = value.cached.item() if hasattr(value.cached, "item") else value.cached  # numpy scalars
-        if isinstance(cached, (dt.date, dt.datetime)):  # a date formula (完成日期, a week's Monday): its serial
-            moment = cached if isinstance(cached, dt.datetime) else dt.datetime.combine(cached, dt.time())
-            cached = (moment - _EPOCH).total_seconds() / 86400
-        if isinstance(cached, bool):
-            return f'<{p}c r="{ref}"{s} t="b">{formula}<{p}v>{int(cached)}</{p}v></{p}c>'
-        if isinstance(cached, (int, float)) and not pd.isna(cached):
-            return f'<{p}c r="{ref}"{s}>{formula}<{p}v>{_number(cached)}</{p}v></{p}c>'
-        if isinstance(cached, str) or (isinstance(cached, float) and pd.isna(cached)):
-            text = "" if not isinstance(cached, str) else _clean(cached)  # NaN: the formula's ""
-            return f'<{p}c r="{ref}"{s} t="str">{formula}<{p}v>{text}</{p}v></{p}c>'
-        return f'<{p}c r="{ref}"{s}>{formula}</{p}c>'
+        return formula_cell(p, ref, s, f'<{p}f>{escape(str(value)[1:])}</{p}f>', value.cached)
     if isinstance(value, bool):
         return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, float)):
@@ -280,6 +269,47 @@ def cell_xml(prefix: str, ref: str, value: object, style: str | None) -> str:
         return f'<{p}c r="{ref}"{s}/>'
     return (f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{_clean(str(value))}</{p}t>'
             f'</{p}is></{p}c>')
+
+
+def formula_cell(p: str, ref: str, s: str, element: str, cached: object) -> str:
+    """A formula's <c> element: `element` its <f> element, `s` its style attribute, `cached` the value
+    computed for it (a date as its serial, text or NaN as text, None: no value)."""
+    cached = cached.item() if hasattr(cached, "item") else cached  # numpy scalars
+    if isinstance(cached, (dt.date, dt.datetime)):  # a date formula (完成日期, a week's Monday): its serial
+        moment = cached if isinstance(cached, dt.datetime) else dt.datetime.combine(cached, dt.time())
+        cached = (moment - _EPOCH).total_seconds() / 86400
+    if isinstance(cached, bool):
+        return f'<{p}c r="{ref}"{s} t="b">{element}<{p}v>{int(cached)}</{p}v></{p}c>'
+    if isinstance(cached, (int, float)) and not pd.isna(cached):
+        return f'<{p}c r="{ref}"{s}>{element}<{p}v>{_number(cached)}</{p}v></{p}c>'
+    if isinstance(cached, str) or (isinstance(cached, float) and pd.isna(cached)):
+        text = "" if not isinstance(cached, str) else _clean(cached)  # NaN: the formula's ""
+        return f'<{p}c r="{ref}"{s} t="str">{element}<{p}v>{text}</{p}v></{p}c>'
+    return f'<{p}c r="{ref}"{s}>{element}</{p}c>'
+
+
+def _computed_cells(p: str, letter: str, top: int, values, style: str | None, elements) -> list[str]:
+    """The <c> elements from row `top` down of formula cells: `elements` yields each one's <f> element,
+    `values` its computed value (text, numbers and NaN in a tight loop, anything else by formula_cell)."""
+    s = f' s="{style}"' if style else ""
+    open_, v_open, v_close = f'<{p}c r="{letter}', f"<{p}v>", f"</{p}v></{p}c>"
+    texts: dict[str, str] = {}
+    out = []
+    append = out.append
+    for r, cached, element in zip(itertools.count(top), values, elements):
+        kind = type(cached)
+        if kind is str:
+            shown = texts.get(cached)
+            if shown is None:
+                shown = texts[cached] = _clean(cached)
+            append(f'{open_}{r}"{s} t="str">{element}{v_open}{shown}{v_close}')
+        elif (kind is int or kind is float) and cached == cached:
+            append(f'{open_}{r}"{s}>{element}{v_open}{_number(cached)}{v_close}')
+        elif kind is float:  # NaN: the formula's ""
+            append(f'{open_}{r}"{s} t="str">{element}{v_open}{v_close}')
+        else:
+            append(formula_cell(p, f"{letter}{r}", s, element, cached))
+    return out
 
 
 def column_cells(prefix: str, letter: str, top: int, values: list[object], style: str | None,
@@ -353,11 +383,9 @@ def _formula_cells(p: str, letter: str, top: int, values: list[object], style: s
 def formula_column_cells(p: str, letter: str, top: int, values: list[object], style: str | None,
                          formula: ColumnFormula, offset: int) -> list[str]:
     """column_cells for a column of a ColumnFormula written cell by cell (with a text per row, as the
-    节点计划's 计划 and 完成, or a single row):
-    what _formula_cells writes for Formula(formula.at(offset + k), values[k]), without the objects.
-    `values` the computed values from row `top` down, `offset` the first one's index in the table."""
-    s = f' s="{style}"' if style else ""
-    open_, f_open, f_close, v_open, v_close = f'<{p}c r="{letter}', f"<{p}f>", f"</{p}f>", f"<{p}v>", f"</{p}v></{p}c>"
+    节点计划's 计划 and 完成, or a single row): what _formula_cells writes for
+    Formula(formula.at(offset + k), values[k]), without the objects. `values` the computed values from row
+    `top` down, `offset` the first one's index in the table."""
     template, first = formula.template, formula.first
     args = formula.args if formula.args is not None else [""] * (offset + len(values))  # a row's number only
     if ILLEGAL_CHARACTERS_RE.search(template + "".join(set(args[offset:offset + len(values)]))):
@@ -366,31 +394,18 @@ def formula_column_cells(p: str, letter: str, top: int, values: list[object], st
     # The template as str.format's positions ({0} the row, {1} the text): quicker per cell than a mapping.
     template = re.sub(r"%\(r\)d|%\(a\)s|%%", lambda m: {"%(r)d": "{0}", "%(a)s": "{1}", "%%": "%"}[m.group(0)],
                       escape(template[1:]).replace("{", "{{").replace("}", "}}"))
-    form = template.format
-    shown_args: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    out = []
-    append = out.append
-    for k, cached in enumerate(values):
-        r, i = top + k, offset + k
-        arg = args[i]
-        shown = shown_args.get(arg)
-        if shown is None:
-            shown = shown_args[arg] = escape(arg)
-        text = form(first + i, shown)
-        kind = type(cached)
-        if kind is str:
-            value = texts.get(cached)
-            if value is None:
-                value = texts[cached] = _clean(cached)
-            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{value}{v_close}')
-        elif (kind is int or kind is float) and cached == cached:
-            append(f'{open_}{r}"{s}>{f_open}{text}{f_close}{v_open}{_number(cached)}{v_close}')
-        elif kind is float:  # NaN: the formula's ""
-            append(f'{open_}{r}"{s} t="str">{f_open}{text}{f_close}{v_open}{v_close}')
-        else:
-            append(cell_xml(p, f"{letter}{r}", Formula(formula.at(i), cached), style))
-    return out
+    form = f"<{p}f>{template}</{p}f>".format
+    shown: dict[str, str] = {}
+
+    def elements():
+        for i in range(offset, offset + len(values)):
+            arg = args[i]
+            text = shown.get(arg)
+            if text is None:
+                text = shown[arg] = escape(arg)
+            yield form(first + i, text)
+
+    return _computed_cells(p, letter, top, values, style, elements())
 
 
 def shared_formula_cells(p: str, letter: str, top: int, values: list[object], style: str | None, si: int,
@@ -398,29 +413,11 @@ def shared_formula_cells(p: str, letter: str, top: int, values: list[object], st
     """column_cells for a column of one shared formula (ColumnFormula): `values` the computed values from
     row `top` down; `master` (the formula's text with its '=', the column's range) when `top` is the
     group's first row, whose cell carries the text once; every other cell only the group's index `si`."""
-    s = f' s="{style}"' if style else ""
-    open_, v_open, v_close = f'<{p}c r="{letter}', f"<{p}v>", f"</{p}v></{p}c>"
-    shared = f'<{p}f t="shared" si="{si}"/>'
-    texts: dict[str, str] = {}
-    out = []
-    append = out.append
-    for r, cached in enumerate(values, top):
-        formula = shared
-        if master is not None and r == top:
-            formula = f'<{p}f t="shared" ref="{master[1]}" si="{si}">{escape(_clean_formula(master[0][1:]))}</{p}f>'
-        kind = type(cached)
-        if kind is str:
-            shown = texts.get(cached)
-            if shown is None:
-                shown = texts[cached] = _clean(cached)
-            append(f'{open_}{r}"{s} t="str">{formula}{v_open}{shown}{v_close}')
-        elif (kind is int or kind is float) and cached == cached:
-            append(f'{open_}{r}"{s}>{formula}{v_open}{_number(cached)}{v_close}')
-        elif kind is bool:
-            append(f'{open_}{r}"{s} t="b">{formula}{v_open}{int(cached)}{v_close}')
-        else:  # None or NaN: the formula's ""
-            append(f'{open_}{r}"{s} t="str">{formula}{v_open}{v_close}')
-    return out
+    shared = itertools.repeat(f'<{p}f t="shared" si="{si}"/>')
+    if master is not None:
+        first = f'<{p}f t="shared" ref="{master[1]}" si="{si}">{escape(_clean_formula(master[0][1:]))}</{p}f>'
+        shared = itertools.chain((first,), shared)
+    return _computed_cells(p, letter, top, values, style, shared)
 
 
 def _clean_formula(text: str) -> str:
