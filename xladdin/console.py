@@ -7,10 +7,10 @@ from __future__ import annotations
 import functools
 import sys
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 from xladdin.engine.model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
 from xladdin.excel_setup import OK, PROBLEM, SetupReport

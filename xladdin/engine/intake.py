@@ -11,11 +11,10 @@ import math
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.faults import strict
 from xladdin.base.fs import copy_whole, fit_name, os_reason, skip_reason
 from xladdin.base.issues import Code, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     FIGURE_KEYS,
 )

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.issues import ERROR, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     METRICS,
 )

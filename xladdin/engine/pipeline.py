@@ -11,12 +11,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base import clock
 from xladdin.base.errors import SettingsError
 from xladdin.base.faults import crash_point
 from xladdin.base.fs import relative
+from xladdin.base.lazy import pandas as pd
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
 from xladdin.domain.milestones import Plan, key_plots, late_or_at_risk

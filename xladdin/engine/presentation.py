@@ -10,10 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
-
 from xladdin.base.clock import local_time
 from xladdin.base.issues import ERROR
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     METRICS,
     SHEET_MILESTONES,

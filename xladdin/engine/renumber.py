@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
 from xladdin.base.errors import SettingsError
+from xladdin.base.lazy import pandas as pd
 from xladdin.domain.validate import former_pairs
 from xladdin.store.history import Store
 

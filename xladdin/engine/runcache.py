@@ -24,11 +24,10 @@ import pickle
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
 import xladdin
 from xladdin.base.faults import strict
+from xladdin.base.lazy import pandas as pd, numpy as np
 from xladdin.engine.model import JobResult, RunRequest
 from xladdin.store.history import KEPT_FIGURES, Store
 
@@ -116,8 +115,13 @@ _BUILTINS = {"list", "dict", "set", "frozenset", "tuple", "slice", "complex", "b
 _REBUILDERS = ("_reconstruct", "_frombuffer", "scalar", "_unpickle", "__pyx_unpickle", "_new_", "new_block",
                "encode", "_timedelta_unpickle")
 
-_PANDAS_DATA = (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionDtype,
-                pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.offsets.BaseOffset, pd.Flags, type(pd.NaT))
+
+
+@functools.cache
+def _pandas_data() -> tuple[type, ...]:
+    """pandas' data classes (asked only when a kept result holds pandas values: then it is loaded anyway)."""
+    return (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionDtype,
+            pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.offsets.BaseOffset, pd.Flags, type(pd.NaT))
 
 
 class _Unpickler(pickle.Unpickler):
@@ -127,7 +131,7 @@ class _Unpickler(pickle.Unpickler):
         if module in _PLAIN or module.startswith(("xladdin.", "pandas", "numpy")):
             found = super().find_class(module, name)
             if module.startswith("pandas"):  # its data classes (not its readers and writers)
-                if isinstance(found, type) and (issubclass(found, _PANDAS_DATA) or found.__module__.startswith(
+                if isinstance(found, type) and (issubclass(found, _pandas_data()) or found.__module__.startswith(
                         ("pandas.core.internals", "pandas._libs.internals"))):
                     return found
             elif module.startswith("numpy"):

@@ -7,8 +7,7 @@ import datetime as dt
 import json
 import math
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 
 

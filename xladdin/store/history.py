@@ -11,10 +11,9 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.clock import local_time
 from xladdin.base.issues import Code, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import FIGURE_KEYS
 from xladdin.domain.consolidate import RISE, lines_of, project_reports
 from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState, History, ProjectState

@@ -21,12 +21,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import python_calamine
 
 from xladdin.base import values
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.faults import crash_point
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import SHEET_CHARTS, cell_address, column_letter, parse_range
 from xladdin.base.values import is_blank
 from xladdin.domain import validate

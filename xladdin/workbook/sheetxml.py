@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pandas as pd
-
 from xladdin.base.errors import MasterUnusable
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import cell_address, column_index
 from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, Formula
 from xladdin.workbook.xmlparts import attr, escape
