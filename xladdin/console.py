@@ -12,6 +12,7 @@ from rich.table import Table
 
 from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
+from xladdin.domain.rank import BLACK, RED
 from xladdin.engine.model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
 from xladdin.excel_setup import OK, PROBLEM, SetupReport
 
@@ -92,14 +93,13 @@ def _print_ranking(result: JobResult) -> None:
     ranking.add_column("排名单位", no_wrap=True)
     for _, label in METRICS:
         ranking.add_column(label.replace("征地完成率", "征地率") if len(label) > 6 else label, justify="right")
-    for row in result.ranking.itertuples(index=False):
+    for entry in result.ranking_entries():  # plain values: a second click prints them without pandas
         cells = []
         for key, _ in METRICS:
-            value, rank = getattr(row, key), getattr(row, f"{key}_rank")
-            mark = "[red]红[/]" if getattr(row, f"{key}_red") else ("[bold]黑[/]" if getattr(row, f"{key}_black")
-                                                                   else "")
-            cells.append("—" if pd.isna(value) else f"{value:.1%}（{int(rank)}）{mark}")
-        ranking.add_row(row.unit, *cells)
+            value, rank, flag = entry[key], entry[f"{key}_rank"], entry[f"{key}_list"]
+            mark = "[red]红[/]" if flag == RED else ("[bold]黑[/]" if flag == BLACK else "")
+            cells.append("—" if value is None else f"{value:.1%}（{rank}）{mark}")
+        ranking.add_row(entry["unit"], *cells)
     console().print(ranking)
 
 

@@ -10,8 +10,11 @@ pandas too: on a path meant to stay light, ask `loaded("pandas")` first.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
 import sys
+from pathlib import Path
 
 
 class LazyModule:
@@ -32,6 +35,18 @@ class LazyModule:
 def loaded(name: str) -> bool:
     """Whether the library has been imported (by anyone), without importing it."""
     return name in sys.modules
+
+
+@functools.cache
+def installed_version(name: str) -> str:
+    """The installed version of a library, from its package metadata's folder name, without importing it
+    (or importlib.metadata, slower than the rest of a second click): for keys that must change on upgrade."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return ""
+    folder = Path(spec.origin).parent.parent
+    found = sorted(folder.glob(f"{name}-*.dist-info"))
+    return found[-1].name[len(name) + 1:-len(".dist-info")] if found else str(spec.origin)
 
 
 pandas = LazyModule("pandas")

@@ -24,6 +24,13 @@ def frame_to_json(frame: pd.DataFrame) -> str:
                        "columns": columns}, ensure_ascii=False)
 
 
+def json_columns(text: str, names: tuple[str, ...]) -> dict[str, list | None]:
+    """Some columns of a frame frame_to_json wrote, as lists of its values (None for a column it lacks),
+    without building the frame."""
+    columns = {column["name"]: column["values"] for column in json.loads(text)["columns"]}
+    return {name: columns.get(name) for name in names}
+
+
 def frame_from_json(text: str) -> pd.DataFrame:
     """The frame frame_to_json wrote."""
     data = json.loads(text)
