@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 from xladdin.domain.rank import BLACK, RED
 from xladdin.engine.model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
-from xladdin.excel_setup import OK, PROBLEM, SetupReport
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from xladdin.excel_setup import SetupReport
 
 
 @functools.cache
@@ -116,6 +120,8 @@ def print_history(frame: pd.DataFrame) -> None:
 
 def print_setup_report(report: SetupReport, check_only: bool) -> None:
     """Each check with its state and, when not OK, its fix; then what xlwings.conf holds."""
+    from xladdin.excel_setup import OK, PROBLEM  # xlwings only for the command that sets Excel up
+
     colours = {OK: "green", PROBLEM: "red"}
     for check in report.checks:
         colour = colours.get(check.state, "yellow")
