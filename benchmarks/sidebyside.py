@@ -9,6 +9,7 @@ SRC=DIR measures the package in DIR instead of the installed one (e.g. an earlie
     python benchmarks/sidebyside.py /tmp/c/city time     # or prof / prof2 / prof3: cProfile of run 1 / 2 / 3
     python benchmarks/sidebyside.py /tmp/c/city cold     # run 1 and 2 each in a cold process (peak of each)
     python benchmarks/sidebyside.py /tmp/c/city naive    # bench.py's naive script on the same files
+    python benchmarks/sidebyside.py /tmp/c/city cli      # `python -m xladdin.cli run` twice, as staff run it
 """
 
 import cProfile
@@ -35,7 +36,7 @@ def main() -> None:
     work = src.parent / f"work-{src.name}"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(src, work)
-    if mode in ("cold", "naive"):
+    if mode in ("cold", "naive", "cli"):
         _subprocesses(work, mode)
         return
     pipeline = importlib.import_module("xladdin.engine.pipeline")
@@ -62,12 +63,15 @@ def main() -> None:
 
 def _subprocesses(work: Path, mode: str) -> None:
     """Cold processes, CPU (imports counted) and peak RSS from wait4: bench.py's naive script, or a first
-    run and a second click each in its own process."""
+    run and a second click each in its own process (through the engine, or through the command)."""
     if mode == "naive":
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from benchmarks.bench import NAIVE
 
         scripts = [("naive", NAIVE)]
+    elif mode == "cli":
+        scripts = [(f"cli {label}", ["-m", "xladdin.cli", "run", str(work / "母表.xlsm"), "--as-of",
+                                     NOW.date().isoformat()]) for label in ("first", "second")]
     else:
         run = (
             "import datetime as dt, os, pathlib, sys\n"
@@ -81,7 +85,8 @@ def _subprocesses(work: Path, mode: str) -> None:
         scripts = [("cold first", run), ("cold second", run)]
     for label, script in scripts:
         start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-c", script, str(work)], stdout=subprocess.DEVNULL)
+        command = script if isinstance(script, list) else ["-c", script, str(work)]
+        process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         print(label, f"{time.perf_counter() - start:.2f} s wall, {usage.ru_utime + usage.ru_stime:.2f} s CPU, "
               f"peak {usage.ru_maxrss / 1024:.0f} MiB, exit {os.waitstatus_to_exitcode(status)}", flush=True)

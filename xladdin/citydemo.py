@@ -12,8 +12,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.domain.level import CITY
 from xladdin.workbook.build import build_master

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from xladdin.base.schema import METRICS
+from xladdin.domain.rank import BLACK, RED
 from xladdin.engine.model import DUPLICATE, KNOWN, NEW_REJECTED, SKIPPED, JobResult, summary_sentence
-from xladdin.excel_setup import OK, PROBLEM, SetupReport
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from xladdin.excel_setup import SetupReport
 
 
 @functools.cache
@@ -92,14 +97,13 @@ def _print_ranking(result: JobResult) -> None:
     ranking.add_column("排名单位", no_wrap=True)
     for _, label in METRICS:
         ranking.add_column(label.replace("征地完成率", "征地率") if len(label) > 6 else label, justify="right")
-    for row in result.ranking.itertuples(index=False):
+    for entry in result.ranking_entries():  # plain values: a second click prints them without pandas
         cells = []
         for key, _ in METRICS:
-            value, rank = getattr(row, key), getattr(row, f"{key}_rank")
-            mark = "[red]红[/]" if getattr(row, f"{key}_red") else ("[bold]黑[/]" if getattr(row, f"{key}_black")
-                                                                   else "")
-            cells.append("—" if pd.isna(value) else f"{value:.1%}（{int(rank)}）{mark}")
-        ranking.add_row(row.unit, *cells)
+            value, rank, flag = entry[key], entry[f"{key}_rank"], entry[f"{key}_list"]
+            mark = "[red]红[/]" if flag == RED else ("[bold]黑[/]" if flag == BLACK else "")
+            cells.append("—" if value is None else f"{value:.1%}（{rank}）{mark}")
+        ranking.add_row(entry["unit"], *cells)
     console().print(ranking)
 
 
@@ -116,6 +120,8 @@ def print_history(frame: pd.DataFrame) -> None:
 
 def print_setup_report(report: SetupReport, check_only: bool) -> None:
     """Each check with its state and, when not OK, its fix; then what xlwings.conf holds."""
+    from xladdin.excel_setup import OK, PROBLEM  # xlwings only for the command that sets Excel up
+
     colours = {OK: "green", PROBLEM: "red"}
     for check in report.checks:
         colour = colours.get(check.state, "yellow")

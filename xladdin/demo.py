@@ -11,10 +11,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base import clock
 from xladdin.base.issues import Code
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import LEDGER_BY_KEY, REGISTRY_FIELDS
 from xladdin.domain.milestones import DEFAULT_MILESTONES, staff_row
 from xladdin.workbook.build import build_master, write_launchers

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import INDUSTRIAL, METRICS
 from xladdin.base.values import parse_date, parse_number
 from xladdin.domain.rank import chinese_ordinal, city_basis

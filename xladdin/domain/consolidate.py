@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd, numpy as np
 from xladdin.base.schema import FIGURE_KEYS, NET_AT_START, REGISTRY_FIELDS, SUMMARY_FIELDS, YES
 from xladdin.domain.settings import Settings
 

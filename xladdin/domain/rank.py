@@ -38,8 +38,7 @@ import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import INDUSTRIAL, METRICS, NET_AT_START, YES
 from xladdin.base.text import chinese_number
 from xladdin.domain.level import CITY, Level

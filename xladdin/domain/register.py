@@ -27,8 +27,7 @@ import datetime as dt
 import re
 import unicodedata
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.values import parse_date
 
 NEW, ONGOING, TO_CONFIRM, CLOSED = "新增", "持续", "待确认销号", "已销号"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
+from xladdin.base.lazy import pandas as pd
 
 REPORTED, MISSING, RETURNED, CORRECTED = "已报", "未报", "退回未改", "已更正"
 STATUSES = (REPORTED, CORRECTED, RETURNED, MISSING)

@@ -11,9 +11,8 @@ import datetime as dt
 import math
 from dataclasses import InitVar, dataclass, field
 
-import pandas as pd
-
 from xladdin.base.issues import Code, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.located import Ledger, UncachedFormula
 from xladdin.base.schema import (
     FIGURE_KEYS,

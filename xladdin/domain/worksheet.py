@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from xladdin.base import clock
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 from xladdin.base.values import excel_error, parse_date, parse_number
 from xladdin.domain.level import LIST_RULES, RULE_BY_RANK, RULE_THIRD

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import FIGURE_KEYS, LEDGER_BY_KEY
 from xladdin.store.history import Store
 from xladdin.workbook.layout import HISTORY

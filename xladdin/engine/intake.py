@@ -9,13 +9,13 @@ import json
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
 
 from xladdin.base.faults import strict
 from xladdin.base.fs import copy_whole, fit_name, os_reason, skip_reason
 from xladdin.base.issues import Code, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     FIGURE_KEYS,
 )
@@ -110,15 +110,16 @@ def grid_digest(grid: Grid) -> str:
     return hashlib.sha256(json.dumps([grid.sheet, grid.rows], default=str, ensure_ascii=False).encode()).hexdigest()
 
 
-def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame, as_of: dt.date, now: dt.datetime,
+def check_sources(sources: list[Source], store: Store, registry: pd.DataFrame | Callable[[], pd.DataFrame],
+                  as_of: dt.date, now: dt.datetime,
                   settings: Settings, folders: dict[str, Path] | None, workers: int = 1, progress: Progress = None
                   ) -> list[FileOutcome]:
     """Check every new submission in report-date order, recording each in the store as it goes (stamped with
-    the run's `now`)."""
+    the run's `now`). `registry` may be a function giving it: asked only when a file is new."""
     outcomes, pending, rechecked = _sort_out(sources, store, folders, now)
     # Read every file first, then check in report-date order so that history rules see earlier days.
     limits = Limits.from_settings(settings)
-    index = RegistryIndex(registry, store.renumbers()) if pending else None
+    index = RegistryIndex(registry() if callable(registry) else registry, store.renumbers()) if pending else None
     known: dict[str, dict[str, GroupState]] = {}
 
     def checking() -> tuple:  # for reader processes that also check: every group's state, before they fork

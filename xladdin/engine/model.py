@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.issues import ERROR, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     METRICS,
 )
@@ -99,7 +98,8 @@ class JobResult:
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
 
-    def to_dict(self) -> dict:
+    def ranking_entries(self) -> list[dict]:
+        """The 红黑榜 as plain values, one dict per unit (as --json prints it)."""
         ranking = []
         for row in self.ranking.itertuples(index=False):
             entry = {"unit": row.unit, "list": row.list_text}
@@ -111,6 +111,15 @@ class JobResult:
                 entry[f"{key}_below_average"] = getattr(row, f"{key}_below", "") == "是"
                 entry[f"{key}_streak"] = int(getattr(row, f"{key}_streak", 0))
             ranking.append(entry)
+        return ranking
+
+    def roster_entries(self) -> list[dict]:
+        """今日报送情况 as plain values, one dict per work group (as --json prints it)."""
+        return [] if self.roster is None else [
+            {"group": g, "status": s, "timeliness": t} for g, s, t in
+            self.roster[["group", "status", "timeliness"]].itertuples(index=False)]
+
+    def to_dict(self) -> dict:
         return {
             "master": str(self.master), "as_of": self.as_of.isoformat(), "period_start": self.period_start.isoformat(),
             "inbox": str(self.inbox) if self.inbox else None, "wrote_master": self.wrote,
@@ -118,11 +127,10 @@ class JobResult:
             "rejected": self.count(NEW_REJECTED),
             "duplicates": self.count(DUPLICATE), "already_processed": self.count(KNOWN), "ignored": self.ignored,
             "skipped": {f.file: f.issues[0].message for f in self.files if f.status == SKIPPED},
-            "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files], "ranking": ranking,
+            "seconds": round(self.seconds, 3), "files": [f.to_dict() for f in self.files],
+            "ranking": self.ranking_entries(),
             "renumbered": [{"old": old, "new": new, "submissions": count} for old, new, count in self.renumbered],
-            "roster": [] if self.roster is None else [
-                {"group": g, "status": s, "timeliness": t} for g, s, t in
-                self.roster[["group", "status", "timeliness"]].itertuples(index=False)],
+            "roster": self.roster_entries(),
         }
 
 

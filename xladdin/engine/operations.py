@@ -22,26 +22,22 @@ import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from xladdin.base import clock
 from xladdin.domain.level import LEVELS
-from xladdin.domain.roster import work_groups
-from xladdin.domain.settings import Settings
-from xladdin.engine import platform
 from xladdin.engine.model import JobResult, Progress, RunRequest
 from xladdin.engine.pipeline import execute, run_job
-from xladdin.engine.rebuild import rebuild_store
-from xladdin.engine.history import history_frame
-from xladdin.engine.rollback import roll_back
-from xladdin.engine.templates import write_group_templates
 from xladdin.notices.compose import DAILY
-from xladdin.store.history import Store
-from xladdin.workbook.book import Book
-from xladdin.workbook.build import build_master, write_launchers
-from xladdin.workbook.package import MasterBook
-from xladdin.workbook.projectlist import read_project_list
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from xladdin.domain.settings import Settings
+    from xladdin.engine import platform
+    from xladdin.workbook.book import Book
+
+# What only some operations use is imported by them: a run (above all a second click with nothing new) does
+# not load the 报送平台, the writers of templates and new masters (openpyxl, xlwings), rebuild or rollback.
 
 
 def _one_reader(method):
@@ -142,6 +138,8 @@ class Engine:
     def rebuild(self, *, as_of: dt.date | None = None) -> dict:
         """A new history store from 归档 (the old one kept beside it), then 汇总 and the 红黑榜 rewritten
         from it: the explicit way back when the store is lost."""
+        from xladdin.engine.rebuild import rebuild_store
+
         report = rebuild_store(self._file(), as_of, self.now)
         report["result"] = self.rank(as_of=report["as_of"])
         return report
@@ -150,15 +148,22 @@ class Engine:
 
     def rollback(self) -> tuple[dict, int]:
         """Undo the last run on the file (the open workbook is undone by closing it without saving)."""
+        from xladdin.engine.rollback import roll_back
+
         return roll_back(self._file())
 
     def history(self, *, group: str | None = None, project: str | None = None,
                 include_superseded: bool = False) -> pd.DataFrame:
         """The stored history of accepted rows."""
+        from xladdin.engine.history import history_frame
+
         return history_frame(self._file(), group=group, project=project, include_superseded=include_superseded)
 
     def templates(self, out: Path | None = None) -> list[Path]:
         """One fill-in ledger per work group, starting from its last accepted report."""
+        from xladdin.engine.templates import write_group_templates
+        from xladdin.workbook.package import MasterBook
+
         book = self.book if self.book is not None else MasterBook.open(self._file())
         return write_group_templates(book, self.base_dir, out)
 
@@ -167,6 +172,10 @@ class Engine:
         """A new master DIRECTORY/NAME of that level (设置 › 指挥部级别), its 项目清单 imported from
         `projects` (xlsx or csv; SettingsError and nothing written when any row is wrong), its inbox
         folder and the launchers beside it."""
+        from xladdin.domain.settings import Settings
+        from xladdin.workbook.build import build_master, write_launchers
+        from xladdin.workbook.projectlist import read_project_list
+
         rows = read_project_list(Path(projects), level) if projects is not None else None
         path = Path(directory) / name
         Path(directory).mkdir(parents=True, exist_ok=True)
@@ -184,12 +193,19 @@ class Engine:
     @_one_reader
     def groups(self) -> list[str]:
         """The work groups of the 项目清单 (责任工作组): those that report, and hold a 报送码."""
+        from xladdin.domain.roster import work_groups
+
         return work_groups(self._registry())
 
     @_one_reader
     def codes(self, *, now: dt.datetime | None = None, renew: bool = False) -> list[platform.IssuedCode]:
         """The 管理码 and every group's 报送码: issued where missing (at `now`, else the clock's), all replaced
         with `renew`."""
+        from xladdin.base import clock
+        from xladdin.domain.roster import work_groups
+        from xladdin.engine import platform
+        from xladdin.store.history import Store
+
         book = self._master()
         settings = book.settings()
         store = Store(self.base_dir / settings.store)
@@ -201,6 +217,9 @@ class Engine:
 
     def code_holder(self, code: str) -> tuple[str, str] | None:
         """(holder, code hash) of an access code ('' holds the 管理码), or None: not a code in force."""
+        from xladdin.engine import platform
+        from xladdin.store.history import Store
+
         store = Store(self.base_dir / self.settings().store)  # the hash (slow on purpose) outside the reader's lock
         try:
             return platform.code_holder(store, code)
@@ -210,6 +229,8 @@ class Engine:
     @_one_reader
     def code_hashes(self) -> dict[str, str]:
         """holder -> the hash of the code in force (a session of an older code has ended)."""
+        from xladdin.store.history import Store
+
         store = Store(self.base_dir / self.settings().store)
         try:
             return {holder: code_hash for holder, (code_hash, _) in store.access_codes().items()}
@@ -221,12 +242,17 @@ class Engine:
                       at: dt.datetime) -> platform.Upload:
         """A group's upload checked as `validate` checks an inbox file and, if it is that group's ledger, kept
         in the inbox under a server-made name with the upload time (the caller admits one at a time)."""
+        from xladdin.engine import platform
+
         return platform.receive_upload(self._master(), self.base_dir, staged, client_name, group, address, at,
                                        registry=self._registry())
 
     @_one_reader
     def uploads(self, group: str | None, since: dt.date | None = None) -> list[dict]:
         """A group's uploads (everyone's with None), newest first, with what a run made of each since."""
+        from xladdin.engine import platform
+        from xladdin.store.history import Store
+
         store = Store(self.base_dir / self.settings().store)
         try:
             return platform.uploads_of(store, group, since)
@@ -235,6 +261,8 @@ class Engine:
 
     @_one_reader
     def upload(self, upload_id: int) -> dict | None:
+        from xladdin.store.history import Store
+
         store = Store(self.base_dir / self.settings().store)
         try:
             return store.upload(upload_id)
@@ -244,19 +272,27 @@ class Engine:
     @_one_reader
     def roster(self, as_of: dt.date) -> pd.DataFrame:
         """今日报送情况 for a date, live: runs' submissions and the uploads since."""
+        from xladdin.engine import platform
+
         return platform.live_roster(self._master(), self.base_dir, as_of, registry=self._registry())
 
     @_one_reader
     def inbox_files(self) -> list[dict]:
+        from xladdin.engine import platform
+
         return platform.inbox_files(self._master(), self.base_dir)
 
     @_one_reader
     def board(self) -> dict:
         """The last run: 红黑榜, the 通报 sheet's text, the notices in 通报存档."""
+        from xladdin.engine import platform
+
         return platform.last_board(self._master(), self.base_dir)
 
     def _master(self) -> Book:
         """The master as last read, read again when the file has changed (a run saved it, staff edited it)."""
+        from xladdin.workbook.package import MasterBook
+
         if self.book is not None:
             return self.book
         info = self._file().stat()

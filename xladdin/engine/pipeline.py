@@ -11,12 +11,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base import clock
 from xladdin.base.errors import SettingsError
 from xladdin.base.faults import crash_point
 from xladdin.base.fs import relative
+from xladdin.base.lazy import pandas as pd
 from xladdin.domain.cityresult import gap_sentences, published
 from xladdin.domain.consolidate import campaign_counts, quantity_totals, summary_of, with_milestone_progress
 from xladdin.domain.milestones import Plan, key_plots, late_or_at_risk
@@ -24,6 +23,7 @@ from xladdin.domain.rank import add_streaks, compute_ranking, streak_periods, wh
 from xladdin.domain.register import build_register, open_items, previous_rows, update_threads
 from xladdin.domain.roster import daily_roster, weekly_tally, work_groups
 from xladdin.domain.settings import Settings
+from xladdin.domain.validate import former_pairs
 from xladdin.engine.binding import open_store
 from xladdin.engine.intake import Source, check_sources, grid_digest, inbox_sources, scan_inbox, skipped_outcome
 from xladdin.engine.model import (
@@ -38,9 +38,9 @@ from xladdin.engine.model import (
     tell,
 )
 from xladdin.engine.plan import milestone_plan
-from xladdin.engine.presentation import write_master, write_run_status
+from xladdin.engine.presentation import status_figure_rows, write_master, write_run_status
 from xladdin.engine.renumber import renumber_projects
-from xladdin.engine.runcache import keep_result, kept_result, reusable, run_key, settled, with_run
+from xladdin.engine.runcache import KeptResult, keep_result, kept_result, reusable, run_key, settled, with_run
 from xladdin.engine.withdraw import withdraw_one
 from xladdin.notices.archive import (
     all_issued,
@@ -102,10 +102,10 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
     refuse_unusable_period_or_inbox(settings, as_of, inbox if intake else None, book.path, bool(request.inbox))
     store = open_store(book, base_dir / settings.store, write)
     try:
-        registry = _registry(book, store)
+        registry = RunRegistry(book, store)
         if write:
             store.begin_run(as_of, request.command, now)
-        renumbered = renumber_projects(store, registry, now)  # before intake: files meet the moved history
+        renumbered = renumber_projects(store, registry.former_pairs(), now)  # before intake: files meet the moved history
         withdrawn = withdraw_one(store, request.withdraw, now) if request.withdraw and write else None
         files, ignored = [], []
         if intake:
@@ -119,7 +119,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
         master_digest = getattr(book, "file_digest", None)  # a master file (the live workbook has none)
         reuse = master_digest is not None and reusable(request)
         kept = kept_result(store, run_key(store.generation(), master_digest, request, as_of)) if reuse else None
-        result = with_run(kept, book.path) if kept is not None else _figures(book, store, registry, as_of,
+        result = with_run(kept, book.path) if kept is not None else _figures(book, store, registry.frame(), as_of,
                                                                              settings, notice_kind)
         result.files, result.ignored, result.inbox = files, ignored, inbox if intake else None
         result.now = now
@@ -133,8 +133,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
                                                 if all_issued(store) else [])
         if write:
             result.seconds = time.perf_counter() - started
-            _write_and_commit(book, result, store, settings, base_dir, request, progress,
-                              kept=kept is not None, keep=reuse)
+            _write_and_commit(book, result, store, settings, base_dir, request, progress, kept=kept, keep=reuse)
         else:
             store.discard()
     finally:
@@ -143,7 +142,7 @@ def run_job(book: Book, base_dir: Path, request: RunRequest | None = None, *, st
     return result
 
 
-def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_of: dt.date, now: dt.datetime,
+def _take_in(book: Book, inbox: Path, store: Store, registry: RunRegistry, as_of: dt.date, now: dt.datetime,
              settings: Settings, folders: dict[str, Path] | None, workers: int, progress: Progress) -> tuple[list[FileOutcome], list[str]]:
     """Every file of the inbox and every ledger pasted into the master, checked (and, with `folders`,
     recorded, archived or returned); the inbox entries not read, by name."""
@@ -152,7 +151,7 @@ def _take_in(book: Book, inbox: Path, store: Store, registry: pd.DataFrame, as_o
     skipped += unreadable
     pasted = [Source(f"{book.path.name}›{grid.sheet}", grid_digest(grid), grid=grid) for grid in book.pasted_grids()]
     tell(progress, READING, 0, len(sources) + len(pasted))
-    files = check_sources(sources + pasted, store, registry, as_of, now, settings, folders, workers, progress)
+    files = check_sources(sources + pasted, store, registry.frame, as_of, now, settings, folders, workers, progress)
     files += [skipped_outcome(name, reason) for name, reason in skipped]
     return files, [name for name, _ in skipped]
 
@@ -169,7 +168,7 @@ def check_files(book: Book, base_dir: Path, paths: list[Path], *, as_of: dt.date
     try:
         store.reserve()  # checking writes (then rolls back): wait for a run that is writing, never fail halfway
         registry = _registry(book, store) if registry is None else registry
-        renumber_projects(store, registry, now)  # discarded below with the rest
+        renumber_projects(store, former_pairs(registry), now)  # discarded below with the rest
         sources, unreadable = inbox_sources(paths)
         folders = {"master": base_dir, "returned": base_dir / settings.returned} if returned else None
         files = check_sources(sources, store, registry, as_of, now, settings, folders)
@@ -295,19 +294,20 @@ def _register(store: Store, registry: pd.DataFrame, as_of: dt.date, settings: Se
 
 
 def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Settings, base_dir: Path,
-                      request: RunRequest, progress: Progress, kept: bool = False, keep: bool = False) -> None:
+                      request: RunRequest, progress: Progress, kept: KeptResult | None = None,
+                      keep: bool = False) -> None:
     """The master written, backed up and saved, the store committed — in the order a crash at any point
     survives: the backup exists before the store names it, and the store is complete before the master
     shows it (a rerun rebuilds the master). With `kept` (figures the last run kept, on the master and store
     it left) only what differs from run to run is written; with `keep` the figures are kept for the next run,
     under the key of the store and master this run leaves (recorded after the save, as the regions are)."""
     tell(progress, WRITING, 0, 0)
-    keep = keep and settled(result)
+    keep = keep and (kept is not None or settled(result))  # figures kept were settled when kept
     keep_unchanged = getattr(book, "keep_unchanged", None)  # the file's regions (the live workbook has none)
     if keep_unchanged is not None:
         keep_unchanged(store.kept_text(REGIONS_KEPT))
-    if kept:
-        write_run_status(book, result, request.intake)
+    if kept is not None:
+        write_run_status(book, result, request.intake, kept.status_rows)
     else:
         write_master(book, result, store, settings, request.intake, request.write_ranking)
     crash_point("written")
@@ -329,7 +329,7 @@ def _write_and_commit(book: Book, result: JobResult, store: Store, settings: Set
         store.keep_text(REGIONS_KEPT, book.region_record())
         if keep:
             keep_result(store, run_key(generation, book.file_digest, request, result.as_of),
-                        None if kept else result)
+                        None if kept is not None else result, status_figure_rows(result) if kept is None else None)
         store.commit()
     result.wrote = True
 
@@ -342,6 +342,30 @@ def _reached(plan: Plan) -> dict[str, list[dt.date]]:
         if dates:
             reached.setdefault(block.project_id, []).extend(dates)
     return reached
+
+
+class RunRegistry:
+    """A run's 项目清单, read (or taken as an earlier run kept it) when first asked for: a second click with
+    nothing new needs only its 原编号 pairs, read from the kept copy's text without building a frame."""
+
+    def __init__(self, book: Book, store: Store):
+        self.book, self.store, self._frame = book, store, None
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = _registry(self.book, self.store)
+        return self._frame
+
+    def former_pairs(self) -> list[tuple[str, str]]:
+        """(原编号, 项目编号) of the rows that name a 原编号, as validate.former_pairs reads them from the frame."""
+        key = self._frame is None and self.book.registry_key()
+        columns = self.store.kept_frame_columns("registry", key, ("project_id", "former_id")) if key else None
+        if columns is None:
+            return former_pairs(self.frame())
+        if columns["former_id"] is None:  # a registry kept by an older version
+            return []
+        return [(old, new) for new, old in zip(columns["project_id"], columns["former_id"])
+                if isinstance(old, str) and old]
 
 
 def _registry(book, store: Store) -> pd.DataFrame:

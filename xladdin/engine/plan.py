@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import normalize_label
 from xladdin.domain.milestones import (
     DERIVED,

@@ -22,11 +22,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.clock import local_time
 from xladdin.base.fs import SUPPORTED_SUFFIXES, copy_whole, fit_name
 from xladdin.base.issues import Code
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import SHEET_NOTICE
 from xladdin.domain.roster import daily_roster, work_groups
 from xladdin.engine.intake import scan_inbox, sha256_of

@@ -9,10 +9,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
-
 from xladdin.base.clock import local_time
 from xladdin.base.issues import ERROR
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     METRICS,
     SHEET_MILESTONES,
@@ -145,12 +144,14 @@ def write_master(book: Book, result: JobResult, store: Store, settings: Settings
             writer.write(page)
 
 
-def write_run_status(book: Book, result: JobResult, intake: bool) -> None:
+def write_run_status(book: Book, result: JobResult, intake: bool,
+                     figure_rows: list[list[object]] | None = None) -> None:
     """What a run writes when its figures are the ones the master already shows (engine/runcache.py): the
-    校验报告 of this run's files (after an intake) and 控制台 (the run's time, its files, the roster)."""
+    校验报告 of this run's files (after an intake) and 控制台 (the run's time, its files, the roster);
+    `figure_rows`: 控制台's rows of those figures as kept with them (status_figure_rows)."""
     if intake:
         _write_report(book, result)
-    book.write_table(STATUS.name, _status_rows(result))
+    book.write_table(STATUS.name, _status_rows(result, figure_rows))
 
 
 def _write_summary(book: Book, result: JobResult) -> None:
@@ -533,8 +534,7 @@ def _history_rows(store: Store, since: dt.date, as_of: dt.date, limit: int) -> l
     return _plain_rows(history_view(recent)) if not recent.empty else []
 
 
-def _status_rows(result: JobResult) -> list[list[object]]:
-    words = (result.settings or Settings()).words
+def _status_rows(result: JobResult, figure_rows: list[list[object]] | None = None) -> list[list[object]]:
     return [
         ["运行时间", result.now.strftime("%Y-%m-%d %H:%M:%S")],
         ["统计截至", result.as_of.isoformat()],
@@ -543,6 +543,14 @@ def _status_rows(result: JobResult) -> list[list[object]]:
         ["收件箱", str(result.inbox) if result.inbox else "（本次未读取收件箱）"],
         ["结果", summary_sentence(result)],
         ["用时", f"{result.seconds:.1f} 秒"],
+        *(status_figure_rows(result) if figure_rows is None else figure_rows),
+    ]
+
+
+def status_figure_rows(result: JobResult) -> list[list[str]]:
+    """控制台's rows that come from the run's figures alone (texts): kept with them for a second click."""
+    words = (result.settings or Settings()).words
+    return [
         *([[words.whole, result.whole]] if result.whole else []),
         *([list(row) for row in totals_rows(result)] if result.totals is not None else []),
         *[[f"{words.above}里通报", sentence] for sentence in result.city],

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
 from xladdin.base.errors import SettingsError
-from xladdin.domain.validate import former_pairs
 from xladdin.store.history import Store
 
 
-def renumber_projects(store: Store, registry: pd.DataFrame, now: dt.datetime) -> list[tuple[str, str, int]]:
-    """Move the history of every 原编号 the registry names to its row's 项目编号; (old, new, submissions
-    moved) of those that had any. A 原编号 unknown to the store (or moved by an earlier run) is nothing to
+def renumber_projects(store: Store, pairs: list[tuple[str, str]], now: dt.datetime) -> list[tuple[str, str, int]]:
+    """Move the history of every 原编号 the registry names to its row's 项目编号 (`pairs`: (原编号, 项目编号),
+    validate.former_pairs); (old, new, submissions moved) of those that had any. A 原编号 unknown to the store (or moved by an earlier run) is nothing to
     do. SettingsError (exit 2, nothing written) when both codes reported on one date: which is right is for
     HQ to decide."""
     moved = []
-    for old, new in former_pairs(registry):
+    for old, new in pairs:
         clash = store.renumber_clash(old, new)
         if clash is not None:
             raise SettingsError(

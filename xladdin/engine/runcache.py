@@ -24,11 +24,10 @@ import pickle
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
 import xladdin
 from xladdin.base.faults import strict
+from xladdin.base.lazy import installed_version, numpy as np, pandas as pd
 from xladdin.engine.model import JobResult, RunRequest
 from xladdin.store.history import KEPT_FIGURES, Store
 
@@ -44,7 +43,7 @@ PER_RUN = {"master": None, "inbox": None, "files": [], "ignored": [], "now": Non
 def code_version() -> str:
     """A digest of the code that computes and writes the figures (every module of the package) and of the
     interpreter and libraries it runs on: a kept result never outlives an upgrade."""
-    digest = hashlib.sha256(f"{xladdin.__version__}|{sys.version}|{pd.__version__}|{np.__version__}".encode())
+    digest = hashlib.sha256(f"{xladdin.__version__}|{sys.version}|{installed_version('pandas')}|{installed_version('numpy')}".encode())
     root = Path(xladdin.__file__).parent
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -73,32 +72,74 @@ def settled(result: JobResult) -> bool:
     return register is None or not register.attrs.get("notes")
 
 
-def kept_result(store: Store, key: str) -> JobResult | None:
+# The fields of a result that hold frames (or notices and counts made of them): kept apart, in their own pickle,
+# read back only when something asks for one. The rest is plain (dates, texts, 设置) and read at once: a second
+# click writes 控制台 from it and from the rows kept with it, and never loads pandas.
+FRAMES = ("summary", "ranking", "trend", "notice_doc", "register", "plan", "key_plots", "leaders", "roster", "tally",
+          "totals", "counts")
+
+
+class KeptResult(JobResult):
+    """Kept figures as a run's result: the plain fields at once, the frames unpickled (through the restricted
+    reader) when one is first read. `status_rows` are 控制台's rows of these figures, as the run that kept them
+    wrote them."""
+
+    def __init__(self, plain: dict, frames: bytes, status_rows: list, ranking: list[dict], roster: list[dict]):
+        self.__dict__.update(plain)
+        self.__dict__.update(_frames=frames, status_rows=status_rows, _ranking=ranking, _roster=roster)
+
+    def __getattribute__(self, name: str):
+        if name in FRAMES and name not in object.__getattribute__(self, "__dict__"):
+            object.__getattribute__(self, "load_frames")()
+        return object.__getattribute__(self, name)
+
+    def load_frames(self) -> None:
+        """Unpickle the frames now (the first read of one does it)."""
+        fields = self.__dict__
+        if not all(frame in fields for frame in FRAMES):
+            full = _Unpickler(io.BytesIO(fields["_frames"])).load()
+            for frame in FRAMES:
+                fields.setdefault(frame, getattr(full, frame))
+
+    def ranking_entries(self) -> list[dict]:
+        return super().ranking_entries() if "ranking" in self.__dict__ else copy.deepcopy(self._ranking)
+
+    def roster_entries(self) -> list[dict]:
+        return super().roster_entries() if "roster" in self.__dict__ else copy.deepcopy(self._roster)
+
+
+def kept_result(store: Store, key: str) -> KeptResult | None:
     """The figures kept under this key, or None (none kept, another key, or unreadable)."""
     blob = store.kept_blob(KEPT_FIGURES, key)
     if blob is None:
         return None
     try:
-        result = _Unpickler(io.BytesIO(blob)).load()
+        kept = _Unpickler(io.BytesIO(blob)).load()
+        result = KeptResult(kept["plain"], kept["frames"], kept["status"], kept["ranking"], kept["roster"])
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError,
-            IndexError) as exc:  # kept by another version, or not by a run: computed afresh
+            IndexError, KeyError) as exc:  # kept by another version, or not by a run: computed afresh
         if strict():  # the test suite: a result this code kept and cannot read back is a bug (a new type in it)
             raise
         log.warning("kept figures not reusable: %s", exc)
         return None
-    return result if isinstance(result, JobResult) else None
+    if strict():  # the test suite: the frames too are read back now, so that a type the reader refuses fails here
+        result.load_frames()
+    return result
 
 
-def keep_result(store: Store, key: str, result: JobResult | None) -> None:
-    """Keep a run's figures under `key` (without what is the run's own); with None, the figures already kept
-    (the ones the run took) under the new key."""
+def keep_result(store: Store, key: str, result: JobResult | None, status_rows: list | None = None) -> None:
+    """Keep a run's figures under `key` (without what is the run's own), with 控制台's rows of them
+    (`status_rows`); with None, the figures already kept (the ones the run took) under the new key."""
     if result is None:
         store.keep_blob(KEPT_FIGURES, key)
         return
     kept = copy.copy(result)
     for name, value in PER_RUN.items():
         setattr(kept, name, copy.copy(value))
-    store.keep_blob(KEPT_FIGURES, key, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+    plain = {f.name: getattr(kept, f.name) for f in dataclasses.fields(JobResult) if f.name not in FRAMES}
+    blob = {"plain": plain, "frames": pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL),
+            "status": status_rows, "ranking": kept.ranking_entries(), "roster": kept.roster_entries()}
+    store.keep_blob(KEPT_FIGURES, key, pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def with_run(kept: JobResult, master: Path) -> JobResult:
@@ -116,8 +157,13 @@ _BUILTINS = {"list", "dict", "set", "frozenset", "tuple", "slice", "complex", "b
 _REBUILDERS = ("_reconstruct", "_frombuffer", "scalar", "_unpickle", "__pyx_unpickle", "_new_", "new_block",
                "encode", "_timedelta_unpickle")
 
-_PANDAS_DATA = (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionDtype,
-                pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.offsets.BaseOffset, pd.Flags, type(pd.NaT))
+
+
+@functools.cache
+def _pandas_data() -> tuple[type, ...]:
+    """pandas' data classes (asked only when a kept result holds pandas values: then it is loaded anyway)."""
+    return (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionDtype,
+            pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.offsets.BaseOffset, pd.Flags, type(pd.NaT))
 
 
 class _Unpickler(pickle.Unpickler):
@@ -127,7 +173,7 @@ class _Unpickler(pickle.Unpickler):
         if module in _PLAIN or module.startswith(("xladdin.", "pandas", "numpy")):
             found = super().find_class(module, name)
             if module.startswith("pandas"):  # its data classes (not its readers and writers)
-                if isinstance(found, type) and (issubclass(found, _PANDAS_DATA) or found.__module__.startswith(
+                if isinstance(found, type) and (issubclass(found, _pandas_data()) or found.__module__.startswith(
                         ("pandas.core.internals", "pandas._libs.internals"))):
                     return found
             elif module.startswith("numpy"):

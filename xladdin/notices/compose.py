@@ -9,8 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 from xladdin.base.text import chinese_number
 from xladdin.domain.consolidate import DUE_SOON, NET_LAND, NOT_REPORTED, NOT_TODAY, OVERDUE, STALLED, has_flag

@@ -13,7 +13,6 @@ from pathlib import Path
 from xladdin.domain.settings import Settings
 from xladdin.notices.archive import archive_name, free_path, issued_for, next_number, record_issue, void
 from xladdin.notices.compose import KIND_WORDS, Header, Notice
-from xladdin.notices.word import write_docx, write_leader_docx
 
 
 def notice_header(settings: Settings) -> Header:
@@ -43,6 +42,8 @@ def issue_notice(store, notice: Notice, base_dir: Path, settings: Settings, reis
         notice.number = next_number(store, notice.kind, year)
     folder = base_dir / settings.notice_archive
     path = free_path(folder / archive_name(notice.kind, notice.as_of.year, notice.number, notice.as_of))
+    from xladdin.notices.word import write_docx  # python-docx only when a notice is issued
+
     write_docx(notice, path)
     store.on_rollback(lambda: path.unlink(missing_ok=True))  # a run that is not committed issued nothing
     relative = str(Path(settings.notice_archive) / path.name)
@@ -60,5 +61,7 @@ def issue_leader_reports(leaders: list[Notice], as_of, base_dir: Path, settings:
     if not leaders:
         return "没有需要专报的责任领导（项目清单中未填责任领导）。"
     # An earlier 专报 of the same date is kept: the new one takes the next free name.
+    from xladdin.notices.word import write_leader_docx
+
     path = write_leader_docx(leaders, free_path(base_dir / settings.notice_archive / leader_reports_name(as_of)))
     return f"已写出 {len(leaders)} 位责任领导的专报：{Path(settings.notice_archive) / path.name}"

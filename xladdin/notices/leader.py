@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.domain.consolidate import DUE_SOON, NET_LAND, OVERDUE, STALLED, has_flag
 from xladdin.notices.compose import LEADER, Header, Notice, Section, day_near, day_words, mu, percent, supervision_text
 from xladdin.notices.typography import tidy

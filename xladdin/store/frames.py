@@ -7,8 +7,7 @@ import datetime as dt
 import json
 import math
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import METRICS
 
 
@@ -23,6 +22,13 @@ def frame_to_json(frame: pd.DataFrame) -> str:
         columns.append({"name": name, "dtype": str(frame[name].dtype), "dates": dates, "values": values})
     return json.dumps({"index": frame.index.astype(object).tolist(), "index_dtype": str(frame.index.dtype),
                        "columns": columns}, ensure_ascii=False)
+
+
+def json_columns(text: str, names: tuple[str, ...]) -> dict[str, list | None]:
+    """Some columns of a frame frame_to_json wrote, as lists of its values (None for a column it lacks),
+    without building the frame."""
+    columns = {column["name"]: column["values"] for column in json.loads(text)["columns"]}
+    return {name: columns.get(name) for name in names}
 
 
 def frame_from_json(text: str) -> pd.DataFrame:

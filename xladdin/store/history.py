@@ -11,15 +11,14 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.clock import local_time
 from xladdin.base.issues import Code, Issue
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import FIGURE_KEYS
 from xladdin.domain.consolidate import RISE, lines_of, project_reports
 from xladdin.domain.validate import ROW_COLUMNS, Checked, GroupState, History, ProjectState
 from xladdin.store import sql
-from xladdin.store.frames import frame_from_json, frame_to_json, rank_records, wide_ranks, with_dates
+from xladdin.store.frames import frame_from_json, frame_to_json, json_columns, rank_records, wide_ranks, with_dates
 from xladdin.store.schema import SCHEMA, SCHEMA_VERSION, migrate
 
 __all__ = ["ACCEPTED", "REJECTED", "SCHEMA_VERSION", "SUPERSEDED", "WITHDRAWN", "Store"]
@@ -44,7 +43,7 @@ class Store:
         # timeout: how long a statement waits for another writer (a run, an upload) before it fails
         self.db = sqlite3.connect(path, timeout=timeout)
         self.db.execute(sql.PRAGMA_CACHE_SIZE)
-        self.db.executescript(SCHEMA)
+        self.db.executescript(f"BEGIN;{SCHEMA}COMMIT;")  # one transaction: a new store is one sync, not one a table
         self.run_id: int | None = None
         self._stale: set[tuple[str, str]] = set()  # (project, report date) whose project_reports row is due
         self._undo: list = []  # what to do to files (renames in 通报存档) if this transaction is not committed
@@ -62,6 +61,7 @@ class Store:
         if not self._watching:
             try:
                 with self.db:
+                    self.reserve()  # DDL opens no transaction of its own: one for all, not a sync per trigger
                     for name in present - set(wanted):
                         self.db.execute(sql.DROP_TRIGGER.format(name))
                     for name in set(wanted) - present:
@@ -671,6 +671,17 @@ class Store:
             return None
         try:
             return frame_from_json(row[0])
+        except (ValueError, KeyError, TypeError):  # written by another version: read it afresh
+            return None
+
+    def kept_frame_columns(self, kind: str, key: str, names: tuple[str, ...]) -> dict[str, list | None] | None:
+        """Columns of the frame kept under this kind with this key, as plain lists (None if not kept, or
+        unreadable): a reader that needs a few never loads pandas."""
+        row = self.db.execute(sql.KEPT_FRAME, (kind, key)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json_columns(row[0], names)
         except (ValueError, KeyError, TypeError):  # written by another version: read it afresh
             return None
 

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +33,7 @@ from xladdin.base import clock as base_clock
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.fs import os_message, store_failed
 from xladdin.base.issues import ERROR
+from xladdin.base.lazy import pandas as pd
 from xladdin.console import COMMAND_WORDS
 from xladdin.domain.roster import LATE, MISSING, RETURNED, roster_sentence
 from xladdin.engine.model import summary_sentence

@@ -25,8 +25,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.domain.settings import Settings
 from xladdin.workbook.reader import Grid
 

@@ -12,8 +12,6 @@ import datetime as dt
 import math
 from pathlib import Path
 
-import openpyxl
-
 from xladdin.base.fs import write_whole
 from xladdin.base.text import FORMULA_STARTS, xml_safe
 
@@ -61,6 +59,8 @@ def write_frame(frame, out: Path, sheet: str) -> Path:
                 for row in rows:
                     writer.writerow(["" if v is None else csv_safe(_text(v)) for v in row])
         else:
+            import openpyxl  # only when an xlsx is written: the run's start-up does not pay for it
+
             wb = openpyxl.Workbook()
             ws = wb.active
             ws.title = sheet

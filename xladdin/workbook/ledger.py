@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xladdin.base.fs import write_whole
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import (
     CHECK_COUNT_LABELS,
     CHECK_LABEL,

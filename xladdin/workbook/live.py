@@ -11,9 +11,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from xladdin.base.errors import SettingsError
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import SHEET_LOG
 from xladdin.base.text import FORMULA_STARTS
 from xladdin.base.values import is_blank

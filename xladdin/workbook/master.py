@@ -9,10 +9,8 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
-from openpyxl.worksheet.hyperlink import Hyperlink
-
 from xladdin.base.errors import MasterUnusable, SettingsError
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import REGISTRY_FIELDS, REGISTRY_LABEL_INDEX, cell_address, normalize_label
 from xladdin.base.text import XML_ILLEGAL
 from xladdin.base.values import display, is_blank, parse_date, parse_number, plain_number
@@ -203,6 +201,8 @@ def put_cell(cell, value: object) -> None:
         cell.hyperlink = None
     if isinstance(value, Link):
         if value.target or value.location:
+            from openpyxl.worksheet.hyperlink import Hyperlink  # the cell is openpyxl's: it is loaded
+
             cell.hyperlink = Hyperlink(ref=cell.coordinate, target=value.target or None,
                                        location=value.location or None)
         value = str(value)

@@ -22,12 +22,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import python_calamine
 
 from xladdin.base import values
 from xladdin.base.errors import MasterUnusable, SettingsError
 from xladdin.base.faults import crash_point
+from xladdin.base.lazy import installed_version, pandas as pd
 from xladdin.base.schema import SHEET_CHARTS, cell_address, column_letter, parse_range
 from xladdin.base.values import is_blank
 from xladdin.domain import validate
@@ -223,7 +223,7 @@ class MasterBook:
         reads it. Equal keys, equal registries: a run can reuse the one it read before."""
         table = self.tables[REGISTRY.name]
         date1904 = re.search(r'\bdate1904="(1|true)"', self._text("xl/workbook.xml")) is not None
-        digest = hashlib.sha256(f"{table.sheet}|{table.ref}|{date1904}|{pd.__version__}".encode())
+        digest = hashlib.sha256(f"{table.sheet}|{table.ref}|{date1904}|{installed_version('pandas')}".encode())
         for module in (master, values, validate):
             digest.update(Path(module.__file__).read_bytes())
         for part in (self.sheet_parts[table.sheet], "xl/sharedStrings.xml", "xl/styles.xml"):

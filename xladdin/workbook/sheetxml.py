@@ -8,9 +8,8 @@ import datetime as dt
 import itertools
 import re
 
-import pandas as pd
-
 from xladdin.base.errors import MasterUnusable
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import cell_address, column_index
 from xladdin.workbook.master import ILLEGAL_CHARACTERS_RE, ColumnFormula, Formula
 from xladdin.workbook.xmlparts import attr, escape

@@ -9,8 +9,7 @@ import re
 import zipfile
 from pathlib import Path
 
-import pandas as pd
-
+from xladdin.base.lazy import pandas as pd
 from xladdin.base.schema import REGISTRY_FIELDS
 from xladdin.workbook.build import build_master
 from xladdin.workbook.ledger import build_ledger, save_ledger
