@@ -6,6 +6,7 @@ file costs no more than its own size to refuse.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,32 +58,37 @@ def screen(path: Path, limits: Limits) -> list[str]:
 
 
 def screen_open(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile | None]:
-    """screen, and the file's zip directory left open when it is one (the caller closes it): the one
-    time a file is opened as a zip."""
+    """screen, and the file's zip directory left open when it is one (the caller closes it)."""
+    warnings, archive, _ = screen_read(path, limits)
+    return warnings, archive
+
+
+def screen_read(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile | None, bytes | None]:
+    """screen_open, and the file's bytes when it is a zip: read once (within max_file_bytes, checked
+    first), they serve the screen's zip directory, the sheet's part and calamine alike."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise Rejection(Code.FILE_TOO_LARGE, {"detail": "大小", "value": _size(size),
                                            "expected": _size(limits.max_file_bytes)})
     suffix = path.suffix.lower()
     if suffix == ".csv" or size == 0:
-        return [], None
-    with open(path, "rb") as handle:
-        head = handle.read(8)
+        return [], None, None
+    data = path.read_bytes()
+    head = data[:8]
     if suffix in (".xlsx", ".xlsm") and head.startswith(CFB_MAGIC):
-        data = path.read_bytes()
         if ENCRYPTED in data:
             raise Rejection(Code.PASSWORD_PROTECTED)
-        return [], None  # a legacy .xls under a new name: calamine reads it by content or says why not
-    if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in path.read_bytes():
+        return [], None, None  # a legacy .xls under a new name: calamine reads it by content or says why not
+    if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in data:
         raise Rejection(Code.PASSWORD_PROTECTED)
     if not head.startswith(ZIP_MAGIC):
-        return [], None
+        return [], None, None
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
-        return [], None  # calamine will report it as unreadable
+        return [], None, None  # calamine will report it as unreadable
     try:
-        return _screen_zip(archive, limits), archive
+        return _screen_zip(archive, limits), archive, data
     except BaseException:
         archive.close()
         raise
