@@ -36,7 +36,6 @@ from xladdin.base.values import (
     parse_date,
     parse_number,
     parse_yesno,
-    plain_number,
 )
 from xladdin.domain import rules as declared
 from xladdin.domain.rules import (  # noqa: F401 - the rules' constants, as callers have imported them from here
@@ -49,6 +48,7 @@ from xladdin.domain.rules import (  # noqa: F401 - the rules' constants, as call
 )
 
 NAN = float("nan")
+INF = math.inf
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
 # A 地块 cell that names a total line, not a plot: 小计, 合计, 总计, 其中… (never added to the plots).
 TOTAL_WORDS = ("小计", "合计", "总计", "共计", "汇总")
@@ -349,18 +349,9 @@ class _Reported:
 
 
 # The same cells come back in every file of a run and every day (codes, plots, 是/否, dates, unchanged text):
-# each read once per process. Pure functions of the value (typed: 1, 1.0 and True differ); a value that
-# cannot be a key (a pasted sheet's odd cell) is read as it comes.
-def _cached(read):
-    kept = functools.lru_cache(maxsize=1 << 16, typed=True)(read)
-
-    def cached(value: object):
-        try:
-            return kept(value)
-        except TypeError:  # unhashable
-            return read(value)
-
-    return cached
+# each read once per process. Pure functions of a cell's value (typed: 1, 1.0 and True differ); every value
+# a reader gives (text, numbers, dates, None) is hashable.
+_cached = functools.lru_cache(maxsize=1 << 16, typed=True)
 
 
 _project_code = _cached(clean_id)
@@ -401,8 +392,11 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
     seen[(project, plot)] = row
     for key in FIGURE_KEYS:
         value = raw.get(key, NAN)
-        if plain_number(value) and (key not in _COUNTS or value.is_integer()):
-            record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
+        # The usual cells, as _figure would take them: a number that breaks no rule (plain_number), a blank.
+        if value.__class__ is float and 0.0 <= value < INF and (key not in _COUNTS or value.is_integer()):
+            record[key] = value
+        elif value is None or value.__class__ is str and not value.strip():
+            record[key] = 0.0
         else:
             # A column a ledger may lack (new in the template) counts 0; a required one is missing.
             record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
@@ -422,7 +416,7 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
         rule = rules[i]
         if rule.scope != "status":
             _row_issue(rule, record, row, cell, issue, registry)
-    if not is_blank(net) and yes_no is None:
+    if yes_no is None and not is_blank(net):
         issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
     if not is_blank(net_date_raw) and net_date is None:
         issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
@@ -512,6 +506,8 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
     doubled: set[str] = set()
     for record in typed:
         project = record["project_id"]
+        if project not in projects:
+            continue  # never accepted before: nothing to compare with
         if (project, record["plot"]) in keys:
             doubled.add(project)
         keys.add((project, record["plot"]))

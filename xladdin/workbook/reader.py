@@ -256,7 +256,7 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     # The cells a row is read by (blank or not, a total, a header again), taken with the others at once.
     content = [i for i, key in enumerate(keys) if key != "seq"]
     named = [i for i, key in enumerate(keys) if key in _TOTAL_KEYS]
-    id_at = keys.index("project_id") if "project_id" in keys else None
+    id_at = keys.index("project_id") if "project_id" in keys else -1
     for offset, row in enumerate(rows[first_data:], start=first_data + 1):
         if take is not None and len(row) >= width:  # the usual row: every column there, taken at once
             cells = take(row)
@@ -268,9 +268,8 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
                 break  # a cell with content (the usual row: its first)
         else:
             continue
-        # 合计/小计/总计 and every header label are Chinese: a row of numbers and ASCII codes is neither.
-        if any(_may_be_chinese(cells[i]) for i in named) and (
-                _is_total_row(dict(zip(keys, cells))) or id_at is not None and _is_header_again({"project_id": cells[id_at]})):
+        # A total line (合计/小计/总计 in 序号, 项目编号 or 项目名称) or the header again (in 项目编号).
+        if any(_names_total(cells[i]) for i in named) or id_at >= 0 and _names_id(cells[id_at]):
             continue
         ledger.rows.append((offset, dict(zip(keys, cells))))
     return ledger
@@ -307,15 +306,16 @@ def _blank(value: object) -> bool:
 _TOTAL_KEYS = ("seq", "project_id", "project_name")
 
 
-def _is_total_row(values: dict[str, object]) -> bool:
-    for key in _TOTAL_KEYS:
-        value = values.get(key)
-        if not _may_be_chinese(value):  # 合计/小计/总计 and every header label are Chinese
-            continue
-        text = _normalized(value)
-        if text and text.startswith(_TOTAL_WORDS):
-            return True
-    return False
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _names_total(value: object) -> bool:
+    """Whether a cell reads 合计/小计/总计… (Chinese, as every header label is: a number or ASCII never does)."""
+    return _may_be_chinese(value) and _normalized(value).startswith(_TOTAL_WORDS)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _names_id(value: object) -> bool:
+    """Whether a 项目编号 cell is the column's label: a header row repeated inside the table."""
+    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(_normalized(value)) == "project_id"
 
 
 def _may_be_chinese(value: object) -> bool:
@@ -351,12 +351,6 @@ def _header_labels(top: list[object], below: list[object]) -> tuple[list[tuple[s
 
 def _looks_like_data(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_header_again(values: dict[str, object]) -> bool:
-    """A header row repeated inside the table (a copied print title): not data."""
-    value = values.get("project_id")
-    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(_normalized(value)) == "project_id"
 
 
 def _find_header(rows: list[list[object]]) -> int | None:
