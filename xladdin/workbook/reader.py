@@ -269,9 +269,13 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
         else:
             continue
         # A total line (合计/小计/总计 in 序号, 项目编号 or 项目名称) or the header again (in 项目编号).
-        if any(_names_total(cells[i]) for i in named) or id_at >= 0 and _names_id(cells[id_at]):
+        if id_at >= 0 and _names_id(cells[id_at]):
             continue
-        ledger.rows.append((offset, dict(zip(keys, cells))))
+        for i in named:
+            if _names_total(cells[i]):
+                break
+        else:
+            ledger.rows.append((offset, dict(zip(keys, cells))))
     return ledger
 
 

@@ -19,7 +19,9 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # <f>, <f .../>, <f/> is a formula element; "<f" alone would also match <formula1> of a data validation.
-_FORMULA_OPEN = (b"<f", b":f")
+# A prefixed formula element (<x:f>) needs its prefix declared for the main namespace (Excel never does).
+_MAIN_URIS = (b"spreadsheetml/2006/main", b"/ooxml/spreadsheetml/main")
+_PREFIX_DECLARED = re.compile(rb"xmlns:[\w.-]+\s*=\s*[\"'][^\"']*$")
 _AFTER_NAME = frozenset(b"> /\t\r\n")  # what may follow an element's name
 _ADDRESS = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -185,7 +187,7 @@ def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 *
     # Four byte searches over a plain sheet, none of which finds anything (a regex alternation is slower).
     errors = b't="e"' in data
     hidden = b"hidden" in data
-    formulas = any(_element(data, name) for name in _FORMULA_OPEN)
+    formulas = _element(data, b"<f") or _prefixed(data) and _element(data, b":f")
     if not (errors or hidden or formulas):
         return SheetExtras()
     if any(mark in data for mark in _HOSTILE):
@@ -218,6 +220,18 @@ def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 *
         elif formula is not None and not value_text and kind != "str":
             extras.uncached[where] = "=" + (formula_text or "")
     return extras
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether the part declares a prefix for the main namespace (xmlns:x="…/main"), so that its elements
+    may be written <x:f>: found by the namespace's name (a long needle, quickly skipped over)."""
+    for uri in _MAIN_URIS:
+        at = data.find(uri)
+        while at >= 0:
+            if _PREFIX_DECLARED.search(data, max(0, at - 200), at):
+                return True
+            at = data.find(uri, at + len(uri))
+    return False
 
 
 def _element(data: bytes, opening: bytes) -> bool:
