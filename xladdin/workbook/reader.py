@@ -367,20 +367,35 @@ def _find_header(rows: list[list[object]]) -> int | None:
 
 
 def _find_identity(rows: list[list[object]], ledger: Ledger) -> None:
-    wanted = {_normalized(label): label for label in IDENTITY_LABELS}
+    wanted = _identity_labels()
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not value:
                 continue
-            text = _normalized(value).rstrip(":")
-            label = wanted.get(text)
+            label, inline = _identity_text(value)
             if label is not None and label not in ledger.identity:
                 ledger.identity[label] = _value_right_of(row, r, c, wanted)
                 continue
             # "填报单位：第一工作组" written in one cell.
-            for norm, label in wanted.items():
-                if label not in ledger.identity and text.startswith(norm + ":") and len(text) > len(norm) + 1:
-                    ledger.identity[label] = (text[len(norm) + 1:], cell_address(r + 1, c + 1))
+            for label, rest in inline:
+                if label not in ledger.identity:
+                    ledger.identity[label] = (rest, cell_address(r + 1, c + 1))
+
+
+@functools.lru_cache(maxsize=1)
+def _identity_labels() -> dict[str, str]:
+    return {_normalized(label): label for label in IDENTITY_LABELS}
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _identity_text(value: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """What a text cell above the header says: the identity label it is (or None), and the (label, value)
+    pairs it holds written in one cell ("填报单位：第一工作组"). Cached: the same cells head every file."""
+    wanted = _identity_labels()
+    text = _normalized(value).rstrip(":")
+    inline = tuple((label, text[len(norm) + 1:]) for norm, label in wanted.items()
+                   if text.startswith(norm + ":") and len(text) > len(norm) + 1)
+    return wanted.get(text), inline
 
 
 
