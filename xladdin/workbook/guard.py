@@ -7,7 +7,9 @@ file costs no more than its own size to refuse.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +86,7 @@ def screen_read(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile 
     if not head.startswith(ZIP_MAGIC):
         return [], None, None
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = PlainZip.of(data) or zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
         return [], None, None  # calamine will report it as unreadable
     try:
@@ -107,3 +109,109 @@ def _screen_zip(archive: zipfile.ZipFile, limits: Limits) -> list[str]:
     if any(name.startswith("xl/externalLinks/") for name in names):
         warnings.append(Code.EXTERNAL_LINKS)
     return warnings
+
+
+_END = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, counts, size, offset, comment
+_ENTRY = struct.Struct("<4s6H3L5H2L")  # central directory entry
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header
+_DEFLATED_OR_STORED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+@dataclass
+class _Entry:
+    filename: str
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+    compress_type: int
+    raw_name: bytes
+
+
+class PlainZip:
+    """The zip directory of a plain package (what Excel, WPS and openpyxl write: one disk, no zip64, no
+    encryption, entries stored or deflated, names the same in the directory and the entries), read with struct from bytes already in memory; the part of
+    zipfile.ZipFile that screening and the reader use (infolist, getinfo, read, close). Anything else
+    is left to zipfile (`of` gives None), which knows every case and refuses the broken ones."""
+
+    def __init__(self, data: bytes, entries: dict[str, _Entry], order: list[_Entry]):
+        self._data, self._entries, self._order = data, entries, order
+
+    @classmethod
+    def of(cls, data: bytes) -> "PlainZip | None":
+        end = len(data) - _END.size
+        if end < 0 or data[end:end + 4] != b"PK\x05\x06":
+            return None  # a comment after the directory, or no directory where it belongs
+        _, disk, start_disk, _on_disk, count, size, offset, comment = _END.unpack_from(data, end)
+        if disk or start_disk or comment or offset + size != end or 0xFFFF in (count,) or offset == 0xFFFFFFFF:
+            return None
+        entries: dict[str, _Entry] = {}
+        order: list[_Entry] = []
+        at = offset
+        for _ in range(count):
+            if at + _ENTRY.size > end:
+                return None
+            (sig, _made, _needed, flags, method, _time, _date, crc, csize, usize, nlen, xlen, clen, _disk, _iattr,
+             _eattr, local) = _ENTRY.unpack_from(data, at)
+            if sig != b"PK\x01\x02" or flags & 0x61 or method not in _DEFLATED_OR_STORED \
+                    or 0xFFFFFFFF in (csize, usize, local):
+                return None
+            raw = data[at + _ENTRY.size:at + _ENTRY.size + nlen]
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+            name = name.split("\0", 1)[0]  # as zipfile reads a name
+            entry = _Entry(name, crc, csize, usize, local, method, raw)
+            entries[name] = entry  # a name twice: the last, as zipfile finds it
+            order.append(entry)
+            at += _ENTRY.size + nlen + xlen + clen
+        if at != end:
+            return None
+        return cls(data, entries, order)
+
+    def infolist(self) -> list[_Entry]:
+        return list(self._order)
+
+    def namelist(self) -> list[str]:
+        return [entry.filename for entry in self._order]
+
+    def getinfo(self, name: str) -> _Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(f"There is no item named {name!r} in the archive") from None
+
+    def read(self, name: str) -> bytes:
+        """An entry's bytes, inflated no further than its declared size and checked against its CRC."""
+        entry = self.getinfo(name)
+        data = self._data
+        at = entry.header_offset
+        if at + _LOCAL.size > len(data):
+            raise zipfile.BadZipFile("Truncated file header")
+        sig, *_, nlen, xlen = _LOCAL.unpack_from(data, at)
+        if sig != b"PK\x03\x04":
+            raise zipfile.BadZipFile("Bad magic number for file header")
+        if data[at + _LOCAL.size:at + _LOCAL.size + nlen] != entry.raw_name:
+            raise zipfile.BadZipFile(f"File name in directory {name!r} and header differ.")
+        start = at + _LOCAL.size + nlen + xlen
+        raw = data[start:start + entry.compress_size]
+        if len(raw) != entry.compress_size:
+            raise zipfile.BadZipFile("Truncated file")
+        if entry.compress_type == zipfile.ZIP_STORED:
+            out = raw
+        else:
+            inflate = zlib.decompressobj(-15)
+            out = inflate.decompress(raw, entry.file_size + 1)  # a bomb stops one byte past what it declared
+        if len(out) != entry.file_size or zlib.crc32(out) != entry.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+        return out
+
+    def open(self, name: str):
+        return io.BytesIO(self.read(name))
+
+    def close(self) -> None:
+        self._data = b""
+
+    def __enter__(self) -> "PlainZip":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
