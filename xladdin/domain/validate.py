@@ -8,7 +8,9 @@ import; here they are called and their issues pinned.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
 from dataclasses import InitVar, dataclass, field
 
 from xladdin.base.issues import Code, Issue
@@ -33,7 +35,6 @@ from xladdin.base.values import (
     parse_date,
     parse_number,
     parse_yesno,
-    plain_number,
 )
 from xladdin.domain import rules as declared
 from xladdin.domain.rules import (  # noqa: F401 - the rules' constants, as callers have imported them from here
@@ -46,6 +47,7 @@ from xladdin.domain.rules import (  # noqa: F401 - the rules' constants, as call
 )
 
 NAN = float("nan")
+INF = math.inf
 UNUSABLE = object()  # a figure cell already reported, to be read as unknown rather than blank
 # A 地块 cell that names a total line, not a plot: 小计, 合计, 总计, 其中… (never added to the plots).
 TOTAL_WORDS = ("小计", "合计", "总计", "共计", "汇总")
@@ -255,11 +257,11 @@ def check_ledger(
     if not _check_sheet(ledger, issue):
         return out
     seen: dict[tuple[str, str], int] = {}
-    reported = set(project_states(states)).union(*(state.figures for state in states.values()))
+    reported = _Reported(states)
     typed = [_typed_row(row, raw, ledger, registry, out.group, seen, cell, issue, reported)
              for row, raw in ledger.rows]
     typed = _without_total_lines(typed, ledger.columns, registry, cell, issue)
-    out.records = [tuple(record[c] for c in ROW_COLUMNS) for record in typed]
+    out.records = list(map(_AS_RECORD, typed))
     if out.group:
         present = {record["project_id"] for record in typed}
         for project in registry.projects_of.get(out.group, []):
@@ -327,21 +329,53 @@ def _check_sheet(ledger: Ledger, issue) -> bool:
     return True
 
 
+_AS_RECORD = operator.itemgetter(*ROW_COLUMNS)  # a typed row as its record tuple
+_IS_UNCACHED = UncachedFormula.__instancecheck__
+
+
+class _Reported:
+    """Every project the states know (reported before): built only when a row names a project the registry
+    lacks, so that an ordinary file never walks the whole history."""
+
+    def __init__(self, states: dict[str, GroupState]):
+        self._states, self._projects = states, None
+
+    def __contains__(self, project: str) -> bool:
+        if self._projects is None:
+            states = self._states
+            self._projects = set(project_states(states)).union(*(state.figures for state in states.values()))
+        return project in self._projects
+
+
+# The same cells come back in every file of a run and every day (codes, plots, 是/否, dates, unchanged text):
+# each read once per process. Pure functions of a cell's value (typed: 1, 1.0 and True differ); every value
+# a reader gives (text, numbers, dates, None) is hashable.
+_cached = functools.lru_cache(maxsize=1 << 16, typed=True)
+
+
+_project_code = _cached(clean_id)
+_plot_key = _cached(lambda value: clean_key(clean_text(value)))
+_kept_text = _cached(clean_text)
+_yesno = _cached(parse_yesno)
+_date = _cached(parse_date)
+
+
 def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, group: str,
                seen: dict[tuple[str, str], int], cell, issue, reported=None) -> dict[str, object]:
     """One row of the table, typed (ROW_COLUMNS), after every rule on the row itself."""
-    raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
-    for key, value in list(raw.items()):
-        if isinstance(value, UncachedFormula):
-            issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
-            raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
+    if any(map(_IS_UNCACHED, raw.values())):
+        raw = dict(raw)  # the ledger stays as read: a group's later file may be checked again
+        for key, value in list(raw.items()):
+            if isinstance(value, UncachedFormula):
+                issue(Code.FORMULA_NO_VALUE, cell(row, key), column=LEDGER_BY_KEY[key].label, value=display(value))
+                raw[key] = None if not LEDGER_BY_KEY[key].numeric else UNUSABLE
     if row in ledger.hidden_rows:
         issue(Code.ROW_HIDDEN, cell(row, "project_id"), value=str(row))
-    project = clean_id(raw.get("project_id"))
+    project = _project_code(raw.get("project_id"))
     if project in registry.renumbered:  # an old code (原编号): the project it became, its history with it
         issue(Code.PROJECT_RENUMBERED, cell(row, "project_id"), project=registry.renumbered[project], value=project)
         project = registry.renumbered[project]
-    plot = clean_key(clean_text(raw.get("plot")))
+    plot = _plot_key(raw.get("plot"))
     record: dict[str, object] = {"project_id": project, "plot": plot, "row": row}
     if not project:
         issue(Code.PROJECT_ID_MISSING, cell(row, "project_id"))
@@ -357,18 +391,21 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
     seen[(project, plot)] = row
     for key in FIGURE_KEYS:
         value = raw.get(key, NAN)
-        if plain_number(value) and (key not in _COUNTS or value.is_integer()):
-            record[key] = value  # the usual cell, a number that breaks no rule: as _figure would take it
+        # The usual cells, as _figure would take them: a number that breaks no rule (plain_number), a blank.
+        if value.__class__ is float and 0.0 <= value < INF and (key not in _COUNTS or value.is_integer()):
+            record[key] = value
+        elif value is None or value.__class__ is str and not value.strip():
+            record[key] = 0.0
         else:
             # A column a ledger may lack (new in the template) counts 0; a required one is missing.
             record[key] = (_figure(value, key, cell(row, key), project, issue) if key in raw
                            else NAN if LEDGER_BY_KEY[key].required else 0.0)
     net, net_date_raw = raw.get("net_land"), raw.get("net_land_date")
-    yes_no, net_date = parse_yesno(net), parse_date(net_date_raw)
+    yes_no, net_date = _yesno(net), _date(net_date_raw)
     record["net_land"] = yes_no or NO
     record["net_land_date"] = net_date
-    record["problems"] = clean_text(raw.get("problems"))
-    record["next_steps"] = clean_text(raw.get("next_steps"))
+    record["problems"] = _kept_text(raw.get("problems"))
+    record["next_steps"] = _kept_text(raw.get("next_steps"))
     # Every declared rule of the typed row in one call: between its figures, against its plans (a project
     # line: plots are checked by their sum, _without_total_lines), its 是否净地 and dates; reported in the
     # order a clerk reads the row, the status rules after what is wrong in those two cells.
@@ -378,7 +415,7 @@ def _typed_row(row: int, raw: dict, ledger: Ledger, registry: RegistryIndex, gro
         rule = rules[i]
         if rule.scope != "status":
             _row_issue(rule, record, row, cell, issue, registry)
-    if not is_blank(net) and yes_no is None:
+    if yes_no is None and not is_blank(net):
         issue(Code.YESNO_INVALID, cell(row, "net_land"), project=project, value=display(net))
     if not is_blank(net_date_raw) and net_date is None:
         issue(Code.DATE_INVALID, cell(row, "net_land_date"), project=project, column="净地交付日期",
@@ -468,6 +505,8 @@ def _check_history(typed: list[dict], columns: dict[str, int], report_date: dt.d
     doubled: set[str] = set()
     for record in typed:
         project = record["project_id"]
+        if project not in projects:
+            continue  # never accepted before: nothing to compare with
         if (project, record["plot"]) in keys:
             doubled.add(project)
         keys.add((project, record["plot"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import itertools
 import logging
 import multiprocessing
 import os
@@ -76,6 +77,9 @@ def locate_grid(grid: Grid, name: str, limits: Limits | None = None) -> Ledger |
         return _refused(name, grid.sheet, Code.TOO_MANY_COLUMNS, value=str(width), expected=str(limits.max_cols))
     ledger = locate_ledger(grid, name)
     limit = limits.max_cell_chars
+    # The longest text on the sheet, taken in C: the usual sheet has none too long, and no cell is visited.
+    if max(map(len, filter(str.__instancecheck__, itertools.chain.from_iterable(grid.rows))), default=0) <= limit:
+        return ledger
     for r, row in enumerate(grid.rows, start=1):
         for c, value in enumerate(row, start=1):
             # A formula never computed (a template's self-check saved by a program) is not typed content.

@@ -315,11 +315,14 @@ class Store:
         status = (SUPERSEDED if older else ACCEPTED) if checked.accepted else REJECTED
         date = checked.report_date.isoformat() if checked.report_date else None
         replaced: list[tuple[str, str]] = []
+        first = False  # the first rows of the group's report for that date: only its own projects change
         if checked.accepted and not older:
-            named = json.dumps(sorted(set(checked.column("project_id"))), ensure_ascii=False)
+            mine = set(checked.column("project_id"))
+            named = json.dumps(sorted(mine), ensure_ascii=False)
             replaced = self.db.execute(sql.ACCEPTED_OF_REPORT, (checked.group, date, ACCEPTED)).fetchall()
             self.db.execute(sql.SUPERSEDE_SUBMISSIONS, (SUPERSEDED, self.run_id, checked.group, date, ACCEPTED))
-            self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date))
+            first = self.db.execute(sql.SUPERSEDE_ROWS, (self.run_id, checked.group, date)).rowcount == 0 \
+                and not replaced
             self._take_over(checked, date, named)
             self._carry_over(checked, sha256, date, named, replaced)
         if checked.accepted:
@@ -329,8 +332,11 @@ class Store:
                 for project, plot, *values, net_land, net_date, problems, next_steps, row in checked.records
             ]
             self.db.executemany(sql.INSERT_LEDGER_ROW, rows)
-            projects = self.db.execute(sql.PROJECTS_OF_REPORT, (checked.group, date)).fetchall()
-            self._stale.update((p, date) for p, in projects)
+            if first:  # nothing superseded or carried over: the report's projects are this file's
+                self._stale.update((p, date) for p in mine)
+            else:
+                projects = self.db.execute(sql.PROJECTS_OF_REPORT, (checked.group, date)).fetchall()
+                self._stale.update((p, date) for p, in projects)
         self.db.execute(
             sql.INSERT_SUBMISSION,
             (sha256, checked.file, received_at.isoformat(timespec="seconds"), checked.group or None, date,

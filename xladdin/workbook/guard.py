@@ -6,7 +6,10 @@ file costs no more than its own size to refuse.
 
 from __future__ import annotations
 
+import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,32 +60,37 @@ def screen(path: Path, limits: Limits) -> list[str]:
 
 
 def screen_open(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile | None]:
-    """screen, and the file's zip directory left open when it is one (the caller closes it): the one
-    time a file is opened as a zip."""
+    """screen, and the file's zip directory left open when it is one (the caller closes it)."""
+    warnings, archive, _ = screen_read(path, limits)
+    return warnings, archive
+
+
+def screen_read(path: Path, limits: Limits) -> tuple[list[str], zipfile.ZipFile | None, bytes | None]:
+    """screen_open, and the file's bytes when it is a zip: read once (within max_file_bytes, checked
+    first), they serve the screen's zip directory, the sheet's part and calamine alike."""
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise Rejection(Code.FILE_TOO_LARGE, {"detail": "大小", "value": _size(size),
                                            "expected": _size(limits.max_file_bytes)})
     suffix = path.suffix.lower()
     if suffix == ".csv" or size == 0:
-        return [], None
-    with open(path, "rb") as handle:
-        head = handle.read(8)
+        return [], None, None
+    data = path.read_bytes()
+    head = data[:8]
     if suffix in (".xlsx", ".xlsm") and head.startswith(CFB_MAGIC):
-        data = path.read_bytes()
         if ENCRYPTED in data:
             raise Rejection(Code.PASSWORD_PROTECTED)
-        return [], None  # a legacy .xls under a new name: calamine reads it by content or says why not
-    if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in path.read_bytes():
+        return [], None, None  # a legacy .xls under a new name: calamine reads it by content or says why not
+    if suffix == ".xls" and head.startswith(CFB_MAGIC) and ENCRYPTED in data:
         raise Rejection(Code.PASSWORD_PROTECTED)
     if not head.startswith(ZIP_MAGIC):
-        return [], None
+        return [], None, None
     try:
-        archive = zipfile.ZipFile(path)
+        archive = PlainZip.of(data) or zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
-        return [], None  # calamine will report it as unreadable
+        return [], None, None  # calamine will report it as unreadable
     try:
-        return _screen_zip(archive, limits), archive
+        return _screen_zip(archive, limits), archive, data
     except BaseException:
         archive.close()
         raise
@@ -101,3 +109,109 @@ def _screen_zip(archive: zipfile.ZipFile, limits: Limits) -> list[str]:
     if any(name.startswith("xl/externalLinks/") for name in names):
         warnings.append(Code.EXTERNAL_LINKS)
     return warnings
+
+
+_END = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, counts, size, offset, comment
+_ENTRY = struct.Struct("<4s6H3L5H2L")  # central directory entry
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header
+_DEFLATED_OR_STORED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+@dataclass
+class _Entry:
+    filename: str
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+    compress_type: int
+    raw_name: bytes
+
+
+class PlainZip:
+    """The zip directory of a plain package (what Excel, WPS and openpyxl write: one disk, no zip64, no
+    encryption, entries stored or deflated, names the same in the directory and the entries), read with struct from bytes already in memory; the part of
+    zipfile.ZipFile that screening and the reader use (infolist, getinfo, read, close). Anything else
+    is left to zipfile (`of` gives None), which knows every case and refuses the broken ones."""
+
+    def __init__(self, data: bytes, entries: dict[str, _Entry], order: list[_Entry]):
+        self._data, self._entries, self._order = data, entries, order
+
+    @classmethod
+    def of(cls, data: bytes) -> "PlainZip | None":
+        end = len(data) - _END.size
+        if end < 0 or data[end:end + 4] != b"PK\x05\x06":
+            return None  # a comment after the directory, or no directory where it belongs
+        _, disk, start_disk, _on_disk, count, size, offset, comment = _END.unpack_from(data, end)
+        if disk or start_disk or comment or offset + size != end or 0xFFFF in (count,) or offset == 0xFFFFFFFF:
+            return None
+        entries: dict[str, _Entry] = {}
+        order: list[_Entry] = []
+        at = offset
+        for _ in range(count):
+            if at + _ENTRY.size > end:
+                return None
+            (sig, _made, _needed, flags, method, _time, _date, crc, csize, usize, nlen, xlen, clen, _disk, _iattr,
+             _eattr, local) = _ENTRY.unpack_from(data, at)
+            if sig != b"PK\x01\x02" or flags & 0x61 or method not in _DEFLATED_OR_STORED \
+                    or 0xFFFFFFFF in (csize, usize, local):
+                return None
+            raw = data[at + _ENTRY.size:at + _ENTRY.size + nlen]
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+            name = name.split("\0", 1)[0]  # as zipfile reads a name
+            entry = _Entry(name, crc, csize, usize, local, method, raw)
+            entries[name] = entry  # a name twice: the last, as zipfile finds it
+            order.append(entry)
+            at += _ENTRY.size + nlen + xlen + clen
+        if at != end:
+            return None
+        return cls(data, entries, order)
+
+    def infolist(self) -> list[_Entry]:
+        return list(self._order)
+
+    def namelist(self) -> list[str]:
+        return [entry.filename for entry in self._order]
+
+    def getinfo(self, name: str) -> _Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(f"There is no item named {name!r} in the archive") from None
+
+    def read(self, name: str) -> bytes:
+        """An entry's bytes, inflated no further than its declared size and checked against its CRC."""
+        entry = self.getinfo(name)
+        data = self._data
+        at = entry.header_offset
+        if at + _LOCAL.size > len(data):
+            raise zipfile.BadZipFile("Truncated file header")
+        sig, *_, nlen, xlen = _LOCAL.unpack_from(data, at)
+        if sig != b"PK\x03\x04":
+            raise zipfile.BadZipFile("Bad magic number for file header")
+        if data[at + _LOCAL.size:at + _LOCAL.size + nlen] != entry.raw_name:
+            raise zipfile.BadZipFile(f"File name in directory {name!r} and header differ.")
+        start = at + _LOCAL.size + nlen + xlen
+        raw = data[start:start + entry.compress_size]
+        if len(raw) != entry.compress_size:
+            raise zipfile.BadZipFile("Truncated file")
+        if entry.compress_type == zipfile.ZIP_STORED:
+            out = raw
+        else:
+            inflate = zlib.decompressobj(-15)
+            out = inflate.decompress(raw, entry.file_size + 1)  # a bomb stops one byte past what it declared
+        if len(out) != entry.file_size or zlib.crc32(out) != entry.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+        return out
+
+    def open(self, name: str):
+        return io.BytesIO(self.read(name))
+
+    def close(self) -> None:
+        self._data = b""
+
+    def __enter__(self) -> "PlainZip":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -27,8 +27,8 @@ from xladdin.base.schema import (
     normalize_label,
 )
 from xladdin.workbook.biffscan import scan_biff
-from xladdin.workbook.guard import Limits, Rejection, screen_open
-from xladdin.workbook.xmlscan import SheetExtras, overlay, part_extent, scan_part, sheet_part
+from xladdin.workbook.guard import Limits, Rejection, screen_read
+from xladdin.workbook.xmlscan import SheetExtras, overlay, scan_part, sheet_part
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _HEADER_SCAN_ROWS = 30
@@ -62,28 +62,32 @@ class Grid:
 
 def read_grid(path: Path, limits: Limits | None = None) -> Grid:
     """The ledger sheet of a file as a grid; raises Rejection (screening), UnreadableFile, or returns
-    sheet '' when there is no ledger sheet. An .xlsx/.xlsm is opened as a zip once (screening, the
-    sheet's part, its declared extent and what calamine does not report all read from that one open)."""
+    sheet '' when there is no ledger sheet. An .xlsx/.xlsm is read from disk once and opened as a zip once:
+    screening, the sheet's part and what calamine does not report all come from that one open, and
+    calamine reads the same bytes."""
     limits = limits or Limits()
-    warnings, archive = screen_open(path, limits)
+    warnings, archive, data = screen_read(path, limits)
     try:
-        return _read_grid(path, limits, warnings, archive)
+        return _read_grid(path, limits, warnings, archive, data)
     finally:
         if archive is not None:
             archive.close()
 
 
-def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile.ZipFile | None) -> Grid:
+def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile.ZipFile | None,
+               raw: bytes | None = None) -> Grid:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return Grid(sheet=path.stem, rows=_read_csv(path))
+    ooxml = archive is not None and suffix in (".xlsx", ".xlsm")
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        # The screened bytes of a package, not the file a second time (it may have changed since).
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw)) if ooxml and raw is not None \
+            else python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
         raise UnreadableFile("文件设置了打开密码") from None
     except Exception as exc:  # calamine raises several types for broken zips and non-spreadsheets
         raise UnreadableFile(_reason(exc)) from None
-    ooxml = archive is not None and suffix in (".xlsx", ".xlsm")
     part = None
     try:
         name = _ledger_sheet_name(book)
@@ -92,9 +96,9 @@ def _read_grid(path: Path, limits: Limits, warnings: list[str], archive: zipfile
         part = _part_of(archive, name) if ooxml else None
         if part is _HOSTILE_PACKAGE:  # a DTD in the package's workbook part, refused by defusedxml
             raise UnreadableFile("文件含有不安全的内容")
-        data, declared = _part_data(archive, part, limits) if part is not None else (None, None)
-        if declared is not None:  # refuse before anything is loaded, when the file itself says so
-            _, _, size = declared  # its <dimension> is not: borders or a fill down to row 8000 reach it too
+        data, size = _part_data(archive, part, limits) if part is not None else (None, None)
+        if size is not None:  # refuse before anything is loaded, when the file itself says so
+            # (its <dimension> does not: borders or a fill down to row 8000 reach it too)
             if size > limits.max_rows * SHEET_BYTES_PER_ROW:
                 raise Rejection(Code.FILE_TOO_LARGE, {"detail": "中“进度台账”工作表解压后", "value": f"{size / 2**20:.1f} MB",
                                                    "expected": f"{limits.max_rows * SHEET_BYTES_PER_ROW / 2**20:.1f} MB"})
@@ -144,14 +148,12 @@ def _part_of(archive: zipfile.ZipFile, name: str) -> str | None:
 _HOSTILE_PACKAGE = "\0hostile"
 
 
-def _part_data(archive: zipfile.ZipFile, part: str, limits: Limits
-               ) -> tuple[bytes | None, tuple[int, int, int] | None]:
-    """The ledger part's XML, read once when its declared size is within what may be checked (a larger
-    one is refused from its first bytes), and its declared extent; None for what cannot be read."""
+def _part_data(archive: zipfile.ZipFile, part: str, limits: Limits) -> tuple[bytes | None, int | None]:
+    """The ledger part's XML, read once when the size its zip entry declares is within what may be checked
+    (a larger one is refused on that size, never inflated), and that size; None for what cannot be read."""
     try:
-        data = archive.read(part) if archive.getinfo(part).file_size <= limits.max_rows * SHEET_BYTES_PER_ROW \
-            else None
-        return data, part_extent(archive, part, data)
+        size = archive.getinfo(part).file_size
+        return (archive.read(part) if size <= limits.max_rows * SHEET_BYTES_PER_ROW else None), size
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
         return None, None
 
@@ -251,16 +253,29 @@ def locate_ledger(grid: Grid, file_name: str) -> Ledger:
     keys = list(ledger.columns)
     width = max(ledger.columns.values(), default=0)
     take = operator.itemgetter(*(col - 1 for col in ledger.columns.values())) if len(keys) > 1 else None
+    # The cells a row is read by (blank or not, a total, a header again), taken with the others at once.
+    content = [i for i, key in enumerate(keys) if key != "seq"]
+    named = [i for i, key in enumerate(keys) if key in _TOTAL_KEYS]
+    id_at = keys.index("project_id") if "project_id" in keys else -1
     for offset, row in enumerate(rows[first_data:], start=first_data + 1):
         if take is not None and len(row) >= width:  # the usual row: every column there, taken at once
-            values = dict(zip(keys, take(row)))
+            cells = take(row)
         else:
-            values = {key: (row[col - 1] if col - 1 < len(row) else None) for key, col in ledger.columns.items()}
-        if all(_blank(v) for k, v in values.items() if k != "seq"):
+            cells = tuple(row[col - 1] if col - 1 < len(row) else None for col in ledger.columns.values())
+        for i in content:
+            value = cells[i]
+            if value is not None and (not isinstance(value, str) or value and not value.isspace()):
+                break  # a cell with content (the usual row: its first)
+        else:
             continue
-        if _is_total_row(values) or _is_header_again(values):
+        # A total line (合计/小计/总计 in 序号, 项目编号 or 项目名称) or the header again (in 项目编号).
+        if id_at >= 0 and _names_id(cells[id_at]):
             continue
-        ledger.rows.append((offset, values))
+        for i in named:
+            if _names_total(cells[i]):
+                break
+        else:
+            ledger.rows.append((offset, dict(zip(keys, cells))))
     return ledger
 
 
@@ -292,15 +307,19 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _is_total_row(values: dict[str, object]) -> bool:
-    for key in ("seq", "project_id", "project_name"):
-        value = values.get(key)
-        if not _may_be_chinese(value):  # 合计/小计/总计 and every header label are Chinese
-            continue
-        text = _normalized(value)
-        if text and any(text.startswith(word) for word in _TOTAL_WORDS):
-            return True
-    return False
+_TOTAL_KEYS = ("seq", "project_id", "project_name")
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _names_total(value: object) -> bool:
+    """Whether a cell reads 合计/小计/总计… (Chinese, as every header label is: a number or ASCII never does)."""
+    return _may_be_chinese(value) and _normalized(value).startswith(_TOTAL_WORDS)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _names_id(value: object) -> bool:
+    """Whether a 项目编号 cell is the column's label: a header row repeated inside the table."""
+    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(_normalized(value)) == "project_id"
 
 
 def _may_be_chinese(value: object) -> bool:
@@ -338,12 +357,6 @@ def _looks_like_data(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_header_again(values: dict[str, object]) -> bool:
-    """A header row repeated inside the table (a copied print title): not data."""
-    value = values.get("project_id")
-    return _may_be_chinese(value) and LEDGER_LABEL_INDEX.get(_normalized(value)) == "project_id"
-
-
 def _find_header(rows: list[list[object]]) -> int | None:
     for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
         keys = {LEDGER_LABEL_INDEX.get(_normalized(v)) for v in row if not _blank(v)}
@@ -354,20 +367,35 @@ def _find_header(rows: list[list[object]]) -> int | None:
 
 
 def _find_identity(rows: list[list[object]], ledger: Ledger) -> None:
-    wanted = {_normalized(label): label for label in IDENTITY_LABELS}
+    wanted = _identity_labels()
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not value:
                 continue
-            text = _normalized(value).rstrip(":")
-            label = wanted.get(text)
+            label, inline = _identity_text(value)
             if label is not None and label not in ledger.identity:
                 ledger.identity[label] = _value_right_of(row, r, c, wanted)
                 continue
             # "填报单位：第一工作组" written in one cell.
-            for norm, label in wanted.items():
-                if label not in ledger.identity and text.startswith(norm + ":") and len(text) > len(norm) + 1:
-                    ledger.identity[label] = (text[len(norm) + 1:], cell_address(r + 1, c + 1))
+            for label, rest in inline:
+                if label not in ledger.identity:
+                    ledger.identity[label] = (rest, cell_address(r + 1, c + 1))
+
+
+@functools.lru_cache(maxsize=1)
+def _identity_labels() -> dict[str, str]:
+    return {_normalized(label): label for label in IDENTITY_LABELS}
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _identity_text(value: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """What a text cell above the header says: the identity label it is (or None), and the (label, value)
+    pairs it holds written in one cell ("填报单位：第一工作组"). Cached: the same cells head every file."""
+    wanted = _identity_labels()
+    text = _normalized(value).rstrip(":")
+    inline = tuple((label, text[len(norm) + 1:]) for norm, label in wanted.items()
+                   if text.startswith(norm + ":") and len(text) > len(norm) + 1)
+    return wanted.get(text), inline
 
 
 

@@ -18,8 +18,11 @@ from xladdin.base.located import UncachedFormula
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-# <f> / <f ...> is a formula element; "<f" alone would also match <formula1> of a data validation.
-_HINTS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
+# <f>, <f .../>, <f/> is a formula element; "<f" alone would also match <formula1> of a data validation.
+# A prefixed formula element (<x:f>) needs its prefix declared for the main namespace (Excel never does).
+_MAIN_URIS = (b"spreadsheetml/2006/main", b"/ooxml/spreadsheetml/main")
+_PREFIX_DECLARED = re.compile(rb"xmlns:[\w.-]+\s*=\s*[\"'][^\"']*$")
+_AFTER_NAME = frozenset(b"> /\t\r\n")  # what may follow an element's name
 _ADDRESS = re.compile(r"^([A-Z]+)(\d+)$")
 
 
@@ -181,17 +184,21 @@ def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 *
         if archive.getinfo(part).file_size > max_bytes:
             return SheetExtras()
         data = archive.read(part)
-    if not any(hint in data for hint in _HINTS):  # a byte search each (a regex alternation is slower)
+    # Four byte searches over a plain sheet, none of which finds anything (a regex alternation is slower).
+    errors = b't="e"' in data
+    hidden = b"hidden" in data
+    formulas = _element(data, b"<f") or _prefixed(data) and _element(data, b":f")
+    if not (errors or hidden or formulas):
         return SheetExtras()
     if any(mark in data for mark in _HOSTILE):
         return _parsed(data)
     extras = SheetExtras()
-    if b"hidden" in data:
+    if hidden:
         for raw in _ROW.findall(data):
             attributes = _attributes(raw)
             if attributes.get("hidden") in ("1", "true"):
                 extras.hidden_rows.add(int(attributes.get("r", "0")))
-    if b't="e"' not in data and not any(hint in data for hint in (b"<f>", b"<f ", b":f>", b":f ", b"<f/>", b":f/>")):
+    if not (errors or formulas):
         return extras
     for _prefix, raw, inner in _CELL.findall(data):
         if b"f" not in inner and b't="e"' not in raw:
@@ -213,6 +220,31 @@ def scan_part(archive: zipfile.ZipFile, part: str, max_bytes: int = 512 * 1024 *
         elif formula is not None and not value_text and kind != "str":
             extras.uncached[where] = "=" + (formula_text or "")
     return extras
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether the part declares a prefix for the main namespace (xmlns:x="…/main"), so that its elements
+    may be written <x:f>: found by the namespace's name (a long needle, quickly skipped over)."""
+    for uri in _MAIN_URIS:
+        at = data.find(uri)
+        while at >= 0:
+            if _PREFIX_DECLARED.search(data, max(0, at - 200), at):
+                return True
+            at = data.find(uri, at + len(uri))
+    return False
+
+
+def _element(data: bytes, opening: bytes) -> bool:
+    """Whether `opening` (b"<f") occurs as a whole element name: followed by '>', '/' or a space, not
+    as the start of a longer name (<formula1>, <family>)."""
+    end = len(data)
+    at = data.find(opening)
+    while at >= 0:
+        after = at + len(opening)
+        if after < end and data[after] in _AFTER_NAME:
+            return True
+        at = data.find(opening, after)
+    return False
 
 
 def _parsed(data: bytes) -> SheetExtras:
