@@ -10,6 +10,8 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings PRO eng
 os.environ["XLADDIN_STRICT"] = "1"
 
 import datetime as dt
+import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -162,9 +164,24 @@ def registry() -> pd.DataFrame:
     return frame
 
 
+# Workbooks table_frame loaded lately, by path, mode and the SHA-1 of their bytes: a test reading several tables
+# of one file (a recalculated master has a dozen) loads it once, and a file changed since is loaded again.
+_LOADED: dict[tuple, openpyxl.Workbook] = {}
+
+
+def _loaded(path: Path, data_only: bool) -> openpyxl.Workbook:
+    data = Path(path).read_bytes()
+    key = (str(path), data_only, hashlib.sha1(data).digest())
+    if key not in _LOADED:
+        while len(_LOADED) >= 4:
+            del _LOADED[next(iter(_LOADED))]
+        _LOADED[key] = openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+    return _LOADED[key]
+
+
 def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame:
-    """An Excel table of a workbook as a DataFrame with its header labels."""
-    wb = openpyxl.load_workbook(path, data_only=data_only)
+    """An Excel table of a workbook as a DataFrame with its header labels (the workbook only read)."""
+    wb = _loaded(path, data_only)
     for ws in wb.worksheets:
         if table in ws.tables:
             cells = list(ws[ws.tables[table].ref])
