@@ -210,14 +210,24 @@ class _Office:
             cls._uno = subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
         return cls._uno
 
+    ready = False
+
     @classmethod
-    def request(cls, files: list[Path], fmt: str, out_dir: Path) -> None:
+    def start(cls) -> None:
+        """Starts LibreOffice without waiting for it (it loads while the worker collects and sets up)."""
         if cls.process is None or cls.process.poll() is not None:
             cls.process = subprocess.Popen([UNO_PYTHON, str(Path(__file__).with_name("lo_server.py")),
                                             str(libreoffice_profile())], stdin=subprocess.PIPE,
                                            stdout=subprocess.PIPE, text=True, encoding="utf-8")
+            cls.ready = False
+
+    @classmethod
+    def request(cls, files: list[Path], fmt: str, out_dir: Path) -> None:
+        cls.start()
+        if not cls.ready:
             ready = cls.process.stdout.readline()
             assert ready.strip() == '{"ready": true}', f"LibreOffice did not start: {ready!r}"
+            cls.ready = True
         cls.process.stdin.write(json.dumps({"files": [str(f) for f in files], "format": fmt,
                                             "outdir": str(out_dir)}) + "\n")
         cls.process.stdin.flush()
@@ -236,8 +246,10 @@ class _Office:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _libreoffice_profile(tmp_path_factory):
+def _libreoffice_profile(request, tmp_path_factory):
     _PROFILE[:] = [tmp_path_factory.getbasetemp() / "lo-profile"]
+    if SOFFICE and _Office.uno() and any(item.get_closest_marker("libreoffice") for item in request.session.items):
+        _Office.start()  # this session converts: LibreOffice starts while the first tests set up
     yield
     _Office.close()
 
