@@ -10,6 +10,8 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings PRO eng
 os.environ["XLADDIN_STRICT"] = "1"
 
 import datetime as dt
+import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -162,9 +164,24 @@ def registry() -> pd.DataFrame:
     return frame
 
 
+# Workbooks table_frame loaded lately, by path, mode and the SHA-1 of their bytes: a test reading several tables
+# of one file (a recalculated master has a dozen) loads it once, and a file changed since is loaded again.
+_LOADED: dict[tuple, openpyxl.Workbook] = {}
+
+
+def _loaded(path: Path, data_only: bool) -> openpyxl.Workbook:
+    data = Path(path).read_bytes()
+    key = (str(path), data_only, hashlib.sha1(data).digest())
+    if key not in _LOADED:
+        while len(_LOADED) >= 4:
+            del _LOADED[next(iter(_LOADED))]
+        _LOADED[key] = openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+    return _LOADED[key]
+
+
 def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame:
-    """An Excel table of a workbook as a DataFrame with its header labels."""
-    wb = openpyxl.load_workbook(path, data_only=data_only)
+    """An Excel table of a workbook as a DataFrame with its header labels (the workbook only read)."""
+    wb = _loaded(path, data_only)
     for ws in wb.worksheets:
         if table in ws.tables:
             cells = list(ws[ws.tables[table].ref])
@@ -175,14 +192,66 @@ def table_frame(path: Path, table: str, data_only: bool = False) -> pd.DataFrame
 
 
 # This worker's LibreOffice profile (set by _libreoffice_profile): made by its first conversion, reused by the
-# next ones, since a new profile costs LibreOffice a second start. One per worker: a worker converts one call
-# at a time, so no two LibreOffice processes share it (the VBA probe keeps a profile of its own).
+# next ones. One per worker, used by one LibreOffice at a time (the VBA probe keeps a profile of its own).
 _PROFILE: list[Path] = []
+# The system Python with LibreOffice's `uno` module (Debian's python3-uno), which drives tests/lo_server.py.
+UNO_PYTHON = os.environ.get("XLADDIN_UNO_PYTHON", "/usr/bin/python3")
+
+
+class _Office:
+    """This worker's LibreOffice, started by its first conversion and kept until the session ends: each start
+    costs LibreOffice more than most conversions. Without python3-uno, every conversion starts soffice."""
+
+    process: subprocess.Popen | None = None
+
+    @classmethod
+    def uno(cls) -> bool:
+        if not hasattr(cls, "_uno"):
+            cls._uno = subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
+        return cls._uno
+
+    ready = False
+
+    @classmethod
+    def start(cls) -> None:
+        """Starts LibreOffice without waiting for it (it loads while the worker collects and sets up)."""
+        if cls.process is None or cls.process.poll() is not None:
+            cls.process = subprocess.Popen([UNO_PYTHON, str(Path(__file__).with_name("lo_server.py")),
+                                            str(libreoffice_profile())], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True, encoding="utf-8")
+            cls.ready = False
+
+    @classmethod
+    def request(cls, files: list[Path], fmt: str, out_dir: Path) -> None:
+        cls.start()
+        if not cls.ready:
+            ready = cls.process.stdout.readline()
+            assert ready.strip() == '{"ready": true}', f"LibreOffice did not start: {ready!r}"
+            cls.ready = True
+        cls.process.stdin.write(json.dumps({"files": [str(f) for f in files], "format": fmt,
+                                            "outdir": str(out_dir)}) + "\n")
+        cls.process.stdin.flush()
+        answer = json.loads(cls.process.stdout.readline() or '{"error": "LibreOffice stopped"}')
+        assert answer.get("ok"), f"LibreOffice did not convert {[f.name for f in files]}: {answer}"
+
+    @classmethod
+    def close(cls) -> None:
+        if cls.process is not None:
+            cls.process.stdin.close()
+            try:
+                cls.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                cls.process.kill()
+            cls.process = None
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _libreoffice_profile(tmp_path_factory):
+def _libreoffice_profile(request, tmp_path_factory):
     _PROFILE[:] = [tmp_path_factory.getbasetemp() / "lo-profile"]
+    if SOFFICE and _Office.uno() and any(item.get_closest_marker("libreoffice") for item in request.session.items):
+        _Office.start()  # this session converts: LibreOffice starts while the first tests set up
+    yield
+    _Office.close()
 
 
 def libreoffice_profile() -> Path:
@@ -190,13 +259,25 @@ def libreoffice_profile() -> Path:
     return _PROFILE[0]
 
 
+def convert(files, fmt: str, out_dir: Path) -> list[Path]:
+    """What `soffice --convert-to FMT --outdir OUT_DIR FILES…` makes (same load arguments and export filter),
+    through this worker's LibreOffice; returns OUT_DIR/STEM.FMT for each file, each checked to exist."""
+    files = [Path(f) for f in files]
+    soffice = SOFFICE
+    assert soffice, "LibreOffice is required for this test: apt-get install -y libreoffice-calc-nogui"
+    if _Office.uno():
+        _Office.request(files, fmt, Path(out_dir))
+    else:
+        calc = ["--calc"] if files[0].suffix.lower() in (".xlsx", ".xlsm", ".xls") else []
+        subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", *calc,
+                        "--convert-to", fmt, "--outdir", str(out_dir), *map(str, files)], check=True,
+                       capture_output=True, timeout=300)
+    converted = [Path(out_dir) / f"{f.stem}.{fmt}" for f in files]
+    missing = [c.name for c in converted if not c.exists()]
+    assert not missing, f"LibreOffice did not write {missing}"
+    return converted
+
+
 def recalculate(path: Path, out_dir: Path) -> Path:
     """Recalculate every formula with LibreOffice; returns the .xlsx it wrote."""
-    soffice = SOFFICE
-    assert soffice, "LibreOffice is required for this test (mark it @pytest.mark.libreoffice)"
-    profile = libreoffice_profile()
-    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--calc", "--convert-to",
-                    "xlsx", "--outdir", str(out_dir), str(path)], check=True, capture_output=True, timeout=180)
-    converted = out_dir / (path.stem + ".xlsx")
-    assert converted.exists(), f"LibreOffice did not convert {path}"
-    return converted
+    return convert([path], "xlsx", out_dir)[0]

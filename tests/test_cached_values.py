@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
 import zipfile
 
 import openpyxl
@@ -19,7 +17,7 @@ from xladdin.workbook.evaluate import XLError, cached_values
 from xladdin.workbook.ledger import LEDGER_SHEET, save_ledger, write_templates
 from xladdin.workbook.shipped import build_shipped
 
-from .conftest import AS_OF, libreoffice_profile
+from .conftest import AS_OF, convert
 from .test_selfcheck import CASES, _filled
 
 FORMULA_CELL = re.compile(r'<c r="([A-Z]+\d+)"([^>]*)>(<f>.*?</f>)(.*?)</c>', re.S)
@@ -125,10 +123,7 @@ def test_the_templates_cached_values_are_what_libreoffice_computes(tmp_path, reg
     for name in LO_CASES:
         saved.append(save_ledger(_filled(registry, CASES[name]), tmp_path / f"{name}.xlsx", today))
     out = tmp_path / "lo"
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
-                    "--convert-to", "xlsx", "--outdir", str(out), *map(str, saved)], check=True, capture_output=True,
-                   timeout=300)
+    convert(saved, "xlsx", out)
     compared = 0
     for path in saved:
         assert _uncached(path) == [], path.name

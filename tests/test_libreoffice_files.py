@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 from xladdin.base.issues import flatten
@@ -12,6 +9,7 @@ from xladdin.domain.validate import Checked, check_ledger
 from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import build_ledger
 
+from . import conftest
 from .conftest import AS_OF, libreoffice_profile
 from .ledgers import DATE, GROUP, good_rows
 
@@ -30,11 +28,9 @@ def fixtures(registry) -> dict[str, list[dict]]:
     return {"clean": clean, "cells": cells, "logic": logic}
 
 
-def convert(files, fmt: str, out_dir, profile) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is required for this test: apt-get install -y libreoffice-calc-nogui"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--calc", "--convert-to",
-                    fmt, "--outdir", str(out_dir), *map(str, files)], check=True, capture_output=True, timeout=300)
+def convert(files, fmt: str, out_dir, profile=None) -> None:
+    """`soffice --convert-to` through this worker's LibreOffice (conftest.convert; its profile)."""
+    conftest.convert(files, fmt, out_dir)
 
 
 def outcome(path, registry) -> list[tuple[str, ...]]:

@@ -14,7 +14,7 @@ from xladdin.engine.pipeline import execute
 from xladdin.notices.compose import NoticeInputs, build_notice
 from xladdin.notices.word import write_docx
 
-from .conftest import AS_OF, libreoffice_profile, needs
+from .conftest import AS_OF, convert, needs
 from .test_ranking_formulas import CASES, make_campaign
 
 # One worker runs this module (pytest-xdist --dist loadgroup): its module fixture (weekly_pdf) is built once.
@@ -170,18 +170,14 @@ def test_the_notice_text_imports_no_word_rendering():
 
 @pytest.fixture(scope="module")
 def weekly_pdf(demo, tmp_path_factory):
-    """The demo's weekly 通报 written to Word and printed to PDF by LibreOffice (a profile of its own, so that
-    a LibreOffice already running does not take the conversion): (result, notice, docx, pdf)."""
-    import subprocess
-
+    """The demo's weekly 通报 written to Word and printed to PDF by LibreOffice: (result, notice, docx, pdf)."""
     needs("soffice", "pdftotext")
     directory, _, _ = demo
     out = tmp_path_factory.mktemp("weekly")
     result = execute(directory / "指挥部母表.xlsm", as_of=AS_OF, intake=False, write=False, notice_kind="weekly")
     notice = result.notice_doc
     path = write_docx(notice, out / "通报.docx")
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=300)
+    convert([path], "pdf", out)
     pdf = out / "通报.pdf"
     assert pdf.exists(), "LibreOffice did not print the 通报"
     return result, notice, path, pdf

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import shutil
-import subprocess
 
 import openpyxl
 import pandas as pd
@@ -18,7 +16,7 @@ from xladdin.workbook.build import build_master
 from xladdin.workbook.formulas import lint_formula
 from xladdin.workbook.layout import RANKING, RANKING_KEYS, SORTED_TABLES
 
-from .conftest import AS_OF, libreoffice_profile, table_frame
+from .conftest import AS_OF, convert, table_frame
 from .listrules import BY_RANK, THIRD, expected_flags
 
 START = AS_OF - dt.timedelta(days=7)
@@ -78,12 +76,7 @@ def make_campaign(directory, seed: int, settings: dict[str, object]):
 
 
 def recalculate_all(paths, out_dir):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is required for this test: apt-get install -y libreoffice-calc-nogui"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
-                    "--convert-to", "xlsx", "--outdir", str(out_dir), *map(str, paths)], check=True,
-                   capture_output=True, timeout=300)
-    return [out_dir / (p.stem + ".xlsx") for p in paths]
+    return convert(paths, "xlsx", out_dir)
 
 
 def expected_frame(ranking: pd.DataFrame) -> pd.DataFrame:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
 
 import openpyxl
 import pytest
@@ -18,7 +16,7 @@ from xladdin.domain.validate import Checked, GroupState, check_ledger
 from xladdin.engine.reading import locate_file
 from xladdin.workbook.ledger import FIRST_ROW, HEADER_ROW, IDENTITY_CELLS, LastReport, build_ledger
 
-from .conftest import AS_OF, libreoffice_profile
+from .conftest import AS_OF, convert
 from .test_validate import GROUP, good_rows
 
 LAST_DATE = AS_OF - dt.timedelta(days=2)
@@ -149,10 +147,7 @@ def _recalculated(tmp_path, workbooks: dict[str, openpyxl.Workbook]) -> dict[str
         wb.save(tmp_path / f"{name}.xlsx")
         written.append(tmp_path / f"{name}.xlsx")
     out = tmp_path / "lo"
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{libreoffice_profile()}", "--headless", "--calc",
-                    "--convert-to", "xlsx", "--outdir", str(out), *map(str, written)],
-                   check=True, capture_output=True, timeout=300)
+    convert(written, "xlsx", out)
     return {path.stem: out / path.name for path in written}
 
 
